@@ -1,0 +1,42 @@
+# Every target bootstraps .venv on first use (stamp file), so a fresh clone needs
+# nothing but Python 3.11.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+# LANG is also the locale variable: take it only from the command line
+# (make corpus LANG=ja), and run Python under a UTF-8 locale whatever it says.
+L      := $(if $(filter command line,$(origin LANG)),$(LANG),ko)
+RUN    := env LANG=C.UTF-8 LC_ALL=C.UTF-8 PYTHONUTF8=1 $(PY)
+INPUT  ?= data/sample/$(L).jsonl.gz
+OUT    ?= out/corpus/$(L)
+SIZE   ?= tiny
+DATA   ?= out/corpus/$(L)
+STEPS  ?=
+VOCAB  ?= 30000
+TOKENIZER ?= out/tokenizer/$(L)
+TOKENS ?= out/tokens/$(L)
+ARGS   ?=
+
+.PHONY: venv corpus report tokenizer tokens train test bench clean
+
+venv: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+corpus: $(STAMP)  ## curate INPUT (default: the bundled sample) into OUT
+	$(RUN) -m curate.cli corpus --lang $(L) --input $(INPUT) --output $(OUT) $(ARGS)
+
+report: $(STAMP)  ## rebuild OUT/report.html and OUT/report.json
+	$(RUN) -m curate.cli report $(OUT)
+
+test: $(STAMP)  ## the whole test suite
+	$(RUN) -m pytest -q tests
+
+clean:
+	rm -rf out .pytest_cache

@@ -1,0 +1,82 @@
+"""`curate` command line: corpus, report, inspect, compare and the helper tools."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Subcommands implemented by a module's main(argv) -> int.
+DELEGATED = {
+    "report": ("curate.report", "main", "build report.html and report.json for a curated folder"),
+    "inspect": ("curate.inspect", "main", "print matching documents of a curated folder"),
+    "compare": ("curate.compare", "main", "what changed between two curated folders"),
+    "train-quality": ("curate.quality_model", "main", "train a fastText quality classifier"),
+    "decontam-index": ("curate.decontam", "main_index", "index benchmark files for decontamination"),
+    "tokenize": ("train.tokens", "main", "turn curated shards into token shards"),
+}
+
+
+def _corpus_parser(sub) -> None:
+    p = sub.add_parser("corpus", help="curate raw text into shards, manifest and report")
+    p.add_argument("--lang", required=True, help="target language code (ko, ja, en, fr, ...)")
+    p.add_argument("--input", nargs="+", required=True, metavar="PATH",
+                   help="input files, folders or globs (.jsonl[.gz|.zst], .parquet, .txt)")
+    p.add_argument("--output", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--recipe", metavar="FILE", help="recipe YAML (default pipelines/recipes/LANG.yaml)")
+    p.add_argument("--stages", metavar="a,b,c",
+                   help="run only these stages (normalize always runs first): "
+                        "normalize,langid,decontam,pii,quality,dedup")
+    p.add_argument("--workers", type=int, metavar="N", help="parallel stage workers (default: all CPUs)")
+    p.add_argument("--langid-model", metavar="PATH", help="fastText model (lid.176.bin, GlotLID, ...)")
+    p.add_argument("--batch-size", type=int, default=1024, help="documents per stage batch")
+    p.add_argument("--shard-rows", type=int, default=200_000, help="rows per output shard")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def _run_corpus(args) -> int:
+    from curate.readers import InputError
+    from curate.recipe import RecipeError
+    from curate.stage import StageNotBuilt
+    from pipelines.corpus import run_corpus
+
+    stages = [s.strip() for s in args.stages.split(",") if s.strip()] if args.stages else None
+    try:
+        manifest = run_corpus(args.input, args.output, args.lang, recipe_file=args.recipe,
+                              stages=stages, workers=args.workers, langid_model=args.langid_model,
+                              batch_size=args.batch_size, shard_rows=args.shard_rows,
+                              progress=not args.no_progress)
+    except (InputError, RecipeError, StageNotBuilt, FileNotFoundError) as exc:
+        print(f"curate corpus: error: {exc}", file=sys.stderr)
+        return 2
+    c = manifest["counts"]
+    print(f"read {c['read']}  kept {c['kept']}  rejected {c['rejected']}  "
+          f"quarantined {c['quarantined']}  -> {args.output}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(prog="curate", description=__doc__)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _corpus_parser(sub)
+    for name, (_, _, help_text) in DELEGATED.items():
+        sub.add_parser(name, help=help_text, add_help=False)
+    if argv and argv[0] in DELEGATED:
+        module_name, func, _ = DELEGATED[argv[0]]
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            print(f"curate {argv[0]}: not built yet ({module_name} does not exist)", file=sys.stderr)
+            return 2
+        return int(getattr(module, func)(argv[1:]) or 0)
+    args = parser.parse_args(argv)
+    if args.command == "corpus":
+        return _run_corpus(args)
+    parser.print_help()
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

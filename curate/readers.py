@@ -1,0 +1,279 @@
+"""Input readers: JSON Lines (plain, .gz, .zst), Parquet and plain text.
+
+Every input record becomes one row. A record that cannot be used (bad UTF-8, bad
+JSON, no ``text``, too large, a truncated archive, an empty file) becomes a
+quarantine row: ``drop_reason`` = ``"quarantine: <why>"`` and ``text`` = a raw
+snippet, so nothing is silently lost and the count invariant holds.
+"""
+from __future__ import annotations
+
+import glob
+import gzip
+import io
+import json
+import os
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .schema import SHARD_SCHEMA
+
+QUARANTINE = "quarantine"
+RAW_SNIPPET_CHARS = 1000
+JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
+DEFAULT_MAX_DOC_CHARS = 1_000_000
+
+
+class InputError(Exception):
+    """A path the user named cannot be read at all."""
+
+
+@dataclass
+class Record:
+    id: str | None
+    text: str | None
+    origin: str
+    source: str | None = None
+    url: str | None = None
+    error: str | None = None
+
+
+def expand_inputs(patterns: list[str]) -> list[str]:
+    """Expand globs; a pattern that matches nothing is an error naming it."""
+    paths: list[str] = []
+    for pattern in patterns:
+        if any(ch in pattern for ch in "*?["):
+            matched = sorted(glob.glob(pattern, recursive=True))
+            matched = [m for m in matched if os.path.isfile(m)]
+            if not matched:
+                raise InputError(f"{pattern}: no file matches this pattern")
+            paths.extend(matched)
+        elif os.path.isdir(pattern):
+            found = sorted(
+                str(p) for p in Path(pattern).rglob("*") if p.is_file() and input_format(str(p))
+            )
+            if not found:
+                raise InputError(f"{pattern}: directory holds no readable input files")
+            paths.extend(found)
+        elif os.path.isfile(pattern):
+            if not os.access(pattern, os.R_OK):
+                raise InputError(f"{pattern}: file is not readable")
+            paths.append(pattern)
+        else:
+            raise InputError(f"{pattern}: no such file or directory")
+    return list(dict.fromkeys(paths))
+
+
+def input_format(path: str) -> str | None:
+    name = path.lower()
+    for comp in (".gz", ".zst", ".zstd"):
+        if name.endswith(comp):
+            name = name[: -len(comp)]
+    if name.endswith(JSONL_SUFFIXES):
+        return "jsonl"
+    if name.endswith(".parquet"):
+        return "parquet"
+    if name.endswith((".txt", ".text")):
+        return "text"
+    return None
+
+
+def _open_binary(path: str) -> io.BufferedIOBase:
+    name = path.lower()
+    if name.endswith(".gz"):
+        return gzip.open(path, "rb")
+    if name.endswith((".zst", ".zstd")):
+        import zstandard
+
+        raw = open(path, "rb")
+        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw, closefd=True))
+    return open(path, "rb")
+
+
+def _snippet(data: bytes | str) -> str:
+    if isinstance(data, bytes):
+        data = data[: RAW_SNIPPET_CHARS * 4].decode("utf-8", errors="replace")
+    return data[:RAW_SNIPPET_CHARS]
+
+
+def _lines(path: str) -> Iterator[tuple[int, bytes | None, str | None]]:
+    """Yield (line_no, bytes, None), or (line_no, None, error) once if the stream breaks."""
+    line_no = 0
+    try:
+        with _open_binary(path) as f:
+            for line_no, line in enumerate(f, start=1):
+                yield line_no, line, None
+    except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
+        yield line_no + 1, None, f"corrupt or truncated stream after line {line_no}: {exc}"
+    except Exception as exc:  # zstandard raises its own error type
+        if type(exc).__name__ == "ZstdError":
+            yield line_no + 1, None, f"corrupt or truncated stream after line {line_no}: {exc}"
+        else:
+            raise
+
+
+def _read_jsonl(path: str, name: str, max_doc_chars: int) -> Iterator[Record]:
+    for line_no, line, stream_error in _lines(path):
+        origin = f"{path}:{line_no}"
+        if stream_error:
+            yield Record(None, None, origin, error=stream_error)
+            return
+        if not line.strip():
+            continue
+        try:
+            decoded = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield Record(None, _snippet(line), origin, error=f"invalid UTF-8: {exc.reason} at byte {exc.start}")
+            continue
+        try:
+            obj = json.loads(decoded)
+        except json.JSONDecodeError as exc:
+            yield Record(None, _snippet(decoded), origin, error=f"malformed JSON: {exc.msg} at column {exc.colno}")
+            continue
+        if not isinstance(obj, dict):
+            yield Record(None, _snippet(decoded), origin, error="JSON line is not an object")
+            continue
+        text = obj.get("text")
+        rec_id = obj.get("id")
+        rec_id = str(rec_id) if rec_id is not None else f"{name}:{line_no}"
+        if not isinstance(text, str):
+            why = "record has no 'text' field" if text is None else "'text' is not a string"
+            yield Record(rec_id, _snippet(decoded), origin, error=why)
+            continue
+        if len(text) > max_doc_chars:
+            yield Record(rec_id, _snippet(text), origin, error=f"document too large: {len(text)} chars > {max_doc_chars}")
+            continue
+        yield Record(
+            rec_id, text, origin,
+            source=_opt_str(obj.get("source")) or name,
+            url=_opt_str(obj.get("url")),
+        )
+
+
+def _opt_str(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _read_text(path: str, name: str, max_doc_chars: int) -> Iterator[Record]:
+    """One document per blank-line-separated block."""
+    block: list[bytes] = []
+    start = 0
+
+    def flush(start_line: int) -> Record | None:
+        raw = b"".join(block)
+        origin = f"{path}:{start_line}"
+        rec_id = f"{name}:{start_line}"
+        try:
+            text = raw.decode("utf-8").strip()
+        except UnicodeDecodeError as exc:
+            return Record(rec_id, _snippet(raw), origin, error=f"invalid UTF-8: {exc.reason} at byte {exc.start}")
+        if len(text) > max_doc_chars:
+            return Record(rec_id, _snippet(text), origin, error=f"document too large: {len(text)} chars > {max_doc_chars}")
+        return Record(rec_id, text, origin, source=name)
+
+    for line_no, line, stream_error in _lines(path):
+        if stream_error:
+            if block:
+                yield flush(start)
+            yield Record(None, None, f"{path}:{line_no}", error=stream_error)
+            return
+        if line.strip():
+            if not block:
+                start = line_no
+            block.append(line)
+        elif block:
+            yield flush(start)
+            block = []
+    if block:
+        yield flush(start)
+
+
+def _read_parquet(path: str, name: str, max_doc_chars: int) -> Iterator[Record]:
+    try:
+        pf = pq.ParquetFile(path)
+    except Exception as exc:
+        yield Record(None, None, f"{path}:0", error=f"unreadable Parquet: {exc}")
+        return
+    names = pf.schema_arrow.names
+    if "text" not in names:
+        yield Record(None, None, f"{path}:0", error="Parquet file has no 'text' column")
+        return
+    columns = [c for c in ("id", "text", "source", "url") if c in names]
+    row = 0
+    try:
+        for batch in pf.iter_batches(columns=columns, batch_size=4096):
+            data = batch.to_pydict()
+            for i in range(batch.num_rows):
+                row += 1
+                origin = f"{path}:{row}"
+                rec_id = data["id"][i] if "id" in data else None
+                rec_id = str(rec_id) if rec_id is not None else f"{name}:{row}"
+                text = data["text"][i]
+                if not isinstance(text, str):
+                    yield Record(rec_id, None, origin, error="'text' is null or not a string")
+                elif len(text) > max_doc_chars:
+                    yield Record(rec_id, _snippet(text), origin, error=f"document too large: {len(text)} chars > {max_doc_chars}")
+                else:
+                    yield Record(
+                        rec_id, text, origin,
+                        source=_opt_str(data["source"][i]) if "source" in data else name,
+                        url=_opt_str(data["url"][i]) if "url" in data else None,
+                    )
+    except Exception as exc:
+        yield Record(None, None, f"{path}:{row + 1}", error=f"corrupt Parquet after row {row}: {exc}")
+
+
+READERS = {"jsonl": _read_jsonl, "text": _read_text, "parquet": _read_parquet}
+
+
+def read_records(path: str, max_doc_chars: int = DEFAULT_MAX_DOC_CHARS) -> Iterator[Record]:
+    """All records of one input file, quarantined ones included."""
+    fmt = input_format(path)
+    name = os.path.basename(path)
+    if fmt is None:
+        yield Record(None, None, f"{path}:0", error="unknown input format (want .jsonl/.json[.gz|.zst], .parquet or .txt)")
+        return
+    if os.path.getsize(path) == 0:
+        yield Record(None, None, f"{path}:0", error="empty file")
+        return
+    seen = False
+    for rec in READERS[fmt](path, name, max_doc_chars):
+        seen = True
+        yield rec
+    if not seen:
+        yield Record(None, None, f"{path}:0", error="file holds no records")
+
+
+def records_to_table(records: list[Record]) -> pa.Table:
+    """Build a SHARD_SCHEMA table; quarantined records carry their reason in drop_reason."""
+    n = len(records)
+    cols = {name: pa.nulls(n, type=SHARD_SCHEMA.field(name).type) for name in SHARD_SCHEMA.names}
+    cols["id"] = pa.array([r.id if r.id is not None else r.origin for r in records], pa.string())
+    cols["text"] = pa.array([r.text for r in records], pa.string())
+    cols["source"] = pa.array([r.source for r in records], pa.string())
+    cols["url"] = pa.array([r.url for r in records], pa.string())
+    cols["origin"] = pa.array([r.origin for r in records], pa.string())
+    cols["drop_reason"] = pa.array(
+        [f"{QUARANTINE}: {r.error}" if r.error else None for r in records], pa.string()
+    )
+    return pa.Table.from_pydict(cols, schema=SHARD_SCHEMA)
+
+
+def read_tables(path: str, batch_size: int = 2048, max_doc_chars: int = DEFAULT_MAX_DOC_CHARS) -> Iterator[pa.Table]:
+    """Stream one input file as SHARD_SCHEMA tables of at most batch_size rows."""
+    buf: list[Record] = []
+    for rec in read_records(path, max_doc_chars):
+        buf.append(rec)
+        if len(buf) >= batch_size:
+            yield records_to_table(buf)
+            buf = []
+    if buf:
+        yield records_to_table(buf)
+
+
+def is_quarantined(reason: str | None) -> bool:
+    return reason is not None and reason.startswith(QUARANTINE)

@@ -1,0 +1,48 @@
+"""Recipes: per-language YAML saying which stages run and with which thresholds."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+RECIPE_DIR = Path(__file__).resolve().parents[1] / "pipelines" / "recipes"
+STAGE_ORDER = ["normalize", "langid", "decontam", "pii", "quality", "dedup"]
+
+
+class RecipeError(ValueError):
+    pass
+
+
+def recipe_path(lang: str) -> Path:
+    return RECIPE_DIR / f"{lang}.yaml"
+
+
+def load_recipe(lang: str, path: str | None = None) -> dict:
+    """Parse a recipe; a section may say `include: FILE` (relative to the recipe)."""
+    p = Path(path) if path else recipe_path(lang)
+    if not p.exists():
+        known = sorted(x.stem for x in RECIPE_DIR.glob("*.yaml"))
+        raise RecipeError(f"{p}: no recipe for language '{lang}' (known: {', '.join(known)}); pass --recipe FILE")
+    try:
+        recipe = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise RecipeError(f"{p}: invalid YAML: {exc}") from exc
+    for name, section in list(recipe.items()):
+        if isinstance(section, dict) and "include" in section:
+            inc = (p.parent / section["include"]).resolve()
+            base = yaml.safe_load(inc.read_text(encoding="utf-8")) or {}
+            base.update({k: v for k, v in section.items() if k != "include"})
+            recipe[name] = base
+    recipe.setdefault("lang", lang)
+    recipe["_path"] = str(p)
+    return recipe
+
+
+def select_stages(recipe: dict, requested: list[str] | None) -> list[str]:
+    """Stages to run, in pipeline order; normalize always runs first."""
+    names = requested if requested else list(recipe.get("stages") or STAGE_ORDER)
+    unknown = [n for n in names if n not in STAGE_ORDER]
+    if unknown:
+        raise RecipeError(f"unknown stage(s): {', '.join(unknown)} (known: {', '.join(STAGE_ORDER)})")
+    chosen = set(names) | {"normalize"}
+    return [n for n in STAGE_ORDER if n in chosen]

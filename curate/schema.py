@@ -1,0 +1,77 @@
+"""The shard schema: one definition shared by every stage, the writer and the report.
+
+Kept and rejected shards share this schema. Adding a column is fine; renaming one
+bumps SCHEMA_VERSION, which the manifest records.
+"""
+from __future__ import annotations
+
+import pyarrow as pa
+
+SCHEMA_VERSION = 1
+
+# Quality signals computed by curate.quality; every field nullable so a run without
+# the quality stage still writes a valid struct (all nulls).
+QUALITY_SIGNAL_FIELDS: list[tuple[str, pa.DataType]] = [
+    ("n_chars", pa.int64()),
+    ("n_words", pa.int64()),
+    ("n_lines", pa.int64()),
+    ("mean_word_len", pa.float32()),
+    ("function_word_ratio", pa.float32()),
+    ("symbol_word_ratio", pa.float32()),
+    ("symbol_ratio", pa.float32()),
+    ("digit_ratio", pa.float32()),
+    ("bullet_line_ratio", pa.float32()),
+    ("ellipsis_line_ratio", pa.float32()),
+    ("punct_end_line_ratio", pa.float32()),
+    ("terminated_char_ratio", pa.float32()),
+    ("short_line_ratio", pa.float32()),
+    ("dup_line_frac", pa.float32()),
+    ("dup_line_char_frac", pa.float32()),
+    ("dup_para_frac", pa.float32()),
+    ("dup_para_char_frac", pa.float32()),
+    ("top_2gram_frac", pa.float32()),
+    ("top_3gram_frac", pa.float32()),
+    ("top_4gram_frac", pa.float32()),
+    ("dup_5gram_frac", pa.float32()),
+    ("dup_6gram_frac", pa.float32()),
+    ("dup_7gram_frac", pa.float32()),
+    ("dup_8gram_frac", pa.float32()),
+    ("dup_9gram_frac", pa.float32()),
+    ("dup_10gram_frac", pa.float32()),
+    ("hangul_ratio", pa.float32()),
+    ("jamo_ratio", pa.float32()),
+    ("chatter_ratio", pa.float32()),
+    ("kana_ratio", pa.float32()),
+    ("hiragana_ratio", pa.float32()),
+    ("kanji_ratio", pa.float32()),
+    ("ja_script_ratio", pa.float32()),
+    ("latin_ratio", pa.float32()),
+    ("mojibake_ratio", pa.float32()),
+    ("url_density", pa.float32()),
+    ("email_density", pa.float32()),
+    ("flagged_word_ratio", pa.float32()),
+    ("model_score", pa.float32()),
+]
+QUALITY_SIGNALS_TYPE = pa.struct([pa.field(n, t) for n, t in QUALITY_SIGNAL_FIELDS])
+
+SHARD_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("text", pa.string()),
+        pa.field("source", pa.string()),
+        pa.field("url", pa.string()),
+        pa.field("lang", pa.string()),
+        pa.field("lang_score", pa.float32()),
+        pa.field("pii_counts", pa.map_(pa.string(), pa.int32())),
+        pa.field("quality_score", pa.float32()),
+        pa.field("quality_signals", QUALITY_SIGNALS_TYPE),
+        pa.field("drop_reason", pa.string()),
+        pa.field("dup_cluster", pa.string()),
+        pa.field("dup_of", pa.string()),
+        # Provenance and dedup keys (added columns, not renamed ones).
+        pa.field("origin", pa.string()),  # "path:line" of the input record
+        pa.field("text_hash", pa.uint64()),  # hash of the dedup-normalized text
+    ]
+)
+
+COLUMNS = SHARD_SCHEMA.names

@@ -1,0 +1,95 @@
+"""Stage registry: name -> module with make_stage(cfg, lang), and the chain that runs them."""
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pyarrow as pa
+
+from .exact_dedup import text_hashes
+from .stage import Stage, StageNotBuilt, live_mask, set_column
+
+BATCH_STAGES = {
+    "normalize": "curate.normalize",
+    "langid": "curate.langid",
+    "decontam": "curate.decontam",
+    "pii": "curate.pii",
+    "quality": "curate.quality",
+}
+
+
+def build_stage(name: str, recipe: dict, lang: str) -> Stage:
+    module_name = BATCH_STAGES[name]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        raise StageNotBuilt(f"stage '{name}' is not built yet ({module_name} does not exist)") from exc
+    if not hasattr(module, "make_stage"):
+        raise StageNotBuilt(f"stage '{name}' is not built yet ({module_name} has no make_stage)")
+    return module.make_stage(dict(recipe.get(name) or {}), lang)
+
+
+def check_stages(names: list[str]) -> None:
+    """Fail before any work starts if a requested stage cannot be built."""
+    for name in names:
+        if name == "dedup":
+            _dedup_module()
+            continue
+        module_name = BATCH_STAGES[name]
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            raise StageNotBuilt(f"stage '{name}' is not built yet ({module_name} does not exist)") from exc
+        if not hasattr(module, "make_stage"):
+            raise StageNotBuilt(f"stage '{name}' is not built yet ({module_name} has no make_stage)")
+
+
+def _dedup_module():
+    return importlib.import_module("curate.exact_dedup")
+
+
+class StageChain:
+    """Runs the batch stages in order, then computes dedup keys for live rows.
+
+    Built once per worker process (Ray actor) so models load once.
+    """
+
+    def __init__(self, recipe: dict, lang: str, stages: list[str], near_dedup: bool = False):
+        self.stages = [build_stage(n, recipe, lang) for n in stages if n in BATCH_STAGES]
+        self.dedup = "dedup" in stages
+        self.near_dedup = self.dedup and near_dedup
+        self.dedup_cfg = dict(recipe.get("dedup") or {})
+        self.lang = lang
+
+    def __call__(self, table: pa.Table) -> pa.Table:
+        if isinstance(table, pa.RecordBatch):
+            table = pa.Table.from_batches([table])
+        for stage in self.stages:
+            table = stage(table)
+        if self.dedup:
+            table = self._add_dedup_keys(table)
+        return table
+
+    def _add_dedup_keys(self, table: pa.Table) -> pa.Table:
+        live = live_mask(table)
+        idx = np.flatnonzero(live)
+        texts = table.column("text").to_pylist()
+        hashes = np.zeros(table.num_rows, dtype=np.uint64)
+        hashes[idx] = text_hashes([texts[i] for i in idx])
+        table = set_column(table, "text_hash", pa.array(hashes, mask=~live))
+        if self.near_dedup:
+            from .dedup import dedup_keys
+
+            keys = dedup_keys(table.take(pa.array(idx, pa.int64())), self.dedup_cfg, self.lang)
+            sig = keys.column("minhash").combine_chunks()
+            width = sig.type.list_size
+            flat = np.zeros((table.num_rows, width), dtype=np.uint32)
+            if len(idx):
+                flat[idx] = sig.flatten().to_numpy().reshape(len(idx), width)
+            arr = pa.FixedSizeListArray.from_arrays(pa.array(flat.ravel(), pa.uint32()), width)
+            table = table.append_column("minhash", arr)
+        return table

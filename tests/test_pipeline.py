@@ -1,0 +1,137 @@
+"""End-to-end runs of `curate corpus` through Ray on real text."""
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import ray
+
+from curate.writer import sha256_file
+from pipelines.corpus import run_corpus
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def local_ray():
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def _rows(out: Path, kind: str) -> list[dict]:
+    rows = []
+    for f in sorted((out / kind).glob("*.parquet")):
+        rows += pq.read_table(f).to_pylist()
+    return rows
+
+
+def _lines(path: Path) -> int:
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return sum(1 for _ in f)
+
+
+def test_bundled_sample_end_to_end(tmp_path):
+    out = tmp_path / "ko"
+    manifest = run_corpus([str(SAMPLE / "ko.jsonl.gz")], str(out), "ko",
+                          stages=["normalize", "langid", "dedup"], progress=False)
+    kept, rejected, quarantined = _rows(out, "shards"), _rows(out, "rejected"), _rows(out, "quarantine")
+    n_in = _lines(SAMPLE / "ko.jsonl.gz")
+    assert len(kept) + len(rejected) + len(quarantined) == n_in == manifest["counts"]["read"]
+    assert all(r["drop_reason"] is None for r in kept)
+    assert all(r["drop_reason"] for r in rejected)
+    reasons = {r["drop_reason"] for r in rejected}
+    assert {"langid:other_lang", "exact_dup"} <= reasons
+    assert {r["lang"] for r in kept} == {"ko"}
+    # exact duplicates point at a kept document of their cluster
+    kept_ids = {r["id"] for r in kept}
+    dups = [r for r in rejected if r["drop_reason"] == "exact_dup"]
+    assert dups and all(r["dup_of"] in kept_ids and r["dup_cluster"] == r["dup_of"] for r in dups)
+    # laughter runs are squeezed
+    assert not any("ㅋㅋㅋㅋㅋ" in r["text"] for r in kept)
+    # manifest: inputs, checksums, per-stage counts
+    on_disk = json.loads((out / "manifest.json").read_text())
+    assert on_disk["counts"] == manifest["counts"]
+    assert on_disk["inputs"][0]["sha256"] == sha256_file(str(SAMPLE / "ko.jsonl.gz"))
+    for entry in on_disk["shards"] + on_disk["rejected"]:
+        assert sha256_file(str(out / entry["path"])) == entry["sha256"]
+    per_stage = on_disk["counts"]["per_stage"]
+    assert per_stage["langid"]["dropped"] == sum(r["drop_reason"] == "langid:other_lang" for r in rejected)
+    assert per_stage["dedup"]["out"] == len(kept)
+    report = json.loads((out / "report.json").read_text())
+    assert report
+    assert not [p for p in out.iterdir() if p.name.startswith(".staging")]
+
+
+def test_bad_inputs_are_quarantined_not_lost(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    good = [{"text": "흡연자분들은 발코니가 있는 방이면 발코니에서 흡연이 가능합니다."},
+            {"text": "어떤 방에서도 흡연은 금지됩니다."}]
+    lines = b"".join(json.dumps(d, ensure_ascii=False).encode() + b"\n" for d in good)
+    (src / "good.jsonl").write_bytes(lines + b'{"text": "\xff\xfe"}\n{"broken\n{"title": "x"}\n')
+    big = gzip.compress(b"".join(json.dumps({"text": f"뉴스 문장 {i} " * 30}, ensure_ascii=False).encode() + b"\n"
+                                 for i in range(300)))
+    (src / "cut.jsonl.gz").write_bytes(big[: len(big) // 2])
+    (src / "empty.jsonl").write_bytes(b"")
+    (src / "huge.jsonl").write_text(json.dumps({"text": "가" * 2_000_001}, ensure_ascii=False) + "\n")
+    out = tmp_path / "out"
+    manifest = run_corpus([str(src)], str(out), "ko", stages=["normalize", "langid"], progress=False)
+    quarantine = _rows(out, "quarantine")
+    errors = " | ".join(r["error"] for r in quarantine)
+    for needle in ("invalid UTF-8", "malformed JSON", "no 'text'", "truncated", "empty file", "document too large"):
+        assert needle in errors
+    assert all(":" in r["origin"] and r["origin"].split(":")[0].endswith((".jsonl", ".gz")) for r in quarantine)
+    c = manifest["counts"]
+    assert c["read"] == c["kept"] + c["rejected"] + c["quarantined"] and c["quarantined"] == len(quarantine)
+
+
+def test_worker_count_does_not_change_shards(tmp_path):
+    shards = []
+    for workers in (1, 2):
+        out = tmp_path / f"w{workers}"
+        run_corpus([str(SAMPLE / "ja.jsonl.gz")], str(out), "ja", stages=["normalize", "langid", "dedup"],
+                   workers=workers, batch_size=256, progress=False)
+        shards.append([sha256_file(str(p)) for p in sorted((out / "shards").glob("*.parquet"))])
+    assert shards[0] == shards[1] and shards[0]
+
+
+def test_failed_run_leaves_previous_output_intact(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    run_corpus([str(SAMPLE / "ja.jsonl.gz")], str(out), "ja", stages=["normalize"], progress=False)
+    before = (out / "manifest.json").read_text()
+    shard = sorted((out / "shards").glob("*.parquet"))[0]
+    checksum = sha256_file(str(shard))
+    bogus = tmp_path / "broken-recipe.yaml"
+    bogus.write_text("lang: ja\nstages: [normalize, langid]\nlangid: {model: /nonexistent/lid.bin}\n")
+    with pytest.raises(Exception):
+        run_corpus([str(SAMPLE / "ja.jsonl.gz")], str(out), "ja", recipe_file=str(bogus), progress=False)
+    assert (out / "manifest.json").read_text() == before
+    assert sha256_file(str(shard)) == checksum
+    assert not [p for p in out.iterdir() if p.name.startswith(".staging")]
+
+
+def test_cli_errors_name_the_problem(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    missing = tmp_path / "nope.jsonl"
+    proc = subprocess.run([sys.executable, "-m", "curate.cli", "corpus", "--lang", "ko", "--input", str(missing),
+                           "--output", str(tmp_path / "o")], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert proc.returncode == 2 and str(missing) in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "curate.cli", "corpus", "--lang", "ko", "--input",
+                           str(SAMPLE / "ko.jsonl.gz"), "--output", str(tmp_path / "o"), "--stages", "normalize,bogus"],
+                          capture_output=True, text=True, env=env, cwd=ROOT)
+    assert proc.returncode == 2 and "bogus" in proc.stderr
+
+
+def test_unbuilt_stage_fails_clearly(monkeypatch):
+    from curate import stages
+    from curate.stage import StageNotBuilt
+
+    monkeypatch.setitem(stages.BATCH_STAGES, "pii", "curate.not_a_module")
+    with pytest.raises(StageNotBuilt, match="stage 'pii' is not built yet"):
+        stages.check_stages(["normalize", "pii"])
