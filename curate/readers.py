@@ -142,20 +142,31 @@ def _read_jsonl(path: str, name: str, max_doc_chars: int) -> Iterator[Record]:
         rec_id = str(rec_id) if rec_id is not None else f"{name}:{line_no}"
         if not isinstance(text, str):
             why = "record has no 'text' field" if text is None else "'text' is not a string"
-            yield Record(rec_id, _snippet(decoded), origin, error=why)
+            yield Record(clean_text(rec_id), _snippet(decoded), origin, error=why)
             continue
         if len(text) > max_doc_chars:
-            yield Record(rec_id, _snippet(text), origin, error=f"document too large: {len(text)} chars > {max_doc_chars}")
+            yield Record(rec_id, _snippet(clean_text(text)), origin,
+                         error=f"document too large: {len(text)} chars > {max_doc_chars}")
             continue
         yield Record(
-            rec_id, text, origin,
+            clean_text(rec_id), clean_text(text), origin,
             source=_opt_str(obj.get("source")) or name,
             url=_opt_str(obj.get("url")),
         )
 
 
+def clean_text(text: str) -> str:
+    """JSON escapes can carry lone surrogates, which no UTF-8 writer accepts: join
+    valid pairs and replace lone halves with U+FFFD."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 def _opt_str(value) -> str | None:
-    return None if value is None else str(value)
+    return None if value is None else clean_text(str(value))
 
 
 def _read_text(path: str, name: str, max_doc_chars: int) -> Iterator[Record]:

@@ -1,0 +1,64 @@
+"""kill -9 a real `curate corpus` run mid-way, re-run it, and get the same kept set."""
+import gzip
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample" / "ko.jsonl.gz"
+
+
+def _split_sample(dst: Path, parts: int) -> None:
+    with gzip.open(SAMPLE, "rt", encoding="utf-8") as f:
+        lines = f.readlines()
+    dst.mkdir()
+    step = len(lines) // parts + 1
+    for i in range(parts):
+        (dst / f"part{i:02d}.jsonl").write_text("".join(lines[i * step:(i + 1) * step]), encoding="utf-8")
+
+
+def _cli(out: Path, inputs: Path, **popen):
+    cmd = [sys.executable, "-m", "curate.cli", "corpus", "--lang", "ko", "--input", str(inputs),
+           "--output", str(out), "--stages", "normalize,langid,dedup", "--workers", "1",
+           "--batch-size", "64", "--no-progress"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_AUTH_MODE": "disabled"}
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **popen)
+
+
+def _kept(out: Path) -> list[tuple]:
+    rows = []
+    for f in sorted((out / "shards").glob("*.parquet")):
+        rows += [(r["id"], r["text"], r["dup_cluster"]) for r in pq.read_table(f).to_pylist()]
+    return rows
+
+
+def test_kill_minus_nine_then_resume(tmp_path):
+    inputs = tmp_path / "in"
+    _split_sample(inputs, 8)
+
+    reference = tmp_path / "reference"
+    assert _cli(reference, inputs).wait(timeout=300) == 0
+
+    out = tmp_path / "killed"
+    proc = _cli(out, inputs, start_new_session=True)
+    deadline = time.time() + 240
+    finished_files = []
+    while time.time() < deadline and proc.poll() is None:
+        finished_files = [p for p in out.glob("_work/*/files/*.parquet") if not p.name.endswith(".keys.parquet")]
+        if finished_files:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (out / "manifest.json").exists()
+    assert finished_files and len(finished_files) < 8
+
+    assert _cli(out, inputs).wait(timeout=300) == 0
+    assert _kept(out) == _kept(reference)
+    assert not (out / "_work").exists()
