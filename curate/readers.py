@@ -26,6 +26,7 @@ QUARANTINE = "quarantine"
 RAW_SNIPPET_CHARS = 1000
 JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
 DEFAULT_MAX_DOC_CHARS = 1_000_000
+WEB_COLUMNS = ("content_type", "fetch_date", "http_charset", "charset")
 
 
 class InputError(Exception):
@@ -40,6 +41,7 @@ class Record:
     source: str | None = None
     url: str | None = None
     error: str | None = None
+    web: dict | None = None  # content_type, fetch_date, http_charset, charset (WARC input)
 
 
 def expand_inputs(patterns: list[str]) -> list[str]:
@@ -79,6 +81,8 @@ def input_format(path: str) -> str | None:
         return "parquet"
     if name.endswith((".txt", ".text")):
         return "text"
+    if name.endswith((".warc", ".wet", ".arc")):
+        return "warc"
     return None
 
 
@@ -238,7 +242,13 @@ def _read_parquet(path: str, name: str, max_doc_chars: int) -> Iterator[Record]:
         yield Record(None, None, f"{path}:{row + 1}", error=f"corrupt Parquet after row {row}: {exc}")
 
 
-READERS = {"jsonl": _read_jsonl, "text": _read_text, "parquet": _read_parquet}
+def _read_warc(path: str, name: str, max_doc_chars: int) -> Iterator[Record]:
+    from .warc import read_warc
+
+    return read_warc(path, name, max_doc_chars)
+
+
+READERS = {"jsonl": _read_jsonl, "text": _read_text, "parquet": _read_parquet, "warc": _read_warc}
 
 
 def read_records(path: str, max_doc_chars: int = DEFAULT_MAX_DOC_CHARS) -> Iterator[Record]:
@@ -246,7 +256,7 @@ def read_records(path: str, max_doc_chars: int = DEFAULT_MAX_DOC_CHARS) -> Itera
     fmt = input_format(path)
     name = os.path.basename(path)
     if fmt is None:
-        yield Record(None, None, f"{path}:0", error="unknown input format (want .jsonl/.json[.gz|.zst], .parquet or .txt)")
+        yield Record(None, None, f"{path}:0", error="unknown input format (want .jsonl/.json[.gz|.zst], .parquet, .txt or .warc[.gz])")
         return
     if os.path.getsize(path) == 0:
         yield Record(None, None, f"{path}:0", error="empty file")
@@ -268,6 +278,9 @@ def records_to_table(records: list[Record]) -> pa.Table:
     cols["source"] = pa.array([r.source for r in records], pa.string())
     cols["url"] = pa.array([r.url for r in records], pa.string())
     cols["origin"] = pa.array([r.origin for r in records], pa.string())
+    for name in WEB_COLUMNS:
+        if any(r.web for r in records):
+            cols[name] = pa.array([(r.web or {}).get(name) for r in records], pa.string())
     cols["drop_reason"] = pa.array(
         [f"{QUARANTINE}: {r.error}" if r.error else None for r in records], pa.string()
     )

@@ -6,7 +6,9 @@ from pathlib import Path
 import yaml
 
 RECIPE_DIR = Path(__file__).resolve().parents[1] / "pipelines" / "recipes"
-STAGE_ORDER = ["normalize", "langid", "decontam", "pii", "quality", "dedup"]
+STAGE_ORDER = ["extract", "normalize", "urlfilter", "langid", "decontam", "pii", "quality", "dedup"]
+# Always run: extract touches only HTML rows, normalize makes every later stage see one form.
+ALWAYS = {"extract", "normalize"}
 
 
 class RecipeError(ValueError):
@@ -39,10 +41,10 @@ def load_recipe(lang: str, path: str | None = None) -> dict:
 
 
 def select_stages(recipe: dict, requested: list[str] | None) -> list[str]:
-    """Stages to run, in pipeline order; normalize always runs first."""
+    """Stages to run, in pipeline order; extract (HTML only) and normalize always run first."""
     names = requested if requested else list(recipe.get("stages") or STAGE_ORDER)
     unknown = [n for n in names if n not in STAGE_ORDER]
     if unknown:
         raise RecipeError(f"unknown stage(s): {', '.join(unknown)} (known: {', '.join(STAGE_ORDER)})")
-    chosen = set(names) | {"normalize"}
+    chosen = set(names) | ALWAYS
     return [n for n in STAGE_ORDER if n in chosen]

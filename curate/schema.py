@@ -17,6 +17,7 @@ QUALITY_SIGNAL_FIELDS: list[tuple[str, pa.DataType]] = [
     ("n_lines", pa.int64()),
     ("mean_word_len", pa.float32()),
     ("function_word_ratio", pa.float32()),
+    ("lm_score", pa.float32()),
     ("symbol_word_ratio", pa.float32()),
     ("symbol_ratio", pa.float32()),
     ("digit_ratio", pa.float32()),
@@ -71,6 +72,11 @@ SHARD_SCHEMA = pa.schema(
         # Provenance and dedup keys (added columns, not renamed ones).
         pa.field("origin", pa.string()),  # "path:line" of the input record
         pa.field("text_hash", pa.uint64()),  # hash of the dedup-normalized text
+        # Web input (WARC/WET): null for other inputs.
+        pa.field("content_type", pa.string()),  # "text/html" while the text is still markup
+        pa.field("fetch_date", pa.string()),
+        pa.field("http_charset", pa.string()),  # as the server declared it
+        pa.field("charset", pa.string()),  # "<codec>/<http|meta|detected|utf-8|bom>" actually used
     ]
 )
 

@@ -10,7 +10,9 @@ from .exact_dedup import text_hashes
 from .stage import Stage, StageNotBuilt, live_mask, set_column
 
 BATCH_STAGES = {
+    "extract": "curate.extract",
     "normalize": "curate.normalize",
+    "urlfilter": "curate.urlfilter",
     "langid": "curate.langid",
     "decontam": "curate.decontam",
     "pii": "curate.pii",
