@@ -18,8 +18,10 @@ VOCAB  ?= 30000
 TOKENIZER ?= out/tokenizer/$(L)
 TOKENS ?= out/tokens/$(L)
 ARGS   ?=
+LANGS  ?=
+WEIGHTS ?=
 
-.PHONY: venv corpus report tokenizer tokens train test bench clean
+.PHONY: venv corpus report tokenizer tokens train test clean
 
 venv: $(STAMP)
 
@@ -34,6 +36,12 @@ corpus: $(STAMP)  ## curate INPUT (default: the bundled sample) into OUT
 
 report: $(STAMP)  ## rebuild OUT/report.html and OUT/report.json
 	$(RUN) -m curate.cli report $(OUT)
+
+tokenizer: $(STAMP)  ## morpheme-aware byte-level BPE trained on the curated shards in DATA
+	$(RUN) -m train.tokenizer $(if $(LANGS),--langs $(LANGS),--lang $(L)) $(if $(WEIGHTS),--weights $(WEIGHTS)) --data $(DATA) --vocab $(VOCAB) --out $(TOKENIZER) $(ARGS)
+
+tokens: $(STAMP)  ## curated shards in DATA -> token shards in TOKENS (the trainer's input)
+	$(RUN) -m train.tokens --data $(DATA) --tokenizer $(TOKENIZER) --out $(TOKENS) $(ARGS)
 
 test: $(STAMP)  ## the whole test suite
 	$(RUN) -m pytest -q tests
