@@ -29,6 +29,9 @@ $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
+	# fasttext (full build, for `curate train-quality`) and fasttext-predict both ship a
+	# `fasttext` module; installing the full build last makes training and prediction work.
+	$(PY) -m pip install --quiet --force-reinstall --no-deps fasttext==0.9.3
 	touch $(STAMP)
 
 corpus: $(STAMP)  ## curate INPUT (default: the bundled sample) into OUT

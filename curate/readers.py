@@ -13,6 +13,7 @@ import io
 import json
 import os
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -20,6 +21,7 @@ from typing import Iterator
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from . import fs
 from .schema import SHARD_SCHEMA
 
 QUARANTINE = "quarantine"
@@ -44,25 +46,30 @@ class Record:
     web: dict | None = None  # content_type, fetch_date, http_charset, charset (WARC input)
 
 
+def _has_glob(pattern: str) -> bool:
+    # a URI's query string (?endpoint_override=...) is not a wildcard
+    path = pattern.split("?", 1)[0] if fs.is_uri(pattern) else pattern
+    return any(ch in path for ch in "*?[")
+
+
 def expand_inputs(patterns: list[str]) -> list[str]:
-    """Expand globs; a pattern that matches nothing is an error naming it."""
+    """Expand globs and folders (local or any pyarrow filesystem URI); a pattern that
+    matches nothing is an error naming it."""
     paths: list[str] = []
     for pattern in patterns:
-        if any(ch in pattern for ch in "*?["):
-            matched = sorted(glob.glob(pattern, recursive=True))
-            matched = [m for m in matched if os.path.isfile(m)]
+        if _has_glob(pattern):
+            matched = [m for m in (fs.glob(pattern) if fs.is_uri(pattern) else
+                                   sorted(glob.glob(pattern, recursive=True))) if fs.is_file(m)]
             if not matched:
                 raise InputError(f"{pattern}: no file matches this pattern")
             paths.extend(matched)
-        elif os.path.isdir(pattern):
-            found = sorted(
-                str(p) for p in Path(pattern).rglob("*") if p.is_file() and input_format(str(p))
-            )
+        elif fs.is_dir(pattern):
+            found = [p for p in fs.list_files(pattern) if input_format(p)]
             if not found:
                 raise InputError(f"{pattern}: directory holds no readable input files")
             paths.extend(found)
-        elif os.path.isfile(pattern):
-            if not os.access(pattern, os.R_OK):
+        elif fs.is_file(pattern):
+            if not fs.is_uri(pattern) and not os.access(pattern, os.R_OK):
                 raise InputError(f"{pattern}: file is not readable")
             paths.append(pattern)
         else:
@@ -71,7 +78,7 @@ def expand_inputs(patterns: list[str]) -> list[str]:
 
 
 def input_format(path: str) -> str | None:
-    name = path.lower()
+    name = path.split("?", 1)[0].lower() if fs.is_uri(path) else path.lower()
     for comp in (".gz", ".zst", ".zstd"):
         if name.endswith(comp):
             name = name[: -len(comp)]
@@ -86,16 +93,21 @@ def input_format(path: str) -> str | None:
     return None
 
 
-def _open_binary(path: str) -> io.BufferedIOBase:
-    name = path.lower()
-    if name.endswith(".gz"):
-        return gzip.open(path, "rb")
-    if name.endswith((".zst", ".zstd")):
-        import zstandard
+@contextmanager
+def _open_binary(path: str) -> Iterator[io.BufferedIOBase]:
+    """The decompressed byte stream of a local or remote file."""
+    name = path.split("?", 1)[0].lower()
+    with fs.open_input(path) as raw:
+        if name.endswith(".gz"):
+            with gzip.GzipFile(fileobj=raw, mode="rb") as f:
+                yield f
+        elif name.endswith((".zst", ".zstd")):
+            import zstandard
 
-        raw = open(path, "rb")
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw, closefd=True))
-    return open(path, "rb")
+            with io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw, closefd=False)) as f:
+                yield f
+        else:
+            yield raw
 
 
 def _snippet(data: bytes | str) -> str:
@@ -209,7 +221,7 @@ def _read_text(path: str, name: str, max_doc_chars: int) -> Iterator[Record]:
 
 def _read_parquet(path: str, name: str, max_doc_chars: int) -> Iterator[Record]:
     try:
-        pf = pq.ParquetFile(path)
+        pf = pq.ParquetFile(fs.open_input(path) if fs.is_uri(path) else path)
     except Exception as exc:
         yield Record(None, None, f"{path}:0", error=f"unreadable Parquet: {exc}")
         return
@@ -254,11 +266,11 @@ READERS = {"jsonl": _read_jsonl, "text": _read_text, "parquet": _read_parquet, "
 def read_records(path: str, max_doc_chars: int = DEFAULT_MAX_DOC_CHARS) -> Iterator[Record]:
     """All records of one input file, quarantined ones included."""
     fmt = input_format(path)
-    name = os.path.basename(path)
+    name = os.path.basename(path.split("?", 1)[0])
     if fmt is None:
         yield Record(None, None, f"{path}:0", error="unknown input format (want .jsonl/.json[.gz|.zst], .parquet, .txt or .warc[.gz])")
         return
-    if os.path.getsize(path) == 0:
+    if fs.size(path) == 0:
         yield Record(None, None, f"{path}:0", error="empty file")
         return
     seen = False

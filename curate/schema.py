@@ -77,6 +77,9 @@ SHARD_SCHEMA = pa.schema(
         pa.field("fetch_date", pa.string()),
         pa.field("http_charset", pa.string()),  # as the server declared it
         pa.field("charset", pa.string()),  # "<codec>/<http|meta|detected|utf-8|bom>" actually used
+        # Benchmarks curate.decontam found in the text (null: none found, or not run).
+        pa.field("contamination", pa.list_(pa.struct([("benchmark", pa.string()), ("matched_chars", pa.int32()),
+                                                      ("ngrams", pa.int32())]))),
     ]
 )
 

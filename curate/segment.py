@@ -1,0 +1,200 @@
+"""Words for every language: kiwipiepy for Korean, fugashi + unidic-lite for Japanese,
+whitespace for languages that put spaces between words.
+
+Space-splitting counts eojeol in Korean (a noun plus its particles is one "word") and
+one "word" per sentence in Japanese, so word-level quality rules need a morphological
+analyser there. The analysers are loaded lazily, once per process (so a forked Ray
+worker loads its own), and every entry point takes a list of texts so callers batch.
+
+Each analysed document comes back as a ``Morphs``: the surface forms and, per token,
+a coarse class: content word, function word (particles, endings, auxiliaries) or
+punctuation/symbol. Function words are what real prose has and menus, keyboard mash
+and keyword lists lack.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+SPACED_LANGS = {"en", "fr", "de", "es", "it", "pt", "nl"}
+CONTENT, FUNCTION, PUNCT = 0, 1, 2
+
+# Kiwi's tag set (Sejong-based): J* particles, E* endings, VCP copula; S* except
+# SL (foreign word), SH (hanja), SN (number) are punctuation and symbols.
+_KO_PUNCT_TAGS = {"SF", "SP", "SS", "SSO", "SSC", "SE", "SO", "SW", "SB", "W_EMOJI"}
+
+
+def _ko_class(tag: str) -> int:
+    if tag in _KO_PUNCT_TAGS:
+        return PUNCT
+    if tag[0] in "JE" or tag == "VCP":
+        return FUNCTION
+    return CONTENT
+
+
+# UniDic's first POS level: particles and auxiliary verbs are the function words.
+_JA_FUNCTION_POS = ("助詞", "助動詞")
+_JA_PUNCT_POS = ("補助記号", "空白")
+
+
+@dataclass
+class Morphs:
+    """Words of one document (for long documents, of its analysed prefix)."""
+
+    words: list[str]
+    classes: list[int]
+    scale: float = 1.0  # full-document words per analysed word (1.0 unless a prefix was analysed)
+    # log-probability per non-space character of the analysis under the analyser's own
+    # language model (kiwi); None where the analyser gives none
+    lm_score: float | None = None
+
+    @property
+    def n_words(self) -> int:
+        """Words excluding punctuation, extrapolated to the whole document."""
+        return round(sum(1 for c in self.classes if c != PUNCT) * self.scale)
+
+    @property
+    def function_ratio(self) -> float:
+        n = sum(1 for c in self.classes if c != PUNCT)
+        return sum(1 for c in self.classes if c == FUNCTION) / n if n else 0.0
+
+    def content_words(self) -> list[str]:
+        return [w for w, c in zip(self.words, self.classes) if c != PUNCT]
+
+    def phrases(self) -> list[str]:
+        """Content words joined with the function words that follow them: Japanese
+        bunsetsu-like units (東京に / 行きました), the size of a Korean eojeol, so
+        n-gram rules written for space-separated words keep their meaning."""
+        out: list[str] = []
+        cur, prev = "", PUNCT
+        for w, c in zip(self.words, self.classes):
+            if c == PUNCT:
+                if cur:
+                    out.append(cur)
+                cur = ""
+            elif c == CONTENT and prev == FUNCTION and cur:
+                out.append(cur)
+                cur = w
+            else:
+                cur += w
+            prev = c
+        if cur:
+            out.append(cur)
+        return out
+
+
+def _cut_prefix(text: str, max_chars: int) -> tuple[str, float]:
+    """A whitespace-aligned prefix of at most max_chars and the eojeol scale factor."""
+    if max_chars <= 0 or len(text) <= max_chars:
+        return text, 1.0
+    cut = text.rfind(" ", 0, max_chars)
+    prefix = text[: cut if cut > max_chars // 2 else max_chars]
+    return prefix, max(1.0, len(text.split()) / max(1, len(prefix.split())))
+
+
+class KoreanSegmenter:
+    """kiwipiepy with its default ``cong`` model.
+
+    ``workers`` > 1 makes kiwi analyse a batch on its own thread pool; the pipeline
+    parallelises over processes, so the default is one thread.
+    """
+
+    def __init__(self, workers: int = 1, max_chars: int = 20000):
+        from kiwipiepy import Kiwi
+
+        self.workers = workers
+        self.max_chars = max_chars
+        self.kiwi = Kiwi(num_workers=workers if workers > 1 else -1, model_type="cong")
+
+    # kiwi is slow on very long digit/comma runs (seen in crawls and number lists)
+    _LONG_NUMBER = re.compile(r"[0-9,.]{20,}")
+
+    def analyze(self, texts: list[str]) -> list[Morphs]:
+        cut = [_cut_prefix(self._LONG_NUMBER.sub("0", t), self.max_chars) for t in texts]
+        prefixes = [p for p, _ in cut]
+        # analyze(top_n=1) is what tokenize() runs, plus the path's LM score
+        if self.workers > 1 and len(prefixes) > 1:
+            results = (r[0] for r in self.kiwi.analyze(prefixes, top_n=1))
+        else:
+            results = (self.kiwi.analyze(p, top_n=1)[0] for p in prefixes)
+        out = []
+        for (prefix, scale), (toks, score) in zip(cut, results):
+            n = len(prefix) - prefix.count(" ") - prefix.count("\n")
+            out.append(Morphs([t.form for t in toks], [_ko_class(t.tag) for t in toks], scale,
+                              score / n if n else None))
+        return out
+
+
+class JapaneseSegmenter:
+    """fugashi (MeCab) with unidic-lite; parses MeCab's text output, which is several
+    times faster than building a Python node object per token."""
+
+    def __init__(self, max_chars: int = 100000):
+        import fugashi
+
+        self.max_chars = max_chars
+        self.tagger = fugashi.Tagger()
+
+    def analyze(self, texts: list[str]) -> list[Morphs]:
+        out = []
+        for text in texts:
+            scale = 1.0
+            if self.max_chars > 0 and len(text) > self.max_chars:
+                scale, text = len(text) / self.max_chars, text[: self.max_chars]
+            words, classes = [], []
+            for line in self.tagger.parse(text).split("\n"):
+                fields = line.split("\t", 5)
+                if len(fields) < 5:  # EOS
+                    continue
+                pos = fields[4]
+                words.append(fields[0])
+                if pos.startswith(_JA_PUNCT_POS):
+                    classes.append(PUNCT)
+                elif pos.startswith(_JA_FUNCTION_POS):
+                    classes.append(FUNCTION)
+                else:
+                    classes.append(CONTENT)
+            out.append(Morphs(words, classes, scale))
+        return out
+
+
+_PUNCT_ONLY = re.compile(r"^\W+$")
+
+
+class SpacedSegmenter:
+    """Whitespace words, as Gopher and C4 count them; pure punctuation tokens are punct.
+    No function-word tagging (stop-word rules do that job for these languages)."""
+
+    def analyze(self, texts: list[str]) -> list[Morphs]:
+        out = []
+        for text in texts:
+            words = text.split()
+            out.append(Morphs(words, [PUNCT if _PUNCT_ONLY.match(w) else CONTENT for w in words]))
+        return out
+
+
+@functools.lru_cache(maxsize=None)
+def get_segmenter(lang: str, workers: int = 1):
+    """One analyser per language per process, built on first use."""
+    if lang == "ko":
+        return KoreanSegmenter(workers=workers)
+    if lang == "ja":
+        return JapaneseSegmenter()
+    return SpacedSegmenter()
+
+
+def analyze(texts: list[str], lang: str, workers: int = 1) -> list[Morphs]:
+    return get_segmenter(lang, workers).analyze(texts)
+
+
+def eojeols(text: str) -> list[str]:
+    """Space-separated units: eojeol in Korean, words in spaced languages (no analyser)."""
+    return text.split()
+
+
+def segmented(texts: list[str], lang: str) -> list[str]:
+    """Texts with single spaces between words (fastText input for ko/ja)."""
+    if lang not in ("ko", "ja"):
+        return [" ".join(t.split()) for t in texts]
+    return [" ".join(m.words) for m in analyze(texts, lang)]
