@@ -99,12 +99,11 @@ def _init_ray(workers: int | None):
     return True
 
 
-def _stats_fn():
-    try:
-        from curate.stats import table_stats
-    except ImportError:
-        return None
-    return table_stats
+def _stats_fn(recipe: dict, lang: str):
+    """Per-shard statistics for the report, with this run's quality rules bound in."""
+    from curate.stats import stats_fn_for
+
+    return stats_fn_for(recipe, lang)
 
 
 def _read_files(batch, batch_size: int, max_doc_chars: int):
@@ -159,7 +158,7 @@ def run_corpus(inputs: list[str], output: str, lang: str, recipe_file: str | Non
             decisions = _cached_dedup(work / "dedup.parquet", staged, dedup_cfg, near)
 
         # Pass 2: apply decisions, write shards, rejected and quarantine files.
-        stats_fn = _stats_fn()
+        stats_fn = _stats_fn(recipe, lang)
         stats_dir = str(staging / "stats")
         writers = {
             "shards": ShardWriter(str(staging), "shards", max_rows=shard_rows, stats_fn=stats_fn, stats_dir=stats_dir),
@@ -380,15 +379,6 @@ def _publish(staging: Path, out: Path, manifest: dict) -> None:
 
 
 def _write_report(out: Path, manifest: dict) -> None:
-    try:
-        from curate.report import build_report
-    except ImportError:
-        build_report = None
-    if build_report is not None:
-        build_report(str(out))
-        return
-    counts = manifest["counts"]
-    atomic_write_json(str(out / "report.json"), {
-        "counts": {k: counts[k] for k in ("read", "kept", "rejected", "quarantined")},
-        "per_stage": counts["per_stage"], "drop_reasons": counts["drop_reasons"],
-        "lang_mix": manifest["lang_mix"]})
+    from curate.report import build_report
+
+    build_report(str(out))

@@ -1,0 +1,101 @@
+"""`curate compare DIR_A DIR_B`: what changed between two curation runs, as a table.
+
+Counts, kept characters, drops per reason (each quality rule is its own reason),
+language mix and per-rule pass rates, from each folder's report numbers (report.json
+when present and current, else computed from manifest + stats, never from the text).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .report import compute_report
+
+
+def load_numbers(out_dir: str) -> dict:
+    out = Path(out_dir)
+    report = out / "report.json"
+    manifest = out / "manifest.json"
+    if report.exists() and manifest.exists() and report.stat().st_mtime >= manifest.stat().st_mtime:
+        return json.loads(report.read_text(encoding="utf-8"))
+    return compute_report(out)
+
+
+def compare_rows(a: dict, b: dict) -> list[tuple[str, str, float | int | None, float | int | None]]:
+    """(section, name, value in A, value in B) for every number that differs or matters."""
+    rows = []
+    for k in ("read", "kept", "rejected", "quarantined", "kept_chars", "kept_words"):
+        rows.append(("counts", k, a["counts"].get(k), b["counts"].get(k)))
+    ra, rb = a.get("drop_reasons") or {}, b.get("drop_reasons") or {}
+    for r in sorted(set(ra) | set(rb), key=lambda r: -(ra.get(r, 0) + rb.get(r, 0))):
+        rows.append(("dropped", r, ra.get(r, 0), rb.get(r, 0)))
+    la, lb = a.get("languages") or {}, b.get("languages") or {}
+    for l in sorted(set(la) | set(lb), key=lambda l: -((la.get(l) or {}).get("kept", 0) + (lb.get(l) or {}).get("kept", 0))):
+        rows.append(("kept lang", l, (la.get(l) or {}).get("kept", 0), (lb.get(l) or {}).get("kept", 0)))
+    qa = {x["rule"]: x["pass_rate"] for x in ((a.get("quality_rules") or {}).get("rules") or [])}
+    qb = {x["rule"]: x["pass_rate"] for x in ((b.get("quality_rules") or {}).get("rules") or [])}
+    for r in list(qa) + [r for r in qb if r not in qa]:
+        rows.append(("pass rate", r, qa.get(r), qb.get(r)))
+    fa, fb = {f["step"]: f for f in a.get("funnel") or []}, {f["step"]: f for f in b.get("funnel") or []}
+    for s in list(fa) + [s for s in fb if s not in fa]:
+        rows.append(("chars after", s, (fa.get(s) or {}).get("chars"), (fb.get(s) or {}).get("chars")))
+    return rows
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:.3f}"
+    return f"{v:,}"
+
+
+def _delta(a, b) -> str:
+    if a is None or b is None:
+        return "new" if a is None and b is not None else ("gone" if b is None and a is not None else "")
+    d = b - a
+    if d == 0:
+        return "="
+    rel = f" ({d / a:+.1%})" if a and not isinstance(a, float) else ""
+    return (f"{d:+.3f}" if isinstance(d, float) else f"{d:+,}") + rel
+
+
+def format_table(rows, name_a: str, name_b: str, changed_only: bool = False) -> str:
+    body = [(s, n, _fmt(a), _fmt(b), _delta(a, b)) for s, n, a, b in rows if not changed_only or a != b]
+    header = ("section", "name", name_a, name_b, "change")
+    widths = [max(len(str(r[i])) for r in body + [header]) for i in range(5)]
+    lines = ["  ".join(str(h).ljust(w) if i < 2 else str(h).rjust(w) for i, (h, w) in enumerate(zip(header, widths)))]
+    lines.append("  ".join("-" * w for w in widths))
+    prev = None
+    for r in body:
+        sec = r[0] if r[0] != prev else ""
+        prev = r[0]
+        lines.append("  ".join((sec if i == 0 else str(c)).ljust(w) if i < 2 else str(c).rjust(w)
+                               for i, (c, w) in enumerate(zip(r, widths))))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="curate compare", description="what changed between two curated folders")
+    ap.add_argument("dir_a")
+    ap.add_argument("dir_b")
+    ap.add_argument("--changed", action="store_true", help="show only numbers that differ")
+    ap.add_argument("--json", action="store_true", help="print rows as JSON")
+    args = ap.parse_args(argv)
+    for d in (args.dir_a, args.dir_b):
+        if not (Path(d) / "manifest.json").exists():
+            print(f"curate compare: {d}/manifest.json not found", file=sys.stderr)
+            return 2
+    rows = compare_rows(load_numbers(args.dir_a), load_numbers(args.dir_b))
+    if args.json:
+        print(json.dumps([dict(zip(("section", "name", "a", "b"), r)) for r in rows], ensure_ascii=False, indent=1))
+    else:
+        print(format_table(rows, "A", "B", args.changed))
+        print(f"\nA = {args.dir_a}\nB = {args.dir_b}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,575 @@
+"""pii: find and replace personal identifiers with Polyglot-style tokens (<|tel|>, ...).
+
+Every detector is a candidate regex followed by validation: checksums (Luhn, the
+resident registration and My Number check digits), real calendar dates, known number
+plans (Korean / Japanese phone prefixes, card IIN ranges) and, where the digits alone
+say too little (bank accounts, passports, bare digit runs), a context word nearby.
+Dates, prices, case numbers, ISBNs, versions and postal codes fail these checks, so
+they stay in the text.
+
+Not masked on purpose: business numbers without an area code (1588-1234, 1644-...):
+they are public and their shape is that of year ranges ("1592-1598"); Korean 080
+toll-free numbers in Korean text.
+
+Speed: a text without a digit, "@" or ":" returns at once; each detector only runs
+when its cheap trigger (a digit, "@", "::", a context word) is in the text.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import ipaddress
+import re
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from .stage import live_mask, merge_drop_reasons, set_column
+
+KINDS = ("rrn", "tel", "acc", "card", "mynumber", "email", "ip", "passport")
+
+# Tie-break between overlapping candidates of equal strength and length.
+_PRIORITY = {"email": 0, "rrn": 1, "mynumber": 2, "card": 3, "acc": 4, "tel": 5, "passport": 6, "ip": 7}
+
+_CURRENT_YEAR = _dt.date.today().year
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    start: int
+    end: int
+    kind: str
+
+
+# ---------------------------------------------------------------- shared pieces
+# Text boundaries are ASCII-only on purpose: Korean particles and Japanese text
+# attach directly to numbers ("010-1234-5678로", "電話090-1234-5678"), and Hangul
+# counts as \w in Python.
+_L_NOSEP = r"(?<![\dA-Za-z+\-‐‑‒–—－])(?<!\d[.．])"  # not glued to a longer dashed/dotted number
+_R = r"(?![\dA-Za-z])(?![-‐‑‒–—－.．]\d)"
+_DASH = "-‐‑‒–—－ー"
+# Separators inside phone numbers: dash, dot, space, spaced dash ("010 - 1234 - 5678").
+_TSEP = f"(?:[ ]?[{_DASH}][ ]?|[.． ])"
+_HYPH = f"[{_DASH}]"
+# A number followed by a unit is an amount or a count, not an identifier.
+_UNIT = re.compile(r"원|円|달러|%|만|억|조|년|年|월|月|일|日|개|명|人|회|件"
+                   r"|\s(?:円|달러|%|won|yen|KRW|JPY|USD)(?![A-Za-z])"
+                   r"|\s원(?![가-힣])|\s원(?=[이을은의에으도만가씩])")  # "3,000 원이다", not " 원칙"
+
+_GATE = re.compile(r"[\d@＠:：]")
+# Fullwidth ASCII (０-９, －, ＠, ...) maps 1:1 onto ASCII, so offsets survive the mapping.
+_FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
+_HAS_FULLWIDTH = re.compile("[\uff01-\uff5e]")
+_DIGIT_RUN = re.compile(r"\d[\d\-‐‑‒–—－ー.．() :]{5,}\d")
+
+
+def _digits(s: str) -> str:
+    """ASCII digits of s (fullwidth and other Unicode decimal digits included)."""
+    return "".join(str(int(c)) for c in s if c.isdecimal())
+
+
+def _ctx(words: list[str]) -> re.Pattern:
+    return re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
+
+
+# A sentence ends at 。！？, a newline, or .!? after a Hangul / Japanese character or a
+# closing quote ("...했다. "); after Latin letters a period may be "no." or "Tel.".
+_SENTENCE_END = re.compile(r"(?<=[가-힣ぁ-んァ-ヶ一-龥)\]\"”’])[.!?](?:\s|$)|[。！？\n]")
+
+
+def _near(pat: re.Pattern, text: str, start: int, end: int, before: int = 30, after: int = 20) -> bool:
+    """A context word within the window around [start, end), in the same sentence."""
+    lo, hi = max(0, start - before), min(len(text), end + after)
+    for m in _SENTENCE_END.finditer(text, lo, start):
+        lo = m.end()
+    m = _SENTENCE_END.search(text, end, hi)
+    if m:
+        hi = m.start() + 1
+    return pat.search(text, lo, hi) is not None
+
+
+# Words that say the number next to them is not a personal identifier.
+_NOT_PII = re.compile(
+    r"(?<![A-Za-z])(?:ISBN|ISSN|DOI|ver|version|build|model|order|part)(?![A-Za-z])|"
+    + "|".join(["버전", "バージョン", "빌드", "사건번호", "모델명", "型番", "품번", "사업자", "법인번호", "주문번호",
+                "관리번호", "송장", "운송장", "접수번호", "注文番号", "品番", "部品"]),
+    re.IGNORECASE,
+)
+
+
+def _not_pii(text: str, start: int, end: int | None = None) -> bool:
+    if end is not None and _UNIT.match(text, end):
+        return True
+    return _NOT_PII.search(text, max(0, start - 15), start) is not None
+
+
+# ---------------------------------------------------------------- rrn
+_RRN_CTX = _ctx(["주민등록", "주민번호", "주민 번호", "외국인등록", "외국인 등록", "등록번호", "RRN",
+                 "resident registration", "住民登録"])
+_RRN = re.compile(
+    _L_NOSEP + r"(\d{2})(\d{2})(\d{2})[ ]?(" + _HYPH + r")?[ ]?(\d)(\d{6}|[*＊xX●○]{6})" + _R
+)
+_RRN_W = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
+_CENTURY = {"1": 1900, "2": 1900, "5": 1900, "6": 1900, "3": 2000, "4": 2000, "7": 2000,
+            "8": 2000, "9": 1800, "0": 1800}
+
+
+def _valid_date(y: int, m: int, d: int) -> bool:
+    try:
+        _dt.date(y, m, d)
+    except ValueError:
+        return False
+    return True
+
+
+def _rrn_checksum_ok(d: str) -> bool:
+    s = sum(int(a) * w for a, w in zip(d[:12], _RRN_W))
+    # Citizens: (11 - s % 11) % 10; registered foreigners before 2020: (13 - s % 11) % 10.
+    return int(d[12]) in ((11 - s % 11) % 10, (13 - s % 11) % 10)
+
+
+def _find_rrn(text: str, out: list, lang: str = "") -> None:
+    for m in _RRN.finditer(text):
+        yy, mm, dd, hyph, g, rest = (m.group(i) for i in range(1, 7))
+        g = _digits(g)
+        year = _CENTURY[g] + int(yy)
+        if year > _CURRENT_YEAR or not _valid_date(year, int(mm), int(dd)):
+            continue
+        ctx = _near(_RRN_CTX, text, m.start(), m.end(), 20, 10)
+        if not rest[0].isdecimal():  # masked tail "900101-1******": still birth date + sex
+            if hyph or ctx:
+                out.append((m.start(), m.end(), "rrn", True))
+            continue
+        digits = _digits(m.group(0))
+        # The check digit is random since October 2020, so it is evidence, not a gate.
+        if hyph or ctx or _rrn_checksum_ok(digits):
+            out.append((m.start(), m.end(), "rrn", ctx or hyph is not None))
+
+
+# ---------------------------------------------------------------- tel
+_TEL_CTX = _ctx(["전화", "연락", "휴대폰", "핸드폰", "폰번호", "문의", "번호", "tel", "phone", "fax", "팩스",
+                 "☎", "📞", "電話", "携帯", "連絡", "問い合わせ", "問合せ", "予約", "call", "mobile", "contact"])
+# Domestic form: 0AA(A) - EXCH - NNNN, with the area code or exchange in parentheses.
+_TEL = re.compile(
+    _L_NOSEP
+    + r"(?:\((0\d{1,4})\)[ ]?|(0\d{1,4})(\)[ ]?|" + _TSEP + r")?)"
+    + r"(?:\((\d{1,4})\)|(\d{1,4})(" + _TSEP + r")?)"
+    + r"(\d{4})" + _R
+)
+# International form: +CC, optional (0), then 2-5 groups.
+_TEL_INTL = re.compile(
+    r"(?<![\dA-Za-z+])(\(?)\+[ ]?(\d{1,3}\)?(?:[ ]?\(0\))?(?:" + _TSEP + r"?\(?\d{1,12}\)?){1,5})" + _R
+)
+_GROUP = re.compile(r"\(?\d+\)?")
+_KR_TEL = re.compile(r"01[016789]\d{7,8}|02\d{7,8}|0(?:3[1-3]|4[1-4]|5[1-5]|6[1-4])\d{7,8}"
+                     r"|070\d{8}|050[2-8]\d{7,8}")
+_JP_TEL = re.compile(r"0[5789]0\d{8}|0[1-9]\d{8}")
+# Mobile prefixes distinctive enough to accept in text of the other language.
+_KR_MOBILE = re.compile(r"01[016789]\d{7,8}")
+_JP_MOBILE = re.compile(r"0[789]0\d{8}")
+
+
+_KR_AREA = re.compile(r"02|0(?:3[1-3]|4[1-4]|5[1-5]|6[1-4])|01[016789]|070|050[2-8]")
+
+
+def _plans(d: str, area: str | None = None, exch: str | None = None) -> tuple[bool, bool]:
+    """(fits the Korean plan, fits the Japanese plan) for domestic digits d.
+
+    With separators the groups must fit too: "03-1234-5678" is Japanese, though its
+    digits could also spell the Korean 031-234-5678.
+    """
+    kr, jp = bool(_KR_TEL.fullmatch(d)), bool(_JP_TEL.fullmatch(d))
+    if area is not None and exch is not None:
+        kr = kr and bool(_KR_AREA.fullmatch(area)) and len(exch) in (3, 4)
+        if len(d) == 11:  # 0X0-XXXX-XXXX mobiles and IP phones
+            jp = jp and len(area) == 3 and len(exch) == 4
+        else:  # landlines: area code (with its 0) + exchange = 6 digits
+            jp = jp and len(area) + len(exch) == 6
+    return kr, jp
+
+
+def _national_ok(d: str, lang: str = "", area: str | None = None, exch: str | None = None) -> bool:
+    """A domestic number fits the numbering plan of the text's language.
+
+    Korean text: the Korean plan plus Japanese mobiles (distinctive); Japanese text the
+    other way round; any other language: either plan.
+    """
+    kr, jp = _plans(d, area, exch)
+    if lang == "ko":
+        return kr or (jp and bool(_JP_MOBILE.fullmatch(d)))
+    if lang == "ja":
+        return jp or (kr and bool(_KR_MOBILE.fullmatch(d)))
+    return kr or jp
+
+
+def _sep_style(sep: str | None) -> str:
+    if not sep:
+        return ""
+    return "-" if any(c in _DASH for c in sep) else sep.strip() or " "
+
+
+def _find_tel(text: str, out: list, lang: str = "") -> None:
+    for m in _TEL.finditer(text):
+        area = m.group(1) or m.group(2)
+        exch = m.group(4) or m.group(5)
+        sep1, sep2 = m.group(3), m.group(6)
+        d = _digits(m.group(0))
+        grouped = bool(m.group(1) or m.group(4) or sep1)
+        g_area, g_exch = (_digits(area), _digits(exch)) if grouped else (None, None)
+        native = _national_ok(d, lang, g_area, g_exch)
+        if not native and not any(_plans(d, g_area, g_exch)):
+            continue
+        parens = m.group(1) or m.group(4) or (sep1 or "").startswith(")")
+        if not parens and _sep_style(sep1) != _sep_style(sep2):
+            continue  # one separator style per number: "02-123-4567", not "02.123-4567"
+        ctx = _near(_TEL_CTX, text, m.start(), m.end())
+        if not native and not ctx:
+            continue  # the other country's landline shape, e.g. "03-1234-5678" in Korean text
+        if not (sep1 or sep2 or m.group(1) or m.group(4)):
+            # A bare digit run: only mobiles, or any number with a phone word nearby.
+            if not (_KR_MOBILE.fullmatch(d) or _JP_MOBILE.fullmatch(d) or ctx):
+                continue
+        if _not_pii(text, m.start()):
+            continue
+        out.append((m.start(), m.end(), "tel", ctx))
+    if "+" not in text and "＋" not in text:
+        return
+    for m in _TEL_INTL.finditer(text):
+        # "(+82) 10-..." keeps its parenthesis; "(+82 10-...)" does not.
+        start = m.start() if m.group(1) and ")" in text[m.start(2):m.start(2) + 4] else m.start(2) - 1
+        while text[start] not in "(+":
+            start -= 1
+        # The group pattern may run on into a following number ("+82-2-123-4567 3명"):
+        # try the longest run of groups first, then shorter ones.
+        groups = list(_GROUP.finditer(text, m.start(2), m.end()))
+        for k in range(len(groups), 0, -1):
+            g = groups[k - 1]
+            if _intl_ok(_digits(text[m.start(2):g.end()]), g.group()):
+                # a ")" that closes a parenthesis opened before the number stays outside
+                end = g.end() - 1 if g.group().endswith(")") and "(" not in g.group() else g.end()
+                out.append((start, end, "tel", True))
+                break
+
+
+def _intl_ok(d: str, last_group: str) -> bool:
+    """E.164 digits after "+": Korean and Japanese numbers checked against their plans."""
+    for cc, plan in (("82", "ko"), ("81", "ja")):
+        if d.startswith(cc):
+            nat = d[len(cc):]
+            # Korean and Japanese numbers end in a 4-digit group (or are written unbroken).
+            return len(_digits(last_group)) >= 4 and _national_ok(nat if nat.startswith("0") else "0" + nat, plan)
+    return 8 <= len(d) <= 15 and len(_digits(last_group)) >= 2
+
+
+# ---------------------------------------------------------------- acc
+_BANKS = ["국민", "KB", "신한", "우리", "하나", "농협", "NH", "기업", "IBK", "SC제일", "제일", "씨티",
+          "카카오", "토스", "케이뱅크", "K뱅크", "우체국", "새마을", "신협", "수협", "산업", "대구", "부산",
+          "경남", "광주", "전북", "제주", "iM뱅크"]
+_ACC_CTX = re.compile("(?<!중앙)(?<!투자)은행(?!장|권|들)|" + "|".join(re.escape(w) for w in [
+    "계좌", "입금", "예금주", "송금", "통장", "이체", "뱅크", "bank account", "account", "口座", "振込"] + _BANKS), re.I)
+# The gate: an account word or an unambiguous bank name somewhere in the text ("우리",
+# "하나", "기업" alone are everyday words, so they only count once this gate passed).
+_ACC_WORD = _ctx(["계좌", "입금", "예금주", "송금", "통장", "이체", "은행", "뱅크", "account", "口座", "振込",
+                  "농협", "우체국", "새마을금고", "신협", "수협", "KB국민", "IBK", "SC제일"])
+_OTHER_LABEL = _ctx(["주민", "외국인등록", "전화", "연락처", "휴대폰", "핸드폰", "팩스", "카드", "tel", "fax",
+                     "phone", "電話", "カード", "マイナンバー", "個人番号", "여권"])
+_ACC = re.compile(_L_NOSEP + r"\d{2,7}(?:" + _HYPH + r"\d{1,7}){1,4}" + _R + "|" + _L_NOSEP + r"\d{10,14}" + _R)
+
+
+def _find_acc(text: str, out: list, lang: str = "") -> None:
+    if not _ACC_WORD.search(text):
+        return
+    for m in _ACC.finditer(text):
+        d = _digits(m.group(0))
+        if not 10 <= len(d) <= 14:
+            continue
+        if _KR_TEL.fullmatch(d) and len(d) <= 11:  # a phone number next to "입금 후 연락"
+            continue
+        # Bank or account word before the number, or right after it ("(국민은행)", "예금주 ...").
+        if not _near(_ACC_CTX, text, m.start(), m.end(), 30, 12):
+            continue
+        # ... and not labelled as something else right before it ("주민등록번호 ...").
+        if _OTHER_LABEL.search(text, max(0, m.start() - 10), m.start()):
+            continue
+        if _not_pii(text, m.start(), m.end()):
+            continue
+        out.append((m.start(), m.end(), "acc", True))
+
+
+# ---------------------------------------------------------------- card
+_CARD_CTX = _ctx(["카드", "card", "カード", "visa", "master", "amex", "jcb", "결제", "신용"])
+_CARD = re.compile(
+    _L_NOSEP + r"(?:\d{4}([ " + _DASH + r"])\d{4}\1\d{4}\1\d{3,4}(?:\1\d{3})?"
+    r"|\d{4}([ " + _DASH + r"])\d{6}\2\d{4,5}"
+    r"|\d{13,19})" + _R
+)
+
+
+def luhn_ok(d: str) -> bool:
+    total = 0
+    for i, c in enumerate(reversed(d)):
+        n = int(c)
+        if i % 2:
+            n = n * 2 - 9 if n > 4 else n * 2
+        total += n
+    return total % 10 == 0
+
+
+def _iin_ok(d: str) -> bool:
+    n, p2, p4 = len(d), int(d[:2]), int(d[:4])
+    if d[0] == "4":
+        return n in (13, 16, 19)  # Visa
+    if 51 <= p2 <= 55 or 2221 <= p4 <= 2720:
+        return n == 16  # Mastercard
+    if p2 in (34, 37):
+        return n == 15  # Amex
+    if p2 == 35:
+        return n in (16, 19)  # JCB
+    if p2 in (30, 36, 38, 39):
+        return n in (14, 16)  # Diners
+    if p2 in (60, 62, 64, 65, 81):
+        return 16 <= n <= 19  # Discover, UnionPay
+    if d[0] == "9":
+        return n == 16  # Korean domestic (BC) cards
+    return False
+
+
+def _find_card(text: str, out: list, lang: str = "") -> None:
+    for m in _CARD.finditer(text):
+        d = _digits(m.group(0))
+        if not luhn_ok(d):
+            continue
+        ctx = _near(_CARD_CTX, text, m.start(), m.end())
+        if not (_iin_ok(d) or (ctx and 13 <= len(d) <= 19 and d[0] != "0")):
+            continue
+        if _not_pii(text, m.start(), m.end()):
+            continue
+        out.append((m.start(), m.end(), "card", ctx))
+
+
+# ---------------------------------------------------------------- mynumber
+_MYNUM_CTX = _ctx(["マイナンバー", "個人番号", "my number", "mynumber", "마이넘버", "개인번호"])
+_MYNUM = re.compile(_L_NOSEP + r"\d{4}([ " + _DASH + r"]?)\d{4}\1\d{4}" + _R)
+
+
+def mynumber_ok(d: str) -> bool:
+    """Check digit of the Japanese individual number (12 digits)."""
+    body = d[:11]
+    s = 0
+    for n in range(1, 12):
+        p = int(body[11 - n])
+        q = n + 1 if n <= 6 else n - 5
+        s += p * q
+    r = s % 11
+    check = 0 if r <= 1 else 11 - r
+    return int(d[11]) == check
+
+
+def _find_mynumber(text: str, out: list, lang: str = "") -> None:
+    for m in _MYNUM.finditer(text):
+        d = _digits(m.group(0))
+        if not mynumber_ok(d) or len(set(d)) == 1:  # "0000-0000-0000" is a placeholder
+            continue
+        ctx = _near(_MYNUM_CTX, text, m.start(), m.end())
+        if not ctx and _not_pii(text, m.start(), m.end()):
+            continue
+        if ctx or m.group(1):
+            out.append((m.start(), m.end(), "mynumber", ctx))
+
+
+# ---------------------------------------------------------------- email
+_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9](?:[A-Za-z0-9._%+\-]{0,63}[A-Za-z0-9_%+\-])?"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
+)
+
+
+def _find_email(text: str, out: list, lang: str = "") -> None:
+    for m in _EMAIL.finditer(text):
+        local = m.group(0).split("@", 1)[0]
+        if ".." in local:
+            continue
+        out.append((m.start(), m.end(), "email", True))
+
+
+# ---------------------------------------------------------------- ip
+_IPV4 = re.compile(r"(?<![\dA-Za-z.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![\dA-Za-z])(?!\.\d)")
+_IPV6 = re.compile(r"(?<![0-9A-Za-z:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?"
+                   r"(?![0-9A-Za-z:])(?!\.\d)")
+
+
+_SECTION_SUFFIX = re.compile(r"\s?(?:편|항|項|절|節|장|章|조|条|부|권|화|판|버전|版)")
+
+
+def _octet_ok(s: str) -> bool:
+    return s.isascii() and (s == "0" or not s.startswith("0")) and int(s) <= 255
+
+
+def _find_ip(text: str, out: list, lang: str = "") -> None:
+    if "." in text:
+        for m in _IPV4.finditer(text):
+            if not all(_octet_ok(m.group(i)) for i in range(1, 5)):
+                continue
+            if _not_pii(text, m.start()) or text[max(0, m.start() - 1):m.start()] in ("v", "V"):
+                continue
+            octets = [int(m.group(i)) for i in range(1, 5)]
+            # "1.2.3.4편", "8.2.4.1項", "0.0.0.0": enumerations, section numbers, no host.
+            if octets[0] == 0 or (max(octets) < 10 and len(set(octets)) > 1):
+                continue
+            if _SECTION_SUFFIX.match(text, m.end()):
+                continue
+            out.append((m.start(), m.end(), "ip", True))
+    if "::" in text or text.count(":") >= 7:
+        for m in _IPV6.finditer(text):
+            s = m.group(0)
+            groups = [g for g in re.split(r"[:.]", s) if g]
+            if len(groups) < 3 or len(s) < 6:
+                continue
+            try:
+                ipaddress.IPv6Address(s)
+            except ValueError:
+                continue
+            out.append((m.start(), m.end(), "ip", True))
+
+
+# ---------------------------------------------------------------- passport
+_PASS_CTX = _ctx(["여권", "passport", "旅券", "パスポート", "護照"])
+# Korean: M/S/R/G/D + 8 digits, or the 2021 format M123A4567; older Korean and Japanese
+# passports: two letters + 7 digits (JR1234567, TK1234567).
+_PASS = re.compile(r"(?<![0-9A-Za-z])(?:[MSRGD](?:\d{8}|\d{3}[A-Z]\d{4})|[A-Z]{2}\d{7})(?![0-9A-Za-z])")
+
+
+def _find_passport(text: str, out: list, lang: str = "") -> None:
+    for m in _PASS.finditer(text):
+        if _near(_PASS_CTX, text, m.start(), m.end(), 40, 20):
+            out.append((m.start(), m.end(), "passport", True))
+
+
+# ---------------------------------------------------------------- find / scrub
+_DETECTORS = {
+    "rrn": _find_rrn, "tel": _find_tel, "acc": _find_acc, "card": _find_card,
+    "mynumber": _find_mynumber, "email": _find_email, "ip": _find_ip, "passport": _find_passport,
+}
+
+
+_RUN_CONTINUES = re.compile(r" \d{3,4}(?![\w.,:/\-])")
+
+
+def _space_glued(text: str, start: int, end: int) -> bool:
+    """A space-grouped candidate that is only part of a longer space-grouped digit run."""
+    if start >= 2 and text[start - 1] == " " and text[start - 2].isdecimal():
+        return True
+    return _RUN_CONTINUES.match(text, end) is not None
+
+
+def find(text: str, lang: str = "", kinds: tuple[str, ...] | None = None) -> list[Span]:
+    """Non-overlapping identifier spans of ``text``, sorted by start offset.
+
+    Every detector runs for every language (Korean text quotes Japanese numbers and
+    the other way round); ``lang`` ("ko", "ja", other) only picks which national phone
+    plan a bare domestic number must fit without a context word.
+    """
+    if not text or not _GATE.search(text):
+        return []
+    if _HAS_FULLWIDTH.search(text):
+        text = text.translate(_FULLWIDTH)
+    # Every digit identifier has a run of 7+ digits and separators; "10점", "2편" do not.
+    has_run = _DIGIT_RUN.search(text) is not None
+    has_ipv6 = "::" in text or text.count(":") >= 7
+    # The new passport format splits its digits (M123A4567): a passport word gates it.
+    has_passport = _PASS_CTX.search(text) is not None
+    if not (has_run or has_ipv6 or has_passport or "@" in text):
+        return []
+    cands: list[tuple[int, int, str, bool]] = []
+    for kind in kinds or KINDS:
+        if kind == "email":
+            if "@" in text:
+                _find_email(text, cands, lang)
+        elif kind == "passport":
+            if has_passport:
+                _find_passport(text, cands, lang)
+        elif has_run or (kind == "ip" and has_ipv6):  # an IPv6 address may be all hex letters
+            _DETECTORS[kind](text, cands, lang)
+    if not cands:
+        return []
+    # Overlaps: a candidate with context (or a strong form) wins, then the longer one
+    # ("+82 (0)10 ..." over the account-shaped digits inside it), then kind priority.
+    cands.sort(key=lambda c: (not c[3], c[0] - c[1], _PRIORITY[c[2]]))
+    taken: list[tuple[int, int]] = []
+    spans = []
+    for start, end, kind, _ in cands:
+        if any(start < e and s < end for s, e in taken):
+            continue
+        if " " in text[start:end] and kind != "email" and _space_glued(text, start, end):
+            continue  # "1234 5678 9012" inside a longer space-separated digit run
+        taken.append((start, end))
+        spans.append(Span(start, end, kind))
+    spans.sort()
+    return spans
+
+
+def scrub(text: str, lang: str = "", kinds: tuple[str, ...] | None = None) -> tuple[str, dict[str, int]]:
+    """Replace each identifier with ``<|kind|>``; returns (text, counts per kind)."""
+    spans = find(text, lang, kinds)
+    if not spans:
+        return text, {}
+    parts, counts, pos = [], {}, 0
+    for sp in spans:
+        parts.append(text[pos:sp.start])
+        parts.append(f"<|{sp.kind}|>")
+        counts[sp.kind] = counts.get(sp.kind, 0) + 1
+        pos = sp.end
+    parts.append(text[pos:])
+    return "".join(parts), counts
+
+
+# ---------------------------------------------------------------- stage
+class PIIStage:
+    """Recipe keys: mode (replace | drop), max_identifiers, kinds (default: all KINDS).
+
+    Every live row gets its identifiers replaced and ``pii_counts`` set (kinds with a
+    count > 0; an empty map when none). With ``mode: drop`` a row with more than
+    ``max_identifiers`` identifiers (0 when unset) is also dropped as
+    "pii:too_many_identifiers"; its text is scrubbed all the same, so rejected shards
+    carry no identifiers either.
+    """
+
+    name = "pii"
+
+    def __init__(self, cfg: dict, lang: str):
+        self.lang = lang
+        self.mode = cfg.get("mode") or "replace"
+        if self.mode not in ("replace", "drop"):
+            raise ValueError(f"pii.mode must be 'replace' or 'drop', got {self.mode!r}")
+        limit = cfg.get("max_identifiers")
+        self.max_identifiers = None if limit is None else int(limit)
+        if self.mode == "drop" and self.max_identifiers is None:
+            self.max_identifiers = 0  # drop mode without a limit drops any document with PII
+        kinds = cfg.get("kinds")
+        unknown = set(kinds or ()) - set(KINDS)
+        if unknown:
+            raise ValueError(f"unknown pii kinds {sorted(unknown)}; known: {list(KINDS)}")
+        self.kinds = tuple(kinds) if kinds else None
+
+    def __call__(self, table: pa.Table) -> pa.Table:
+        live = live_mask(table)
+        texts = table.column("text").to_pylist()
+        old_counts = table.column("pii_counts").to_pylist()
+        new_texts, counts, reasons = [], [], []
+        for keep, text, old in zip(live, texts, old_counts):
+            if not keep or text is None:
+                new_texts.append(text)
+                counts.append(old)
+                reasons.append(None)
+                continue
+            scrubbed, c = scrub(text, self.lang, self.kinds)
+            new_texts.append(scrubbed)
+            counts.append(sorted(c.items()))
+            too_many = self.mode == "drop" and sum(c.values()) > self.max_identifiers
+            reasons.append("pii:too_many_identifiers" if too_many else None)
+        table = set_column(table, "text", new_texts)
+        table = set_column(table, "pii_counts", counts)
+        return merge_drop_reasons(table, reasons)
+
+
+def make_stage(cfg: dict, lang: str) -> PIIStage:
+    return PIIStage(cfg or {}, lang)

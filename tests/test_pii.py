@@ -1,0 +1,312 @@
+"""PII stage: detectors per kind, decoys per type, the stage on a table, the labeled eval."""
+from __future__ import annotations
+
+import ipaddress
+import json
+import random
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from curate import pii, pii_eval
+from curate.schema import SHARD_SCHEMA
+
+DATA = Path(__file__).parent / "data" / "pii"
+SNIPPETS = [json.loads(line) for line in open(DATA / "snippets.jsonl", encoding="utf-8")]
+KO = [s["text"] for s in SNIPPETS if s["lang"] == "ko"]
+JA = [s["text"] for s in SNIPPETS if s["lang"] == "ja"]
+
+
+def embed(base: str, phrase: str, value: str, lang: str = "ko") -> tuple[str, int]:
+    """Real sentence + phrase around the value; returns text and the value's offset."""
+    joiner = "" if lang == "ja" else " "
+    text = base + joiner + phrase.replace("{}", value)
+    return text, len(base) + len(joiner) + phrase.index("{}")
+
+
+def only_span(text: str, lang: str = "ko") -> list[tuple[int, int, str]]:
+    return [(s.start, s.end, s.kind) for s in pii.find(text, lang)]
+
+
+# ---------------------------------------------------------------- identifiers per kind
+POSITIVE = [
+    # (phrase, value, kind, lang)
+    ("연락처는 {}입니다.", "010-2345-6789", "tel", "ko"),
+    ("문의 {}", "010.2345.6789", "tel", "ko"),
+    ("휴대폰 {}로 문자 주세요", "010 2345 6789", "tel", "ko"),
+    ("{}로 연락", "01023456789", "tel", "ko"),
+    ("대표전화 {}", "02-312-4567", "tel", "ko"),
+    ("전화 {}", "(031) 234-5678", "tel", "ko"),
+    ("{}", "051)234-5678", "tel", "ko"),
+    ("인터넷전화 {}", "070-1234-5678", "tel", "ko"),
+    ("안심번호 {}", "0505-123-4567", "tel", "ko"),
+    ("{}로 연락주세요", "+82 10-2345-6789", "tel", "ko"),
+    ("{}", "+82-2-312-4567", "tel", "ko"),
+    ("{}", "+82 (0)10 2345 6789", "tel", "ko"),
+    ("{}", "+821023456789", "tel", "ko"),
+    ("{}", "０１０－２３４５－６７８９", "tel", "ko"),
+    ("連絡先は{}です。", "090-1234-5678", "tel", "ja"),
+    ("電話：{}", "03-1234-5678", "tel", "ja"),
+    ("TEL {}", "(06)1234-5678", "tel", "ja"),
+    ("TEL {}", "06(1234)5678", "tel", "ja"),
+    ("TEL {}", "0467-12-3456", "tel", "ja"),
+    ("携帯{}まで", "+81 90-1234-5678", "tel", "ja"),
+    ("{}", "+81 (0)3 1234 5678", "tel", "ja"),
+    ("일본 사무소 전화 {}", "03-1234-5678", "tel", "ko"),  # other country's landline: needs a phone word
+    ("ソウル支社の電話 {}", "02-312-4567", "tel", "ja"),
+    ("{}", "010-2345-6789", "tel", "ja"),  # mobiles are distinctive in either language
+    ("{}로 연락", "(+82) 10-2345-6789", "tel", "ko"),
+    ("{}", "010 - 2345 - 6789", "tel", "ko"),
+    ("Tel.{}", "02-312-4567", "tel", "ko"),
+    ("Call {} now", "+1 (415) 555-2671", "tel", "en"),
+    ("{}", "+44 20 7946 0958", "tel", "en"),
+    ("{}", "+14155552671", "tel", "en"),
+    ("주민등록번호 {}", "900101-1234567", "rrn", "ko"),
+    ("외국인등록번호: {}", "850315-5123456", "rrn", "ko"),
+    ("주민번호 {}", "0103154123456", "rrn", "ko"),  # bare, context word
+    ("{}", "030201-4123450", "rrn", "ko"),  # hyphenated: the post-2020 check digit is random
+    ("{}", "900101-1******", "rrn", "ko"),  # birth date + sex still identify
+    ("계좌번호 국민은행 {}", "123456-01-234567", "acc", "ko"),
+    ("신한은행 {}로 송금", "110-234-567890", "acc", "ko"),
+    ("우리은행 {} 예금주 홍길동", "1002-234-567890", "acc", "ko"),
+    ("입금 계좌: 카카오뱅크 {}", "3333-01-2345678", "acc", "ko"),
+    ("농협 {}", "301-2345-6789-11", "acc", "ko"),
+    ("토스뱅크 {}", "1000-2345-6789", "acc", "ko"),
+    ("{} (예금주 김철수)", "110234567890", "acc", "ko"),
+    ("카드번호 {}", "4111-1111-1111-1111", "card", "ko"),
+    ("{}", "5500 0000 0000 0004", "card", "ko"),
+    ("{}", "378282246310005", "card", "en"),
+    ("{}", "3782 822463 10005", "card", "en"),
+    ("カード番号：{}", "3530111333300000", "card", "ja"),
+    ("マイナンバー：{}", "123456789018", "mynumber", "ja"),
+    ("{}", "1234-5678-9018", "mynumber", "ja"),
+    ("個人番号 {}", "１２３４ ５６７８ ９０１８", "mynumber", "ja"),
+    ("이메일 {}으로 보내 주세요", "hong.gildong@naver.com", "email", "ko"),
+    ("メール：{}", "sato-taro+news@docomo.ne.jp", "email", "ja"),
+    ("접속 IP {}에서", "211.234.10.5", "ip", "ko"),
+    ("{}", "2001:db8:85a3::8a2e:370:7334", "ip", "en"),
+    ("서버 {}에 접속", "::ffff:192.168.0.10", "ip", "ko"),
+    ("{}", "fe80::1ff:fe23:4567:890a", "ip", "en"),
+    ("여권번호 {}", "M12345678", "passport", "ko"),
+    ("여권 번호: {}", "M123A4567", "passport", "ko"),
+    ("旅券番号 {}", "TK1234567", "passport", "ja"),
+    ("passport no. {}", "S87654321", "passport", "en"),
+]
+
+
+@pytest.mark.parametrize("phrase,value,kind,lang", POSITIVE)
+def test_identifier_found(phrase, value, kind, lang):
+    base = (JA if lang == "ja" else KO)[len(value) % 8]
+    text, off = embed(base, phrase, value, lang)
+    assert only_span(text, lang) == [(off, off + len(value), kind)]
+
+
+# ---------------------------------------------------------------- decoys per type
+DECOYS = [
+    ("date", "{} 기준", "2023-01-15"), ("date", "{}에 공개됐다", "2023.01.15"), ("date", "{}", "20230115"),
+    ("date", "{}", "2023년 1월 15일"), ("date", "{}", "令和5年1月15日"), ("date", "{}", "01/15/2023"),
+    ("time", "영업시간 {}", "09:00~18:00"), ("time", "{}", "2023-01-15 14:30:00"),
+    ("price", "가격은 {}이다", "₩1,234,567"), ("price", "{}", "12,000원"), ("price", "価格{}", "¥3,980"),
+    ("amount", "국민은행 대출 잔액은 {}이다", "1234567890원"),
+    ("isbn", "ISBN {}", "978-89-01-12345-6"), ("isbn", "ISBN {}", "9788901123456"), ("isbn", "{}", "89-7914-063-0"),
+    ("case", "대법원 {} 판결", "2019다12345"), ("case", "{}", "2020가합1234"),
+    ("model", "{} 제품", "SM-G998N"), ("model", "모델명 {}", "KQ65QNB95AFXKR"), ("model", "{}", "M12345678"),
+    ("version", "{}", "v1.2.3"), ("version", "빌드 {}", "10.0.19041"), ("version", "버전 {}", "4.2.1.0"),
+    ("version", "{}", "v2.4.1.0"),
+    ("coord", "좌표 {}", "37.5665, 126.9780"), ("coord", "{}", "37.566535° N, 126.977969° E"),
+    ("postal", "우편번호 {}", "06236"), ("postal", "{}", "〒123-4567"),
+    ("bad_card", "카드번호 {}", "4111-1111-1111-1112"), ("bad_card", "{}", "5500000000000005"),
+    ("bad_rrn_date", "주민등록번호 {}", "901301-1234567"), ("bad_rrn_date", "{}", "900230-1234567"),
+    ("bad_rrn_future", "{}", "500101-3234567"),  # born 2050
+    ("bad_mynumber", "マイナンバー {}", "1234-5678-9012"),
+    ("bad_ip", "IP {}", "300.12.1.5"), ("bad_ip", "{}", "192.168.01.1"),
+    ("enumeration", "람보 {}편", "1.2.3.4"),
+    ("bad_tel", "{}", "1588-1234"), ("year_range", "{}년", "1592-1598"), ("bad_tel", "{}", "012-345-6789"),
+    ("jp_landline_shape", "코드 {}", "03-1234-5678"), ("bad_tel", "{}", "010-1234-567"),
+    ("bizno", "사업자등록번호 {}", "220-81-62517"),
+    ("acc_no_context", "관리번호 {}", "123456-01-234567"),
+    ("passport_no_context", "부품 {}", "M123A4567"),
+    ("mention", "{}", "@naver"),
+]
+
+
+@pytest.mark.parametrize("dtype,phrase,value", DECOYS)
+def test_decoy_not_masked(dtype, phrase, value):
+    base = KO[len(value) % 8]
+    text, _ = embed(base, phrase, value)
+    assert only_span(text) == [], dtype
+
+
+# ---------------------------------------------------------------- validators
+def rrn_with_check(body: str) -> str:
+    w = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
+    return body + str((11 - sum(int(a) * b for a, b in zip(body, w)) % 11) % 10)
+
+
+def test_rrn_checksum_is_evidence_not_a_gate():
+    good = rrn_with_check("900101123456")
+    bad = good[:-1] + str((int(good[-1]) + 5) % 10)
+    base = KO[0]
+    # bare 13 digits: valid check digit is enough, a bad one needs a context word
+    assert only_span(embed(base, "{}", good)[0])[0][2] == "rrn"
+    assert only_span(embed(base, "접수 {}", bad)[0]) == []
+    assert only_span(embed(base, "주민등록번호 {}", bad)[0])[0][2] == "rrn"
+    # hyphenated: a bad check digit still counts (numbers issued since October 2020)
+    assert only_span(embed(base, "{}", bad[:6] + "-" + bad[6:])[0])[0][2] == "rrn"
+
+
+def test_luhn_and_mynumber_check_digits():
+    assert pii.luhn_ok("4111111111111111") and not pii.luhn_ok("4111111111111112")
+    assert pii.luhn_ok("378282246310005") and pii.luhn_ok("6011111111111117")
+    assert pii.mynumber_ok("123456789018") and not pii.mynumber_ok("123456789012")
+
+
+@given(st.ip_addresses(v=4))
+@settings(max_examples=60, deadline=None)
+def test_ipv4_found_wherever_valid(addr):
+    s = str(addr)
+    octets = [int(x) for x in s.split(".")]
+    text = f"{KO[1]} 접속 IP {s}에서 로그인"
+    spans = only_span(text)
+    skip = octets[0] == 0 or (max(octets) < 10 and len(set(octets)) > 1)
+    assert spans == ([] if skip else [(text.index(s), text.index(s) + len(s), "ip")])
+
+
+@given(st.ip_addresses(v=6))
+@settings(max_examples=60, deadline=None)
+def test_ipv6_matches_ipaddress_library(addr):
+    s = addr.compressed
+    text = f"{KO[2]} 서버 {s} 에 접속"
+    spans = only_span(text)
+    if len(s) >= 6 and len([g for g in s.replace(".", ":").split(":") if g]) >= 3:
+        assert spans == [(text.index(s), text.index(s) + len(s), "ip")]
+        assert ipaddress.IPv6Address(text[spans[0][0]:spans[0][1]]) == addr
+
+
+@given(st.text(alphabet="0123456789 -.@:+()가나다abc年月", max_size=80))
+@settings(max_examples=200, deadline=None)
+def test_spans_sorted_non_overlapping(text):
+    spans = pii.find(text, "ko")
+    for a, b in zip(spans, spans[1:]):
+        assert a.end <= b.start
+    assert all(0 <= s.start < s.end <= len(text) and s.kind in pii.KINDS for s in spans)
+
+
+def test_scrub_replaces_and_counts():
+    text = f"{KO[3]} 연락처 010-2345-6789, 이메일 hong@naver.com, 회신 010-9876-5432."
+    out, counts = pii.scrub(text, "ko")
+    assert out == f"{KO[3]} 연락처 <|tel|>, 이메일 <|email|>, 회신 <|tel|>."
+    assert counts == {"tel": 2, "email": 1}
+    assert pii.scrub(KO[4], "ko") == (KO[4], {})
+
+
+def test_context_stays_in_its_sentence_and_units_mean_amounts():
+    # a bank word in the previous sentence does not make an account number
+    text = "대만의 지방은행과 환전소는 림시휴장했다. 주민등록번호 034228-1734613"
+    assert only_span(text) == []
+    assert only_span("은행 대출 잔액은 57899827863 달러이다.") == []
+    assert only_span("국민은행 계좌 잔액 1234567890원") == []
+    # "원칙" is not the currency unit; "no." does not end the sentence
+    text = "카드번호 3782 822463 10005 원칙적으로는 그렇다."
+    assert only_span(text) == [(5, 22, "card")]
+    text = "passport no. M12345678"
+    assert only_span(text, "en") == [(13, 22, "passport")]
+
+
+def test_kinds_filter():
+    text = f"{KO[5]} 연락처 010-2345-6789, hong@naver.com"
+    assert [s.kind for s in pii.find(text, "ko", kinds=("email",))] == ["email"]
+
+
+# ---------------------------------------------------------------- the stage
+def make_table(texts, drop=None):
+    rows = []
+    for i, t in enumerate(texts):
+        rows.append({"id": f"d{i}", "text": t, "lang": "ko", "pii_counts": None,
+                     "drop_reason": (drop or {}).get(i)})
+    return pa.Table.from_pylist(rows, schema=SHARD_SCHEMA)
+
+
+def test_stage_replaces_and_sets_counts():
+    texts = [f"{KO[0]} 연락처는 010-2345-6789입니다.", KO[1], f"{KO[2]} 문의 hong@naver.com", f"{KO[3]} 010-1111-2222"]
+    table = make_table(texts, drop={3: "langid:not_ko"})
+    stage = pii.make_stage({"mode": "replace", "max_identifiers": None}, "ko")
+    assert stage.name == "pii"
+    out = stage(table)
+    assert out.schema == table.schema and out.num_rows == 4
+    assert out.column("id").to_pylist() == ["d0", "d1", "d2", "d3"]
+    got = out.column("text").to_pylist()
+    assert got[0] == f"{KO[0]} 연락처는 <|tel|>입니다." and got[1] == KO[1]
+    assert got[2] == f"{KO[2]} 문의 <|email|>"
+    assert got[3] == texts[3]  # dropped earlier: untouched
+    counts = out.column("pii_counts").to_pylist()
+    assert counts[0] == [("tel", 1)] and counts[1] == [] and counts[2] == [("email", 1)] and counts[3] is None
+    assert out.column("drop_reason").to_pylist() == [None, None, None, "langid:not_ko"]
+
+
+def test_stage_drop_mode():
+    many = f"{KO[0]} 010-2345-6789, 010-3456-7890, hong@naver.com"
+    table = make_table([many, f"{KO[1]} 010-2345-6789", KO[2]])
+    out = pii.make_stage({"mode": "drop", "max_identifiers": 2}, "ko")(table)
+    assert out.column("drop_reason").to_pylist() == ["pii:too_many_identifiers", None, None]
+    assert out.column("text").to_pylist()[1] == f"{KO[1]} <|tel|>"
+    out = pii.make_stage({"mode": "drop", "max_identifiers": 0}, "ko")(table)
+    assert out.column("drop_reason").to_pylist() == ["pii:too_many_identifiers"] * 2 + [None]
+
+
+def test_stage_rejects_bad_config():
+    with pytest.raises(ValueError):
+        pii.make_stage({"mode": "mask"}, "ko")
+    with pytest.raises(ValueError):
+        pii.make_stage({"kinds": ["ssn"]}, "ko")
+
+
+def test_stage_registered():
+    from curate.stages import build_stage
+
+    stage = build_stage("pii", {"pii": {"mode": "replace"}}, "ko")
+    assert stage.name == "pii"
+
+
+# ---------------------------------------------------------------- the labeled eval set
+def test_eval_set_precision_recall_decoys():
+    examples = pii_eval.load(DATA / "eval.jsonl")
+    assert len(examples) > 3000 and {e["lang"] for e in examples} >= {"ko", "ja", "en"}
+    result = pii_eval.score(examples, pii.find)
+    report = pii_eval.format_report("pii", result)
+    assert set(result["per_kind"]) == set(pii.KINDS), report
+    for kind, v in result["per_kind"].items():
+        assert v["tp"] >= 200, report
+        assert v["recall"] >= 0.98, report
+        assert v["precision"] >= 0.98, report
+    assert sum(n for _, n in result["decoys"].values()) >= 1000
+    assert result["decoy_rate"] <= 0.02, report
+
+
+def test_eval_set_is_well_formed():
+    rng = random.Random(0)
+    examples = pii_eval.load(DATA / "eval.jsonl")
+    for ex in rng.sample(examples, 300):
+        for s, e, kind in ex["spans"]:
+            assert kind in pii.KINDS and 0 <= s < e <= len(ex["text"])
+        spans = sorted(ex["spans"] + ex["decoys"])
+        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
+
+
+CORPORA = Path(__file__).parents[1] / ".." / "shared" / "corpora"
+
+
+@pytest.mark.skipif(not CORPORA.exists(), reason="needs ../shared/corpora")
+def test_make_eval_is_deterministic(tmp_path, monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_eval", DATA / "make_eval.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    monkeypatch.setattr(mod, "HERE", tmp_path)
+    mod.CORPORA = CORPORA
+    mod.main()
+    assert (tmp_path / "eval.jsonl").read_bytes() == (DATA / "eval.jsonl").read_bytes()
+    assert (tmp_path / "snippets.jsonl").read_bytes() == (DATA / "snippets.jsonl").read_bytes()

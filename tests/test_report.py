@@ -1,0 +1,380 @@
+"""Shard report: its numbers against the shards, stats merging, inspect's filter, compare.
+
+The curated folders are built from real text (tests/data/report, see NOTICE) by the real
+reader, stages and writer, without Ray: exact dedup is applied the way the pipeline
+applies it (first row of a hash cluster kept).
+"""
+from __future__ import annotations
+
+import atexit
+import functools
+import json
+import random
+import shutil
+import tempfile
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from curate import compare, inspect, report
+from curate.exact_dedup import exact_clusters
+from curate.readers import is_quarantined, read_tables
+from curate.recipe import load_recipe
+from curate.schema import SCHEMA_VERSION, SHARD_SCHEMA
+from curate.stages import StageChain
+from curate.stats import merge_stats, quality_rules, stats_fn_for, table_stats
+from curate.writer import QUARANTINE_SCHEMA, ShardWriter, atomic_write_json, to_quarantine
+
+DATA = Path(__file__).parent / "data" / "report"
+SAMPLE = DATA / "sample.jsonl"
+
+
+# ---------------------------------------------------------------------------- fixture folders
+def _dedup(table: pa.Table) -> pa.Table:
+    live = pc.is_null(table.column("drop_reason")).to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(live)
+    hashes = table.column("text_hash").to_numpy(zero_copy_only=False)[rows].astype(np.uint64)
+    ids = table.column("id").to_pylist()
+    decisions = exact_clusters(rows, hashes, [ids[r] for r in rows]) if len(rows) else {}
+    cluster = table.column("dup_cluster").to_pylist()
+    dup_of = table.column("dup_of").to_pylist()
+    reason = table.column("drop_reason").to_pylist()
+    for r, (c, o, d) in decisions.items():
+        cluster[r], dup_of[r] = c, o
+        reason[r] = reason[r] or d
+    for name, vals in (("dup_cluster", cluster), ("dup_of", dup_of), ("drop_reason", reason)):
+        table = table.set_column(table.schema.get_field_index(name), SHARD_SCHEMA.field(name), pa.array(vals, pa.string()))
+    return table
+
+
+def _stage_of(reason: str) -> str:
+    return "dedup" if reason in ("exact_dup", "near_dup") else reason.split(":", 1)[0]
+
+
+def build_curated_dir(out: Path, stages: list[str], lang: str = "ko", shard_rows: int = 25) -> dict:
+    """Curate SAMPLE into `out` (shards, rejected, quarantine, stats, manifest)."""
+    recipe = load_recipe(lang)
+    recipe.pop("_path", None)
+    recipe["stages"] = stages
+    table = pa.concat_tables(read_tables(str(SAMPLE), batch_size=4096))
+    quarantined = np.array([is_quarantined(r) for r in table.column("drop_reason").to_pylist()])
+    parsed = table.filter(pa.array(~quarantined))
+    parsed = StageChain(recipe, lang, stages)(parsed).select(SHARD_SCHEMA.names)
+    if "dedup" in stages:
+        parsed = _dedup(parsed)
+    stats_fn = stats_fn_for(recipe, lang)
+    writers = {k: ShardWriter(str(out), k, max_rows=shard_rows, stats_fn=stats_fn, stats_dir=str(out / "stats"))
+               for k in ("shards", "rejected")}
+    writers["quarantine"] = ShardWriter(str(out), "quarantine", schema=QUARANTINE_SCHEMA, max_rows=shard_rows)
+    kept = pc.is_null(parsed.column("drop_reason"))
+    for kind, part in (("shards", parsed.filter(kept)), ("rejected", parsed.filter(pc.invert(kept)))):
+        for start in range(0, part.num_rows, shard_rows):  # the writer cuts a shard between writes
+            writers[kind].write(part.slice(start, shard_rows))
+    writers["quarantine"].write(to_quarantine(table.filter(pa.array(quarantined))))
+    entries = {k: w.close() for k, w in writers.items()}
+
+    reasons = Counter(r for r in parsed.column("drop_reason").to_pylist() if r)
+    per_stage, docs = {}, parsed.num_rows
+    for s in stages:
+        dropped = sum(n for r, n in reasons.items() if _stage_of(r) == s)
+        per_stage[s] = {"in": docs, "dropped": dropped, "out": docs - dropped}
+        docs -= dropped
+    manifest = {
+        "schema_version": SCHEMA_VERSION, "created": "2026-01-01T00:00:00+00:00", "lang": lang,
+        "recipe": recipe, "inputs": [{"path": str(SAMPLE), "bytes": SAMPLE.stat().st_size, "sha256": ""}],
+        "versions": {}, "code_version": "test", "stages": stages,
+        "counts": {"read": table.num_rows, "kept": entries["shards"] and sum(e["rows"] for e in entries["shards"]),
+                   "rejected": sum(e["rows"] for e in entries["rejected"]),
+                   "quarantined": int(quarantined.sum()), "per_stage": per_stage, "drop_reasons": dict(reasons)},
+        **entries,
+    }
+    atomic_write_json(str(out / "manifest.json"), manifest)
+    return manifest
+
+
+_TMP = tempfile.mkdtemp(prefix="report-test-")
+atexit.register(shutil.rmtree, _TMP, True)
+
+
+@functools.lru_cache(maxsize=None)
+def curated_dir(stages: tuple[str, ...] = ("normalize", "langid", "pii", "quality", "dedup")) -> Path:
+    """Built once per test process; tests treat it as read-only (reports go to copies)."""
+    out = Path(_TMP) / "-".join(stages)
+    build_curated_dir(out, list(stages))
+    return out
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    return dst
+
+
+def _read(out: Path, kind: str) -> pa.Table:
+    files = sorted((out / kind).glob("*.parquet"))
+    return pa.concat_tables([pq.read_table(f) for f in files]) if files else SHARD_SCHEMA.empty_table()
+
+
+# ---------------------------------------------------------------------------- the report
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = _copy(curated_dir(), tmp_path_factory.mktemp("rep") / "out")
+    return out, report.build_report(out)
+
+
+def test_counts_add_up_and_match_shards(built):
+    out, r = built
+    kept, rejected = _read(out, "shards"), _read(out, "rejected")
+    quarantine = pq.read_table(next((out / "quarantine").glob("*.parquet")))
+    c = r["counts"]
+    assert len(list((out / "shards").glob("*.parquet"))) > 1  # several shards: numbers are merged
+    assert c["kept"] == kept.num_rows and c["rejected"] == rejected.num_rows
+    assert c["quarantined"] == quarantine.num_rows == 1
+    assert c["read"] == c["kept"] + c["rejected"] + c["quarantined"] == sum(1 for _ in SAMPLE.open())
+    assert c["kept_chars"] == pc.sum(pc.utf8_length(kept.column("text"))).as_py()
+    assert r["funnel"][-1]["docs"] == c["kept"] and r["funnel"][-1]["chars"] == c["kept_chars"]
+    docs = [f["docs"] for f in r["funnel"]]
+    assert docs == sorted(docs, reverse=True)
+    assert r["funnel"][1]["chars"] == c["kept_chars"] + c["rejected_chars"]
+
+
+def test_every_drop_reason_in_rejected_is_reported(built):
+    out, r = built
+    rejected = _read(out, "rejected")
+    truth = Counter(rejected.column("drop_reason").to_pylist())
+    assert None not in truth and len(truth) >= 3  # langid, quality rules, exact_dup
+    assert r["drop_reasons"] == dict(truth)
+    page = (out / "report.html").read_text(encoding="utf-8")
+    for reason in truth:
+        assert reason in page
+        assert r["samples"]["drop_reason"][reason]  # at least one sample per reason
+    assert json.loads((out / "report.json").read_text(encoding="utf-8"))["drop_reasons"] == dict(truth)
+
+
+def test_histograms_languages_and_duplicates_match_shards(built):
+    out, r = built
+    kept, rejected = _read(out, "shards"), _read(out, "rejected")
+    for name in ("length_chars", "length_words", "lang_score"):
+        assert sum(r[name]["kept"]) == kept.num_rows and sum(r[name]["rejected"]) == rejected.num_rows
+    scored = pc.sum(pc.is_valid(kept.column("quality_score"))).as_py()
+    assert sum(r["quality_score"]["kept"]) == scored
+    assert {l: v["kept"] for l, v in r["languages"].items() if v["kept"]} == dict(Counter(kept.column("lang").to_pylist()))
+    # clusters span shards: sizes must equal a global group-by
+    members = Counter(c for t in (kept, rejected) for c in t.column("dup_cluster").to_pylist() if c)
+    assert r["duplicates"]["clusters"] == len(members) > 0
+    assert r["duplicates"]["size_distribution"] == {str(k): v for k, v in sorted(Counter(members.values()).items())}
+    assert r["duplicates"]["exact_dup"] == sum(1 for x in rejected.column("drop_reason").to_pylist() if x == "exact_dup")
+    top = r["duplicates"]["largest"][0]
+    assert top["size"] == max(members.values()) and top["example"]["text"]
+    for c in r["duplicates"]["largest"]:  # each example is a member of its own cluster
+        assert c["example"]["dup_cluster"] == c["cluster"]
+
+
+def test_rule_pass_rates_match_quality_stage(built):
+    from curate.quality import failed_rule
+
+    out, r = built
+    manifest = json.loads((out / "manifest.json").read_text())
+    rules = [tuple(x) for x in quality_rules(manifest["recipe"], "ko")]
+    rows = [s for t in (_read(out, "shards"), _read(out, "rejected"))
+            for s in t.column("quality_signals").to_pylist() if s and s.get("n_chars") is not None]
+    got = {x["rule"]: x["pass"] for x in r["quality_rules"]["rules"]}
+    assert r["quality_rules"]["judged"] == len(rows)
+    assert got == {rule[0]: sum(failed_rule(s, [rule]) is None for s in rows) for rule in rules}
+    assert got["min_n_chars"] < len(rows)  # the sample has short reviews
+
+
+def test_html_is_self_contained_and_escaped(built):
+    out, r = built
+    page = (out / "report.html").read_text(encoding="utf-8")
+    # nothing is loaded from elsewhere (document text may well mention URLs)
+    import re
+
+    assert not re.findall(r"""(?:src|href)\s*=\s*["'](?!data:|#)""", page)
+    assert "<link" not in page and "@import" not in page and "url(" not in page
+    assert page.count('src="data:image/png;base64,') >= 6
+    for f in r["files"]:
+        assert f["sha256"] in page and f["path"] in page
+    assert r["missing_glyphs"] == []
+    # text of the samples appears escaped, never as markup
+    assert "<script" not in page
+
+
+def test_missing_stats_file_is_recomputed_from_shard(built, tmp_path):
+    out, r = built
+    copy = _copy(out, tmp_path / "copy")
+    victim = sorted((copy / "stats").glob("rejected-*.json"))[0]
+    victim.unlink()
+    r2 = report.compute_report(copy)
+    assert r2["stats_recomputed"] == [f"rejected/{victim.stem.split('-', 1)[1]}.parquet"]
+    for key in ("counts", "drop_reasons", "languages", "length_chars", "quality_rules", "duplicates", "pii"):
+        assert r2[key] == r[key], key
+
+
+def test_report_cli(built, tmp_path, capsys):
+    out, _ = built
+    copy = _copy(out, tmp_path / "c")
+    (copy / "report.html").unlink()
+    assert report.main([str(copy)]) == 0
+    assert (copy / "report.html").exists() and not list(copy.glob("*.tmp-*"))
+    assert report.main([str(tmp_path / "nothing")]) == 2
+
+
+def test_empty_run_still_reports(tmp_path):
+    atomic_write_json(str(tmp_path / "manifest.json"), {
+        "lang": "ko", "stages": ["normalize"], "counts": {"read": 0, "kept": 0, "rejected": 0, "quarantined": 0},
+        "shards": [], "rejected": [], "quarantine": []})
+    r = report.build_report(tmp_path)
+    assert r["counts"]["kept"] == 0 and r["drop_reasons"] == {}
+    assert "Shard quality report" in (tmp_path / "report.html").read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------- stats merging
+def _real_table() -> pa.Table:
+    return pa.concat_tables(_read(curated_dir(), k) for k in ("shards", "rejected"))
+
+
+EXACT_KEYS = ("rows", "kept", "chars", "words", "chars_by_reason", "drop_reasons", "lang", "hist", "quality_decile",
+              "pii", "pii_docs", "rules", "dup_clusters", "samples")
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_merge_of_any_split_equals_whole(seed):
+    table = _real_table()
+    rules = quality_rules(load_recipe("ko"), "ko")
+    table = table.take(pa.array(np.random.default_rng(seed).permutation(table.num_rows)))
+    whole = table_stats(table, rules=rules)
+    cuts = sorted(random.Random(seed).sample(range(1, table.num_rows), 4))
+    parts = [table_stats(table.slice(a, b - a), rules=rules) for a, b in zip([0] + cuts, cuts + [table.num_rows])]
+    merged = merge_stats(json.loads(json.dumps(parts)))  # through JSON, as the files are
+    for k in EXACT_KEYS:
+        assert merged[k] == json.loads(json.dumps(whole[k])), k
+    assert merge_stats([merged]) == merged
+
+
+def test_pii_counts_sum_over_slices():
+    # map columns: the per-kind sums must respect slicing (a sliced MapArray's .keys do not)
+    table = _real_table()
+    maps = [[("email", t.count("@")), ("tel", t.count("0"))] if i % 3 else [] for i, t in enumerate(table.column("text").to_pylist())]
+    table = table.set_column(table.schema.get_field_index("pii_counts"), SHARD_SCHEMA.field("pii_counts"),
+                             pa.array(maps, SHARD_SCHEMA.field("pii_counts").type))
+    want = Counter()
+    docs = Counter()
+    for m in maps:
+        for k, v in m:
+            want[k] += v
+            docs[k] += v > 0
+    parts = [table_stats(table.slice(a, 40)) for a in range(0, table.num_rows, 40)]
+    merged = merge_stats(parts)
+    assert merged["pii"] == {k: v for k, v in want.items() if v} and merged["pii"]["tel"] > 0
+    assert merged["pii_docs"] == {k: v for k, v in docs.items() if v}
+
+
+def test_repeated_lines_summary_bounds():
+    # documents made of real lines, so that lines repeat across documents and shards
+    texts = _real_table().column("text").to_pylist()
+    lines = [l for t in texts for l in t.split("\n") if len(l.strip()) >= 4][:60]
+    rng = random.Random(3)
+    weights = [1 / (i + 1) for i in range(len(lines))]  # Zipf-like: a few lines repeat a lot
+    docs = ["\n".join(rng.choices(lines, weights, k=rng.randint(1, 6))) for _ in range(1500)]
+    truth = Counter(l.strip()[:200] for d in docs for l in d.split("\n"))
+    table = pa.table({"id": [str(i) for i in range(len(docs))], "text": docs}).cast(
+        pa.schema([SHARD_SCHEMA.field("id"), SHARD_SCHEMA.field("text")]))
+    full = SHARD_SCHEMA.empty_table().to_pydict()
+    for name in SHARD_SCHEMA.names:
+        full[name] = table.column(name) if name in table.column_names else pa.nulls(len(docs), SHARD_SCHEMA.field(name).type)
+    table = pa.table(full, schema=SHARD_SCHEMA)
+    import curate.stats as stats
+
+    old = stats.TOP_LINES
+    stats.TOP_LINES = 10  # small summaries so that the bound matters
+    try:
+        parts = [table_stats(table.slice(i, 100)) for i in range(0, len(docs), 100)]
+    finally:
+        stats.TOP_LINES = old
+    merged = merge_stats(parts)["top_lines"]
+    assert len(merged["items"]) == 10
+    for line, (count, err) in merged["items"].items():
+        assert count <= truth[line] <= count + err
+    for line, n in truth.items():
+        if line not in merged["items"]:
+            assert n <= merged["floor"]
+    top3 = [l for l, _ in truth.most_common(3)]
+    assert all(l in merged["items"] for l in top3)
+
+
+# ---------------------------------------------------------------------------- inspect
+def test_where_parser_matches_python_filter():
+    table = _real_table()
+    rows = table.to_pylist()
+    cases = {
+        "quality_score < 0.9 and lang == 'ko'": lambda d: d["quality_score"] is not None and d["quality_score"] < 0.9 and d["lang"] == "ko",
+        "not (lang in ('ko', 'en')) or len(text) >= 200": lambda d: (d["lang"] not in ("ko", "en")) or len(d["text"]) >= 200,
+        "drop_reason is null and quality_signals.hangul_ratio > 0.8": lambda d: d["drop_reason"] is None and d["quality_signals"]["hangul_ratio"] > 0.8,
+        "text contains '영화' and dup_cluster is not null": lambda d: "영화" in d["text"] and d["dup_cluster"] is not None,
+        "source startswith 'ja' and lang_score >= 0.5": lambda d: d["source"].startswith("ja") and d["lang_score"] >= 0.5,
+    }
+    for where, pred in cases.items():
+        expr = inspect.parse_where(where, table.schema)
+        got = sorted(table.filter(expr).column("id").to_pylist())
+        want = sorted(d["id"] for d in rows if pred(d))
+        assert got == want and want, where
+
+
+@pytest.mark.parametrize("bad", ["__import__('os').system('true')", "lang == ", "lang ==== 'ko'", "nosuch > 1",
+                                 "quality_signals.nosuch > 1", "text.__class__ == 1", "1 < quality_score", "lang == 'ko' ;"])
+def test_where_parser_rejects(bad):
+    with pytest.raises(inspect.WhereError):
+        inspect.parse_where(bad, SHARD_SCHEMA)
+
+
+def test_inspect_cli(capsys):
+    out = curated_dir()
+    assert inspect.main([str(out), "--reason", "exact_dup", "--columns", "id,dup_of,drop_reason,text", "--limit", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "exact_dup" in printed and "dup_of" in printed
+    assert inspect.main([str(out), "--where", "lang == 'ja'", "--reason", "other_lang", "--limit", "1"]) == 0
+    assert "ja" in capsys.readouterr().out
+    assert inspect.main([str(out), "--where", "lang == 'xx'"]) == 1
+    assert inspect.main([str(out), "--where", "os.system('x')"]) == 2
+
+
+# ---------------------------------------------------------------------------- compare
+def test_compare_shows_what_a_stage_changes(capsys):
+    a = curated_dir()
+    b = curated_dir(("normalize", "langid", "pii", "dedup"))
+    rows = {(s, n): (x, y) for s, n, x, y in compare.compare_rows(compare.load_numbers(str(a)), compare.load_numbers(str(b)))}
+    kept_a, kept_b = rows[("counts", "kept")]
+    quality_drops = sum(x for (s, n), (x, _) in rows.items() if s == "dropped" and n.startswith("quality:"))
+    assert quality_drops > 0 and all(y == 0 for (s, n), (_, y) in rows.items() if s == "dropped" and n.startswith("quality:"))
+    assert kept_b > kept_a
+    assert compare.main([str(a), str(b), "--changed"]) == 0
+    printed = capsys.readouterr().out
+    assert "quality:min_n_chars" in printed and "counts" in printed
+
+
+# ---------------------------------------------------------------------------- fonts
+def test_korean_title_renders_with_cjk_font_and_fails_without():
+    import matplotlib.pyplot as plt
+
+    from curate.fonts import find_cjk_font, use_cjk_font
+
+    name = use_cjk_font()
+    assert name and Path(find_cjk_font()).exists()
+
+    def glyph_warnings(family):
+        fig, ax = plt.subplots()
+        ax.set_title("언어 구성 / 言語構成 / ひらがな", family=family)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fig.canvas.draw()
+        plt.close(fig)
+        return [w for w in caught if "missing from font" in str(w.message)]
+
+    assert glyph_warnings(name) == []
+    assert glyph_warnings("DejaVu Sans")  # the check can fail: DejaVu has no Hangul
