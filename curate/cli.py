@@ -28,6 +28,10 @@ def _corpus_parser(sub) -> None:
                         "normalize,langid,decontam,pii,quality,dedup")
     p.add_argument("--workers", type=int, metavar="N", help="parallel stage workers (default: all CPUs)")
     p.add_argument("--langid-model", metavar="PATH", help="fastText model (lid.176.bin, GlotLID, ...)")
+    p.add_argument("--benchmarks", nargs="+", metavar="PATH",
+                   help="benchmark files (JSONL/Parquet) to keep out of the corpus: turns on the decontam stage")
+    p.add_argument("--decontam-index", metavar="INDEX",
+                   help="an index from `curate decontam-index`: turns on the decontam stage")
     p.add_argument("--batch-size", type=int, default=1024, help="documents per stage batch")
     p.add_argument("--shard-rows", type=int, default=200_000, help="rows per output shard")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -44,7 +48,8 @@ def _run_corpus(args) -> int:
         manifest = run_corpus(args.input, args.output, args.lang, recipe_file=args.recipe,
                               stages=stages, workers=args.workers, langid_model=args.langid_model,
                               batch_size=args.batch_size, shard_rows=args.shard_rows,
-                              progress=not args.no_progress)
+                              progress=not args.no_progress, benchmarks=args.benchmarks,
+                              decontam_index=args.decontam_index)
     except (InputError, RecipeError, StageNotBuilt, FileNotFoundError) as exc:
         print(f"curate corpus: error: {exc}", file=sys.stderr)
         return 2

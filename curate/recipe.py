@@ -23,21 +23,27 @@ def load_recipe(lang: str, path: str | None = None) -> dict:
     """Parse a recipe; a section may say `include: FILE` (relative to the recipe)."""
     p = Path(path) if path else recipe_path(lang)
     if not p.exists():
-        known = sorted(x.stem for x in RECIPE_DIR.glob("*.yaml"))
+        known = sorted(x.stem for x in RECIPE_DIR.glob("*.yaml"))  # languages; snippets live in subfolders
         raise RecipeError(f"{p}: no recipe for language '{lang}' (known: {', '.join(known)}); pass --recipe FILE")
     try:
         recipe = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise RecipeError(f"{p}: invalid YAML: {exc}") from exc
     for name, section in list(recipe.items()):
-        if isinstance(section, dict) and "include" in section:
-            inc = (p.parent / section["include"]).resolve()
-            base = yaml.safe_load(inc.read_text(encoding="utf-8")) or {}
-            base.update({k: v for k, v in section.items() if k != "include"})
-            recipe[name] = base
+        if isinstance(section, dict):
+            recipe[name] = resolve_include(section, p.parent)
     recipe.setdefault("lang", lang)
     recipe["_path"] = str(p)
     return recipe
+
+
+def resolve_include(section: dict, base_dir: Path = RECIPE_DIR) -> dict:
+    """`include: FILE` (relative to base_dir) gives the defaults; other keys override them."""
+    if "include" not in section:
+        return section
+    merged = yaml.safe_load((base_dir / section["include"]).read_text(encoding="utf-8")) or {}
+    merged.update({k: v for k, v in section.items() if k != "include"})
+    return merged
 
 
 def select_stages(recipe: dict, requested: list[str] | None) -> list[str]:

@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from curate import fs
 from curate.exact_dedup import exact_clusters
 from curate.readers import DEFAULT_MAX_DOC_CHARS, expand_inputs, is_quarantined, read_tables
-from curate.recipe import load_recipe, select_stages
+from curate.recipe import load_recipe, resolve_include, select_stages
 from curate.schema import SCHEMA_VERSION, SHARD_SCHEMA
 from curate.stages import StageChain, check_stages
 from pipelines.staging import StagedRun, run_key
@@ -114,7 +114,8 @@ def _read_files(batch, batch_size: int, max_doc_chars: int):
 def run_corpus(inputs: list[str], output: str, lang: str, recipe_file: str | None = None,
                stages: list[str] | None = None, workers: int | None = None,
                langid_model: str | None = None, batch_size: int = 1024,
-               shard_rows: int = 200_000, progress: bool = True) -> dict:
+               shard_rows: int = 200_000, progress: bool = True,
+               benchmarks: list[str] | None = None, decontam_index: str | None = None) -> dict:
     """Curate `inputs` into `output`; returns the manifest.
 
     Re-running the same command after a crash resumes: input files whose pass-1
@@ -128,6 +129,14 @@ def run_corpus(inputs: list[str], output: str, lang: str, recipe_file: str | Non
         if not os.path.exists(langid_model):
             raise FileNotFoundError(f"{langid_model}: language-ID model not found")
         recipe.setdefault("langid", {})["model"] = os.path.abspath(langid_model)
+    if benchmarks or decontam_index:
+        section = recipe.setdefault("decontam", {"include": "decontam/defaults.yaml"})
+        if benchmarks:
+            section["benchmarks"] = [os.path.abspath(b) for b in benchmarks]
+        if decontam_index:
+            section["index"] = os.path.abspath(decontam_index)
+        recipe["decontam"] = resolve_include(section)
+        stages = list(stages or recipe.get("stages") or []) + ["decontam"]
     names = select_stages(recipe, stages)
     check_stages(names)
     dedup_cfg = dict(recipe.get("dedup") or {})
