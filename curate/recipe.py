@@ -38,10 +38,14 @@ def load_recipe(lang: str, path: str | None = None) -> dict:
 
 
 def resolve_include(section: dict, base_dir: Path = RECIPE_DIR) -> dict:
-    """`include: FILE` (relative to base_dir) gives the defaults; other keys override them."""
+    """`include: FILE` gives the defaults, other keys override them. FILE is looked up
+    beside the recipe, then among the built-in recipes (so a copied recipe still works)."""
     if "include" not in section:
         return section
-    merged = yaml.safe_load((base_dir / section["include"]).read_text(encoding="utf-8")) or {}
+    path = base_dir / section["include"]
+    if not path.exists():
+        path = RECIPE_DIR / section["include"]
+    merged = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     merged.update({k: v for k, v in section.items() if k != "include"})
     return merged
 

@@ -301,11 +301,20 @@ def _cached_dedup(path: Path, staged: StagedRun, cfg: dict, near: bool) -> dict:
 
 
 def global_dedup(keys: pa.Table, cfg: dict, near: bool) -> dict[int, tuple[str, str | None, str | None]]:
-    """row -> (dup_cluster, dup_of, drop_reason) for every member of a duplicate cluster."""
-    if near:
-        from pipelines.dedup import global_dedup as cluster_near
+    """row -> (dup_cluster, dup_of, drop_reason) for every member of a duplicate cluster.
 
-        result = cluster_near(keys, cfg)
+    Large corpora cluster on Ray (hash-partitioned shuffles, no process holds every
+    edge); below `distributed_above_docs` one process is faster and gives the same
+    result.
+    """
+    import ray
+
+    if near:
+        from curate.dedup import cluster
+        from pipelines.dedup import global_dedup as cluster_on_ray
+
+        distributed = ray.is_initialized() and keys.num_rows >= int(cfg.get("distributed_above_docs", 2_000_000))
+        result = cluster_on_ray(keys, cfg) if distributed else cluster(keys, cfg)
         return {int(r): (c, o, d) for r, c, o, d in zip(
             result.column("row").to_pylist(), result.column("dup_cluster").to_pylist(),
             result.column("dup_of").to_pylist(), result.column("drop_reason").to_pylist())}

@@ -37,21 +37,28 @@ def _lines(path: Path) -> int:
 
 
 def test_bundled_sample_end_to_end(tmp_path):
+    """The default Korean recipe, every stage, on the bundled sample."""
     out = tmp_path / "ko"
-    manifest = run_corpus([str(SAMPLE / "ko.jsonl.gz")], str(out), "ko",
-                          stages=["normalize", "langid", "dedup"], progress=False)
+    manifest = run_corpus([str(SAMPLE / "ko.jsonl.gz")], str(out), "ko", progress=False)
     kept, rejected, quarantined = _rows(out, "shards"), _rows(out, "rejected"), _rows(out, "quarantine")
     n_in = _lines(SAMPLE / "ko.jsonl.gz")
     assert len(kept) + len(rejected) + len(quarantined) == n_in == manifest["counts"]["read"]
     assert all(r["drop_reason"] is None for r in kept)
     assert all(r["drop_reason"] for r in rejected)
     reasons = {r["drop_reason"] for r in rejected}
-    assert {"langid:other_lang", "exact_dup"} <= reasons
+    assert {"langid:other_lang", "near_dup", "quality:min_n_chars"} <= reasons
     assert {r["lang"] for r in kept} == {"ko"}
-    # exact duplicates point at a kept document of their cluster
+    # duplicates point at a kept document of their cluster; the edited copies are caught
     kept_ids = {r["id"] for r in kept}
-    dups = [r for r in rejected if r["drop_reason"] == "exact_dup"]
+    dups = [r for r in rejected if r["drop_reason"] in ("exact_dup", "near_dup")]
     assert dups and all(r["dup_of"] in kept_ids and r["dup_cluster"] == r["dup_of"] for r in dups)
+    edited = [r for r in kept + rejected if r["source"] == "ko-news (edited copy)"]
+    assert sum(r["drop_reason"] == "near_dup" for r in edited) >= 0.9 * len(edited)
+    # synthetic identifiers are scrubbed and counted
+    pii_rows = [r for r in kept + rejected if r["source"].endswith("synthetic identifier")]
+    assert pii_rows and all(dict(r["pii_counts"]) for r in pii_rows)
+    assert not any("010-" in r["text"] for r in pii_rows)
+    assert all(r["quality_score"] is not None for r in kept)
     # laughter runs are squeezed
     assert not any("ㅋㅋㅋㅋㅋ" in r["text"] for r in kept)
     # manifest: inputs, checksums, per-stage counts
@@ -61,10 +68,12 @@ def test_bundled_sample_end_to_end(tmp_path):
     for entry in on_disk["shards"] + on_disk["rejected"]:
         assert sha256_file(str(out / entry["path"])) == entry["sha256"]
     per_stage = on_disk["counts"]["per_stage"]
+    assert list(per_stage) == ["extract", "normalize", "urlfilter", "langid", "pii", "quality", "dedup"]
     assert per_stage["langid"]["dropped"] == sum(r["drop_reason"] == "langid:other_lang" for r in rejected)
     assert per_stage["dedup"]["out"] == len(kept)
+    assert (out / "report.html").stat().st_size > 10_000
     report = json.loads((out / "report.json").read_text())
-    assert report
+    assert json.dumps(report).count("near_dup") >= 1
     assert not [p for p in out.iterdir() if p.name.startswith(".staging")]
 
 
@@ -99,6 +108,21 @@ def test_worker_count_does_not_change_shards(tmp_path):
                    workers=workers, batch_size=256, progress=False)
         shards.append([sha256_file(str(p)) for p in sorted((out / "shards").glob("*.parquet"))])
     assert shards[0] == shards[1] and shards[0]
+
+
+def test_distributed_dedup_matches_single_process(tmp_path):
+    recipe = tmp_path / "ja.yaml"
+    recipe.write_text((ROOT / "pipelines" / "recipes" / "ja.yaml").read_text().replace(
+        "distributed_above_docs: 2000000", "distributed_above_docs: 0"))
+    kept = []
+    for name, rec in (("single", None), ("ray", str(recipe))):
+        out = tmp_path / name
+        run_corpus([str(SAMPLE / "ja.jsonl.gz")], str(out), "ja", recipe_file=rec,
+                   stages=["normalize", "langid", "dedup"], progress=False)
+        kept.append([(r["id"], r["dup_cluster"]) for r in _rows(out, "shards")])
+        rejected = _rows(out, "rejected")
+        assert any(r["drop_reason"] == "near_dup" for r in rejected)
+    assert kept[0] == kept[1]
 
 
 def test_failed_run_leaves_previous_output_intact(tmp_path, monkeypatch):

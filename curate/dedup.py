@@ -1,0 +1,274 @@
+"""Exact and near-duplicate clustering: the single-process algorithm.
+
+``dedup_keys`` turns a batch of documents into MinHash signatures (pure, per batch).
+``cluster`` takes the keys of a whole corpus and returns, for every document in a
+cluster of two or more, its cluster, the kept document and why the others go:
+
+1. exact: documents with the same ``text_hash`` form a group; its best member is
+   the group's representative, the others are ``exact_dup``.
+2. near: representatives are banded (MinHash LSH); every candidate pair that shares
+   a bucket is verified by the Jaccard estimated from the full signatures and
+   linked only at ``threshold`` or above, so bucket collisions remove nothing.
+3. connected components over all links (union-find); the best member of each
+   component is kept, every other representative is ``near_dup``.
+
+Best = highest quality_score (null lowest), then most characters, then smallest
+row, so the result does not depend on how the work was split. Exactly one member
+of every cluster is kept. pipelines/dedup.py runs the same steps on Ray.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from curate.minhash import band_keys, jaccard, optimal_bands, signatures
+from curate.shingles import shingle_config, shingle_hashes
+
+DEFAULTS = {
+    "exact": True,
+    "near": True,
+    "threshold": 0.6,  # verified Jaccard to link two documents; unrelated pairs stay < 0.12 (bench/dedup_shingles.py)
+    "lsh_threshold": 0.4,  # banding tuned here (32 bands x 4 rows): P(candidate) >= 0.99 at J = 0.6
+    "num_perm": 128,
+    "seed": 1,
+    "scheme": "affine32",  # datasketch >= 2 default; "legacy" for datasketch < 2 sketches
+    "bands": None,  # bands x rows; null = datasketch's optimal for lsh_threshold
+    "rows": None,
+    "max_bucket_all_pairs": 16,  # larger buckets are linked as a star + chain
+    "partitions": 16,  # hash partitions per shuffle in pipelines/dedup.py
+    "shingles": None,  # per language, e.g. {ko: {kind: char, n: 5}}; null = curate.shingles defaults
+}
+_MAX_CHARS_PER_PASS = 4_000_000  # bounds the scratch arrays of one shingling pass
+
+OUTPUT_SCHEMA = pa.schema([
+    pa.field("row", pa.int64()),
+    pa.field("dup_cluster", pa.string()),
+    pa.field("dup_of", pa.string()),
+    pa.field("drop_reason", pa.string()),
+])
+
+
+def settings(cfg: dict | None) -> dict:
+    out = {**DEFAULTS, **{k: v for k, v in (cfg or {}).items() if v is not None}}
+    if not out.get("bands") or not out.get("rows"):
+        out["bands"], out["rows"] = optimal_bands(out["lsh_threshold"], out["num_perm"])
+    if out["bands"] * out["rows"] > out["num_perm"]:
+        raise ValueError("bands x rows must not exceed num_perm")
+    return out
+
+
+# ---------------------------------------------------------------- per batch
+
+def minhash_type(num_perm: int) -> pa.DataType:
+    return pa.list_(pa.uint32(), num_perm)
+
+
+def to_fixed_list(sigs: np.ndarray) -> pa.FixedSizeListArray:
+    return pa.FixedSizeListArray.from_arrays(pa.array(sigs.reshape(-1), type=pa.uint32()), sigs.shape[1])
+
+
+def from_fixed_list(col) -> np.ndarray:
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    width = col.type.list_size
+    flat = col.flatten()
+    return np.asarray(flat.to_numpy(zero_copy_only=False), dtype=np.uint32).reshape(-1, width)
+
+
+def text_signatures(texts: list[str], cfg: dict, lang: str) -> np.ndarray:
+    s = settings(cfg)
+    sh = shingle_config(s, lang)
+    out, start = [], 0
+    while start < len(texts) or not out:
+        end, size = start, 0
+        while end < len(texts) and (end == start or size + len(texts[end]) <= _MAX_CHARS_PER_PASS):
+            size += len(texts[end])
+            end += 1
+        hashes, offsets = shingle_hashes(texts[start:end], sh["kind"], sh["n"], sh.get("hash", "poly"))
+        out.append(signatures(hashes, offsets, s["num_perm"], s["seed"], s["scheme"]))
+        start = end
+        if end >= len(texts):
+            break
+    return np.concatenate(out) if out else np.empty((0, s["num_perm"]), np.uint32)
+
+
+def dedup_keys(table: pa.Table, cfg: dict, lang: str) -> pa.Table:
+    """``id`` and ``minhash`` (fixed_size_list<uint32>[num_perm]) for every row given."""
+    texts = [t or "" for t in table.column("text").to_pylist()]
+    sigs = text_signatures(texts, cfg, lang)
+    return pa.table({"id": table.column("id").cast(pa.string()), "minhash": to_fixed_list(sigs)})
+
+
+# ---------------------------------------------------------------- building blocks
+
+def best_first(quality: np.ndarray, n_chars: np.ndarray, rows: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Order sorting by group, then best member first (quality, length, row)."""
+    q = np.where(np.isnan(quality), -np.inf, quality)
+    return np.lexsort((rows, -n_chars, -q, group))
+
+
+def exact_rep_positions(text_hash_column, order_key: tuple) -> np.ndarray:
+    """Position of each row's exact-group representative; a null text_hash is unique."""
+    valid = pc.is_valid(text_hash_column).to_numpy(zero_copy_only=False)
+    rep = np.arange(len(valid), dtype=np.int64)
+    idx = np.flatnonzero(valid)
+    if len(idx):
+        hashes = pc.fill_null(text_hash_column, 0).to_numpy().astype(np.uint64)[idx]
+        rep[idx] = idx[exact_representatives(hashes, tuple(k[idx] for k in order_key))]
+    return rep
+
+
+def has_shingles(sigs: np.ndarray) -> np.ndarray:
+    """Rows whose signature saw at least one shingle (an empty set matches every empty set)."""
+    return (sigs != np.uint32(0xFFFFFFFF)).any(axis=1)
+
+
+def exact_representatives(text_hash: np.ndarray, order_key: tuple) -> np.ndarray:
+    """For each position, the position of its exact group's best member."""
+    quality, n_chars, rows = order_key
+    order = best_first(quality, n_chars, rows, text_hash)
+    h = text_hash[order]
+    starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]])
+    sizes = np.diff(np.r_[starts, len(order)])
+    rep = np.empty(len(order), dtype=np.int64)
+    rep[order] = np.repeat(order[starts], sizes)
+    return rep
+
+
+def bucket_pairs(keys: np.ndarray, members: np.ndarray, max_all_pairs: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs (a < b) of members sharing a key.
+
+    Buckets up to ``max_all_pairs`` give every pair; larger ones a star around the
+    smallest member plus a chain, enough to connect members that really are
+    similar without a quadratic blow-up on huge buckets.
+    """
+    order = np.lexsort((members, keys))
+    k, m = keys[order], members[order]
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    sizes = np.diff(np.r_[starts, len(k)])
+    a_out, b_out = [], []
+    multi = sizes >= 2
+    small = multi & (sizes <= max_all_pairs)
+    for size in np.unique(sizes[small]):
+        s = starts[small & (sizes == size)]
+        i, j = np.triu_indices(size, 1)
+        a_out.append(m[s[:, None] + i[None, :]].ravel())
+        b_out.append(m[s[:, None] + j[None, :]].ravel())
+    large = multi & ~small
+    if large.any():
+        # positions after the first member of each large bucket, with their bucket's first
+        firsts = np.repeat(starts[large], sizes[large] - 1)
+        pos = firsts + (np.arange(len(firsts)) - np.repeat(np.cumsum(sizes[large] - 1) - (sizes[large] - 1), sizes[large] - 1)) + 1
+        a_out.append(m[firsts])  # star
+        b_out.append(m[pos])
+        chain = pos - 1 != firsts
+        a_out.append(m[pos[chain] - 1])  # chain
+        b_out.append(m[pos[chain]])
+    if not a_out:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    a, b = np.concatenate(a_out), np.concatenate(b_out)
+    return np.minimum(a, b), np.maximum(a, b)
+
+
+def unique_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if len(a) == 0:
+        return a, b
+    pairs = np.unique(np.stack([a, b], axis=1), axis=0)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    return pairs[:, 0], pairs[:, 1]
+
+
+def verified(sigs_a: np.ndarray, sigs_b: np.ndarray, threshold: float, chunk: int = 65536) -> np.ndarray:
+    """Mask of pairs whose estimated Jaccard reaches the threshold."""
+    out = np.empty(len(sigs_a), dtype=bool)
+    for s in range(0, len(sigs_a), chunk):
+        out[s:s + chunk] = jaccard(sigs_a[s:s + chunk], sigs_b[s:s + chunk]) >= threshold
+    return out
+
+
+def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Union-find over edge arrays: the smallest node index of each node's component."""
+    parent = np.arange(n, dtype=np.int64)
+    a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+    while len(a):
+        pa_, pb_ = parent[a], parent[b]
+        lo, hi = np.minimum(pa_, pb_), np.maximum(pa_, pb_)
+        live = lo != hi
+        if not live.any():
+            break
+        a, b = a[live], b[live]  # edges already inside one tree never matter again
+        np.minimum.at(parent, hi[live], lo[live])  # hook the larger root under the smaller
+        while True:  # pointer jumping until every node points at its root
+            grand = parent[parent]
+            if np.array_equal(grand, parent):
+                break
+            parent = grand
+    return parent
+
+
+def near_pairs(sigs: np.ndarray, s: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Verified near-duplicate pairs (positions into sigs)."""
+    keys = band_keys(sigs, s["bands"], s["rows"])
+    members = np.repeat(np.arange(len(sigs), dtype=np.int64), s["bands"])
+    a, b = unique_pairs(*bucket_pairs(keys.ravel(), members, s["max_bucket_all_pairs"]))
+    ok = verified(sigs[a], sigs[b], s["threshold"])
+    return a[ok], b[ok]
+
+
+def assign(rows, ids, rep, label, order_key) -> pa.Table:
+    """Output rows for members of components of size >= 2."""
+    quality, n_chars, _ = order_key
+    sizes = np.bincount(label, minlength=len(label))
+    in_cluster = np.flatnonzero(sizes[label] >= 2)
+    if len(in_cluster) == 0:
+        return OUTPUT_SCHEMA.empty_table()
+    lab = label[in_cluster]
+    order = in_cluster[best_first(quality[in_cluster], n_chars[in_cluster], rows[in_cluster], lab)]
+    lab_sorted = label[order]
+    starts = np.flatnonzero(np.r_[True, lab_sorted[1:] != lab_sorted[:-1]])
+    keeper = np.repeat(order[starts], np.diff(np.r_[starts, len(order)]))
+    ids = np.asarray(ids, dtype=object)
+    kept = keeper == order
+    reason = np.where(kept, None, np.where(rep[order] != order, "exact_dup", "near_dup"))
+    return pa.table({
+        "row": pa.array(rows[order], pa.int64()),
+        "dup_cluster": pa.array(ids[keeper], pa.string()),
+        "dup_of": pa.array(np.where(kept, None, ids[keeper]), pa.string()),
+        "drop_reason": pa.array(reason, pa.string()),
+    }).sort_by("row")
+
+
+def key_columns(keys: pa.Table):
+    rows = keys.column("row").to_numpy().astype(np.int64)
+    quality = pc.fill_null(keys.column("quality_score").cast(pa.float32()), float("nan")).to_numpy().astype(np.float64)
+    n_chars = pc.fill_null(keys.column("n_chars"), 0).to_numpy().astype(np.int64)
+    return rows, quality, n_chars
+
+
+def cluster(keys: pa.Table, cfg: dict) -> pa.Table:
+    """Single-process dedup over the keys of the whole corpus (see module docstring).
+
+    keys: row, id, text_hash, minhash, quality_score, n_chars.
+    Returns row, dup_cluster, dup_of, drop_reason for members of clusters of size >= 2.
+    """
+    s = settings(cfg)
+    rows, quality, n_chars = key_columns(keys)
+    order_key = (quality, n_chars, rows)
+    n = len(rows)
+    if s["exact"]:
+        rep = exact_rep_positions(keys.column("text_hash"), order_key)
+    else:
+        rep = np.arange(n, dtype=np.int64)
+    a, b = [rep], [np.arange(n, dtype=np.int64)]
+    if s["near"]:
+        reps = np.flatnonzero(rep == np.arange(n))
+        sigs = from_fixed_list(keys.column("minhash"))[reps]
+        reps, sigs = reps[has_shingles(sigs)], sigs[has_shingles(sigs)]
+        na, nb = near_pairs(sigs, s)
+        a.append(reps[na])
+        b.append(reps[nb])
+    a, b = np.concatenate(a), np.concatenate(b)
+    live = a != b
+    label = components(n, a[live], b[live])
+    return assign(rows, keys.column("id").to_pylist(), rep, label, order_key)

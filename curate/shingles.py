@@ -1,0 +1,215 @@
+"""Language-aware shingles, hashed to 32 bits for a whole batch in numpy.
+
+Text is NFKC-normalized and case-folded, then split into "kept" characters (letters
+and digits) and separators (spaces, punctuation, symbols).
+
+- ``char`` shingles: n-grams of kept characters with separators removed, so spacing
+  and punctuation edits do not change them. Used for Korean (spacing is
+  inconsistent and particles glue onto words) and Japanese (no spaces at all).
+- ``word`` shingles: n-grams of words (runs of kept characters), for spaced
+  languages.
+
+A document shorter than n gives one shingle (all of it); an empty one gives none.
+
+Hash of a sequence c_0..c_{k-1}: h = sum c_j * B^(k-1-j) mod 2^64, then the top 32
+bits of splitmix64(h). Every n-gram of a batch is hashed at once from prefix sums
+(B is odd, so it has an inverse mod 2^64). ``shingle_strings`` + ``hash32`` are the
+scalar reference the tests compare with.
+"""
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+import numpy as np
+
+from curate.minhash import mix64, sha1_hashes32
+
+_B = 0x100000001B3  # odd multiplier (FNV-64 prime)
+_B_INV = pow(_B, -1, 1 << 64)
+_M64 = (1 << 64) - 1
+
+# Shingle settings per language: measured in bench/dedup_shingles.py.
+DEFAULT_SHINGLES = {
+    "ko": {"kind": "char", "n": 4},
+    "ja": {"kind": "char", "n": 4},
+    "zh": {"kind": "char", "n": 4},
+    "default": {"kind": "word", "n": 3},
+}
+
+
+def shingle_config(cfg: dict, lang: str) -> dict:
+    """Shingle settings for ``lang``: the recipe's ``shingles: {lang: {...}}`` over the defaults."""
+    override = cfg.get("shingles") or {}
+    if lang in DEFAULT_SHINGLES:
+        base = dict(DEFAULT_SHINGLES[lang])
+    else:
+        base = {**DEFAULT_SHINGLES["default"], **(override.get("default") or {})}
+    return {**base, **(override.get(lang) or {})}
+
+
+@lru_cache(maxsize=1)
+def _kept_table() -> np.ndarray:
+    """Boolean table over the BMP: True for letters and digits."""
+    return np.array([chr(c).isalnum() for c in range(0x10000)], dtype=bool)
+
+
+def _kept(cps: np.ndarray) -> np.ndarray:
+    table = _kept_table()
+    bmp = cps < 0x10000
+    kept = np.zeros(len(cps), dtype=bool)
+    kept[bmp] = table[cps[bmp]]
+    astral = ~bmp
+    kept[astral] = (cps[astral] >= 0x20000) & (cps[astral] < 0x40000)  # CJK extension ideographs
+    return kept
+
+
+def normalize(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+# ------------------------------------------------------------- scalar reference
+
+def _is_kept(ch: str) -> bool:
+    c = ord(ch)
+    return chr(c).isalnum() if c < 0x10000 else 0x20000 <= c < 0x40000
+
+
+def _words(text: str) -> list[str]:
+    words, cur = [], []
+    for ch in normalize(text):
+        if _is_kept(ch):
+            cur.append(ch)
+        elif cur:
+            words.append("".join(cur))
+            cur = []
+    if cur:
+        words.append("".join(cur))
+    return words
+
+
+def _poly(values) -> int:
+    h = 0
+    for v in values:
+        h = (h * _B + v) & _M64
+    return h
+
+
+def _mix_int(h: int) -> int:
+    return int(mix64(np.array([h], dtype=np.uint64))[0])
+
+
+def shingle_strings(text: str, kind: str = "char", n: int = 5) -> list[str]:
+    """The shingles of one text, as strings (word n-grams joined by a space)."""
+    if kind == "char":
+        s = "".join(_words(text))
+        if not s:
+            return []
+        return [s] if len(s) < n else [s[i:i + n] for i in range(len(s) - n + 1)]
+    words = _words(text)
+    if not words:
+        return []
+    if len(words) < n:
+        return [" ".join(words)]
+    return [" ".join(words[i:i + n]) for i in range(len(words) - n + 1)]
+
+
+def hash32(shingle: str, kind: str = "char") -> int:
+    """Scalar 32-bit hash of one shingle string; equals what ``shingle_hashes`` computes."""
+    if kind == "char":
+        h = _poly(ord(c) for c in shingle)
+    else:
+        h = _poly(_mix_int(_poly(ord(c) for c in w)) for w in shingle.split(" "))
+    return _mix_int(h) >> 32
+
+
+# ------------------------------------------------------------- batch (numpy)
+
+class _Powers:
+    """B^k and B^-k mod 2^64 for k < size, grown on demand."""
+
+    def __init__(self):
+        self.pos = np.ones(1, dtype=np.uint64)
+        self.neg = np.ones(1, dtype=np.uint64)
+
+    def get(self, size: int) -> tuple[np.ndarray, np.ndarray]:
+        if len(self.pos) < size:
+            size = max(size, 2 * len(self.pos))
+            with np.errstate(over="ignore"):
+                self.pos = np.cumprod(np.r_[np.uint64(1), np.full(size - 1, _B, dtype=np.uint64)], dtype=np.uint64)
+                self.neg = np.cumprod(np.r_[np.uint64(1), np.full(size - 1, _B_INV, dtype=np.uint64)], dtype=np.uint64)
+        return self.pos, self.neg
+
+
+_POWERS = _Powers()
+
+
+def _segment_ngrams(values: np.ndarray, seg_offsets: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """64-bit polynomial hashes of every n-gram inside each segment of ``values``.
+
+    Segments shorter than n give one hash of the whole segment; empty ones none.
+    Returns (hashes, per-segment offsets into hashes).
+    """
+    lens = np.diff(seg_offsets)
+    counts = np.where(lens >= n, lens - n + 1, (lens > 0).astype(np.int64))
+    out_offsets = np.r_[0, np.cumsum(counts)].astype(np.int64)
+    total = int(out_offsets[-1])
+    if total == 0:
+        return np.empty(0, dtype=np.uint64), out_offsets
+    seg_of = np.repeat(np.arange(len(counts)), counts)
+    starts = seg_offsets[:-1][seg_of] + (np.arange(total) - out_offsets[:-1][seg_of])
+    ends = starts + np.minimum(lens[seg_of], n)
+    pos, neg = _POWERS.get(len(values) + 1)
+    with np.errstate(over="ignore"):
+        prefix = np.r_[np.uint64(0), np.cumsum(values * neg[: len(values)], dtype=np.uint64)]
+        hashes = pos[ends - 1] * (prefix[ends] - prefix[starts])
+    return hashes, out_offsets
+
+
+def _runs(kept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end indices of runs of True."""
+    edges = np.diff(np.r_[0, kept.astype(np.int8), 0])
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+
+
+def shingle_hashes(texts: list[str], kind: str = "char", n: int = 5, hash: str = "poly") -> tuple[np.ndarray, np.ndarray]:
+    """uint32 shingle hashes of every text, concatenated, and offsets (len(texts) + 1).
+
+    ``hash="sha1"`` hashes the shingle strings with datasketch's sha1_hash32 instead
+    (a Python loop: for compatibility checks, not for speed).
+    """
+    if hash == "sha1":
+        per_doc = [shingle_strings(t, kind, n) for t in texts]
+        offsets = np.r_[0, np.cumsum([len(s) for s in per_doc])].astype(np.int64)
+        flat = [s.encode("utf-8") for doc in per_doc for s in doc]
+        return sha1_hashes32(flat), offsets
+    norm = [normalize(t) for t in texts]
+    # a separator after each text so no word runs across two documents
+    cps = np.frombuffer("\n".join(norm).encode("utf-32-le") + b"\n\0\0\0", dtype=np.uint32).astype(np.uint64)
+    doc_char_offsets = np.r_[0, np.cumsum([len(t) + 1 for t in norm])].astype(np.int64)
+    kept = _kept(cps)
+    if kind == "char":
+        # drop separators; segments are the documents
+        kept_before = np.r_[0, np.cumsum(kept)].astype(np.int64)
+        values = cps[kept]
+        seg_offsets = kept_before[doc_char_offsets]
+        hashes, offsets = _segment_ngrams(values, seg_offsets, n)
+    elif kind == "word":
+        starts, ends = _runs(kept)
+        word_hashes = _word_hashes(cps, starts, ends)
+        doc_word_offsets = np.searchsorted(starts, doc_char_offsets).astype(np.int64)
+        hashes, offsets = _segment_ngrams(word_hashes, doc_word_offsets, n)
+    else:
+        raise ValueError(f"shingle kind must be 'char' or 'word', got {kind!r}")
+    return (mix64(hashes) >> np.uint64(32)).astype(np.uint32), offsets
+
+
+def _word_hashes(cps: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """splitmix64 of the polynomial hash of each word cps[start:end]."""
+    if len(starts) == 0:
+        return np.empty(0, dtype=np.uint64)
+    pos, neg = _POWERS.get(len(cps) + 1)
+    with np.errstate(over="ignore"):
+        prefix = np.r_[np.uint64(0), np.cumsum(cps * neg[: len(cps)], dtype=np.uint64)]
+        h = pos[ends - 1] * (prefix[ends] - prefix[starts])
+    return mix64(h)

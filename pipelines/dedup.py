@@ -1,0 +1,309 @@
+"""Corpus-wide dedup on Ray, with no process holding every key, pair or edge.
+
+The same steps as curate.dedup.cluster, each a hash-partitioned shuffle of plain
+Ray tasks (map: split a block into P parts by a key; reduce: one task per part
+with every row of that key, vectorized in numpy):
+
+1. exact     rows by text_hash         -> each row learns its group's representative
+2. buckets   (band_key, row) by key    -> candidate pairs inside each LSH bucket
+3. verify    pairs by a, then by b,    -> signatures joined per side, pairs deduped,
+             signatures by row            kept where the estimated Jaccard >= threshold
+4. components  edges by node, repeated -> "large-star / small-star" (Kiveris et al.,
+                                          2014) until the edge list stops changing:
+                                          then every node points at its component's min
+5. keepers   labels + attributes by row, then by label -> one kept member per cluster
+
+A reducer holds 1/P of one step's rows; choose ``partitions`` so that fits memory.
+Partitions are object-store objects, which Ray spills to disk when needed.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import ray
+
+from curate.dedup import (
+    OUTPUT_SCHEMA,
+    best_first,
+    bucket_pairs,
+    exact_rep_positions,
+    has_shingles,
+    from_fixed_list,
+    key_columns,
+    settings,
+    to_fixed_list,
+    unique_pairs,
+    verified,
+)
+from curate.minhash import mix64, band_keys
+
+KEY_COLUMNS = ["row", "id", "text_hash", "minhash", "quality_score", "n_chars"]
+
+
+# ---------------------------------------------------------------- shuffle
+
+def _partition_of(values: np.ndarray, parts: int) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return (mix64(values.astype(np.uint64)) % np.uint64(parts)).astype(np.int64)
+
+
+@ray.remote
+def _split(table: pa.Table, key: str, parts: int) -> list[pa.Table]:
+    part = _partition_of(table.column(key).to_numpy(zero_copy_only=False), parts)
+    order = np.argsort(part, kind="stable")
+    bounds = np.searchsorted(part[order], np.arange(parts + 1))
+    return [table.take(order[bounds[p]:bounds[p + 1]]) for p in range(parts)]
+
+
+def shuffle(blocks: list, key: str, parts: int) -> list[list]:
+    """For each partition, the list of ObjectRefs of its pieces (one per input block)."""
+    if parts == 1:
+        return [list(blocks)]
+    pieces = [_split.options(num_returns=parts).remote(b, key, parts) for b in blocks]
+    return [[pieces[i][p] for i in range(len(blocks))] for p in range(parts)]
+
+
+def _concat(tables) -> pa.Table:
+    tables = [t for t in tables if t.num_rows] or tables[:1]
+    return pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
+
+
+# ---------------------------------------------------------------- reducers
+
+@ray.remote
+def _exact_reduce(do_exact: bool, *pieces: pa.Table) -> pa.Table:
+    t = _concat(pieces)
+    rows, quality, n_chars = key_columns(t)
+    if do_exact and t.num_rows:
+        rep = rows[exact_rep_positions(t.column("text_hash"), (quality, n_chars, rows))]
+    else:
+        rep = rows
+    return t.append_column("rep", pa.array(rep, pa.int64()))
+
+
+@ray.remote
+def _band_rows(table: pa.Table, bands: int, rows_per_band: int) -> pa.Table:
+    reps = table.filter(pc.equal(table.column("row"), table.column("rep")))
+    sigs = from_fixed_list(reps.column("minhash")) if reps.num_rows else np.empty((0, bands * rows_per_band), np.uint32)
+    live = has_shingles(sigs)
+    keys = band_keys(sigs[live], bands, rows_per_band)
+    rows = reps.column("row").to_numpy()[live]
+    return pa.table({"band_key": pa.array(keys.ravel(), pa.uint64()),
+                     "row": pa.array(np.repeat(rows, bands), pa.int64())})
+
+
+@ray.remote
+def _signature_rows(table: pa.Table) -> pa.Table:
+    reps = table.filter(pc.equal(table.column("row"), table.column("rep")))
+    return reps.select(["row", "minhash"])
+
+
+@ray.remote
+def _bucket_reduce(max_all_pairs: int, *pieces: pa.Table) -> pa.Table:
+    t = _concat(pieces)
+    a, b = bucket_pairs(t.column("band_key").to_numpy(), t.column("row").to_numpy(), max_all_pairs)
+    return pa.table({"a": pa.array(a, pa.int64()), "b": pa.array(b, pa.int64())})
+
+
+def _lookup(sig_table: pa.Table, rows: np.ndarray) -> np.ndarray:
+    sig_rows = sig_table.column("row").to_numpy()
+    order = np.argsort(sig_rows)
+    pos = order[np.searchsorted(sig_rows[order], rows)]
+    return from_fixed_list(sig_table.column("minhash"))[pos]
+
+
+@ray.remote
+def _join_a(n_pairs: int, *pieces: pa.Table) -> pa.Table:
+    pairs, sigs = _concat(pieces[:n_pairs]), _concat(pieces[n_pairs:])
+    a, b = unique_pairs(pairs.column("a").to_numpy(), pairs.column("b").to_numpy())  # all copies of a pair meet here
+    width = sigs.schema.field("minhash").type.list_size
+    sig_a = _lookup(sigs, a) if len(a) else np.empty((0, width), np.uint32)
+    return pa.table({"a": pa.array(a, pa.int64()), "b": pa.array(b, pa.int64()), "sig_a": to_fixed_list(sig_a)})
+
+
+@ray.remote
+def _join_b_verify(n_pairs: int, threshold: float, *pieces: pa.Table) -> pa.Table:
+    pairs, sigs = _concat(pieces[:n_pairs]), _concat(pieces[n_pairs:])
+    a, b = pairs.column("a").to_numpy(), pairs.column("b").to_numpy()
+    if len(a) == 0:
+        return pa.table({"u": pa.array([], pa.int64()), "v": pa.array([], pa.int64())})
+    ok = verified(from_fixed_list(pairs.column("sig_a")), _lookup(sigs, b), threshold)
+    return pa.table({"u": pa.array(a[ok], pa.int64()), "v": pa.array(b[ok], pa.int64())})
+
+
+@ray.remote
+def _exact_edges(table: pa.Table) -> pa.Table:
+    rows, rep = table.column("row").to_numpy(), table.column("rep").to_numpy()
+    dup = rows != rep
+    return pa.table({"u": pa.array(rep[dup], pa.int64()), "v": pa.array(rows[dup], pa.int64())})
+
+
+# ---------------------------------------------------------------- connected components
+
+def _edges(u: np.ndarray, v: np.ndarray) -> pa.Table:
+    if len(u):
+        e = np.unique(np.stack([np.minimum(u, v), np.maximum(u, v)], axis=1), axis=0)
+        e = e[e[:, 0] != e[:, 1]]
+        u, v = e[:, 0], e[:, 1]
+    return pa.table({"u": pa.array(u, pa.int64()), "v": pa.array(v, pa.int64())})
+
+
+@ray.remote
+def _both_directions(table: pa.Table) -> pa.Table:
+    u, v = table.column("u").to_numpy(), table.column("v").to_numpy()
+    return pa.table({"node": np.r_[u, v], "nbr": np.r_[v, u]})
+
+
+@ray.remote
+def _larger_end(table: pa.Table) -> pa.Table:
+    u, v = table.column("u").to_numpy(), table.column("v").to_numpy()
+    return pa.table({"node": np.maximum(u, v), "nbr": np.minimum(u, v)})
+
+
+def _group_min(node: np.ndarray, nbr: np.ndarray):
+    order = np.argsort(node, kind="stable")
+    node, nbr = node[order], nbr[order]
+    starts = np.flatnonzero(np.r_[True, node[1:] != node[:-1]])
+    sizes = np.diff(np.r_[starts, len(node)])
+    m = np.minimum(np.minimum.reduceat(nbr, starts), node[starts])
+    return node, nbr, np.repeat(m, sizes), starts
+
+
+@ray.remote
+def _large_star(*pieces: pa.Table) -> pa.Table:
+    """Every neighbor larger than the node is linked to the neighborhood's minimum."""
+    t = _concat(pieces)
+    if t.num_rows == 0:
+        return _edges(np.empty(0, np.int64), np.empty(0, np.int64))
+    node, nbr, m, _ = _group_min(t.column("node").to_numpy(), t.column("nbr").to_numpy())
+    keep = nbr > node
+    return _edges(nbr[keep], m[keep])
+
+
+@ray.remote
+def _small_star(*pieces: pa.Table) -> pa.Table:
+    """The node and its smaller neighbors are all linked to their minimum."""
+    t = _concat(pieces)
+    if t.num_rows == 0:
+        return _edges(np.empty(0, np.int64), np.empty(0, np.int64))
+    node, nbr, m, starts = _group_min(t.column("node").to_numpy(), t.column("nbr").to_numpy())
+    u = np.r_[nbr, node[starts]]
+    mm = np.r_[m, m[starts]]
+    keep = u != mm
+    return _edges(u[keep], mm[keep])
+
+
+@ray.remote
+def _fingerprint(table: pa.Table) -> tuple[int, int]:
+    u, v = table.column("u").to_numpy().astype(np.uint64), table.column("v").to_numpy().astype(np.uint64)
+    with np.errstate(over="ignore"):
+        h = mix64(u * np.uint64(0x9E3779B97F4A7C15) ^ v) >> np.uint64(20)
+    return len(u), int(h.sum(dtype=np.uint64))
+
+
+def connected_components(edges: list, parts: int, max_rounds: int = 100) -> list:
+    """Edge blocks (u, v) -> edge blocks (node, component min) forming stars."""
+    previous = None
+    for _ in range(max_rounds):
+        large = [_large_star.remote(*p) for p in shuffle([_both_directions.remote(e) for e in edges], "node", parts)]
+        edges = [_small_star.remote(*p) for p in shuffle([_larger_end.remote(e) for e in large], "node", parts)]
+        fps = ray.get([_fingerprint.remote(e) for e in edges])
+        fp = (sum(c for c, _ in fps), sum(h for _, h in fps) % (1 << 64))
+        if fp == previous:
+            return edges
+        previous = fp
+    raise RuntimeError(f"connected components did not converge in {max_rounds} rounds")
+
+
+# ---------------------------------------------------------------- keepers
+
+@ray.remote
+def _attributes(table: pa.Table) -> pa.Table:
+    return table.select(["row", "id", "quality_score", "n_chars", "rep"])
+
+
+@ray.remote
+def _labels(table: pa.Table) -> pa.Table:
+    u, v = table.column("u").to_numpy(), table.column("v").to_numpy()  # u: component min < v
+    return pa.table({"row": np.r_[v, u], "label": np.r_[u, u]})
+
+
+@ray.remote
+def _attach(n_labels: int, *pieces: pa.Table) -> pa.Table:
+    labels, attrs = _concat(pieces[:n_labels]), _concat(pieces[n_labels:])
+    rows, lab = labels.column("row").to_numpy(), labels.column("label").to_numpy()
+    rows, first = np.unique(rows, return_index=True)
+    lab = lab[first]
+    a_rows = attrs.column("row").to_numpy()
+    hit = np.isin(a_rows, rows)
+    attrs = attrs.filter(pa.array(hit))
+    a_rows = a_rows[hit]
+    return attrs.append_column("label", pa.array(lab[np.searchsorted(rows, a_rows)], pa.int64()))
+
+
+@ray.remote
+def _keepers(*pieces: pa.Table) -> pa.Table:
+    t = _concat(pieces)
+    if t.num_rows == 0:
+        return OUTPUT_SCHEMA.empty_table()
+    rows, quality, n_chars = key_columns(t)
+    label, rep = t.column("label").to_numpy(), t.column("rep").to_numpy()
+    ids = np.asarray(t.column("id").to_pylist(), dtype=object)
+    order = best_first(quality, n_chars, rows, label)
+    lab = label[order]
+    starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]])
+    keeper = np.repeat(order[starts], np.diff(np.r_[starts, len(order)]))
+    kept = keeper == order
+    reason = np.where(kept, None, np.where(rep[order] != rows[order], "exact_dup", "near_dup"))
+    return pa.table({
+        "row": pa.array(rows[order], pa.int64()),
+        "dup_cluster": pa.array(ids[keeper], pa.string()),
+        "dup_of": pa.array(np.where(kept, None, ids[keeper]), pa.string()),
+        "drop_reason": pa.array(reason, pa.string()),
+    }, schema=OUTPUT_SCHEMA)
+
+
+# ---------------------------------------------------------------- entry point
+
+def _input_blocks(keys, parts: int) -> list:
+    if isinstance(keys, pa.Table):
+        keys = keys.select(KEY_COLUMNS)
+        step = max(1, -(-keys.num_rows // parts))
+        return [ray.put(keys.slice(s, step)) for s in range(0, max(1, keys.num_rows), step)]
+    return keys.select_columns(KEY_COLUMNS).to_arrow_refs()
+
+
+def global_dedup(keys, cfg: dict) -> pa.Table:
+    """Dedup the keys of a whole corpus (a ray.data.Dataset or a pa.Table).
+
+    keys: row, id, text_hash, minhash, quality_score, n_chars. Returns row,
+    dup_cluster, dup_of, drop_reason for every member of a cluster of two or more;
+    equal to curate.dedup.cluster on the same keys.
+    """
+    s = settings(cfg)
+    parts = int(s["partitions"])
+    blocks = _input_blocks(keys, parts)
+    # 1. exact groups
+    exact = [_exact_reduce.remote(bool(s["exact"]), *p) for p in shuffle(blocks, "text_hash", parts)]
+    edges = [_exact_edges.remote(t) for t in exact]
+    # 2-3. LSH buckets -> candidate pairs -> verified near edges
+    if s["near"]:
+        bands = [_band_rows.remote(t, s["bands"], s["rows"]) for t in exact]
+        pairs = [_bucket_reduce.remote(s["max_bucket_all_pairs"], *p) for p in shuffle(bands, "band_key", parts)]
+        sig_by_row = shuffle([_signature_rows.remote(t) for t in exact], "row", parts)
+        by_a = shuffle(pairs, "a", parts)
+        with_a = [_join_a.remote(len(by_a[p]), *by_a[p], *sig_by_row[p]) for p in range(parts)]
+        by_b = shuffle(with_a, "b", parts)
+        edges += [_join_b_verify.remote(len(by_b[p]), s["threshold"], *by_b[p], *sig_by_row[p]) for p in range(parts)]
+    # 4. connected components over exact + near edges
+    stars = connected_components(edges, parts)
+    # 5. one keeper per component
+    labels = shuffle([_labels.remote(e) for e in stars], "row", parts)
+    attrs = shuffle([_attributes.remote(t) for t in exact], "row", parts)
+    members = [_attach.remote(len(labels[p]), *labels[p], *attrs[p]) for p in range(parts)]
+    out = [_keepers.remote(*p) for p in shuffle(members, "label", parts)]
+    tables = [t for t in ray.get(out) if t.num_rows]
+    if not tables:
+        return OUTPUT_SCHEMA.empty_table()
+    return pa.concat_tables(tables).sort_by("row")

@@ -1,0 +1,185 @@
+"""Clustering: keeper choice, exact-then-near, union-find, and Ray equals single process."""
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from curate.dedup import bucket_pairs, cluster, components, dedup_keys, from_fixed_list, text_signatures, to_fixed_list
+from curate.exact_dedup import text_hashes
+
+DATA = Path(__file__).parent / "data" / "dedup"
+
+
+def load(lang, n=None):
+    with gzip.open(DATA / f"eval-{lang}.jsonl.gz", "rt", encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f]
+    return rows[:n] if n else rows
+
+
+def keys_for(texts, ids=None, quality=None, lang="ko", cfg=None):
+    n = len(texts)
+    return pa.table({
+        "row": pa.array(np.arange(n) * 3 + 5, pa.int64()),  # rows need not be dense
+        "id": ids or [f"d{i}" for i in range(n)],
+        "text_hash": pa.array(text_hashes(texts), pa.uint64()),
+        "minhash": to_fixed_list(text_signatures(texts, cfg or {}, lang)),
+        "quality_score": pa.array(quality if quality is not None else [None] * n, pa.float32()),
+        "n_chars": pa.array([len(t) for t in texts], pa.int64()),
+    })
+
+
+BASE = ("캐이트 맥캔은 사립탐정을 고용해 매들린을 찾는데 모든 수단을 다 쓸 것이라고 말했다. "
+        "그는 이번 사건에서 포르투갈 경찰이 자신을 용의자로 지목한 것에 대해 강하게 반발했다. "
+        "경찰은 추가 조사를 위해 관련 자료를 검토하고 있다고 밝혔다.")
+OTHER = ("미국은 1992년에 지하 핵실험을 중지시켰기 때문에 이러한 모의 실험은 한 치의 오차도 없어야만 한다. "
+         "에너지부의 핵 안보 차관은 이 수퍼컴퓨터가 국가의 비축 핵무기를 유지하기 위한 임무의 핵심이라고 말했다.")
+
+
+def test_dedup_keys_schema_and_values():
+    t = pa.table({"id": ["a", "b"], "text": [BASE, OTHER]})
+    keys = dedup_keys(t, {"num_perm": 64}, "ko")
+    assert keys.column_names == ["id", "minhash"]
+    assert keys.schema.field("minhash").type == pa.list_(pa.uint32(), 64)
+    assert np.array_equal(from_fixed_list(keys.column("minhash")), text_signatures([BASE, OTHER], {"num_perm": 64}, "ko"))
+
+
+def test_exact_then_near_with_keeper_by_quality_then_length_then_row():
+    texts = [
+        BASE,                                   # 0 exact group with 1, 2
+        BASE.replace(" ", "  ") + "!",          # 1 same text_hash as 0
+        BASE,                                   # 2
+        BASE[: int(len(BASE) * 0.9)],           # 3 near dup of the group
+        OTHER,                                  # 4 unique
+        "관련기사 더보기\n" + BASE,               # 5 near dup, longest
+    ]
+    out = cluster(keys_for(texts, quality=[0.5, 0.9, 0.9, None, 1.0, 0.2]), {})
+    got = {r["row"]: r for r in out.to_pylist()}
+    rows = {i: i * 3 + 5 for i in range(6)}
+    assert rows[4] not in got  # unique docs are not returned
+    assert set(got) == {rows[i] for i in (0, 1, 2, 3, 5)}
+    # kept: highest quality (1 and 2 tie at 0.9; 1 is longer)
+    assert got[rows[1]]["drop_reason"] is None and got[rows[1]]["dup_of"] is None
+    assert {got[rows[i]]["dup_cluster"] for i in (0, 1, 2, 3, 5)} == {"d1"}
+    assert got[rows[0]]["drop_reason"] == got[rows[2]]["drop_reason"] == "exact_dup"
+    assert got[rows[3]]["drop_reason"] == got[rows[5]]["drop_reason"] == "near_dup"
+    assert all(got[rows[i]]["dup_of"] == "d1" for i in (0, 2, 3, 5))
+
+
+def test_tie_breaks_on_length_then_row_and_switches():
+    texts = [BASE, BASE, BASE + " 끝."]
+    out = cluster(keys_for(texts), {}).to_pylist()
+    # longest kept (quality all null); row 0 represents its exact group in the near step
+    assert [r["drop_reason"] for r in out] == ["near_dup", "exact_dup", None]
+    out = cluster(keys_for(texts[:2]), {}).to_pylist()
+    assert [r["drop_reason"] for r in out] == [None, "exact_dup"]  # smallest row
+    assert cluster(keys_for(texts), {"exact": False, "near": False}).num_rows == 0
+    only_exact = cluster(keys_for(texts), {"near": False}).to_pylist()
+    assert [r["row"] for r in only_exact] == [5, 8]
+
+
+def test_unrelated_paragraphs_stay_and_one_kept_per_cluster():
+    docs = load("ja")
+    keys = keys_for([d["text"] for d in docs], ids=[d["id"] for d in docs], lang="ja")
+    out = cluster(keys, {})
+    kept_per_cluster = {}
+    for r in out.to_pylist():
+        kept_per_cluster.setdefault(r["dup_cluster"], 0)
+        kept_per_cluster[r["dup_cluster"]] += r["drop_reason"] is None
+    assert set(kept_per_cluster.values()) == {1}
+    in_cluster = set(out.column("row").to_pylist())
+    unrelated_rows = [i * 3 + 5 for i, d in enumerate(docs) if d["kind"] == "unrelated"]
+    assert not in_cluster.intersection(unrelated_rows)
+
+
+def _bfs_components(n, a, b):
+    adj = [[] for _ in range(n)]
+    for x, y in zip(a, b):
+        adj[x].append(y)
+        adj[y].append(x)
+    label = [-1] * n
+    for s in range(n):
+        if label[s] < 0:
+            stack, label[s] = [s], s
+            while stack:
+                x = stack.pop()
+                for y in adj[x]:
+                    if label[y] < 0:
+                        label[y] = s
+                        stack.append(y)
+    return label
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_union_find_equals_bfs(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 300))
+    m = int(rng.integers(0, 2 * n))
+    a, b = rng.integers(0, n, m), rng.integers(0, n, m)
+    assert components(n, a, b).tolist() == _bfs_components(n, a.tolist(), b.tolist())
+
+
+def test_bucket_pairs_small_all_pairs_large_star_and_chain():
+    keys = np.array([7, 7, 7, 9, 1, 1, 1, 1, 1], dtype=np.uint64)
+    members = np.array([3, 1, 2, 4, 10, 14, 11, 13, 12])
+    a, b = bucket_pairs(keys, members, max_all_pairs=3)
+    pairs = set(zip(a.tolist(), b.tolist()))
+    assert {(1, 2), (1, 3), (2, 3)} <= pairs
+    assert {(10, 11), (10, 12), (10, 13), (10, 14), (11, 12), (12, 13), (13, 14)} == pairs - {(1, 2), (1, 3), (2, 3)}
+    # two large buckets side by side: each gets its own star and chain
+    keys = np.array([5, 5, 5, 5, 6, 6, 6, 6], dtype=np.uint64)
+    a, b = bucket_pairs(keys, np.array([4, 3, 2, 1, 8, 7, 6, 5]), max_all_pairs=2)
+    assert set(zip(a.tolist(), b.tolist())) == {(1, 2), (1, 3), (1, 4), (2, 3), (3, 4),
+                                                 (5, 6), (5, 7), (5, 8), (6, 7), (7, 8)}
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    yield ray
+    ray.shutdown()
+
+
+def test_ray_global_dedup_equals_single_process(local_ray):
+    from pipelines.dedup import global_dedup
+
+    docs = load("ko", 300)
+    texts = [d["text"] for d in docs]
+    texts += texts[:20]  # exact copies on top of the near-dup families
+    rng = np.random.default_rng(0)
+    quality = [None if q < 0.2 else float(q) for q in rng.random(len(texts))]
+    keys = keys_for(texts, quality=quality)
+    expected = cluster(keys, {})
+    assert expected.num_rows > 40 and "exact_dup" in expected.column("drop_reason").to_pylist()
+    got = global_dedup(keys, {"partitions": 3})
+    assert got.to_pylist() == expected.to_pylist()
+    ds = local_ray.data.from_arrow(keys).repartition(4)
+    assert global_dedup(ds, {"partitions": 2, "exact": False}).to_pylist() == cluster(keys, {"exact": False}).to_pylist()
+
+
+def test_ray_connected_components_on_long_chains(local_ray):
+    from pipelines.dedup import connected_components
+
+    rng = np.random.default_rng(3)
+    n = 400
+    perm = rng.permutation(n)
+    a = np.r_[perm[:-1][:250], rng.integers(0, n, 60)]  # a 250-node path in shuffled order + random edges
+    b = np.r_[perm[1:][:250], rng.integers(0, n, 60)]
+    blocks = [local_ray.put(pa.table({"u": pa.array(a[i::3], pa.int64()), "v": pa.array(b[i::3], pa.int64())}))
+              for i in range(3)]
+    stars = pa.concat_tables(local_ray.get(connected_components(blocks, 4)))
+    label = np.arange(n)
+    label[stars.column("v").to_numpy()] = stars.column("u").to_numpy()
+    assert label.tolist() == _bfs_components(n, a.tolist(), b.tolist())
+
+
+def test_null_text_hash_is_unique_and_empty_texts_are_not_near_dups():
+    texts = ["!!!", "???", BASE, BASE]
+    keys = keys_for(texts)
+    keys = keys.set_column(2, "text_hash", pa.array([1, 2, None, None], pa.uint64()))
+    out = cluster(keys, {}).to_pylist()
+    # no shingles in the first two: not linked; the null-hash pair is linked only as near dups
+    assert [(r["row"], r["drop_reason"]) for r in out] == [(11, None), (14, "near_dup")]
