@@ -20,7 +20,8 @@ BATCH_STAGES = {
 }
 
 
-def build_stage(name: str, recipe: dict, lang: str) -> Stage:
+def stage_module(name: str):
+    """The module implementing a batch stage, or StageNotBuilt naming what is missing."""
     module_name = BATCH_STAGES[name]
     try:
         module = importlib.import_module(module_name)
@@ -30,28 +31,18 @@ def build_stage(name: str, recipe: dict, lang: str) -> Stage:
         raise StageNotBuilt(f"stage '{name}' is not built yet ({module_name} does not exist)") from exc
     if not hasattr(module, "make_stage"):
         raise StageNotBuilt(f"stage '{name}' is not built yet ({module_name} has no make_stage)")
-    return module.make_stage(dict(recipe.get(name) or {}), lang)
+    return module
+
+
+def build_stage(name: str, recipe: dict, lang: str) -> Stage:
+    return stage_module(name).make_stage(dict(recipe.get(name) or {}), lang)
 
 
 def check_stages(names: list[str]) -> None:
-    """Fail before any work starts if a requested stage cannot be built."""
+    """Fail before any work starts if a requested stage cannot be built (dedup is global, not a batch stage)."""
     for name in names:
-        if name == "dedup":
-            _dedup_module()
-            continue
-        module_name = BATCH_STAGES[name]
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            raise StageNotBuilt(f"stage '{name}' is not built yet ({module_name} does not exist)") from exc
-        if not hasattr(module, "make_stage"):
-            raise StageNotBuilt(f"stage '{name}' is not built yet ({module_name} has no make_stage)")
-
-
-def _dedup_module():
-    return importlib.import_module("curate.exact_dedup")
+        if name != "dedup":
+            stage_module(name)
 
 
 class StageChain:
