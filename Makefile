@@ -13,7 +13,9 @@ INPUT  ?= data/sample/$(L).jsonl.gz
 OUT    ?= out/corpus/$(L)
 SIZE   ?= tiny
 DATA   ?= out/corpus/$(L)
-STEPS  ?=
+STEPS  ?= 200
+TRAIN_OUT ?= out/train/$(SIZE)
+TRAIN_ARGS ?=
 VOCAB  ?= 30000
 TOKENIZER ?= out/tokenizer/$(L)
 TOKENS ?= out/tokens/$(L)
@@ -45,6 +47,17 @@ tokenizer: $(STAMP)  ## morpheme-aware byte-level BPE trained on the curated sha
 
 tokens: $(STAMP)  ## curated shards in DATA -> token shards in TOKENS (the trainer's input)
 	$(RUN) -m train.tokens --data $(DATA) --tokenizer $(TOKENIZER) --out $(TOKENS) $(ARGS)
+
+# One process per GPU under torchrun, or one plain CPU process when there is none.
+# Trains on token shards when TOKENS holds them (make tokens), else tokenizes DATA on the fly;
+# makes the corpus first when DATA has none.
+train: $(STAMP)  ## train GPT-NeoX SIZE (tiny, 1.3b, 3.8b, 5.8b, 12.8b) on DATA
+	@test -f $(DATA)/manifest.json || $(MAKE) corpus LANG=$(L) OUT=$(DATA)
+	@ngpu=$$($(PY) -c 'import torch; print(torch.cuda.device_count())'); \
+	if [ "$$ngpu" -gt 0 ]; then launch="$(VENV)/bin/torchrun --standalone --nproc_per_node $$ngpu -m"; \
+	else launch="$(PY) -m"; fi; \
+	env LANG=C.UTF-8 LC_ALL=C.UTF-8 PYTHONUTF8=1 $$launch train.train --size $(SIZE) --data $(DATA) \
+	  --steps $(STEPS) --out $(TRAIN_OUT) $(if $(wildcard $(TOKENS)/manifest.json),--tokens $(TOKENS)) $(TRAIN_ARGS)
 
 test: $(STAMP)  ## the whole test suite
 	$(RUN) -m pytest -q tests

@@ -1,0 +1,130 @@
+"""A few steps of tiny training on real Korean news sentences (tests/data/train, see
+NOTICE): the loss falls, a checkpoint resumes to the identical next-step loss, and the
+exported model generates text with transformers."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import torch
+
+from train import data as D
+from train import train as T
+
+SAMPLE = Path(__file__).parent / "data" / "train" / "ko-news-sentences.jsonl"
+COMMON = ["--size", "tiny", "--seq-len", "64", "--micro-batch", "4", "--lr", "3e-3", "--warmup", "2",
+          "--seed", "7"]
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Two shared cores: OpenMP threads spinning against each other cost 10x here."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    """A curated folder as `make corpus` writes it: shards/*.parquet + manifest.json."""
+    root = tmp_path_factory.mktemp("corpus")
+    rows = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
+    (root / "shards").mkdir()
+    pq.write_table(pa.table({"id": [r["id"] for r in rows], "text": [r["text"] for r in rows],
+                             "drop_reason": [None] * len(rows)}), root / "shards" / "part-00000.parquet")
+    (root / "manifest.json").write_text(json.dumps({"shards": ["part-00000.parquet"], "kept": len(rows)}))
+    return root
+
+
+def test_packing_resumes_without_repeat_or_skip():
+    stream = D.TokenStream([np.arange(0, 700), np.arange(700, 1001)])  # two parts read as one
+    seen = []
+    loaders = [D.PackedLoader(stream, 10, 3, rank=r, world=2, seed=5) for r in range(2)]
+    for _ in range(40):  # 2.4 epochs of 100 sequences
+        for ld in loaders:
+            x, y = ld.next_batch()
+            assert torch.equal(x[:, 1:], y[:, :-1])  # targets are inputs shifted by one
+            seen.append(x[:, 0].tolist())
+    state = loaders[0].state_dict()
+    # resuming on a fresh loader continues exactly where the old one stands
+    fresh = D.PackedLoader(stream, 10, 3, rank=1, world=2, seed=5)
+    fresh.load_state_dict(state)
+    assert torch.equal(fresh.next_batch()[0], loaders[1].next_batch()[0])
+    # within an epoch each sequence appears once; 16 global batches of 6 per epoch of 100
+    epoch0 = sorted(v // 10 for b in seen[:32] for v in b)
+    assert len(epoch0) == len(set(epoch0)) == 96
+
+
+def test_token_shards_refuse_a_different_tokenizer(tmp_path, corpus):
+    tok = D.train_small_tokenizer(D.read_shard_texts(str(corpus)), str(tmp_path / "tok"), vocab_size=300)
+    ids, eos, vocab = D.encode_texts(tok, D.read_shard_texts(str(corpus)))
+    shards = tmp_path / "tokens"
+    (shards / "tokenizer").mkdir(parents=True)
+    for f in Path(tok).iterdir():
+        (shards / "tokenizer" / f.name).write_bytes(f.read_bytes())
+    ids.astype("<u2").tofile(shards / "part-00000.bin")
+    manifest = {"dtype": "uint16", "vocab_size": vocab, "eos_id": eos, "tokenizer_hash": D.tokenizer_hash(tok),
+                "curated_manifest_sha256": D.sha256_file(corpus / "manifest.json"),
+                "parts": [{"bin": "part-00000.bin", "idx": "part-00000.idx.npy", "n_tokens": len(ids), "n_docs": 200}]}
+    (shards / "manifest.json").write_text(json.dumps(manifest))
+    c = D.open_token_shards(str(shards))
+    assert np.array_equal(c.stream.window(0, len(ids)), ids) and c.eos_id == eos
+    other = D.train_small_tokenizer(D.read_shard_texts(str(corpus))[:50], str(tmp_path / "other"), vocab_size=280)
+    with pytest.raises(D.TokenizerMismatch):
+        D.open_token_shards(str(shards), other)
+
+
+def test_train_resume_export(tmp_path, corpus):
+    out = tmp_path / "run"
+    args = COMMON + ["--data", str(corpus), "--out", str(out), "--steps", "12", "--ckpt-every", "6"]
+    first = T.run(args)["losses"]
+    assert len(first) == 12
+    assert np.mean(first[-3:]) < np.mean(first[:3]) - 0.5, first
+
+    # the step-6 checkpoint resumes to the identical step-7 loss (and the rest)
+    ckpt = out / "checkpoints" / "step-0000006"
+    saved = json.loads((ckpt / "trainer.json").read_text())
+    assert saved["curated_manifest_sha256"] == D.sha256_file(corpus / "manifest.json")
+    again = T.run(args + ["--resume", str(ckpt), "--no-export"])["losses"]
+    assert again == first[6:]
+
+    from transformers import AutoTokenizer, GPTNeoXForCausalLM
+
+    model = GPTNeoXForCausalLM.from_pretrained(out / "hf").eval()
+    tok = AutoTokenizer.from_pretrained(out / "hf")
+    prompt = tok("정부의 연구학자들이", return_tensors="pt")
+    with torch.no_grad():
+        gen = model.generate(**prompt, max_new_tokens=12, do_sample=False, pad_token_id=tok.eos_token_id)
+    assert gen.shape[1] > prompt["input_ids"].shape[1]
+    text = tok.decode(gen[0], skip_special_tokens=True)
+    assert text.startswith("정부의 연구학자들이") and len(text) > len("정부의 연구학자들이")
+
+    # the export continues as a Hugging Face checkpoint would: from where training left off
+    cont = T.run(COMMON + ["--data", str(corpus), "--out", str(tmp_path / "cont"), "--steps", "1",
+                           "--init-hf", str(out / "hf"), "--ckpt-every", "0", "--no-export"])["losses"]
+    assert cont[0] < first[0] - 0.5, (cont, first)
+
+
+def test_train_on_token_shards(tmp_path, corpus):
+    """The token shards train.tokens writes feed the trainer; the checkpoint names the
+    curated manifest they came from; a different tokenizer is refused."""
+    tokens = pytest.importorskip("train.tokens")
+    tok = D.train_small_tokenizer(D.read_shard_texts(str(corpus)), str(tmp_path / "tok"), vocab_size=512)
+    m = tokens.write_token_shards(str(corpus), tok, str(tmp_path / "tokens"), workers=1)
+    c = D.open_token_shards(str(tmp_path / "tokens"))
+    ids, _, _ = D.encode_texts(tok, D.read_shard_texts(str(corpus)))
+    assert np.array_equal(c.stream.window(0, len(c.stream)), ids)  # same ids as tokenizing here
+    out = tmp_path / "run"
+    losses = T.run(COMMON + ["--tokens", str(tmp_path / "tokens"), "--out", str(out), "--steps", "2",
+                             "--ckpt-every", "2", "--no-export"])["losses"]
+    assert len(losses) == 2
+    saved = json.loads((out / "checkpoints" / "step-0000002" / "trainer.json").read_text())
+    assert saved["curated_manifest_sha256"] == m["curated_manifest_sha256"] == D.sha256_file(corpus / "manifest.json")
+    other = D.train_small_tokenizer(D.read_shard_texts(str(corpus))[:50], str(tmp_path / "other"), vocab_size=300)
+    with pytest.raises(SystemExit, match="refusing"):
+        T.run(COMMON + ["--tokens", str(tmp_path / "tokens"), "--tokenizer", other, "--out", str(out), "--steps", "1"])

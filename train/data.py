@@ -1,0 +1,207 @@
+"""Token streams packed into fixed-length training sequences.
+
+A corpus is one flat stream of token ids in which every document is followed by EOS.
+Sequence i of an epoch is stream[i*L : i*L + L + 1] (inputs and next-token targets),
+so documents are packed back to back with EOS between them. Each epoch visits the
+sequences in a permutation seeded by (seed, epoch); one global micro-batch is the
+next world*micro_batch indices of it, rank r taking its own slice. The loader's
+whole state is (epoch, cursor): resuming from it neither repeats nor skips data.
+
+Two sources:
+- token shards (`train.tokens`): TOK/manifest.json + part-XXXXX.bin (read as memmaps);
+- curated Parquet shards (DATA/shards/*.parquet, column `text`), tokenized here on the
+  fly with a Hugging Face tokenizer folder, or with a small byte-level BPE trained on
+  the shard text itself when none is given (fine for samples; use token shards at scale).
+"""
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+EOS = "<|endoftext|>"
+
+
+def sha256_file(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def tokenizer_hash(tok_dir: str) -> str:
+    """The token shards' definition: sha256 of tokenizer.json."""
+    return sha256_file(os.path.join(tok_dir, "tokenizer.json"))
+
+
+class TokenizerMismatch(ValueError):
+    pass
+
+
+@dataclass
+class Corpus:
+    stream: "TokenStream"
+    eos_id: int
+    vocab_size: int
+    tokenizer_dir: str
+    tokenizer_hash: str
+    curated_manifest_sha256: str | None  # of the curated shards' manifest.json
+
+
+# ----------------------------------------------------------------------------- streams
+
+
+class TokenStream:
+    """Several token arrays (memmaps or in-memory) read as one."""
+
+    def __init__(self, parts: list[np.ndarray]):
+        self.parts = [p for p in parts if len(p)]
+        self.starts = np.cumsum([0] + [len(p) for p in self.parts])
+
+    def __len__(self) -> int:
+        return int(self.starts[-1])
+
+    def window(self, a: int, b: int) -> np.ndarray:
+        out, i = [], int(np.searchsorted(self.starts, a, side="right")) - 1
+        while a < b:
+            part, lo = self.parts[i], int(self.starts[i])
+            take = min(b, lo + len(part)) - a
+            out.append(np.asarray(part[a - lo:a - lo + take], dtype=np.int64))
+            a += take
+            i += 1
+        return np.concatenate(out)
+
+
+def open_token_shards(tok_shards: str, tokenizer_dir: str | None = None) -> Corpus:
+    with open(os.path.join(tok_shards, "manifest.json"), encoding="utf-8") as f:
+        m = json.load(f)
+    tokenizer_dir = tokenizer_dir or os.path.join(tok_shards, m.get("tokenizer_dir", "tokenizer"))
+    have = tokenizer_hash(tokenizer_dir)
+    if have != m["tokenizer_hash"]:
+        raise TokenizerMismatch(f"{tokenizer_dir}: tokenizer.json sha256 {have} is not the "
+                                f"{m['tokenizer_hash']} these token shards were made with")
+    dtype = np.dtype(m["dtype"]).newbyteorder("<")
+    parts = [np.memmap(os.path.join(tok_shards, p["bin"]), dtype=dtype, mode="r") for p in m["parts"]
+             if p["n_tokens"]]
+    for p, arr in zip([p for p in m["parts"] if p["n_tokens"]], parts):
+        if len(arr) != p["n_tokens"]:
+            raise ValueError(f"{p['bin']}: {len(arr)} tokens, manifest says {p['n_tokens']}")
+    return Corpus(TokenStream(parts), int(m["eos_id"]), int(m["vocab_size"]), tokenizer_dir, have,
+                  m.get("curated_manifest_sha256"))
+
+
+def read_shard_texts(data_dir: str) -> list[str]:
+    """Kept documents of DATA/shards/*.parquet in shard order."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    paths = sorted(glob.glob(os.path.join(data_dir, "shards", "*.parquet")))
+    if not paths:
+        raise FileNotFoundError(f"{data_dir}/shards/*.parquet: no curated shards (run `make corpus` first)")
+    texts = []
+    for path in paths:
+        names = pq.ParquetFile(path).schema_arrow.names
+        table = pq.read_table(path, columns=[c for c in ("text", "drop_reason") if c in names])
+        if "drop_reason" in table.column_names:
+            table = table.filter(pc.is_null(table["drop_reason"]))
+        texts.extend(t for t in table["text"].to_pylist() if t)
+    return texts
+
+
+def train_small_tokenizer(texts: list[str], out_dir: str, vocab_size: int | None = None) -> str:
+    """A byte-level BPE on the given text, saved as a Hugging Face tokenizer folder.
+    Default size: one token per ~100 characters of text, 512 to 4096 (a sample of a few
+    hundred sentences cannot fill more, and a tiny model learns nothing from rare tokens)."""
+    if vocab_size is None:
+        vocab_size = min(4096, max(512, sum(map(len, texts)) // 100 // 128 * 128))
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    if os.path.exists(os.path.join(out_dir, "tokenizer.json")):
+        return out_dir
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[EOS], show_progress=False,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(texts, trainer=trainer)
+    tmp = f"{out_dir}.tmp-{os.getpid()}"
+    PreTrainedTokenizerFast(tokenizer_object=tok, eos_token=EOS, bos_token=EOS, unk_token=EOS,
+                            pad_token=EOS).save_pretrained(tmp)
+    os.replace(tmp, out_dir)
+    return out_dir
+
+
+def encode_texts(tokenizer_dir: str, texts: list[str]) -> tuple[np.ndarray, int, int]:
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(os.path.join(tokenizer_dir, "tokenizer.json"))
+    eos_id = tok.token_to_id(EOS)
+    if eos_id is None:
+        raise ValueError(f"{tokenizer_dir}: tokenizer has no {EOS} token")
+    ids = []
+    for enc in tok.encode_batch([t.replace(EOS, "") for t in texts], add_special_tokens=False):
+        ids.extend(enc.ids)
+        ids.append(eos_id)
+    return np.asarray(ids, dtype=np.int32), eos_id, tok.get_vocab_size(with_added_tokens=True)
+
+
+def open_parquet(data_dir: str, tokenizer_dir: str) -> Corpus:
+    ids, eos_id, vocab = encode_texts(tokenizer_dir, read_shard_texts(data_dir))
+    manifest = os.path.join(data_dir, "manifest.json")
+    return Corpus(TokenStream([ids]), eos_id, vocab, tokenizer_dir, tokenizer_hash(tokenizer_dir),
+                  sha256_file(manifest) if os.path.exists(manifest) else None)
+
+
+# ----------------------------------------------------------------------------- packing
+
+
+class PackedLoader:
+    """Micro-batches (inputs, targets) of shape (micro_batch, seq_len) for one rank."""
+
+    def __init__(self, stream: TokenStream, seq_len: int, micro_batch: int, rank: int = 0, world: int = 1,
+                 seed: int = 0):
+        self.stream, self.seq_len, self.micro_batch = stream, seq_len, micro_batch
+        self.rank, self.world, self.seed = rank, world, seed
+        self.n_seqs = (len(stream) - 1) // seq_len
+        if self.n_seqs < world * micro_batch:
+            raise ValueError(f"{len(stream)} tokens make {self.n_seqs} sequences of {seq_len}: fewer than one "
+                             f"global micro-batch ({world} ranks x {micro_batch})")
+        self.epoch, self.cursor = 0, 0
+        self._order_epoch, self._order = None, None
+
+    def order(self) -> np.ndarray:
+        if self._order_epoch != self.epoch:
+            self._order = np.random.default_rng([self.seed, self.epoch]).permutation(self.n_seqs)
+            self._order_epoch = self.epoch
+        return self._order
+
+    def state_dict(self) -> dict:
+        return {"epoch": self.epoch, "cursor": self.cursor, "seed": self.seed, "seq_len": self.seq_len,
+                "n_seqs": self.n_seqs}
+
+    def load_state_dict(self, state: dict) -> None:
+        if (state["seq_len"], state["n_seqs"], state["seed"]) != (self.seq_len, self.n_seqs, self.seed):
+            raise ValueError(f"data position {state} was taken on different data or packing "
+                             f"(now seq_len {self.seq_len}, {self.n_seqs} sequences, seed {self.seed})")
+        self.epoch, self.cursor = state["epoch"], state["cursor"]
+
+    def next_indices(self) -> np.ndarray:
+        step = self.world * self.micro_batch
+        if self.cursor + step > self.n_seqs:  # drop the ragged tail of an epoch, the same on every rank
+            self.epoch, self.cursor = self.epoch + 1, 0
+        mine = self.order()[self.cursor + self.rank * self.micro_batch:][: self.micro_batch]
+        self.cursor += step
+        return mine
+
+    def next_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        L = self.seq_len
+        rows = np.stack([self.stream.window(i * L, i * L + L + 1) for i in self.next_indices()])
+        rows = torch.from_numpy(rows)
+        return rows[:, :-1].contiguous(), rows[:, 1:].contiguous()

@@ -1,0 +1,334 @@
+"""Train GPT-NeoX on curated shards with FSDP2; resume exactly; export to Hugging Face.
+
+    python -m train.train --size tiny --data out/corpus/ko --steps 200 --out out/train/tiny
+    torchrun --nproc_per_node 8 -m train.train --size 1.3b --tokens out/tokens/ko --out out/train/1.3b
+    ... --resume       # continue from OUT/checkpoints/latest
+    ... --init-hf DIR  # start from a Hugging Face GPT-NeoX checkpoint (e.g. Polyglot-Ko)
+
+Every checkpoint (DCP) holds model, optimizer, scheduler, data position and RNG states,
+and names the curated shards' manifest (sha256) and tokenizer it was trained on.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import shutil
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.distributed.checkpoint as dcp
+from torch.distributed.checkpoint.state_dict import (StateDictOptions, get_model_state_dict,
+                                                     get_optimizer_state_dict, set_model_state_dict,
+                                                     set_optimizer_state_dict)
+
+from train import data as D
+from train.config import SIZES, get_config
+from train.fsdp import available_memory, init_distributed, parallelize, plan_memory
+from train.model import GPTNeoX, n_params, read_hf_state, save_hf
+
+# dense bf16 peaks, first match in the device name wins (PCIe H100 before the SXM default)
+PEAK_BF16_FLOPS = {"H100 PCIe": 756e12, "H100": 989e12, "H200": 989e12, "A100": 312e12}
+
+
+def peak_flops(device: torch.device) -> float | None:
+    if device.type != "cuda":
+        return None
+    name = torch.cuda.get_device_name(device)
+    return next((v for k, v in PEAK_BF16_FLOPS.items() if k in name), None)
+
+
+def flops_per_token(cfg, params_nonembed: int, seq_len: int) -> float:
+    """6N for the matmuls forward + backward, plus 12 L d T for attention scores (PaLM, appendix B)."""
+    return 6 * params_nonembed + 12 * cfg.n_layer * cfg.d_model * seq_len
+
+
+def lr_at(step: int, lr: float, warmup: int, total: int, min_ratio: float = 0.1) -> float:
+    """Linear warmup, then cosine down to min_ratio * lr at `total`."""
+    if step < warmup:
+        return lr * (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return lr * (min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def build_optimizer(model, lr: float, weight_decay: float, fused: bool):
+    decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "embed_in" not in n]
+    no_decay = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and "embed_in" not in n)]
+    groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.95), eps=1e-8, fused=fused or None)
+
+
+# ----------------------------------------------------------------------------- checkpoints
+
+
+def rng_state() -> dict:
+    state = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    np.random.set_state(state["numpy"])
+    random.setstate(state["python"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state(state["cuda"])
+
+
+def save_checkpoint(root: str, step: int, model, optimizer, scheduler, loader, meta: dict, rank: int) -> str:
+    path = os.path.join(root, f"step-{step:07d}")
+    dcp.save({"model": get_model_state_dict(model), "optim": get_optimizer_state_dict(model, optimizer)},
+             checkpoint_id=path)
+    torch.save(rng_state(), os.path.join(path, f"rng-rank{rank}.pt"))
+    if rank == 0:
+        torch.save({"step": step, "scheduler": scheduler.state_dict(), "data": loader.state_dict(), **meta},
+                   os.path.join(path, "trainer.pt"))
+        with open(os.path.join(path, "trainer.json"), "w", encoding="utf-8") as f:
+            json.dump({"step": step, "data": loader.state_dict(), **meta}, f, indent=2)
+    dist.barrier()
+    if rank == 0:  # the pointer moves last: a crash mid-save leaves the previous checkpoint current
+        with open(os.path.join(root, "latest.tmp"), "w") as f:
+            f.write(os.path.basename(path))
+        os.replace(os.path.join(root, "latest.tmp"), os.path.join(root, "latest"))
+    return path
+
+
+def load_checkpoint(path: str, model, optimizer, scheduler, loader, meta: dict, rank: int) -> int:
+    trainer = torch.load(os.path.join(path, "trainer.pt"), weights_only=False)
+    for key in ("curated_manifest_sha256", "tokenizer_hash"):
+        if trainer.get(key) != meta.get(key):
+            raise SystemExit(f"{path}: trained with {key} {trainer.get(key)}, this run has {meta.get(key)}; "
+                             "resume on the same data or start a new run")
+    state = {"model": get_model_state_dict(model), "optim": get_optimizer_state_dict(model, optimizer)}
+    dcp.load(state, checkpoint_id=path)
+    set_model_state_dict(model, state["model"])
+    set_optimizer_state_dict(model, optimizer, state["optim"])
+    scheduler.load_state_dict(trainer["scheduler"])
+    loader.load_state_dict(trainer["data"])
+    rng = os.path.join(path, f"rng-rank{rank}.pt")
+    if os.path.exists(rng):  # absent when resuming on more ranks than saved
+        set_rng_state(torch.load(rng, weights_only=False))
+    return trainer["step"]
+
+
+def export_hf(model, path: str, corpus: D.Corpus, rank: int) -> None:
+    sd = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+    if rank == 0:
+        save_hf(model, path, state_dict=sd, eos_id=corpus.eos_id)
+        for name in os.listdir(corpus.tokenizer_dir):
+            src = os.path.join(corpus.tokenizer_dir, name)
+            if os.path.isfile(src):
+                shutil.copy(src, os.path.join(path, name))
+    dist.barrier()
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description="FSDP2 GPT-NeoX trainer")
+    ap.add_argument("--size", default="tiny", choices=list(SIZES))
+    ap.add_argument("--data", default="out/corpus/ko", help="curated corpus (shards/*.parquet, manifest.json)")
+    ap.add_argument("--tokens", default=None, help="token shards (train.tokens); preferred over --data")
+    ap.add_argument("--tokenizer", default=None, help="HF tokenizer folder (default: the token shards' own, "
+                    "or a small BPE trained on --data into OUT/tokenizer)")
+    ap.add_argument("--out", default=None, help="default out/train/SIZE")
+    ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--seq-len", type=int, default=None, help="default 256 for tiny, else the context (2048)")
+    ap.add_argument("--micro-batch", type=int, default=None, help="sequences per rank per micro-step "
+                    "(default: 8 for tiny, else the largest that fits)")
+    ap.add_argument("--grad-accum", type=int, default=1)
+    ap.add_argument("--lr", type=float, default=None, help="default 1e-3 tiny, 2e-4 otherwise")
+    ap.add_argument("--warmup", type=int, default=None, help="default 10%% of --steps (at most 2000)")
+    ap.add_argument("--weight-decay", type=float, default=0.1)
+    ap.add_argument("--clip", type=float, default=1.0)
+    ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--ac", action="store_true", help="activation checkpointing (per block)")
+    ap.add_argument("--no-kernels", action="store_true", help="torch ops only, even on CUDA")
+    ap.add_argument("--compile", action="store_true", help="torch.compile each block")
+    ap.add_argument("--cpu", action="store_true", help="train on CPU even where CUDA exists")
+    ap.add_argument("--force-cpu", action="store_true", help="try sizes above tiny on CPU when memory allows")
+    ap.add_argument("--ckpt-every", type=int, default=100, help="0: no checkpoints at all")
+    ap.add_argument("--resume", nargs="?", const="latest", default=None,
+                    help="continue from OUT/checkpoints/latest, or from the checkpoint folder given")
+    ap.add_argument("--init-hf", default=None, help="initial weights from a HF GPT-NeoX folder")
+    ap.add_argument("--no-export", action="store_true", help="skip the HF export at the end")
+    return ap.parse_args(argv)
+
+
+def open_corpus(args, out: str, rank: int) -> D.Corpus:
+    if args.init_hf and not args.tokenizer and os.path.exists(os.path.join(args.init_hf, "tokenizer.json")):
+        args.tokenizer = args.init_hf  # continue with the checkpoint's own tokenizer
+    if not args.tokens and not os.path.isdir(os.path.join(args.data, "shards")):
+        raise SystemExit(f"{args.data}/shards: no curated shards (make corpus), and no --tokens given")
+    if args.tokens:
+        try:
+            return D.open_token_shards(args.tokens, args.tokenizer)
+        except D.TokenizerMismatch as e:
+            raise SystemExit(f"refusing to train: {e}")
+    tok_dir = args.tokenizer or os.path.join(out, "tokenizer")
+    if not args.tokenizer and rank == 0:
+        os.makedirs(out, exist_ok=True)
+        D.train_small_tokenizer(D.read_shard_texts(args.data), tok_dir)
+    dist.barrier()
+    return D.open_parquet(args.data, tok_dir)
+
+
+def choose_micro_batch(cfg, params, seq_len, env, bf16, ac) -> tuple[int, bool, object]:
+    """The largest micro-batch (16 down to 1) that fits, without activation checkpointing first."""
+    avail = available_memory(env.device, env.local_world)
+    plan = None
+    for use_ac in ([ac] if ac else [False, True]):
+        for mb in (16, 8, 4, 2, 1):
+            plan = plan_memory(cfg, params, mb, seq_len, env.world, bf16, use_ac, avail)
+            if plan.fits:
+                return mb, use_ac, plan
+    return 1, True, plan
+
+
+def run(argv=None) -> dict:
+    """Parse, train, tear down; returns the per-step losses (the CLI and tests share it)."""
+    args = parse_args(argv)
+    env = init_distributed(cpu=args.cpu)
+    try:
+        return train(args, env)
+    finally:
+        dist.destroy_process_group()
+
+
+def main(argv=None) -> int:
+    run(argv)
+    return 0
+
+
+def train(args, env) -> dict:
+    log = print if env.is_main else (lambda *a, **k: None)
+    out = args.out or os.path.join("out", "train", args.size)
+    tiny = args.size == "tiny"
+    bf16 = env.device.type == "cuda"
+    corpus = open_corpus(args, out, env.rank)
+    cfg = get_config(args.size)
+    if args.init_hf:
+        from train.model import config_from_hf
+        with open(os.path.join(args.init_hf, "config.json"), encoding="utf-8") as f:
+            cfg = config_from_hf(json.load(f))
+    elif tiny:
+        cfg = cfg.replace(vocab_size=-(-corpus.vocab_size // 128) * 128)
+    if corpus.vocab_size > cfg.vocab_size:
+        raise SystemExit(f"tokenizer has {corpus.vocab_size} tokens, the {args.size} model only {cfg.vocab_size}")
+    seq_len = args.seq_len or (256 if tiny else cfg.max_seq_len)
+
+    with torch.device("meta"):
+        params = n_params(GPTNeoX(cfg))
+    if args.micro_batch:
+        mb, ac = args.micro_batch, args.ac
+        plan = plan_memory(cfg, params, mb, seq_len, env.world, bf16, ac, available_memory(env.device, env.local_world))
+    elif tiny:
+        mb, ac = 8, args.ac
+        plan = plan_memory(cfg, params, mb, seq_len, env.world, bf16, ac, available_memory(env.device, env.local_world))
+    else:
+        mb, ac, plan = choose_micro_batch(cfg, params, seq_len, env, bf16, args.ac)
+    flops_step = 6 * params * seq_len * mb * args.grad_accum
+    if env.device.type == "cpu" and not tiny and not args.force_cpu:
+        log(f"{args.size} will not train on CPU: {plan.describe(env.world)}; one micro-batch step is "
+            f"~{flops_step / 1e12:,.0f} TFLOP (minutes to hours on a CPU). Run it on GPUs "
+            f"(torchrun --nproc_per_node N), or pass --force-cpu.", file=sys.stderr)
+        raise SystemExit(2)
+    if not plan.fits:
+        where = f"{env.world} x {torch.cuda.get_device_name(env.device)}" if env.device.type == "cuda" \
+            else f"{env.world} CPU process(es)"
+        log(f"{args.size} does not fit on {where}: {plan.describe(env.world)}.\n"
+            f"Use more GPUs (torchrun --nproc_per_node / --nnodes), --ac, or a smaller --micro-batch/--seq-len.",
+            file=sys.stderr)
+        raise SystemExit(2)
+
+    # small models: identical init whatever the world size; large: initialise the shards in place
+    torch.manual_seed(args.seed)
+    small = params * 4 < 2 * 2**30
+    use_kernels = env.device.type == "cuda" and not args.no_kernels
+    if small:
+        model = GPTNeoX(cfg, use_kernels=use_kernels, checkpoint_blocks=ac)
+        model.init_weights(seed=args.seed)
+        model.to(env.device)
+        if args.init_hf:
+            model.load_state_dict(read_hf_state(args.init_hf))
+        if env.world > 1 or bf16:  # one fp32 CPU process: nothing to shard or cast
+            parallelize(model, env.mesh, bf16, args.compile)
+    else:
+        with torch.device("meta"):
+            model = GPTNeoX(cfg, use_kernels=use_kernels, checkpoint_blocks=ac)
+        parallelize(model, env.mesh, bf16, args.compile)
+        model.to_empty(device=env.device)
+        model.init_weights()
+        if args.init_hf:
+            set_model_state_dict(model, read_hf_state(args.init_hf),
+                                 options=StateDictOptions(full_state_dict=True, broadcast_from_rank0=False))
+
+    lr = args.lr or (1e-3 if tiny else 2e-4)
+    warmup = args.warmup if args.warmup is not None else min(2000, max(1, args.steps // 10))
+    optimizer = build_optimizer(model, lr, args.weight_decay, fused=env.device.type == "cuda")
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_at(s, 1.0, warmup, args.steps))
+    loader = D.PackedLoader(corpus.stream, seq_len, mb, env.rank, env.world, args.seed)
+    meta = {"size": args.size, "model_config": vars(cfg), "curated_manifest_sha256": corpus.curated_manifest_sha256,
+            "tokenizer_hash": corpus.tokenizer_hash, "world": env.world, "micro_batch": mb,
+            "grad_accum": args.grad_accum, "seq_len": seq_len}
+
+    ckpt_root = os.path.join(out, "checkpoints")
+    step, history = 0, []
+    resume = args.resume
+    if resume == "latest":
+        latest = os.path.join(ckpt_root, "latest")
+        resume = os.path.join(ckpt_root, open(latest).read().strip()) if os.path.exists(latest) else None
+    if resume:
+        step = load_checkpoint(resume, model, optimizer, scheduler, loader, meta, env.rank)
+        log(f"resumed from {resume} at step {step}")
+    os.makedirs(ckpt_root, exist_ok=True)
+
+    tokens_per_step = env.world * mb * seq_len * args.grad_accum
+    fpt = flops_per_token(cfg, params - cfg.vocab_size * cfg.d_model, seq_len)
+    peak = peak_flops(env.device)
+    log(f"{args.size}: {params:,} params | {env.world} rank(s) on {env.device.type} | micro-batch {mb} x {seq_len}"
+        f" | accum {args.grad_accum} | {tokens_per_step:,} tokens/step | ac {ac} | kernels {use_kernels}"
+        f" | bf16 {bf16} | {len(corpus.stream):,} tokens in corpus | manifest {corpus.curated_manifest_sha256}")
+
+    model.train()
+    while step < args.steps:
+        t0 = time.perf_counter()
+        loss_sum = torch.zeros((), device=env.device)
+        for _ in range(args.grad_accum):
+            x, y = loader.next_batch()
+            loss = model(x.to(env.device, non_blocking=True), targets=y.to(env.device, non_blocking=True))
+            (loss / args.grad_accum).backward()
+            loss_sum += loss.detach()
+        gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        step += 1
+        dist.all_reduce(loss_sum)  # SUM: AVG is NCCL-only
+        loss_val = loss_sum.item() / (env.world * args.grad_accum)
+        if hasattr(gnorm, "full_tensor"):
+            gnorm = gnorm.full_tensor()
+        dt = time.perf_counter() - t0
+        tps = tokens_per_step / dt
+        history.append(loss_val)
+        mfu = f"{100 * tps / env.world * fpt / peak:.1f}%" if peak else "n/a"
+        log(f"step {step}/{args.steps} | loss {loss_val:.4f} | lr {scheduler.get_last_lr()[0]:.2e} | "
+            f"gnorm {gnorm.item():.3f} | {tps:,.0f} tok/s | mfu {mfu}", flush=True)
+        if args.ckpt_every and (step % args.ckpt_every == 0 or step == args.steps):
+            save_checkpoint(ckpt_root, step, model, optimizer, scheduler, loader, meta, env.rank)
+
+    if not args.no_export:
+        export_hf(model, os.path.join(out, "hf"), corpus, env.rank)
+        log(f"exported {os.path.join(out, 'hf')} (transformers.GPTNeoXForCausalLM)")
+    return {"losses": history, "step": step, "out": out}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
