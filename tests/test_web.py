@@ -102,3 +102,26 @@ def test_warc_through_the_pipeline(tmp_path):
     kept = pa.concat_tables([pq.read_table(tmp_path / "out" / e["path"]) for e in manifest["shards"]])
     assert all("<p>" not in t and "\ufffd" not in t for t in kept.column("text").to_pylist())
     assert set(kept.column("content_type").to_pylist()) == {"text/plain"}
+
+
+def test_wet_conversion_records(tmp_path):
+    """WET files carry extracted text as `conversion` records: read as plain documents."""
+    import io
+
+    from warcio.warcwriter import WARCWriter
+
+    from web_pages import load_paragraphs
+
+    paras = [p["text"] for p in load_paragraphs()[:3]]
+    path = tmp_path / "crawl.warc.wet.gz"
+    with open(path, "wb") as f:
+        writer = WARCWriter(f, gzip=True)
+        for i, text in enumerate(paras):
+            rec = writer.create_warc_record(f"https://news.example/{i}", "conversion",
+                                            payload=io.BytesIO(text.encode("utf-8")), warc_content_type="text/plain")
+            writer.write_record(rec)
+    records = list(read_records(str(path)))
+    assert [r.text for r in records] == paras
+    assert all(r.url.startswith("https://news.example/") and r.web["charset"] == "utf-8/wet" for r in records)
+    table = records_to_table(records)
+    assert table.column("content_type").to_pylist() == [None, None, None]  # nothing for extract to do
