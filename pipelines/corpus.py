@@ -397,6 +397,12 @@ def _publish(staging: Path, out: Path, manifest: dict) -> None:
 
 
 def _write_report(out: Path, manifest: dict) -> None:
+    """The report is a view of the shards: without a CJK font it is skipped with a
+    message, and the finished shards and manifest stand."""
+    from curate.fonts import FontNotFound
     from curate.report import build_report
 
-    build_report(str(out))
+    try:
+        build_report(str(out))
+    except FontNotFound as exc:
+        print(f"curate corpus: report not built: {exc}; then run `curate report {out}`", file=sys.stderr)
