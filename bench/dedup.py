@@ -129,7 +129,8 @@ def run_datatrove(in_dir: Path, work: Path) -> set[str]:
 
     cfg = MinhashConfig(hash_config=HashConfig(hash_fc="sha1", precision=64))
     tok = KiwiTokenizer(model_type="cong")
-    common = dict(logging_dir=None, skip_completed=False)
+    # logging_dir=None would make datatrove write ./logs/<timestamp> into the working tree
+    common = dict(logging_dir=str(work / "logs"), skip_completed=False)
     LocalPipelineExecutor(
         pipeline=[JsonlReader(str(in_dir)), MinhashDedupSignature(output_folder=str(work / "sigs"), config=cfg, language=tok)],
         tasks=2, workers=2, **common).run()
