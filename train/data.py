@@ -16,7 +16,6 @@ Two sources:
 from __future__ import annotations
 
 import glob
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -24,24 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from train.tokenizer import sha256_file
+from train.tokens import TokenizerMismatch, tokenizer_hash
+
 EOS = "<|endoftext|>"
-
-
-def sha256_file(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
-
-
-def tokenizer_hash(tok_dir: str) -> str:
-    """The token shards' definition: sha256 of tokenizer.json."""
-    return sha256_file(os.path.join(tok_dir, "tokenizer.json"))
-
-
-class TokenizerMismatch(ValueError):
-    pass
 
 
 @dataclass
