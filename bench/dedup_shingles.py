@@ -18,8 +18,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from curate.dedup import DEFAULTS, cluster, text_signatures, to_fixed_list
-from curate.exact_dedup import text_hashes
+from curate.dedup import DEFAULTS, cluster, keys_for_texts, text_signatures
 from curate.shingles import shingle_strings
 
 EVAL = Path(__file__).parents[1] / "tests" / "data" / "dedup"
@@ -33,15 +32,7 @@ def load(lang: str) -> list[dict]:
 
 
 def keys_table(docs: list[dict], cfg: dict, lang: str) -> pa.Table:
-    texts = [d["text"] for d in docs]
-    return pa.table({
-        "row": pa.array(np.arange(len(docs)), pa.int64()),
-        "id": [d["id"] for d in docs],
-        "text_hash": pa.array(text_hashes(texts), pa.uint64()),
-        "minhash": to_fixed_list(text_signatures(texts, cfg, lang)),
-        "quality_score": pa.array([None] * len(docs), pa.float32()),
-        "n_chars": pa.array([len(t) for t in texts], pa.int64()),
-    })
+    return keys_for_texts([d["text"] for d in docs], [d["id"] for d in docs], cfg, lang)
 
 
 def score(docs: list[dict], out: pa.Table) -> dict:

@@ -93,6 +93,22 @@ def text_signatures(texts: list[str], cfg: dict, lang: str) -> np.ndarray:
     return np.concatenate(out) if out else np.empty((0, s["num_perm"]), np.uint32)
 
 
+def keys_for_texts(texts: list[str], ids: list[str], cfg: dict, lang: str,
+                   rows: np.ndarray | None = None, quality: list | None = None) -> pa.Table:
+    """The global-dedup keys (see ``cluster``) of plain texts: for evaluations and benches."""
+    from curate.exact_dedup import text_hashes
+
+    n = len(texts)
+    return pa.table({
+        "row": pa.array(np.arange(n) if rows is None else rows, pa.int64()),
+        "id": pa.array(ids, pa.string()),
+        "text_hash": pa.array(text_hashes(texts), pa.uint64()),
+        "minhash": to_fixed_list(text_signatures(texts, cfg, lang)),
+        "quality_score": pa.array(quality if quality is not None else [None] * n, pa.float32()),
+        "n_chars": pa.array([len(t) for t in texts], pa.int64()),
+    })
+
+
 def dedup_keys(table: pa.Table, cfg: dict, lang: str) -> pa.Table:
     """``id`` and ``minhash`` (fixed_size_list<uint32>[num_perm]) for every row given."""
     texts = [t or "" for t in table.column("text").to_pylist()]

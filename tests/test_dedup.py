@@ -7,8 +7,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from curate.dedup import bucket_pairs, cluster, components, dedup_keys, from_fixed_list, text_signatures, to_fixed_list
-from curate.exact_dedup import text_hashes
+from curate.dedup import (bucket_pairs, cluster, components, dedup_keys, from_fixed_list, keys_for_texts,
+                          text_signatures)
 
 DATA = Path(__file__).parent / "data" / "dedup"
 
@@ -21,14 +21,8 @@ def load(lang, n=None):
 
 def keys_for(texts, ids=None, quality=None, lang="ko", cfg=None):
     n = len(texts)
-    return pa.table({
-        "row": pa.array(np.arange(n) * 3 + 5, pa.int64()),  # rows need not be dense
-        "id": ids or [f"d{i}" for i in range(n)],
-        "text_hash": pa.array(text_hashes(texts), pa.uint64()),
-        "minhash": to_fixed_list(text_signatures(texts, cfg or {}, lang)),
-        "quality_score": pa.array(quality if quality is not None else [None] * n, pa.float32()),
-        "n_chars": pa.array([len(t) for t in texts], pa.int64()),
-    })
+    return keys_for_texts(texts, ids or [f"d{i}" for i in range(n)], cfg or {}, lang,
+                          rows=np.arange(n) * 3 + 5, quality=quality)  # rows need not be dense
 
 
 BASE = ("캐이트 맥캔은 사립탐정을 고용해 매들린을 찾는데 모든 수단을 다 쓸 것이라고 말했다. "

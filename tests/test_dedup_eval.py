@@ -9,11 +9,9 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
 import pytest
 
-from curate.dedup import cluster, text_signatures, to_fixed_list
-from curate.exact_dedup import text_hashes
+from curate.dedup import cluster, keys_for_texts
 
 DATA = Path(__file__).parent / "data" / "dedup"
 TARGETS = {"spacing": 0.98, "boilerplate": 0.98, "words2": 0.98, "trunc10": 0.98, "words5": 0.90}
@@ -22,15 +20,7 @@ TARGETS = {"spacing": 0.98, "boilerplate": 0.98, "words2": 0.98, "trunc10": 0.98
 def evaluate(lang: str, cfg: dict) -> dict:
     with gzip.open(DATA / f"eval-{lang}.jsonl.gz", "rt", encoding="utf-8") as f:
         docs = [json.loads(line) for line in f]
-    texts = [d["text"] for d in docs]
-    keys = pa.table({
-        "row": pa.array(np.arange(len(docs)), pa.int64()),
-        "id": [d["id"] for d in docs],
-        "text_hash": pa.array(text_hashes(texts), pa.uint64()),
-        "minhash": to_fixed_list(text_signatures(texts, cfg, lang)),
-        "quality_score": pa.array([None] * len(docs), pa.float32()),
-        "n_chars": pa.array([len(t) for t in texts], pa.int64()),
-    })
+    keys = keys_for_texts([d["text"] for d in docs], [d["id"] for d in docs], cfg, lang)
     out = cluster(keys, cfg).to_pylist()
     cluster_of = {r["row"]: r["dup_cluster"] for r in out}
     removed = {r["row"] for r in out if r["drop_reason"]}
