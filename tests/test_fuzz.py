@@ -1,13 +1,12 @@
 """Random bytes, hostile Unicode and malformed files: nothing crashes, nothing is lost."""
 import json
 
-import pyarrow as pa
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from curate.langid import make_stage as make_langid
 from curate.normalize import make_stage as make_normalize
 from curate.readers import Record, clean_text, read_records, records_to_table
-from curate.stages import BATCH_STAGES, build_stage
+from curate.stages import build_stage
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -3,7 +3,6 @@ import json
 from collections import Counter
 from pathlib import Path
 
-import pyarrow as pa
 
 from curate.langid import identify, load_model, make_stage as make_langid
 from curate.normalize import make_stage as make_normalize, normalize_text
