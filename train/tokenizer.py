@@ -283,14 +283,20 @@ def save_tokenizer(tok, out_dir: str, meta: dict | None = None, model_max_length
     for name, obj in (("tokenizer_config.json", config), ("special_tokens_map.json", special),
                       (TRAINING_META, meta or {})):
         (tmp / name).write_text(json.dumps(obj, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    swap_into_place(tmp, out)
+    return str(out)
+
+
+def swap_into_place(new: Path, out: Path) -> None:
+    """Replace folder `out` with the finished folder `new`: the old one is moved aside
+    first and removed last, so `out` is never half-written."""
     old = None
     if out.exists():
         old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
         out.rename(old)
-    tmp.rename(out)
+    new.rename(out)
     if old is not None:
         shutil.rmtree(old)
-    return str(out)
 
 
 def sha256_file(path: str) -> str:

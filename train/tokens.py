@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from train.tokenizer import EOS, sha256_file, shard_paths
+from train.tokenizer import EOS, sha256_file, shard_paths, swap_into_place
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
@@ -208,13 +208,7 @@ def write_token_shards(data_dir: str, tok_dir: str, out_dir: str, workers: int |
         tmp = staging / (MANIFEST + ".tmp")
         tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         os.replace(tmp, staging / MANIFEST)
-        old = None
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
-            out.rename(old)
-        staging.rename(out)
-        if old is not None:
-            shutil.rmtree(old)
+        swap_into_place(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
