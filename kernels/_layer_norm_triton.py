@@ -1,6 +1,10 @@
-"""LayerNorm over the last dim: whole rows per program (several when short) forward;
-backward computes dx per row and accumulates dw/db partials per program, summed by a second kernel.
-Statistics are fp32 whatever the input dtype."""
+"""LayerNorm over the last dim. Forward: BLOCK_M whole rows per program. Backward:
+a fixed number of persistent programs walk the row blocks grid-stride, write dx and
+accumulate dw/db partials per program, which one column sum finishes.
+Statistics are fp32 whatever the input dtype.
+
+Tiles are plain dicts so that bench/kernels.py can sweep them on a GPU; the
+defaults come from `forward_tile` / `backward_tile`."""
 
 import torch
 import triton
@@ -31,17 +35,19 @@ def _ln_fwd_kernel(X, W, B, Y, Mean, Rstd, stride_x, stride_y, M, N, eps,
 
 
 @triton.jit
-def _ln_bwd_kernel(X, W, DY, DX, Mean, Rstd, DW, DB, stride_x, stride_dy, stride_dx,
-                   M, N, blocks_per_program, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
+def _ln_bwd_kernel(X, W, DY, DX, Mean, Rstd, DW, DB, stride_x, stride_dy, stride_dx, M, N,
+                   BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, STAGES: tl.constexpr):
     pid = tl.program_id(0)
+    programs = tl.num_programs(0)
     cols = tl.arange(0, BLOCK_N)
     col_mask = cols < N
     w = tl.load(W + cols, mask=col_mask, other=0.0).to(tl.float32)
     dw = tl.zeros([BLOCK_N], dtype=tl.float32)
     db = tl.zeros([BLOCK_N], dtype=tl.float32)
-    row0 = pid.to(tl.int64) * blocks_per_program * BLOCK_M
-    for i in range(0, blocks_per_program):
-        rows = row0 + i * BLOCK_M + tl.arange(0, BLOCK_M)
+    # grid-stride: neighbouring programs read neighbouring rows; STAGES > 1 lets the
+    # compiler prefetch the next block while this one reduces.
+    for block in tl.range(pid, tl.cdiv(M, BLOCK_M), programs, num_stages=STAGES):
+        rows = (block * BLOCK_M + tl.arange(0, BLOCK_M)).to(tl.int64)  # int64 offsets: rows * stride
         row_mask = rows < M
         mask = row_mask[:, None] & col_mask[None, :]  # rows past M load zeros and add nothing
         x = tl.load(X + rows[:, None] * stride_x + cols[None, :], mask=mask, other=0.0).to(tl.float32)
@@ -60,29 +66,71 @@ def _ln_bwd_kernel(X, W, DY, DX, Mean, Rstd, DW, DB, stride_x, stride_dy, stride
     tl.store(DB + pid * N + cols, db, mask=col_mask)
 
 
-def _tile(N: int):
-    """(BLOCK_M rows, BLOCK_N cols, warps): whole rows, several per program when short."""
-    BLOCK_N = triton.next_power_of_2(N)
-    BLOCK_M = max(1, min(16, 2048 // BLOCK_N))
-    return BLOCK_M, BLOCK_N, min(max(BLOCK_M * BLOCK_N // 256, 1), 8)
+def _rows_per_program(N: int) -> int:
+    """Several short rows per program so that each moves a few KB; one long row."""
+    return max(1, min(16, 2048 // triton.next_power_of_2(N)))
+
+
+def forward_tile(N: int) -> dict:
+    BLOCK_M = _rows_per_program(N)
+    return dict(BLOCK_M=BLOCK_M, num_warps=min(max(BLOCK_M * triton.next_power_of_2(N) // 256, 1), 8))
+
+
+def backward_tile(N: int) -> dict:
+    """programs_per_sm: persistent programs per SM (each owns one row of dw/db partials)."""
+    return dict(forward_tile(N), STAGES=1, programs_per_sm=4)
+
+
+def candidate_tiles(N: int) -> list[dict]:
+    """The defaults plus the tiles bench/kernels.py --sweep times on a GPU: rows per
+    program x warps x pipelining x persistent programs per SM, within ~16K elements."""
+    block_n = triton.next_power_of_2(N)
+    tiles = [backward_tile(N)]
+    for rows in (1, 2, 4, 8):
+        for warps in (4, 8, 16):
+            for stages, per_sm in ((1, 2), (2, 2), (1, 8)):
+                tile = dict(BLOCK_M=rows, num_warps=warps, STAGES=stages, programs_per_sm=per_sm)
+                if rows * block_n <= 16384 and warps * 32 <= rows * block_n and tile not in tiles:
+                    tiles.append(tile)
+    return tiles
+
+
+def forward(x2, weight, bias, eps, tile=None):
+    """y, mean, rstd for a (M, N) input with unit stride along N."""
+    M, N = x2.shape
+    tile = tile or forward_tile(N)
+    y = torch.empty((M, N), dtype=x2.dtype, device=x2.device)
+    mean = torch.empty(M, dtype=torch.float32, device=x2.device)
+    rstd = torch.empty(M, dtype=torch.float32, device=x2.device)
+    if M > 0:
+        _ln_fwd_kernel[(triton.cdiv(M, tile["BLOCK_M"]),)](
+            x2, weight, bias, y, mean, rstd, x2.stride(0), y.stride(0), M, N, eps,
+            BLOCK_M=tile["BLOCK_M"], BLOCK_N=triton.next_power_of_2(N), num_warps=tile["num_warps"])
+    return y, mean, rstd
+
+
+def backward(dy2, x2, weight, mean, rstd, tile=None):
+    """dx and the fp32 (2, G, N) dw/db partials."""
+    M, N = x2.shape
+    tile = tile or backward_tile(N)
+    dx = torch.empty_like(x2)
+    G = num_programs(x2.device, triton.cdiv(M, tile["BLOCK_M"]), tile["programs_per_sm"])
+    partials = torch.empty((2, G, N), dtype=torch.float32, device=x2.device)
+    _ln_bwd_kernel[(G,)](x2, weight, dy2, dx, mean, rstd, partials[0], partials[1],
+                         x2.stride(0), dy2.stride(0), dx.stride(0), M, N,
+                         BLOCK_M=tile["BLOCK_M"], BLOCK_N=triton.next_power_of_2(N), STAGES=tile["STAGES"],
+                         num_warps=tile["num_warps"])
+    return dx, partials
 
 
 class LayerNormFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weight, bias, eps):
         shape = x.shape
-        N = shape[-1]
-        x2 = x.reshape(-1, N)
+        x2 = x.reshape(-1, shape[-1])
         if x2.stride(-1) != 1:
             x2 = x2.contiguous()
-        M = x2.shape[0]
-        y = torch.empty((M, N), dtype=x.dtype, device=x.device)
-        mean = torch.empty(M, dtype=torch.float32, device=x.device)
-        rstd = torch.empty(M, dtype=torch.float32, device=x.device)
-        BLOCK_M, BLOCK_N, warps = _tile(N)
-        if M > 0:
-            _ln_fwd_kernel[(triton.cdiv(M, BLOCK_M),)](x2, weight, bias, y, mean, rstd, x2.stride(0), y.stride(0),
-                                                      M, N, eps, BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N, num_warps=warps)
+        y, mean, rstd = forward(x2, weight, bias, eps)
         ctx.save_for_backward(x2, weight, mean, rstd)
         ctx.shape = shape
         ctx.bias_dtype = bias.dtype
@@ -91,19 +139,9 @@ class LayerNormFunction(torch.autograd.Function):
     @staticmethod
     def backward(ctx, dy):
         x2, weight, mean, rstd = ctx.saved_tensors
-        M, N = x2.shape
-        dy2 = dy.reshape(-1, N)
+        dy2 = dy.reshape(-1, x2.shape[1])
         if dy2.stride(-1) != 1:
             dy2 = dy2.contiguous()
-        dx = torch.empty_like(x2)
-        BLOCK_M, BLOCK_N, warps = _tile(N)
-        row_blocks = triton.cdiv(M, BLOCK_M)
-        G = num_programs(x2.device, row_blocks)
-        blocks_per_program = triton.cdiv(row_blocks, G)
-        partials = torch.empty((2, G, N), dtype=torch.float32, device=x2.device)  # dw, db
-        _ln_bwd_kernel[(G,)](x2, weight, dy2, dx, mean, rstd, partials[0], partials[1],
-                             x2.stride(0), dy2.stride(0), dx.stride(0), M, N, blocks_per_program,
-                             BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N, num_warps=warps)
-        sums = partials.sum(dim=1)
-        dw, db = sums[0].to(weight.dtype), sums[1].to(ctx.bias_dtype)
-        return dx.view(ctx.shape), dw, db, None
+        dx, partials = backward(dy2, x2, weight, mean, rstd)
+        sums = partials.sum(dim=1)  # one reduction for both
+        return dx.view(ctx.shape), sums[0].to(weight.dtype), sums[1].to(ctx.bias_dtype), None

@@ -13,12 +13,12 @@ def _sm_count(index: int) -> int:
     return torch.cuda.get_device_properties(index).multi_processor_count
 
 
-def num_programs(device: torch.device, work_items: int) -> int:
-    """How many persistent programs accumulate partial sums: a few per SM on a GPU,
+def num_programs(device: torch.device, work_items: int, per_sm: int = 4) -> int:
+    """How many persistent programs accumulate partial sums: `per_sm` per SM on a GPU,
     a handful under the interpreter (each program is simulated serially)."""
     if device.type == "cuda":
         index = device.index if device.index is not None else torch.cuda.current_device()
-        return max(1, min(work_items, 4 * _sm_count(index)))
+        return max(1, min(work_items, per_sm * _sm_count(index)))
     return max(1, min(work_items, 4))
 
 

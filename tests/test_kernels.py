@@ -51,6 +51,18 @@ def check_layer_norm():
     _assert_close("layer_norm.dx", g_k[:1], g_r[:1], rtol=1e-5, atol=1e-5)
     _assert_close("layer_norm.dw_db", g_k[1:], g_r[1:], rtol=1e-5, atol=1e-4)
 
+    # Every tile bench/kernels.py may sweep on a GPU gives the same result: rows per
+    # program that do not divide 111, pipelined loops, uneven grid-stride shares.
+    from kernels import _layer_norm_triton as ln
+
+    x2, dy2 = x.reshape(-1, 130), dy.reshape(-1, 130)
+    for tile in ln.candidate_tiles(130):
+        y, mean, rstd = ln.forward(x2, w, b, 1e-5, tile)
+        dx, partials = ln.backward(dy2, x2, w, mean, rstd, tile)
+        got = [y, dx, partials.sum(dim=1)[0], partials.sum(dim=1)[1]]
+        _assert_close(f"layer_norm{tile}", got, [out_r[0].reshape(-1, 130), g_r[0].reshape(-1, 130), *g_r[1:]],
+                      rtol=1e-5, atol=1e-4)
+
 
 def check_rotary():
     import kernels

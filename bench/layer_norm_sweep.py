@@ -1,0 +1,152 @@
+"""Where LayerNorm's time goes on a GPU, and which tile is fastest.
+
+1. Host overhead: fwd+bwd at 8 rows (GPU work ~nil), wall per call for the Triton
+   path and for eager, so the launch path's CPU cost shows on its own.
+2. Profile: torch.profiler over fwd+bwd at the bench shape, CPU and CUDA time per op.
+3. Sweep: forward and backward alone for every tile in candidate_tiles(hidden),
+   median of triton.testing.do_bench (L2 flushed between runs), against eager's
+   native_layer_norm / native_layer_norm_backward, with achieved GB/s.
+
+    python bench/layer_norm_sweep.py [--tokens 8192 --hidden 2048] [--out sweep.txt]
+
+Without a CUDA GPU it says so and exits 0.
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+EPS = 1e-5
+
+
+def median_ms(fn):
+    import triton
+
+    try:
+        return float(triton.testing.do_bench(fn, warmup=10, rep=40, return_mode="median"))
+    except TypeError:  # older signature
+        return float(triton.testing.do_bench(fn, warmup=10, rep=40, quantiles=[0.5]))
+
+
+def host_overhead_us(step, calls=2000):
+    for _ in range(50):
+        step()
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(calls):
+        step()
+    torch.cuda.synchronize()
+    return (time.perf_counter() - start) / calls * 1e6
+
+
+def autograd_step(fn, x, w, b, dy):
+    def step():
+        x.grad = w.grad = b.grad = None
+        fn(x, w, b, EPS).backward(dy)
+    return step
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tokens", type=int, default=8192)
+    parser.add_argument("--hidden", type=int, default=2048)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    if not torch.cuda.is_available():
+        print("bench/layer_norm_sweep.py: no CUDA GPU available, nothing measured.")
+        return 0
+
+    import triton
+
+    import kernels
+    from kernels import _layer_norm_triton as ln
+    from kernels import reference
+
+    lines = []
+
+    def say(line=""):
+        print(line, flush=True)
+        lines.append(line)
+
+    dev, dt, M, N = torch.device("cuda"), torch.bfloat16, args.tokens, args.hidden
+    gen = torch.Generator(device=dev).manual_seed(0)
+    say(f"# {torch.cuda.get_device_name(dev)}, torch {torch.__version__}, triton {triton.__version__}; "
+        f"bf16 {M} x {N}")
+
+    # 1. host overhead
+    def leaves(rows):
+        x = torch.randn(rows, N, device=dev, generator=gen).to(dt).requires_grad_()
+        w = (1 + 0.1 * torch.randn(N, device=dev, generator=gen)).to(dt).requires_grad_()
+        b = (0.1 * torch.randn(N, device=dev, generator=gen)).to(dt).requires_grad_()
+        return x, w, b, torch.randn(rows, N, device=dev, generator=gen).to(dt)
+
+    small = leaves(8)
+    t_us = host_overhead_us(autograd_step(kernels.layer_norm, *small))
+    e_us = host_overhead_us(autograd_step(reference.layer_norm, *small))
+    fx, fw, fb, fdy = small
+    f_us = host_overhead_us(lambda: ln.forward(fx.detach(), fw.detach(), fb.detach(), EPS))
+    say(f"host us per fwd+bwd at 8 rows: triton {t_us:.1f}, eager {e_us:.1f}; triton forward() alone {f_us:.1f}")
+
+    # 2. profile at the bench shape
+    x, w, b, dy = leaves(M)
+    from torch.profiler import ProfilerActivity, profile
+
+    for name, fn in (("triton", kernels.layer_norm), ("eager", reference.layer_norm)):
+        step = autograd_step(fn, x, w, b, dy)
+        for _ in range(5):
+            step()
+        torch.cuda.synchronize()
+        with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+            for _ in range(20):
+                step()
+            torch.cuda.synchronize()
+        say(f"\n## profile: {name}, 20 fwd+bwd")
+        say(prof.key_averages().table(sort_by="cpu_time_total", row_limit=18))
+
+    # 3. sweep, forward and backward alone
+    x2, w2, b2, dy2 = x.detach(), w.detach(), b.detach(), dy.detach()
+    _, mean_e, rstd_e = torch.ops.aten.native_layer_norm(x2, [N], w2, b2, EPS)
+    e_fwd = median_ms(lambda: torch.ops.aten.native_layer_norm(x2, [N], w2, b2, EPS))
+    e_bwd = median_ms(lambda: torch.ops.aten.native_layer_norm_backward(
+        dy2, x2, [N], mean_e, rstd_e, w2, b2, [True, True, True]))
+    item = x2.element_size()
+    fwd_bytes, bwd_bytes = 2 * M * N * item, 3 * M * N * item  # x in, y out / x, dy in, dx out
+    say(f"\neager: fwd {e_fwd:.4f} ms ({fwd_bytes / e_fwd / 1e6:.0f} GB/s), "
+        f"bwd {e_bwd:.4f} ms ({bwd_bytes / e_bwd / 1e6:.0f} GB/s), sum {e_fwd + e_bwd:.4f} ms")
+    _, mean, rstd = ln.forward(x2, w2, b2, EPS)
+    default = ln.backward_tile(N)
+    fwd_ms, rows = {}, []
+    for tile in ln.candidate_tiles(N):
+        key = (tile["BLOCK_M"], tile["num_warps"])
+        if key not in fwd_ms:
+            fwd_ms[key] = median_ms(lambda: ln.forward(x2, w2, b2, EPS, tile))
+
+        def bwd():
+            dx, partials = ln.backward(dy2, x2, w2, mean, rstd, tile)
+            sums = partials.sum(dim=1)
+            return dx, sums[0].to(w2.dtype), sums[1].to(b2.dtype)
+
+        rows.append((tile, fwd_ms[key], median_ms(bwd)))
+    say("\n| BLOCK_M | warps | STAGES | programs/SM | fwd ms | fwd GB/s | bwd ms | bwd GB/s | sum vs eager |")
+    say("|---|---|---|---|---|---|---|---|---|")
+    for tile, f, bw in sorted(rows, key=lambda r: r[1] + r[2]):
+        mark = " (default)" if tile == default else ""
+        say(f"| {tile['BLOCK_M']} | {tile['num_warps']} | {tile['STAGES']} | {tile['programs_per_sm']}{mark} | "
+            f"{f:.4f} | {fwd_bytes / f / 1e6:.0f} | {bw:.4f} | {bwd_bytes / bw / 1e6:.0f} | "
+            f"{(e_fwd + e_bwd) / (f + bw):.2f}x |")
+    best_f = min(fwd_ms.items(), key=lambda kv: kv[1])
+    best_b = min(rows, key=lambda r: r[2])
+    say(f"\nbest forward (BLOCK_M, warps) {best_f[0]}: {best_f[1]:.4f} ms; best backward {best_b[0]}: "
+        f"{best_b[2]:.4f} ms; together {(e_fwd + e_bwd) / (best_f[1] + best_b[2]):.2f}x eager's GPU time")
+    if args.out:
+        args.out.write_text("\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
