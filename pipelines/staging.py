@@ -129,8 +129,9 @@ class StagedRun:
             offset += n
         return pa.concat_tables(parts)
 
-    def iter_rows(self, batch_size: int):
+    def iter_rows(self, batch_size: int, columns: list[str] | None = None):
+        """Staged rows in input order; `columns` reads only those (a cheap pre-pass)."""
         for path in self.paths:
             pf = pq.ParquetFile(self.staged(path))
-            for batch in pf.iter_batches(batch_size=batch_size):
-                yield pa.Table.from_batches([batch], schema=SHARD_SCHEMA)
+            for batch in pf.iter_batches(batch_size=batch_size, columns=columns):
+                yield pa.Table.from_batches([batch]) if columns else pa.Table.from_batches([batch], schema=SHARD_SCHEMA)

@@ -1,0 +1,83 @@
+"""Per-domain caps applied after dedup, without losing a duplicate family.
+
+The cap counts the documents that survive every other stage and dedup, first ones
+in input order, so a site's duplicate pages do not use up its quota. When the cap
+drops the kept member of a duplicate cluster, the cluster's other members were
+dropped only because of that member: the first of them whose domain still has
+room is promoted to kept instead, so the content survives while no domain goes
+over its cap. Memory: one counter per domain plus a few fields per cluster member.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Iterable
+
+import pyarrow as pa
+
+from curate.urlfilter import domain_of
+
+DUP_REASONS = ("near_dup", "exact_dup")
+CAP_REASON = "urlfilter:domain_cap"
+
+
+def plan_domain_cap(tables: Iterable[pa.Table], decisions: dict, cap: int) -> set[int]:
+    """Rows (global input order) the cap drops. `tables` are the staged rows in order
+    (columns id, url, drop_reason); `decisions` (row -> (dup_cluster, dup_of,
+    drop_reason)) is updated in place when a member is promoted to kept."""
+    per_domain: Counter = Counter()
+    capped: set[int] = set()
+    members: dict[str, list[int]] = {}  # cluster -> member rows, input order
+    member_info: dict[int, tuple[str | None, str | None]] = {}  # row -> (id, domain)
+    row = 0
+    for table in tables:
+        ids = table.column("id").to_pylist()
+        urls = table.column("url").to_pylist()
+        staged_reasons = table.column("drop_reason").to_pylist()
+        for i, (doc_id, url, staged) in enumerate(zip(ids, urls, staged_reasons)):
+            r = row + i
+            decision = decisions.get(r)
+            domain = domain_of(url) if url else None
+            if decision is not None and staged is None:
+                members.setdefault(decision[0], []).append(r)
+                member_info[r] = (doc_id, domain)
+            reason = staged if staged is not None else (decision[2] if decision else None)
+            if reason is None and domain is not None:
+                per_domain[domain] += 1
+                if per_domain[domain] > cap:
+                    capped.add(r)
+        row += len(ids)
+
+    for r in sorted(capped):
+        cluster, _, _ = decisions.get(r, (None, None, None))
+        if cluster is None:
+            continue
+        for m in members[cluster]:  # first member, in input order, whose domain has room
+            if m == r or decisions[m][2] not in DUP_REASONS:
+                continue
+            domain = member_info[m][1]
+            if domain is not None and per_domain[domain] >= cap:
+                continue
+            if domain is not None:
+                per_domain[domain] += 1
+            keeper_id = member_info[m][0]
+            for other in members[cluster]:
+                c, _, d = decisions[other]
+                if other == m:
+                    decisions[other] = (c, None, None)
+                elif d in DUP_REASONS:
+                    decisions[other] = (c, keeper_id, d)
+            break
+    return capped
+
+
+def apply_domain_cap(table: pa.Table, offset: int, capped: set[int]) -> pa.Table:
+    """Set CAP_REASON on this batch's capped rows (global rows offset..offset+n)."""
+    hits = [i for i in range(table.num_rows) if offset + i in capped]
+    if not hits:
+        return table
+    reason = table.column("drop_reason").to_pylist()
+    for i in hits:
+        reason[i] = CAP_REASON
+    idx = table.schema.get_field_index("drop_reason")
+    return table.set_column(idx, table.schema.field(idx), pa.array(reason, pa.string()))
