@@ -46,10 +46,16 @@ class Span:
 # counts as \w in Python.
 _L_NOSEP = r"(?<![\dA-Za-z+\-‐‑‒–—－])(?<!\d[.．])"  # not glued to a longer dashed/dotted number
 _R = r"(?![\dA-Za-z])(?![-‐‑‒–—－.．]\d)"
+# Phone numbers may also follow their label with no space: "TEL03-1234-5678", "HP010-...".
+_L_TEL = (r"(?:(?<![\dA-Za-z+\-‐‑‒–—－])|(?<=[Tt][Ee][Ll])|(?<=[Ff][Aa][Xx])|(?<=HP)|(?<=hp)|(?<=Hp)"
+          r"|(?<=PH)|(?<=Ph)|(?<=(?<![A-Za-z])[TF]))(?<!\d[.．])")
 _DASH = "-‐‑‒–—－ー"
 # Separators inside phone numbers: dash, dot, space, spaced dash ("010 - 1234 - 5678").
 _TSEP = f"(?:[ ]?[{_DASH}][ ]?|[.． ])"
 _HYPH = f"[{_DASH}]"
+# Separator between digit groups of cards and My Numbers: a dash (spaced or not) or a
+# space. The dash leads its class so it is never read as a range.
+_GSEP = f"(?:[ ]?{_HYPH}[ ]?|[ ])"
 # A number followed by a unit is an amount or a count, not an identifier.
 _UNIT = re.compile(r"원|円|달러|%|만|억|조|년|年|월|月|일|日|개|명|人|회|件"
                    r"|\s(?:円|달러|%|won|yen|KRW|JPY|USD)(?![A-Za-z])"
@@ -57,8 +63,9 @@ _UNIT = re.compile(r"원|円|달러|%|만|억|조|년|年|월|月|일|日|개|�
 
 _GATE = re.compile(r"[\d@＠:：]")
 # Fullwidth ASCII (０-９, －, ＠, ...) maps 1:1 onto ASCII, so offsets survive the mapping.
-_FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
-_HAS_FULLWIDTH = re.compile("[\uff01-\uff5e]")
+# The ideographic space separates digit groups in Japanese text ("１２３４　５６７８").
+_FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+_HAS_FULLWIDTH = re.compile("[\uff01-\uff5e\u3000]")
 _DIGIT_RUN = re.compile(r"\d[\d\-‐‑‒–—－ー.．() :]{5,}\d")
 
 
@@ -89,17 +96,27 @@ def _near(pat: re.Pattern, text: str, start: int, end: int, before: int = 30, af
 
 # Words that say the number next to them is not a personal identifier.
 _NOT_PII = re.compile(
-    r"(?<![A-Za-z])(?:ISBN|ISSN|DOI|ver|version|build|model|order|part)(?![A-Za-z])|"
+    r"(?<![A-Za-z])(?:ISBN|ISSN|DOI|ver|version|build|model|order|part|firmware|tracking|invoice|barcode"
+    r"|EAN|JAN|UPC|serial)(?![A-Za-z])|"
     + "|".join(["버전", "バージョン", "빌드", "사건번호", "모델명", "型番", "품번", "사업자", "법인번호", "주문번호",
-                "관리번호", "송장", "운송장", "접수번호", "注文番号", "品番", "部品"]),
+                "관리번호", "송장", "운송장", "접수번호", "注文番号", "品番", "部品", "펌웨어", "ファームウェア",
+                "바코드", "バーコード", "伝票", "追跡番号", "승인번호", "承認番号", "受付番号", "会員番号", "회원번호",
+                "고객번호", "일련번호", "シリアル", "쿠폰", "クーポン"]),
     re.IGNORECASE,
 )
 
 
-def _not_pii(text: str, start: int, end: int | None = None) -> bool:
+def _not_pii(text: str, start: int, end: int | None = None, ctx: re.Pattern | None = None) -> bool:
+    """A unit after the number, or a not-PII label before it that no context word of the
+    number's own kind follows ("주문번호 123, 연락처 010-..." keeps the phone)."""
     if end is not None and _UNIT.match(text, end):
         return True
-    return _NOT_PII.search(text, max(0, start - 15), start) is not None
+    last = None
+    for last in _NOT_PII.finditer(text, max(0, start - 15), start):
+        pass
+    if last is None:
+        return False
+    return ctx is None or ctx.search(text, last.end(), start) is None
 
 
 # ---------------------------------------------------------------- rrn
@@ -109,8 +126,9 @@ _RRN = re.compile(
     _L_NOSEP + r"(\d{2})(\d{2})(\d{2})[ ]?(" + _HYPH + r")?[ ]?(\d)(\d{6}|[*＊xX●○]{6})" + _R
 )
 _RRN_W = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
-_CENTURY = {"1": 1900, "2": 1900, "5": 1900, "6": 1900, "3": 2000, "4": 2000, "7": 2000,
-            "8": 2000, "9": 1800, "0": 1800}
+# 9 and 0 (born 1800-1899) are left out: no holder is alive, and "-9"/"-0" after a date
+# is a serial number, not a registration.
+_CENTURY = {"1": 1900, "2": 1900, "5": 1900, "6": 1900, "3": 2000, "4": 2000, "7": 2000, "8": 2000}
 
 
 def _valid_date(y: int, m: int, d: int) -> bool:
@@ -131,10 +149,14 @@ def _find_rrn(text: str, out: list, lang: str = "") -> None:
     for m in _RRN.finditer(text):
         yy, mm, dd, hyph, g, rest = (m.group(i) for i in range(1, 7))
         g = _digits(g)
+        if g not in _CENTURY:
+            continue
         year = _CENTURY[g] + int(yy)
         if year > _CURRENT_YEAR or not _valid_date(year, int(mm), int(dd)):
             continue
         ctx = _near(_RRN_CTX, text, m.start(), m.end(), 20, 10)
+        if not ctx and _not_pii(text, m.start(), m.end()):
+            continue  # "바코드 8801234567893", "JAN 4901234567894"
         if not rest[0].isdecimal():  # masked tail "900101-1******": still birth date + sex
             if hyph or ctx:
                 out.append((m.start(), m.end(), "rrn", True))
@@ -146,12 +168,12 @@ def _find_rrn(text: str, out: list, lang: str = "") -> None:
 
 
 # ---------------------------------------------------------------- tel
-_TEL_CTX = _ctx(["전화", "연락", "휴대폰", "핸드폰", "폰번호", "문의", "번호", "tel", "phone", "fax", "팩스",
+_TEL_CTX = _ctx(["전화", "연락", "휴대폰", "핸드폰", "폰번호", "문의", "번호", "예약", "tel", "phone", "fax", "팩스",
                  "☎", "📞", "電話", "携帯", "連絡", "問い合わせ", "問合せ", "予約", "call", "mobile", "contact"])
 # Domestic form: 0AA(A) - EXCH - NNNN, with the area code or exchange in parentheses.
 _TEL = re.compile(
-    _L_NOSEP
-    + r"(?:\((0\d{1,4})\)[ ]?|(0\d{1,4})(\)[ ]?|" + _TSEP + r")?)"
+    r"(?=[(0])" + _L_TEL  # the cheap first-character test runs before the lookbehinds
+    + r"(?:\((0\d{1,4})\)(?:[ ]?" + _HYPH + r"[ ]?|[ ])?|(0\d{1,4})(\)[ ]?|" + _TSEP + r")?)"
     + r"(?:\((\d{1,4})\)|(\d{1,4})(" + _TSEP + r")?)"
     + r"(\d{4})" + _R
 )
@@ -160,6 +182,9 @@ _TEL_INTL = re.compile(
     r"(?<![\dA-Za-z+])(\(?)\+[ ]?(\d{1,3}\)?(?:[ ]?\(0\))?(?:" + _TSEP + r"?\(?\d{1,12}\)?){1,5})" + _R
 )
 _GROUP = re.compile(r"\(?\d+\)?")
+# "82-10-1234-5678": the Korean or Japanese country code written without its "+".
+_TEL_CC = re.compile(r"(?=8[12])(?<![\dA-Za-z+\-‐‑‒–—－.．])(8[12])" + _TSEP + r"(?:\(0\)[ ]?)?(\d{1,2})" + _TSEP
+                     + r"(\d{3,4})" + _TSEP + r"(\d{4})" + _R)
 _KR_TEL = re.compile(r"01[016789]\d{7,8}|02\d{7,8}|0(?:3[1-3]|4[1-4]|5[1-5]|6[1-4])\d{7,8}"
                      r"|070\d{8}|050[2-8]\d{7,8}")
 _JP_TEL = re.compile(r"0[5789]0\d{8}|0[1-9]\d{8}")
@@ -228,10 +253,18 @@ def _find_tel(text: str, out: list, lang: str = "") -> None:
             # A bare digit run: only mobiles, or any number with a phone word nearby.
             if not (_KR_MOBILE.fullmatch(d) or _JP_MOBILE.fullmatch(d) or ctx):
                 continue
-        if _not_pii(text, m.start()):
+        if _not_pii(text, m.start(), ctx=_TEL_CTX):
             continue
         out.append((m.start(), m.end(), "tel", ctx))
-    if "+" not in text and "＋" not in text:
+    for m in _TEL_CC.finditer(text):
+        nat = "0" + m.group(2) + m.group(3) + m.group(4)
+        plan = "ko" if m.group(1) == "82" else "ja"
+        # Without the "+" only a mobile number, or any number of the plan with a phone word.
+        mobile = (_KR_MOBILE if plan == "ko" else _JP_MOBILE).fullmatch(nat)
+        ctx = _near(_TEL_CTX, text, m.start(), m.end())
+        if (mobile or ctx) and _national_ok(nat, plan) and not _not_pii(text, m.start(), ctx=_TEL_CTX):
+            out.append((m.start(), m.end(), "tel", True))
+    if "+" not in text:
         return
     for m in _TEL_INTL.finditer(text):
         # "(+82) 10-..." keeps its parenthesis; "(+82 10-...)" does not.
@@ -261,45 +294,85 @@ def _intl_ok(d: str, last_group: str) -> bool:
 
 
 # ---------------------------------------------------------------- acc
-_BANKS = ["국민", "KB", "신한", "우리", "하나", "농협", "NH", "기업", "IBK", "SC제일", "제일", "씨티",
+_BANKS = ["국민", "신한", "우리", "하나", "농협", "기업", "SC제일", "제일", "씨티",
           "카카오", "토스", "케이뱅크", "K뱅크", "우체국", "새마을", "신협", "수협", "산업", "대구", "부산",
           "경남", "광주", "전북", "제주", "iM뱅크"]
+# Latin abbreviations only as whole words ("KB", not "KBOX").
+_BANK_PAT = "|".join(re.escape(w) for w in _BANKS) + r"|(?<![A-Za-z])(?:KB|NH|IBK)(?![A-Za-z])"
 _ACC_CTX = re.compile("(?<!중앙)(?<!투자)은행(?!장|권|들)|" + "|".join(re.escape(w) for w in [
-    "계좌", "입금", "예금주", "송금", "통장", "이체", "뱅크", "bank account", "account", "口座", "振込"] + _BANKS), re.I)
+    "계좌", "입금", "예금주", "송금", "통장", "이체", "뱅크", "bank account", "account", "口座", "振込"])
+    + "|" + _BANK_PAT, re.I)
 # The gate: an account word or an unambiguous bank name somewhere in the text ("우리",
-# "하나", "기업" alone are everyday words, so they only count once this gate passed).
+# "하나", "기업" alone are everyday words: without this gate they count only right next
+# to the number).
 _ACC_WORD = _ctx(["계좌", "입금", "예금주", "송금", "통장", "이체", "은행", "뱅크", "account", "口座", "振込",
                   "농협", "우체국", "새마을금고", "신협", "수협", "KB국민", "IBK", "SC제일"])
 _OTHER_LABEL = _ctx(["주민", "외국인등록", "전화", "연락처", "휴대폰", "핸드폰", "팩스", "카드", "tel", "fax",
                      "phone", "電話", "カード", "マイナンバー", "個人番号", "여권"])
-_ACC = re.compile(_L_NOSEP + r"\d{2,7}(?:" + _HYPH + r"\d{1,7}){1,4}" + _R + "|" + _L_NOSEP + r"\d{10,14}" + _R)
+# "NH301-...": a bank abbreviation may be glued to the number.
+_L_ACC = r"(?=\d)(?:" + _L_NOSEP + r"|(?<=KB)|(?<=NH)|(?<=IBK))"
+# Groups joined by one separator style: dashes, spaced dashes or single spaces.
+_ACC = re.compile(_L_ACC + r"\d{2,7}(" + _GSEP + r")\d{1,7}(?:\1\d{1,7}){0,3}" + _R
+                  + "|" + _L_ACC + r"\d{10,14}" + _R)
+_BANK_NAME = re.compile(_BANK_PAT)
+# A bare short bank name counts only right next to the number: "신한 110-...", "... (KB)".
+# After the number it must be bracketed, name a bank, or end the phrase: a sentence that
+# merely starts with "국민 ..." or "우리 ..." after a number says nothing about it.
+_BANK_BEFORE = re.compile("(?:" + _BANK_PAT + r")(?:은행)?[ :：(/]{0,2}$")
+# Names that are no everyday word may also be followed by the holder: "... 신한 홍길동".
+_BANK_AFTER = re.compile(r"[ ]?[(/][ ]?(?:" + _BANK_PAT + r")(?![가-힣])|[ ,/]{0,2}(?:" + _BANK_PAT
+                         + r")(?:은행|뱅크|금고|[ ]?(?:$|[,.)/]))"
+                         + r"|[ ,/]{0,2}(?:신한|농협|씨티|수협|신협|우체국|카카오|토스|KB|NH|IBK)(?![A-Za-z가-힣])")
+_SPACE_GROUP = re.compile(r" \d+$")
+_YEAR_LIST = re.compile(r"(?:19|20)\d\d(?: (?:19|20)\d\d)+")
+
+
+def _acc_ok(text: str, start: int, end: int, strong_gate: bool) -> bool:
+    d = _digits(text[start:end])
+    if not 10 <= len(d) <= 14:
+        return False
+    if (_KR_TEL.fullmatch(d) or _JP_MOBILE.fullmatch(d)) and len(d) <= 11:  # "입금 후 010-... 연락"
+        return False
+    if _YEAR_LIST.fullmatch(text, start, end):  # "2019 2020 2021": years, not groups
+        return False
+    # Bank or account word before the number, or right after it ("(국민은행)", "예금주 ...").
+    if strong_gate:
+        ctx = _near(_ACC_CTX, text, start, end, 30, 12)
+    else:
+        ctx = False
+    if not ctx and not (_BANK_BEFORE.search(text[max(0, start - 12):start])
+                        or _BANK_AFTER.match(text, end, end + 12)):
+        return False
+    # ... and not labelled as something else right before it ("주민등록번호 ...").
+    if _OTHER_LABEL.search(text, max(0, start - 10), start):
+        return False
+    return not _not_pii(text, start, end, _ACC_CTX)
 
 
 def _find_acc(text: str, out: list, lang: str = "") -> None:
-    if not _ACC_WORD.search(text):
+    strong_gate = _ACC_WORD.search(text) is not None
+    if not strong_gate and not _BANK_NAME.search(text):
         return
     for m in _ACC.finditer(text):
-        d = _digits(m.group(0))
-        if not 10 <= len(d) <= 14:
-            continue
-        if _KR_TEL.fullmatch(d) and len(d) <= 11:  # a phone number next to "입금 후 연락"
-            continue
-        # Bank or account word before the number, or right after it ("(국민은행)", "예금주 ...").
-        if not _near(_ACC_CTX, text, m.start(), m.end(), 30, 12):
-            continue
-        # ... and not labelled as something else right before it ("주민등록번호 ...").
-        if _OTHER_LABEL.search(text, max(0, m.start() - 10), m.start()):
-            continue
-        if _not_pii(text, m.start(), m.end()):
-            continue
-        out.append((m.start(), m.end(), "acc", True))
+        start, end = m.start(), m.end()
+        # Space-grouped digits may run on into a following number ("110 123 456789 3명"):
+        # drop trailing groups until the rest fits.
+        while not _acc_ok(text, start, end, strong_gate):
+            if m.group(1) != " ":
+                break
+            t = _SPACE_GROUP.search(text, start, end)
+            if not t or text.count(" ", start, t.start()) < 1:
+                break
+            end = t.start()
+        else:
+            out.append((start, end, "acc", True))
 
 
 # ---------------------------------------------------------------- card
 _CARD_CTX = _ctx(["카드", "card", "カード", "visa", "master", "amex", "jcb", "결제", "신용"])
 _CARD = re.compile(
-    _L_NOSEP + r"(?:\d{4}([ " + _DASH + r"])\d{4}\1\d{4}\1\d{3,4}(?:\1\d{3})?"
-    r"|\d{4}([ " + _DASH + r"])\d{6}\2\d{4,5}"
+    _L_NOSEP + r"(?:\d{4}(" + _GSEP + r")\d{4}\1\d{4}\1\d{3,4}(?:\1\d{3})?"
+    r"|\d{4}(" + _GSEP + r")\d{6}\2\d{4,5}"
     r"|\d{13,19})" + _R
 )
 
@@ -341,14 +414,14 @@ def _find_card(text: str, out: list, lang: str = "") -> None:
         ctx = _near(_CARD_CTX, text, m.start(), m.end())
         if not (_iin_ok(d) or (ctx and 13 <= len(d) <= 19 and d[0] != "0")):
             continue
-        if _not_pii(text, m.start(), m.end()):
+        if _not_pii(text, m.start(), m.end(), _CARD_CTX):
             continue
         out.append((m.start(), m.end(), "card", ctx))
 
 
 # ---------------------------------------------------------------- mynumber
 _MYNUM_CTX = _ctx(["マイナンバー", "個人番号", "my number", "mynumber", "마이넘버", "개인번호"])
-_MYNUM = re.compile(_L_NOSEP + r"\d{4}([ " + _DASH + r"]?)\d{4}\1\d{4}" + _R)
+_MYNUM = re.compile(_L_NOSEP + r"\d{4}(" + _GSEP + r"?)\d{4}\1\d{4}" + _R)
 
 
 def mynumber_ok(d: str) -> bool:
@@ -370,8 +443,8 @@ def _find_mynumber(text: str, out: list, lang: str = "") -> None:
         if not mynumber_ok(d) or len(set(d)) == 1:  # "0000-0000-0000" is a placeholder
             continue
         ctx = _near(_MYNUM_CTX, text, m.start(), m.end())
-        if not ctx and _not_pii(text, m.start(), m.end()):
-            continue
+        if not ctx and (_not_pii(text, m.start(), m.end()) or _KR_TEL.fullmatch(d)):
+            continue  # "0507-1234-5678" is a Korean safe-number phone, whatever its check digit
         if ctx or m.group(1):
             out.append((m.start(), m.end(), "mynumber", ctx))
 
@@ -392,12 +465,19 @@ def _find_email(text: str, out: list, lang: str = "") -> None:
 
 
 # ---------------------------------------------------------------- ip
-_IPV4 = re.compile(r"(?<![\dA-Za-z.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![\dA-Za-z])(?!\.\d)")
+_IPV4 = re.compile(r"(?:(?<![\dA-Za-z.])|(?<=IP))(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![\dA-Za-z])(?!\.\d)")
 _IPV6 = re.compile(r"(?<![0-9A-Za-z:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?"
                    r"(?![0-9A-Za-z:])(?!\.\d)")
 
 
-_SECTION_SUFFIX = re.compile(r"\s?(?:편|항|項|절|節|장|章|조|条|부|권|화|판|버전|版)")
+# Section and episode suffixes; "부터" (from) is a particle, and after a space the word
+# must end there ("1.2.3.4 부시" is an address followed by a name).
+_SECTION_SUFFIX = re.compile(r"(?:편|항|項|절|節|장|章|조|条|부(?!터)|권|화|판|버전|版)"
+                             r"|\s(?:편|항|절|장|조|부|권|화|판)(?![가-힣])|\s?(?:項|節|章|条|版|버전)")
+# "2.10.3.15-beta", "4.2.1.0-rc1": a version with a pre-release tag.
+_PRERELEASE = re.compile(r"[-_+~](?:alpha|beta|rc|pre|dev|snapshot|b\d|a\d)", re.I)
+# Zone index of a link-local address: "fe80::1%eth0".
+_ZONE = re.compile(r"%[0-9A-Za-z_.\-]{1,15}")
 
 
 def _octet_ok(s: str) -> bool:
@@ -415,20 +495,26 @@ def _find_ip(text: str, out: list, lang: str = "") -> None:
             # "1.2.3.4편", "8.2.4.1項", "0.0.0.0": enumerations, section numbers, no host.
             if octets[0] == 0 or (max(octets) < 10 and len(set(octets)) > 1):
                 continue
-            if _SECTION_SUFFIX.match(text, m.end()):
+            if _SECTION_SUFFIX.match(text, m.end()) or _PRERELEASE.match(text, m.end()):
                 continue
             out.append((m.start(), m.end(), "ip", True))
     if "::" in text or text.count(":") >= 7:
         for m in _IPV6.finditer(text):
             s = m.group(0)
             groups = [g for g in re.split(r"[:.]", s) if g]
+            # Three groups, or a short compressed form ("::1", "fe80::1", "2001:db8::") with
+            # a digit, so words such as "Dad::" and clock times never qualify.
             if len(groups) < 3 or len(s) < 6:
-                continue
+                if "::" not in s or not any(c.isdigit() for c in s):
+                    continue
+                if s.endswith("::") and (len(groups) < 2 or max(map(len, groups)) < 3):
+                    continue  # a bare prefix needs substance: "2001:db8::", not "12:30::"
             try:
                 ipaddress.IPv6Address(s)
             except ValueError:
                 continue
-            out.append((m.start(), m.end(), "ip", True))
+            z = _ZONE.match(text, m.end()) if s.lower().startswith("fe") else None
+            out.append((m.start(), z.end() if z else m.end(), "ip", True))
 
 
 # ---------------------------------------------------------------- passport
@@ -456,7 +542,7 @@ _RUN_CONTINUES = re.compile(r" \d{3,4}(?![\w.,:/\-])")
 
 def _space_glued(text: str, start: int, end: int) -> bool:
     """A space-grouped candidate that is only part of a longer space-grouped digit run."""
-    if start >= 2 and text[start - 1] == " " and text[start - 2].isdecimal():
+    if start >= 2 and text[start - 1] == " " and text[start - 2].isdecimal() and text[start].isdecimal():
         return True
     return _RUN_CONTINUES.match(text, end) is not None
 

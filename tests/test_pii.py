@@ -93,6 +93,33 @@ POSITIVE = [
     ("여권 번호: {}", "M123A4567", "passport", "ko"),
     ("旅券番号 {}", "TK1234567", "passport", "ja"),
     ("passport no. {}", "S87654321", "passport", "en"),
+    # labels glued to the number, Latin or fullwidth
+    ("TEL{}", "03-1234-5678", "tel", "ja"),
+    ("ＦＡＸ{}", "06-2419-8406", "tel", "ja"),
+    ("HP{}", "010-2345-6789", "tel", "ko"),
+    ("대표번호 {}", "(052)-473-9816", "tel", "ko"),
+    ("해외에서는 {}로 연락", "82-10-2345-6789", "tel", "ko"),
+    ("예약 {}", "0507-4758-0224", "tel", "ko"),  # 12 digits with a valid My Number check digit
+    ("{} 국민들에게", "090-8908-5390", "tel", "ko"),  # "국민" here is no bank
+    ("携帯：{}", "０９０　１２３４　５６７８", "tel", "ja"),  # ideographic spaces
+    ("個人番号 {}", "１２３４　５６７８　９０１８", "mynumber", "ja"),
+    ("카드번호 {}", "4111 - 1111 - 1111 - 1111", "card", "ko"),
+    ("{}", "3782 - 822463 - 10005", "card", "en"),
+    # short bank names right next to the number; space-grouped accounts
+    ("신한 {} 홍길동", "110-234-567890", "acc", "ko"),
+    ("{} (KB)", "123456-01-234567", "acc", "ko"),
+    ("기업 {}", "224-361699-56-956", "acc", "ko"),
+    ("NH{}", "301-2345-6789-11", "acc", "ko"),
+    ("입금계좌 K뱅크 {}", "383 913 147546", "acc", "ko"),
+    ("토스 {} 홍길동", "1000 2345 6789", "acc", "ko"),
+    ("{} 3명 국민은행", "356839 56 996394", "acc", "ko"),  # a following count is not a group
+    ("IP{}로 접속", "211.234.10.5", "ip", "ko"),
+    ("{}부터 차단", "192.168.0.1", "ip", "ko"),
+    ("{} 부시 대통령", "61.152.148.127", "ip", "ko"),
+    ("IPv6 loopback {}", "::1", "ip", "en"),
+    ("{}", "fe80::1", "ip", "en"),
+    ("주소 {}에서", "fe80::1ff:fe23%eth0", "ip", "ko"),
+    ("대역 {}/32", "2001:db8::", "ip", "ko"),
 ]
 
 
@@ -129,6 +156,16 @@ DECOYS = [
     ("acc_no_context", "관리번호 {}", "123456-01-234567"),
     ("passport_no_context", "부품 {}", "M123A4567"),
     ("mention", "{}", "@naver"),
+    ("bad_rrn_century", "주민등록번호 {}", "660415-0773456"), ("bad_rrn_century", "{}", "710124-9991812"),
+    ("timestamp", "{}", "20150728001923"),  # a 4-4-4 split with digits as separators
+    ("tracking", "お問い合わせ伝票番号{}", "6719-2796-1840"), ("tracking", "tracking no. {}", "6719-2796-1840"),
+    ("version", "펌웨어 {}", "4.14.0.194"), ("version", "firmware {}", "16.15.4.135"),
+    ("version", "{}", "2.10.3.15-beta"),
+    ("barcode", "바코드 {}", "8805115628908"),
+    ("bank_word_after", "{} 국민 여러분", "123456-01-234567"),
+    ("bank_abbrev_in_word", "{} KBOX방송", "20061226052616"),
+    ("year_list", "국민은행 계좌 {} 통계", "2019 2020 2021"),
+    ("ipv6_like_time", "{}", "12:30::"),
 ]
 
 
@@ -213,6 +250,20 @@ def test_context_stays_in_its_sentence_and_units_mean_amounts():
     assert only_span(text) == [(5, 22, "card")]
     text = "passport no. M12345678"
     assert only_span(text, "en") == [(13, 22, "passport")]
+
+
+def test_decoy_values_pass_the_checks_they_must_not_rely_on():
+    # the tracking number and the barcode decoys are only meaningful with valid check digits
+    assert pii.mynumber_ok("671927961840") and pii.mynumber_ok("050747580224")
+    assert pii._rrn_checksum_ok("8805115628908")
+
+
+def test_not_pii_label_gives_way_to_a_closer_context_word():
+    text = f"{KO[6]} 주문번호 1234, 연락처 010-2345-6789"
+    s = text.index("010")
+    assert only_span(text) == [(s, s + 13, "tel")]
+    text = f"{KO[6]} 주문번호 010-2345-6789"
+    assert only_span(text) == []
 
 
 def test_kinds_filter():
