@@ -29,8 +29,17 @@ DEFAULTS = {
     "exact": True,
     "near": True,
     "threshold": 0.6,  # verified Jaccard to link two documents; unrelated pairs stay < 0.12 (bench/dedup_shingles.py)
-    "lsh_threshold": 0.4,  # banding tuned here (32 bands x 4 rows): P(candidate) >= 0.99 at J = 0.6
-    "num_perm": 128,
+    "lsh_threshold": 0.4,  # 51 bands x 5 rows: P(candidate) >= 0.98 at J = 0.6, >= 0.998 at J = 0.65
+    # 256 slots: the estimate's spread at J = 0.68 (short text + boilerplate lines, 5% of
+    # characters changed) is 0.029 instead of 0.041, so such pairs stay above the
+    # threshold 99.6% of the time instead of 97% (tests/test_dedup_eval.py)
+    "num_perm": 256,
+    # Below ~50 characters a text is mostly template: captions and one-line reviews that
+    # differ by one word score 0.6-0.7 (JGLUE: 男性がスケートボードをしています。 vs
+    # ヘルメットをつけた男性が…), so a pair with a text that short needs 0.8. Spacing and
+    # punctuation edits fold away and 10% truncation keeps ~0.85, so those still link.
+    "short_chars": 50,
+    "short_threshold": 0.8,
     "seed": 1,
     "scheme": "affine32",  # datasketch >= 2 default; "legacy" for datasketch < 2 sketches
     "bands": None,  # bands x rows; null = datasketch's optimal for lsh_threshold
@@ -195,11 +204,18 @@ def unique_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return pairs[:, 0], pairs[:, 1]
 
 
-def verified(sigs_a: np.ndarray, sigs_b: np.ndarray, threshold: float, chunk: int = 65536) -> np.ndarray:
-    """Mask of pairs whose estimated Jaccard reaches the threshold."""
+def pair_thresholds(n_a: np.ndarray, n_b: np.ndarray, s: dict) -> np.ndarray:
+    """The Jaccard each pair must reach: stricter where either text is short."""
+    short = np.minimum(n_a, n_b) < int(s["short_chars"])
+    return np.where(short, float(s["short_threshold"]), float(s["threshold"]))
+
+
+def verified(sigs_a: np.ndarray, sigs_b: np.ndarray, threshold, chunk: int = 65536) -> np.ndarray:
+    """Mask of pairs whose estimated Jaccard reaches the threshold (a number or one per pair)."""
+    threshold = np.broadcast_to(np.asarray(threshold, dtype=np.float64), (len(sigs_a),))
     out = np.empty(len(sigs_a), dtype=bool)
     for s in range(0, len(sigs_a), chunk):
-        out[s:s + chunk] = jaccard(sigs_a[s:s + chunk], sigs_b[s:s + chunk]) >= threshold
+        out[s:s + chunk] = jaccard(sigs_a[s:s + chunk], sigs_b[s:s + chunk]) >= threshold[s:s + chunk]
     return out
 
 
@@ -223,12 +239,12 @@ def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return parent
 
 
-def near_pairs(sigs: np.ndarray, s: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Verified near-duplicate pairs (positions into sigs)."""
+def near_pairs(sigs: np.ndarray, n_chars: np.ndarray, s: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Verified near-duplicate pairs (positions into sigs and n_chars)."""
     keys = band_keys(sigs, s["bands"], s["rows"])
     members = np.repeat(np.arange(len(sigs), dtype=np.int64), s["bands"])
     a, b = unique_pairs(*bucket_pairs(keys.ravel(), members, s["max_bucket_all_pairs"]))
-    ok = verified(sigs[a], sigs[b], s["threshold"])
+    ok = verified(sigs[a], sigs[b], pair_thresholds(n_chars[a], n_chars[b], s))
     return a[ok], b[ok]
 
 
@@ -281,7 +297,7 @@ def cluster(keys: pa.Table, cfg: dict) -> pa.Table:
         reps = np.flatnonzero(rep == np.arange(n))
         sigs = from_fixed_list(keys.column("minhash"))[reps]
         reps, sigs = reps[has_shingles(sigs)], sigs[has_shingles(sigs)]
-        na, nb = near_pairs(sigs, s)
+        na, nb = near_pairs(sigs, n_chars[reps], s)
         a.append(reps[na])
         b.append(reps[nb])
     a, b = np.concatenate(a), np.concatenate(b)

@@ -31,6 +31,7 @@ from curate.dedup import (
     has_shingles,
     from_fixed_list,
     key_columns,
+    pair_thresholds,
     settings,
     to_fixed_list,
     unique_pairs,
@@ -96,7 +97,7 @@ def _band_rows(table: pa.Table, bands: int, rows_per_band: int) -> pa.Table:
 @ray.remote
 def _signature_rows(table: pa.Table) -> pa.Table:
     reps = table.filter(pc.equal(table.column("row"), table.column("rep")))
-    return reps.select(["row", "minhash"])
+    return reps.select(["row", "minhash", "n_chars"])
 
 
 @ray.remote
@@ -106,11 +107,13 @@ def _bucket_reduce(max_all_pairs: int, *pieces: pa.Table) -> pa.Table:
     return pa.table({"a": pa.array(a, pa.int64()), "b": pa.array(b, pa.int64())})
 
 
-def _lookup(sig_table: pa.Table, rows: np.ndarray) -> np.ndarray:
+def _lookup(sig_table: pa.Table, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Signatures and character counts of `rows`."""
     sig_rows = sig_table.column("row").to_numpy()
     order = np.argsort(sig_rows)
     pos = order[np.searchsorted(sig_rows[order], rows)]
-    return from_fixed_list(sig_table.column("minhash"))[pos]
+    n_chars = pc.fill_null(sig_table.column("n_chars"), 0).to_numpy().astype(np.int64)
+    return from_fixed_list(sig_table.column("minhash"))[pos], n_chars[pos]
 
 
 @ray.remote
@@ -118,17 +121,20 @@ def _join_a(n_pairs: int, *pieces: pa.Table) -> pa.Table:
     pairs, sigs = _concat(pieces[:n_pairs]), _concat(pieces[n_pairs:])
     a, b = unique_pairs(pairs.column("a").to_numpy(), pairs.column("b").to_numpy())  # all copies of a pair meet here
     width = sigs.schema.field("minhash").type.list_size
-    sig_a = _lookup(sigs, a) if len(a) else np.empty((0, width), np.uint32)
-    return pa.table({"a": pa.array(a, pa.int64()), "b": pa.array(b, pa.int64()), "sig_a": to_fixed_list(sig_a)})
+    sig_a, n_a = _lookup(sigs, a) if len(a) else (np.empty((0, width), np.uint32), np.empty(0, np.int64))
+    return pa.table({"a": pa.array(a, pa.int64()), "b": pa.array(b, pa.int64()), "sig_a": to_fixed_list(sig_a),
+                     "n_a": pa.array(n_a, pa.int64())})
 
 
 @ray.remote
-def _join_b_verify(n_pairs: int, threshold: float, *pieces: pa.Table) -> pa.Table:
+def _join_b_verify(n_pairs: int, s: dict, *pieces: pa.Table) -> pa.Table:
     pairs, sigs = _concat(pieces[:n_pairs]), _concat(pieces[n_pairs:])
     a, b = pairs.column("a").to_numpy(), pairs.column("b").to_numpy()
     if len(a) == 0:
         return pa.table({"u": pa.array([], pa.int64()), "v": pa.array([], pa.int64())})
-    ok = verified(from_fixed_list(pairs.column("sig_a")), _lookup(sigs, b), threshold)
+    sig_b, n_b = _lookup(sigs, b)
+    ok = verified(from_fixed_list(pairs.column("sig_a")), sig_b,
+                  pair_thresholds(pairs.column("n_a").to_numpy(), n_b, s))
     return pa.table({"u": pa.array(a[ok], pa.int64()), "v": pa.array(b[ok], pa.int64())})
 
 
@@ -295,7 +301,7 @@ def global_dedup(keys, cfg: dict) -> pa.Table:
         by_a = shuffle(pairs, "a", parts)
         with_a = [_join_a.remote(len(by_a[p]), *by_a[p], *sig_by_row[p]) for p in range(parts)]
         by_b = shuffle(with_a, "b", parts)
-        edges += [_join_b_verify.remote(len(by_b[p]), s["threshold"], *by_b[p], *sig_by_row[p]) for p in range(parts)]
+        edges += [_join_b_verify.remote(len(by_b[p]), s, *by_b[p], *sig_by_row[p]) for p in range(parts)]
     # 4. connected components over exact + near edges
     stars = connected_components(edges, parts)
     # 5. one keeper per component

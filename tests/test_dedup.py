@@ -137,12 +137,42 @@ def local_ray():
     ray.shutdown()
 
 
+# Real one-line captions (JGLUE) that share a template and differ in one word.
+SHORT_TEMPLATE_PAIRS = [
+    ("砂の上にウマを連れた男性が座っています。", "砂の上にウマを連れた男性が立っています。"),
+    ("車のミラーに運転手が写っています。", "バイクのミラーに運転手が写っています。"),
+    ("みかんの木に黄色い鳥が止まっています。", "バナナの木に黄色い鳥が止まっています。"),
+    ("赤い小型のバスが停まっています。", "赤い大型のバスが停まっています。"),
+    ("廊下で二人の料理人が立っています。", "キッチンで二人の料理人が立っています。"),
+]
+
+
+def short_variants(text):
+    """Edits that keep a short text the same text: spacing, punctuation and width, a cut tail."""
+    return [" ".join(text), text.replace("。", "."), text.replace("2", "２") + "!", text[:int(len(text) * 0.9)]]
+
+
+def test_short_texts_link_on_edits_but_not_on_a_shared_template():
+    texts = [t for pair in SHORT_TEMPLATE_PAIRS for t in pair]
+    got = cluster(keys_for(texts, lang="ja", cfg={}), {})
+    assert got.num_rows == 0  # one changed word in a caption is another caption
+    # at the long-text threshold the same pairs would be removed: the rule is what keeps them
+    loose = {"short_threshold": 0.6}
+    assert cluster(keys_for(texts, lang="ja", cfg=loose), loose).num_rows >= 4
+    for original, _ in SHORT_TEMPLATE_PAIRS:
+        family = [original] + short_variants(original)
+        out = cluster(keys_for(family, lang="ja", cfg={}), {}).to_pylist()
+        assert len(out) == len(family) and sum(r["drop_reason"] is None for r in out) == 1, original
+
+
 def test_ray_global_dedup_equals_single_process(local_ray):
     from pipelines.dedup import global_dedup
 
     docs = load("ko", 300)
     texts = [d["text"] for d in docs]
     texts += texts[:20]  # exact copies on top of the near-dup families
+    for original, other in SHORT_TEMPLATE_PAIRS:  # short texts take the stricter threshold on both paths
+        texts += [original, other, *short_variants(original)]
     rng = np.random.default_rng(0)
     quality = [None if q < 0.2 else float(q) for q in rng.random(len(texts))]
     keys = keys_for(texts, quality=quality)
