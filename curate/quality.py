@@ -34,7 +34,7 @@ RECIPE_DIR = Path(__file__).resolve().parents[1] / "pipelines" / "recipes"
 SIGNAL_NAMES = [n for n, _ in QUALITY_SIGNAL_FIELDS]
 # Keys of a quality section that are settings, not rules.
 SETTINGS = {"short_line_chars", "stop_words", "flagged_words", "model", "model_weight", "batch_size",
-            "segment", "workers", "analyze_dropped", "include"}
+            "segment", "workers", "analyze_dropped", "include", "repetition_min_words"}
 
 # A scorer adds signals to a batch: f(texts, lang) -> {signal: list of float}. The
 # fastText classifier is one (model_score); a perplexity signal from the project's own
@@ -104,10 +104,14 @@ def _ranges_class(chars: list[int]) -> str:
 
 
 def _not_encodable(lo: int, hi: int, codec: str) -> list[int]:
+    """Code points the codec has no two-byte code for. Python's euc-kr writes the
+    8,822 Hangul syllables outside KS X 1001 as 8-byte jamo sequences (KS X 1001
+    annex 3) instead of failing, so a successful encode is not enough."""
     out = []
     for c in range(lo, hi + 1):
         try:
-            chr(c).encode(codec)
+            if len(chr(c).encode(codec)) != 2:
+                out.append(c)
         except UnicodeEncodeError:
             out.append(c)
     return out
@@ -141,7 +145,9 @@ _KANJI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005]+")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]+")
 _DIGIT = re.compile(r"[0-9\uff10-\uff19]+")
 _WORDISH = re.compile(r"\w+")
-_URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+\.(?:com|net|org|kr|jp|co\.kr|co\.jp|io|me|xyz|top)\b\S*", re.I)
+# A URL runs to the first space or non-ASCII character: Korean and Japanese write the
+# next word or particle right after it (https://www.google.co.jpでアクセス可能).
+_URL = re.compile(r"(?:https?://|www\.)[!-~]+|\b[\w-]+\.(?:com|net|org|kr|jp|co\.kr|co\.jp|io|me|xyz|top)\b[!-~]*", re.I)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 # Gopher: '#' and '...' per word
 _SYMBOL_WORD = re.compile(r"#|\.\.\.|…")
@@ -157,20 +163,24 @@ _SENTENCE_END = re.compile(r"(?<![0-9])[.!?][\"'”’」』）)\]]*(?=\s|$)|[�
 # Characters that are almost never in clean text of that language but are what an
 # encoding confusion produces: U+FFFD and C1 controls everywhere; Latin-1/cp1252
 # letters in Korean/Japanese (UTF-8 bytes read as latin-1); Hangul syllables outside
-# KS X 1001 in Korean (UTF-8 read as cp949); half-width katakana and level-2 kanji in
-# Japanese (UTF-8 read as cp932).
+# KS X 1001 (UTF-8 read as cp949); half-width katakana (UTF-8 read as cp932) and
+# level-2 kanji in Japanese.
 _MOJIBAKE_ALL = "\ufffd\u0080-\u009f"
 _CP1252_LETTERS = "\u00c0-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2020\u2021\u2030\u2039\u203a"
 
 
 @functools.lru_cache(maxsize=None)
 def _mojibake_pattern(lang: str) -> re.Pattern:
+    rare_hangul = _ranges_class(_not_encodable(0xAC00, 0xD7A3, "euc-kr"))[1:-1]
     if lang == "ko":
-        rare = _ranges_class(_not_encodable(0xAC00, 0xD7A3, "euc-kr"))[1:-1]
-        return re.compile(f"[{_MOJIBAKE_ALL}{_CP1252_LETTERS}{rare}]+")
+        # + half-width katakana: UTF-8 Korean read as Shift_JIS/cp932 (continuation
+        # bytes 0xA1-0xDF are half-width katakana there); Korean text has none.
+        return re.compile(f"[{_MOJIBAKE_ALL}{_CP1252_LETTERS}\uff61-\uff9f{rare_hangul}]+")
     if lang == "ja":
+        # + Hangul outside KS X 1001: UTF-8 Japanese read as cp949 lands in its extension
+        # block (걼, 겗, 굥); Korean quoted in Japanese text uses common syllables.
         rare = _ranges_class(_rare_kanji())[1:-1]
-        return re.compile(f"[{_MOJIBAKE_ALL}{_CP1252_LETTERS}\uff61-\uff9f{rare}]+")
+        return re.compile(f"[{_MOJIBAKE_ALL}{_CP1252_LETTERS}\uff61-\uff9f{rare}{rare_hangul}]+")
     # Latin-script languages use é, à...: only the UTF-8-as-latin-1 pairs (Ã©, â€™) count.
     return re.compile(f"[{_MOJIBAKE_ALL}]+|[ÃÂâ][\u0080-\u00bf\u0152-\u0178\u2018-\u203a\u20ac\u2122]")
 
@@ -192,13 +202,21 @@ def _flagged_pattern(path: str) -> re.Pattern | None:
 
 
 # ---------------------------------------------------------------------------- repetition
-def _ngram_fracs(words: list[str]) -> dict[str, float]:
+def _ngram_fracs(words: list[str], min_words: int = 0) -> dict[str, float]:
     """Gopher repetition (Rae et al. 2021, table A1): for n=2..4 the characters of the
     most frequent n-gram over all word characters; for n=5..10 the characters of words
-    covered by any n-gram that occurs more than once."""
+    covered by any n-gram that occurs more than once.
+
+    Gopher judges documents of at least 50 words; in a shorter one a single phrase said
+    twice is already a large share of the characters. With ``min_words`` a document of
+    fewer words is measured as if padded with non-repeating words up to that length
+    (the fractions scale by n_words / min_words), so short paragraphs are judged on
+    the same footing as Gopher-sized documents."""
     out = {}
     lens = [len(w) for w in words]
     total = sum(lens)
+    if min_words and 0 < len(words) < min_words:
+        total = total * min_words / len(words)
     for n in (2, 3, 4):
         key = f"top_{n}gram_frac"
         if total == 0 or len(words) < n:
@@ -275,7 +293,7 @@ def surface_signals(text: str, lang: str, cfg: dict) -> dict[str, float]:
         # Polyglot-Ko measures mean word length on eojeol, Gopher on whitespace words.
         s["mean_word_len"] = sum(map(len, units)) / len(units) if units else 0.0
         s["symbol_word_ratio"] = len(_SYMBOL_WORD.findall(text)) / n_units
-        s.update(_ngram_fracs(units))  # Gopher repetition on eojeol / words
+        s.update(_ngram_fracs(units, int(cfg.get("repetition_min_words") or 0)))  # Gopher repetition on eojeol / words
     n_alnum = _count(_WORDISH, text)
     s["symbol_ratio"] = max(0, nonspace - n_alnum) / nonspace
     s["digit_ratio"] = _count(_DIGIT, text) / nonspace
@@ -330,7 +348,7 @@ def word_signals(text: str, morphs, lang: str, cfg: dict) -> dict[str, float]:
         s["symbol_word_ratio"] = len(_SYMBOL_WORD.findall(text)) / n_words
         s["flagged_word_ratio"] = _flagged_hits(text, cfg) / n_words
         # Gopher n-grams on bunsetsu-like phrases: morphemes are too short for Gopher's n
-        s.update(_ngram_fracs(morphs.phrases()))
+        s.update(_ngram_fracs(morphs.phrases(), int(cfg.get("repetition_min_words") or 0)))
     return s
 
 

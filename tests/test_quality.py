@@ -182,3 +182,54 @@ def test_fast_path_gives_the_same_reasons():
     texts = [t for _, t in make_bad(good_docs("ko"), "ko", n_per_kind=3, seed=5)] + good_docs("ko")[:5]
     fast, full = stage.signals(texts), stage.signals(texts, complete=True)
     assert [failed_rule(a, stage.rules) for a in fast] == [failed_rule(b, stage.rules) for b in full]
+
+
+def test_wrong_decodes_without_replacement_chars_are_mojibake():
+    # errors="ignore" leaves no U+FFFD: what marks the text is the characters the wrong
+    # codec produces (Hangul outside KS X 1001, half-width katakana)
+    ko, ja = good_docs("ko")[0], good_docs("ja")[0]
+    sko, sja = make_stage({}, "ko"), make_stage({}, "ja")
+    bad_ko = [ko.encode("utf-8").decode(c, errors="ignore") for c in ("cp949", "shift_jis")]
+    bad_ja = [ja.encode("utf-8").decode("cp949", errors="ignore")]
+    for stage, texts in ((sko, bad_ko), (sja, bad_ja)):
+        sigs = stage.signals(texts)
+        assert all(s["mojibake_ratio"] > 0.3 for s in sigs), [s["mojibake_ratio"] for s in sigs]
+        assert stage(table_of(texts)).column("drop_reason").to_pylist() == ["quality:max_mojibake_ratio"] * len(texts)
+    # clean text, with its hanja and rare kanji, stays far below the thresholds
+    assert max(s["mojibake_ratio"] for s in sko.signals(good_docs("ko"))) < 0.02
+
+
+def test_short_paragraphs_not_dropped_for_a_phrase_said_twice():
+    # two Wikipedia sentences that name their subject twice are not repetitive text;
+    # Gopher's n-gram rules are scaled for documents under 50 words
+    from curate.quality import _ngram_fracs
+
+    stage = make_stage({}, "ko")
+    sents = [r["text"] for r in _rows("ko-klue-wiki-sentences.jsonl")]
+    pairs = _group(sents, 2)
+    reasons = stage(table_of(pairs)).column("drop_reason").to_pylist()
+    assert not [r for r in reasons if r and "gram" in r], Counter(reasons)
+    long_doc = good_docs("ko")[0].split()
+    assert len(long_doc) >= 50 and _ngram_fracs(long_doc, 50) == _ngram_fracs(long_doc)
+    # a sentence said three times is still dropped
+    s = max(sents[:50], key=len)
+    assert stage(table_of([" ".join([s] * 3)])).column("drop_reason").to_pylist()[0] is not None
+
+
+def test_url_ends_at_non_ascii():
+    ja = good_docs("ja")[0]
+    url = "https://www.example.co.jp"
+    text = ja + f"詳しくは{url}で確認できる。"
+    sig = make_stage({}, "ja").signals([text])[0]
+    assert sig["url_density"] == pytest.approx(len(url) / len(text))
+
+
+def test_japanese_dating_and_loan_spam_dropped():
+    docs = good_docs("ja")
+    stage = make_stage({}, "ja")
+    spam = ["。".join(d.split("。")[:2]) + "。\n無料出会い 即会い 割り切り 審査なし ブラックOK 在宅ワーク\nhttps://example.club"
+            for d in docs[:10]]
+    assert all(stage(table_of(spam)).column("drop_reason").to_pylist())
+    assert all(s["flagged_word_ratio"] > stage.cfg["max_flagged_word_ratio"] for s in stage.signals(spam, complete=True))
+    reasons = stage(table_of(docs)).column("drop_reason").to_pylist()
+    assert "quality:max_flagged_word_ratio" not in reasons
