@@ -1,40 +1,82 @@
-"""Decode web pages without mojibake: HTTP header, then <meta charset>, then detection.
+"""Decode web pages without mojibake: BOM, HTTP header, <meta charset>, then detection.
 
 Declared charsets are trusted in that order but verified: a declaration is used
-only if the bytes decode under it strictly. A Western single-byte declaration
-(ISO-8859-1, windows-1252, ASCII) on bytes that are really UTF-8 or a CJK
-encoding is the classic source of mojibake, so such a declaration only wins when
-detection agrees that the page is not CJK.
+only if the bytes decode under it strictly and the text reads as the script the
+charset is for. Labels are read the way browsers read them (WHATWG Encoding
+Standard): EUC-KR means Windows-949 (CP949) and Shift_JIS admits Windows-31J
+(CP932), because real pages so labelled use the vendor extensions (똠, 햏, ①, ㈱,
+髙). A Western single-byte declaration (ISO-8859-1, windows-1252, ASCII) on bytes
+that are really UTF-8 or a CJK encoding is the classic source of mojibake, so
+such a declaration only wins when detection agrees that the page is not CJK.
+Undeclared pages are tried as UTF-8 and ISO-2022-JP (escape sequences); then
+charset-normalizer guesses, and a CJK guess is kept only if the text reads as
+Korean or Japanese (script_score); failing that, CP949 / Shift_JIS / EUC-JP are
+each tried and the one that reads best wins. Pages nothing decodes cleanly
+are rejected (UndecodableError), never returned with replacement characters.
 """
 from __future__ import annotations
 
 import codecs
 import re
 
-# Supersets decode everything their subsets do, plus the extensions real pages use.
-SUPERSETS = {"euc-kr": "cp949", "ks_c_5601-1987": "cp949", "ksc5601": "cp949", "uhc": "cp949",
-             "shift_jis": "cp932", "shift-jis": "cp932", "sjis": "cp932", "x-sjis": "cp932",
-             "ms_kanji": "cp932", "windows-31j": "cp932", "euc-jp": "euc_jis_2004",
-             "x-euc-jp": "euc_jis_2004", "gb2312": "gb18030", "gbk": "gb18030",
-             "iso-8859-1": "cp1252", "latin-1": "cp1252", "us-ascii": "cp1252", "ascii": "cp1252"}
+# Label -> codecs to try in order. The exact codec comes first where it and its
+# superset map a few byte pairs differently (Shift_JIS 0x8160 is 〜 in JIS, ～ in
+# CP932), the superset second for pages that use the vendor extensions.
+_KO = ("cp949",)
+_SJIS = ("shift_jis", "cp932", "shift_jis_2004")
+_CP932 = ("cp932", "shift_jis", "shift_jis_2004")
+_EUCJP = ("euc_jp", "euc_jis_2004")
+_ISO2022JP = ("iso2022_jp", "iso2022_jp_ext", "iso2022_jp_2", "iso2022_jp_2004")
+_UTF8 = ("utf-8",)
+_WEST = ("cp1252",)
+LABELS = {
+    **dict.fromkeys(["euc-kr", "euc_kr", "euckr", "cseuckr", "csksc56011987", "iso-ir-149", "korean",
+                     "ks_c_5601-1987", "ks_c_5601-1989", "ks_c_5601", "ksc5601", "ksc_5601", "ksc-5601",
+                     "windows-949", "x-windows-949", "cp949", "ms949", "uhc", "x-uhc"], _KO),
+    **dict.fromkeys(["shift_jis", "shift-jis", "shiftjis", "sjis", "x-sjis", "csshiftjis", "x-shift-jis",
+                     "shift_jisx0213", "shift_jis_2004"], _SJIS),
+    **dict.fromkeys(["windows-31j", "cswindows31j", "cp932", "ms932", "ms_kanji", "x-ms-cp932"], _CP932),
+    **dict.fromkeys(["euc-jp", "euc_jp", "eucjp", "x-euc-jp", "x-euc", "ujis", "cseucpkdfmtjapanese",
+                     "euc-jisx0213", "euc_jis_2004"], _EUCJP),
+    **dict.fromkeys(["iso-2022-jp", "iso2022_jp", "csiso2022jp", "iso-2022-jp-2", "iso-2022-jp-3",
+                     "iso-2022-jp-2004"], _ISO2022JP),
+    **dict.fromkeys(["utf-8", "utf8", "unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8", "x-unicode20utf8"], _UTF8),
+    **dict.fromkeys(["iso-8859-1", "iso8859-1", "iso_8859-1", "latin-1", "latin1", "l1", "us-ascii", "ascii",
+                     "windows-1252", "cp1252", "x-cp1252", "cp819", "ibm819", "csisolatin1"], _WEST),
+    **dict.fromkeys(["gb2312", "gbk", "gb18030", "x-gbk", "chinese", "csgb2312", "euc-cn"], ("gb18030",)),
+    **dict.fromkeys(["big5", "big5-hkscs", "cn-big5", "x-x-big5", "csbig5"], ("big5hkscs", "big5")),
+}
 WESTERN = {"cp1252", "latin_1", "iso8859-1", "ascii"}
+KOREAN = {"cp949", "euc_kr", "johab", "iso2022_kr"}
+JAPANESE = {"cp932", "shift_jis", "shift_jis_2004", "euc_jp", "euc_jis_2004",
+            "iso2022_jp", "iso2022_jp_ext", "iso2022_jp_2", "iso2022_jp_2004"}
+META_SCAN_BYTES = 64 * 1024  # browsers prescan 1 KiB; real heads put <meta> after long inline scripts
 _META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
-_HEADER = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9_\-:.]+)""", re.I)
+_HEADER = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
+_ISO2022_ESC = re.compile(rb"\x1b(?:\$[@B]|\$\(?[DOPQ]|\([BIJ]|\.[AF]|\$\)C)")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 class UndecodableError(ValueError):
     pass
 
 
-def canonical(name: str | None) -> str | None:
-    if not name:
+def codecs_for(label: str | None) -> tuple[str, ...] | None:
+    """The codecs a charset label stands for, tried in order; None for unknown labels."""
+    if not label:
         return None
-    name = name.strip().lower()
-    name = SUPERSETS.get(name, name)
+    label = label.strip().strip("\"'").lower()
+    if label in LABELS:
+        return LABELS[label]
     try:
-        return codecs.lookup(name).name
+        return (codecs.lookup(label).name,)
     except LookupError:
         return None
+
+
+def canonical(name: str | None) -> str | None:
+    chain = codecs_for(name)
+    return chain[0] if chain else None
 
 
 def header_charset(content_type: str | None) -> str | None:
@@ -43,7 +85,7 @@ def header_charset(content_type: str | None) -> str | None:
 
 
 def meta_charset(data: bytes) -> str | None:
-    m = _META.search(data[:4096])
+    m = _META.search(data, 0, META_SCAN_BYTES)
     return m.group(1).decode("ascii", "replace") if m else None
 
 
@@ -54,6 +96,18 @@ def _strict(data: bytes, encoding: str) -> str | None:
         return None
 
 
+def _decode(data: bytes, encoding: str) -> tuple[str, str] | None:
+    """(text, codec) under encoding, strictly; None if the bytes are invalid there."""
+    # Python's euc_kr reads KS X 1001 make-up sequences (0xA4D4 + three jamo) as the
+    # syllable an EUC-KR encoder meant; CP949 would return the bare jamo.
+    if encoding == "cp949" and b"\xa4\xd4" in data:
+        text = _strict(data, "euc_kr")
+        if text is not None:
+            return text, "euc_kr"
+    text = _strict(data, encoding)
+    return (text, encoding) if text is not None else None
+
+
 def detect(data: bytes) -> str | None:
     import charset_normalizer
 
@@ -61,8 +115,38 @@ def detect(data: bytes) -> str | None:
     return canonical(best.encoding) if best is not None else None
 
 
-KOREAN = {"cp949", "euc_kr", "johab", "iso2022_kr"}
-JAPANESE = {"cp932", "shift_jis", "euc_jp", "euc_jis_2004", "shift_jis_2004", "iso2022_jp"}
+# Neutral symbols (punctuation, full-width forms, arrows, circled numbers) count for
+# neither script; everything else non-ASCII does.
+_NEUTRAL = re.compile("[\u00a0-\u00bf\u00d7\u00f7\u2000-\u206f\u2100-\u2bff\u3000-\u303f\u3200-\u33ff"
+                      "\uff01-\uff60\uffe0-\uffef]+")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_HANGUL = re.compile("[\uac00-\ud7a3]")
+_KANA = re.compile("[\u3041-\u30ff]")
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
+# Particles and endings that make up a large share of any Japanese prose.
+_JA_FUNCTION = re.compile("[のにはをがでてとたしなるれもか]")
+_MIN_SCORED = 20  # below this many letters a score says little
+
+
+def script_score(text: str, korean: bool) -> tuple[float, int]:
+    """(share of non-ASCII letters that fit the script, how many letters there were).
+
+    Bytes decoded under the wrong East Asian charset come out as a mix of jamo,
+    half-width katakana, rare Hanja, Greek and box drawing; right ones come out
+    as Hangul syllables (Korean) or kana and kanji with particles (Japanese)."""
+    letters = _NEUTRAL.sub("", "".join(_NON_ASCII.findall(text)))
+    n = len(letters)
+    if not n:
+        return 0.0, 0
+    if korean:
+        return len(_HANGUL.findall(letters)) / n, n
+    kana = len(_KANA.findall(letters))
+    han = len(_HAN.findall(letters))
+    # Korean decoded as EUC-JP is all kanji; with ㅋㅋ runs, kanji plus stray hiragana.
+    function = len(_JA_FUNCTION.findall(letters))
+    if kana < 0.1 * (kana + han) or function < 0.04 * (kana + han):
+        return (kana + han) / n * 0.5, n
+    return (kana + han) / n, n
 
 
 def plausible(text: str, encoding: str) -> bool:
@@ -70,51 +154,109 @@ def plausible(text: str, encoding: str) -> bool:
     wrong CJK labels decode without error into rare Hanja or half-width junk."""
     if encoding not in KOREAN and encoding not in JAPANESE:
         return True
-    hangul = kana = other = 0
-    for ch in text:
-        o = ord(ch)
-        if o < 0x80:
-            continue
-        if 0xAC00 <= o <= 0xD7A3:
-            hangul += 1
-        elif 0x3040 <= o <= 0x30FF:
-            kana += 1
-        else:
-            other += 1
-    total = hangul + kana + other
-    if total < 20:
-        return True
-    if encoding in KOREAN:
-        return hangul / total >= 0.4
-    return kana / total >= 0.15
+    score, n = script_score(text, encoding in KOREAN)
+    return n < _MIN_SCORED or score >= 0.5
+
+
+def _mostly_utf8(data: bytes) -> str | None:
+    """UTF-8 with a few damaged bytes (a cut multibyte character, a stray byte): the
+    text without them. Other charsets' bytes are mostly invalid as UTF-8."""
+    text = data.decode("utf-8", "replace")
+    bad = text.count("\ufffd")
+    letters = len(text) - len(text.encode("ascii", "ignore")) - bad
+    if bad <= 16 and bad * 50 <= letters:
+        return text.replace("\ufffd", "")
+    return None
+
+
+def _detect_cjk(data: bytes) -> tuple[str, str, float] | None:
+    """Best of CP949 / Shift_JIS / EUC-JP by how well the text reads (text, codec, score)."""
+    best = None
+    for chain, korean in ((_KO, True), (_SJIS, False), (_EUCJP, False)):
+        for enc in chain:
+            got = _decode(data, enc)
+            if got is None:
+                continue
+            score, n = script_score(got[0], korean)
+            if n and (best is None or score > best[2]):
+                best = (got[0], got[1], score)
+            break  # the first codec of a chain that decodes is the one a browser would use
+    return best
+
+
+def _binary(text: str) -> bool:
+    return len(_CONTROL.findall(text)) > max(2, len(text) // 500)
+
+
+def _checked(text: str, enc: str, how: str) -> tuple[str, str, str]:
+    if _binary(text):
+        raise UndecodableError(f"binary content (control characters) under {enc}")
+    return text, enc, how
+
+
+def _detect_cjk_confident(data: bytes) -> bool:
+    cjk = _detect_cjk(data)
+    return cjk is not None and cjk[2] >= 0.6
 
 
 def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str, str | None]:
-    """(text, charset used, how it was chosen: http | meta | detected | utf-8)."""
+    """(text, charset used, how it was chosen: bom | http | meta | iso-2022 | utf-8 | utf-8-lossy | detected)."""
     if data.startswith(codecs.BOM_UTF8):
-        return data[3:].decode("utf-8", "replace"), "utf-8", "bom"
+        text = _strict(data[3:], "utf-8")
+        if text is None:
+            text = _mostly_utf8(data[3:])
+            if text is None:
+                raise UndecodableError("UTF-8 byte order mark but the body is not UTF-8")
+        return _checked(text, "utf-8", "bom")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = _strict(data, "utf-16")
+        if text is None:
+            raise UndecodableError("UTF-16 byte order mark but the body is not UTF-16")
+        return _checked(text, "utf-16", "bom")
     is_ascii = data.isascii()
-    candidates = [("http", canonical(header_charset(content_type))), ("meta", canonical(meta_charset(data)))]
+    if is_ascii and _ISO2022_ESC.search(data):
+        # 7-bit ISO-2022-JP decodes as ASCII (and so as UTF-8) into escape-code junk.
+        for enc in _ISO2022JP + ("iso2022_kr",):
+            text = _strict(data, enc)
+            if text is not None and plausible(text, enc):
+                return _checked(text, enc, "iso-2022")
+    candidates = [("http", header_charset(content_type)), ("meta", meta_charset(data))]
     detected: str | None = None
-    for how, enc in candidates:
-        if enc is None:
-            continue
-        text = _strict(data, enc)
-        if text is None or not plausible(text, enc):
-            continue
-        if enc in WESTERN and not is_ascii:
-            if _strict(data, "utf-8") is not None:
-                return data.decode("utf-8"), "utf-8", "utf-8"
-            detected = detected or detect(data)
-            if detected and detected not in WESTERN:
-                continue  # a Western label on CJK bytes: do not make mojibake
-        return text, enc, how
+    for how, label in candidates:
+        for enc in codecs_for(label) or ():
+            got = _decode(data, enc)
+            if got is None or not plausible(got[0], enc):
+                continue
+            text = got[0]
+            if enc in WESTERN and not is_ascii:
+                if _strict(data, "utf-8") is not None:
+                    return _checked(data.decode("utf-8"), "utf-8", "utf-8")
+                if _detect_cjk_confident(data):
+                    break  # a Western label on CJK bytes: do not make mojibake
+                detected = detected or detect(data)
+                if detected and detected not in WESTERN:
+                    break
+            return _checked(text, got[1], how)
     text = _strict(data, "utf-8")
     if text is not None:
-        return text, "utf-8", "utf-8"
+        return _checked(text, "utf-8", "utf-8")
     detected = detected or detect(data)
+    if detected in KOREAN or detected in JAPANESE:
+        # A detector cannot tell Shift_JIS from CP932 (or EUC-KR from CP949): read its
+        # guess the way a browser reads the label, first codec that decodes.
+        chain = _SJIS if detected in _SJIS else codecs_for(detected) or (detected,)
+        got = next((g for g in (_decode(data, enc) for enc in chain) if g is not None), None)
+        if got is not None and script_score(got[0], detected in KOREAN)[0] >= 0.6:
+            return _checked(got[0], got[1], "detected")
+    cjk = _detect_cjk(data)
+    if cjk is not None and cjk[2] >= 0.6:
+        return _checked(cjk[0], cjk[1], "detected")
+    text = _mostly_utf8(data)
+    if text is not None:
+        return _checked(text, "utf-8", "utf-8-lossy")
     if detected:
         text = _strict(data, detected)
         if text is not None and plausible(text, detected):
-            return text, detected, "detected"
+            return _checked(text, detected, "detected")
     raise UndecodableError("no declared or detected charset decodes this page")
+

@@ -2,27 +2,88 @@
 
 Runs before normalize on rows whose content_type is "text/html" (web input) and
 leaves every other row alone.
+
+Precision mode is the default: on Korean and Japanese news, blog and forum pages
+the recall mode lets bylines, share buttons, category menus and tag clouds into
+short articles. Trafilatura's minimum main-content size (250 characters) is
+meant for alphabetic text; a CJK paragraph says as much in far fewer characters,
+and below that size trafilatura swaps in its whole-page fallbacks, which bring
+the navigation back. Ruby readings (<rt>, <rp>) are annotations, not text: kept,
+they would interleave kana with the kanji they gloss. Trafilatura unescapes its
+plain-text output once more after the HTML parser already has, which turns text
+that shows an entity ("AT&amp;amp;T" on the page reads "AT&amp;T") into something
+else; escaping every "&" first makes that second pass give the page's text back.
+A heading line that repeats the page's <title> is metadata, not body text, and on
+a one-paragraph page it is a large share of the output: it is dropped.
 """
 from __future__ import annotations
+
+import re
 
 import pyarrow as pa
 
 from .stage import live_mask, merge_drop_reasons, set_column
 
+MIN_EXTRACTED_CHARS = 50
+# <rt>/<rp> end tags are optional in HTML: an annotation ends at the next one or at </ruby>.
+_RUBY_ANNOTATION = re.compile(r"<(?:rt|rp)\b[^>]*>.*?(?=</?(?:rt|rp|rtc)\b|</ruby\s*>)|</(?:rt|rp)\s*>", re.I | re.S)
+_RUBY = re.compile(r"<r[tp]\b", re.I)
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.I | re.S)
+_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·»]+\s+|\s*[｜|]\s*")
+_config = None
 
-def extract_text(html: str, url: str | None = None, favor_precision: bool = False) -> str | None:
+
+def _trafilatura_config():
+    global _config
+    if _config is None:
+        from trafilatura.settings import use_config
+
+        _config = use_config()
+        _config.set("DEFAULT", "MIN_EXTRACTED_SIZE", str(MIN_EXTRACTED_CHARS))
+    return _config
+
+
+def strip_ruby_annotations(html: str) -> str:
+    return _RUBY_ANNOTATION.sub("", html) if _RUBY.search(html) else html
+
+
+def _title_lines(html: str) -> set[str]:
+    """The page title and its parts ("Headline | Site name")."""
+    import html as htmllib
+
+    m = _TITLE.search(html, 0, 200_000)
+    if not m:
+        return set()
+    title = " ".join(htmllib.unescape(m.group(1)).split())
+    return {t for t in [title, *_TITLE_SEPARATORS.split(title)] if len(t) >= 2}
+
+
+def drop_title_lines(text: str, html: str) -> str:
+    titles = _title_lines(html)
+    if not titles:
+        return text
+    lines = text.split("\n")
+    kept = [line for line in lines if " ".join(line.split()) not in titles]
+    return "\n".join(kept) if kept and len(kept) < len(lines) else text
+
+
+def extract_text(html: str, url: str | None = None, favor_precision: bool = True) -> str | None:
     import trafilatura
 
-    text = trafilatura.extract(html, url=url, include_comments=False, include_tables=False,
-                               favor_precision=favor_precision, deduplicate=False)
-    return text.strip() if text else None
+    html = strip_ruby_annotations(html).replace("&", "&amp;")
+    options = dict(url=url, include_comments=False, include_tables=False, deduplicate=False,
+                   config=_trafilatura_config())
+    text = trafilatura.extract(html, favor_precision=favor_precision, **options)
+    if not text and favor_precision:  # precision can prune a sparse page to nothing
+        text = trafilatura.extract(html, **options)
+    return drop_title_lines(text, html).strip() if text else None
 
 
 class ExtractStage:
     name = "extract"
 
     def __init__(self, cfg: dict, lang: str):
-        self.favor_precision = bool(cfg.get("favor_precision", False))
+        self.favor_precision = bool(cfg.get("favor_precision", True))
 
     def __call__(self, table: pa.Table) -> pa.Table:
         if "content_type" not in table.column_names:

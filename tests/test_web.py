@@ -1,4 +1,6 @@
 """WARC input: charsets decoded without mojibake, main content extracted, URL filters."""
+import html as htmllib
+import re
 from collections import Counter
 
 import pyarrow as pa
@@ -8,7 +10,7 @@ from curate.charset import decode_html
 from curate.extract import make_stage as make_extract
 from curate.readers import read_records, records_to_table
 from curate.urlfilter import make_stage as make_urlfilter
-from web_pages import build_pages, write_warc
+from web_pages import build_pages, build_trap_pages, load_paragraphs, write_warc
 
 
 def char_f1(pred: str, gold: str) -> float:
@@ -55,6 +57,125 @@ def test_wrong_western_label_does_not_make_mojibake():
     html = f"<html><body><p>{text}</p></body></html>"
     decoded, charset, how = decode_html(html.encode("cp949"), "text/html; charset=iso-8859-1")
     assert text in decoded and charset == "cp949"
+
+
+def _paragraph(lang: str, i: int = 0) -> str:
+    return [p["text"] for p in load_paragraphs() if p["lang"] == lang][i]
+
+
+def _page(text: str, head: str = "") -> str:
+    return f"<html><head>{head}<title>t</title></head><body><p>{text}</p></body></html>"
+
+
+def test_trap_pages_decode_and_extract(tmp_path):
+    """Other page shapes (bylines, comments, cookie banner, <br><br> posts, <div>/<span> only)
+    under label aliases, late or missing declarations and wrong headers."""
+    pages = build_trap_pages()
+    path = tmp_path / "traps.warc.gz"
+    write_warc(path, pages)
+    records = list(read_records(str(path)))
+    assert len(records) == len(pages) and all(r.error is None for r in records), [r.error for r in records if r.error]
+    table = make_extract({}, "ko")(records_to_table(records))
+    by_url = {p["url"]: p for p in pages}
+    for url, text, charset in zip(table.column("url").to_pylist(), table.column("text").to_pylist(),
+                                  table.column("charset").to_pylist()):
+        p = by_url[url]
+        assert all(para in text for para in p["paragraphs"]), (url, charset, text[:120])
+        assert char_f1(text, "\n".join(p["paragraphs"])) >= 0.95, (url, charset, text)
+
+
+def test_euc_kr_label_reads_cp949_extension_syllables():
+    # 똠, 햏, 뷁 exist only in CP949; pages labelled EUC-KR use them all the time.
+    text = "똠방각하 흉내를 내며 햏햏거리다가 뷁 소리를 냈다. " + _paragraph("ko")
+    for label in ("euc-kr", "EUC-KR", '"ks_c_5601-1987"', "windows-949", "x-windows-949", "ksc5601"):
+        decoded, charset, how = decode_html(_page(text).encode("cp949"), f"text/html; charset={label}")
+        assert text in decoded and how == "http", (label, charset)
+    # A strict EUC-KR encoder writes them as KS X 1001 make-up sequences (0xA4D4 + jamo):
+    # those must come back as the syllables, not as four jamo.
+    data = _page(text).encode("euc-kr")
+    assert b"\xa4\xd4" in data
+    for ctype in ("text/html; charset=euc-kr", "text/html"):
+        assert text in decode_html(data, ctype)[0]
+
+
+def test_shift_jis_label_reads_cp932_extensions_and_keeps_jis_mappings():
+    ext = "①髙橋さんは㈱﨑山製作所の社長です。"
+    text = ext + _paragraph("ja")
+    for label in ("shift_jis", "Shift_JIS", "x-sjis", "shift-jis", "sjis", "windows-31j", "'MS_Kanji'"):
+        decoded, charset, _ = decode_html(_page(text).encode("cp932"), f"text/html; charset={label}")
+        assert text in decoded, (label, charset)
+    # Without vendor characters the JIS mapping is kept: 0x8160 is 〜 and 0x817C is −
+    # in Shift_JIS, ～ and － in CP932.
+    text = "営業時間は９時〜１７時、最低気温は−５度。" + _paragraph("ja")
+    assert text in decode_html(_page(text).encode("shift_jis"), "text/html; charset=shift_jis")[0]
+    assert text in decode_html(_page(text).encode("shift_jis"), "text/html")[0]
+
+
+def test_meta_charset_after_a_long_head():
+    head = "<script>var big = '" + "x" * 20000 + "';</script>"
+    for codec, label, lang in (("cp949", "euc-kr", "ko"), ("shift_jis", "Shift_JIS", "ja"), ("euc-jp", "x-euc-jp", "ja")):
+        text = _paragraph(lang, 3)
+        data = _page(text, head + f'<meta http-equiv="Content-Type" content="text/html; charset={label}">').encode(codec)
+        decoded, charset, how = decode_html(data, "text/html")
+        assert text in decoded and how == "meta", (codec, charset, how)
+
+
+def test_undeclared_iso_2022_jp():
+    # 7-bit ISO-2022-JP is valid ASCII: read as UTF-8 it is escape-code junk.
+    text = _paragraph("ja", 1)
+    for ctype in ("text/html", "text/html; charset=utf-8"):
+        decoded, charset, _ = decode_html(_page(text).encode("iso2022_jp", "xmlcharrefreplace"), ctype)
+        assert text in htmllib.unescape(decoded), charset  # characters outside JIS X 0208 are &#...;
+        assert "\x1b" not in decoded
+
+
+def test_undeclared_cjk_pages_are_detected_by_script():
+    for codec, lang in (("cp949", "ko"), ("euc-kr", "ko"), ("shift_jis", "ja"), ("cp932", "ja"), ("euc-jp", "ja")):
+        for i in range(6):
+            text = _paragraph(lang, i)
+            data = _page(text).encode(codec, "xmlcharrefreplace")
+            decoded, charset, how = decode_html(data, "text/html")
+            assert htmllib.unescape(decoded).count(text) == 1, (codec, i, charset)
+
+
+def test_utf8_with_a_few_bad_bytes_has_no_replacement_characters():
+    text = _paragraph("ko", 2)
+    data = _page(text).encode("utf-8")
+    cut = data.index("다".encode()) if "다" in text else len(data) // 2
+    broken = data[:cut] + b"\xed\x95" + data[cut:] + b"\x80"
+    decoded, charset, how = decode_html(broken, "text/html; charset=utf-8")
+    assert "\ufffd" not in decoded and text in decoded and charset == "utf-8"
+
+
+def test_binary_bodies_are_rejected():
+    import gzip
+    import random
+
+    import pytest
+
+    from curate.charset import UndecodableError
+
+    rng = random.Random(0)
+    blobs = [bytes(rng.randrange(256) for _ in range(4000)), gzip.compress("가나다라".encode("cp949") * 500),
+             b"\x89PNG\r\n\x1a\n" + bytes(rng.randrange(256) for _ in range(2000)), b"\x00\x01\x02\x03<p>x</p>" * 200]
+    for blob in blobs:
+        for ctype in ("text/html", "text/html; charset=utf-8", "text/html; charset=euc-kr", "text/html; charset=shift_jis"):
+            with pytest.raises(UndecodableError):
+                decode_html(blob, ctype)
+
+
+def test_extract_drops_ruby_readings_and_keeps_literal_entities():
+    from curate.extract import extract_text
+
+    text = _paragraph("ja", 4)
+    kanji = next(w for w in re.findall(r"[\u4e00-\u9fff]{2,}", text))
+    ruby = text.replace(kanji, f"<ruby>{kanji}<rp>(</rp><rt>よみがな</rt><rp>)</rp></ruby>", 1)
+    html = f"<html><head><title>{kanji}</title></head><body><article><h1>{kanji}</h1><p>{ruby}</p>" \
+           f"<p>{_paragraph('ja', 5)}</p><p>AT&amp;amp;T &amp;lt;br&amp;gt; 5 &lt; 6 &amp;#8226;</p></article></body></html>"
+    out = extract_text(html)
+    assert text in out and "よみがな" not in out
+    assert "AT&amp;T &lt;br&gt; 5 < 6 &#8226;" in out  # the page shows these entities as text
+    assert not out.startswith(kanji + "\n")  # the headline repeating <title> is not body text
 
 
 def test_undecodable_page_is_quarantined(tmp_path):

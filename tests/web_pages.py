@@ -80,3 +80,76 @@ def build_pages(seed: int = 0, per_page: int = 2) -> list[dict]:
                           "html": page(lang, title, chosen, meta), "encoding": enc, "content_type": ctype})
     rng.shuffle(pages)
     return pages
+
+
+# Other page shapes: a news article with byline, share buttons, reader comments and
+# a cookie banner; a blog post whose paragraphs are split by <br><br> beside a tag
+# cloud; a page laid out in <div>s and <span>s only.
+CHROME = {"ko": dict(byline="김민수 기자 입력 2024.03.15 14:22 수정 2024.03.15 16:40",
+                     share=["페이스북", "트위터", "카카오톡", "링크복사", "스크랩"],
+                     cookie="이 웹사이트는 이용자 경험 향상을 위해 쿠키를 사용합니다. 계속 이용하시면 동의한 것으로 간주합니다.",
+                     address="(주)한빛미디어 | 서울특별시 중구 세종대로 124 | 대표전화 02-1234-5678",
+                     tags=["일상", "여행", "맛집", "독서", "영화", "리뷰"], like="공감"),
+          "ja": dict(byline="山田太郎 記者 2024年3月15日 14時22分 更新",
+                     share=["X（旧Twitter）", "Facebook", "LINE", "はてなブックマーク", "印刷"],
+                     cookie="当サイトではサービス向上のためにCookieを使用しています。引き続きご利用いただくことで同意したものとみなします。",
+                     address="株式会社日本ニュース｜〒100-0001 東京都千代田区千代田１－１｜電話 03-1234-5678",
+                     tags=["日常", "旅行", "グルメ", "読書", "映画", "レビュー"], like="いいね")}
+
+
+def chrome_page(lang: str, kind: str, title: str, paragraphs: list[str], comments: list[str], head: str = "") -> str:
+    c, e = CHROME[lang], html.escape
+    nav = "".join(f'<li><a href="/{i}">{e(x)}</a></li>' for i, x in enumerate(NAV[lang]))
+    top = f'<!DOCTYPE html><html lang="{lang}"><head>{head}<title>{e(title)}</title></head><body>'
+    if kind == "news":
+        share = "".join(f'<a href="#" class="share">{e(x)}</a>' for x in c["share"])
+        cmts = "".join(f'<li class="comment"><span class="nick">user{i}***</span><p>{e(x)}</p></li>'
+                       for i, x in enumerate(comments))
+        return (top + f'<div class="cookie-banner" id="cookie-consent"><p>{e(c["cookie"])}</p></div>'
+                f'<header><ul class="gnb">{nav}</ul></header><article><h1>{e(title)}</h1>'
+                f'<div class="byline">{e(c["byline"])}</div><div class="share">{share}</div>'
+                + "".join(f"<p>{e(p)}</p>" for p in paragraphs) +
+                f'</article><section id="comments" class="comments"><ul>{cmts}</ul></section>'
+                f'<footer><p>{e(c["address"])}</p></footer></body></html>')
+    if kind == "blog":
+        tags = " ".join(f'<a href="/tag/{i}">{e(x)}</a>' for i, x in enumerate(c["tags"]))
+        return (top + f'<div id="blog-header"><ul class="menu">{nav}</ul></div><div id="content"><div class="post">'
+                f'<h2 class="post-title">{e(title)}</h2><div class="post-content">'
+                + "<br><br>\n".join(e(p) for p in paragraphs) +
+                f'</div><div class="post-tags">{tags}</div><div class="like">{c["like"]} 12</div></div></div>'
+                f'<div id="sidebar"><div class="widget tagcloud">{tags}</div></div></body></html>')
+    return (top + f'<div class="hd"><span class="m">{nav}</span></div><div class="cont">'
+            f'<div class="tit"><span>{e(title)}</span></div><div class="view_con">'
+            + "".join(f'<div class="txt"><span>{e(p)}</span></div>' for p in paragraphs) +
+            f'</div></div><div class="ft"><span>{e(c["address"])}</span></div></body></html>')
+
+
+# (Python codec of the bytes, HTTP Content-Type, <head> markup before the title):
+# labels as browsers read them, declarations in the wrong place, none at all.
+LATE_META = '<script>var cfg = "{}";</script>'.format("x" * 6000)
+TRAP_VARIANTS = {
+    "ko": [("cp949", "text/html; charset=euc-kr", ""), ("cp949", "text/html", '<meta http-equiv="Content-Type" content="text/html; charset=euc-kr">'),
+           ("cp949", 'text/html; charset="ks_c_5601-1987"', ""), ("cp949", "text/html; charset=windows-949", ""),
+           ("cp949", "text/html", LATE_META + "<meta charset='EUC-KR'>"), ("euc-kr", "text/html", ""),
+           ("cp949", "text/html; charset=utf-8", ""), ("utf-8", "text/html", "")],
+    "ja": [("cp932", "text/html; charset=x-sjis", ""), ("shift_jis", "text/html; charset=Shift-JIS", ""),
+           ("euc-jp", "text/html", '<meta http-equiv="Content-Type" content="text/html; charset=x-euc-jp">'),
+           ("iso2022_jp", "text/html", ""), ("shift_jis", "text/html", LATE_META + '<meta charset="shift_jis">'),
+           ("euc-jp", "text/html", ""), ("shift_jis", "text/html; charset=iso-8859-1", ""), ("cp932", "text/html; charset=windows-31j", "")],
+}
+
+
+def build_trap_pages(per_page: int = 2) -> list[dict]:
+    pages = []
+    for lang in ("ko", "ja"):
+        paras = [p["text"] for p in load_paragraphs() if p["lang"] == lang]
+        for n, i in enumerate(range(0, len(paras) - per_page + 1, per_page)):
+            chosen = paras[i:i + per_page]
+            comments = [s[:60] for s in paras[(i + per_page) % len(paras)].split(". ")[:3]]
+            enc, ctype, head = TRAP_VARIANTS[lang][n % len(TRAP_VARIANTS[lang])]
+            kind = ("news", "blog", "divspan")[n % 3]
+            title = chosen[0].split("\n")[0][:30]
+            pages.append({"url": f"https://trap.example/{lang}/{kind}/{i}", "lang": lang, "paragraphs": chosen,
+                          "html": chrome_page(lang, kind, title, chosen, comments, head), "encoding": enc,
+                          "content_type": ctype})
+    return pages
