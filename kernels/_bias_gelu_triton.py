@@ -6,6 +6,7 @@ import torch
 import triton
 import triton.language as tl
 
+from ._grid import cdiv
 from ._partials import column_sum, num_programs
 
 
@@ -61,7 +62,7 @@ class BiasGeluFunction(torch.autograd.Function):
         M, N = x2.shape
         y = torch.empty((M, N), dtype=x.dtype, device=x.device)
         if M > 0:
-            grid = (triton.cdiv(M, _BLOCK_M), triton.cdiv(N, _BLOCK_N))
+            grid = (cdiv(M, _BLOCK_M), cdiv(N, _BLOCK_N))
             _bias_gelu_fwd_kernel[grid](x2, bias, y, M, N, x2.stride(0), y.stride(0),
                                         BLOCK_M=_BLOCK_M, BLOCK_N=_BLOCK_N, num_warps=4)
         ctx.save_for_backward(x2, bias)
@@ -74,11 +75,11 @@ class BiasGeluFunction(torch.autograd.Function):
         M, N = x2.shape
         dy2 = _rows(dy)
         dx = torch.empty_like(x2)
-        row_blocks = triton.cdiv(M, _BLOCK_M)
+        row_blocks = cdiv(M, _BLOCK_M)
         G = num_programs(x2.device, row_blocks)
-        blocks_per_program = triton.cdiv(row_blocks, G) if M > 0 else 0
+        blocks_per_program = cdiv(row_blocks, G) if M > 0 else 0
         db_part = torch.empty((G, N), dtype=torch.float32, device=x2.device)
-        _bias_gelu_bwd_kernel[(G, triton.cdiv(N, _BLOCK_N))](
+        _bias_gelu_bwd_kernel[(G, cdiv(N, _BLOCK_N))](
             x2, bias, dy2, dx, db_part, M, N, x2.stride(0), dy2.stride(0), dx.stride(0),
             blocks_per_program, BLOCK_M=_BLOCK_M, BLOCK_N=_BLOCK_N, num_warps=4)
         return dx.view(ctx.shape), column_sum(db_part, bias.dtype)

@@ -12,6 +12,8 @@ import torch
 import triton
 import triton.language as tl
 
+from ._grid import cdiv, next_power_of_2
+
 
 @triton.jit
 def _ce_kernel(Logits, stride_l, Target, Loss, V, ignore_index,
@@ -47,8 +49,8 @@ def _ce_kernel(Logits, stride_l, Target, Loss, V, ignore_index,
 def _chunk_rows(n_tokens: int, hidden: int, vocab: int) -> int:
     # A chunk's logits about twice the size of the hidden states (Liger uses 1x): fewer
     # grad_weight accumulations, still a small fraction of the full logits' memory.
-    per = triton.cdiv(vocab, 2 * hidden)
-    return max(1, triton.next_power_of_2(triton.cdiv(n_tokens, per)))
+    per = cdiv(vocab, 2 * hidden)
+    return max(1, next_power_of_2(cdiv(n_tokens, per)))
 
 
 _ADDMM_FP32_OUT = None  # does torch.addmm(acc_fp32, a_bf16, b_bf16, out_dtype=fp32, out=acc) work here?
@@ -95,7 +97,7 @@ class _Fp32Accumulator:
 
 def _ce_rows(logits, target, loss_rows, ignore_index, write_grad):
     rows, V = logits.shape
-    BLOCK_V = min(32768, triton.next_power_of_2(V))
+    BLOCK_V = min(32768, next_power_of_2(V))
     num_warps = 32 if BLOCK_V >= 16384 else (16 if BLOCK_V >= 4096 else 8)
     _ce_kernel[(rows,)](logits, logits.stride(0), target, loss_rows, V, ignore_index,
                         BLOCK_V=BLOCK_V, WRITE_GRAD=write_grad, num_warps=num_warps)

@@ -11,6 +11,8 @@ import torch
 import triton
 import triton.language as tl
 
+from ._grid import cdiv, next_power_of_2
+
 
 @triton.jit
 def _rotate(X, O, cos, sin_sel, sign, x_off, o_off, d, d_partner, mask, rot_mask, sx_d):
@@ -61,9 +63,9 @@ def _launch(q, k, cos, sin, rotary_dim, backward):
     R = B * S * H
     if R == 0:
         return oq, ok
-    BLOCK_D = triton.next_power_of_2(D)
+    BLOCK_D = next_power_of_2(D)
     BLOCK_R = max(1, 4096 // BLOCK_D)
-    _rotary_kernel[(triton.cdiv(R, BLOCK_R),)](
+    _rotary_kernel[(cdiv(R, BLOCK_R),)](
         q, k, oq, ok, cos, sin, R, S, H, D,
         *q.stride(), *k.stride(), cos.stride(0), sin.stride(0),
         HALF=rotary_dim // 2, BLOCK_R=BLOCK_R, BLOCK_D=BLOCK_D, BACKWARD=backward, num_warps=8)
