@@ -22,6 +22,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import kernels  # noqa: E402
+from _gpu import warm_up_gpu  # noqa: E402  (bench/, the script's own folder)
 from kernels import reference  # noqa: E402
 
 HIDDEN, HEADS, HEAD_DIM, ROTARY_DIM, VOCAB, FFN = 2048, 16, 128, 64, 30080, 8192
@@ -165,6 +166,7 @@ def main():
               "CUDA graph (GPU time alone);\n# peak: MiB allocated above the inputs during fwd+bwd; err: max abs "
               "error / max abs value vs an fp32 run of the reference, worst over outputs and input grads")
     print(header, flush=True)
+    warm_up_gpu()
     rows, checks, failed, graph_jobs = [], [], [], []
     cases = make_cases(args.batch, args.seq, device)
     for name, (kernel_fn, ref_fn, make_inputs) in cases.items():

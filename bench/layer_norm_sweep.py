@@ -67,6 +67,9 @@ def main():
     from kernels import _layer_norm_triton as ln
     from kernels import reference
 
+    from _gpu import warm_up_gpu  # bench/, the script's own folder
+
+    warm_up_gpu()
     lines = []
 
     def say(line=""):
