@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# One short run of every GPU check, for a lent GPU machine (see README "GPU checks"):
+# kernels vs torch eager / torch.compile, the LayerNorm tile sweep and profile, and
+# trainer tokens/s and MFU with kernels on and off. Results go to ${OUT:-out/gpu}.
+#   bash bench/gpu.sh            # ~4-6 minutes on an H100, most of it compiling
+set -u
+OUT=${OUT:-out/gpu}
+mkdir -p "$OUT"
+export PYTHONPATH=$PWD PYTHONUNBUFFERED=1
+PY=${PY:-python3}
+nvidia-smi --query-gpu=name,memory.total,clocks.max.sm --format=csv > "$OUT/gpu.txt" 2>&1
+timeout 150 $PY bench/kernels.py --out "$OUT/kernels.txt" > "$OUT/kernels.log" 2>&1; echo "kernels rc=$?"
+timeout 200 $PY bench/layer_norm_sweep.py --out "$OUT/layer_norm_sweep.txt" > "$OUT/layer_norm_sweep.log" 2>&1; echo "sweep rc=$?"
+timeout 200 $PY bench/train.py --skip-cpu --gpu-settings kernels,torch > "$OUT/train.txt" 2>&1; echo "train rc=$?"
+tail -n 25 "$OUT/kernels.txt" "$OUT/layer_norm_sweep.txt" 2>/dev/null
+tail -n 8 "$OUT/train.txt"
