@@ -9,11 +9,12 @@ least ``min_match`` units (gaps of up to ``max_gap`` units bridged); it is then
 dropped, or the run is cut out with a margin. Defaults and their reasons live in
 pipelines/recipes/decontam/defaults.yaml.
 
-Normalization makes spacing, punctuation and width variants match: NFC, then per
-code point NFKC + casefold, keeping only letters, marks and digits (spaces,
-punctuation, symbols and controls vanish), with half-width kana voicing marks
-re-composed. Every normalized unit remembers its span in the original text, so a
-cut removes the right characters.
+Normalization makes spacing, punctuation and width variants match: invisible
+format characters (zero-width space, soft hyphen, ...) removed and HTML character
+references (&quot; &#39; &amp;quot;) decoded, NFC, then per code point NFKC +
+casefold, keeping only letters, marks and digits (spaces, punctuation, symbols and
+controls vanish), with half-width kana voicing marks re-composed. Every normalized
+unit remembers its span in the original text, so a cut removes the right characters.
 
 Hashing is vectorized over a whole batch: the batch's texts are joined into one
 code point array, and all n-gram windows are hashed at once with a polynomial
@@ -24,8 +25,10 @@ from __future__ import annotations
 import argparse
 import gzip
 import hashlib
+import html
 import io
 import json
+import re
 import sys
 import unicodedata
 from dataclasses import dataclass, field
@@ -38,7 +41,7 @@ from .schema import SHARD_SCHEMA
 from .stage import live_mask, merge_drop_reasons, set_column
 
 NAME = "decontam"
-NORMALIZATION_VERSION = 1  # bump when _unit_table or hashing changes: old indexes then refuse to load
+NORMALIZATION_VERSION = 2  # bump when _unit_table or hashing changes: old indexes then refuse to load
 CHAR_LANGS = {"ko", "ja", "zh", "yue", "th", "lo", "km", "my"}  # scripts written without reliable word spaces
 
 RECIPE_DEFAULTS = Path(__file__).resolve().parents[1] / "pipelines" / "recipes" / "decontam" / "defaults.yaml"
@@ -63,10 +66,51 @@ _MASK32 = np.uint64(0xFFFFFFFF)
 _TABLE_SIZE = 0x20000  # BMP + SMP; planes 2-3 (CJK ideographs) map to themselves
 _KANA_MARKS = (0x3099, 0x309A)  # combining voiced / semi-voiced marks (from half-width ﾞ ﾟ)
 _table_cache: tuple | None = None
+_ignorable_cache: dict | None = None
+
+
+# Invisible format characters (zero-width space/joiners, soft hyphen, word joiner, BOM,
+# bidi marks) and the invisible marks among default-ignorables (variation selectors,
+# grapheme joiner): removed before composing, so one inserted between decomposed Hangul
+# jamo (or a kana and its voicing mark, or inside &quot;) does not split the syllable.
+_IGNORABLE_MARKS = {0x034F, 0x17B4, 0x17B5, *range(0x180B, 0x1810), *range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)}
+
+
+def _ignorable(c: str) -> bool:
+    return unicodedata.category(c) == "Cf" or ord(c) in _IGNORABLE_MARKS
+
+
+# HTML character references left in extracted text (&quot; &amp; &#39; &#x27; &nbsp;),
+# also double-escaped (&amp;quot;): read as the character they stand for, else a
+# &quot; inside a copied passage adds 4 letters and splits the matched run. Named
+# references need their ';' (a bare "&copy" is more often a URL parameter).
+_ENTITY = re.compile(r"&(?:amp;)*(#[0-9]{1,7};?|#[xX][0-9a-fA-F]{1,6};?|[A-Za-z][A-Za-z0-9]{1,31};)")
+
+
+def _entity_char(m: "re.Match") -> str:
+    ref = "&" + m.group(1)
+    s = html.unescape(ref)
+    return m.group(0) if s == ref else s  # unknown name: left as written
+
+
+def _clean_text(text: str) -> str:
+    """Ignorables removed, references decoded, NFC: what _fix_with_offsets does, without offsets."""
+    text = text.translate(_ignorable_map())
+    if "&" in text:
+        text = _ENTITY.sub(_entity_char, text)
+    return unicodedata.normalize("NFC", text)
+
+
+def _ignorable_map() -> dict:
+    """{code point: None} for every ignorable: a str.translate table that deletes them."""
+    global _ignorable_cache
+    if _ignorable_cache is None:
+        _ignorable_cache = {cp: None for cp in range(0x110000) if _ignorable(chr(cp))}
+    return _ignorable_cache
 
 
 def _normalize_char(c: str) -> str:
-    if 0xFE00 <= ord(c) <= 0xFE0F:  # variation selectors: invisible, dropped
+    if _ignorable(c):
         return ""
     if c in "\u30fc\uff70":  # kana length mark: ー ｰ are written as -, ～, － just as often
         return ""
@@ -108,7 +152,9 @@ def _unit_table():
                 nfc_maybe[int(parts[1], 16)] = True
         nfc_maybe[0x1161:0x1176] = nfc_maybe[0x11A8:0x11C3] = True  # Hangul V, T jamo compose algorithmically
         nfc_maybe[0xAC00:0xD7A4] = False  # precomposed syllables (LV + T is covered by T)
-        _table_cache = (lens, starts, np.array(flat, np.int64), compose, nfc_maybe)
+        ignorable = np.zeros(_TABLE_SIZE, bool)
+        ignorable[[cp for cp in _ignorable_map() if cp < _TABLE_SIZE]] = True
+        _table_cache = (lens, starts, np.array(flat, np.int64), compose, nfc_maybe, ignorable)
     return _table_cache
 
 
@@ -139,6 +185,58 @@ def _nfc_with_offsets(text: str) -> tuple[str, list[int], list[int]]:
     return "".join(out), starts, ends
 
 
+def _decode_entities(text: str) -> tuple[str, np.ndarray, np.ndarray] | None:
+    """``text`` with HTML character references decoded, with offsets; None when it has none."""
+    pieces, starts, ends, pos = [], [], [], 0
+    for m in _ENTITY.finditer(text):
+        c = _entity_char(m)
+        if c == m.group(0):
+            continue
+        a, b = m.span()
+        pieces += [text[pos:a], c]
+        starts += [np.arange(pos, a), np.full(len(c), a)]
+        ends += [np.arange(pos + 1, a + 1), np.full(len(c), b)]
+        pos = b
+    if not pieces:
+        return None
+    pieces.append(text[pos:])
+    starts.append(np.arange(pos, len(text)))
+    ends.append(np.arange(pos + 1, len(text) + 1))
+    return "".join(pieces), np.concatenate(starts), np.concatenate(ends)
+
+
+def _fix_with_offsets(text: str, has_ignorable: bool = True) -> tuple[str, np.ndarray, np.ndarray] | None:
+    """_clean_text(text) with each char's (start, end) in ``text``; None when it changes nothing.
+
+    Three steps, each mapping offsets back through the one before: ignorables removed
+    (so one inside a reference or between jamo is no obstacle), references decoded, NFC.
+    ``has_ignorable``: False when the caller knows ``text`` has no ignorable.
+    """
+    s, st, en = text, None, None
+
+    def compose(step):  # step: (new s, starts, ends) relative to s
+        nonlocal s, st, en
+        s, st2, en2 = step[0], np.asarray(step[1], np.int64), np.asarray(step[2], np.int64)
+        st = st2 if st is None else st[st2]
+        en = en2 if en is None else en[en2 - 1]
+
+    if has_ignorable:
+        cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
+        small = cps < _TABLE_SIZE
+        ign = np.zeros(len(cps), bool)
+        ign[small] = _unit_table()[5][cps[small]]
+        if not small.all():
+            ign[~small] = [int(c) in _ignorable_map() for c in cps[~small]]
+        if ign.any():
+            keep = np.flatnonzero(~ign)
+            compose((text.translate(_ignorable_map()), keep, keep + 1))
+    if "&" in s and (dec := _decode_entities(s)) is not None:
+        compose(dec)
+    if not unicodedata.is_normalized("NFC", s):
+        compose(_nfc_with_offsets(s))
+    return None if st is None else (s, st, en)
+
+
 @dataclass
 class Units:
     """Normalized units of a batch of texts, all texts concatenated.
@@ -160,12 +258,16 @@ def _codepoints(texts: list[str]):
     joined = "\x00".join(texts)  # NUL is a control char: dropped, so it separates texts
     cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), np.uint32).astype(np.int64)
     fixed = {}
-    maybe = _unit_table()[4][np.minimum(cps, _TABLE_SIZE - 1)]
+    clipped = np.minimum(cps, _TABLE_SIZE - 1)
+    maybe = _unit_table()[4][clipped] | (cps == 0x26)
     if maybe.any():
-        # Rare: some text may not be NFC. Compose it, remembering where each char came from.
-        suspects = _sorted_unique(np.searchsorted(doc_base, np.flatnonzero(maybe), side="right") - 1)
-        fixed = {i: _nfc_with_offsets(texts[i]) for i in suspects.tolist()
-                 if not unicodedata.is_normalized("NFC", texts[i])}
+        # Rare: some text may not be NFC, or hold HTML character references. Fix it,
+        # remembering where each char came from.
+        def docs_of(mask):
+            return _sorted_unique(np.searchsorted(doc_base, np.flatnonzero(mask), side="right") - 1)
+        suspects = docs_of(maybe).tolist()
+        ign_docs = set(docs_of(_unit_table()[5][clipped] | (cps >= 0xE0000)).tolist())
+        fixed = {i: f for i in suspects if (f := _fix_with_offsets(texts[i], i in ign_docs)) is not None}
         if fixed:
             joined = "\x00".join(fixed[i][0] if i in fixed else t for i, t in enumerate(texts))
             cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), np.uint32).astype(np.int64)
@@ -185,7 +287,7 @@ def _codepoints(texts: list[str]):
 
 def normalize_units(texts: list[str], unit: str) -> Units:
     """Units ('char' or 'word') of every text, in order, with original spans."""
-    lens_t, starts_t, flat, compose, _ = _unit_table()
+    lens_t, starts_t, flat, compose = _unit_table()[:4]
     cps, src_start, src_end, lengths, doc_base = _codepoints(texts)
     big = cps >= _TABLE_SIZE
     safe = np.where(big, 0, cps)
@@ -481,7 +583,7 @@ def build_index(paths, cfg: dict | None = None, unit: str | None = None) -> Inde
         # answer, sentence pair) or a copied run of items even when each part is short.
         hashes, step = [], 4096
         for i in range(0, len(texts), step):  # chunks share a text, so no window is lost
-            chunk = unicodedata.normalize("NFC", "\n".join(texts[max(0, i - 1):i + step]))  # no offsets needed here
+            chunk = _clean_text("\n".join(texts[max(0, i - 1):i + step]))  # no offsets needed here
             h, _ = unit_ngrams(normalize_units([chunk], unit), n)
             hashes.append(h)
         h = np.sort(np.concatenate(hashes)) if hashes else np.zeros(0, np.uint64)
@@ -553,7 +655,7 @@ def reference_matches(texts: list[str], benchmarks: dict[str, list[str]], n: int
     (normalize_units + window_hashes + Index) must find the same runs.
     """
     def norm(t: str) -> str:
-        return unicodedata.normalize("NFC", "".join(_normalize_char(c) for c in unicodedata.normalize("NFC", t)))
+        return unicodedata.normalize("NFC", "".join(_normalize_char(c) for c in _clean_text(t)))
 
     sets = {}
     for name, items in benchmarks.items():

@@ -1,5 +1,6 @@
 """Benchmark decontamination on real Korean/Japanese text (samples in tests/data/decontam)."""
 import gzip
+import html
 import json
 import random
 import unicodedata
@@ -8,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
+import yaml
 
 from curate import decontam
 from curate.schema import SHARD_SCHEMA
@@ -77,9 +79,37 @@ def with_typo(s, rng):
     return s[:i] + ("의" if s[i] != "의" else "가") + s[i + 1:]
 
 
+_REFS = ["&quot;", "&#39;", "&#x27;", "&amp;quot;", "&ldquo;", "&lt;", "&nbsp;"]
+
+
+def to_html_variant(s, rng):
+    """As an HTML extractor may leave it: & " ' escaped, a phrase a third of the way in
+    wrapped in character references, a space written &nbsp;."""
+    a, b = len(s) // 3, 2 * len(s) // 3
+    out = html.escape(s[:a]) + rng.choice(_REFS) + html.escape(s[a:b]) + rng.choice(_REFS) + html.escape(s[b:])
+    return out.replace(" ", "&nbsp;", 1)
+
+
+def to_invisible_variant(s, rng):
+    """Decomposed (NFD), with zero-width spaces, soft hyphens and joiners between code points:
+    between a Hangul lead and vowel jamo, or a kana and its voicing mark."""
+    return "".join(c + (rng.choice("\u200b\u00ad\u200d\u2060\ufeff") if rng.random() < 0.2 else "")
+                   for c in unicodedata.normalize("NFD", s))
+
+
+def partial(s, rng, share=0.8):
+    """A contiguous ``share`` of the passage: the rest was not copied."""
+    k = round(len(s) * share)
+    at = rng.randrange(len(s) - k + 1)
+    return s[at:at + k]
+
+
 def variants(s, rng):
     return {"verbatim": s, "spacing": to_spacing_variant(s, rng), "punct": to_punct_variant(s, rng),
-            "width": to_width_variant(s), "all": to_width_variant(to_punct_variant(to_spacing_variant(s, rng), rng))}
+            "width": to_width_variant(s), "html": to_html_variant(s, rng), "invisible": to_invisible_variant(s, rng),
+            "partial": partial(s, rng),
+            "all": to_width_variant(to_punct_variant(to_spacing_variant(s, rng), rng)),
+            "all+html": to_invisible_variant(to_html_variant(to_width_variant(to_spacing_variant(s, rng)), rng), rng)}
 
 
 def passages():
@@ -116,6 +146,22 @@ def test_recall_on_edited_passages(index):
         assert recall >= 0.99, (key, recall)
 
 
+def test_partial_copy_of_two_sentences_from_different_items(index):
+    # 80% of two benchmark sentences that were not next to each other in the file: no
+    # n-gram spans the join, so each sentence's piece must yield n-grams on its own; a
+    # piece of ~10 units does only when n is small enough.
+    rng = random.Random(7)
+    ko = [r["text"] for r in read("ko-klue-sentences.jsonl.gz") if 20 <= len(r["text"]) < 50]
+    ja = [r["text"] for r in read("ja-jglue-sentences.jsonl.gz") if len(r["text"]) >= 20]
+    hosts = {"ko": [r["text"] for r in read("ko-news-paragraphs.jsonl.gz")],
+             "ja": [r["text"] for r in read("ja-wiki-paragraphs.jsonl.gz")]}
+    for lang, sents, joiner in (("ko", ko, " "), ("ja", ja, "")):
+        pairs = [joiner.join(rng.sample(sents, 2)) for _ in range(800)]
+        docs = [insert(rng.choice(hosts[lang]), partial(p, rng), rng) for p in pairs if len(p) >= 50][:300]
+        flagged = {m.doc for m in decontam.find_matches(docs, index)}
+        assert len(docs) >= 200 and len(flagged) / len(docs) >= 0.99, (lang, len(flagged) / len(docs))
+
+
 def test_one_changed_letter_inside_a_passage_is_bridged(index):
     rng = random.Random(5)
     ko, ja = passages()
@@ -146,8 +192,17 @@ def test_short_shared_phrase_does_not_flag(index):
 # ---- normalization and hashing
 
 def test_normalization_makes_variants_equal():
+    nfd = unicodedata.normalize("NFD", "한국어")
     pairs = [("ｶﾞｿﾘﾝ　ＡＢＣ１２３", "ガソリン abc123"), ("수 있다, 그리고!", "수있다그리고"),
-             ("㎏", "kg"), (unicodedata.normalize("NFD", "한국어 가나다"), "한국어가나다")]
+             ("㎏", "kg"), (unicodedata.normalize("NFD", "한국어 가나다"), "한국어가나다"),
+             # character references are read as the character they stand for
+             ("caf&eacute; &quot;한국&quot;&nbsp;&#39;어&#x27; &amp;amp; &amp;quot;x&amp;quot;", "café 한국 어 x"),
+             # invisible format chars vanish, even between jamo or kana and voicing mark
+             (nfd[0] + "\u200b" + nfd[1:4] + "\u00ad" + nfd[4:] + "\u200d", "한국어"),
+             ("ｶ\u200bﾞｿ\u2060ﾘﾝ か\ufeff\u3099", "ガソリン が"),
+             ("&qu\u200bot;가", "가"),
+             # unknown or unterminated names are text, not references (a bare &copy is a URL parameter)
+             ("AT&T &copy x&foo; y", "AT T copy x foo y")]
     for a, b in pairs:
         ua, ub = decontam.normalize_units([a], "char"), decontam.normalize_units([b], "char")
         assert ua.values.tolist() == ub.values.tolist(), (a, b)
@@ -158,6 +213,11 @@ def test_unit_spans_point_into_original_text():
     u = decontam.normalize_units(texts, "char")
     got = ["".join(texts[d][s:e] for d, s, e in zip(u.doc, u.start, u.end) if d == i) for i in range(3)]
     assert got == ["ｶﾞｿﾘﾝＡＢＣ", unicodedata.normalize("NFD", "한국"), "HelloWorld"]
+    refs = ["x&eacute;y&#44032;&quot;", unicodedata.normalize("NFD", "한") + "\u200b" + "&amp;&#x41;"]
+    u = decontam.normalize_units(refs, "char")
+    assert [refs[d][s:e] for d, s, e in zip(u.doc, u.start, u.end)] == \
+        ["x", "&eacute;", "y", "&#44032;", refs[1][:3], "&#x41;"]
+    assert "".join(chr(v) for v in u.values.tolist()) == "xéy가한a"
     w = decontam.normalize_units(["Hello, wide-world ㎏ end"], "word")
     assert [texts_ for texts_ in (["Hello, wide-world ㎏ end"][0][s:e] for s, e in zip(w.start, w.end))] == \
         ["Hello", "wide", "world", "㎏", "end"]
@@ -244,9 +304,12 @@ def test_make_stage_reads_recipe_defaults(tmp_path):
     recipe = tmp_path / "ko.yaml"
     recipe.write_text(f"lang: ko\ndecontam: {{include: {RECIPE_DIR / 'decontam' / 'defaults.yaml'}, action: cut}}\n", encoding="utf-8")
     cut = build_stage("decontam", load_recipe("ko", str(recipe)), "ko")
-    assert cut.cfg["action"] == "cut" and cut.cfg["margin_chars"] == 200 and cut.cfg["char"]["min_match"] == 25
+    defaults = yaml.safe_load(decontam.RECIPE_DEFAULTS.read_text(encoding="utf-8"))
+    assert cut.cfg["action"] == "cut" and cut.cfg["margin_chars"] == 200
+    assert cut.cfg["char"]["min_match"] == defaults["char"]["min_match"]
     stage = decontam.make_stage({"benchmarks": [str(BENCHMARKS[0])]}, "ko")
-    assert stage.name == "decontam" and stage.cfg["action"] == "drop" and stage.cfg["char"]["n"] == 13
+    assert stage.name == "decontam" and stage.cfg["action"] == "drop"
+    assert stage.cfg["char"]["n"] == defaults["char"]["n"]
     out = stage(_table(_stage_inputs()[0]))
     assert out.column("drop_reason").to_pylist()[0] is None
     assert out.column("drop_reason").to_pylist()[3] == "decontam:ko-klue-sentences"
@@ -268,6 +331,18 @@ def test_index_save_load_round_trip(index, tmp_path):
     assert from_file.column("drop_reason").to_pylist() == [None] + ["decontam:ko-klue-sentences"] * 3
 
 
+def test_benchmark_text_is_normalized_like_documents(tmp_path):
+    # A benchmark file holding references and invisible chars indexes what a reader sees.
+    rows = [r["text"] for r in read("ko-klue-sentences.jsonl.gz") if len(r["text"]) >= 50][:20]
+    rng = random.Random(2)
+    bench = tmp_path / "escaped.jsonl"
+    bench.write_text("".join(json.dumps({"text": to_html_variant(to_invisible_variant(t, rng), rng)},
+                                        ensure_ascii=False) + "\n" for t in rows), encoding="utf-8")
+    idx = decontam.build_index([bench], unit="char")
+    host = read("ko-news-paragraphs.jsonl.gz")[0]["text"]
+    assert {m.doc for m in decontam.find_matches([host + " " + t for t in rows] + [host], idx)} == set(range(len(rows)))
+
+
 def test_cli_builds_index_and_bloom_agrees(tmp_path, index):
     out = tmp_path / "idx.npz"
     assert decontam.main_index([str(BENCHMARKS[0]), f"jglue={BENCHMARKS[1]}", "--lang", "ja", "--out", str(out)]) == 0
@@ -285,8 +360,9 @@ def test_vectorized_path_equals_plain_python_reference(index):
     rng = random.Random(3)
     hosts = [r["text"] for r in read("ko-news-paragraphs.jsonl.gz")[:80]] + \
         [r["text"] for r in read("ja-wiki-paragraphs.jsonl.gz")[:80]]
+    kinds = ["spacing", "punct", "width", "all", "verbatim", "html", "invisible", "all+html", "partial", "verbatim"]
     docs = hosts[:60] + [insert(h, variants(p, rng)[k], rng) for h, p, k in
-                         zip(hosts[60:], ko[:50] + ja[:50], ["spacing", "punct", "width", "all", "verbatim"] * 20)]
+                         zip(hosts[60:], ko[:50] + ja[:50], kinds * 10)]
     docs += [insert(h, with_typo(p, rng), rng) for h, p in zip(hosts[:60], ko[50:80] + ja[50:80])]
     benches = {b.name.split(".")[0]: [s for r in read(b.name) for s in [r["text"]]] for b in BENCHMARKS}
     ref = decontam.reference_matches(docs, benches, index.n, index.min_match, index.max_gap)
