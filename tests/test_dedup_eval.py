@@ -66,8 +66,8 @@ BOILERPLATE = {
 @pytest.mark.parametrize("lang", ["ko", "ja"])
 def test_short_documents_with_long_boilerplate(lang):
     """150-200 char documents plus three boilerplate lines (a third of the text): true
-    Jaccard about 0.65-0.75, where a 128-slot signature misses a few percent at the 0.6
-    threshold. Light edits must still be found 98% of the time, and the short
+    Jaccard about 0.65-0.75, where a 128-slot signature misses a few percent at a 0.6
+    threshold (hence the default 0.55). Light edits must still be found 98% of the time, and the short
     documents without boilerplate must not be linked to each other."""
     with gzip.open(DATA / f"eval-{lang}.jsonl.gz", "rt", encoding="utf-8") as f:
         docs = [json.loads(line) for line in f if '"original"' in line or '"unrelated"' in line]
