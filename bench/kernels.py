@@ -165,6 +165,10 @@ def main():
               "# time: fwd+bwd median ms (do_bench, launch overhead included); graph ms: the same replayed as a "
               "CUDA graph (GPU time alone);\n# peak: MiB allocated above the inputs during fwd+bwd; err: max abs "
               "error / max abs value vs an fp32 run of the reference, worst over outputs and input grads")
+    from kernels import _layer_norm_triton as ln
+
+    tiles = ln.forward_tile(HIDDEN, gpu), ln.backward_tile(HIDDEN, gpu)
+    header += f"\n# LayerNorm tiles (forward, backward): {tiles[0]}, {tiles[1]}"
     print(header, flush=True)
     warm_up_gpu()
     rows, checks, failed, graph_jobs = [], [], [], []

@@ -56,6 +56,9 @@ def main():
     parser.add_argument("--tokens", type=int, default=8192)
     parser.add_argument("--hidden", type=int, default=2048)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--tiles-out", type=Path, help="record the fastest forward and backward tiles here "
+                        "(JSON by GPU name and hidden size; kernels read kernels/layer_norm_tiles.json or "
+                        "the file KERNELS_LN_TILES names)")
     args = parser.parse_args()
     if not torch.cuda.is_available():
         print("bench/layer_norm_sweep.py: no CUDA GPU available, nothing measured.")
@@ -146,6 +149,19 @@ def main():
     best_b = min(rows, key=lambda r: r[2])
     say(f"\nbest forward (BLOCK_M, warps) {best_f[0]}: {best_f[1]:.4f} ms; best backward {best_b[0]}: "
         f"{best_b[2]:.4f} ms; together {(e_fwd + e_bwd) / (best_f[1] + best_b[2]):.2f}x eager's GPU time")
+    if args.tiles_out:
+        import json
+
+        tiles = json.loads(args.tiles_out.read_text()) if args.tiles_out.exists() else {}
+        best_tile = best_b[0]
+        tiles.setdefault(torch.cuda.get_device_name(dev), {})[str(N)] = {
+            "forward": {"BLOCK_M": best_f[0][0], "num_warps": best_f[0][1]},
+            "backward": {k: best_tile[k] for k in ("BLOCK_M", "num_warps", "STAGES", "programs_per_sm")},
+            "measured": f"fwd {best_f[1]:.4f} ms, bwd {best_b[2]:.4f} ms vs eager {e_fwd:.4f} + {e_bwd:.4f} ms "
+                        f"(torch {torch.__version__}, triton {triton.__version__})",
+        }
+        args.tiles_out.write_text(json.dumps(tiles, indent=1, sort_keys=True) + "\n")
+        say(f"tiles recorded in {args.tiles_out}")
     if args.out:
         args.out.write_text("\n".join(lines) + "\n")
     return 0

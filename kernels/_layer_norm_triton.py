@@ -3,10 +3,15 @@ a fixed number of persistent programs walk the row blocks grid-stride, write dx 
 accumulate dw/db partials per program, which one column sum finishes.
 Statistics are fp32 whatever the input dtype.
 
-Tiles are plain dicts so that bench/kernels.py can sweep them on a GPU; the
-defaults come from `forward_tile` / `backward_tile`."""
+Tiles are plain dicts so that bench/layer_norm_sweep.py can time them one by one on a
+GPU and record the fastest in layer_norm_tiles.json; `forward_tile` / `backward_tile`
+read that, or fall back to a heuristic."""
 
+import json
+import os
+import warnings
 from functools import lru_cache
+from pathlib import Path
 
 import torch
 import triton
@@ -69,19 +74,56 @@ def _ln_bwd_kernel(X, W, DY, DX, Stats, Partials, stride_x, stride_dy, stride_dx
     tl.store(Partials + (programs + pid) * N + cols, db, mask=col_mask)
 
 
-@lru_cache(maxsize=None)
-def forward_tile(N: int) -> dict:
-    """Several short rows per program so that each moves a few KB; one long row.
-    Cached: the launch path runs once per layer per step. Treat as read-only."""
-    BLOCK_M = max(1, min(16, 2048 // next_power_of_2(N)))
-    return dict(BLOCK_M=BLOCK_M, BLOCK_N=next_power_of_2(N),
-                num_warps=min(max(BLOCK_M * next_power_of_2(N) // 256, 1), 8))
+# Tiles measured by bench/layer_norm_sweep.py --tiles-out, per GPU name and hidden size;
+# KERNELS_LN_TILES names another file. Anything not listed takes the heuristic below.
+TILES_FILE = Path(__file__).with_name("layer_norm_tiles.json")
+_FORWARD_KEYS, _BACKWARD_KEYS = ("BLOCK_M", "num_warps"), ("BLOCK_M", "num_warps", "STAGES", "programs_per_sm")
 
 
 @lru_cache(maxsize=None)
-def backward_tile(N: int) -> dict:
+def measured_tiles() -> dict:
+    path = Path(os.environ.get("KERNELS_LN_TILES") or TILES_FILE)
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        warnings.warn(f"{path}: unreadable LayerNorm tiles, using the defaults ({e})")
+        return {}
+
+
+def _measured(device: str | None, N: int, kind: str, keys: tuple) -> dict | None:
+    entry = measured_tiles().get(device or "", {}).get(str(N), {}).get(kind)
+    ok = (isinstance(entry, dict) and all(isinstance(entry.get(k), int) and entry[k] > 0 for k in keys)
+          and entry["BLOCK_M"] & (entry["BLOCK_M"] - 1) == 0 and entry["num_warps"] in (1, 2, 4, 8, 16, 32))
+    return {k: entry[k] for k in keys} if ok else None
+
+
+@lru_cache(maxsize=None)
+def forward_tile(N: int, device: str | None = None) -> dict:
+    """The measured tile for this GPU, else several short rows per program so that each
+    moves a few KB, one long row. Cached: the launch path runs once per layer per
+    step. Treat as read-only."""
+    tile = _measured(device, N, "forward", _FORWARD_KEYS)
+    if tile is None:
+        BLOCK_M = max(1, min(16, 2048 // next_power_of_2(N)))
+        tile = dict(BLOCK_M=BLOCK_M, num_warps=min(max(BLOCK_M * next_power_of_2(N) // 256, 1), 8))
+    return dict(tile, BLOCK_N=next_power_of_2(N))
+
+
+@lru_cache(maxsize=None)
+def backward_tile(N: int, device: str | None = None) -> dict:
     """programs_per_sm: persistent programs per SM (each owns one row of dw/db partials)."""
-    return dict(forward_tile(N), STAGES=1, programs_per_sm=4)
+    tile = _measured(device, N, "backward", _BACKWARD_KEYS)
+    if tile is None:
+        default = forward_tile(N)
+        tile = dict(BLOCK_M=default["BLOCK_M"], num_warps=default["num_warps"], STAGES=1, programs_per_sm=4)
+    return dict(tile, BLOCK_N=next_power_of_2(N))
+
+
+@lru_cache(maxsize=None)
+def device_name(index: int | None) -> str | None:
+    return torch.cuda.get_device_name(index) if index is not None else None
 
 
 def candidate_tiles(N: int) -> list[dict]:
@@ -92,7 +134,7 @@ def candidate_tiles(N: int) -> list[dict]:
     for rows in (1, 2, 4, 8):
         for warps in (4, 8, 16):
             for stages, per_sm in ((1, 2), (2, 2), (1, 8)):
-                tile = dict(BLOCK_M=rows, BLOCK_N=block_n, num_warps=warps, STAGES=stages, programs_per_sm=per_sm)
+                tile = dict(BLOCK_M=rows, num_warps=warps, STAGES=stages, programs_per_sm=per_sm, BLOCK_N=block_n)
                 if rows * block_n <= 16384 and warps * 32 <= rows * block_n and tile not in tiles:
                     tiles.append(tile)
     return tiles
@@ -102,9 +144,10 @@ def forward(x, weight, bias, eps, tile=None):
     """y (x's shape) and the fp32 (2, M) mean/rstd of a contiguous x, rows of N = x.shape[-1]."""
     N = x.shape[-1]
     M = x.numel() // N if N else 0
-    tile = tile or forward_tile(N)
-    y = torch.empty(x.shape, dtype=x.dtype, device=x.device)
-    stats = torch.empty((2, M), dtype=torch.float32, device=x.device)
+    dev = x.device
+    tile = tile or forward_tile(N, device_name(dev.index) if dev.type == "cuda" else None)
+    y = torch.empty(x.shape, dtype=x.dtype, device=dev)
+    stats = torch.empty((2, M), dtype=torch.float32, device=dev)
     if M > 0:
         _ln_fwd_kernel[(cdiv(M, tile["BLOCK_M"]),)](
             x, weight, bias, y, stats, N, N, M, N, eps,
@@ -116,10 +159,11 @@ def backward(dy, x, weight, stats, tile=None):
     """dx (x's shape) and the fp32 (2, G, N) dw/db partials; dy and x contiguous."""
     N = x.shape[-1]
     M = stats.shape[1]
-    tile = tile or backward_tile(N)
-    dx = torch.empty(x.shape, dtype=x.dtype, device=x.device)
-    G = num_programs(x.device, cdiv(M, tile["BLOCK_M"]), tile["programs_per_sm"])
-    partials = torch.empty((2, G, N), dtype=torch.float32, device=x.device)
+    dev = x.device
+    tile = tile or backward_tile(N, device_name(dev.index) if dev.type == "cuda" else None)
+    dx = torch.empty(x.shape, dtype=x.dtype, device=dev)
+    G = num_programs(dev, cdiv(M, tile["BLOCK_M"]), tile["programs_per_sm"])
+    partials = torch.empty((2, G, N), dtype=torch.float32, device=dev)
     if M > 0:
         _ln_bwd_kernel[(G,)](x, weight, dy, dx, stats, partials, N, N, N, M, N,
                              BLOCK_M=tile["BLOCK_M"], BLOCK_N=tile["BLOCK_N"], STAGES=tile["STAGES"],

@@ -64,6 +64,39 @@ def check_layer_norm():
                       rtol=1e-5, atol=1e-4)
 
 
+def check_layer_norm_tiles():
+    """Tiles the sweep records are read per GPU name and hidden size; a bad entry or
+    another GPU falls back to the heuristic; results do not depend on the tile."""
+    import json
+    import tempfile
+
+    from kernels import _layer_norm_triton as ln
+    from kernels import reference
+
+    recorded = {"GPU X": {"130": {"forward": {"BLOCK_M": 2, "num_warps": 4},
+                                  "backward": {"BLOCK_M": 4, "num_warps": 2, "STAGES": 2, "programs_per_sm": 3}},
+                          "64": {"forward": {"BLOCK_M": 3, "num_warps": 4}}}}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "tiles.json"
+        path.write_text(json.dumps(recorded))
+        os.environ["KERNELS_LN_TILES"] = str(path)
+        for cached in (ln.measured_tiles, ln.forward_tile, ln.backward_tile):
+            cached.cache_clear()
+        fwd, bwd = ln.forward_tile(130, "GPU X"), ln.backward_tile(130, "GPU X")
+        assert fwd == {"BLOCK_M": 2, "num_warps": 4, "BLOCK_N": 256}, fwd
+        assert bwd == {"BLOCK_M": 4, "num_warps": 2, "STAGES": 2, "programs_per_sm": 3, "BLOCK_N": 256}, bwd
+        assert ln.forward_tile(130, "GPU Y") == ln.forward_tile(130)  # another GPU
+        assert ln.forward_tile(64, "GPU X") == ln.forward_tile(64)  # BLOCK_M 3: not a power of two
+        assert ln.backward_tile(64, "GPU X") == ln.backward_tile(64)  # nothing recorded
+    gen = torch.Generator().manual_seed(5)
+    x = torch.randn(37, 130, generator=gen)
+    w, b, dy = torch.randn(130, generator=gen), torch.randn(130, generator=gen), torch.randn(37, 130, generator=gen)
+    y, stats = ln.forward(x, w, b, 1e-5, fwd)
+    dx, partials = ln.backward(dy, x, w, stats, bwd)
+    out_r, g_r = _grads(lambda *a: reference.layer_norm(*a, eps=1e-5), (x, w, b), (dy,))
+    _assert_close("layer_norm(recorded tiles)", [y, dx, *partials.sum(dim=1)], [out_r[0], *g_r], rtol=1e-5, atol=1e-4)
+
+
 def check_rotary():
     import kernels
     from kernels import reference
@@ -153,7 +186,7 @@ def check_fused_linear_cross_entropy():
     assert torch.isnan(kernels.fused_linear_cross_entropy(h, w, t)).item()
 
 
-CHECKS = {f.__name__: f for f in (check_layer_norm, check_rotary, check_bias_gelu,
+CHECKS = {f.__name__: f for f in (check_layer_norm, check_layer_norm_tiles, check_rotary, check_bias_gelu,
                                   check_fused_linear_cross_entropy)}
 
 
