@@ -44,14 +44,16 @@ class Span:
 # Text boundaries are ASCII-only on purpose: Korean particles and Japanese text
 # attach directly to numbers ("010-1234-5678로", "電話090-1234-5678"), and Hangul
 # counts as \w in Python.
-_L_NOSEP = r"(?<![\dA-Za-z+\-‐‑‒–—－])(?<!\d[.．])"  # not glued to a longer dashed/dotted number
-_R = r"(?![\dA-Za-z])(?![-‐‑‒–—－.．]\d)"
+_L_NOSEP = r"(?<![\dA-Za-z+\-‐‑‒–—－―])(?<!\d[.．])"  # not glued to a longer dashed/dotted number
+_R = r"(?![\dA-Za-z])(?![-‐‑‒–—－―.．]\d)"
 # Phone numbers may also follow their label with no space: "TEL03-1234-5678", "HP010-...".
-_L_TEL = (r"(?:(?<![\dA-Za-z+\-‐‑‒–—－])|(?<=[Tt][Ee][Ll])|(?<=[Ff][Aa][Xx])|(?<=HP)|(?<=hp)|(?<=Hp)"
+_L_TEL = (r"(?:(?<![\dA-Za-z+\-‐‑‒–—－―])|(?<=[Tt][Ee][Ll])|(?<=[Ff][Aa][Xx])|(?<=HP)|(?<=hp)|(?<=Hp)"
           r"|(?<=PH)|(?<=Ph)|(?<=(?<![A-Za-z])[TF]))(?<!\d[.．])")
 _DASH = "-‐‑‒–—－ー"
 # Separators inside phone numbers: dash, dot, space, spaced dash ("010 - 1234 - 5678").
-_TSEP = f"(?:[ ]?[{_DASH}][ ]?|[.． ])"
+# Japanese text also writes them with the horizontal bar or the wave dash ("090〜1234〜5678");
+# those count only inside phone numbers, where ranges ("2019〜2023") cannot fit the plan.
+_TSEP = f"(?:[ ]?[{_DASH}―〜~][ ]?|[.． ])"
 _HYPH = f"[{_DASH}]"
 # Separator between digit groups of cards and My Numbers: a dash (spaced or not) or a
 # space. The dash leads its class so it is never read as a range.
@@ -66,7 +68,7 @@ _GATE = re.compile(r"[\d@＠:：]")
 # The ideographic space separates digit groups in Japanese text ("１２３４　５６７８").
 _FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 _HAS_FULLWIDTH = re.compile("[\uff01-\uff5e\u3000]")
-_DIGIT_RUN = re.compile(r"\d[\d\-‐‑‒–—－ー.．() :]{5,}\d")
+_DIGIT_RUN = re.compile(r"\d[\d\-‐‑‒–—－ー―〜~.．() :]{5,}\d")
 
 
 def _digits(s: str) -> str:
@@ -83,11 +85,22 @@ def _ctx(words: list[str]) -> re.Pattern:
 _SENTENCE_END = re.compile(r"(?<=[가-힣ぁ-んァ-ヶ一-龥)\]\"”’])[.!?](?:\s|$)|[。！？\n]")
 
 
+_LINE_LEAD = " \t-*•·・|:：([「『\"“'"
+
+
 def _near(pat: re.Pattern, text: str, start: int, end: int, before: int = 30, after: int = 20) -> bool:
     """A context word within the window around [start, end), in the same sentence."""
     lo, hi = max(0, start - before), min(len(text), end + after)
-    for m in _SENTENCE_END.finditer(text, lo, start):
-        lo = m.end()
+    last = None
+    for last in _SENTENCE_END.finditer(text, lo, start):
+        pass
+    if last is not None:
+        lo = last.end()
+        # A label on a line of its own ("여권번호\nM12345678", "口座\n- 123-..."): when the
+        # number opens its line, the line above still belongs to it.
+        if last.group() == "\n" and not text[lo:start].strip(_LINE_LEAD):
+            for m in _SENTENCE_END.finditer(text, max(0, start - before), last.start()):
+                lo = m.end()
     m = _SENTENCE_END.search(text, end, hi)
     if m:
         hi = m.start() + 1
@@ -98,12 +111,16 @@ def _near(pat: re.Pattern, text: str, start: int, end: int, before: int = 30, af
 _NOT_PII = re.compile(
     r"(?<![A-Za-z])(?:ISBN|ISSN|DOI|ver|version|build|model|order|part|firmware|tracking|invoice|barcode"
     r"|EAN|JAN|UPC|serial)(?![A-Za-z])|"
-    + "|".join(["버전", "バージョン", "빌드", "사건번호", "모델명", "型番", "품번", "사업자", "법인번호", "주문번호",
+    + "|".join(["버전", "バージョン", "빌드", "사건번호", "모델명", "型番", "품번", "사업자", "법인번호", "법인등록", "주문번호",
                 "관리번호", "송장", "운송장", "접수번호", "注文番号", "品番", "部品", "펌웨어", "ファームウェア",
                 "바코드", "バーコード", "伝票", "追跡番号", "승인번호", "承認番号", "受付番号", "会員番号", "회원번호",
                 "고객번호", "일련번호", "シリアル", "쿠폰", "クーポン"]),
     re.IGNORECASE,
 )
+
+
+# A sentence end followed by a word between a label and the number ("no. 123" keeps its label).
+_GAP_SENTENCE = re.compile(r"[.!?。！？]\s*[^\W\d_]")
 
 
 def _not_pii(text: str, start: int, end: int | None = None, ctx: re.Pattern | None = None) -> bool:
@@ -116,12 +133,16 @@ def _not_pii(text: str, start: int, end: int | None = None, ctx: re.Pattern | No
         pass
     if last is None:
         return False
+    if _GAP_SENTENCE.search(text, last.end(), start):
+        return False  # the label ends an earlier sentence: "the 16GB model. Blocked 10.0.0.1"
     return ctx is None or ctx.search(text, last.end(), start) is None
 
 
 # ---------------------------------------------------------------- rrn
-_RRN_CTX = _ctx(["주민등록", "주민번호", "주민 번호", "외국인등록", "외국인 등록", "등록번호", "RRN",
-                 "resident registration", "住民登録"])
+# "등록번호" alone also ends 법인등록번호 / 사업자등록번호, which number companies, not people.
+_RRN_CTX = re.compile(_ctx(["주민등록", "주민번호", "주민 번호", "외국인등록", "외국인 등록", "RRN",
+                            "resident registration", "住民登録"]).pattern
+                      + r"|(?<!법인)(?<!법인 )(?<!사업자)(?<!사업자 )등록번호", re.IGNORECASE)
 _RRN = re.compile(
     _L_NOSEP + r"(\d{2})(\d{2})(\d{2})[ ]?(" + _HYPH + r")?[ ]?(\d)(\d{6}|[*＊xX●○]{6})" + _R
 )
@@ -141,8 +162,11 @@ def _valid_date(y: int, m: int, d: int) -> bool:
 
 def _rrn_checksum_ok(d: str) -> bool:
     s = sum(int(a) * w for a, w in zip(d[:12], _RRN_W))
-    # Citizens: (11 - s % 11) % 10; registered foreigners before 2020: (13 - s % 11) % 10.
-    return int(d[12]) in ((11 - s % 11) % 10, (13 - s % 11) % 10)
+    # Citizens: (11 - s % 11) % 10; registered foreigners (sex digit 5-8) before 2020:
+    # (13 - s % 11) % 10. Accepting both for everyone would pass 2 in 10 random numbers.
+    if d[6] in "5678":
+        return int(d[12]) in ((11 - s % 11) % 10, (13 - s % 11) % 10)
+    return int(d[12]) == (11 - s % 11) % 10
 
 
 def _find_rrn(text: str, out: list, lang: str = "") -> None:
@@ -179,7 +203,8 @@ _TEL = re.compile(
 )
 # International form: +CC, optional (0), then 2-5 groups.
 _TEL_INTL = re.compile(
-    r"(?<![\dA-Za-z+])(\(?)\+[ ]?(\d{1,3}\)?(?:[ ]?\(0\))?(?:" + _TSEP + r"?\(?\d{1,12}\)?){1,5})" + _R
+    r"(?:(?<![\dA-Za-z+])|(?<=[Tt][Ee][Ll])|(?<=[Ff][Aa][Xx]))"  # "TEL+81-3-..." as "TEL03-..."
+    r"(\(?)\+[ ]?(\d{1,3}\)?(?:[ ]?\(0\))?(?:" + _TSEP + r"?\(?\d{1,12}\)?){1,5})" + _R
 )
 _GROUP = re.compile(r"\(?\d+\)?")
 # "82-10-1234-5678": the Korean or Japanese country code written without its "+".
@@ -187,7 +212,10 @@ _TEL_CC = re.compile(r"(?=8[12])(?<![\dA-Za-z+\-‐‑‒–—－.．])(8[12])"
                      + r"(\d{3,4})" + _TSEP + r"(\d{4})" + _R)
 _KR_TEL = re.compile(r"01[016789]\d{7,8}|02\d{7,8}|0(?:3[1-3]|4[1-4]|5[1-5]|6[1-4])\d{7,8}"
                      r"|070\d{8}|050[2-8]\d{7,8}")
-_JP_TEL = re.compile(r"0[5789]0\d{8}|0[1-9]\d{8}")
+# Japanese 0A0 prefixes (050/070/080/090 ...) only exist with 11 digits: "080-123-4567" is
+# a Korean toll-free number or nothing, not a Japanese landline.
+_JP_TEL = re.compile(r"0[5789]0\d{8}|0[1-9][1-9]\d{7}")
+_JP_LANDLINE = re.compile(r"0[1-9]\d{8}")
 # Mobile prefixes distinctive enough to accept in text of the other language.
 _KR_MOBILE = re.compile(r"01[016789]\d{7,8}")
 _JP_MOBILE = re.compile(r"0[789]0\d{8}")
@@ -208,7 +236,13 @@ def _plans(d: str, area: str | None = None, exch: str | None = None) -> tuple[bo
         if len(d) == 11:  # 0X0-XXXX-XXXX mobiles and IP phones
             jp = jp and len(area) == 3 and len(exch) == 4
         else:  # landlines: area code (with its 0) + exchange = 6 digits
-            jp = jp and len(area) + len(exch) == 6
+            # The groups say where the area code ends, so "(03) 0586-3410" reads as Tokyo
+            # even though bare "0305863410" would start like a 0A0 prefix; a 0A0 area
+            # group itself (080-874-9330) is still no landline.
+            jp = (bool(_JP_LANDLINE.fullmatch(d)) and len(area) + len(exch) == 6
+                  and not (len(area) == 3 and area[2] == "0"))
+            # Hokkaido's 012x-016x exist only as 4- and 5-digit codes: "012-345-6789" fits no plan.
+            jp = jp and not (len(area) == 3 and area[1] == "1" and area[2] in "23456")
     return kr, jp
 
 
@@ -229,7 +263,7 @@ def _national_ok(d: str, lang: str = "", area: str | None = None, exch: str | No
 def _sep_style(sep: str | None) -> str:
     if not sep:
         return ""
-    return "-" if any(c in _DASH for c in sep) else sep.strip() or " "
+    return "-" if any(c in _DASH + "―〜~" for c in sep) else sep.strip() or " "
 
 
 def _find_tel(text: str, out: list, lang: str = "") -> None:
@@ -276,20 +310,25 @@ def _find_tel(text: str, out: list, lang: str = "") -> None:
         groups = list(_GROUP.finditer(text, m.start(2), m.end()))
         for k in range(len(groups), 0, -1):
             g = groups[k - 1]
-            if _intl_ok(_digits(text[m.start(2):g.end()]), g.group()):
+            if _intl_ok(_digits(text[m.start(2):g.end()]), g.group(), [_digits(x.group()) for x in groups[:k]]):
                 # a ")" that closes a parenthesis opened before the number stays outside
                 end = g.end() - 1 if g.group().endswith(")") and "(" not in g.group() else g.end()
                 out.append((start, end, "tel", True))
                 break
 
 
-def _intl_ok(d: str, last_group: str) -> bool:
-    """E.164 digits after "+": Korean and Japanese numbers checked against their plans."""
+def _intl_ok(d: str, last_group: str, groups: list[str] | None = None) -> bool:
+    """E.164 digits after "+": Korean and Japanese numbers checked against their plans
+    (with the area and exchange groups where the number is written in four groups)."""
     for cc, plan in (("82", "ko"), ("81", "ja")):
         if d.startswith(cc):
             nat = d[len(cc):]
+            area = exch = None
+            if groups and len(groups) == 4 and groups[0] == cc:
+                area, exch = groups[1] if groups[1].startswith("0") else "0" + groups[1], groups[2]
             # Korean and Japanese numbers end in a 4-digit group (or are written unbroken).
-            return len(_digits(last_group)) >= 4 and _national_ok(nat if nat.startswith("0") else "0" + nat, plan)
+            return len(_digits(last_group)) >= 4 and _national_ok(nat if nat.startswith("0") else "0" + nat, plan,
+                                                                  area, exch)
     return 8 <= len(d) <= 15 and len(_digits(last_group)) >= 2
 
 
@@ -299,14 +338,17 @@ _BANKS = ["국민", "신한", "우리", "하나", "농협", "기업", "SC제일"
           "경남", "광주", "전북", "제주", "iM뱅크"]
 # Latin abbreviations only as whole words ("KB", not "KBOX").
 _BANK_PAT = "|".join(re.escape(w) for w in _BANKS) + r"|(?<![A-Za-z])(?:KB|NH|IBK)(?![A-Za-z])"
+# A whole word: "unaccounted", "accountability" say nothing about a bank.
+_ACCOUNT = r"(?<![A-Za-z])accounts?(?![A-Za-z])"
 _ACC_CTX = re.compile("(?<!중앙)(?<!투자)은행(?!장|권|들)|" + "|".join(re.escape(w) for w in [
-    "계좌", "입금", "예금주", "송금", "통장", "이체", "뱅크", "bank account", "account", "口座", "振込"])
-    + "|" + _BANK_PAT, re.I)
+    "계좌", "입금", "예금주", "송금", "통장", "이체", "뱅크", "口座", "振込"])
+    + "|" + _ACCOUNT + "|" + _BANK_PAT, re.I)
 # The gate: an account word or an unambiguous bank name somewhere in the text ("우리",
 # "하나", "기업" alone are everyday words: without this gate they count only right next
 # to the number).
-_ACC_WORD = _ctx(["계좌", "입금", "예금주", "송금", "통장", "이체", "은행", "뱅크", "account", "口座", "振込",
-                  "농협", "우체국", "새마을금고", "신협", "수협", "KB국민", "IBK", "SC제일"])
+_ACC_WORD = re.compile(_ctx(["계좌", "입금", "예금주", "송금", "통장", "이체", "은행", "뱅크", "口座", "振込",
+                             "농협", "우체국", "새마을금고", "신협", "수협", "KB국민", "IBK", "SC제일"]).pattern
+                       + "|" + _ACCOUNT, re.I)
 _OTHER_LABEL = _ctx(["주민", "외국인등록", "전화", "연락처", "휴대폰", "핸드폰", "팩스", "카드", "tel", "fax",
                      "phone", "電話", "カード", "マイナンバー", "個人番号", "여권"])
 # "NH301-...": a bank abbreviation may be glued to the number.
@@ -318,7 +360,7 @@ _BANK_NAME = re.compile(_BANK_PAT)
 # A bare short bank name counts only right next to the number: "신한 110-...", "... (KB)".
 # After the number it must be bracketed, name a bank, or end the phrase: a sentence that
 # merely starts with "국민 ..." or "우리 ..." after a number says nothing about it.
-_BANK_BEFORE = re.compile("(?:" + _BANK_PAT + r")(?:은행)?[ :：(/]{0,2}$")
+_BANK_BEFORE = re.compile("(?:" + _BANK_PAT + r")(?:은행)?[ :：(/\[「『\"“'|\n]{0,3}$")
 # Names that are no everyday word may also be followed by the holder: "... 신한 홍길동".
 _BANK_AFTER = re.compile(r"[ ]?[(/][ ]?(?:" + _BANK_PAT + r")(?![가-힣])|[ ,/]{0,2}(?:" + _BANK_PAT
                          + r")(?:은행|뱅크|금고|[ ]?(?:$|[,.)/]))"
@@ -327,12 +369,18 @@ _SPACE_GROUP = re.compile(r" \d+$")
 _YEAR_LIST = re.compile(r"(?:19|20)\d\d(?: (?:19|20)\d\d)+")
 
 
+def _phone_shaped(s: str) -> bool:
+    """Unbroken, or grouped like a phone number: 2-4 / 3-4 / 4 digits."""
+    g = [len(x) for x in re.findall(r"\d+", s)]
+    return len(g) == 1 or (len(g) == 3 and 2 <= g[0] <= 4 and 3 <= g[1] <= 4 and g[2] == 4)
+
+
 def _acc_ok(text: str, start: int, end: int, strong_gate: bool) -> bool:
     d = _digits(text[start:end])
     if not 10 <= len(d) <= 14:
         return False
-    if (_KR_TEL.fullmatch(d) or _JP_MOBILE.fullmatch(d)) and len(d) <= 11:  # "입금 후 010-... 연락"
-        return False
+    if (_KR_TEL.fullmatch(d) or _JP_MOBILE.fullmatch(d)) and len(d) <= 11 and _phone_shaped(text[start:end]):
+        return False  # "입금 후 010-... 연락"; an account grouped "011-07-043419" stays one
     if _YEAR_LIST.fullmatch(text, start, end):  # "2019 2020 2021": years, not groups
         return False
     # Bank or account word before the number, or right after it ("(국민은행)", "예금주 ...").
@@ -414,6 +462,8 @@ def _find_card(text: str, out: list, lang: str = "") -> None:
         ctx = _near(_CARD_CTX, text, m.start(), m.end())
         if not (_iin_ok(d) or (ctx and 13 <= len(d) <= 19 and d[0] != "0")):
             continue
+        if len(d) == 13 and not ctx:
+            continue  # 13-digit Visa numbers are long retired; bare, it is a JAN/EAN barcode ("4901234567894")
         if _not_pii(text, m.start(), m.end(), _CARD_CTX):
             continue
         out.append((m.start(), m.end(), "card", ctx))
@@ -466,7 +516,10 @@ def _find_email(text: str, out: list, lang: str = "") -> None:
 
 # ---------------------------------------------------------------- ip
 _IPV4 = re.compile(r"(?:(?<![\dA-Za-z.])|(?<=IP))(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![\dA-Za-z])(?!\.\d)")
-_IPV6 = re.compile(r"(?<![0-9A-Za-z:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?"
+# An address may follow its label's colon with no space: "IPv6:2001:db8::1", "주소:::1".
+# A match never starts on a label's colon: "アドレス:2001:db8::1" starts at "2001", "主机:::1" at "::1".
+_IPV6 = re.compile(r"(?:(?<![0-9A-Za-z:])|(?<=[^0-9A-Fa-f:]:)|(?<=[Ii][Pp][Vv]6:))(?!:[^:]|:::)"
+                   r"(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?"
                    r"(?![0-9A-Za-z:])(?!\.\d)")
 
 
@@ -474,10 +527,14 @@ _IPV6 = re.compile(r"(?<![0-9A-Za-z:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.)
 # must end there ("1.2.3.4 부시" is an address followed by a name).
 _SECTION_SUFFIX = re.compile(r"(?:편|항|項|절|節|장|章|조|条|부(?!터)|권|화|판|버전|版)"
                              r"|\s(?:편|항|절|장|조|부|권|화|판)(?![가-힣])|\s?(?:項|節|章|条|版|버전)")
+# "Section 12.3.4.1", "§ 4.2.10.1", "Fig. 3.1.2.4": a numbered part of a document. ("table"
+# and "rule" stay out: "routing table 10.0.0.0", "firewall rule 10.1.2.3".)
+_SECTION_BEFORE = re.compile(r"(?<![A-Za-z])(?:section|sec|chapter|ch|clause|article|figure|fig"
+                             r"|paragraph|para|appendix)\.?\s?$|§\s?$", re.I)
 # "2.10.3.15-beta", "4.2.1.0-rc1": a version with a pre-release tag.
 _PRERELEASE = re.compile(r"[-_+~](?:alpha|beta|rc|pre|dev|snapshot|b\d|a\d)", re.I)
 # Zone index of a link-local address: "fe80::1%eth0".
-_ZONE = re.compile(r"%[0-9A-Za-z_.\-]{1,15}")
+_ZONE = re.compile(r"%[0-9A-Za-z_](?:[0-9A-Za-z_.\-]{0,13}[0-9A-Za-z_])?")  # never ends with "." or "-"
 
 
 def _octet_ok(s: str) -> bool:
@@ -497,6 +554,8 @@ def _find_ip(text: str, out: list, lang: str = "") -> None:
                 continue
             if _SECTION_SUFFIX.match(text, m.end()) or _PRERELEASE.match(text, m.end()):
                 continue
+            if _SECTION_BEFORE.search(text, max(0, m.start() - 12), m.start()):
+                continue
             out.append((m.start(), m.end(), "ip", True))
     if "::" in text or text.count(":") >= 7:
         for m in _IPV6.finditer(text):
@@ -509,6 +568,13 @@ def _find_ip(text: str, out: list, lang: str = "") -> None:
                     continue
                 if s.endswith("::") and (len(groups) < 2 or max(map(len, groups)) < 3):
                     continue  # a bare prefix needs substance: "2001:db8::", not "12:30::"
+                # "A::B" needs a real first group ("fe80::1", "2001::5"), "::B" is the loopback
+                # or a full group: scores and ratings ("2::8", "평점::5") are no addresses.
+                if s.startswith("::"):
+                    if groups != ["1"] and len(groups[-1]) < 3:
+                        continue
+                elif not s.endswith("::") and len(groups[0]) < 3:
+                    continue
             try:
                 ipaddress.IPv6Address(s)
             except ValueError:

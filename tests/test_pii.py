@@ -361,3 +361,77 @@ def test_make_eval_is_deterministic(tmp_path, monkeypatch):
     mod.main()
     assert (tmp_path / "eval.jsonl").read_bytes() == (DATA / "eval.jsonl").read_bytes()
     assert (tmp_path / "snippets.jsonl").read_bytes() == (DATA / "snippets.jsonl").read_bytes()
+
+
+# ---------------------------------------------------------------- punctuation, layout and look-alikes
+# (text, lang, [(substring, kind)]): the substrings must be exactly the spans found.
+LAYOUT_CASES = [
+    # Japanese phone numbers written with the wave dash or the horizontal bar
+    ("電話番号：090〜1234〜5678までご連絡ください", "ja", [("090〜1234〜5678", "tel")]),
+    ("連絡先:080―0666―1837です。", "ja", [("080―0666―1837", "tel")]),
+    ("전화 02-312-4567~8", "ko", [("02-312-4567", "tel")]),  # "~8": the next line, not part of the number
+    ("2019〜2023年の売上は1000〜2000〜3000円", "ja", []),
+    # a label alone on the line above the number
+    ("신분증 사본을 보내 주세요.\n여권번호\nM123A4567\n", "ko", [("M123A4567", "passport")]),
+    ("書類を確認しました。\nマイナンバー\n123456789018\n", "ja", [("123456789018", "mynumber")]),
+    ("회비를 보내 주세요.\n카카오뱅크\n3333-01-2345678\n", "ko", [("3333-01-2345678", "acc")]),
+    ("신분증을 확인했다.\nM12345678\n", "ko", []),  # no label on either line
+    # a short bank name before a bracketed, quoted or table-cell number
+    ("회비는 국민 [123456-01-234567]로 보내세요", "ko", [("123456-01-234567", "acc")]),
+    ("| 홍길동 | 신한 | 110-234-567890 |", "ko", [("110-234-567890", "acc")]),
+    ("회비는 하나「684-272392-62300」까지", "ko", [("684-272392-62300", "acc")]),
+    # an account whose digits happen to spell a phone number, grouped unlike one
+    ("국민은행 011-07-043419 홍길동", "ko", [("011-07-043419", "acc")]),
+    ("입금 후 010-2345-6789로 연락 주세요", "ko", [("010-2345-6789", "tel")]),
+    # company registration numbers are no resident numbers
+    ("법인등록번호 110111-1129497", "ko", []),
+    ("(주)카카오 법인등록번호: 130111-0006246입니다.", "ko", []),
+    ("외국인등록번호 850315-5123456", "ko", [("850315-5123456", "rrn")]),
+    # Japanese 0A0 numbers have 11 digits; 012x-016x are only 4-5 digit area codes
+    ("Call the office at 080-874-9330 today.", "en", []),
+    ("050-123-4567に発送しました", "ja", []),
+    ("在庫番号012-345-6789です", "ja", []),
+    ("電話 0123-45-6789", "ja", [("0123-45-6789", "tel")]),
+    ("電話 011-234-5678", "ja", [("011-234-5678", "tel")]),
+    # IPv6 after a label's colon, with a zone, and short look-alikes
+    ("IPv6:2001:db8:21ba::fbe0:5b01.", "en", [("2001:db8:21ba::fbe0:5b01", "ip")]),
+    ("IPアドレス：2001:db8::1です", "ja", [("2001:db8::1", "ip")]),
+    ("link-local:fe80::e3c9:6b3d%eth0.", "en", [("fe80::e3c9:6b3d%eth0", "ip")]),
+    ("IPv6:::ffff:192.0.2.1에서 접속", "ko", [("::ffff:192.0.2.1", "ip")]),
+    ("アドレス:::1まで", "ja", [("::1", "ip")]),
+    ("김성열은  2::8  3::7 얼굴 모습", "ko", []),
+    ("평점::5", "ko", []),
+    # IPv4 after a section label, and a not-PII label of an earlier sentence
+    ("See Section 12.3.4.1 of the standard.", "en", []),
+    ("It costs less for the 16GB model. Blocked 10.215.101.0/24 yesterday.", "en", [("10.215.101.0", "ip")]),
+    ("model no. 192.168.0.1", "en", []),
+    # E.164 right after a glued TEL label
+    ("TEL+81-3-5409-8537、03-1105-8532です", "ja", [("+81-3-5409-8537", "tel"), ("03-1105-8532", "tel")]),
+    # "account" as a whole word only
+    ("About 200 people are unaccounted for. (20230202141943)", "en", []),
+    ("Pay into account 110-234-567890 by Friday.", "en", [("110-234-567890", "acc")]),
+    # a bare 13-digit Luhn number is a JAN/EAN barcode unless a card word is near
+    ("4901234567894", "ja", []),
+    ("카드번호 4222222222222", "ko", [("4222222222222", "card")]),
+    # the groups say where the area code ends: Tokyo (03), not a 0A0 prefix
+    ("TEL：（03）0586－3410 波打ち際にサーフボードを持った人", "ja", [("（03）0586－3410", "tel")]),
+    ("電話+81 3 0632 9866", "ja", [("+81 3 0632 9866", "tel")]),
+    ("電話 080-874-9330 まで", "ja", []),
+]
+
+
+@pytest.mark.parametrize("text,lang,expected", LAYOUT_CASES)
+def test_layout_and_lookalikes(text, lang, expected):
+    assert [(text[s.start:s.end], s.kind) for s in pii.find(text, lang)] == expected
+
+
+def test_foreigner_check_digit_only_for_foreigners():
+    # the (13 - s % 11) formula is for registered foreigners (sex digit 5-8) only
+    citizen, foreigner = "900101123456", "900101523456"
+    good = rrn_with_check(citizen)
+    foreign_style = citizen + str((int(good) + 2) % 10)
+    assert pii._rrn_checksum_ok(good) and not pii._rrn_checksum_ok(foreign_style)
+    assert pii._rrn_checksum_ok(foreigner + str((int(rrn_with_check(foreigner)[-1]) + 2) % 10))
+    base = KO[0]
+    assert only_span(embed(base, "{}", foreign_style)[0]) == []
+    assert only_span(embed(base, "주민등록번호 {}", foreign_style)[0])[0][2] == "rrn"
