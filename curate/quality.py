@@ -328,12 +328,32 @@ def surface_signals(text: str, lang: str, cfg: dict) -> dict[str, float]:
     s["email_density"] = len(_EMAIL.findall(text)) / n_units
     if lang != "ja":
         s["flagged_word_ratio"] = _flagged_hits(text, cfg) / n_units
+    s["flagged_lines"] = _flagged_lines(text, lines, cfg)
     return s
 
 
+def _flagged(cfg: dict) -> re.Pattern | None:
+    return _flagged_pattern(str(cfg["flagged_words"])) if cfg.get("flagged_words") else None
+
+
 def _flagged_hits(text: str, cfg: dict) -> int:
-    flagged = _flagged_pattern(str(cfg["flagged_words"])) if cfg.get("flagged_words") else None
+    flagged = _flagged(cfg)
     return len(flagged.findall(text)) if flagged else 0
+
+
+def _flagged_lines(text: str, lines: list[str], cfg: dict) -> int:
+    """Lines made mostly of spam phrases (two or more, covering half the line's
+    characters): the keyword line SEO spam appends to scraped text ("高収入 副業 風俗
+    割り切り"), which a rate over the whole document dilutes below any threshold."""
+    flagged = _flagged(cfg)
+    if flagged is None or flagged.search(text) is None:
+        return 0
+    n = 0
+    for line in lines:
+        spans = [m.end() - m.start() for m in flagged.finditer(line)]
+        if len(spans) >= 2 and 2 * sum(spans) >= len(_NON_SPACE.findall(line)):
+            n += 1
+    return n
 
 
 def word_signals(text: str, morphs, lang: str, cfg: dict) -> dict[str, float]:

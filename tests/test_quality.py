@@ -233,3 +233,19 @@ def test_japanese_dating_and_loan_spam_dropped():
     assert all(s["flagged_word_ratio"] > stage.cfg["max_flagged_word_ratio"] for s in stage.signals(spam, complete=True))
     reasons = stage(table_of(docs)).column("drop_reason").to_pylist()
     assert "quality:max_flagged_word_ratio" not in reasons
+
+
+@pytest.mark.parametrize("lang,keywords", [("ko", "토토사이트 카지노 출장안마 대출"), ("ja", "高収入 副業 風俗 割り切り")])
+def test_keyword_line_after_scraped_text_dropped(lang, keywords):
+    """SEO spam pastes real text above one line of spam phrases: the rate over the whole
+    document stays low, the line itself is what gives it away."""
+    docs = good_docs(lang)[:12]
+    stage = make_stage({}, lang)
+    spam = [d + "\n" + keywords + "\nhttps://win859.com" for d in docs]
+    signals = stage.signals(spam, complete=True)
+    assert any(s["flagged_word_ratio"] <= stage.cfg["max_flagged_word_ratio"] for s in signals)  # the rate misses some
+    assert all(s["flagged_lines"] == 1 for s in signals)
+    reasons = stage(table_of(spam)).column("drop_reason").to_pylist()
+    assert all(r is not None for r in reasons), reasons
+    clean = stage.signals(good_docs(lang), complete=True)
+    assert all(s["flagged_lines"] == 0 for s in clean)
