@@ -51,6 +51,7 @@ QUALITY_SIGNAL_FIELDS: list[tuple[str, pa.DataType]] = [
     ("url_density", pa.float32()),
     ("email_density", pa.float32()),
     ("flagged_word_ratio", pa.float32()),
+    ("flagged_lines", pa.int64()),
     ("model_score", pa.float32()),
 ]
 QUALITY_SIGNALS_TYPE = pa.struct([pa.field(n, t) for n, t in QUALITY_SIGNAL_FIELDS])
