@@ -27,8 +27,10 @@ def file_key(path: str) -> str:
 
 
 def run_key(recipe: dict, stages: list[str], near: bool, paths: list[str]) -> str:
+    # the schema too: staged rows of an older schema (a signal added since) are not reused
     blob = json.dumps({"recipe": {k: v for k, v in recipe.items() if not k.startswith("_")},
-                       "stages": stages, "near": near, "files": [file_key(p) for p in paths]},
+                       "stages": stages, "near": near, "files": [file_key(p) for p in paths],
+                       "schema": str(SHARD_SCHEMA)},
                       sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
