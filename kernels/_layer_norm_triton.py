@@ -18,18 +18,18 @@ import triton
 import triton.language as tl
 
 from ._grid import cdiv, next_power_of_2
-from ._partials import num_programs
+from ._partials import column_sum, num_programs
 
 
 @triton.jit
-def _ln_fwd_kernel(X, W, B, Y, Stats, stride_x, stride_y, M, N, eps,
+def _ln_fwd_kernel(X, W, B, Y, Stats, M, N, eps,
                    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
     rows = tl.program_id(0).to(tl.int64) * BLOCK_M + tl.arange(0, BLOCK_M)
     cols = tl.arange(0, BLOCK_N)
     row_mask = rows < M
     col_mask = cols < N
     mask = row_mask[:, None] & col_mask[None, :]
-    x = tl.load(X + rows[:, None] * stride_x + cols[None, :], mask=mask, other=0.0).to(tl.float32)
+    x = tl.load(X + rows[:, None] * N + cols[None, :], mask=mask, other=0.0).to(tl.float32)  # contiguous rows
     mean = tl.sum(x, axis=1) / N
     xc = tl.where(mask, x - mean[:, None], 0.0)
     var = tl.sum(xc * xc, axis=1) / N
@@ -37,13 +37,13 @@ def _ln_fwd_kernel(X, W, B, Y, Stats, stride_x, stride_y, M, N, eps,
     w = tl.load(W + cols, mask=col_mask, other=0.0).to(tl.float32)
     b = tl.load(B + cols, mask=col_mask, other=0.0).to(tl.float32)
     y = xc * rstd[:, None] * w[None, :] + b[None, :]
-    tl.store(Y + rows[:, None] * stride_y + cols[None, :], y.to(Y.dtype.element_ty), mask=mask)
+    tl.store(Y + rows[:, None] * N + cols[None, :], y.to(Y.dtype.element_ty), mask=mask)
     tl.store(Stats + rows, mean, mask=row_mask)  # (2, M): means, then rstds
     tl.store(Stats + M + rows, rstd, mask=row_mask)
 
 
 @triton.jit
-def _ln_bwd_kernel(X, W, DY, DX, Stats, Partials, stride_x, stride_dy, stride_dx, M, N,
+def _ln_bwd_kernel(X, W, DY, DX, Stats, Partials, M, N,
                    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, STAGES: tl.constexpr):
     pid = tl.program_id(0)
     programs = tl.num_programs(0)
@@ -55,11 +55,11 @@ def _ln_bwd_kernel(X, W, DY, DX, Stats, Partials, stride_x, stride_dy, stride_dx
     # grid-stride: neighbouring programs read neighbouring rows; STAGES > 1 lets the
     # compiler prefetch the next block while this one reduces.
     for block in tl.range(pid, tl.cdiv(M, BLOCK_M), programs, num_stages=STAGES):
-        rows = (block * BLOCK_M + tl.arange(0, BLOCK_M)).to(tl.int64)  # int64 offsets: rows * stride
+        rows = (block * BLOCK_M + tl.arange(0, BLOCK_M)).to(tl.int64)  # int64 offsets: rows * N
         row_mask = rows < M
         mask = row_mask[:, None] & col_mask[None, :]  # rows past M load zeros and add nothing
-        x = tl.load(X + rows[:, None] * stride_x + cols[None, :], mask=mask, other=0.0).to(tl.float32)
-        dy = tl.load(DY + rows[:, None] * stride_dy + cols[None, :], mask=mask, other=0.0).to(tl.float32)
+        x = tl.load(X + rows[:, None] * N + cols[None, :], mask=mask, other=0.0).to(tl.float32)
+        dy = tl.load(DY + rows[:, None] * N + cols[None, :], mask=mask, other=0.0).to(tl.float32)
         mean = tl.load(Stats + rows, mask=row_mask, other=0.0)
         rstd = tl.load(Stats + M + rows, mask=row_mask, other=0.0)
         xhat = tl.where(mask, (x - mean[:, None]) * rstd[:, None], 0.0)
@@ -67,7 +67,7 @@ def _ln_bwd_kernel(X, W, DY, DX, Stats, Partials, stride_x, stride_dy, stride_dx
         c1 = tl.sum(xhat * wdy, axis=1) / N
         c2 = tl.sum(wdy, axis=1) / N
         dx = (wdy - (xhat * c1[:, None] + c2[:, None])) * rstd[:, None]
-        tl.store(DX + rows[:, None] * stride_dx + cols[None, :], dx.to(DX.dtype.element_ty), mask=mask)
+        tl.store(DX + rows[:, None] * N + cols[None, :], dx.to(DX.dtype.element_ty), mask=mask)
         dw += tl.sum(dy * xhat, axis=0)
         db += tl.sum(dy, axis=0)
     tl.store(Partials + pid * N + cols, dw, mask=col_mask)  # (2, programs, N): dw rows, then db rows
@@ -122,12 +122,13 @@ def backward_tile(N: int, device: str | None = None) -> dict:
 
 
 @lru_cache(maxsize=None)
-def device_name(index: int | None) -> str | None:
-    return torch.cuda.get_device_name(index) if index is not None else None
+def device_name(device: torch.device) -> str | None:
+    """The GPU's name, the key of measured tiles; None off CUDA (the interpreter)."""
+    return torch.cuda.get_device_name(device) if device.type == "cuda" else None
 
 
 def candidate_tiles(N: int) -> list[dict]:
-    """The defaults plus the tiles bench/kernels.py --sweep times on a GPU: rows per
+    """The defaults plus the tiles bench/layer_norm_sweep.py times on a GPU: rows per
     program x warps x pipelining x persistent programs per SM, within ~16K elements."""
     block_n = next_power_of_2(N)
     tiles = [backward_tile(N)]
@@ -145,12 +146,12 @@ def forward(x, weight, bias, eps, tile=None):
     N = x.shape[-1]
     M = x.numel() // N if N else 0
     dev = x.device
-    tile = tile or forward_tile(N, device_name(dev.index) if dev.type == "cuda" else None)
+    tile = tile or forward_tile(N, device_name(dev))
     y = torch.empty(x.shape, dtype=x.dtype, device=dev)
     stats = torch.empty((2, M), dtype=torch.float32, device=dev)
     if M > 0:
         _ln_fwd_kernel[(cdiv(M, tile["BLOCK_M"]),)](
-            x, weight, bias, y, stats, N, N, M, N, eps,
+            x, weight, bias, y, stats, M, N, eps,
             BLOCK_M=tile["BLOCK_M"], BLOCK_N=tile["BLOCK_N"], num_warps=tile["num_warps"])
     return y, stats
 
@@ -160,12 +161,12 @@ def backward(dy, x, weight, stats, tile=None):
     N = x.shape[-1]
     M = stats.shape[1]
     dev = x.device
-    tile = tile or backward_tile(N, device_name(dev.index) if dev.type == "cuda" else None)
+    tile = tile or backward_tile(N, device_name(dev))
     dx = torch.empty(x.shape, dtype=x.dtype, device=dev)
     G = num_programs(dev, cdiv(M, tile["BLOCK_M"]), tile["programs_per_sm"])
     partials = torch.empty((2, G, N), dtype=torch.float32, device=dev)
     if M > 0:
-        _ln_bwd_kernel[(G,)](x, weight, dy, dx, stats, partials, N, N, N, M, N,
+        _ln_bwd_kernel[(G,)](x, weight, dy, dx, stats, partials, M, N,
                              BLOCK_M=tile["BLOCK_M"], BLOCK_N=tile["BLOCK_N"], STAGES=tile["STAGES"],
                              num_warps=tile["num_warps"])
     else:
@@ -193,9 +194,8 @@ class LayerNormFunction(torch.autograd.Function):
         if not dy.is_contiguous():
             dy = dy.contiguous()
         dx, partials = backward(dy, x, weight, stats)
-        sums = partials.sum(dim=1)  # one reduction for dw and db
-        if ctx.bias_dtype == weight.dtype:
-            dw, db = sums.to(weight.dtype).unbind(0)
+        if ctx.bias_dtype == weight.dtype:  # one reduction for dw and db
+            dw, db = column_sum(partials, weight.dtype).unbind(0)
         else:
-            dw, db = sums[0].to(weight.dtype), sums[1].to(ctx.bias_dtype)
+            dw, db = column_sum(partials[0], weight.dtype), column_sum(partials[1], ctx.bias_dtype)
         return dx, dw, db, None
