@@ -326,9 +326,10 @@ def surface_signals(text: str, lang: str, cfg: dict) -> dict[str, float]:
     s["mojibake_ratio"] = _count(_mojibake_pattern(lang), text) / nonspace
     s["url_density"] = _count(_URL, text) / max(1, n_chars)
     s["email_density"] = len(_EMAIL.findall(text)) / n_units
+    n_flagged = _flagged_hits(text, cfg)
     if lang != "ja":
-        s["flagged_word_ratio"] = _flagged_hits(text, cfg) / n_units
-    s["flagged_lines"] = _flagged_lines(text, lines, cfg)
+        s["flagged_word_ratio"] = n_flagged / n_units
+    s["flagged_lines"] = _flagged_lines(lines, cfg) if n_flagged else 0
     return s
 
 
@@ -341,12 +342,12 @@ def _flagged_hits(text: str, cfg: dict) -> int:
     return len(flagged.findall(text)) if flagged else 0
 
 
-def _flagged_lines(text: str, lines: list[str], cfg: dict) -> int:
+def _flagged_lines(lines: list[str], cfg: dict) -> int:
     """Lines made mostly of spam phrases (two or more, covering half the line's
     characters): the keyword line SEO spam appends to scraped text ("高収入 副業 風俗
     割り切り"), which a rate over the whole document dilutes below any threshold."""
     flagged = _flagged(cfg)
-    if flagged is None or flagged.search(text) is None:
+    if flagged is None:
         return 0
     n = 0
     for line in lines:
