@@ -54,6 +54,7 @@ META_SCAN_BYTES = 64 * 1024  # browsers prescan 1 KiB; real heads put <meta> aft
 _META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
 _HEADER = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
 _ISO2022_ESC = re.compile(rb"\x1b(?:\$[@B]|\$\(?[DOPQ]|\([BIJ]|\.[AF]|\$\)C)")
+_NOT_YET = object()
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
@@ -169,8 +170,12 @@ def _mostly_utf8(data: bytes) -> str | None:
     return None
 
 
-def _detect_cjk(data: bytes) -> tuple[str, str, float] | None:
-    """Best of CP949 / Shift_JIS / EUC-JP by how well the text reads (text, codec, score)."""
+READS_AS_CJK = 0.6  # script_score above which a decode is taken to be the page's charset
+
+
+def _detect_cjk(data: bytes) -> tuple[str, str] | None:
+    """(text, codec) of the best of CP949 / Shift_JIS / EUC-JP by how well the text
+    reads, if it reads well enough (READS_AS_CJK)."""
     best = None
     for chain, korean in ((_KO, True), (_SJIS, False), (_EUCJP, False)):
         for enc in chain:
@@ -181,7 +186,7 @@ def _detect_cjk(data: bytes) -> tuple[str, str, float] | None:
             if n and (best is None or score > best[2]):
                 best = (got[0], got[1], score)
             break  # the first codec of a chain that decodes is the one a browser would use
-    return best
+    return best[:2] if best is not None and best[2] >= READS_AS_CJK else None
 
 
 def _binary(text: str) -> bool:
@@ -192,11 +197,6 @@ def _checked(text: str, enc: str, how: str) -> tuple[str, str, str]:
     if _binary(text):
         raise UndecodableError(f"binary content (control characters) under {enc}")
     return text, enc, how
-
-
-def _detect_cjk_confident(data: bytes) -> bool:
-    cjk = _detect_cjk(data)
-    return cjk is not None and cjk[2] >= 0.6
 
 
 def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str, str | None]:
@@ -222,6 +222,7 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str,
                 return _checked(text, enc, "iso-2022")
     candidates = [("http", header_charset(content_type)), ("meta", meta_charset(data))]
     detected: str | None = None
+    cjk = _NOT_YET  # _detect_cjk's answer, looked for at most once
     for how, label in candidates:
         for enc in codecs_for(label) or ():
             got = _decode(data, enc)
@@ -231,7 +232,9 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str,
             if enc in WESTERN and not is_ascii:
                 if _strict(data, "utf-8") is not None:
                     return _checked(data.decode("utf-8"), "utf-8", "utf-8")
-                if _detect_cjk_confident(data):
+                if cjk is _NOT_YET:
+                    cjk = _detect_cjk(data)
+                if cjk is not None:
                     break  # a Western label on CJK bytes: do not make mojibake
                 detected = detected or detect(data)
                 if detected and detected not in WESTERN:
@@ -246,10 +249,11 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str,
         # guess the way a browser reads the label, first codec that decodes.
         chain = _SJIS if detected in _SJIS else codecs_for(detected) or (detected,)
         got = next((g for g in (_decode(data, enc) for enc in chain) if g is not None), None)
-        if got is not None and script_score(got[0], detected in KOREAN)[0] >= 0.6:
+        if got is not None and script_score(got[0], detected in KOREAN)[0] >= READS_AS_CJK:
             return _checked(got[0], got[1], "detected")
-    cjk = _detect_cjk(data)
-    if cjk is not None and cjk[2] >= 0.6:
+    if cjk is _NOT_YET:
+        cjk = _detect_cjk(data)
+    if cjk is not None:
         return _checked(cjk[0], cjk[1], "detected")
     text = _mostly_utf8(data)
     if text is not None:
