@@ -81,16 +81,13 @@ def peak_rss_mb() -> float:
 # ---------------------------------------------------------------- ours
 
 def _file_keys(path: str) -> tuple:
-    """One input file's dedup keys, as a pipeline worker makes them (batches of 8192)."""
-    import pyarrow as pa
+    """One input file's rows and dedup keys, as a pipeline worker makes them."""
     import pyarrow.json as pj
 
-    from curate.dedup import dedup_keys
-    from curate.exact_dedup import text_hashes
+    from curate.dedup import keys_for_texts
 
     table = pj.read_json(path)
-    keys = pa.concat_tables([dedup_keys(table.slice(s, 8192), {}, "ko") for s in range(0, table.num_rows, 8192)])
-    return table, text_hashes(table.column("text").to_pylist()), keys
+    return table, keys_for_texts(table.column("text").to_pylist(), table.column("id").to_pylist(), {}, "ko")
 
 
 def run_ours(in_dir: Path, out_dir: Path) -> set[str]:
@@ -106,16 +103,9 @@ def run_ours(in_dir: Path, out_dir: Path) -> set[str]:
 
     with mp.get_context("spawn").Pool(2) as pool:
         parts = pool.map(_file_keys, [str(p) for p in sorted(in_dir.glob("*.jsonl"))])
-    table = pa.concat_tables([t for t, _, _ in parts])
-    keys = pa.concat_tables([k for _, _, k in parts])
-    keys = pa.table({
-        "row": pa.array(np.arange(table.num_rows), pa.int64()),
-        "id": keys.column("id"),
-        "text_hash": pa.array(np.concatenate([h for _, h, _ in parts]), pa.uint64()),
-        "minhash": keys.column("minhash"),
-        "quality_score": pa.nulls(table.num_rows, pa.float32()),
-        "n_chars": pa.compute.utf8_length(table.column("text")).cast(pa.int64()),
-    })
+    table = pa.concat_tables([t for t, _ in parts])
+    keys = pa.concat_tables([k for _, k in parts])
+    keys = keys.set_column(0, "row", pa.array(np.arange(keys.num_rows), pa.int64()))  # rows in input order
     result = cluster(keys, {})
     pq.write_table(keys, in_dir.parent / "keys.parquet")  # for --ray, outside the timed run
     dropped = result.filter(pa.compute.is_valid(result.column("drop_reason"))).column("row").to_numpy()
