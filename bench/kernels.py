@@ -126,10 +126,16 @@ def graph_time(fn, inputs, extra, grad_outs):
     import triton
 
     leaves = leaves_of(inputs)
+
+    def step():
+        # grads None when the graph is captured: each replay writes them afresh, with no
+        # accumulation kernel in the measured work
+        for t in leaves:
+            t.grad = None
+        run_step(fn, leaves, extra, grad_outs)
+
     try:
-        # grads accumulate across replays (grad_to_none would detach_() the views rotary takes)
-        return float(triton.testing.do_bench_cudagraph(lambda: run_step(fn, leaves, extra, grad_outs),
-                                                       rep=50, return_mode="median"))
+        return float(triton.testing.do_bench_cudagraph(step, rep=50, return_mode="median"))
     except Exception as e:  # capture refused by some op: report, keep going
         print(f"graph capture failed: {type(e).__name__}: {e}", flush=True)
         torch.cuda.synchronize()
