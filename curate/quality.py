@@ -26,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 import yaml
 
+from .gibberish import mash_chars
 from .schema import QUALITY_SIGNAL_FIELDS, QUALITY_SIGNALS_TYPE
 from .segment import analyze, eojeols
 from .stage import live_mask, merge_drop_reasons, set_column
@@ -323,6 +324,7 @@ def surface_signals(text: str, lang: str, cfg: dict) -> dict[str, float]:
     s["kanji_ratio"] = _count(_KANJI, text) / nonspace
     s["ja_script_ratio"] = s["kana_ratio"] + s["kanji_ratio"]
     s["latin_ratio"] = _count(_LATIN, text) / nonspace
+    s["latin_mash_ratio"] = mash_chars(text) / nonspace
     s["mojibake_ratio"] = _count(_mojibake_pattern(lang), text) / nonspace
     s["url_density"] = _count(_URL, text) / max(1, n_chars)
     s["email_density"] = len(_EMAIL.findall(text)) / n_units

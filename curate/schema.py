@@ -47,6 +47,7 @@ QUALITY_SIGNAL_FIELDS: list[tuple[str, pa.DataType]] = [
     ("kanji_ratio", pa.float32()),
     ("ja_script_ratio", pa.float32()),
     ("latin_ratio", pa.float32()),
+    ("latin_mash_ratio", pa.float32()),
     ("mojibake_ratio", pa.float32()),
     ("url_density", pa.float32()),
     ("email_density", pa.float32()),
