@@ -7,9 +7,10 @@ say too little (bank accounts, passports, bare digit runs), a context word nearb
 Dates, prices, case numbers, ISBNs, versions and postal codes fail these checks, so
 they stay in the text.
 
-Not masked on purpose: business numbers without an area code (1588-1234, 1644-...):
-they are public and their shape is that of year ranges ("1592-1598"); Korean 080
-toll-free numbers in Korean text.
+Korean business numbers without an area code (1588-1234, 1644-...) have the shape of
+year ranges ("1592-1598"): they count only with a phone word nearby. Korean toll-free
+080-XXX-XXXX counts in Korean text only (elsewhere it is a Japanese 0A0 number one
+digit short).
 
 Speed: a text without a digit, "@" or ":" returns at once; each detector only runs
 when its cheap trigger (a digit, "@", "::", a context word) is in the text.
@@ -65,9 +66,14 @@ _UNIT = re.compile(r"원|円|달러|%|만|억|조|년|年|월|月|일|日|개|�
 
 _GATE = re.compile(r"[\d@＠:：]")
 # Fullwidth ASCII (０-９, －, ＠, ...) maps 1:1 onto ASCII, so offsets survive the mapping.
-# The ideographic space separates digit groups in Japanese text ("１２３４　５６７８").
-_FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
-_HAS_FULLWIDTH = re.compile("[\uff01-\uff5e\u3000]")
+# The ideographic space separates digit groups in Japanese text ("１２３４　５６７８"), so
+# does a no-break space; the minus sign is what Shift_JIS conversion makes of "－"
+# ("03−1234−5678"), and half-width "ｰ" stands in for a dash too.
+_FULLWIDTH = ({c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
+              | {0x3000: 0x20, 0x00A0: 0x20, 0x2212: 0x2D, 0xFF70: 0x2D, 0x2012: 0x2D})
+_HAS_FULLWIDTH = re.compile("[\uff01-\uff5e\u3000\u00a0\u2212\uff70\u2012]")
+# The Hangul vowel ㅡ typed as a dash between digits ("010ㅡ1234ㅡ5678").
+_EU_DASH = re.compile(r"(?<=\d)([ ]?)ㅡ(?=[ ]?\d)")
 _DIGIT_RUN = re.compile(r"\d[\d\-‐‑‒–—－ー―〜~.．() :]{5,}\d")
 
 
@@ -99,7 +105,8 @@ def _near(pat: re.Pattern, text: str, start: int, end: int, before: int = 30, af
         # A label on a line of its own ("여권번호\nM12345678", "口座\n- 123-..."): when the
         # number opens its line, the line above still belongs to it.
         if last.group() == "\n" and not text[lo:start].strip(_LINE_LEAD):
-            for m in _SENTENCE_END.finditer(text, max(0, start - before), last.start()):
+            lo = max(0, start - before)
+            for m in _SENTENCE_END.finditer(text, lo, last.start()):
                 lo = m.end()
     m = _SENTENCE_END.search(text, end, hi)
     if m:
@@ -110,26 +117,36 @@ def _near(pat: re.Pattern, text: str, start: int, end: int, before: int = 30, af
 # Words that say the number next to them is not a personal identifier.
 _NOT_PII = re.compile(
     r"(?<![A-Za-z])(?:ISBN|ISSN|DOI|ver|version|build|model|order|part|firmware|tracking|invoice|barcode"
-    r"|EAN|JAN|UPC|serial)(?![A-Za-z])|"
+    r"|EAN|JAN|UPC|serial|update|patch)(?![A-Za-z])|"
+    # numbers of orders, bookings, documents ... ("주문 번호", "예약번호"), spaced or not
+    r"(?:주문|신청|접수|관리|문서|거래|승인|송장|일련|사건|쿠폰|핀|인증|등기|배송|상품|제품|티켓|발급|결제)\s?번호|"
     + "|".join(["버전", "バージョン", "빌드", "사건번호", "모델명", "型番", "품번", "사업자", "법인번호", "법인등록", "주문번호",
                 "관리번호", "송장", "운송장", "접수번호", "注文番号", "品番", "部品", "펌웨어", "ファームウェア",
                 "바코드", "バーコード", "伝票", "追跡番号", "승인번호", "承認番号", "受付番号", "会員番号", "회원번호",
-                "고객번호", "일련번호", "シリアル", "쿠폰", "クーポン"]),
+                "고객번호", "일련번호", "シリアル", "쿠폰", "クーポン", "신청번호", "거래번호",
+                "이체일시", "거래일시", "お問い合わせ番号", "問い合わせ番号", "送り状", "配送", "기프티콘",
+                "핀번호", "PIN번호", "업데이트", "패치", "アップデート", "パッチ"]),
     re.IGNORECASE,
 )
+
+
+# Booking numbers: not an identifier of a person, but "예약번호 02-555-1234" in a
+# restaurant listing is the number to call, so phone numbers ignore these labels.
+_NOT_PII_ID = re.compile(_NOT_PII.pattern + r"|(?:예약|예매)\s?번호|予約番号", re.IGNORECASE)
 
 
 # A sentence end followed by a word between a label and the number ("no. 123" keeps its label).
 _GAP_SENTENCE = re.compile(r"[.!?。！？]\s*[^\W\d_]")
 
 
-def _not_pii(text: str, start: int, end: int | None = None, ctx: re.Pattern | None = None) -> bool:
+def _not_pii(text: str, start: int, end: int | None = None, ctx: re.Pattern | None = None,
+             labels: re.Pattern = _NOT_PII_ID) -> bool:
     """A unit after the number, or a not-PII label before it that no context word of the
     number's own kind follows ("주문번호 123, 연락처 010-..." keeps the phone)."""
     if end is not None and _UNIT.match(text, end):
         return True
     last = None
-    for last in _NOT_PII.finditer(text, max(0, start - 15), start):
+    for last in labels.finditer(text, max(0, start - 15), start):
         pass
     if last is None:
         return False
@@ -193,14 +210,23 @@ def _find_rrn(text: str, out: list, lang: str = "") -> None:
 
 # ---------------------------------------------------------------- tel
 _TEL_CTX = _ctx(["전화", "연락", "휴대폰", "핸드폰", "폰번호", "문의", "번호", "예약", "tel", "phone", "fax", "팩스",
-                 "☎", "📞", "電話", "携帯", "連絡", "問い合わせ", "問合せ", "予約", "call", "mobile", "contact"])
+                 "☎", "📞", "電話", "携帯", "連絡", "問い合わせ", "問合せ", "予約", "call", "mobile", "contact",
+                 "代表", "H.P", "고객센터", "콜센터", "상담"])
+# A phone number may run straight into the next label of a contact line ("TEL:03-1234-5678FAX:...").
+_R_TEL = (r"(?:(?![\dA-Za-z])|(?=(?:FAX|Fax|fax|TEL|Tel|tel|E-?[Mm]ail|EMAIL|[Mm]ail|MAIL|URL|HP|Web|WEB)))"
+          r"(?![-‐‑‒–—－―.．]\d)")
 # Domestic form: 0AA(A) - EXCH - NNNN, with the area code or exchange in parentheses.
 _TEL = re.compile(
     r"(?=[(0])" + _L_TEL  # the cheap first-character test runs before the lookbehinds
     + r"(?:\((0\d{1,4})\)(?:[ ]?" + _HYPH + r"[ ]?|[ ])?|(0\d{1,4})(\)[ ]?|" + _TSEP + r")?)"
     + r"(?:\((\d{1,4})\)|(\d{1,4})(" + _TSEP + r")?)"
-    + r"(\d{4})" + _R
+    + r"(\d{4})" + _R_TEL
 )
+# Japanese free dial and navi dial: 0120-XXX-XXX, 0570-XXX-XXX, 0800-XXX-XXXX.
+_TEL_JP_FREE = re.compile(_L_TEL + r"(0120|0570|0990|0800)(" + _TSEP + r")(\d{3})(" + _TSEP + r")(\d{3,4})" + _R_TEL)
+# Korean nationwide business numbers (1588-1234): the shape of a year range ("1592-1598"),
+# so only with a phone word nearby.
+_TEL_KR_BIZ = re.compile(_L_NOSEP + r"(1(?:5[4-9]\d|6\d\d|8\d\d))(" + _TSEP + r")(\d{4})" + _R_TEL)
 # International form: +CC, optional (0), then 2-5 groups.
 _TEL_INTL = re.compile(
     r"(?:(?<![\dA-Za-z+])|(?<=[Tt][Ee][Ll])|(?<=[Ff][Aa][Xx]))"  # "TEL+81-3-..." as "TEL03-..."
@@ -211,7 +237,7 @@ _GROUP = re.compile(r"\(?\d+\)?")
 _TEL_CC = re.compile(r"(?=8[12])(?<![\dA-Za-z+\-‐‑‒–—－.．])(8[12])" + _TSEP + r"(?:\(0\)[ ]?)?(\d{1,2})" + _TSEP
                      + r"(\d{3,4})" + _TSEP + r"(\d{4})" + _R)
 _KR_TEL = re.compile(r"01[016789]\d{7,8}|02\d{7,8}|0(?:3[1-3]|4[1-4]|5[1-5]|6[1-4])\d{7,8}"
-                     r"|070\d{8}|050[2-8]\d{7,8}")
+                     r"|070\d{8}|050[2-8]\d{7,8}|080\d{7}")  # 080-XXX-XXXX: toll-free
 # Japanese 0A0 prefixes (050/070/080/090 ...) only exist with 11 digits: "080-123-4567" is
 # a Korean toll-free number or nothing, not a Japanese landline.
 _JP_TEL = re.compile(r"0[5789]0\d{8}|0[1-9][1-9]\d{7}")
@@ -221,7 +247,7 @@ _KR_MOBILE = re.compile(r"01[016789]\d{7,8}")
 _JP_MOBILE = re.compile(r"0[789]0\d{8}")
 
 
-_KR_AREA = re.compile(r"02|0(?:3[1-3]|4[1-4]|5[1-5]|6[1-4])|01[016789]|070|050[2-8]")
+_KR_AREA = re.compile(r"02|0(?:3[1-3]|4[1-4]|5[1-5]|6[1-4])|01[016789]|070|050[2-8]|080")
 
 
 def _plans(d: str, area: str | None = None, exch: str | None = None) -> tuple[bool, bool]:
@@ -272,31 +298,45 @@ def _find_tel(text: str, out: list, lang: str = "") -> None:
         exch = m.group(4) or m.group(5)
         sep1, sep2 = m.group(3), m.group(6)
         d = _digits(m.group(0))
+        if len(d) == 10 and d.startswith("080") and lang != "ko":
+            continue  # Korean toll-free in Korean text; elsewhere a 0A0 number one digit short
         grouped = bool(m.group(1) or m.group(4) or sep1)
         g_area, g_exch = (_digits(area), _digits(exch)) if grouped else (None, None)
         native = _national_ok(d, lang, g_area, g_exch)
         if not native and not any(_plans(d, g_area, g_exch)):
             continue
         parens = m.group(1) or m.group(4) or (sep1 or "").startswith(")")
-        if not parens and _sep_style(sep1) != _sep_style(sep2):
-            continue  # one separator style per number: "02-123-4567", not "02.123-4567"
         ctx = _near(_TEL_CTX, text, m.start(), m.end())
+        if not parens and _sep_style(sep1) != _sep_style(sep2) and not (ctx and sep1 and sep2):
+            continue  # one separator style per number ("02.123-4567"), unless a phone word vouches for it
         if not native and not ctx:
             continue  # the other country's landline shape, e.g. "03-1234-5678" in Korean text
         if not (sep1 or sep2 or m.group(1) or m.group(4)):
             # A bare digit run: only mobiles, or any number with a phone word nearby.
             if not (_KR_MOBILE.fullmatch(d) or _JP_MOBILE.fullmatch(d) or ctx):
                 continue
-        if _not_pii(text, m.start(), ctx=_TEL_CTX):
+        if _not_pii(text, m.start(), ctx=_TEL_CTX, labels=_NOT_PII):
             continue
         out.append((m.start(), m.end(), "tel", ctx))
+    for pattern, needs_ctx in ((_TEL_JP_FREE, False), (_TEL_KR_BIZ, True)):
+        for m in pattern.finditer(text):
+            seps = [g for g in (m.group(2), m.group(4) if pattern is _TEL_JP_FREE else None) if g is not None]
+            if len({_sep_style(g) for g in seps}) > 1:
+                continue
+            if pattern is _TEL_JP_FREE and len(m.group(5)) != (4 if m.group(1) == "0800" else 3):
+                continue
+            ctx = _near(_TEL_CTX, text, m.start(), m.end())
+            if (needs_ctx and not ctx) or _not_pii(text, m.start(), m.end(), _TEL_CTX, _NOT_PII):
+                continue
+            out.append((m.start(), m.end(), "tel", ctx))
     for m in _TEL_CC.finditer(text):
         nat = "0" + m.group(2) + m.group(3) + m.group(4)
         plan = "ko" if m.group(1) == "82" else "ja"
         # Without the "+" only a mobile number, or any number of the plan with a phone word.
         mobile = (_KR_MOBILE if plan == "ko" else _JP_MOBILE).fullmatch(nat)
         ctx = _near(_TEL_CTX, text, m.start(), m.end())
-        if (mobile or ctx) and _national_ok(nat, plan) and not _not_pii(text, m.start(), ctx=_TEL_CTX):
+        if (mobile or ctx) and _national_ok(nat, plan) and not _not_pii(text, m.start(), ctx=_TEL_CTX,
+                                                                         labels=_NOT_PII):
             out.append((m.start(), m.end(), "tel", True))
     if "+" not in text:
         return
@@ -335,9 +375,9 @@ def _intl_ok(d: str, last_group: str, groups: list[str] | None = None) -> bool:
 # ---------------------------------------------------------------- acc
 _BANKS = ["국민", "신한", "우리", "하나", "농협", "기업", "SC제일", "제일", "씨티",
           "카카오", "토스", "케이뱅크", "K뱅크", "우체국", "새마을", "신협", "수협", "산업", "대구", "부산",
-          "경남", "광주", "전북", "제주", "iM뱅크"]
+          "경남", "광주", "전북", "제주", "iM뱅크", "카뱅", "케뱅", "토뱅", "스탠다드차타드"]
 # Latin abbreviations only as whole words ("KB", not "KBOX").
-_BANK_PAT = "|".join(re.escape(w) for w in _BANKS) + r"|(?<![A-Za-z])(?:KB|NH|IBK)(?![A-Za-z])"
+_BANK_PAT = "|".join(re.escape(w) for w in _BANKS) + r"|(?<![A-Za-z])(?:KB|NH|IBK|SC)(?![A-Za-z])"
 # A whole word: "unaccounted", "accountability" say nothing about a bank.
 _ACCOUNT = r"(?<![A-Za-z])accounts?(?![A-Za-z])"
 _ACC_CTX = re.compile("(?<!중앙)(?<!투자)은행(?!장|권|들)|" + "|".join(re.escape(w) for w in [
@@ -347,7 +387,8 @@ _ACC_CTX = re.compile("(?<!중앙)(?<!투자)은행(?!장|권|들)|" + "|".join(
 # "하나", "기업" alone are everyday words: without this gate they count only right next
 # to the number).
 _ACC_WORD = re.compile(_ctx(["계좌", "입금", "예금주", "송금", "통장", "이체", "은행", "뱅크", "口座", "振込",
-                             "농협", "우체국", "새마을금고", "신협", "수협", "KB국민", "IBK", "SC제일"]).pattern
+                             "농협", "우체국", "새마을금고", "신협", "수협", "KB국민", "IBK", "SC제일", "카뱅", "케뱅",
+                             "토뱅"]).pattern
                        + "|" + _ACCOUNT, re.I)
 _OTHER_LABEL = _ctx(["주민", "외국인등록", "전화", "연락처", "휴대폰", "핸드폰", "팩스", "카드", "tel", "fax",
                      "phone", "電話", "カード", "マイナンバー", "個人番号", "여권"])
@@ -366,6 +407,9 @@ _BANK_AFTER = re.compile(r"[ ]?[(/][ ]?(?:" + _BANK_PAT + r")(?![가-힣])|[ ,/]
                          + r")(?:은행|뱅크|금고|[ ]?(?:$|[,.)/]))"
                          + r"|[ ,/]{0,2}(?:신한|농협|씨티|수협|신협|우체국|카카오|토스|KB|NH|IBK)(?![A-Za-z가-힣])")
 _SPACE_GROUP = re.compile(r" \d+$")
+# "이체일시 20240103233557", "거래번호 20171027847125": an unbroken run that opens with a
+# date is a timestamp or a transaction serial (an account starts so about 1 time in 300).
+_DATE_LEAD = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
 _YEAR_LIST = re.compile(r"(?:19|20)\d\d(?: (?:19|20)\d\d)+")
 
 
@@ -382,6 +426,8 @@ def _acc_ok(text: str, start: int, end: int, strong_gate: bool) -> bool:
     if (_KR_TEL.fullmatch(d) or _JP_MOBILE.fullmatch(d)) and len(d) <= 11 and _phone_shaped(text[start:end]):
         return False  # "입금 후 010-... 연락"; an account grouped "011-07-043419" stays one
     if _YEAR_LIST.fullmatch(text, start, end):  # "2019 2020 2021": years, not groups
+        return False
+    if len(d) == end - start and _DATE_LEAD.match(d):
         return False
     # Bank or account word before the number, or right after it ("(국민은행)", "예금주 ...").
     if strong_gate:
@@ -501,15 +547,25 @@ def _find_mynumber(text: str, out: list, lang: str = "") -> None:
 
 # ---------------------------------------------------------------- email
 _EMAIL = re.compile(
-    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9](?:[A-Za-z0-9._%+\-]{0,63}[A-Za-z0-9_%+\-])?"
+    r"(?:(?<![A-Za-z0-9._%+\-])|(?<=[^\x00-\x7f][.\-])|(?<=\.\.))"
+    r"[A-Za-z0-9](?:[A-Za-z0-9._%+\-]{0,63}[A-Za-z0-9_%+\-.])?"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
 )
+
+
+# Japanese carriers long allowed ".." and a final "." before the "@" (taro..ya.@docomo.ne.jp).
+_CARRIER_DOMAIN = re.compile(r"@(?:docomo\.ne\.jp|ezweb\.ne\.jp|au\.com|[a-z]\.vodafone\.ne\.jp"
+                             r"|(?:[a-z]\.)?softbank\.(?:ne\.)?jp|disney\.ne\.jp)$", re.I)
+# Retina image names in scraped HTML ("icon@2x.png") have an email's shape.
+_IMAGE_FILE = re.compile(r"\.(?:png|jpe?g|gif|webp|svg|avif|bmp|ico)$", re.I)
 
 
 def _find_email(text: str, out: list, lang: str = "") -> None:
     for m in _EMAIL.finditer(text):
         local = m.group(0).split("@", 1)[0]
-        if ".." in local:
+        if (".." in local or local.endswith(".")) and not _CARRIER_DOMAIN.search(m.group(0)):
+            continue
+        if _IMAGE_FILE.search(m.group(0)):
             continue
         out.append((m.start(), m.end(), "email", True))
 
@@ -526,7 +582,8 @@ _IPV6 = re.compile(r"(?:(?<![0-9A-Za-z:])|(?<=[^0-9A-Fa-f:]:)|(?<=[Ii][Pp][Vv]6:
 # Section and episode suffixes; "부터" (from) is a particle, and after a space the word
 # must end there ("1.2.3.4 부시" is an address followed by a name).
 _SECTION_SUFFIX = re.compile(r"(?:편|항|項|절|節|장|章|조|条|부(?!터)|권|화|판|버전|版)"
-                             r"|\s(?:편|항|절|장|조|부|권|화|판)(?![가-힣])|\s?(?:項|節|章|条|版|버전)")
+                             r"|\s(?:편|항|절|장|조|부|권|화|판)(?![가-힣])|\s?(?:項|節|章|条|版|버전)"
+                             r"|\s?(?:업데이트|패치|アップデート|パッチ)|\s(?:update|patch)(?![A-Za-z])", re.I)
 # "Section 12.3.4.1", "§ 4.2.10.1", "Fig. 3.1.2.4": a numbered part of a document. ("table"
 # and "rule" stay out: "routing table 10.0.0.0", "firewall rule 10.1.2.3".)
 _SECTION_BEFORE = re.compile(r"(?<![A-Za-z])(?:section|sec|chapter|ch|clause|article|figure|fig"
@@ -592,7 +649,7 @@ _PASS = re.compile(r"(?<![0-9A-Za-z])(?:[MSRGD](?:\d{8}|\d{3}[A-Z]\d{4})|[A-Z]{2
 
 def _find_passport(text: str, out: list, lang: str = "") -> None:
     for m in _PASS.finditer(text):
-        if _near(_PASS_CTX, text, m.start(), m.end(), 40, 20):
+        if _near(_PASS_CTX, text, m.start(), m.end(), 40, 20) and not _not_pii(text, m.start(), ctx=_PASS_CTX):
             out.append((m.start(), m.end(), "passport", True))
 
 
@@ -624,6 +681,8 @@ def find(text: str, lang: str = "", kinds: tuple[str, ...] | None = None) -> lis
         return []
     if _HAS_FULLWIDTH.search(text):
         text = text.translate(_FULLWIDTH)
+    if "ㅡ" in text:
+        text = _EU_DASH.sub(r"\1-", text)
     # Every digit identifier has a run of 7+ digits and separators; "10점", "2편" do not.
     has_run = _DIGIT_RUN.search(text) is not None
     has_ipv6 = "::" in text or text.count(":") >= 7
