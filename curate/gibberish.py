@@ -35,6 +35,7 @@ MIN_LETTERS = 4
 MIN_MASH_CHARS = 10
 
 _LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
+_FULLWIDTH_LATIN = re.compile(r"[Ａ-Ｚａ-ｚ]")
 # URLs and e-mail addresses carry random-looking strings; url_density judges them.
 _ADDRESS = re.compile(r"(?:https?://|www\.)[!-~]+|[\w.+-]+@[\w-]+\.[\w.-]+", re.I)
 
@@ -75,6 +76,8 @@ def word_score(word: str) -> float | None:
 
 def mash_chars(text: str) -> int:
     """Characters of the Latin words in text that score as mash (0 below MIN_MASH_CHARS)."""
+    if _FULLWIDTH_LATIN.search(text):  # ｓｄｆｇ: the mash a Japanese input method leaves
+        text = unicodedata.normalize("NFKC", text)
     if not _LATIN_WORD.search(text):
         return 0
     n = 0

@@ -243,11 +243,37 @@ def _ngram_fracs(words: list[str], min_words: int = 0) -> dict[str, float]:
     return out
 
 
+# An ellipsis after anything but a sentence-final ending (Korean 다/요/죠/까..., Japanese
+# た/す/ね/よ/だ): a teaser headline cut short ("... 충격 고백…", "衝撃の真相とは…").
+_ELLIPSIS_MARK = re.compile(r"(?<![다요죠까네지데군나たすねよだ])(?:\.\.|…|‥)[\"'”’」』）)\]]*$")
+
+
 def _terminated(line: str) -> int:
+    """Characters of the line up to its last sentence end; an ellipsis that cuts a
+    phrase short is no sentence end ("시작했다…" is one, "충격 고백…" is not)."""
     end = 0
     for m in _SENTENCE_END.finditer(line):
-        end = m.end()
+        if not _ELLIPSIS_MARK.search(line, 0, m.end()):
+            end = m.end()
     return end
+
+
+# Navigation rows ("홈 > 뉴스 > 연예", "会社概要 | 採用情報 | お問い合わせ") are lists of short items.
+_NAV_SEP = re.compile(r"\s+(?:\||>|＞|›|»)\s+")
+_SPACES = re.compile(r"\s+")
+
+
+def _line_items(lines: list[str], lang: str) -> list[str]:
+    """Lines as short_line_ratio counts them: split at navigation separators; in Japanese,
+    which puts no spaces in prose, an unterminated line also at its spaces (a menu or
+    keyword row: "ホーム ニュース スポーツ 芸能")."""
+    items = []
+    for line in lines:
+        parts = [p for p in _NAV_SEP.split(line) if p]
+        if lang == "ja" and not _terminated(line):
+            parts = [q for p in parts for q in _SPACES.split(p) if q]
+        items.extend(parts)
+    return items
 
 
 def _dup_fracs(parts: list[str], prefix: str) -> dict[str, float]:
@@ -303,15 +329,21 @@ def surface_signals(text: str, lang: str, cfg: dict) -> dict[str, float]:
     lines = [l for l in lines if l]
     n_lines = max(1, len(lines))
     s["n_lines"] = len(lines)
-    s["bullet_line_ratio"] = sum(1 for l in lines if _BULLET.match(l)) / n_lines
+    # Gopher counts every bulleted line; a bulleted sentence ("- 1392년 조선이 건국되었다.")
+    # is a list in an article, so only bulleted lines that end no sentence count here.
+    s["bullet_line_ratio"] = sum(1 for l in lines if _BULLET.match(l) and not _terminated(l)) / n_lines
     s["ellipsis_line_ratio"] = sum(1 for l in lines if _ELLIPSIS_END.search(l)) / n_lines
     s["punct_end_line_ratio"] = sum(1 for l in lines if _PUNCT_END.search(l)) / n_lines
     # FineWeb's line-ending rule is all-or-nothing on a one-line paragraph whose last
     # sentence was cut; the share of line characters up to the last sentence end in
     # their line grades it instead (0 for menus, keyword lists and number tables).
     s["terminated_char_ratio"] = sum(_terminated(l) for l in lines) / max(1, sum(map(len, lines)))
+    # The same on documents of 8+ lines (null below): there one or two long real sentences
+    # must not carry a page of navigation items ("홈\n뉴스\n스포츠\n... + a lead sentence").
+    s["long_terminated_char_ratio"] = s["terminated_char_ratio"] if len(lines) >= 8 else None
     short = int(cfg.get("short_line_chars", 30))
-    s["short_line_ratio"] = sum(1 for l in lines if len(l) <= short) / n_lines
+    items = _line_items(lines, lang)
+    s["short_line_ratio"] = sum(1 for l in items if len(l) <= short) / max(1, len(items))
     s.update(_dup_fracs(lines, "line"))
     paras = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
     s.update(_dup_fracs(paras, "para"))
@@ -335,6 +367,9 @@ def surface_signals(text: str, lang: str, cfg: dict) -> dict[str, float]:
     return s
 
 
+_KEYWORD_TOKEN = re.compile(r"[^\s,#、，|/]+")
+
+
 def _flagged(cfg: dict) -> re.Pattern | None:
     return _flagged_pattern(str(cfg["flagged_words"])) if cfg.get("flagged_words") else None
 
@@ -354,7 +389,16 @@ def _flagged_lines(lines: list[str], cfg: dict) -> int:
     n = 0
     for line in lines:
         spans = [m.end() - m.start() for m in flagged.finditer(line)]
-        if len(spans) >= 2 and 2 * sum(spans) >= len(_NON_SPACE.findall(line)):
+        if len(spans) < 2:
+            continue
+        if 2 * sum(spans) >= len(_NON_SPACE.findall(line)):
+            n += 1
+            continue
+        # by tokens: "오피, 신용불량자대출, 에볼루션카지노, 개인돈" (a phrase inside a longer
+        # keyword covers too few characters), when the line ends no sentence
+        tokens = _KEYWORD_TOKEN.findall(line)
+        hits = sum(1 for t in tokens if flagged.search(t))
+        if len(tokens) >= 3 and hits >= 2 and 2 * hits >= len(tokens) and 2 * _terminated(line) < len(line):
             n += 1
     return n
 

@@ -25,6 +25,7 @@ QUALITY_SIGNAL_FIELDS: list[tuple[str, pa.DataType]] = [
     ("ellipsis_line_ratio", pa.float32()),
     ("punct_end_line_ratio", pa.float32()),
     ("terminated_char_ratio", pa.float32()),
+    ("long_terminated_char_ratio", pa.float32()),
     ("short_line_ratio", pa.float32()),
     ("dup_line_frac", pa.float32()),
     ("dup_line_char_frac", pa.float32()),

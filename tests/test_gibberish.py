@@ -96,3 +96,9 @@ def test_build_counts_letter_transitions(tmp_path):
     assert model["counts"]["^"] == {"a": 2, "e": 1, "n": 1}
     assert model["counts"]["a"] == {"b": 2}
     assert json.loads((tmp_path / "bigrams.json").read_text()) == model
+
+
+def test_fullwidth_mash_from_a_japanese_input_method():
+    # typed with the IME in full-width alphabet mode: ｓｄｆｇｈｊ
+    assert mash_chars("今日は疲れた ｓｄｆｇｈｊｋ ｊｆｋｄｌｓａ") >= gibberish.MIN_MASH_CHARS
+    assert mash_chars("ＮＨＫのニュースでＴｏｋｙｏの天気を見た") == 0

@@ -249,3 +249,62 @@ def test_keyword_line_after_scraped_text_dropped(lang, keywords):
     assert all(r is not None for r in reasons), reasons
     clean = stage.signals(good_docs(lang), complete=True)
     assert all(s["flagged_lines"] == 0 for s in clean)
+
+
+# A fourth, independent audit: navigation mixed with a little real text, teaser lists,
+# comment threads, keyword lines of compound spam words, bulleted sentences.
+NSMC_THREAD = ["이거 이제 완전 코미디로 가닥 잡었구만...ㅋㅋ", "테이큰보다 훨 잼남 ㅋㅋ", "배우들 연기 진짜 좋았어요",
+               "마지막 장면에서 울었음 ㅠㅠ", "두 번 봤는데 또 보고 싶네요 ㅎㅎ", "ost 너무 좋아요ㅋㅋㅋ"]
+
+
+def test_teaser_ellipsis_is_no_sentence_end():
+    stage = QualityStage({}, "ko")
+    teasers = "\n".join(["배우 김모씨 결혼 3년 만에 충격 고백…", "서울 아파트값 다시 들썩…", "올여름 최악의 폭염 예고…",
+                         "프로야구 순위 싸움 안갯속…", "반도체 수출 석 달째 증가…"])
+    news = "23세의 이병은 유죄판결을 받은 지난 달 초부터 복역을 시작했다…"  # ko-news: a complete sentence
+    t, n = stage.signals([teasers, news], complete=True)
+    assert t["terminated_char_ratio"] == 0 and n["terminated_char_ratio"] == 1.0
+    assert make_stage({}, "ko")(table_of([teasers])).column("drop_reason").to_pylist() != [None]
+
+
+def test_navigation_rows_count_their_items():
+    ja = good_docs("ja")[0]
+    nav = "ホーム | ニュース | スポーツ | 芸能 | 経済 | 天気\n" + ja + "\n会社概要 ＞ 採用情報 ＞ お問い合わせ ＞ サイトマップ"
+    spaced = "ホーム ニュース スポーツ 芸能 経済 天気 ランキング\n" + ja + "\nプライバシー 利用規約 お問い合わせ 会社概要"
+    stage = QualityStage({}, "ja")
+    plain, bars, spaces = stage.signals([ja, nav, spaced], complete=True)
+    assert plain["short_line_ratio"] <= 0.5  # a title line over the paragraph
+    assert bars["short_line_ratio"] > 0.9 and spaces["short_line_ratio"] > 0.9
+    assert all(r is not None for r in make_stage({}, "ja")(table_of([nav, spaced])).column("drop_reason").to_pylist())
+
+
+def test_long_navigation_page_with_a_sentence_dropped():
+    news = good_docs("ko")[0]
+    lead = min((r["text"] for r in _rows("ko-news-sentences.jsonl") if 40 <= len(r["text"]) <= 70), key=len)
+    page = "\n".join(["닫기", "태그", "홈 > 연예 > 생활/문화", "로그인", "회원가입", "전체메뉴", "많이 본 뉴스",
+                      lead, "포토", "영상", "기자 구독", "댓글", "이 기사를 공유합니다", "글씨 크게", "인쇄하기"])
+    s, n = QualityStage({}, "ko").signals([page, news], complete=True)
+    assert s["long_terminated_char_ratio"] < 0.5 and n["long_terminated_char_ratio"] is None  # one line: no value
+    assert make_stage({}, "ko")(table_of([page, news])).column("drop_reason").to_pylist()[1] is None
+
+
+def test_comment_thread_with_a_laugh_on_most_lines_dropped():
+    thread = "\n".join(NSMC_THREAD)
+    out = make_stage({}, "ko")(table_of([thread] + good_docs("ko")[:50])).column("drop_reason").to_pylist()
+    assert out[0] == "quality:max_jamo_ratio" and all(r is None or r != "quality:max_jamo_ratio" for r in out[1:])
+
+
+def test_keyword_line_of_compound_spam_words():
+    """에볼루션카지노 hits only on 카지노: by characters the line is under half spam, by
+    tokens it is all spam."""
+    doc = good_docs("ko")[1] + "\n오피, 신용불량자대출, 에볼루션카지노, 개인돈"
+    (s,) = QualityStage({}, "ko").signals([doc], complete=True)
+    assert s["flagged_lines"] == 1
+
+
+def test_bulleted_sentences_are_a_list_not_a_menu():
+    sents = [r["text"] for r in _rows("ko-klue-wiki-sentences.jsonl")[:12]]
+    listed = "\n".join("- " + t for t in sents)
+    menu = "\n".join("- " + t.split()[0] for t in sents)
+    a, b = QualityStage({}, "ko").signals([listed, menu], complete=True)
+    assert a["bullet_line_ratio"] == 0 and b["bullet_line_ratio"] == 1.0
