@@ -47,12 +47,11 @@ class Checker:
         want = outputs_and_grads(reference, inputs, grad_outs, torch.float32)
         for dtype in self.dtypes:
             got = outputs_and_grads(kernel, inputs, grad_outs, dtype)
+            errs = [rel_err(g, w) for g, w in zip(got, want)]
             if dtype == torch.float32:
-                errs = [rel_err(g, w) for g, w in zip(got, want)]
                 limit = [FP32_TOL] * len(errs)
             else:
                 eager = outputs_and_grads(reference, inputs, grad_outs, dtype)
-                errs = [rel_err(g, w) for g, w in zip(got, want)]
                 limit = [2 * rel_err(e, w) + LOW_FLOOR for e, w in zip(eager, want)]
             bad = [i for i, (e, lim) in enumerate(zip(errs, limit)) if not e <= lim]
             self.failures += bool(bad)

@@ -103,7 +103,8 @@ def build(paths: list[str], out: Path = BIGRAMS_FILE) -> dict:
                     n_words += 1
                     seq = START + letters + END
                     for a, b in zip(seq, seq[1:]):
-                        counts.setdefault(a, {})[b] = counts.setdefault(a, {}).get(b, 0) + 1
+                        row = counts.setdefault(a, {})
+                        row[b] = row.get(b, 0) + 1
     model = {"source": [Path(p).name for p in paths], "words": n_words,
              "counts": {a: dict(sorted(row.items())) for a, row in sorted(counts.items())}}
     tmp = out.with_suffix(".tmp")

@@ -120,12 +120,11 @@ _NOT_PII = re.compile(
     r"|EAN|JAN|UPC|serial|update|patch)(?![A-Za-z])|"
     # numbers of orders, bookings, documents ... ("주문 번호", "예약번호"), spaced or not
     r"(?:주문|신청|접수|관리|문서|거래|승인|송장|일련|사건|쿠폰|핀|인증|등기|배송|상품|제품|티켓|발급|결제)\s?번호|"
-    + "|".join(["버전", "バージョン", "빌드", "사건번호", "모델명", "型番", "품번", "사업자", "법인번호", "법인등록", "주문번호",
-                "관리번호", "송장", "운송장", "접수번호", "注文番号", "品番", "部品", "펌웨어", "ファームウェア",
-                "바코드", "バーコード", "伝票", "追跡番号", "승인번호", "承認番号", "受付番号", "会員番号", "회원번호",
-                "고객번호", "일련번호", "シリアル", "쿠폰", "クーポン", "신청번호", "거래번호",
+    + "|".join(["버전", "バージョン", "빌드", "모델명", "型番", "품번", "사업자", "법인번호", "법인등록", "송장",
+                "注文番号", "品番", "部品", "펌웨어", "ファームウェア", "바코드", "バーコード", "伝票", "追跡番号",
+                "承認番号", "受付番号", "会員番号", "회원번호", "고객번호", "シリアル", "쿠폰", "クーポン",
                 "이체일시", "거래일시", "お問い合わせ番号", "問い合わせ番号", "送り状", "配送", "기프티콘",
-                "핀번호", "PIN번호", "업데이트", "패치", "アップデート", "パッチ"]),
+                "PIN번호", "업데이트", "패치", "アップデート", "パッチ"]),
     re.IGNORECASE,
 )
 
@@ -318,17 +317,14 @@ def _find_tel(text: str, out: list, lang: str = "") -> None:
         if _not_pii(text, m.start(), ctx=_TEL_CTX, labels=_NOT_PII):
             continue
         out.append((m.start(), m.end(), "tel", ctx))
-    for pattern, needs_ctx in ((_TEL_JP_FREE, False), (_TEL_KR_BIZ, True)):
-        for m in pattern.finditer(text):
-            seps = [g for g in (m.group(2), m.group(4) if pattern is _TEL_JP_FREE else None) if g is not None]
-            if len({_sep_style(g) for g in seps}) > 1:
-                continue
-            if pattern is _TEL_JP_FREE and len(m.group(5)) != (4 if m.group(1) == "0800" else 3):
-                continue
-            ctx = _near(_TEL_CTX, text, m.start(), m.end())
-            if (needs_ctx and not ctx) or _not_pii(text, m.start(), m.end(), _TEL_CTX, _NOT_PII):
-                continue
-            out.append((m.start(), m.end(), "tel", ctx))
+    for m in _TEL_JP_FREE.finditer(text):
+        if _sep_style(m.group(2)) != _sep_style(m.group(4)) or len(m.group(5)) != (4 if m.group(1) == "0800" else 3):
+            continue
+        if not _not_pii(text, m.start(), m.end(), _TEL_CTX, _NOT_PII):
+            out.append((m.start(), m.end(), "tel", _near(_TEL_CTX, text, m.start(), m.end())))
+    for m in _TEL_KR_BIZ.finditer(text):
+        if _near(_TEL_CTX, text, m.start(), m.end()) and not _not_pii(text, m.start(), m.end(), _TEL_CTX, _NOT_PII):
+            out.append((m.start(), m.end(), "tel", True))
     for m in _TEL_CC.finditer(text):
         nat = "0" + m.group(2) + m.group(3) + m.group(4)
         plan = "ko" if m.group(1) == "82" else "ja"

@@ -253,7 +253,8 @@ def _terminated(line: str) -> int:
     phrase short is no sentence end ("시작했다…" is one, "충격 고백…" is not)."""
     end = 0
     for m in _SENTENCE_END.finditer(line):
-        if not _ELLIPSIS_MARK.search(line, 0, m.end()):
+        # the ellipsis can only start one character before the sentence end's own mark
+        if not _ELLIPSIS_MARK.search(line, max(0, m.start() - 1), m.end()):
             end = m.end()
     return end
 
@@ -263,14 +264,14 @@ _NAV_SEP = re.compile(r"\s+(?:\||>|＞|›|»)\s+")
 _SPACES = re.compile(r"\s+")
 
 
-def _line_items(lines: list[str], lang: str) -> list[str]:
+def _line_items(lines: list[str], ends: list[int], lang: str) -> list[str]:
     """Lines as short_line_ratio counts them: split at navigation separators; in Japanese,
-    which puts no spaces in prose, an unterminated line also at its spaces (a menu or
-    keyword row: "ホーム ニュース スポーツ 芸能")."""
+    which puts no spaces in prose, an unterminated line (ends: _terminated of each line)
+    also at its spaces (a menu or keyword row: "ホーム ニュース スポーツ 芸能")."""
     items = []
-    for line in lines:
+    for line, end in zip(lines, ends):
         parts = [p for p in _NAV_SEP.split(line) if p]
-        if lang == "ja" and not _terminated(line):
+        if lang == "ja" and not end:
             parts = [q for p in parts for q in _SPACES.split(p) if q]
         items.extend(parts)
     return items
@@ -329,20 +330,21 @@ def surface_signals(text: str, lang: str, cfg: dict) -> dict[str, float]:
     lines = [l for l in lines if l]
     n_lines = max(1, len(lines))
     s["n_lines"] = len(lines)
+    ends = [_terminated(l) for l in lines]
     # Gopher counts every bulleted line; a bulleted sentence ("- 1392년 조선이 건국되었다.")
     # is a list in an article, so only bulleted lines that end no sentence count here.
-    s["bullet_line_ratio"] = sum(1 for l in lines if _BULLET.match(l) and not _terminated(l)) / n_lines
+    s["bullet_line_ratio"] = sum(1 for l, e in zip(lines, ends) if not e and _BULLET.match(l)) / n_lines
     s["ellipsis_line_ratio"] = sum(1 for l in lines if _ELLIPSIS_END.search(l)) / n_lines
     s["punct_end_line_ratio"] = sum(1 for l in lines if _PUNCT_END.search(l)) / n_lines
     # FineWeb's line-ending rule is all-or-nothing on a one-line paragraph whose last
     # sentence was cut; the share of line characters up to the last sentence end in
     # their line grades it instead (0 for menus, keyword lists and number tables).
-    s["terminated_char_ratio"] = sum(_terminated(l) for l in lines) / max(1, sum(map(len, lines)))
+    s["terminated_char_ratio"] = sum(ends) / max(1, sum(map(len, lines)))
     # The same on documents of 8+ lines (null below): there one or two long real sentences
     # must not carry a page of navigation items ("홈\n뉴스\n스포츠\n... + a lead sentence").
     s["long_terminated_char_ratio"] = s["terminated_char_ratio"] if len(lines) >= 8 else None
     short = int(cfg.get("short_line_chars", 30))
-    items = _line_items(lines, lang)
+    items = _line_items(lines, ends, lang)
     s["short_line_ratio"] = sum(1 for l in items if len(l) <= short) / max(1, len(items))
     s.update(_dup_fracs(lines, "line"))
     paras = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
