@@ -92,21 +92,27 @@ def _file_keys(path: str) -> tuple:
 
 def run_ours(in_dir: Path, out_dir: Path) -> set[str]:
     """Keys on two worker processes (one per input file, as datatrove's two tasks and the
-    pipeline's Ray workers), then one clustering pass."""
+    pipeline's Ray workers), then clustering in one (both passes: see
+    curate.dedup.cluster_without_boilerplate)."""
     import multiprocessing as mp
 
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from curate.dedup import cluster
+    from curate.dedup import cluster_without_boilerplate, stripped_keys
 
     with mp.get_context("spawn").Pool(2) as pool:
         parts = pool.map(_file_keys, [str(p) for p in sorted(in_dir.glob("*.jsonl"))])
     table = pa.concat_tables([t for t, _ in parts])
     keys = pa.concat_tables([k for _, k in parts])
     keys = keys.set_column(0, "row", pa.array(np.arange(keys.num_rows), pa.int64()))  # rows in input order
-    result = cluster(keys, {})
+    texts = table.column("text")
+
+    def resign(rows, boilerplate):  # as the pipeline does: the staged texts of those rows only
+        return stripped_keys(texts.take(pa.array(rows)).to_pylist(), rows, boilerplate, {}, "ko")
+
+    result = cluster_without_boilerplate(keys, {}, resign)  # with the boilerplate-line pass, as the pipeline
     pq.write_table(keys, in_dir.parent / "keys.parquet")  # for --ray, outside the timed run
     dropped = result.filter(pa.compute.is_valid(result.column("drop_reason"))).column("row").to_numpy()
     keep = np.ones(table.num_rows, dtype=bool)

@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from curate.boilerplate import boilerplate_lines, cluster_labels, line_hash_array, rows_with, strip_lines
 from curate.minhash import band_keys, jaccard, optimal_bands, signatures
 from curate.shingles import shingle_config, shingle_hashes
 
@@ -49,7 +50,12 @@ DEFAULTS = {
     "rows": 4,
     "max_bucket_all_pairs": 16,  # larger buckets are linked as a star + chain
     "partitions": 16,  # hash partitions per shuffle in pipelines/dedup.py
-    "shingles": None,  # per language, e.g. {ko: {kind: char, n: 5}}; null = curate.shingles defaults
+    "shingles": None,  # per language, e.g. {ko: {kind: char, n: 4}}; null = curate.shingles defaults
+    # A line found in this many distinct first-pass clusters is boilerplate: documents
+    # carrying it are re-signed without it and clustered again (curate/boilerplate.py).
+    # Site chrome recurs in hundreds; 3 already works on the audit sets, 5 leaves a
+    # margin for a short page copied to a few sites. 0 turns the second pass off.
+    "boilerplate_clusters": 5,
 }
 _MAX_CHARS_PER_PASS = 4_000_000  # bounds the scratch arrays of one shingling pass
 
@@ -122,14 +128,46 @@ def keys_for_texts(texts: list[str], ids: list[str], cfg: dict, lang: str,
         "minhash": to_fixed_list(text_signatures(texts, cfg, lang)),
         "quality_score": pa.array(quality if quality is not None else [None] * n, pa.float32()),
         "n_chars": pa.array([len(t) for t in texts], pa.int64()),
+        "line_hashes": line_hash_array(texts),
     })
 
 
+def dedup_texts(texts: list[str], ids: list[str], cfg: dict, lang: str, quality: list | None = None) -> pa.Table:
+    """``cluster_without_boilerplate`` over plain texts (evaluations, benches, tests)."""
+    keys = keys_for_texts(texts, ids, cfg, lang, quality=quality)
+    return cluster_without_boilerplate(
+        keys, cfg, lambda rows, boiler: stripped_keys([texts[r] for r in rows], rows, boiler, cfg, lang))
+
+
 def dedup_keys(table: pa.Table, cfg: dict, lang: str) -> pa.Table:
-    """``id`` and ``minhash`` (fixed_size_list<uint32>[num_perm]) for every row given."""
+    """``id``, ``minhash`` (fixed_size_list<uint32>[num_perm]) and ``line_hashes`` for every row given."""
     texts = [t or "" for t in table.column("text").to_pylist()]
     sigs = text_signatures(texts, cfg, lang)
-    return pa.table({"id": table.column("id").cast(pa.string()), "minhash": to_fixed_list(sigs)})
+    return pa.table({"id": table.column("id").cast(pa.string()), "minhash": to_fixed_list(sigs),
+                     "line_hashes": line_hash_array(texts)})
+
+
+def stripped_keys(texts: list[str], rows, boilerplate: tuple[np.ndarray, np.ndarray], cfg: dict,
+                  lang: str) -> pa.Table:
+    """row, minhash and n_chars of the texts without their boilerplate lines (hashes and
+    cluster counts), for the rows where a line was stripped."""
+    boiler = dict(zip(boilerplate[0].tolist(), boilerplate[1].tolist()))
+    out_rows, out_texts, out_chars = [], [], []
+    for row, text in zip(rows, texts):
+        stripped = strip_lines(text or "", boiler)
+        if stripped is not None:
+            out_rows.append(int(row))
+            out_texts.append(stripped)
+            # A page that was mostly chrome is judged by its content's length (a caption
+            # in a site frame takes the short-text threshold); a title line less does
+            # not move a paragraph across that boundary.
+            out_chars.append(len(stripped) if 2 * len(stripped) <= len(text) else len(text))
+    return pa.table({
+        "row": pa.array(out_rows, pa.int64()),
+        "minhash": to_fixed_list(text_signatures(out_texts, cfg, lang)) if out_texts
+        else pa.array([], minhash_type(settings(cfg)["num_perm"])),
+        "n_chars": pa.array(out_chars, pa.int64()),
+    })
 
 
 # ---------------------------------------------------------------- building blocks
@@ -207,11 +245,18 @@ def bucket_pairs(keys: np.ndarray, members: np.ndarray, max_all_pairs: int = 16,
 
 
 def unique_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct pairs with a != b, sorted by (a, b)."""
     if len(a) == 0:
         return a, b
-    pairs = np.unique(np.stack([a, b], axis=1), axis=0)
-    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-    return pairs[:, 0], pairs[:, 1]
+    a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+    if a.min() >= 0 and b.min() >= 0 and max(a.max(), b.max()) < (1 << 31):
+        code = np.unique((a << 32) | b)  # one sort of 64-bit codes beats a row-wise unique
+        a, b = code >> 32, code & 0xFFFFFFFF
+    else:
+        pairs = np.unique(np.stack([a, b], axis=1), axis=0)
+        a, b = pairs[:, 0], pairs[:, 1]
+    live = a != b
+    return a[live], b[live]
 
 
 def pair_thresholds(n_a: np.ndarray, n_b: np.ndarray, s: dict) -> np.ndarray:
@@ -249,8 +294,50 @@ def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return parent
 
 
-def near_pairs(sigs: np.ndarray, n_chars: np.ndarray, s: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Verified near-duplicate pairs (positions into sigs and n_chars)."""
+def near_pairs_after_change(sigs: np.ndarray, n_chars: np.ndarray, s: dict, old_keys: np.ndarray,
+                            old_a: np.ndarray, old_b: np.ndarray, changed: np.ndarray):
+    """What ``near_pairs(sigs, n_chars, s)`` gives, from what it gave before the
+    signatures (or n_chars) at positions ``changed`` were replaced (old band keys,
+    old pairs): pairs of two unchanged documents stand, since their keys, buckets and
+    verification are the same; only the buckets a changed document leaves or joins are
+    paired again. None where such a bucket is larger than max_bucket_all_pairs before
+    or after (its star-and-chain pairs depend on every member): run near_pairs then."""
+    n, B, R = len(sigs), s["bands"], s["rows"]
+    max_all = s["max_bucket_all_pairs"]
+    keys = old_keys.copy()
+    keys[:, changed] = band_keys(sigs[changed], B, R).T
+    before = old_keys[:, changed]
+    is_changed = np.zeros(n, dtype=bool)
+    is_changed[changed] = True
+    a_out, b_out = [], []
+    table = np.zeros(1 << 22, dtype=bool)  # direct-address filter on the keys' low bits
+    low = np.uint64((1 << 22) - 1)
+    for band in range(B):
+        touched = np.unique(np.r_[before[band], keys[band, changed]])
+        slots = (touched & low).astype(np.intp)
+        table[slots] = True
+        maybe = np.flatnonzero(table[(keys[band] & low).astype(np.intp)])
+        table[slots] = False
+        at = np.minimum(np.searchsorted(touched, keys[band, maybe]), len(touched) - 1)
+        members = maybe[touched[at] == keys[band, maybe]]  # after: every member of a touched bucket
+        stayed = members[~is_changed[members]]
+        old_members = np.r_[keys[band, stayed], before[band]]  # before: the same unchanged ones + the old keys
+        if (np.unique(keys[band, members], return_counts=True)[1].max(initial=0) > max_all
+                or np.unique(old_members, return_counts=True)[1].max(initial=0) > max_all):
+            return None
+        pa_, pb_ = bucket_pairs(keys[band, members], members, max_all, members_ascending=True)
+        mine = is_changed[pa_] | is_changed[pb_]
+        a_out.append(pa_[mine])
+        b_out.append(pb_[mine])
+    a, b = unique_pairs(np.concatenate(a_out), np.concatenate(b_out))
+    ok = verified(sigs[a], sigs[b], pair_thresholds(n_chars[a], n_chars[b], s))
+    kept = ~is_changed[old_a] & ~is_changed[old_b]
+    return np.r_[old_a[kept], a[ok]], np.r_[old_b[kept], b[ok]], keys
+
+
+def near_pairs(sigs: np.ndarray, n_chars: np.ndarray, s: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Verified near-duplicate pairs (positions into sigs and n_chars), and the
+    (bands, docs) band keys they came from."""
     keys = band_keys(sigs, s["bands"], s["rows"])
     # Band keys never collide across bands (the band index is mixed in), so each band
     # is bucketed on its own: many small sorts beat one over docs x bands entries.
@@ -260,7 +347,7 @@ def near_pairs(sigs: np.ndarray, n_chars: np.ndarray, s: dict) -> tuple[np.ndarr
                 for band in range(s["bands"])]
     a, b = unique_pairs(np.concatenate([p[0] for p in per_band]), np.concatenate([p[1] for p in per_band]))
     ok = verified(sigs[a], sigs[b], pair_thresholds(n_chars[a], n_chars[b], s))
-    return a[ok], b[ok]
+    return a[ok], b[ok], keys
 
 
 def assign(rows, ids, rep, label, order_key) -> pa.Table:
@@ -299,7 +386,13 @@ def cluster(keys: pa.Table, cfg: dict) -> pa.Table:
     keys: row, id, text_hash, minhash, quality_score, n_chars.
     Returns row, dup_cluster, dup_of, drop_reason for members of clusters of size >= 2.
     """
-    s = settings(cfg)
+    return _cluster(keys, settings(cfg))[0]
+
+
+def _cluster(keys: pa.Table, s: dict, previous: tuple | None = None) -> tuple[pa.Table, tuple | None]:
+    """``cluster``, and the near graph it built: (representative positions, their
+    signatures, n_chars and (bands, docs) band keys, verified pairs a, b). previous: the graph of a run on the same keys
+    except the signatures and n_chars of some rows; their pairs are reused."""
     rows, quality, n_chars = key_columns(keys)
     order_key = (quality, n_chars, rows)
     n = len(rows)
@@ -308,14 +401,57 @@ def cluster(keys: pa.Table, cfg: dict) -> pa.Table:
     else:
         rep = np.arange(n, dtype=np.int64)
     a, b = [rep], [np.arange(n, dtype=np.int64)]
+    graph = None
     if s["near"]:
         reps = np.flatnonzero(rep == np.arange(n))
         sigs = from_fixed_list(keys.column("minhash"))[reps]
         reps, sigs = reps[has_shingles(sigs)], sigs[has_shingles(sigs)]
-        na, nb = near_pairs(sigs, n_chars[reps], s)
+        pairs = None
+        if previous is not None and np.array_equal(previous[0], reps):
+            changed = np.flatnonzero((previous[1] != sigs).any(axis=1) | (previous[2] != n_chars[reps]))
+            pairs = near_pairs_after_change(sigs, n_chars[reps], s, previous[3], previous[4], previous[5], changed)
+        na, nb, band_key_rows = pairs if pairs is not None else near_pairs(sigs, n_chars[reps], s)
+        graph = (reps, sigs, n_chars[reps], band_key_rows, na, nb)
         a.append(reps[na])
         b.append(reps[nb])
     a, b = np.concatenate(a), np.concatenate(b)
     live = a != b
     label = components(n, a[live], b[live])
-    return assign(rows, keys.column("id").to_pylist(), rep, label, order_key)
+    return assign(rows, keys.column("id").to_pylist(), rep, label, order_key), graph
+
+
+def cluster_without_boilerplate(keys: pa.Table, cfg: dict, resign, cluster_fn=cluster,
+                                lines_fn=boilerplate_lines) -> pa.Table:
+    """Cluster, find the boilerplate lines (curate/boilerplate.py), then cluster again
+    with the documents that carry them re-signed on their text without them.
+
+    resign(rows, (hashes, counts)) -> table of row, minhash, n_chars for those rows
+    (rows with nothing stripped may be absent: they keep their keys). cluster_fn is
+    ``cluster`` or the Ray version; lines_fn(line_lists, labels, k) returns the
+    boilerplate hashes and their cluster counts. n_chars is the one resign gives
+    (see stripped_keys): it sets the pair thresholds and the keeper order.
+    """
+    s = settings(cfg)
+    graph = None
+    if cluster_fn is cluster:  # one process: the second pass reuses the first one's pairs
+        first, graph = _cluster(keys, s)
+    else:
+        first = cluster_fn(keys, cfg)
+    k = int(s.get("boilerplate_clusters") or 0)
+    if not k or not s["near"] or "line_hashes" not in keys.column_names or not keys.num_rows:
+        return first
+    rows = keys.column("row").to_numpy().astype(np.int64)
+    line_lists = keys.column("line_hashes")
+    boiler = lines_fn(line_lists, cluster_labels(rows, first.select(["row", "dup_cluster"])), k)
+    new = resign(rows[rows_with(line_lists, boiler[0])], boiler)
+    if not new.num_rows:
+        return first
+    order = np.argsort(rows)
+    at = order[np.searchsorted(rows[order], new.column("row").to_numpy())]
+    sigs = from_fixed_list(keys.column("minhash")).copy()
+    sigs[at] = from_fixed_list(new.column("minhash"))
+    n_chars = pc.fill_null(keys.column("n_chars"), 0).to_numpy().astype(np.int64)
+    n_chars[at] = new.column("n_chars").to_numpy()
+    keys = keys.set_column(keys.schema.get_field_index("minhash"), "minhash", to_fixed_list(sigs))
+    keys = keys.set_column(keys.schema.get_field_index("n_chars"), "n_chars", pa.array(n_chars, pa.int64()))
+    return _cluster(keys, s, graph)[0] if cluster_fn is cluster else cluster_fn(keys, cfg)

@@ -15,9 +15,12 @@ def dedup_key(text: str) -> str:
     return _NON_WORD.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
+def key_hash(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
+
+
 def text_hash(text: str) -> int:
-    digest = hashlib.blake2b(dedup_key(text).encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "little")
+    return key_hash(dedup_key(text))
 
 
 def text_hashes(texts: list[str]) -> np.ndarray:

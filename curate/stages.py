@@ -85,4 +85,9 @@ class StageChain:
                 flat[idx] = sig.flatten().to_numpy().reshape(len(idx), width)
             arr = pa.FixedSizeListArray.from_arrays(pa.array(flat.ravel(), pa.uint32()), width)
             table = table.append_column("minhash", arr)
+            lines = keys.column("line_hashes").to_pylist()
+            per_row = [[] for _ in range(table.num_rows)]
+            for i, hashes in zip(idx, lines):
+                per_row[i] = hashes
+            table = table.append_column("line_hashes", pa.array(per_row, keys.schema.field("line_hashes").type))
         return table

@@ -155,7 +155,7 @@ def run_corpus(inputs: list[str], output: str, lang: str, recipe_file: str | Non
         # Global dedup across the whole corpus, cached so that a re-run after a crash skips it.
         decisions: dict[int, tuple[str, str | None, str | None]] = {}
         if "dedup" in names:
-            decisions = _cached_dedup(work / "dedup.parquet", staged, dedup_cfg, near)
+            decisions = _cached_dedup(work / "dedup.parquet", staged, dedup_cfg, near, lang)
 
         # Pass 2: apply decisions, write shards, rejected and quarantine files.
         stats_fn = _stats_fn(recipe, lang)
@@ -275,10 +275,11 @@ def staged_paths(paths: list[str]) -> list[str]:
     return [p if fs.is_uri(p) else os.path.abspath(p) for p in paths]
 
 
-def _cached_dedup(path: Path, staged: StagedRun, cfg: dict, near: bool) -> dict:
+def _cached_dedup(path: Path, staged: StagedRun, cfg: dict, near: bool, lang: str) -> dict:
     if not path.exists():
         keys = staged.all_keys()
-        decisions = global_dedup(keys, cfg, near) if keys is not None and keys.num_rows else {}
+        resign = _staged_resign(staged, cfg, lang)
+        decisions = global_dedup(keys, cfg, near, resign) if keys is not None and keys.num_rows else {}
         rows = sorted(decisions)
         table = pa.table({
             "row": pa.array(rows, pa.int64()),
@@ -293,21 +294,51 @@ def _cached_dedup(path: Path, staged: StagedRun, cfg: dict, near: bool) -> dict:
                                                t.column("dup_of").to_pylist(), t.column("drop_reason").to_pylist())}
 
 
-def global_dedup(keys: pa.Table, cfg: dict, near: bool) -> dict[int, tuple[str, str | None, str | None]]:
+def _staged_resign(staged: StagedRun, cfg: dict, lang: str):
+    """resign(rows, boilerplate) for curate.dedup.cluster_without_boilerplate: reads the
+    staged texts of those rows and signs them without their boilerplate lines, in Ray
+    tasks when Ray is up."""
+    import ray
+
+    from curate.dedup import stripped_keys
+
+    def resign(rows: np.ndarray, boilerplate: tuple) -> pa.Table:
+        rows = np.sort(rows)
+        if ray.is_initialized():
+            task, boiler = ray.remote(stripped_keys), ray.put(boilerplate)
+            parts = ray.get([task.remote(texts[s:s + 8192], file_rows[s:s + 8192], boiler, cfg, lang)
+                             for file_rows, texts in staged.texts_of(rows) for s in range(0, len(texts), 8192)])
+        else:
+            parts = [stripped_keys(texts, file_rows, boilerplate, cfg, lang)
+                     for file_rows, texts in staged.texts_of(rows)]
+        return pa.concat_tables(parts) if parts else stripped_keys([], [], boilerplate, cfg, lang)
+
+    return resign
+
+
+def global_dedup(keys: pa.Table, cfg: dict, near: bool, resign=None) -> dict[int, tuple[str, str | None, str | None]]:
     """row -> (dup_cluster, dup_of, drop_reason) for every member of a duplicate cluster.
 
     Large corpora cluster on Ray (hash-partitioned shuffles, no process holds every
     edge); below `distributed_above_docs` one process is faster and gives the same
-    result.
+    result. With `resign` (see _staged_resign) boilerplate lines are found after a
+    first clustering and the documents carrying them are clustered again without them.
     """
     import ray
 
     if near:
-        from curate.dedup import cluster
+        from curate.boilerplate import boilerplate_lines
+        from curate.dedup import cluster, cluster_without_boilerplate
+        from pipelines.dedup import boilerplate_lines as boilerplate_lines_on_ray
         from pipelines.dedup import global_dedup as cluster_on_ray
 
         distributed = ray.is_initialized() and keys.num_rows >= int(cfg.get("distributed_above_docs", 2_000_000))
-        result = cluster_on_ray(keys, cfg) if distributed else cluster(keys, cfg)
+        cluster_fn = cluster_on_ray if distributed else cluster
+        if resign is None:
+            result = cluster_fn(keys, cfg)
+        else:
+            lines_fn = boilerplate_lines_on_ray if distributed else boilerplate_lines
+            result = cluster_without_boilerplate(keys, cfg, resign, cluster_fn, lines_fn)
         return {int(r): (c, o, d) for r, c, o, d in zip(
             result.column("row").to_pylist(), result.column("dup_cluster").to_pylist(),
             result.column("dup_of").to_pylist(), result.column("drop_reason").to_pylist())}

@@ -37,6 +37,7 @@ from curate.dedup import (
     unique_pairs,
     verified,
 )
+from curate.boilerplate import frequent, line_label_pairs, unique_pairs as unique_line_pairs
 from curate.minhash import mix64, band_keys
 
 KEY_COLUMNS = ["row", "id", "text_hash", "minhash", "quality_score", "n_chars"]
@@ -313,3 +314,32 @@ def global_dedup(keys, cfg: dict) -> pa.Table:
     if not tables:
         return OUTPUT_SCHEMA.empty_table()
     return pa.concat_tables(tables).sort_by("row")
+
+
+# ---------------------------------------------------------------- boilerplate lines
+
+@ray.remote
+def _line_pairs(line_lists: pa.ListArray, labels: np.ndarray) -> pa.Table:
+    h, lab = line_label_pairs(line_lists, labels)
+    return pa.table({"line_hash": pa.array(h, pa.uint64()), "label": pa.array(lab, pa.int64())})
+
+
+@ray.remote
+def _frequent_lines(k: int, *pieces: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    t = _concat(pieces)
+    h, _ = unique_line_pairs(t.column("line_hash").to_numpy(), t.column("label").to_numpy())
+    return frequent(h, k)
+
+
+def boilerplate_lines(line_lists, labels: np.ndarray, k: int, parts: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """curate.boilerplate.boilerplate_lines as a shuffle: (line, cluster) pairs by line hash,
+    each reducer counting the distinct clusters of its lines."""
+    if isinstance(line_lists, pa.ChunkedArray):
+        line_lists = line_lists.combine_chunks()
+    step = max(1, -(-len(labels) // parts))
+    blocks = [_line_pairs.remote(line_lists.slice(s, step), labels[s:s + step]) for s in range(0, len(labels), step)]
+    found = ray.get([_frequent_lines.remote(k, *p) for p in shuffle(blocks, "line_hash", parts)])
+    hashes = np.concatenate([h for h, _ in found]) if found else np.empty(0, np.uint64)
+    counts = np.concatenate([c for _, c in found]) if found else np.empty(0, np.int64)
+    order = np.argsort(hashes)
+    return hashes[order], counts[order]

@@ -22,6 +22,9 @@ from curate import fs
 from curate.schema import SHARD_SCHEMA
 
 
+KEYS_VERSION = 2  # 2: line_hashes for the boilerplate pass
+
+
 def file_key(path: str) -> str:
     return hashlib.sha256(fs.identity(path).encode()).hexdigest()[:20]
 
@@ -30,7 +33,7 @@ def run_key(recipe: dict, stages: list[str], near: bool, paths: list[str]) -> st
     # the schema too: staged rows of an older schema (a signal added since) are not reused
     blob = json.dumps({"recipe": {k: v for k, v in recipe.items() if not k.startswith("_")},
                        "stages": stages, "near": near, "files": [file_key(p) for p in paths],
-                       "schema": str(SHARD_SCHEMA)},
+                       "schema": str(SHARD_SCHEMA), "keys": KEYS_VERSION},
                       sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -48,8 +51,9 @@ def dedup_keys_of(rows: pa.Table, first_row: int) -> pa.Table:
         "quality_score": rows.column("quality_score"),
         "n_chars": pc.utf8_length(rows.column("text")).cast(pa.int64()),
     }
-    if "minhash" in rows.column_names:
-        cols["minhash"] = rows.column("minhash")
+    for name in ("minhash", "line_hashes"):
+        if name in rows.column_names:
+            cols[name] = rows.column(name)
     table = pa.table(cols)
     return table.filter(pc.is_null(rows.column("drop_reason")))
 
@@ -130,6 +134,17 @@ class StagedRun:
             parts.append(t)
             offset += n
         return pa.concat_tables(parts)
+
+    def texts_of(self, rows: np.ndarray):
+        """(rows, texts) per staged file for the given global rows (ascending)."""
+        offset = 0
+        for path, n in zip(self.paths, self.row_counts()):
+            lo, hi = np.searchsorted(rows, [offset, offset + n])
+            if hi > lo:
+                local = rows[lo:hi] - offset
+                texts = pq.read_table(self.staged(path), columns=["text"]).column("text").take(pa.array(local))
+                yield rows[lo:hi], texts.to_pylist()
+            offset += n
 
     def iter_rows(self, batch_size: int, columns: list[str] | None = None):
         """Staged rows in input order; `columns` reads only those (a cheap pre-pass)."""

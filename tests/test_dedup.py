@@ -35,7 +35,8 @@ OTHER = ("미국은 1992년에 지하 핵실험을 중지시켰기 때문에 이
 def test_dedup_keys_schema_and_values():
     t = pa.table({"id": ["a", "b"], "text": [BASE, OTHER]})
     keys = dedup_keys(t, {"num_perm": 64}, "ko")
-    assert keys.column_names == ["id", "minhash"]
+    assert keys.column_names == ["id", "minhash", "line_hashes"]
+    assert keys.column("line_hashes").to_pylist() == [[], []]  # one-line texts have nothing to strip
     assert keys.schema.field("minhash").type == pa.list_(pa.uint32(), 64)
     assert np.array_equal(from_fixed_list(keys.column("minhash")), text_signatures([BASE, OTHER], {"num_perm": 64}, "ko"))
 
@@ -182,6 +183,37 @@ def test_ray_global_dedup_equals_single_process(local_ray):
     assert got.to_pylist() == expected.to_pylist()
     ds = local_ray.data.from_arrow(keys).repartition(4)
     assert global_dedup(ds, {"partitions": 2, "exact": False}).to_pylist() == cluster(keys, {"exact": False}).to_pylist()
+
+
+def test_ray_boilerplate_pass_equals_single_process(local_ray):
+    """The two-pass dedup with Ray's clustering and line counting gives the single-process result."""
+    from curate.boilerplate import boilerplate_lines
+    from curate.dedup import cluster_without_boilerplate, stripped_keys
+    from pipelines.dedup import boilerplate_lines as boilerplate_lines_on_ray
+    from pipelines.dedup import global_dedup
+
+    chrome = ["관련기사 더보기", "이 기사를 공유합니다", "ⓒ 한국일보, 무단 전재 및 재배포 금지", "입력 2023.{}.{} 오전 10:30",
+              "좋아요 {} · 댓글 {} · 공유하기", "기자 프로필 구독 응원하기"]
+    rng = np.random.default_rng(1)
+    texts = []
+    for d in load("ko", 160):
+        first = d["text"].split("다.")[0][:45] + "다."
+        lines = [c.format(*rng.integers(1, 13, 2)) for c in rng.choice(chrome, rng.integers(1, 4), replace=False)]
+        texts += [first, "\n".join([first, *lines]), d["text"]]
+    keys = keys_for(texts)
+
+    def resign(sel, boiler):
+        return stripped_keys([texts[(r - 5) // 3] for r in sel], sel, boiler, {}, "ko")
+
+    labels = np.arange(len(texts)) * 7
+    single = boilerplate_lines(keys.column("line_hashes"), labels, 5)
+    on_ray = boilerplate_lines_on_ray(keys.column("line_hashes"), labels, 5, parts=3)
+    assert len(single[0]) >= 4 and all(np.array_equal(a, b) for a, b in zip(single, on_ray))
+    expected = cluster_without_boilerplate(keys, {}, resign)
+    assert expected.num_rows > cluster(keys, {}).num_rows  # the second pass found the chrome-wrapped copies
+    got = cluster_without_boilerplate(keys, {"partitions": 3}, resign,
+                                      lambda k, c: global_dedup(k, c), boilerplate_lines_on_ray)
+    assert got.to_pylist() == expected.to_pylist()
 
 
 def test_ray_connected_components_on_long_chains(local_ray):

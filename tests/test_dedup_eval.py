@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from curate.dedup import cluster, keys_for_texts
+from curate.dedup import cluster, dedup_texts, keys_for_texts
 
 DATA = Path(__file__).parent / "data" / "dedup"
 TARGETS = {"spacing": 0.98, "boilerplate": 0.98, "words2": 0.98, "trunc10": 0.98, "words5": 0.90}
@@ -20,8 +20,7 @@ TARGETS = {"spacing": 0.98, "boilerplate": 0.98, "words2": 0.98, "trunc10": 0.98
 def evaluate(lang: str, cfg: dict) -> dict:
     with gzip.open(DATA / f"eval-{lang}.jsonl.gz", "rt", encoding="utf-8") as f:
         docs = [json.loads(line) for line in f]
-    keys = keys_for_texts([d["text"] for d in docs], [d["id"] for d in docs], cfg, lang)
-    out = cluster(keys, cfg).to_pylist()
+    out = dedup_texts([d["text"] for d in docs], [d["id"] for d in docs], cfg, lang).to_pylist()
     cluster_of = {r["row"]: r["dup_cluster"] for r in out}
     removed = {r["row"] for r in out if r["drop_reason"]}
     origin = {d["family"]: cluster_of.get(i) for i, d in enumerate(docs) if d["kind"] == "original"}

@@ -125,6 +125,33 @@ def test_distributed_dedup_matches_single_process(tmp_path):
     assert kept[0] == kept[1]
 
 
+def test_dedup_sees_through_site_chrome(tmp_path):
+    """Short real sentences, bare and inside site chrome, over two input files: the
+    boilerplate pass reads the staged texts back, and one page of every pair goes as
+    near_dup, on one process and with Ray clustering; unrelated pages of the site stay."""
+    from chrome_pages import pages_in_chrome
+
+    texts, family = pages_in_chrome("ja")
+    docs = [{"id": f"f{f}-{i}", "text": t} for i, (t, f) in enumerate(zip(texts, family))]
+    inputs = []
+    for k, part in enumerate((docs[:len(docs) // 2], docs[len(docs) // 2:])):
+        path = tmp_path / f"pages-{k}.jsonl"
+        path.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in part), encoding="utf-8")
+        inputs.append(str(path))
+    recipe = tmp_path / "ja.yaml"
+    recipe.write_text((ROOT / "pipelines" / "recipes" / "ja.yaml").read_text().replace(
+        "distributed_above_docs: 2000000", "distributed_above_docs: 0"))
+    pairs = {f for f in family if family.count(f) == 2}
+    for name, rec in (("single", None), ("ray", str(recipe))):
+        out = tmp_path / name
+        run_corpus(inputs, str(out), "ja", recipe_file=rec, stages=["normalize", "dedup"], progress=False)
+        removed = [r["id"] for r in _rows(out, "rejected") if r["drop_reason"] == "near_dup"]
+        removed_families = [int(i[1:].split("-")[0]) for i in removed]
+        assert len(set(removed_families)) == len(removed_families)  # one page per pair, never both
+        assert set(removed_families) <= pairs  # no page of the site without a copy
+        assert len(removed) >= 0.98 * len(pairs), (name, len(removed), len(pairs))
+
+
 def test_failed_run_leaves_previous_output_intact(tmp_path, monkeypatch):
     out = tmp_path / "out"
     run_corpus([str(SAMPLE / "ja.jsonl.gz")], str(out), "ja", stages=["normalize"], progress=False)

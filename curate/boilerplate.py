@@ -1,0 +1,144 @@
+"""Boilerplate lines for near-dedup: lines that recur across many unrelated pages.
+
+Site chrome ("ⓒ 한국일보 무단 전재 및 재배포 금지", "この記事をシェアする", a
+dated "最終更新 2021年8月12日") adds shingles that two copies of a short page need
+not share, and it gives unrelated short pages on one site shingles in common. So
+near-dedup runs twice: the first clustering says which documents are copies of each
+other; a line is boilerplate when it occurs in at least ``min_clusters`` distinct
+first-pass clusters (clusters, not documents: 50 copies of one article do not make
+its lines boilerplate); documents carrying such lines get signatures of their text
+without them, and the second clustering decides.
+
+A line is keyed like the exact-dedup hash (NFKC, case-folded, punctuation and
+spacing removed) with every run of digits masked, so a date or a counter does not make a
+line new. Only the first and last ``EDGE_LINES`` lines of a document are recorded:
+boilerplate sits at the edges, and the record stays small.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pyarrow as pa
+
+from curate.exact_dedup import dedup_key, key_hash
+
+_DIGIT = re.compile(r"\d+")
+EDGE_LINES = 32
+LINE_HASHES_TYPE = pa.list_(pa.uint64())
+
+
+def line_key(line: str) -> str:
+    return _DIGIT.sub("0", dedup_key(line))
+
+
+def line_hash(line: str) -> int | None:
+    """The hash a line is counted under; None for a line with no letter or digit."""
+    key = line_key(line)
+    return key_hash(key) if key else None
+
+
+def line_hashes(text: str) -> list[int]:
+    """Distinct hashes of the document's non-empty edge lines; none for a one-line text
+    (stripping could only leave nothing)."""
+    if "\n" not in text:
+        return []
+    lines = text.split("\n")
+    if len(lines) > 2 * EDGE_LINES:
+        lines = lines[:EDGE_LINES] + lines[-EDGE_LINES:]
+    keys = {k for k in map(line_key, lines) if k}
+    return sorted(key_hash(k) for k in keys) if len(keys) >= 2 else []
+
+
+def line_hash_array(texts: list[str]) -> pa.ListArray:
+    """line_hashes of every text, as one list<uint64> array (most texts are one line)."""
+    counts = np.zeros(len(texts) + 1, dtype=np.int32)
+    values: list[int] = []
+    for i, text in enumerate(texts):
+        if text and "\n" in text:
+            hashes = line_hashes(text)
+            counts[i + 1] = len(hashes)
+            values += hashes
+    return pa.ListArray.from_arrays(pa.array(np.cumsum(counts, dtype=np.int32)), pa.array(values, pa.uint64()))
+
+
+def strip_lines(text: str, boilerplate: dict[int, int]) -> str | None:
+    """The text without its boilerplate lines (hash -> number of clusters it was found
+    in); None when it has none. When every line with a letter or digit is boilerplate,
+    the rarest of them stay: a short page copied to many sites (so its own line is in
+    many first-pass clusters) keeps its text, not the site chrome around it."""
+    lines = text.split("\n")
+    counts = []
+    for line in lines:
+        key = line_key(line)
+        counts.append(boilerplate.get(key_hash(key), 0) if key else None)
+    found = [c for c in counts if c]
+    if not found:
+        return None
+    if not any(c == 0 for c in counts):  # nothing but boilerplate
+        rarest = min(found)
+        if rarest == max(found):
+            return None
+        return "\n".join(line for line, c in zip(lines, counts) if c is None or c == rarest)
+    return "\n".join(line for line, c in zip(lines, counts) if not c)
+
+
+def cluster_labels(rows: np.ndarray, members: pa.Table) -> np.ndarray:
+    """A first-pass cluster label per row: members of a cluster share one (negative)
+    label, every other row is its own cluster (its row number)."""
+    labels = rows.astype(np.int64).copy()
+    if members.num_rows:
+        m_rows = members.column("row").to_numpy()
+        _, cluster_index = np.unique(np.asarray(members.column("dup_cluster").to_pylist(), dtype=object),
+                                     return_inverse=True)
+        order = np.argsort(rows)
+        pos = order[np.searchsorted(rows[order], m_rows)]
+        labels[pos] = -1 - cluster_index.astype(np.int64)
+    return labels
+
+
+def line_label_pairs(line_lists: pa.ListArray | pa.ChunkedArray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (line hash, cluster label) pairs."""
+    if isinstance(line_lists, pa.ChunkedArray):
+        line_lists = line_lists.combine_chunks() if line_lists.num_chunks != 1 else line_lists.chunk(0)
+    if len(line_lists) == 0:
+        return np.empty(0, np.uint64), np.empty(0, np.int64)
+    counts = line_lists.value_lengths().fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    hashes = line_lists.flatten().to_numpy(zero_copy_only=False).astype(np.uint64)
+    return unique_pairs(hashes, np.repeat(labels, counts))
+
+
+def unique_pairs(hashes: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if len(hashes) == 0:
+        return hashes, labels
+    order = np.lexsort((labels, hashes))
+    h, lab = hashes[order], labels[order]
+    first = np.r_[True, (h[1:] != h[:-1]) | (lab[1:] != lab[:-1])]
+    return h[first], lab[first]
+
+
+def frequent(hashes: np.ndarray, min_clusters: int) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes found in at least ``min_clusters`` of the given distinct (hash, label)
+    pairs, sorted, and how many each was found in."""
+    values, counts = np.unique(hashes, return_counts=True)
+    hit = counts >= min_clusters
+    return values[hit], counts[hit]
+
+
+def boilerplate_lines(line_lists, labels: np.ndarray, min_clusters: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted hashes of the lines found in at least ``min_clusters`` distinct clusters,
+    and their cluster counts."""
+    hashes, _ = line_label_pairs(line_lists, labels)
+    return frequent(hashes, min_clusters)
+
+
+def rows_with(line_lists, boilerplate: np.ndarray) -> np.ndarray:
+    """Positions of the documents that carry at least one boilerplate line."""
+    if isinstance(line_lists, pa.ChunkedArray):
+        line_lists = line_lists.combine_chunks() if line_lists.num_chunks != 1 else line_lists.chunk(0)
+    if len(boilerplate) == 0 or len(line_lists) == 0:
+        return np.empty(0, np.int64)
+    counts = line_lists.value_lengths().fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    hit = np.isin(line_lists.flatten().to_numpy(zero_copy_only=False).astype(np.uint64), boilerplate)
+    owner = np.repeat(np.arange(len(counts)), counts)
+    return np.unique(owner[hit])
