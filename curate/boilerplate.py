@@ -142,3 +142,19 @@ def rows_with(line_lists, boilerplate: np.ndarray) -> np.ndarray:
     hit = np.isin(line_lists.flatten().to_numpy(zero_copy_only=False).astype(np.uint64), boilerplate)
     owner = np.repeat(np.arange(len(counts)), counts)
     return np.unique(owner[hit])
+
+
+def top_lines(texts, boilerplate: tuple[np.ndarray, np.ndarray], limit: int = 20) -> list[dict]:
+    """The ``limit`` boilerplate lines found in the most clusters, each with one of its
+    texts (the first met in ``texts``), for the report."""
+    order = np.lexsort((boilerplate[0], -boilerplate[1]))[:limit]
+    wanted = {int(boilerplate[0][i]): int(boilerplate[1][i]) for i in order}
+    seen: dict[int, str] = {}
+    for text in texts:
+        for line in (text or "").split("\n"):
+            h = line_hash(line)
+            if h in wanted and h not in seen:
+                seen[h] = line.strip()
+        if len(seen) == len(wanted):
+            break
+    return [{"line": seen[h], "clusters": c} for h, c in wanted.items() if h in seen]

@@ -421,7 +421,7 @@ def _cluster(keys: pa.Table, s: dict, previous: tuple | None = None) -> tuple[pa
 
 
 def cluster_without_boilerplate(keys: pa.Table, cfg: dict, resign, cluster_fn=cluster,
-                                lines_fn=boilerplate_lines) -> pa.Table:
+                                lines_fn=boilerplate_lines, info: dict | None = None) -> pa.Table:
     """Cluster, find the boilerplate lines (curate/boilerplate.py), then cluster again
     with the documents that carry them re-signed on their text without them.
 
@@ -429,7 +429,8 @@ def cluster_without_boilerplate(keys: pa.Table, cfg: dict, resign, cluster_fn=cl
     (rows with nothing stripped may be absent: they keep their keys). cluster_fn is
     ``cluster`` or the Ray version; lines_fn(line_lists, labels, k) returns the
     boilerplate hashes and their cluster counts. n_chars is the one resign gives
-    (see stripped_keys): it sets the pair thresholds and the keeper order.
+    (see stripped_keys): it sets the pair thresholds and the keeper order. info, when
+    given, receives the counts boilerplate_lines and resigned_docs.
     """
     s = settings(cfg)
     graph = None
@@ -444,6 +445,8 @@ def cluster_without_boilerplate(keys: pa.Table, cfg: dict, resign, cluster_fn=cl
     line_lists = keys.column("line_hashes")
     boiler = lines_fn(line_lists, cluster_labels(rows, first.select(["row", "dup_cluster"])), k)
     new = resign(rows[rows_with(line_lists, boiler[0])], boiler)
+    if info is not None:
+        info.update(boilerplate_lines=int(len(boiler[0])), resigned_docs=int(new.num_rows))
     if not new.num_rows:
         return first
     order = np.argsort(rows)

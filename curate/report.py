@@ -182,7 +182,8 @@ def compute_report(out_dir: str | os.PathLike) -> dict:
         "quality_first_failures": {r.split(":", 1)[1]: n for r, n in reasons.items() if r.startswith("quality:")},
         "pii": {"replaced": every["pii"], "docs": every["pii_docs"], "kept": kept["pii"]},
         "duplicates": {**_cluster_summary(every),
-                       "exact_dup": reasons.get("exact_dup", 0), "near_dup": reasons.get("near_dup", 0)},
+                       "exact_dup": reasons.get("exact_dup", 0), "near_dup": reasons.get("near_dup", 0),
+                       "boilerplate": manifest.get("dedup") or {}},
         "top_lines": {"floor": kept["top_lines"]["floor"],
                       "lines": [{"line": l, "count": c, "err": e} for l, (c, e) in top_lines]},
         "decontam": {r.split(":", 1)[1]: n for r, n in reasons.items() if r.startswith("decontam:")},
@@ -475,6 +476,13 @@ def render_html(r: dict, plots: dict) -> str:
     d = r["duplicates"]
     parts.append(f'<h2 id="duplicates">Duplicates</h2><p>{_n(d["clusters"])} clusters holding {_n(d["docs_in_clusters"])} '
                  f'documents; dropped {_n(d["exact_dup"])} exact and {_n(d["near_dup"])} near duplicates.</p>')
+    b = d.get("boilerplate") or {}
+    if b.get("boilerplate_lines"):
+        parts.append(f'<p>Boilerplate pass: {_n(b["boilerplate_lines"])} lines were found in enough first-pass clusters '
+                     f'to count as site chrome; {_n(b.get("resigned_docs", 0))} documents were compared without them. '
+                     'The most widespread:</p>')
+        parts.append(_table(["line", "clusters"], [[_Raw(f'<div class="doc">{_e(x["line"])}</div>'), x["clusters"]]
+                                                   for x in b.get("top_boilerplate") or []], {1}))
     parts.append(_img(plots, "dup_sizes", "cluster sizes"))
     parts.append(_table(["cluster", "size", "example (truncated)"],
                         [[x["cluster"], x["size"],

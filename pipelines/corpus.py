@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import importlib.metadata
+import json
 import logging
 import os
 import shutil
@@ -154,8 +155,9 @@ def run_corpus(inputs: list[str], output: str, lang: str, recipe_file: str | Non
 
         # Global dedup across the whole corpus, cached so that a re-run after a crash skips it.
         decisions: dict[int, tuple[str, str | None, str | None]] = {}
+        dedup_summary: dict = {}
         if "dedup" in names:
-            decisions = _cached_dedup(work / "dedup.parquet", staged, dedup_cfg, near, lang)
+            decisions, dedup_summary = _cached_dedup(work / "dedup.parquet", staged, dedup_cfg, near, lang)
 
         # Pass 2: apply decisions, write shards, rejected and quarantine files.
         stats_fn = _stats_fn(recipe, lang)
@@ -213,6 +215,7 @@ def run_corpus(inputs: list[str], output: str, lang: str, recipe_file: str | Non
             "code_version": _code_version(),
             "stages": names,
             "near_dedup": bool(near),
+            "dedup": dedup_summary,
             "counts": counts,
             "lang_mix": dict(lang_mix.most_common()),
             "shards": entries["shards"],
@@ -275,35 +278,44 @@ def staged_paths(paths: list[str]) -> list[str]:
     return [p if fs.is_uri(p) else os.path.abspath(p) for p in paths]
 
 
-def _cached_dedup(path: Path, staged: StagedRun, cfg: dict, near: bool, lang: str) -> dict:
+def _cached_dedup(path: Path, staged: StagedRun, cfg: dict, near: bool, lang: str) -> tuple[dict, dict]:
+    """The dedup decisions and a summary of the boilerplate pass (for the manifest),
+    computed once and kept in `path` for a resumed run."""
     if not path.exists():
         keys = staged.all_keys()
-        resign = _staged_resign(staged, cfg, lang)
-        decisions = global_dedup(keys, cfg, near, resign) if keys is not None and keys.num_rows else {}
+        summary: dict = {}
+        resign = _staged_resign(staged, cfg, lang, summary)
+        decisions = global_dedup(keys, cfg, near, resign, summary) if keys is not None and keys.num_rows else {}
         rows = sorted(decisions)
         table = pa.table({
             "row": pa.array(rows, pa.int64()),
             "dup_cluster": pa.array([decisions[r][0] for r in rows], pa.string()),
             "dup_of": pa.array([decisions[r][1] for r in rows], pa.string()),
             "drop_reason": pa.array([decisions[r][2] for r in rows], pa.string()),
-        })
+        }).replace_schema_metadata({"summary": json.dumps(summary, ensure_ascii=False)})
         pq.write_table(table, f"{path}.tmp")
         os.replace(f"{path}.tmp", path)
     t = pq.read_table(path)
+    summary = json.loads((t.schema.metadata or {}).get(b"summary", b"{}"))
     return {r: (c, o, d) for r, c, o, d in zip(t.column("row").to_pylist(), t.column("dup_cluster").to_pylist(),
-                                               t.column("dup_of").to_pylist(), t.column("drop_reason").to_pylist())}
+                                               t.column("dup_of").to_pylist(), t.column("drop_reason").to_pylist())}, summary
 
 
-def _staged_resign(staged: StagedRun, cfg: dict, lang: str):
+def _staged_resign(staged: StagedRun, cfg: dict, lang: str, summary: dict):
     """resign(rows, boilerplate) for curate.dedup.cluster_without_boilerplate: reads the
     staged texts of those rows and signs them without their boilerplate lines, in Ray
-    tasks when Ray is up."""
+    tasks when Ray is up. The most widespread lines go to summary["top_boilerplate"]."""
+    import itertools
+
     import ray
 
+    from curate.boilerplate import top_lines
     from curate.dedup import stripped_keys
 
     def resign(rows: np.ndarray, boilerplate: tuple) -> pa.Table:
         rows = np.sort(rows)
+        texts = itertools.chain.from_iterable(t for _, t in staged.texts_of(rows[:5000]))
+        summary["top_boilerplate"] = top_lines(texts, boilerplate)
         if ray.is_initialized():
             task, boiler = ray.remote(stripped_keys), ray.put(boilerplate)
             parts = ray.get([task.remote(texts[s:s + 8192], file_rows[s:s + 8192], boiler, cfg, lang)
@@ -316,7 +328,8 @@ def _staged_resign(staged: StagedRun, cfg: dict, lang: str):
     return resign
 
 
-def global_dedup(keys: pa.Table, cfg: dict, near: bool, resign=None) -> dict[int, tuple[str, str | None, str | None]]:
+def global_dedup(keys: pa.Table, cfg: dict, near: bool, resign=None,
+                 summary: dict | None = None) -> dict[int, tuple[str, str | None, str | None]]:
     """row -> (dup_cluster, dup_of, drop_reason) for every member of a duplicate cluster.
 
     Large corpora cluster on Ray (hash-partitioned shuffles, no process holds every
@@ -338,7 +351,7 @@ def global_dedup(keys: pa.Table, cfg: dict, near: bool, resign=None) -> dict[int
             result = cluster_fn(keys, cfg)
         else:
             lines_fn = boilerplate_lines_on_ray if distributed else boilerplate_lines
-            result = cluster_without_boilerplate(keys, cfg, resign, cluster_fn, lines_fn)
+            result = cluster_without_boilerplate(keys, cfg, resign, cluster_fn, lines_fn, summary)
         return {int(r): (c, o, d) for r, c, o, d in zip(
             result.column("row").to_pylist(), result.column("dup_cluster").to_pylist(),
             result.column("dup_of").to_pylist(), result.column("drop_reason").to_pylist())}

@@ -39,6 +39,18 @@ def test_strip_lines_keeps_content_and_the_rarest_line_of_an_all_chrome_page():
     assert strip_lines(page, same) is None  # all chrome, nothing rarer: the whole page stands
 
 
+def test_top_lines_name_the_most_widespread_chrome_with_a_real_text():
+    from curate.boilerplate import top_lines
+
+    pages = ["좋아요 12 · 댓글 3 · 공유하기\n본문 하나입니다.", "관련기사 더보기\n본문 둘입니다.\n좋아요 7 · 댓글 0 · 공유하기"]
+    boiler = (np.array(sorted([line_hash("좋아요 1 · 댓글 1 · 공유하기"), line_hash("관련기사 더보기")]), np.uint64),)
+    counts = {line_hash("좋아요 1 · 댓글 1 · 공유하기"): 40, line_hash("관련기사 더보기"): 9}
+    boiler += (np.array([counts[h] for h in boiler[0].tolist()], np.int64),)
+    assert top_lines(pages, boiler) == [{"line": "좋아요 12 · 댓글 3 · 공유하기", "clusters": 40},
+                                        {"line": "관련기사 더보기", "clusters": 9}]
+    assert top_lines(pages, boiler, limit=1) == [{"line": "좋아요 12 · 댓글 3 · 공유하기", "clusters": 40}]
+
+
 def test_lines_are_counted_per_first_pass_cluster_not_per_document():
     article = "서울시는 올해 공공자전거 대여소를 200곳 늘린다고 밝혔다.\n시민 의견은 다음 달까지 받는다."
     texts = [article] * 30 + [f"{s}\n관련기사 더보기" for s in ("가 문서입니다", "나 문서입니다", "다 문서입니다", "라 문서입니다")]

@@ -144,7 +144,13 @@ def test_dedup_sees_through_site_chrome(tmp_path):
     pairs = {f for f in family if family.count(f) == 2}
     for name, rec in (("single", None), ("ray", str(recipe))):
         out = tmp_path / name
-        run_corpus(inputs, str(out), "ja", recipe_file=rec, stages=["normalize", "dedup"], progress=False)
+        manifest = run_corpus(inputs, str(out), "ja", recipe_file=rec, stages=["normalize", "dedup"], progress=False)
+        summary = manifest["dedup"]
+        assert summary["boilerplate_lines"] >= 6 and summary["resigned_docs"] >= len(pairs)
+        assert {"この記事をシェアする", "トップページへ戻る"} <= {x["line"] for x in summary["top_boilerplate"]}
+        report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+        assert report["duplicates"]["boilerplate"] == summary
+        assert "この記事をシェアする" in (out / "report.html").read_text(encoding="utf-8")
         removed = [r["id"] for r in _rows(out, "rejected") if r["drop_reason"] == "near_dup"]
         removed_families = [int(i[1:].split("-")[0]) for i in removed]
         assert len(set(removed_families)) == len(removed_families)  # one page per pair, never both
