@@ -35,7 +35,7 @@ RECIPE_DIR = Path(__file__).resolve().parents[1] / "pipelines" / "recipes"
 SIGNAL_NAMES = [n for n, _ in QUALITY_SIGNAL_FIELDS]
 # Keys of a quality section that are settings, not rules.
 SETTINGS = {"short_line_chars", "stop_words", "flagged_words", "model", "model_weight", "batch_size",
-            "segment", "workers", "analyze_dropped", "include", "repetition_min_words"}
+            "segment", "workers", "analyze_dropped", "include", "repetition_min_words", "flagged_min_words"}
 
 # A scorer adds signals to a batch: f(texts, lang) -> {signal: list of float}. The
 # fastText classifier is one (model_score); a perplexity signal from the project's own
@@ -264,16 +264,29 @@ _NAV_SEP = re.compile(r"\s+(?:\||>|＞|›|»)\s+")
 _SPACES = re.compile(r"\s+")
 
 
+_PIPE = re.compile(r"[|｜]")
+_FIGURE = re.compile(r"[0-9０-９]")
+
+
+def _table_row(line: str, parts: list[str]) -> bool:
+    """A row of a table in an article ("1995 | 1,234 | 567", "1位 東京 13,960千人"):
+    cells split by a pipe with a figure in one, or a row that starts with a figure (a
+    year, a rank). A menu row ("ホーム | ニュース | 会社概要") has no figures."""
+    return len(parts) >= 2 and bool((_PIPE.search(line) and any(_FIGURE.search(p) for p in parts))
+                                    or _FIGURE.match(parts[0]))
+
+
 def _line_items(lines: list[str], ends: list[int], lang: str) -> list[str]:
     """Lines as short_line_ratio counts them: split at navigation separators; in Japanese,
     which puts no spaces in prose, an unterminated line (ends: _terminated of each line)
-    also at its spaces (a menu or keyword row: "ホーム ニュース スポーツ 芸能")."""
+    also at its spaces (a menu or keyword row: "ホーム ニュース スポーツ 芸能"). A table
+    row stays one item."""
     items = []
     for line, end in zip(lines, ends):
         parts = [p for p in _NAV_SEP.split(line) if p]
         if lang == "ja" and not end:
             parts = [q for p in parts for q in _SPACES.split(p) if q]
-        items.extend(parts)
+        items.extend([line] if _table_row(line, parts) else parts)
     return items
 
 
@@ -362,11 +375,49 @@ def surface_signals(text: str, lang: str, cfg: dict) -> dict[str, float]:
     s["mojibake_ratio"] = _count(_mojibake_pattern(lang), text) / nonspace
     s["url_density"] = _count(_URL, text) / max(1, n_chars)
     s["email_density"] = len(_EMAIL.findall(text)) / n_units
-    n_flagged = _flagged_hits(text, cfg)
+    unevaded = _unevade(text, lang)
+    n_flagged = _flagged_hits(unevaded, cfg)
     if lang != "ja":
-        s["flagged_word_ratio"] = n_flagged / n_units
-    s["flagged_lines"] = _flagged_lines(lines, cfg) if n_flagged else 0
+        s["flagged_word_ratio"] = n_flagged / max(n_units, int(cfg.get("flagged_min_words") or 1))
+    s["flagged_lines"] = _flagged_lines(_sentences(unevaded), cfg) if n_flagged else 0
+    if lang == "ja":
+        s["kana_mash_ratio"] = (sum(len(l) for l in lines if _HIRAGANA_LINE.match(l))
+                                + _count(_BAD_SOKUON, text)) / nonspace
     return s
+
+
+# Spam keywords spelled apart so that a word list misses them: 바.카.라, 출_장_마_사_지,
+# "출 장 안 마", セ・フ・レ.
+_EVADE_KO = re.compile(r"(?<=[가-힣])[._*·~](?=[가-힣])")
+_SPACED_SYLLABLES = re.compile(r"(?:(?<=\s)|^)((?:[가-힣] ){2,}[가-힣])(?=\s|$)", re.M)
+_EVADE_JA = re.compile(r"(?<=[\u3041-\u30ff\u4e00-\u9fff])[・★☆\s._*](?=[\u3041-\u30ff\u4e00-\u9fff](?:[・★☆\s._*]|$))")
+
+
+def _unevade(text: str, lang: str) -> str:
+    """The text with separators between single syllables removed (for spam matching only)."""
+    if lang == "ko":
+        return _SPACED_SYLLABLES.sub(lambda m: m.group(1).replace(" ", ""), _EVADE_KO.sub("", text))
+    if lang == "ja":
+        return _EVADE_JA.sub("", text)
+    return text
+
+
+def _sentences(text: str) -> list[str]:
+    """Lines cut after each sentence end: spam glued to a real sentence is a unit of its own."""
+    out = []
+    for line in text.split("\n"):
+        start = 0
+        for m in _SENTENCE_END.finditer(line):
+            out.append(line[start:m.end()].strip())
+            start = m.end()
+        out.append(line[start:].strip())
+    return [u for u in out if u]
+
+
+# Japanese kana-keyboard mash: lines of 10+ hiragana and nothing else, and a small tsu
+# where no word has one (before a vowel, ん, another small tsu, a Latin letter, a line end).
+_HIRAGANA_LINE = re.compile(r"^[\u3041-\u309fー]{10,}$")
+_BAD_SOKUON = re.compile(r"っ(?=[っあいうえおんーａ-ｚＡ-Ｚa-zA-Z]|$)", re.M)
 
 
 _KEYWORD_TOKEN = re.compile(r"[^\s,#、，|/]+")
@@ -381,26 +432,32 @@ def _flagged_hits(text: str, cfg: dict) -> int:
     return len(flagged.findall(text)) if flagged else 0
 
 
-def _flagged_lines(lines: list[str], cfg: dict) -> int:
-    """Lines made mostly of spam phrases (two or more, covering half the line's
-    characters): the keyword line SEO spam appends to scraped text ("高収入 副業 風俗
-    割り切り"), which a rate over the whole document dilutes below any threshold."""
+def _flagged_lines(units: list[str], cfg: dict) -> int:
+    """Sentences (or unterminated line ends) made mostly of spam phrases: two or more
+    covering half the characters, the keyword line SEO spam appends to scraped text
+    ("高収入 副業 風俗 割り切り") or glues after a real sentence, which a rate over the
+    whole document dilutes below any threshold."""
     flagged = _flagged(cfg)
     if flagged is None:
         return 0
     n = 0
-    for line in lines:
-        spans = [m.end() - m.start() for m in flagged.finditer(line)]
-        if len(spans) < 2:
+    for unit in units:
+        found = [m.group(0) for m in flagged.finditer(unit)]
+        if len(found) < 2:
             continue
-        if 2 * sum(spans) >= len(_NON_SPACE.findall(line)):
+        covered, nonspace = sum(map(len, found)), len(_NON_SPACE.findall(unit))
+        if 2 * covered >= nonspace:
             n += 1
             continue
+        if 2 * _terminated(unit) >= len(unit):
+            continue  # a sentence that mentions them ("비아그라 처방이 늘었다.")
         # by tokens: "오피, 신용불량자대출, 에볼루션카지노, 개인돈" (a phrase inside a longer
-        # keyword covers too few characters), when the line ends no sentence
-        tokens = _KEYWORD_TOKEN.findall(line)
+        # keyword covers too few characters); or 3+ distinct phrases, or 2 covering a third
+        tokens = _KEYWORD_TOKEN.findall(unit)
         hits = sum(1 for t in tokens if flagged.search(t))
-        if len(tokens) >= 3 and hits >= 2 and 2 * hits >= len(tokens) and 2 * _terminated(line) < len(line):
+        distinct = len({f.lower() for f in found})
+        if ((len(tokens) >= 3 and hits >= 2 and 2 * hits >= len(tokens))
+                or distinct >= 3 or (distinct >= 2 and 3 * covered >= nonspace)):
             n += 1
     return n
 
@@ -415,7 +472,7 @@ def word_signals(text: str, morphs, lang: str, cfg: dict) -> dict[str, float]:
         n_words = max(1, s["n_words"])
         s["mean_word_len"] = sum(map(len, words)) / len(words) if words else 0.0
         s["symbol_word_ratio"] = len(_SYMBOL_WORD.findall(text)) / n_words
-        s["flagged_word_ratio"] = _flagged_hits(text, cfg) / n_words
+        s["flagged_word_ratio"] = _flagged_hits(_unevade(text, lang), cfg) / max(n_words, int(cfg.get("flagged_min_words") or 1))
         # Gopher n-grams on bunsetsu-like phrases: morphemes are too short for Gopher's n
         s.update(_ngram_fracs(morphs.phrases(), int(cfg.get("repetition_min_words") or 0)))
     return s

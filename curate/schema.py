@@ -50,6 +50,7 @@ QUALITY_SIGNAL_FIELDS: list[tuple[str, pa.DataType]] = [
     ("latin_ratio", pa.float32()),
     ("latin_mash_ratio", pa.float32()),
     ("mojibake_ratio", pa.float32()),
+    ("kana_mash_ratio", pa.float32()),
     ("url_density", pa.float32()),
     ("email_density", pa.float32()),
     ("flagged_word_ratio", pa.float32()),

@@ -308,3 +308,58 @@ def test_bulleted_sentences_are_a_list_not_a_menu():
     menu = "\n".join("- " + t.split()[0] for t in sents)
     a, b = QualityStage({}, "ko").signals([listed, menu], complete=True)
     assert a["bullet_line_ratio"] == 0 and b["bullet_line_ratio"] == 1.0
+
+
+# A fifth, independent audit: one-sentence paragraphs, tables in articles, spam glued
+# after a real sentence or spelled apart, Japanese kana-keyboard mash.
+def test_one_sentence_paragraphs_kept():
+    ko = [r["text"] for r in _rows("ko-news-sentences.jsonl") if 20 <= len(r["text"]) < 50][:40]
+    ja = [s + "。" for d in good_docs("ja") for s in d.split("。") if 15 <= len(s) < 30][:40]
+    assert len(ko) == 40 and len(ja) == 40
+    for lang, docs in (("ko", ko), ("ja", ja)):
+        reasons = make_stage({}, lang)(table_of(docs)).column("drop_reason").to_pylist()
+        # the few left are fragments of the sentence corpus ("...결혼했을지도 모르며")
+        assert sum(r is None for r in reasons) >= 0.9 * len(docs), (lang, Counter(reasons))
+        assert "quality:min_n_chars" not in reasons
+
+
+def test_a_spam_phrase_in_a_short_news_sentence_is_no_spam():
+    news = "대만의 지방은행과 환전소는 임시 휴장했다."  # ko-news: one phrase in five eojeol
+    spam = "바카라 카지노 토토 슬롯 환전 당일 대출"
+    a, b = QualityStage({}, "ko").signals([news, spam], complete=True)
+    assert a["flagged_word_ratio"] <= 0.1 < b["flagged_word_ratio"]
+    reasons = make_stage({}, "ko")(table_of([news, spam])).column("drop_reason").to_pylist()
+    assert reasons[0] is None and reasons[1] is not None
+
+
+@pytest.mark.parametrize("lang", ["ko", "ja"])
+def test_table_rows_in_an_article_are_not_a_menu(lang):
+    doc = good_docs(lang)[3]
+    rows = ["연도 | 관객 수 | 순위", "2019 | 1,234,567 | 3", "2020 | 987,654 | 5", "2021 | 1,002,003 | 2"] if lang == "ko" else \
+        ["1位 東京都 13,960千人", "2位 神奈川県 9,237千人", "3位 大阪府 8,839千人", "4位 愛知県 7,552千人"]
+    menu = "홈 | 뉴스 | 스포츠 | 연예 | 경제" if lang == "ko" else "ホーム ニュース スポーツ 芸能 経済 天気"
+    table, nav = QualityStage({}, lang).signals([doc + "\n" + "\n".join(rows), doc + "\n" + menu + "\n" + menu],
+                                                complete=True)
+    assert table["short_line_ratio"] < 0.5 < nav["short_line_ratio"]
+    assert make_stage({}, lang)(table_of([doc + "\n" + "\n".join(rows)])).column("drop_reason").to_pylist() == [None]
+
+
+@pytest.mark.parametrize("lang,spam", [
+    ("ko", " 온라인카지노 바카라 슬롯 24시간 환전 가능 무직자대출"),   # glued after a real sentence
+    ("ko", "\n바.카.라 사.이.트 출 장 안 마 당일 지급"),             # spelled apart
+    ("ja", " 高収入バイト 副業 風俗求人 即日"),
+])
+def test_spam_after_a_sentence_or_spelled_apart_dropped(lang, spam):
+    docs = [d + spam for d in good_docs(lang)[:10]]
+    signals = QualityStage({}, lang).signals(docs, complete=True)
+    assert all(s["flagged_lines"] >= 1 for s in signals), [s["flagged_lines"] for s in signals]
+    assert all(make_stage({}, lang)(table_of(docs)).column("drop_reason").to_pylist())
+
+
+def test_kana_keyboard_mash_after_a_real_sentence_dropped():
+    docs = good_docs("ja")
+    mashed = [d.split("。")[0] + "。\nすかなにせんすんかひそこさ\nあっいしてっるよっっ" for d in docs[:10]]
+    signals = QualityStage({}, "ja").signals(mashed + docs, complete=True)
+    assert all(s["kana_mash_ratio"] > 0.05 for s in signals[:10])
+    assert all(s["kana_mash_ratio"] == 0 for s in signals[10:])  # every JSQuAD paragraph of the test set
+    assert all(make_stage({}, "ja")(table_of(mashed)).column("drop_reason").to_pylist())
