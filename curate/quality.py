@@ -379,7 +379,9 @@ def surface_signals(text: str, lang: str, cfg: dict) -> dict[str, float]:
     n_flagged = _flagged_hits(unevaded, cfg)
     if lang != "ja":
         s["flagged_word_ratio"] = n_flagged / max(n_units, int(cfg.get("flagged_min_words") or 1))
-    s["flagged_lines"] = _flagged_lines(_sentences(unevaded), cfg) if n_flagged else 0
+    units = _sentences(unevaded) if n_flagged else []
+    s["flagged_lines"] = _flagged_lines(units, cfg) if n_flagged else 0
+    s["flagged_lead_ratio"] = _flagged_lead_ratio(units, cfg)
     if lang == "ja":
         s["kana_mash_ratio"] = (sum(len(l) for l in lines if _HIRAGANA_LINE.match(l))
                                 + _count(_BAD_SOKUON, text)) / nonspace
@@ -430,6 +432,17 @@ def _flagged(cfg: dict) -> re.Pattern | None:
 def _flagged_hits(text: str, cfg: dict) -> int:
     flagged = _flagged(cfg)
     return len(flagged.findall(text)) if flagged else 0
+
+
+def _flagged_lead_ratio(units: list[str], cfg: dict) -> float:
+    """Share of sentences that open with a spam phrase, when three or more do: a doorway
+    page puts its keyword in front of scraped sentences ("먹튀검증 수족관에서, ...",
+    "アダルト動画なら1998年..."); an article mentions such words inside its sentences."""
+    flagged = _flagged(cfg)
+    if flagged is None or not units:
+        return 0.0
+    lead = sum(1 for u in units if flagged.search(u[:12]))
+    return lead / len(units) if lead >= 3 else 0.0
 
 
 def _flagged_lines(units: list[str], cfg: dict) -> int:

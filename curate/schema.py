@@ -55,6 +55,7 @@ QUALITY_SIGNAL_FIELDS: list[tuple[str, pa.DataType]] = [
     ("email_density", pa.float32()),
     ("flagged_word_ratio", pa.float32()),
     ("flagged_lines", pa.int64()),
+    ("flagged_lead_ratio", pa.float32()),
     ("model_score", pa.float32()),
 ]
 QUALITY_SIGNALS_TYPE = pa.struct([pa.field(n, t) for n, t in QUALITY_SIGNAL_FIELDS])

@@ -363,3 +363,22 @@ def test_kana_keyboard_mash_after_a_real_sentence_dropped():
     assert all(s["kana_mash_ratio"] > 0.05 for s in signals[:10])
     assert all(s["kana_mash_ratio"] == 0 for s in signals[10:])  # every JSQuAD paragraph of the test set
     assert all(make_stage({}, "ja")(table_of(mashed)).column("drop_reason").to_pylist())
+
+
+@pytest.mark.parametrize("lang,keywords", [("ko", ["카지노사이트", "토토사이트", "출장안마"]),
+                                           ("ja", ["出会い系なら", "風俗なら", "副業なら"])])
+def test_doorway_pages_dropped(lang, keywords):
+    """A doorway page puts a spam keyword in front of scraped sentences: spread over a
+    long text the phrase rate is low, but most sentences open with one."""
+    stop = "。" if lang == "ja" else ". "
+    docs = [d for d in good_docs(lang) if len([x for x in d.split(stop) if x.strip()]) >= 4][:10]
+    pages = []
+    for i, d in enumerate(docs):
+        sents = [x for x in d.split(stop) if x.strip()][:6]
+        pages.append(stop.join(f"{keywords[(i + k) % 3]} {x.strip()}" for k, x in enumerate(sents)) + stop)
+    stage = QualityStage({}, lang)
+    signals = stage.signals(pages + docs, complete=True)
+    assert any(s["flagged_word_ratio"] <= stage.cfg["max_flagged_word_ratio"] for s in signals[:10])
+    assert len(docs) == 10 and all(s["flagged_lead_ratio"] > 0.5 for s in signals[:10])
+    assert all(s["flagged_lead_ratio"] == 0 for s in signals[10:])
+    assert all(make_stage({}, lang)(table_of(pages)).column("drop_reason").to_pylist())
