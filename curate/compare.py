@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from .report import compute_report
+from .report import compute_report, fmt_number
 
 
 def load_numbers(out_dir: str) -> dict:
@@ -44,14 +44,6 @@ def compare_rows(a: dict, b: dict) -> list[tuple[str, str, float | int | None, f
     return rows
 
 
-def _fmt(v) -> str:
-    if v is None:
-        return "–"
-    if isinstance(v, float):
-        return f"{v:.3f}"
-    return f"{v:,}"
-
-
 def _delta(a, b) -> str:
     if a is None or b is None:
         return "new" if a is None and b is not None else ("gone" if b is None and a is not None else "")
@@ -63,7 +55,7 @@ def _delta(a, b) -> str:
 
 
 def format_table(rows, name_a: str, name_b: str, changed_only: bool = False) -> str:
-    body = [(s, n, _fmt(a), _fmt(b), _delta(a, b)) for s, n, a, b in rows if not changed_only or a != b]
+    body = [(s, n, fmt_number(a), fmt_number(b), _delta(a, b)) for s, n, a, b in rows if not changed_only or a != b]
     header = ("section", "name", name_a, name_b, "change")
     widths = [max(len(str(r[i])) for r in body + [header]) for i in range(5)]
     lines = ["  ".join(str(h).ljust(w) if i < 2 else str(h).rjust(w) for i, (h, w) in enumerate(zip(header, widths)))]

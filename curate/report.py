@@ -384,7 +384,8 @@ def _e(x) -> str:
     return html.escape("" if x is None else str(x))
 
 
-def _n(x) -> str:
+def fmt_number(x) -> str:
+    """A count with thousands separators, a float to 3 places, None as a dash."""
     if x is None:
         return "–"
     if isinstance(x, float):
@@ -395,7 +396,7 @@ def _n(x) -> str:
 def _table(header: list[str], rows: list[list], numeric: set[int] = frozenset()) -> str:
     head = "".join(f"<th>{_e(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(
-        f'<td class="n">{_n(c)}</td>' if i in numeric else f"<td>{c if isinstance(c, _Raw) else _e(c)}</td>"
+        f'<td class="n">{fmt_number(c)}</td>' if i in numeric else f"<td>{c if isinstance(c, _Raw) else _e(c)}</td>"
         for i, c in enumerate(row)) + "</tr>" for row in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
 
@@ -409,8 +410,8 @@ def _docs_html(docs: list[dict]) -> str:
         return '<p class="meta">no documents</p>'
     rows = []
     for d in docs:
-        meta = (f'{_e(d["id"])} · {_e(d.get("lang"))} · quality {_n(d.get("quality_score"))} · '
-                f'{_n(d.get("chars"))} chars' + (f' · {_e(d["drop_reason"])}' if d.get("drop_reason") else ""))
+        meta = (f'{_e(d["id"])} · {_e(d.get("lang"))} · quality {fmt_number(d.get("quality_score"))} · '
+                f'{fmt_number(d.get("chars"))} chars' + (f' · {_e(d["drop_reason"])}' if d.get("drop_reason") else ""))
         rows.append([_Raw(f'<div class="meta">{meta}</div><div class="doc">{_e(d["text"])}</div>')])
     return _table(["document (truncated)"], rows)
 
@@ -432,7 +433,7 @@ def render_html(r: dict, plots: dict) -> str:
     parts.append("<nav>" + "".join(f'<a href="#{s}">{s}</a>' for s in sections) + "</nav>")
     cards = [("read", c["read"]), ("kept", c["kept"]), ("rejected", c["rejected"]), ("quarantined", c["quarantined"]),
              ("kept characters", c["kept_chars"])]
-    parts.append('<div class="cards">' + "".join(f'<div class="card"><b>{_n(v)}</b>{_e(k)}</div>' for k, v in cards) + "</div>")
+    parts.append('<div class="cards">' + "".join(f'<div class="card"><b>{fmt_number(v)}</b>{_e(k)}</div>' for k, v in cards) + "</div>")
 
     parts.append('<h2 id="funnel">Funnel</h2>' + _img(plots, "funnel", "funnel"))
     parts.append(_table(["step", "documents", "characters", "dropped here"],
@@ -474,12 +475,12 @@ def render_html(r: dict, plots: dict) -> str:
                         [[k, v, pii["docs"].get(k), pii["kept"].get(k, 0)] for k, v in pii["replaced"].items()], {1, 2, 3}))
 
     d = r["duplicates"]
-    parts.append(f'<h2 id="duplicates">Duplicates</h2><p>{_n(d["clusters"])} clusters holding {_n(d["docs_in_clusters"])} '
-                 f'documents; dropped {_n(d["exact_dup"])} exact and {_n(d["near_dup"])} near duplicates.</p>')
+    parts.append(f'<h2 id="duplicates">Duplicates</h2><p>{fmt_number(d["clusters"])} clusters holding {fmt_number(d["docs_in_clusters"])} '
+                 f'documents; dropped {fmt_number(d["exact_dup"])} exact and {fmt_number(d["near_dup"])} near duplicates.</p>')
     b = d.get("boilerplate") or {}
     if b.get("boilerplate_lines"):
-        parts.append(f'<p>Boilerplate pass: {_n(b["boilerplate_lines"])} lines were found in enough first-pass clusters '
-                     f'to count as site chrome; {_n(b.get("resigned_docs", 0))} documents were compared without them. '
+        parts.append(f'<p>Boilerplate pass: {fmt_number(b["boilerplate_lines"])} lines were found in enough first-pass clusters '
+                     f'to count as site chrome; {fmt_number(b.get("resigned_docs", 0))} documents were compared without them. '
                      'The most widespread:</p>')
         parts.append(_table(["line", "clusters"], [[_Raw(f'<div class="doc">{_e(x["line"])}</div>'), x["clusters"]]
                                                    for x in b.get("top_boilerplate") or []], {1}))
@@ -495,7 +496,7 @@ def render_html(r: dict, plots: dict) -> str:
         parts.append("<p>No line of 4 or more characters repeats within a shard.</p>")
     else:
         parts.append(f'<p class="meta">Counts are lower bounds from merged per-shard summaries; "± up to" is the most a count '
-                     f'can be missing; a line not listed occurs at most {_n(tl["floor"])} times.</p>')
+                     f'can be missing; a line not listed occurs at most {fmt_number(tl["floor"])} times.</p>')
         parts.append(_table(["line", "occurrences", "± up to"],
                         [[_Raw(f'<div class="doc">{_e(x["line"])}</div>'), x["count"], x["err"]] for x in tl["lines"]], {1, 2}))
 
