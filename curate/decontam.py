@@ -41,7 +41,7 @@ from .schema import SHARD_SCHEMA
 from .stage import live_mask, merge_drop_reasons, set_column
 
 NAME = "decontam"
-NORMALIZATION_VERSION = 2  # bump when _unit_table or hashing changes: old indexes then refuse to load
+NORMALIZATION_VERSION = 3  # bump when _unit_table or hashing changes: old indexes then refuse to load
 CHAR_LANGS = {"ko", "ja", "zh", "yue", "th", "lo", "km", "my"}  # scripts written without reliable word spaces
 
 RECIPE_DEFAULTS = Path(__file__).resolve().parents[1] / "pipelines" / "recipes" / "decontam" / "defaults.yaml"
@@ -73,7 +73,10 @@ _ignorable_cache: dict | None = None
 # bidi marks) and the invisible marks among default-ignorables (variation selectors,
 # grapheme joiner): removed before composing, so one inserted between decomposed Hangul
 # jamo (or a kana and its voicing mark, or inside &quot;) does not split the syllable.
-_IGNORABLE_MARKS = {0x034F, 0x17B4, 0x17B5, *range(0x180B, 0x1810), *range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)}
+# The Hangul fillers (U+115F, U+1160, U+3164 ㅤ, U+FFA0) are letters to Unicode but
+# blank on screen: put where the spaces were, they would split every window.
+_IGNORABLE_MARKS = {0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, *range(0x180B, 0x1810), 0x3164, *range(0xFE00, 0xFE10),
+                    0xFFA0, *range(0xE0100, 0xE01F0)}
 
 
 def _ignorable(c: str) -> bool:

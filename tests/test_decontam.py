@@ -201,6 +201,8 @@ def test_normalization_makes_variants_equal():
              (nfd[0] + "\u200b" + nfd[1:4] + "\u00ad" + nfd[4:] + "\u200d", "한국어"),
              ("ｶ\u200bﾞｿ\u2060ﾘﾝ か\ufeff\u3099", "ガソリン が"),
              ("&qu\u200bot;가", "가"),
+             # Hangul fillers standing where the spaces were (blank on screen, letters to Unicode)
+             ("모든\u3164응모자가\uffa0다\u3164당첨되었다", "모든 응모자가 다 당첨되었다"),
              # unknown or unterminated names are text, not references (a bare &copy is a URL parameter)
              ("AT&T &copy x&foo; y", "AT T copy x foo y")]
     for a, b in pairs:
