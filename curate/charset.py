@@ -156,7 +156,9 @@ def plausible(text: str, encoding: str) -> bool:
     if encoding not in KOREAN and encoding not in JAPANESE:
         return True
     score, n = script_score(text, encoding in KOREAN)
-    return n < _MIN_SCORED or score >= 0.5
+    # strictly above one half: Korean bytes read as EUC-JP are all kanji, which
+    # script_score gives exactly half credit
+    return n < _MIN_SCORED or score > 0.5
 
 
 def _mostly_utf8(data: bytes) -> str | None:

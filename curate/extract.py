@@ -14,7 +14,8 @@ plain-text output once more after the HTML parser already has, which turns text
 that shows an entity ("AT&amp;amp;T" on the page reads "AT&amp;T") into something
 else; escaping every "&" first makes that second pass give the page's text back.
 A heading line that repeats the page's <title> is metadata, not body text, and on
-a one-paragraph page it is a large share of the output: it is dropped.
+a one-paragraph page it is a large share of the output: it is dropped. Text runs
+split by <br> become paragraphs first (see br_runs_to_paragraphs).
 """
 from __future__ import annotations
 
@@ -47,6 +48,52 @@ def strip_ruby_annotations(html: str) -> str:
     return _RUBY_ANNOTATION.sub("", html) if _RUBY.search(html) else html
 
 
+_BR = re.compile(r"<br\b", re.I)
+_BLOCKS = {"div", "p", "ul", "ol", "table", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "blockquote",
+           "pre", "form", "header", "footer", "aside", "nav", "figure", "dl", "hr"}
+
+
+def br_runs_to_paragraphs(html: str) -> str:
+    """Korean portals and Japanese blogs write an article as text runs split by <br>
+    inside one <div>; in precision mode trafilatura drops the first run of such a body
+    when the page has a <p> anywhere else. Each run of a block with 2+ <br> children and
+    100+ characters of its own text becomes a <p>."""
+    if not _BR.search(html):
+        return html
+    import lxml.html
+
+    try:
+        root = lxml.html.fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return html
+    changed = False
+    for el in list(root.iter("div", "td", "article", "section", "main", "span")):
+        kids = list(el)
+        if sum(c.tag == "br" for c in kids) < 2:
+            continue
+        if len((el.text or "").strip()) + sum(len((c.tail or "").strip()) for c in kids) < 100:
+            continue
+        runs, run = [], lxml.html.Element("p")
+        run.text, el.text = el.text, None
+        for child in kids:
+            el.remove(child)
+            if child.tag == "br" or (isinstance(child.tag, str) and child.tag in _BLOCKS):
+                if len(run) or (run.text or "").strip():
+                    runs.append(run)
+                tail, child.tail = child.tail, None
+                if child.tag != "br":
+                    runs.append(child)
+                run = lxml.html.Element("p")
+                run.text = tail
+            else:
+                run.append(child)  # inline: stays in the run
+        if len(run) or (run.text or "").strip():
+            runs.append(run)
+        el.extend(runs)
+        changed = True
+    return lxml.html.tostring(root, encoding="unicode") if changed else html
+
+
 def _title_lines(html: str) -> set[str]:
     """The page title and its parts ("Headline | Site name")."""
     import html as htmllib
@@ -70,7 +117,7 @@ def drop_title_lines(text: str, html: str) -> str:
 def extract_text(html: str, url: str | None = None, favor_precision: bool = True) -> str | None:
     import trafilatura
 
-    html = strip_ruby_annotations(html).replace("&", "&amp;")
+    html = br_runs_to_paragraphs(strip_ruby_annotations(html)).replace("&", "&amp;")
     options = dict(url=url, include_comments=False, include_tables=False, deduplicate=False,
                    config=_trafilatura_config())
     text = trafilatura.extract(html, favor_precision=favor_precision, **options)

@@ -246,3 +246,36 @@ def test_wet_conversion_records(tmp_path):
     assert all(r.url.startswith("https://news.example/") and r.web["charset"] == "utf-8/wet" for r in records)
     table = records_to_table(records)
     assert table.column("content_type").to_pylist() == [None, None, None]  # nothing for extract to do
+
+
+def test_euc_kr_page_with_a_japanese_meta_label_reads_as_korean():
+    """Korean bytes decode without error as EUC-JP, into kanji only: the label must not win."""
+    text = _paragraph("ko", 2)
+    data = _page(text, '<meta charset="euc-jp">').encode("euc-kr", "replace")
+    decoded, charset, how = decode_html(data, "text/html")
+    assert text in decoded and charset == "cp949", (charset, how)
+
+
+def test_br_separated_article_body_keeps_every_paragraph():
+    """A Korean portal layout: a photo box, then the article as text runs split by
+    <br><br> inside one <div>, and a <p> in the footer; trafilatura's precision mode
+    alone drops the first run (the photo box's tail)."""
+    paras = [_paragraph("ko", i) for i in range(3)]
+    links = lambda items: "<ul>" + "".join(f"<li><a href='/{i}'>{t}</a></li>" for i, t in enumerate(items)) + "</ul>"
+    html = ("<!DOCTYPE html><html><head><title>제목 : 한빛일보</title></head><body>"
+            f"<div id='header'><div id='gnb'>{links(['홈', '뉴스', '정치', '경제', '사회', '로그인'])}</div></div>"
+            "<div id='container'><div id='content'><div class='article_info'><h3 class='tit_view'>제목</h3>"
+            "<span class='t11'>2024.03.02. 오후 3:14</span></div>"
+            f"<div class='share'>{links(['공유하기', '페이스북', '카카오톡', 'URL 복사'])}</div>"
+            "<div id='articleBody' class='article_body'><div class='end_photo_org'><img src='/p.jpg' alt=''>"
+            "<em class='img_desc'>▲ 20일 서울 광화문 광장에서 시민들이 행사를 지켜보고 있다.</em></div>"
+            + "<br><br>\n".join(paras) + "<br><br>\n<span class='byline'>김민수 기자 minsu@hanbit.example</span></div>"
+            f"<div class='related'><h4>관련기사</h4>{links(['서울 아파트값 3주 연속 상승', '주말 전국에 비 소식'])}</div>"
+            f"</div><div id='aside'><h4>많이 본 뉴스</h4>{links(['주말 전국에 비 소식', '서울 아파트값 3주 연속 상승'])}</div></div>"
+            "<div id='footer'><p>한빛일보 | 서울특별시 중구 세종대로 00 | Copyright ⓒ 한빛일보. All rights reserved.</p></div>"
+            "</body></html>")
+    from curate.extract import extract_text
+
+    text = extract_text(html, "https://news.example.kr/a/1")
+    assert all(p in text for p in paras), text[:300]
+    assert char_f1(text, "\n".join(paras)) >= 0.95
