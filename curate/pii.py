@@ -64,7 +64,7 @@ _UNIT = re.compile(r"원|円|달러|%|만|억|조|년|年|월|月|일|日|개|�
                    r"|\s(?:円|달러|%|won|yen|KRW|JPY|USD)(?![A-Za-z])"
                    r"|\s원(?![가-힣])|\s원(?=[이을은의에으도만가씩])")  # "3,000 원이다", not " 원칙"
 
-_GATE = re.compile(r"[\d@＠:：]")
+_GATE = re.compile(r"[\d@＠:：]|[(\[]at[)\]]", re.I)
 # Fullwidth ASCII (０-９, －, ＠, ...) maps 1:1 onto ASCII, so offsets survive the mapping.
 # The ideographic space separates digit groups in Japanese text ("１２３４　５６７８"), so
 # does a no-break space; the minus sign is what Shift_JIS conversion makes of "－"
@@ -460,9 +460,12 @@ def _find_acc(text: str, out: list, lang: str = "") -> None:
 
 # ---------------------------------------------------------------- card
 _CARD_CTX = _ctx(["카드", "card", "カード", "visa", "master", "amex", "jcb", "결제", "신용"])
+# Cards are also written in dotted groups ("4570.5481.2227.7916"); the Luhn and IIN
+# checks keep that from matching version numbers or dotted dates.
+_CSEP = f"(?:{_GSEP}|[.．])"
 _CARD = re.compile(
-    _L_NOSEP + r"(?:\d{4}(" + _GSEP + r")\d{4}\1\d{4}\1\d{3,4}(?:\1\d{3})?"
-    r"|\d{4}(" + _GSEP + r")\d{6}\2\d{4,5}"
+    _L_NOSEP + r"(?:\d{4}(" + _CSEP + r")\d{4}\1\d{4}\1\d{3,4}(?:\1\d{3})?"
+    r"|\d{4}(" + _CSEP + r")\d{6}\2\d{4,5}"
     r"|\d{13,19})" + _R
 )
 
@@ -556,6 +559,15 @@ _CARRIER_DOMAIN = re.compile(r"@(?:docomo\.ne\.jp|ezweb\.ne\.jp|au\.com|[a-z]\.v
 _IMAGE_FILE = re.compile(r"\.(?:png|jpe?g|gif|webp|svg|avif|bmp|ico)$", re.I)
 
 
+# Addresses written to dodge harvesters: "yoshida.aoi(at)nifty.com", "kim [at] naver.com",
+# "ito1985 @ yahoo.co.jp". The domain must still end in a dotted name.
+_EMAIL_DODGED = re.compile(
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9](?:[A-Za-z0-9._%+\-]{0,63}[A-Za-z0-9_%+\-])?"
+    r"(?:\s?[(\[]\s?at\s?[)\]]\s?|\s+@\s*|\s*@\s+)"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9\-])", re.I)
+_DODGE_MARK = re.compile(r"[(\[]\s?at\s?[)\]]|\s@|@\s", re.I)
+
+
 def _find_email(text: str, out: list, lang: str = "") -> None:
     for m in _EMAIL.finditer(text):
         local = m.group(0).split("@", 1)[0]
@@ -564,6 +576,10 @@ def _find_email(text: str, out: list, lang: str = "") -> None:
         if _IMAGE_FILE.search(m.group(0)):
             continue
         out.append((m.start(), m.end(), "email", True))
+    if _DODGE_MARK.search(text):
+        for m in _EMAIL_DODGED.finditer(text):
+            if not _IMAGE_FILE.search(m.group(0)):
+                out.append((m.start(), m.end(), "email", True))
 
 
 # ---------------------------------------------------------------- ip
@@ -684,12 +700,12 @@ def find(text: str, lang: str = "", kinds: tuple[str, ...] | None = None) -> lis
     has_ipv6 = "::" in text or text.count(":") >= 7
     # The new passport format splits its digits (M123A4567): a passport word gates it.
     has_passport = _PASS_CTX.search(text) is not None
-    if not (has_run or has_ipv6 or has_passport or "@" in text):
+    if not (has_run or has_ipv6 or has_passport or "@" in text or _DODGE_MARK.search(text)):
         return []
     cands: list[tuple[int, int, str, bool]] = []
     for kind in kinds or KINDS:
         if kind == "email":
-            if "@" in text:
+            if "@" in text or "at" in text or "AT" in text:
                 _find_email(text, cands, lang)
         elif kind == "passport":
             if has_passport:

@@ -117,6 +117,10 @@ POSITIVE = [
     ("{}부터 차단", "192.168.0.1", "ip", "ko"),
     ("{} 부시 대통령", "61.152.148.127", "ip", "ko"),
     ("IPv6 loopback {}", "::1", "ip", "en"),
+    ("메일은 {}로 보내주세요", "yoon_sb(at)mail.hanyang.ac.kr", "email", "ko"),  # written to dodge harvesters
+    ("【メール】{}", "yoshida.aoi [at] nifty.com", "email", "ja"),
+    ("メール：{}まで", "ito1985 @ yahoo.co.jp", "email", "ja"),
+    ("카드번호 {} 결제", "4570.5481.2227.7916", "card", "ko"),  # dotted groups, Luhn-valid
     ("{}", "fe80::1", "ip", "en"),
     ("주소 {}에서", "fe80::1ff:fe23%eth0", "ip", "ko"),
     ("대역 {}/32", "2001:db8::", "ip", "ko"),
@@ -166,6 +170,8 @@ DECOYS = [
     ("bank_abbrev_in_word", "{} KBOX방송", "20061226052616"),
     ("year_list", "국민은행 계좌 {} 통계", "2019 2020 2021"),
     ("ipv6_like_time", "{}", "12:30::"),
+    ("at_sign_time", "{} 강남역에서", "meet @ 5pm"), ("at_handle", "{}", "@ naver"),
+    ("dotted_date", "{}", "2023.0115.1234.5678"),
 ]
 
 
