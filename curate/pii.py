@@ -74,7 +74,7 @@ _FULLWIDTH = ({c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
 _HAS_FULLWIDTH = re.compile("[\uff01-\uff5e\u3000\u00a0\u2212\uff70\u2012]")
 # The Hangul vowel ㅡ typed as a dash between digits ("010ㅡ1234ㅡ5678").
 _EU_DASH = re.compile(r"(?<=\d)([ ]?)ㅡ(?=[ ]?\d)")
-_DIGIT_RUN = re.compile(r"\d[\d\-‐‑‒–—－ー―〜~.．() :]{5,}\d")
+_DIGIT_RUN = re.compile(r"\d[\d\-‐‑‒–—－ー―〜~.．() :/]{5,}\d")
 
 
 def _digits(s: str) -> str:
@@ -215,10 +215,12 @@ _TEL_CTX = _ctx(["전화", "연락", "휴대폰", "핸드폰", "폰번호", "문
 _R_TEL = (r"(?:(?![\dA-Za-z])|(?=(?:FAX|Fax|fax|TEL|Tel|tel|E-?[Mm]ail|EMAIL|[Mm]ail|MAIL|URL|HP|Web|WEB)))"
           r"(?![-‐‑‒–—－―.．]\d)")
 # Domestic form: 0AA(A) - EXCH - NNNN, with the area code or exchange in parentheses.
+# Slashes ("010/1234/5678") count only in Korean mobiles or next to a phone word.
+_TSEP_OR_SLASH = f"(?:{_TSEP}|/)"
 _TEL = re.compile(
     r"(?=[(0])" + _L_TEL  # the cheap first-character test runs before the lookbehinds
-    + r"(?:\((0\d{1,4})\)(?:[ ]?" + _HYPH + r"[ ]?|[ ])?|(0\d{1,4})(\)[ ]?|" + _TSEP + r")?)"
-    + r"(?:\((\d{1,4})\)|(\d{1,4})(" + _TSEP + r")?)"
+    + r"(?:\((0\d{1,4})\)(?:[ ]?" + _HYPH + r"[ ]?|[ ])?|(0\d{1,4})(\)[ ]?|" + _TSEP_OR_SLASH + r")?)"
+    + r"(?:\((\d{1,4})\)|(\d{1,4})(" + _TSEP_OR_SLASH + r")?)"
     + r"(\d{4})" + _R_TEL
 )
 # Japanese free dial and navi dial: 0120-XXX-XXX, 0570-XXX-XXX, 0800-XXX-XXXX.
@@ -306,13 +308,16 @@ def _find_tel(text: str, out: list, lang: str = "") -> None:
             continue
         parens = m.group(1) or m.group(4) or (sep1 or "").startswith(")")
         ctx = _near(_TEL_CTX, text, m.start(), m.end())
-        if not parens and _sep_style(sep1) != _sep_style(sep2) and not (ctx and sep1 and sep2):
-            continue  # one separator style per number ("02.123-4567"), unless a phone word vouches for it
+        mobile = bool(_KR_MOBILE.fullmatch(d) or _JP_MOBILE.fullmatch(d))
+        if "/" in (sep1 or "") + (sep2 or "") and not (mobile or ctx):
+            continue  # "03/12/2019" and its like
+        if not parens and _sep_style(sep1) != _sep_style(sep2) and not ((ctx or mobile) and sep1 and sep2):
+            continue  # one separator style per number ("02.123-4567"), unless a phone word or a mobile prefix vouches for it
         if not native and not ctx:
             continue  # the other country's landline shape, e.g. "03-1234-5678" in Korean text
         if not (sep1 or sep2 or m.group(1) or m.group(4)):
             # A bare digit run: only mobiles, or any number with a phone word nearby.
-            if not (_KR_MOBILE.fullmatch(d) or _JP_MOBILE.fullmatch(d) or ctx):
+            if not (mobile or ctx):
                 continue
         if _not_pii(text, m.start(), ctx=_TEL_CTX, labels=_NOT_PII):
             continue

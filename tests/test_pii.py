@@ -121,6 +121,9 @@ POSITIVE = [
     ("【メール】{}", "yoshida.aoi [at] nifty.com", "email", "ja"),
     ("メール：{}まで", "ito1985 @ yahoo.co.jp", "email", "ja"),
     ("카드번호 {} 결제", "4570.5481.2227.7916", "card", "ko"),  # dotted groups, Luhn-valid
+    ("번호는 {}입니다", "010/3503/9020", "tel", "ko"),  # slashes: a mobile, or a phone word
+    ("연락처 {}", "055/7596/3683", "tel", "ko"),
+    ("카톡 또는 {}", "010.5436-8981", "tel", "ko"),  # mixed separators in a mobile
     ("{}", "fe80::1", "ip", "en"),
     ("주소 {}에서", "fe80::1ff:fe23%eth0", "ip", "ko"),
     ("대역 {}/32", "2001:db8::", "ip", "ko"),
@@ -171,7 +174,8 @@ DECOYS = [
     ("year_list", "국민은행 계좌 {} 통계", "2019 2020 2021"),
     ("ipv6_like_time", "{}", "12:30::"),
     ("at_sign_time", "{} 강남역에서", "meet @ 5pm"), ("at_handle", "{}", "@ naver"),
-    ("dotted_date", "{}", "2023.0115.1234.5678"),
+    ("dotted_date", "{}", "2023.0115.1234.5678"), ("slash_date", "{} 기준", "03/12/2019"),
+    ("slash_date", "{}", "2019/12/2023"), ("slash_landline_shape", "{}", "055/7596/3683"),
 ]
 
 
