@@ -208,7 +208,7 @@ def _find_rrn(text: str, out: list, lang: str = "") -> None:
 
 
 # ---------------------------------------------------------------- tel
-_TEL_CTX = _ctx(["전화", "연락", "휴대폰", "핸드폰", "폰번호", "문의", "번호", "예약", "tel", "phone", "fax", "팩스",
+_TEL_CTX = _ctx(["전화", "연락", "휴대폰", "핸드폰", "폰번호", "문자", "문의", "번호", "예약", "tel", "phone", "fax", "팩스",
                  "☎", "📞", "電話", "携帯", "連絡", "問い合わせ", "問合せ", "予約", "call", "mobile", "contact",
                  "代表", "H.P", "고객센터", "콜센터", "상담"])
 # A phone number may run straight into the next label of a contact line ("TEL:03-1234-5678FAX:...").

@@ -124,6 +124,7 @@ POSITIVE = [
     ("번호는 {}입니다", "010/3503/9020", "tel", "ko"),  # slashes: a mobile, or a phone word
     ("연락처 {}", "055/7596/3683", "tel", "ko"),
     ("카톡 또는 {}", "010.5436-8981", "tel", "ko"),  # mixed separators in a mobile
+    ("{}으로 문자주세요", "0613513803", "tel", "ko"),  # a bare landline: "text me" is a phone word
     ("{}", "fe80::1", "ip", "en"),
     ("주소 {}에서", "fe80::1ff:fe23%eth0", "ip", "ko"),
     ("대역 {}/32", "2001:db8::", "ip", "ko"),
