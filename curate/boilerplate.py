@@ -97,14 +97,17 @@ def cluster_labels(rows: np.ndarray, members: pa.Table) -> np.ndarray:
     return labels
 
 
-def line_label_pairs(line_lists: pa.ListArray | pa.ChunkedArray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct (line hash, cluster label) pairs."""
+def _flat(line_lists: pa.ListArray | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Every document's line hashes in one array, and how many each document has."""
     if isinstance(line_lists, pa.ChunkedArray):
         line_lists = line_lists.combine_chunks() if line_lists.num_chunks != 1 else line_lists.chunk(0)
-    if len(line_lists) == 0:
-        return np.empty(0, np.uint64), np.empty(0, np.int64)
     counts = line_lists.value_lengths().fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
-    hashes = line_lists.flatten().to_numpy(zero_copy_only=False).astype(np.uint64)
+    return line_lists.flatten().to_numpy(zero_copy_only=False).astype(np.uint64), counts
+
+
+def line_label_pairs(line_lists: pa.ListArray | pa.ChunkedArray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (line hash, cluster label) pairs."""
+    hashes, counts = _flat(line_lists)
     return unique_pairs(hashes, np.repeat(labels, counts))
 
 
@@ -134,14 +137,11 @@ def boilerplate_lines(line_lists, labels: np.ndarray, min_clusters: int) -> tupl
 
 def rows_with(line_lists, boilerplate: np.ndarray) -> np.ndarray:
     """Positions of the documents that carry at least one boilerplate line."""
-    if isinstance(line_lists, pa.ChunkedArray):
-        line_lists = line_lists.combine_chunks() if line_lists.num_chunks != 1 else line_lists.chunk(0)
-    if len(boilerplate) == 0 or len(line_lists) == 0:
+    if len(boilerplate) == 0:
         return np.empty(0, np.int64)
-    counts = line_lists.value_lengths().fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
-    hit = np.isin(line_lists.flatten().to_numpy(zero_copy_only=False).astype(np.uint64), boilerplate)
+    hashes, counts = _flat(line_lists)
     owner = np.repeat(np.arange(len(counts)), counts)
-    return np.unique(owner[hit])
+    return np.unique(owner[np.isin(hashes, boilerplate)])
 
 
 def top_lines(texts, boilerplate: tuple[np.ndarray, np.ndarray], limit: int = 20) -> list[dict]:

@@ -378,7 +378,7 @@ def surface_signals(text: str, lang: str, cfg: dict) -> dict[str, float]:
     unevaded = _unevade(text, lang)
     n_flagged = _flagged_hits(unevaded, cfg)
     if lang != "ja":
-        s["flagged_word_ratio"] = n_flagged / max(n_units, int(cfg.get("flagged_min_words") or 1))
+        s["flagged_word_ratio"] = _flagged_rate(n_flagged, n_units, cfg)
     units = _sentences(unevaded) if n_flagged else []
     s["flagged_lines"] = _flagged_lines(units, cfg) if n_flagged else 0
     s["flagged_lead_ratio"] = _flagged_lead_ratio(units, cfg)
@@ -434,6 +434,11 @@ def _flagged_hits(text: str, cfg: dict) -> int:
     return len(flagged.findall(text)) if flagged else 0
 
 
+def _flagged_rate(hits: int, n_words: int, cfg: dict) -> float:
+    """Spam phrases per word, a short text's taken over ``flagged_min_words`` words."""
+    return hits / max(n_words, int(cfg.get("flagged_min_words") or 1))
+
+
 def _flagged_lead_ratio(units: list[str], cfg: dict) -> float:
     """Share of sentences that open with a spam phrase, when three or more do: a doorway
     page puts its keyword in front of scraped sentences ("먹튀검증 수족관에서, ...",
@@ -485,7 +490,7 @@ def word_signals(text: str, morphs, lang: str, cfg: dict) -> dict[str, float]:
         n_words = max(1, s["n_words"])
         s["mean_word_len"] = sum(map(len, words)) / len(words) if words else 0.0
         s["symbol_word_ratio"] = len(_SYMBOL_WORD.findall(text)) / n_words
-        s["flagged_word_ratio"] = _flagged_hits(_unevade(text, lang), cfg) / max(n_words, int(cfg.get("flagged_min_words") or 1))
+        s["flagged_word_ratio"] = _flagged_rate(_flagged_hits(_unevade(text, lang), cfg), n_words, cfg)
         # Gopher n-grams on bunsetsu-like phrases: morphemes are too short for Gopher's n
         s.update(_ngram_fracs(morphs.phrases(), int(cfg.get("repetition_min_words") or 0)))
     return s

@@ -305,24 +305,25 @@ def _staged_resign(staged: StagedRun, cfg: dict, lang: str, summary: dict):
     """resign(rows, boilerplate) for curate.dedup.cluster_without_boilerplate: reads the
     staged texts of those rows and signs them without their boilerplate lines, in Ray
     tasks when Ray is up. The most widespread lines go to summary["top_boilerplate"]."""
-    import itertools
-
     import ray
 
     from curate.boilerplate import top_lines
     from curate.dedup import stripped_keys
 
     def resign(rows: np.ndarray, boilerplate: tuple) -> pa.Table:
-        rows = np.sort(rows)
-        texts = itertools.chain.from_iterable(t for _, t in staged.texts_of(rows[:5000]))
-        summary["top_boilerplate"] = top_lines(texts, boilerplate)
-        if ray.is_initialized():
+        distributed = ray.is_initialized()
+        if distributed:
             task, boiler = ray.remote(stripped_keys), ray.put(boilerplate)
-            parts = ray.get([task.remote(texts[s:s + 8192], file_rows[s:s + 8192], boiler, cfg, lang)
-                             for file_rows, texts in staged.texts_of(rows) for s in range(0, len(texts), 8192)])
-        else:
-            parts = [stripped_keys(texts, file_rows, boilerplate, cfg, lang)
-                     for file_rows, texts in staged.texts_of(rows)]
+        parts, sample = [], []  # sample: the first texts read, where the report's examples come from
+        for file_rows, texts in staged.texts_of(np.sort(rows)):  # each staged file read once
+            sample += texts[:5000 - len(sample)]
+            if distributed:
+                parts += [task.remote(texts[s:s + 8192], file_rows[s:s + 8192], boiler, cfg, lang)
+                          for s in range(0, len(texts), 8192)]
+            else:
+                parts.append(stripped_keys(texts, file_rows, boilerplate, cfg, lang))
+        summary["top_boilerplate"] = top_lines(sample, boilerplate)
+        parts = ray.get(parts) if distributed else parts
         return pa.concat_tables(parts) if parts else stripped_keys([], [], boilerplate, cfg, lang)
 
     return resign
