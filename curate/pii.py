@@ -705,12 +705,13 @@ def find(text: str, lang: str = "", kinds: tuple[str, ...] | None = None) -> lis
     has_ipv6 = "::" in text or text.count(":") >= 7
     # The new passport format splits its digits (M123A4567): a passport word gates it.
     has_passport = _PASS_CTX.search(text) is not None
-    if not (has_run or has_ipv6 or has_passport or "@" in text or _DODGE_MARK.search(text)):
+    has_email = "@" in text or _DODGE_MARK.search(text) is not None
+    if not (has_run or has_ipv6 or has_passport or has_email):
         return []
     cands: list[tuple[int, int, str, bool]] = []
     for kind in kinds or KINDS:
         if kind == "email":
-            if "@" in text or "at" in text or "AT" in text:
+            if has_email:
                 _find_email(text, cands, lang)
         elif kind == "passport":
             if has_passport:
