@@ -83,6 +83,43 @@ def strip_lines(text: str, boilerplate: dict[int, int]) -> str | None:
     return "\n".join(line for line, c in zip(lines, counts) if not c)
 
 
+# A link or an address is never a page's text, however long.
+_LINK = re.compile(r"\S*(?:://|www\.|@)\S*")
+
+
+def _weight(line: str) -> int:
+    """Letters outside links and addresses: dates and counters weigh nothing either."""
+    return sum(ch.isalpha() for ch in _LINK.sub("", line))
+
+
+def core_text(text: str, ratio: float = 0.7, max_edge: int = 80) -> str | None:
+    """The text without its short edge lines, or None when none would go.
+
+    A page framed by chrome seen on too few pages to count as boilerplate (a byline,
+    a tag list, the site's name) still differs from a bare copy of it by those lines;
+    on a 100-character page that alone sinks the Jaccard under the threshold. Leading
+    and trailing lines with fewer than ``ratio`` x the letters of the longest line (and
+    at most ``max_edge``; links and addresses not counted) are trimmed; the body is
+    what is left.
+    """
+    if "\n" not in text:
+        return None
+    lines = text.split("\n")
+    sizes = [_weight(line) for line in lines]
+    longest = max(sizes)
+    if longest == 0:
+        return None
+    short = [n < ratio * longest and n <= max_edge for n in sizes]
+    i, j = 0, len(lines)
+    while i < j and short[i]:
+        i += 1
+    while j > i and short[j - 1]:
+        j -= 1
+    if i == 0 and j == len(lines):
+        return None
+    return "\n".join(lines[i:j]).strip() or None
+
+
 def cluster_labels(rows: np.ndarray, members: pa.Table) -> np.ndarray:
     """A first-pass cluster label per row: members of a cluster share one (negative)
     label, every other row is its own cluster (its row number)."""

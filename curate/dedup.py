@@ -9,6 +9,8 @@ cluster of two or more, its cluster, the kept document and why the others go:
 2. near: representatives are banded (MinHash LSH); every candidate pair that shares
    a bucket is verified by the Jaccard estimated from the full signatures and
    linked only at ``threshold`` or above, so bucket collisions remove nothing.
+   With core links on, each multi-line representative is also banded on its body
+   (curate.boilerplate.core_text), which may link to another document's full text.
 3. connected components over all links (union-find); the best member of each
    component is kept, every other representative is ``near_dup``.
 
@@ -22,7 +24,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from curate.boilerplate import boilerplate_lines, cluster_labels, line_hash_array, rows_with, strip_lines
+from typing import NamedTuple
+
+from curate.boilerplate import (boilerplate_lines, cluster_labels, core_text, line_hash_array, rows_with,
+                                strip_lines)
 from curate.minhash import band_keys, jaccard, optimal_bands, signatures
 from curate.shingles import shingle_config, shingle_hashes
 
@@ -56,6 +61,19 @@ DEFAULTS = {
     # Site chrome recurs in hundreds; 3 already works on the audit sets, 5 leaves a
     # margin for a short page copied to a few sites. 0 turns the second pass off.
     "boilerplate_clusters": 5,
+    # Each multi-line page is also signed on its body without short edge lines
+    # (curate.boilerplate.core_text): chrome too rare to count as boilerplate (a byline,
+    # one site's tag line) still lets a short page link to a bare copy of itself. A body
+    # links only to another page's full signature, never to another body, so two pages
+    # of one site cannot meet through what is left of their frames.
+    "core_links": True,
+    "core_ratio": 0.7,
+    "core_max_edge": 80,
+    # Two pages that match on their full texts but whose bodies share less than this
+    # match on their frame: a small site whose chrome outweighs its short pages (too few
+    # pages for the chrome to count as boilerplate). Such a pair is not linked; a copy
+    # with edits or other chrome keeps its body. 0 turns the check off.
+    "frame_threshold": 0.2,
 }
 _MAX_CHARS_PER_PASS = 4_000_000  # bounds the scratch arrays of one shingling pass
 
@@ -115,6 +133,24 @@ def text_signatures(texts: list[str], cfg: dict, lang: str) -> np.ndarray:
     return np.concatenate(out) if out else np.empty((0, s["num_perm"]), np.uint32)
 
 
+def core_columns(texts: list[str], cfg: dict, lang: str) -> dict[str, pa.Array]:
+    """``core_minhash`` and ``core_chars`` of each text's body (see core_text); a text
+    with no short edge line gets an empty signature (all 0xFFFFFFFF) and 0 characters."""
+    s = settings(cfg)
+    bodies = [core_text(t or "", s["core_ratio"], s["core_max_edge"]) if t and "\n" in t else None for t in texts]
+    have = [i for i, b in enumerate(bodies) if b is not None]
+    sigs = np.full((len(texts), s["num_perm"]), 0xFFFFFFFF, dtype=np.uint32)
+    chars = np.zeros(len(texts), dtype=np.int64)
+    if have:
+        sigs[have] = text_signatures([bodies[i] for i in have], cfg, lang)
+        chars[have] = [len(bodies[i]) for i in have]
+    return {"core_minhash": to_fixed_list(sigs), "core_chars": pa.array(chars, pa.int64())}
+
+
+def _core_on(cfg: dict) -> bool:
+    return bool(settings(cfg)["core_links"])
+
+
 def keys_for_texts(texts: list[str], ids: list[str], cfg: dict, lang: str,
                    rows: np.ndarray | None = None, quality: list | None = None) -> pa.Table:
     """The global-dedup keys (see ``cluster``) of plain texts: for evaluations and benches."""
@@ -129,6 +165,7 @@ def keys_for_texts(texts: list[str], ids: list[str], cfg: dict, lang: str,
         "quality_score": pa.array(quality if quality is not None else [None] * n, pa.float32()),
         "n_chars": pa.array([len(t) for t in texts], pa.int64()),
         "line_hashes": line_hash_array(texts),
+        **(core_columns(texts, cfg, lang) if _core_on(cfg) else {}),
     })
 
 
@@ -140,17 +177,20 @@ def dedup_texts(texts: list[str], ids: list[str], cfg: dict, lang: str, quality:
 
 
 def dedup_keys(table: pa.Table, cfg: dict, lang: str) -> pa.Table:
-    """``id``, ``minhash`` (fixed_size_list<uint32>[num_perm]) and ``line_hashes`` for every row given."""
+    """``id``, ``minhash`` (fixed_size_list<uint32>[num_perm]), ``line_hashes`` and, with
+    core links on, ``core_minhash`` and ``core_chars`` for every row given."""
     texts = [t or "" for t in table.column("text").to_pylist()]
     sigs = text_signatures(texts, cfg, lang)
     return pa.table({"id": table.column("id").cast(pa.string()), "minhash": to_fixed_list(sigs),
-                     "line_hashes": line_hash_array(texts)})
+                     "line_hashes": line_hash_array(texts),
+                     **(core_columns(texts, cfg, lang) if _core_on(cfg) else {})})
 
 
 def stripped_keys(texts: list[str], rows, boilerplate: tuple[np.ndarray, np.ndarray], cfg: dict,
                   lang: str) -> pa.Table:
-    """row, minhash and n_chars of the texts without their boilerplate lines (hashes and
-    cluster counts), for the rows where a line was stripped."""
+    """row, minhash and n_chars (and the core columns, with core links on) of the texts
+    without their boilerplate lines (hashes and cluster counts), for the rows where a
+    line was stripped."""
     boiler = dict(zip(boilerplate[0].tolist(), boilerplate[1].tolist()))
     out_rows, out_texts, out_chars = [], [], []
     for row, text in zip(rows, texts):
@@ -167,6 +207,7 @@ def stripped_keys(texts: list[str], rows, boilerplate: tuple[np.ndarray, np.ndar
         "minhash": to_fixed_list(text_signatures(out_texts, cfg, lang)) if out_texts
         else pa.array([], minhash_type(settings(cfg)["num_perm"])),
         "n_chars": pa.array(out_chars, pa.int64()),
+        **(core_columns(out_texts, cfg, lang) if _core_on(cfg) else {}),
     })
 
 
@@ -295,17 +336,22 @@ def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def near_pairs_after_change(sigs: np.ndarray, n_chars: np.ndarray, s: dict, old_keys: np.ndarray,
-                            old_a: np.ndarray, old_b: np.ndarray, changed: np.ndarray):
-    """What ``near_pairs(sigs, n_chars, s)`` gives, from what it gave before the
-    signatures (or n_chars) at positions ``changed`` were replaced (old band keys,
-    old pairs): pairs of two unchanged documents stand, since their keys, buckets and
-    verification are the same; only the buckets a changed document leaves or joins are
-    paired again. None where such a bucket is larger than max_bucket_all_pairs before
-    or after (its star-and-chain pairs depend on every member): run near_pairs then."""
+                            old_a: np.ndarray, old_b: np.ndarray, changed: np.ndarray,
+                            present: np.ndarray | None = None, n_full: int | None = None):
+    """What ``near_pairs(sigs, n_chars, s, present, n_full)`` gives, from what it gave
+    before the signatures (or n_chars, or presence) at positions ``changed`` were
+    replaced (old band keys, old pairs): pairs of two unchanged documents stand, since
+    their keys, buckets and verification are the same; only the buckets a changed
+    document leaves or joins are paired again. None where such a bucket is larger than
+    max_bucket_all_pairs before or after (its star-and-chain pairs depend on every
+    member): run near_pairs then."""
     n, B, R = len(sigs), s["bands"], s["rows"]
     max_all = s["max_bucket_all_pairs"]
     keys = old_keys.copy()
     keys[:, changed] = band_keys(sigs[changed], B, R).T
+    if present is not None:
+        gone = changed[~present[changed]]
+        keys[:, gone] = _absent_keys(gone, B)
     before = old_keys[:, changed]
     is_changed = np.zeros(n, dtype=bool)
     is_changed[changed] = True
@@ -329,24 +375,71 @@ def near_pairs_after_change(sigs: np.ndarray, n_chars: np.ndarray, s: dict, old_
         mine = is_changed[pa_] | is_changed[pb_]
         a_out.append(pa_[mine])
         b_out.append(pb_[mine])
-    a, b = unique_pairs(np.concatenate(a_out), np.concatenate(b_out))
+    a, b = _linkable(*unique_pairs(np.concatenate(a_out), np.concatenate(b_out)), n_full)
     ok = verified(sigs[a], sigs[b], pair_thresholds(n_chars[a], n_chars[b], s))
+    ok[ok] = not_frame_only(sigs, present, n_full, a[ok], b[ok], s)
     kept = ~is_changed[old_a] & ~is_changed[old_b]
     return np.r_[old_a[kept], a[ok]], np.r_[old_b[kept], b[ok]], keys
 
 
-def near_pairs(sigs: np.ndarray, n_chars: np.ndarray, s: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def not_frame_only(sigs: np.ndarray, present: np.ndarray | None, n_full: int | None, a: np.ndarray,
+                   b: np.ndarray, s: dict) -> np.ndarray:
+    """Mask of verified pairs that are more than a shared frame: a pair of full
+    signatures where at least one document has a body (n_full + i) must also match on
+    the bodies (a document without one stands in with its full text) at
+    ``frame_threshold``."""
+    ok = np.ones(len(a), dtype=bool)
+    if present is None or not s["frame_threshold"] or not len(a):
+        return ok
+    full = b < n_full
+    fa, fb = a[full], b[full]
+    has_a, has_b = present[fa + n_full], present[fb + n_full]
+    check = has_a | has_b
+    body_a = np.where(has_a[check], fa[check] + n_full, fa[check])
+    body_b = np.where(has_b[check], fb[check] + n_full, fb[check])
+    sub = np.ones(int(full.sum()), dtype=bool)
+    sub[check] = verified(sigs[body_a], sigs[body_b], float(s["frame_threshold"]))
+    ok[full] = sub
+    return ok
+
+
+def _absent_keys(nodes: np.ndarray, bands: int) -> np.ndarray:
+    """(bands, len(nodes)) band keys that share no bucket: for nodes that take no part
+    (a document with no body signature), so positions stay fixed between passes."""
+    code = np.asarray(nodes, np.uint64)[None, :] * np.uint64(bands) + np.arange(bands, dtype=np.uint64)[:, None]
+    return code | np.uint64(1 << 63)
+
+
+def _linkable(a: np.ndarray, b: np.ndarray, n_full: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (a < b) that may link. Nodes from n_full on are the bodies of nodes
+    0..n_full-1 (node n_full + i is the body of node i): a body links to another
+    document's full signature only, never to a body or to its own document."""
+    if n_full is None or len(a) == 0:
+        return a, b
+    ok = (a < n_full) & (b - n_full != a)
+    return a[ok], b[ok]
+
+
+def near_pairs(sigs: np.ndarray, n_chars: np.ndarray, s: dict, present: np.ndarray | None = None,
+               n_full: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Verified near-duplicate pairs (positions into sigs and n_chars), and the
-    (bands, docs) band keys they came from."""
-    keys = band_keys(sigs, s["bands"], s["rows"])
+    (bands, nodes) band keys they came from. present: the nodes that take part (the
+    others get keys of their own); n_full: see _linkable."""
+    members = np.arange(len(sigs), dtype=np.int64) if present is None else np.flatnonzero(present)
+    keys = np.empty((s["bands"], len(sigs)), dtype=np.uint64)
+    keys[:, members] = band_keys(sigs[members], s["bands"], s["rows"]).T
+    if present is not None:
+        absent = np.flatnonzero(~present)
+        keys[:, absent] = _absent_keys(absent, s["bands"])
     # Band keys never collide across bands (the band index is mixed in), so each band
     # is bucketed on its own: many small sorts beat one over docs x bands entries.
-    members = np.arange(len(sigs), dtype=np.int64)
-    keys = np.ascontiguousarray(keys.T)
-    per_band = [bucket_pairs(keys[band], members, s["max_bucket_all_pairs"], members_ascending=True)
+    per_band = [bucket_pairs(keys[band] if present is None else keys[band, members], members,
+                             s["max_bucket_all_pairs"], members_ascending=True)
                 for band in range(s["bands"])]
     a, b = unique_pairs(np.concatenate([p[0] for p in per_band]), np.concatenate([p[1] for p in per_band]))
+    a, b = _linkable(a, b, n_full)
     ok = verified(sigs[a], sigs[b], pair_thresholds(n_chars[a], n_chars[b], s))
+    ok[ok] = not_frame_only(sigs, present, n_full, a[ok], b[ok], s)
     return a[ok], b[ok], keys
 
 
@@ -389,10 +482,34 @@ def cluster(keys: pa.Table, cfg: dict) -> pa.Table:
     return _cluster(keys, settings(cfg))[0]
 
 
-def _cluster(keys: pa.Table, s: dict, previous: tuple | None = None) -> tuple[pa.Table, tuple | None]:
-    """``cluster``, and the near graph it built: (representative positions, their
-    signatures, n_chars and (bands, docs) band keys, verified pairs a, b). previous: the graph of a run on the same keys
-    except the signatures and n_chars of some rows; their pairs are reused."""
+class NearGraph(NamedTuple):
+    """What one near-dedup pass built, for a second pass to reuse: the representative
+    positions, then per node (each representative, then with core links its body)
+    signature, n_chars and presence, the (bands, nodes) band keys and the verified pairs."""
+    reps: np.ndarray
+    sigs: np.ndarray
+    n_chars: np.ndarray
+    present: np.ndarray | None
+    band_keys: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+
+
+def _nodes(keys: pa.Table, s: dict, reps: np.ndarray, n_chars: np.ndarray):
+    """Signatures, n_chars and presence of the graph's nodes: the representatives'
+    full signatures, then (with core links) their bodies'; presence None without."""
+    sigs = from_fixed_list(keys.column("minhash"))[reps]
+    if not s["core_links"] or "core_minhash" not in keys.column_names:
+        return sigs, n_chars[reps], None
+    body = from_fixed_list(keys.column("core_minhash"))[reps]
+    body_chars = pc.fill_null(keys.column("core_chars"), 0).to_numpy().astype(np.int64)[reps]
+    present = np.r_[np.ones(len(reps), bool), has_shingles(body)]
+    return np.concatenate([sigs, body]), np.r_[n_chars[reps], body_chars], present
+
+
+def _cluster(keys: pa.Table, s: dict, previous: NearGraph | None = None) -> tuple[pa.Table, NearGraph | None]:
+    """``cluster``, and the near graph it built. previous: the graph of a run on the
+    same keys except the signatures and n_chars of some rows; its pairs are reused."""
     rows, quality, n_chars = key_columns(keys)
     order_key = (quality, n_chars, rows)
     n = len(rows)
@@ -404,16 +521,23 @@ def _cluster(keys: pa.Table, s: dict, previous: tuple | None = None) -> tuple[pa
     graph = None
     if s["near"]:
         reps = np.flatnonzero(rep == np.arange(n))
-        sigs = from_fixed_list(keys.column("minhash"))[reps]
-        reps, sigs = reps[has_shingles(sigs)], sigs[has_shingles(sigs)]
+        reps = reps[has_shingles(from_fixed_list(keys.column("minhash"))[reps])]
+        sigs, chars, present = _nodes(keys, s, reps, n_chars)
+        n_full = None if present is None else len(reps)
         pairs = None
-        if previous is not None and np.array_equal(previous[0], reps):
-            changed = np.flatnonzero((previous[1] != sigs).any(axis=1) | (previous[2] != n_chars[reps]))
-            pairs = near_pairs_after_change(sigs, n_chars[reps], s, previous[3], previous[4], previous[5], changed)
-        na, nb, band_key_rows = pairs if pairs is not None else near_pairs(sigs, n_chars[reps], s)
-        graph = (reps, sigs, n_chars[reps], band_key_rows, na, nb)
-        a.append(reps[na])
-        b.append(reps[nb])
+        if (previous is not None and np.array_equal(previous.reps, reps)
+                and (previous.present is None) == (present is None)):
+            moved = (previous.sigs != sigs).any(axis=1) | (previous.n_chars != chars)
+            if present is not None:
+                moved |= previous.present != present
+                moved[:n_full] |= moved[n_full:]  # its pairs' frame check reads the body
+            pairs = near_pairs_after_change(sigs, chars, s, previous.band_keys, previous.a, previous.b,
+                                            np.flatnonzero(moved), present, n_full)
+        na, nb, node_keys = pairs if pairs is not None else near_pairs(sigs, chars, s, present, n_full)
+        graph = NearGraph(reps, sigs, chars, present, node_keys, na, nb)
+        owner = reps if n_full is None else np.r_[reps, reps]  # a body's node stands for its document
+        a.append(owner[na])
+        b.append(owner[nb])
     a, b = np.concatenate(a), np.concatenate(b)
     live = a != b
     label = components(n, a[live], b[live])
@@ -425,8 +549,8 @@ def cluster_without_boilerplate(keys: pa.Table, cfg: dict, resign, cluster_fn=cl
     """Cluster, find the boilerplate lines (curate/boilerplate.py), then cluster again
     with the documents that carry them re-signed on their text without them.
 
-    resign(rows, (hashes, counts)) -> table of row, minhash, n_chars for those rows
-    (rows with nothing stripped may be absent: they keep their keys). cluster_fn is
+    resign(rows, (hashes, counts)) -> table of row, minhash, n_chars (and the core
+    columns) for those rows (rows with nothing stripped may be absent: they keep their keys). cluster_fn is
     ``cluster`` or the Ray version; lines_fn(line_lists, labels, k) returns the
     boilerplate hashes and their cluster counts. n_chars is the one resign gives
     (see stripped_keys): it sets the pair thresholds and the keeper order. info, when
@@ -457,4 +581,12 @@ def cluster_without_boilerplate(keys: pa.Table, cfg: dict, resign, cluster_fn=cl
     n_chars[at] = new.column("n_chars").to_numpy()
     keys = keys.set_column(keys.schema.get_field_index("minhash"), "minhash", to_fixed_list(sigs))
     keys = keys.set_column(keys.schema.get_field_index("n_chars"), "n_chars", pa.array(n_chars, pa.int64()))
+    if "core_minhash" in keys.column_names and "core_minhash" in new.column_names:
+        body = from_fixed_list(keys.column("core_minhash")).copy()
+        body[at] = from_fixed_list(new.column("core_minhash"))
+        body_chars = pc.fill_null(keys.column("core_chars"), 0).to_numpy().astype(np.int64)
+        body_chars[at] = new.column("core_chars").to_numpy()
+        keys = keys.set_column(keys.schema.get_field_index("core_minhash"), "core_minhash", to_fixed_list(body))
+        keys = keys.set_column(keys.schema.get_field_index("core_chars"), "core_chars",
+                               pa.array(body_chars, pa.int64()))
     return _cluster(keys, s, graph)[0] if cluster_fn is cluster else cluster_fn(keys, cfg)

@@ -8,6 +8,7 @@ fastText decides the rest.
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 
 import numpy as np
@@ -15,7 +16,7 @@ import pyarrow as pa
 
 from .stage import live_mask, merge_drop_reasons, set_column
 
-PREDICT_CHARS = 2000  # fastText's answer is stable long before this; bounds the cost
+PREDICT_CHARS = 2000  # one window: fastText's answer is stable long before this; bounds the cost
 
 
 def default_model_path() -> str:
@@ -53,21 +54,117 @@ def script_counts(text: str) -> tuple[int, int, int, int, int]:
     return hangul, kana, han, latin, letters
 
 
-def identify(text: str, model) -> tuple[str, float]:
-    """Language code and confidence for one text."""
-    hangul, kana, han, _, letters = script_counts(text[:PREDICT_CHARS])
-    if letters:
-        if hangul / letters >= 0.5:
-            return "ko", max(0.5, hangul / letters)
-        # Kana is written only in Japanese; kanji-heavy text with some kana is Japanese.
-        if kana and kana / letters >= 0.1 and (kana + han) / letters >= 0.5:
-            return "ja", max(0.5, (kana + han) / letters)
-    sample = text[:PREDICT_CHARS].replace("\n", " ")
-    preds = model.f.predict(sample, 1, 0.0, "strict")
+# Letters of content per character: a Hangul syllable carries about 2.4 Latin letters
+# (Korean/English parallel news); kana and kanji are taken to weigh the same. Counted one
+# to one, a Korean article with English terms looks mostly Latin.
+CJK_WEIGHT = 2.4
+MAX_WINDOWS = 5  # a long document is judged on up to this many windows spread over it
+# Below this weighted share, CJK runs in a text are names and terms inside another
+# language: fastText over-weights such a run (no spaces: one long "word"), so it is asked
+# about the rest of the text.
+NAMES_BELOW = 0.4
+_LINK = re.compile(r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_CJK_RUN = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f"
+                      r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
+def _fasttext(text: str, model) -> tuple[str, float]:
+    # fastText's own predict() ends the line with "\n", as its training data did
+    preds = model.f.predict(text.replace("\n", " ") + "\n", 1, 0.0, "strict")
     if not preds:
         return "und", 0.0
     prob, label = preds[0]
-    return label.replace("__label__", ""), float(prob)
+    return label.replace("__label__", ""), min(1.0, float(prob))
+
+
+def _in_charset(ch: str, encoding: str) -> bool:
+    try:
+        ch.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def han_only_forms(text: str) -> tuple[int, int]:
+    """(Han characters no Japanese charset has, Han characters only Japanese ones have):
+    simplified Chinese forms (据, 报) against Japanese shinjitai (広, 駅)."""
+    zh = ja = 0
+    for ch in text:
+        o = ord(ch)
+        if 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF:
+            if not _in_charset(ch, "shift_jis"):
+                zh += 1
+            elif not _in_charset(ch, "gb2312") and not _in_charset(ch, "big5"):
+                ja += 1
+    return zh, ja
+
+
+def _identify_window(text: str, model) -> tuple[str, float]:
+    text = _LINK.sub(" ", text)  # a URL's letters say nothing of the page's language
+    hangul, kana, han, _, letters = script_counts(text)
+    if not letters:
+        return _fasttext(text, model)
+    other = letters - hangul - kana - han
+    # Han goes with the script beside it: Hanja in Korean, kanji in Japanese.
+    han_ko = han * hangul / (hangul + kana) if hangul + kana else 0.0
+    han_ja = han - han_ko if hangul + kana else 0.0
+    total = CJK_WEIGHT * (hangul + kana + han) + other
+    ko_share = CJK_WEIGHT * (hangul + han_ko) / total
+    ja_share = CJK_WEIGHT * (kana + han_ja) / total
+    # Hangul is written only in Korean (Hanja count with it while Hangul is >= 20% of both).
+    if hangul and ko_share >= 0.5 and hangul >= 0.2 * (hangul + han_ko):
+        return "ko", max(0.5, ko_share)
+    # Kana is written only in Japanese; kanji-heavy text with a little kana is Japanese
+    # unless it has characters Japanese charsets lack (Chinese with a stray の).
+    if kana and ja_share >= 0.5 and (kana >= 0.1 * (kana + han_ja) or han_only_forms(text)[0] == 0):
+        return "ja", max(0.5, ja_share)
+    cjk_share = CJK_WEIGHT * (hangul + kana + han) / total
+    if han and not hangul and not kana and cjk_share >= 0.5:
+        lang, p = _fasttext(text, model)
+        zh, ja = han_only_forms(text)
+        if zh > ja and lang != "zh" and p < 0.9:
+            return "zh", 0.5 + 0.5 * (zh - ja) / (zh + ja)
+        if ja > zh and lang != "ja":
+            return "ja", 0.5 + 0.5 * (ja - zh) / (zh + ja)
+        return lang, p
+    if (hangul or kana) and cjk_share < NAMES_BELOW:
+        lang, p = _fasttext(_CJK_RUN.sub(" ", text), model)
+        return lang, p * (1.0 - cjk_share)
+    return _fasttext(text, model)
+
+
+def _windows(text: str) -> list[str]:
+    n = len(text)
+    if n <= PREDICT_CHARS:
+        return [text]
+    k = min(MAX_WINDOWS, -(-n // PREDICT_CHARS))
+    out = []
+    for i in range(k):
+        start = round(i * (n - PREDICT_CHARS) / (k - 1))
+        if start:  # start on a space where one is near
+            space = text.find(" ", start, start + 50)
+            start = space + 1 if space >= 0 else start
+        out.append(text[start:start + PREDICT_CHARS])
+    return out
+
+
+def identify(text: str, model) -> tuple[str, float]:
+    """Language code and confidence for one text. A long text is judged on windows
+    spread over all of it, each voting with its content (letters, CJK weighted) x its
+    confidence: a Korean lead paragraph does not make an English page Korean."""
+    windows = _windows(text)
+    if len(windows) == 1:
+        return _identify_window(text, model)
+    votes: dict[str, float] = {}
+    total = 0.0
+    for window in windows:
+        hangul, kana, han, _, letters = script_counts(window)
+        mass = letters + (CJK_WEIGHT - 1) * (hangul + kana + han)
+        lang, p = _identify_window(window, model)
+        votes[lang] = votes.get(lang, 0.0) + mass * p
+        total += mass
+    lang = max(votes, key=votes.get)
+    return lang, (votes[lang] / total if total else 0.0)
 
 
 class LangIdStage:

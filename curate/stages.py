@@ -78,16 +78,26 @@ class StageChain:
             from .dedup import dedup_keys
 
             keys = dedup_keys(table.take(pa.array(idx, pa.int64())), self.dedup_cfg, self.lang)
-            sig = keys.column("minhash").combine_chunks()
-            width = sig.type.list_size
-            flat = np.zeros((table.num_rows, width), dtype=np.uint32)
-            if len(idx):
-                flat[idx] = sig.flatten().to_numpy().reshape(len(idx), width)
-            arr = pa.FixedSizeListArray.from_arrays(pa.array(flat.ravel(), pa.uint32()), width)
-            table = table.append_column("minhash", arr)
+            table = table.append_column("minhash", _scatter_signatures(keys.column("minhash"), idx, table.num_rows))
+            if "core_minhash" in keys.column_names:  # dropped rows get empty bodies (all 0xFFFFFFFF)
+                table = table.append_column("core_minhash", _scatter_signatures(
+                    keys.column("core_minhash"), idx, table.num_rows, 0xFFFFFFFF))
+                chars = np.zeros(table.num_rows, dtype=np.int64)
+                chars[idx] = keys.column("core_chars").to_numpy()
+                table = table.append_column("core_chars", pa.array(chars, pa.int64()))
             lines = keys.column("line_hashes").to_pylist()
             per_row = [[] for _ in range(table.num_rows)]
             for i, hashes in zip(idx, lines):
                 per_row[i] = hashes
             table = table.append_column("line_hashes", pa.array(per_row, keys.schema.field("line_hashes").type))
         return table
+
+
+def _scatter_signatures(sigs, idx: np.ndarray, n_rows: int, fill: int = 0) -> pa.FixedSizeListArray:
+    """Signatures of the rows at idx placed in a column of n_rows (the others ``fill``)."""
+    sigs = sigs.combine_chunks() if isinstance(sigs, pa.ChunkedArray) else sigs
+    width = sigs.type.list_size
+    flat = np.full((n_rows, width), fill, dtype=np.uint32)
+    if len(idx):
+        flat[idx] = sigs.flatten().to_numpy().reshape(len(idx), width)
+    return pa.FixedSizeListArray.from_arrays(pa.array(flat.ravel(), pa.uint32()), width)

@@ -41,6 +41,20 @@ from curate.boilerplate import frequent, line_label_pairs, unique_pairs as uniqu
 from curate.minhash import mix64, band_keys
 
 KEY_COLUMNS = ["row", "id", "text_hash", "minhash", "quality_score", "n_chars"]
+CORE_COLUMNS = ["core_minhash", "core_chars"]
+# A document's body (curate.dedup core links) is a node of its own in steps 2-3, named
+# row + BODY: it may pair with another document's full signature only, and its edges go
+# to its document. Names sort as curate.dedup orders its nodes (every full signature,
+# then the bodies), so large buckets get the same star-and-chain pairs on both paths.
+BODY = 1 << 40
+
+
+def _body_node(rows: np.ndarray) -> np.ndarray:
+    return rows + BODY
+
+
+def _owner(nodes: np.ndarray) -> np.ndarray:
+    return np.where(nodes >= BODY, nodes - BODY, nodes)
 
 
 # ---------------------------------------------------------------- shuffle
@@ -84,47 +98,83 @@ def _exact_reduce(do_exact: bool, *pieces: pa.Table) -> pa.Table:
     return t.append_column("rep", pa.array(rep, pa.int64()))
 
 
-@ray.remote
-def _band_rows(table: pa.Table, bands: int, rows_per_band: int) -> pa.Table:
+def _nodes(table: pa.Table, width: int, bodies: bool) -> dict[str, np.ndarray]:
+    """Per node of a block (its representatives with a shingle, then with bodies their
+    bodies that have one): name, signature, n_chars, and for the frame check the body
+    signature each full node is compared on (its own where it has none) and whether it
+    has one."""
     reps = table.filter(pc.equal(table.column("row"), table.column("rep")))
-    sigs = from_fixed_list(reps.column("minhash")) if reps.num_rows else np.empty((0, bands * rows_per_band), np.uint32)
+    if not reps.num_rows:
+        empty = np.empty((0, width), np.uint32)
+        return {"row": np.empty(0, np.int64), "minhash": empty, "n_chars": np.empty(0, np.int64),
+                "body": empty, "has_body": np.empty(0, bool)}
+    rows = reps.column("row").to_numpy()
+    sigs = from_fixed_list(reps.column("minhash"))
+    n_chars = pc.fill_null(reps.column("n_chars"), 0).to_numpy().astype(np.int64)
     live = has_shingles(sigs)
-    keys = band_keys(sigs[live], bands, rows_per_band)
-    rows = reps.column("row").to_numpy()[live]
-    return pa.table({"band_key": pa.array(keys.ravel(), pa.uint64()),
-                     "row": pa.array(np.repeat(rows, bands), pa.int64())})
+    out = {"row": [rows[live]], "minhash": [sigs[live]], "n_chars": [n_chars[live]]}
+    if bodies:
+        body = from_fixed_list(reps.column("core_minhash"))
+        has = live & has_shingles(body)
+        out["row"].append(_body_node(rows[has]))
+        out["minhash"].append(body[has])
+        out["n_chars"].append(pc.fill_null(reps.column("core_chars"), 0).to_numpy().astype(np.int64)[has])
+        out["body"] = [np.where(has[live][:, None], body[live], sigs[live]), body[has]]
+        out["has_body"] = [has[live], np.zeros(int(has.sum()), bool)]
+    return {k: np.concatenate(v) for k, v in out.items()}
 
 
 @ray.remote
-def _signature_rows(table: pa.Table) -> pa.Table:
-    reps = table.filter(pc.equal(table.column("row"), table.column("rep")))
-    return reps.select(["row", "minhash", "n_chars"])
+def _band_rows(table: pa.Table, bands: int, rows_per_band: int, bodies: bool) -> pa.Table:
+    nodes = _nodes(table, bands * rows_per_band, bodies)
+    keys = band_keys(nodes["minhash"], bands, rows_per_band)
+    return pa.table({"band_key": pa.array(keys.ravel(), pa.uint64()),
+                     "row": pa.array(np.repeat(nodes["row"], bands), pa.int64())})
+
+
+@ray.remote
+def _signature_rows(table: pa.Table, width: int, bodies: bool) -> pa.Table:
+    nodes = _nodes(table, width, bodies)
+    cols = {"row": pa.array(nodes["row"], pa.int64()), "minhash": to_fixed_list(nodes["minhash"]),
+            "n_chars": pa.array(nodes["n_chars"], pa.int64())}
+    if bodies:
+        cols |= {"body": to_fixed_list(nodes["body"]), "has_body": pa.array(nodes["has_body"], pa.bool_())}
+    return pa.table(cols)
 
 
 @ray.remote
 def _bucket_reduce(max_all_pairs: int, *pieces: pa.Table) -> pa.Table:
     t = _concat(pieces)
     a, b = bucket_pairs(t.column("band_key").to_numpy(), t.column("row").to_numpy(), max_all_pairs)
-    return pa.table({"a": pa.array(a, pa.int64()), "b": pa.array(b, pa.int64())})
+    # a < b: a body pairs with a full signature only (a < BODY), and not with its own document's
+    ok = (a < BODY) & (b - BODY != a)
+    return pa.table({"a": pa.array(a[ok], pa.int64()), "b": pa.array(b[ok], pa.int64())})
 
 
-def _lookup(sig_table: pa.Table, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Signatures and character counts of `rows`."""
+def _lookup(sig_table: pa.Table, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """The signature-table columns (minhash, n_chars, and body, has_body) of `rows`."""
     sig_rows = sig_table.column("row").to_numpy()
     order = np.argsort(sig_rows)
-    pos = order[np.searchsorted(sig_rows[order], rows)]
-    n_chars = pc.fill_null(sig_table.column("n_chars"), 0).to_numpy().astype(np.int64)
-    return from_fixed_list(sig_table.column("minhash"))[pos], n_chars[pos]
+    pos = order[np.searchsorted(sig_rows[order], rows)] if len(rows) else np.empty(0, np.int64)
+    out = {"n_chars": pc.fill_null(sig_table.column("n_chars"), 0).to_numpy().astype(np.int64)[pos]}
+    for name in ("minhash", "body"):
+        if name in sig_table.column_names:
+            out[name] = from_fixed_list(sig_table.column(name))[pos]
+    if "has_body" in sig_table.column_names:
+        out["has_body"] = sig_table.column("has_body").to_numpy(zero_copy_only=False)[pos]
+    return out
 
 
 @ray.remote
 def _join_a(n_pairs: int, *pieces: pa.Table) -> pa.Table:
     pairs, sigs = _concat(pieces[:n_pairs]), _concat(pieces[n_pairs:])
     a, b = unique_pairs(pairs.column("a").to_numpy(), pairs.column("b").to_numpy())  # all copies of a pair meet here
-    width = sigs.schema.field("minhash").type.list_size
-    sig_a, n_a = _lookup(sigs, a) if len(a) else (np.empty((0, width), np.uint32), np.empty(0, np.int64))
-    return pa.table({"a": pa.array(a, pa.int64()), "b": pa.array(b, pa.int64()), "sig_a": to_fixed_list(sig_a),
-                     "n_a": pa.array(n_a, pa.int64())})
+    found = _lookup(sigs, a)
+    cols = {"a": pa.array(a, pa.int64()), "b": pa.array(b, pa.int64()), "sig_a": to_fixed_list(found["minhash"]),
+            "n_a": pa.array(found["n_chars"], pa.int64())}
+    if "body" in found:
+        cols |= {"body_a": to_fixed_list(found["body"]), "has_a": pa.array(found["has_body"], pa.bool_())}
+    return pa.table(cols)
 
 
 @ray.remote
@@ -133,10 +183,17 @@ def _join_b_verify(n_pairs: int, s: dict, *pieces: pa.Table) -> pa.Table:
     a, b = pairs.column("a").to_numpy(), pairs.column("b").to_numpy()
     if len(a) == 0:
         return pa.table({"u": pa.array([], pa.int64()), "v": pa.array([], pa.int64())})
-    sig_b, n_b = _lookup(sigs, b)
-    ok = verified(from_fixed_list(pairs.column("sig_a")), sig_b,
-                  pair_thresholds(pairs.column("n_a").to_numpy(), n_b, s))
-    return pa.table({"u": pa.array(a[ok], pa.int64()), "v": pa.array(b[ok], pa.int64())})
+    found = _lookup(sigs, b)
+    ok = verified(from_fixed_list(pairs.column("sig_a")), found["minhash"],
+                  pair_thresholds(pairs.column("n_a").to_numpy(), found["n_chars"], s))
+    if "body_a" in pairs.column_names and s["frame_threshold"]:
+        # curate.dedup.not_frame_only: two full signatures where a body is known must match on bodies too
+        full = ok & (b < BODY)
+        check = full & (pairs.column("has_a").to_numpy(zero_copy_only=False) | found["has_body"])
+        idx = np.flatnonzero(check)
+        ok[idx] = verified(from_fixed_list(pairs.column("body_a"))[idx], found["body"][idx],
+                           float(s["frame_threshold"]))
+    return pa.table({"u": pa.array(a[ok], pa.int64()), "v": pa.array(_owner(b[ok]), pa.int64())})  # a < b: b may be a body
 
 
 @ray.remote
@@ -273,32 +330,35 @@ def _keepers(*pieces: pa.Table) -> pa.Table:
 
 # ---------------------------------------------------------------- entry point
 
-def _input_blocks(keys, parts: int) -> list:
+def _input_blocks(keys, columns: list[str], parts: int) -> list:
     if isinstance(keys, pa.Table):
-        keys = keys.select(KEY_COLUMNS)
+        keys = keys.select(columns)
         step = max(1, -(-keys.num_rows // parts))
         return [ray.put(keys.slice(s, step)) for s in range(0, max(1, keys.num_rows), step)]
-    return keys.select_columns(KEY_COLUMNS).to_arrow_refs()
+    return keys.select_columns(columns).to_arrow_refs()
 
 
 def global_dedup(keys, cfg: dict) -> pa.Table:
     """Dedup the keys of a whole corpus (a ray.data.Dataset or a pa.Table).
 
-    keys: row, id, text_hash, minhash, quality_score, n_chars. Returns row,
+    keys: row, id, text_hash, minhash, quality_score, n_chars (and core_minhash,
+    core_chars for core links). Returns row,
     dup_cluster, dup_of, drop_reason for every member of a cluster of two or more;
     equal to curate.dedup.cluster on the same keys.
     """
     s = settings(cfg)
     parts = int(s["partitions"])
-    blocks = _input_blocks(keys, parts)
+    names = keys.column_names if isinstance(keys, pa.Table) else keys.schema().names
+    bodies = bool(s["core_links"]) and all(c in names for c in CORE_COLUMNS)
+    blocks = _input_blocks(keys, KEY_COLUMNS + (CORE_COLUMNS if bodies else []), parts)
     # 1. exact groups
     exact = [_exact_reduce.remote(bool(s["exact"]), *p) for p in shuffle(blocks, "text_hash", parts)]
     edges = [_exact_edges.remote(t) for t in exact]
     # 2-3. LSH buckets -> candidate pairs -> verified near edges
     if s["near"]:
-        bands = [_band_rows.remote(t, s["bands"], s["rows"]) for t in exact]
+        bands = [_band_rows.remote(t, s["bands"], s["rows"], bodies) for t in exact]
         pairs = [_bucket_reduce.remote(s["max_bucket_all_pairs"], *p) for p in shuffle(bands, "band_key", parts)]
-        sig_by_row = shuffle([_signature_rows.remote(t) for t in exact], "row", parts)
+        sig_by_row = shuffle([_signature_rows.remote(t, s["num_perm"], bodies) for t in exact], "row", parts)
         by_a = shuffle(pairs, "a", parts)
         with_a = [_join_a.remote(len(by_a[p]), *by_a[p], *sig_by_row[p]) for p in range(parts)]
         by_b = shuffle(with_a, "b", parts)

@@ -22,7 +22,7 @@ from curate import fs
 from curate.schema import SHARD_SCHEMA
 
 
-KEYS_VERSION = 2  # 2: line_hashes for the boilerplate pass
+KEYS_VERSION = 3  # 2: line_hashes for the boilerplate pass; 3: body signatures (core links)
 
 
 def file_key(path: str) -> str:
@@ -51,7 +51,7 @@ def dedup_keys_of(rows: pa.Table, first_row: int) -> pa.Table:
         "quality_score": rows.column("quality_score"),
         "n_chars": pc.utf8_length(rows.column("text")).cast(pa.int64()),
     }
-    for name in ("minhash", "line_hashes"):
+    for name in ("minhash", "line_hashes", "core_minhash", "core_chars"):
         if name in rows.column_names:
             cols[name] = rows.column(name)
     table = pa.table(cols)

@@ -53,3 +53,45 @@ def pages_in_chrome(lang: str, seed: int = 0) -> tuple[list[str], list[int]]:
             texts += [s, page]
             family += [i, i]
     return texts, family
+
+
+# Chrome seen on one page only: a byline, a tag list, a link (too rare to count as
+# boilerplate, however many pages there are).
+RARE = {
+    "ko": ["{name} 기자 {site}{n}@{site}.co.kr", "태그 #{w1} #{w2} #{w3}", "https://www.{site}.com/news/article/{id}",
+           "{site}일보 제공 | 2023.{n}.{m} 14:{m} 수정", "[{site}뉴스] {w1} {w2} 관련 기사 {n}건"],
+    "ja": ["文・写真：{name}（{site}編集部）", "タグ：#{w1} #{w2} #{w3}", "https://www.{site}.jp/articles/{id}",
+           "{site}新聞 2021年{n}月{m}日 掲載", "【{site}】{w1}の記事一覧（{n}件）"],
+}
+NAMES = {"ko": ["김민수", "이서연", "박지훈", "최유진", "정하늘", "강도윤"],
+         "ja": ["佐藤健", "鈴木美咲", "高橋翔", "田中陽子", "伊藤大輝", "渡辺彩"]}
+
+
+def rare_chrome(lang: str, rng: random.Random, words: list[str], k: int) -> list[str]:
+    site = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(6))
+    fill = {"name": rng.choice(NAMES[lang]), "site": site, "n": rng.randint(1, 12), "m": rng.randint(10, 28),
+            "id": rng.randint(100000, 999999), "w1": rng.choice(words), "w2": rng.choice(words), "w3": rng.choice(words)}
+    return [c.format(**fill) for c in rng.sample(RARE[lang], k)]
+
+
+def pages_in_rare_chrome(lang: str, seed: int = 0) -> tuple[list[str], list[int]]:
+    """Texts and their family: each short sentence once bare and once inside 1-3 lines
+    of chrome of its own; pairs of other sentences share one frame (two pages of a small
+    site)."""
+    rng = random.Random(seed)
+    sentences = short_sentences(lang, 40, 150)
+    words = [w for s in sentences for w in s.split() if 2 <= len(w) <= 6][:500] or ["뉴스", "ニュース"]
+    texts, family = [], []
+    for i, s in enumerate(sentences):
+        if i % 4 == 3 and i + 1 < len(sentences):
+            continue  # framed below with the next one
+        lines = rare_chrome(lang, rng, words, rng.randint(1, 3))
+        head = rng.randint(0, len(lines))
+        texts += [s, "\n".join(lines[:head] + [s] + lines[head:])]
+        family += [i, i]
+        if i % 4 == 2 and i + 2 < len(sentences):  # one frame around two different sentences
+            site = rare_chrome(lang, rng, words, 3)
+            for j in (i + 1, i + 2):
+                texts.append("\n".join(site[:1] + [sentences[j]] + site[1:]))
+                family.append(j)
+    return texts, family

@@ -7,8 +7,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from curate.dedup import (bucket_pairs, cluster, components, dedup_keys, from_fixed_list, keys_for_texts,
-                          text_signatures)
+from curate.dedup import (bucket_pairs, cluster, components, dedup_keys, from_fixed_list, has_shingles,
+                          keys_for_texts, text_signatures)
 
 DATA = Path(__file__).parent / "data" / "dedup"
 
@@ -35,8 +35,10 @@ OTHER = ("미국은 1992년에 지하 핵실험을 중지시켰기 때문에 이
 def test_dedup_keys_schema_and_values():
     t = pa.table({"id": ["a", "b"], "text": [BASE, OTHER]})
     keys = dedup_keys(t, {"num_perm": 64}, "ko")
-    assert keys.column_names == ["id", "minhash", "line_hashes"]
+    assert keys.column_names == ["id", "minhash", "line_hashes", "core_minhash", "core_chars"]
     assert keys.column("line_hashes").to_pylist() == [[], []]  # one-line texts have nothing to strip
+    assert not has_shingles(from_fixed_list(keys.column("core_minhash"))).any()  # nor a body to sign apart
+    assert keys.column("core_chars").to_pylist() == [0, 0]
     assert keys.schema.field("minhash").type == pa.list_(pa.uint32(), 64)
     assert np.array_equal(from_fixed_list(keys.column("minhash")), text_signatures([BASE, OTHER], {"num_perm": 64}, "ko"))
 
@@ -214,6 +216,71 @@ def test_ray_boilerplate_pass_equals_single_process(local_ray):
     got = cluster_without_boilerplate(keys, {"partitions": 3}, resign,
                                       lambda k, c: global_dedup(k, c), boilerplate_lines_on_ray)
     assert got.to_pylist() == expected.to_pylist()
+
+
+def _rare_chrome_keys(lang="ko"):
+    import sys
+    sys.path.insert(0, str(Path(__file__).parent))
+    from chrome_pages import pages_in_rare_chrome
+
+    texts, family = pages_in_rare_chrome(lang)
+    site = ["우리동네 커뮤니티 - 이웃과 함께", "자유게시판 | 글쓰기 | 목록", "회원가입 | 로그인 | 사이트맵",
+            "추천 0 | 비추천 0 | 조회 12", "Copyright (c) 2019 우리동네", "이용약관 | 개인정보처리방침",
+            "광고문의 | 제휴문의 | 고객센터", "이메일무단수집거부 | 청소년보호정책"]
+    short = [(t, f) for t, f in zip(texts, family) if "\n" not in t and len(t) <= 60][:6]
+    for t, f in short:  # a small site whose frame outweighs its short posts
+        texts.append("\n".join(site[:3] + [t] + site[3:]))
+        family.append(f)
+    return texts, family
+
+
+def _families_found(texts, family, result):
+    cluster_of = {r["row"]: r["dup_cluster"] for r in result.to_pylist()}
+    by_family: dict = {}
+    for pos, f in enumerate(family):
+        by_family.setdefault(f, []).append(5 + 3 * pos)  # keys_for's rows
+    found = [cluster_of.get(rs[0]) is not None and len({cluster_of.get(r) for r in rs}) == 1
+             for rs in by_family.values() if len(rs) > 1]
+    members: dict = {}
+    for row, c in cluster_of.items():
+        members.setdefault(c, set()).add(family[(row - 5) // 3])
+    return float(np.mean(found)), sum(len(m) > 1 for m in members.values())
+
+
+@pytest.mark.parametrize("lang", ["ko", "ja"])
+def test_body_links_find_short_pages_in_chrome_of_their_own(lang):
+    """A short page inside a byline, tags and a link of its own (never boilerplate: seen
+    once) matches a bare copy through its body; pages sharing a frame never link."""
+    texts, family = _rare_chrome_keys(lang)
+    off = {"core_links": False}
+    without = _families_found(texts, family, cluster(keys_for(texts, lang=lang, cfg=off), off))
+    with_bodies = _families_found(texts, family, cluster(keys_for(texts, lang=lang), {}))
+    assert without[0] < 0.6 and with_bodies[0] >= 0.95, (without, with_bodies)
+    assert with_bodies[1] == 0
+
+
+def test_frame_check_keeps_pages_of_a_small_site_apart():
+    texts, family = _rare_chrome_keys("ko")
+    posts = [(t, f) for t, f in zip(texts, family) if t.startswith("우리동네 커뮤니티")]
+    bare = [t.split("\n")[3] for t, _ in posts]
+    site = [t for t, _ in posts]
+    no_check = {"frame_threshold": 0}
+    assert cluster(keys_for(site), no_check).num_rows >= 2  # the frame alone links different posts
+    assert cluster(keys_for(site), {}).num_rows == 0
+    out = cluster(keys_for(site + bare), {}).to_pylist()  # each post still finds its bare copy
+    assert len(out) == 2 * len(site) and sum(r["drop_reason"] is None for r in out) == len(site)
+
+
+def test_ray_global_dedup_with_bodies_equals_single_process(local_ray):
+    from pipelines.dedup import global_dedup
+
+    texts, _ = _rare_chrome_keys("ko")
+    texts += [t + "\n" + "좋아요 3 · 댓글 1" for t in texts[:60]]
+    keys = keys_for(texts)
+    for cfg in ({}, {"max_bucket_all_pairs": 2}, {"frame_threshold": 0}):  # 2: star-and-chain buckets
+        expected = cluster(keys, cfg)
+        assert expected.num_rows > 100
+        assert global_dedup(keys, {**cfg, "partitions": 3}).to_pylist() == expected.to_pylist(), cfg
 
 
 def test_ray_connected_components_on_long_chains(local_ray):

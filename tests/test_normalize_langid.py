@@ -66,3 +66,50 @@ def test_langid_accuracy_on_heldout_sentences():
     assert accuracy["ko"] >= 0.99, accuracy
     assert accuracy["ja"] >= 0.99, accuracy
     assert accuracy["en"] >= 0.97 and accuracy["fr"] >= 0.95, accuracy
+
+
+def _heldout(lang: str) -> list[str]:
+    with gzip.open(HELDOUT, "rt", encoding="utf-8") as f:
+        return [row["text"] for row in map(json.loads, f) if row["lang"] == lang]
+
+
+def test_long_document_is_judged_on_all_of_it():
+    """A Korean (or Japanese) lead paragraph on a long English page does not make the page
+    Korean; a long Korean page with one English paragraph stays Korean."""
+    model = load_model()
+    english = " ".join(_heldout("en"))[:9000]
+    for lang in ("ko", "ja"):
+        lead = " ".join(_heldout(lang))[:700]
+        assert identify(lead + "\n" + english, model)[0] == "en", lang
+    korean = " ".join(_heldout("ko"))[:6000]
+    assert identify(korean + "\n" + english[:1500], model)[0] == "ko"
+
+
+def test_a_korean_or_japanese_name_does_not_make_english_text_korean():
+    model = load_model()
+    for sentence in _heldout("en")[:40]:
+        words = sentence.split()
+        if len(words) < 6:
+            continue
+        for name in ("라라랜드", "김민수", "東京タワー", "スタジオジブリ"):
+            text = " ".join(words[:3] + [name] + words[3:])
+            assert identify(text, model)[0] == "en", text
+
+
+def test_code_switched_korean_and_japanese_stay_korean_and_japanese():
+    model = load_model()
+    assert identify("React에서 useState hook을 쓰면 component의 state를 관리할 수 있다", model)[0] == "ko"
+    assert identify("新しいGPUはmemory bandwidthがtwice以上になったと発表された", model)[0] == "ja"
+    assert identify("（3）一時庇護許可者又は仮滞在許可者", model)[0] == "ja"  # a kanji-heavy statute item
+
+
+def test_chinese_is_not_japanese():
+    """Simplified forms no Japanese charset has (据, 报, 务) say Chinese where fastText guesses Japanese."""
+    model = load_model()
+    for text in ("据新华社报道，国务院总理今天在北京主持召开常务会议。",
+                 "这家公司去年的销售额比前年增长了百分之二十。"):
+        assert identify(text, model)[0] == "zh", text
+
+
+def test_single_word_gets_a_language():
+    assert identify("good", load_model())[0] == "en"  # fastText wants the line's end, as in training
