@@ -64,16 +64,29 @@ _UNIT = re.compile(r"원|円|달러|%|만|억|조|년|年|월|月|일|日|개|�
                    r"|\s(?:円|달러|%|won|yen|KRW|JPY|USD)(?![A-Za-z])"
                    r"|\s원(?![가-힣])|\s원(?=[이을은의에으도만가씩])")  # "3,000 원이다", not " 원칙"
 
-_GATE = re.compile(r"[\d@＠:：]|[(\[]at[)\]]", re.I)
+# A word or a bracketed "at" written for "@" to dodge harvesters: "(at)", "[ at ]", 골뱅이,
+# アットマーク. Bare " at " stays out: it is English ("look at example.com"). The gate, the
+# email trigger and the dodged-email pattern are all built from these pieces, so they cannot
+# disagree (the gate once missed "( at )" that the email pattern accepted).
+_AT_BRACKET = r"[(\[（［]\s*at\s*[)\]）］]"
+_AT_NAME = r"골뱅이|アットマーク|あっとまーく"
+_AT_WORD = _AT_BRACKET + r"|[(\[（［]?\s?(?:" + _AT_NAME + r")\s?[)\]）］]?"
+# Searches only ask whether a mark is there, so they leave out the optional brackets
+# around the names: every branch then starts with a known character, which keeps the
+# scan over text without any identifier fast.
+_AT_MARK = _AT_BRACKET + "|" + _AT_NAME
+_GATE = re.compile(r"[\d@＠:：]|" + _AT_MARK, re.I)
 # Fullwidth ASCII (０-９, －, ＠, ...) maps 1:1 onto ASCII, so offsets survive the mapping.
 # The ideographic space separates digit groups in Japanese text ("１２３４　５６７８"), so
 # does a no-break space; the minus sign is what Shift_JIS conversion makes of "－"
-# ("03−1234−5678"), and half-width "ｰ" stands in for a dash too.
+# ("03−1234−5678").
 _FULLWIDTH = ({c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
-              | {0x3000: 0x20, 0x00A0: 0x20, 0x2212: 0x2D, 0xFF70: 0x2D, 0x2012: 0x2D})
-_HAS_FULLWIDTH = re.compile("[\uff01-\uff5e\u3000\u00a0\u2212\uff70\u2012]")
-# The Hangul vowel ㅡ typed as a dash between digits ("010ㅡ1234ㅡ5678").
-_EU_DASH = re.compile(r"(?<=\d)([ ]?)ㅡ(?=[ ]?\d)")
+              | {0x3000: 0x20, 0x00A0: 0x20, 0x2212: 0x2D, 0x2012: 0x2D})
+_HAS_FULLWIDTH = re.compile("[\uff01-\uff5e\u3000\u00a0\u2212\u2012]")
+# The Hangul vowel ㅡ and the halfwidth prolonged sound mark ｰ typed as a dash between
+# digits ("010ㅡ1234ㅡ5678", "090ｰ1234ｰ5678"). Only there: elsewhere ｰ belongs to a
+# halfwidth-katakana word (ﾏｲﾅﾝﾊﾞｰ, ﾊﾟｽﾎﾟｰﾄ) that a context list must still find.
+_EU_DASH = re.compile(r"(?<=\d)([ ]?)[ㅡｰ](?=[ ]?\d)")
 _DIGIT_RUN = re.compile(r"\d[\d\-‐‑‒–—－ー―〜~.．() :/]{5,}\d")
 
 
@@ -111,7 +124,41 @@ def _near(pat: re.Pattern, text: str, start: int, end: int, before: int = 30, af
     m = _SENTENCE_END.search(text, end, hi)
     if m:
         hi = m.start() + 1
-    return pat.search(text, lo, hi) is not None
+    if pat.search(text, lo, hi) is not None:
+        return True
+    header = _header_cell(text, start)
+    return header is not None and pat.search(header) is not None
+
+
+_PIPE = re.compile(r"[|｜]")
+_TABLE_RULE = re.compile(r"[\s|｜:\-－—]*")
+
+
+def _header_cell(text: str, start: int) -> str | None:
+    """In a pipe table ("| 성명 | 여권번호 |\n| 홍길동 | M12345678 |"), the header cell of the
+    column that start lies in: the label of a number in a row below."""
+    ls = text.rfind("\n", 0, start) + 1
+    if ls == 0 or not _PIPE.search(text, ls, start):
+        return None
+    header = None
+    pos = ls  # walk up through the rows of the table to its first line that is no rule line
+    for _ in range(30):
+        if pos == 0:
+            break
+        ps = text.rfind("\n", 0, pos - 1) + 1
+        if not _PIPE.search(text, ps, pos - 1):
+            break
+        if not _TABLE_RULE.fullmatch(text, ps, pos - 1):
+            header = text[ps:pos - 1]
+        pos = ps
+    if header is None:
+        return None
+    # Rows and header must agree on a leading pipe for the cells to line up.
+    if text[ls:start].lstrip().startswith(("|", "｜")) != header.lstrip().startswith(("|", "｜")):
+        return None
+    col = len(_PIPE.findall(text, ls, start))
+    cells = _PIPE.split(header)
+    return cells[col] if col < len(cells) else None
 
 
 # Words that say the number next to them is not a personal identifier.
@@ -124,7 +171,7 @@ _NOT_PII = re.compile(
                 "注文番号", "品番", "部品", "펌웨어", "ファームウェア", "바코드", "バーコード", "伝票", "追跡番号",
                 "承認番号", "受付番号", "会員番号", "회원번호", "고객번호", "シリアル", "쿠폰", "クーポン",
                 "이체일시", "거래일시", "お問い合わせ番号", "問い合わせ番号", "送り状", "配送", "기프티콘",
-                "PIN번호", "업데이트", "패치", "アップデート", "パッチ"]),
+                "PIN번호", "업데이트", "패치", "アップデート", "パッチ", "整理番号", "受験番号", "管理番号", "申込番号"]),
     re.IGNORECASE,
 )
 
@@ -156,9 +203,12 @@ def _not_pii(text: str, start: int, end: int | None = None, ctx: re.Pattern | No
 
 # ---------------------------------------------------------------- rrn
 # "등록번호" alone also ends 법인등록번호 / 사업자등록번호, which number companies, not people.
+# Foreigners' numbers are also labelled in English (ARC, Alien Registration No.) or by the
+# card (외국인등록증, 거소신고증).
 _RRN_CTX = re.compile(_ctx(["주민등록", "주민번호", "주민 번호", "외국인등록", "외국인 등록", "RRN",
-                            "resident registration", "住民登録"]).pattern
-                      + r"|(?<!법인)(?<!법인 )(?<!사업자)(?<!사업자 )등록번호", re.IGNORECASE)
+                            "resident registration", "住民登録", "alien registration", "거소신고", "거소 신고"]).pattern
+                      + r"|(?<![A-Za-z])ARC(?![A-Za-z])"
+                      + r"|(?<!법인)(?<!법인 )(?<!사업자)(?<!사업자 )등록(?:번호|증)", re.IGNORECASE)
 _RRN = re.compile(
     _L_NOSEP + r"(\d{2})(\d{2})(\d{2})[ ]?(" + _HYPH + r")?[ ]?(\d)(\d{6}|[*＊xX●○]{6})" + _R
 )
@@ -185,14 +235,24 @@ def _rrn_checksum_ok(d: str) -> bool:
     return int(d[12]) == (11 - s % 11) % 10
 
 
+def _birth_ok(yy: str, mm: str, dd: str, g: str) -> bool:
+    """A real past birth date, its century read from the sex digit g."""
+    g = _digits(g)
+    if g not in _CENTURY:
+        return False
+    year = _CENTURY[g] + int(yy)
+    return year <= _CURRENT_YEAR and _valid_date(year, int(mm), int(dd))
+
+
+# The two halves written apart: "주민번호 앞자리 900101 뒷자리 1234567" leaks the whole number.
+_RRN_SPLIT = re.compile(r"(?<!\d)(\d{2})(\d{2})(\d{2})(?!\d)[^\d\n]{1,14}?"
+                        r"(?:뒷자리|뒷번호|뒤\s?7\s?자리|뒤\s?일곱\s?자리|뒤)[^\d\n]{0,6}?(?<!\d)([1-8]\d{6})(?!\d)")
+
+
 def _find_rrn(text: str, out: list, lang: str = "") -> None:
     for m in _RRN.finditer(text):
         yy, mm, dd, hyph, g, rest = (m.group(i) for i in range(1, 7))
-        g = _digits(g)
-        if g not in _CENTURY:
-            continue
-        year = _CENTURY[g] + int(yy)
-        if year > _CURRENT_YEAR or not _valid_date(year, int(mm), int(dd)):
+        if not _birth_ok(yy, mm, dd, g):
             continue
         ctx = _near(_RRN_CTX, text, m.start(), m.end(), 20, 10)
         if not ctx and _not_pii(text, m.start(), m.end()):
@@ -205,12 +265,20 @@ def _find_rrn(text: str, out: list, lang: str = "") -> None:
         # The check digit is random since October 2020, so it is evidence, not a gate.
         if hyph or ctx or _rrn_checksum_ok(digits):
             out.append((m.start(), m.end(), "rrn", ctx or hyph is not None))
+    if "뒤" in text or "뒷" in text:
+        for m in _RRN_SPLIT.finditer(text):
+            if not _birth_ok(m.group(1), m.group(2), m.group(3), m.group(4)[0]):
+                continue
+            if _near(_RRN_CTX, text, m.start(), m.end(), 20, 10) or "앞자리" in text[max(0, m.start() - 12):m.start()]:
+                out.append((m.start(1), m.end(3), "rrn", True))
+                out.append((m.start(4), m.end(4), "rrn", True))
 
 
 # ---------------------------------------------------------------- tel
 _TEL_CTX = _ctx(["전화", "연락", "휴대폰", "핸드폰", "폰번호", "문자", "문의", "번호", "예약", "tel", "phone", "fax", "팩스",
                  "☎", "📞", "電話", "携帯", "連絡", "問い合わせ", "問合せ", "予約", "call", "mobile", "contact",
-                 "代表", "H.P", "고객센터", "콜센터", "상담"])
+                 "代表", "H.P", "고객센터", "콜센터", "상담",
+                 "ﾃﾞﾝﾜ", "ｹｲﾀｲ", "ﾚﾝﾗｸ", "ﾄｲｱﾜｾ"])  # halfwidth katakana, as old forms and SJIS mail write them
 # A phone number may run straight into the next label of a contact line ("TEL:03-1234-5678FAX:...").
 _R_TEL = (r"(?:(?![\dA-Za-z])|(?=(?:FAX|Fax|fax|TEL|Tel|tel|E-?[Mm]ail|EMAIL|[Mm]ail|MAIL|URL|HP|Web|WEB)))"
           r"(?![-‐‑‒–—－―.．]\d)")
@@ -234,8 +302,11 @@ _TEL_INTL = re.compile(
     r"(\(?)\+[ ]?(\d{1,3}\)?(?:[ ]?\(0\))?(?:" + _TSEP + r"?\(?\d{1,12}\)?){1,5})" + _R
 )
 _GROUP = re.compile(r"\(?\d+\)?")
-# "82-10-1234-5678": the Korean or Japanese country code written without its "+".
-_TEL_CC = re.compile(r"(?=8[12])(?<![\dA-Za-z+\-‐‑‒–—－.．])(8[12])" + _TSEP + r"(?:\(0\)[ ]?)?(\d{1,2})" + _TSEP
+# "82-10-1234-5678", "(82)10-...", "82-010-...": the Korean or Japanese country code written
+# without its "+", the trunk 0 sometimes kept; or dialled from abroad ("0082-", "001-82-",
+# "00700-82-", "010-82-" from Japan), where the prefix alone says it is a phone number.
+_TEL_CC = re.compile(r"(?=[0(8])(?<![\dA-Za-z+\-‐‑‒–—－.．])(?:(00\d{0,3}|010)" + _TSEP + r"?(?=\(?8[12]))?"
+                     r"(\(8[12]\)" + _TSEP + r"?|8[12]" + _TSEP + r")(?:\(0\)[ ]?|0)?(\d{1,2})" + _TSEP
                      + r"(\d{3,4})" + _TSEP + r"(\d{4})" + _R)
 _KR_TEL = re.compile(r"01[016789]\d{7,8}|02\d{7,8}|0(?:3[1-3]|4[1-4]|5[1-5]|6[1-4])\d{7,8}"
                      r"|070\d{8}|050[2-8]\d{7,8}|080\d{7}")  # 080-XXX-XXXX: toll-free
@@ -331,13 +402,14 @@ def _find_tel(text: str, out: list, lang: str = "") -> None:
         if _near(_TEL_CTX, text, m.start(), m.end()) and not _not_pii(text, m.start(), m.end(), _TEL_CTX, _NOT_PII):
             out.append((m.start(), m.end(), "tel", True))
     for m in _TEL_CC.finditer(text):
-        nat = "0" + m.group(2) + m.group(3) + m.group(4)
-        plan = "ko" if m.group(1) == "82" else "ja"
-        # Without the "+" only a mobile number, or any number of the plan with a phone word.
+        prefix, cc = m.group(1), _digits(m.group(2))
+        nat = "0" + m.group(3) + m.group(4) + m.group(5)
+        plan = "ko" if cc == "82" else "ja"
+        # Without the "+" only a mobile number, a dial prefix, or any number of the plan with a phone word.
         mobile = (_KR_MOBILE if plan == "ko" else _JP_MOBILE).fullmatch(nat)
         ctx = _near(_TEL_CTX, text, m.start(), m.end())
-        if (mobile or ctx) and _national_ok(nat, plan) and not _not_pii(text, m.start(), ctx=_TEL_CTX,
-                                                                         labels=_NOT_PII):
+        if (mobile or ctx or prefix) and _national_ok(nat, plan) and not _not_pii(text, m.start(), ctx=_TEL_CTX,
+                                                                                  labels=_NOT_PII):
             out.append((m.start(), m.end(), "tel", True))
     if "+" not in text:
         return
@@ -382,17 +454,17 @@ _BANK_PAT = "|".join(re.escape(w) for w in _BANKS) + r"|(?<![A-Za-z])(?:KB|NH|IB
 # A whole word: "unaccounted", "accountability" say nothing about a bank.
 _ACCOUNT = r"(?<![A-Za-z])accounts?(?![A-Za-z])"
 _ACC_CTX = re.compile("(?<!중앙)(?<!투자)은행(?!장|권|들)|" + "|".join(re.escape(w) for w in [
-    "계좌", "입금", "예금주", "송금", "통장", "이체", "뱅크", "口座", "振込"])
+    "계좌", "입금", "예금주", "송금", "통장", "이체", "뱅크", "口座", "振込", "ｺｳｻﾞ", "ﾌﾘｺﾐ"])
     + "|" + _ACCOUNT + "|" + _BANK_PAT, re.I)
 # The gate: an account word or an unambiguous bank name somewhere in the text ("우리",
 # "하나", "기업" alone are everyday words: without this gate they count only right next
 # to the number).
-_ACC_WORD = re.compile(_ctx(["계좌", "입금", "예금주", "송금", "통장", "이체", "은행", "뱅크", "口座", "振込",
+_ACC_WORD = re.compile(_ctx(["계좌", "입금", "예금주", "송금", "통장", "이체", "은행", "뱅크", "口座", "振込", "ｺｳｻﾞ", "ﾌﾘｺﾐ",
                              "농협", "우체국", "새마을금고", "신협", "수협", "KB국민", "IBK", "SC제일", "카뱅", "케뱅",
                              "토뱅"]).pattern
                        + "|" + _ACCOUNT, re.I)
 _OTHER_LABEL = _ctx(["주민", "외국인등록", "전화", "연락처", "휴대폰", "핸드폰", "팩스", "카드", "tel", "fax",
-                     "phone", "電話", "カード", "マイナンバー", "個人番号", "여권"])
+                     "phone", "電話", "カード", "マイナンバー", "個人番号", "여권", "ﾃﾞﾝﾜ", "ｶｰﾄﾞ", "ﾏｲﾅﾝﾊﾞｰ"])
 # "NH301-...": a bank abbreviation may be glued to the number.
 _L_ACC = r"(?=\d)(?:" + _L_NOSEP + r"|(?<=KB)|(?<=NH)|(?<=IBK))"
 # Groups joined by one separator style: dashes, spaced dashes or single spaces.
@@ -424,6 +496,11 @@ def _acc_ok(text: str, start: int, end: int, strong_gate: bool) -> bool:
     d = _digits(text[start:end])
     if not 10 <= len(d) <= 14:
         return False
+    groups = [len(g) for g in re.findall(r"\d+", text[start:end])]
+    if len(d) == 13 and d[:3] in ("978", "979") and len(groups) == 5:
+        return False  # "979-11-62868-61-0": an ISBN, whatever bank is named nearby
+    if " " in text[start:end] and max(groups) <= 2:
+        return False  # "21 28 29 30 36": lottery numbers, scores
     if (_KR_TEL.fullmatch(d) or _JP_MOBILE.fullmatch(d)) and len(d) <= 11 and _phone_shaped(text[start:end]):
         return False  # "입금 후 010-... 연락"; an account grouped "011-07-043419" stays one
     if _YEAR_LIST.fullmatch(text, start, end):  # "2019 2020 2021": years, not groups
@@ -444,7 +521,36 @@ def _acc_ok(text: str, start: int, end: int, strong_gate: bool) -> bool:
     return not _not_pii(text, start, end, _ACC_CTX)
 
 
+# Japanese accounts: 7 digits after the deposit type (普通 / 当座 / （普）) or 口座番号, with a
+# bank word nearby; ゆうちょ writes 記号 (5 digits, 1xxx0) and 番号 (8 digits). 銀行 is kept out of
+# _ACC_CTX on purpose: there it turns JAN codes, 法人番号 and timestamps near a bank name into
+# 10-14 digit "accounts".
+_JP_BANK_CTX = _ctx(["銀行", "信用金庫", "信金", "信用組合", "労働金庫", "ろうきん", "ゆうちょ", "農協", "JAバンク",
+                     "支店", "店番", "口座", "振込", "振り込み", "名義", "ｺｳｻﾞ", "ﾌﾘｺﾐ"])
+_JP_ACC = re.compile(r"(?:(?:普通|当座|貯蓄|総合)(?:預金)?(?:口座)?|[(（][普当][)）]|(口座番号|口座No)(?:は)?)"
+                     r"[\s:：.．]{0,3}(?:No\.?\s?)?(\d{7})(?![\d\-])")
+_YUCHO = re.compile(r"記号\s?[:：]?\s?(1\d{3}0)\s?[、,]?\s?番号\s?[:：]?\s?(\d{8})(?!\d)"
+                    r"|(?<![\d\-])(1\d{3}0" + _HYPH + r"?[ ]?\d{8})(?!\d)")
+
+
+def _find_acc_jp(text: str, out: list) -> None:
+    for m in _JP_ACC.finditer(text):
+        # "口座番号" names the account itself; a deposit type needs a bank word around it.
+        if _not_pii(text, m.start(2), m.end(2), _JP_BANK_CTX):
+            continue  # "普通預金 1234567円" is a balance
+        if m.group(1) or _near(_JP_BANK_CTX, text, m.start(), m.end(), 40, 20):
+            out.append((m.start(2), m.end(2), "acc", True))
+    for m in _YUCHO.finditer(text):
+        if m.group(1):  # 記号 ... 番号 ...: both parts
+            out.append((m.start(1), m.end(1), "acc", True))
+            out.append((m.start(2), m.end(2), "acc", True))
+        elif "ゆうちょ" in text[max(0, m.start() - 40):m.start()]:
+            out.append((m.start(3), m.end(3), "acc", True))
+
+
 def _find_acc(text: str, out: list, lang: str = "") -> None:
+    if _JP_BANK_CTX.search(text):
+        _find_acc_jp(text, out)
     strong_gate = _ACC_WORD.search(text) is not None
     if not strong_gate and not _BANK_NAME.search(text):
         return
@@ -464,7 +570,7 @@ def _find_acc(text: str, out: list, lang: str = "") -> None:
 
 
 # ---------------------------------------------------------------- card
-_CARD_CTX = _ctx(["카드", "card", "カード", "visa", "master", "amex", "jcb", "결제", "신용"])
+_CARD_CTX = _ctx(["카드", "card", "カード", "visa", "master", "amex", "jcb", "결제", "신용", "ｶｰﾄﾞ", "ｸﾚｼﾞｯﾄ"])
 # Cards are also written in dotted groups ("4570.5481.2227.7916"); the Luhn and IIN
 # checks keep that from matching version numbers or dotted dates.
 _CSEP = f"(?:{_GSEP}|[.．])"
@@ -506,21 +612,25 @@ def _iin_ok(d: str) -> bool:
 
 def _find_card(text: str, out: list, lang: str = "") -> None:
     for m in _CARD.finditer(text):
-        d = _digits(m.group(0))
+        d, end = _digits(m.group(0)), m.end()
+        if not luhn_ok(d) and len(d) == 19 and m.group(1) == " ":
+            # "4317 8630 0136 4281 453": the regex never backtracks from the 19-digit
+            # reading, so a card followed by its CVC is checked without the last group.
+            d, end = d[:16], end - 4
         if not luhn_ok(d):
             continue
-        ctx = _near(_CARD_CTX, text, m.start(), m.end())
+        ctx = _near(_CARD_CTX, text, m.start(), end)
         if not (_iin_ok(d) or (ctx and 13 <= len(d) <= 19 and d[0] != "0")):
             continue
         if len(d) == 13 and not ctx:
             continue  # 13-digit Visa numbers are long retired; bare, it is a JAN/EAN barcode ("4901234567894")
-        if _not_pii(text, m.start(), m.end(), _CARD_CTX):
+        if _not_pii(text, m.start(), end, _CARD_CTX):
             continue
-        out.append((m.start(), m.end(), "card", ctx))
+        out.append((m.start(), end, "card", ctx))
 
 
 # ---------------------------------------------------------------- mynumber
-_MYNUM_CTX = _ctx(["マイナンバー", "個人番号", "my number", "mynumber", "마이넘버", "개인번호"])
+_MYNUM_CTX = _ctx(["マイナンバー", "個人番号", "my number", "mynumber", "마이넘버", "개인번호", "ﾏｲﾅﾝﾊﾞｰ", "ｺｼﾞﾝﾊﾞﾝｺﾞｳ"])
 _MYNUM = re.compile(_L_NOSEP + r"\d{4}(" + _GSEP + r"?)\d{4}\1\d{4}" + _R)
 
 
@@ -550,10 +660,11 @@ def _find_mynumber(text: str, out: list, lang: str = "") -> None:
 
 
 # ---------------------------------------------------------------- email
+_DOMAIN = r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
 _EMAIL = re.compile(
     r"(?:(?<![A-Za-z0-9._%+\-])|(?<=[^\x00-\x7f][.\-])|(?<=\.\.))"
     r"[A-Za-z0-9](?:[A-Za-z0-9._%+\-]{0,63}[A-Za-z0-9_%+\-.])?"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
+    r"@" + _DOMAIN
 )
 
 
@@ -564,13 +675,14 @@ _CARRIER_DOMAIN = re.compile(r"@(?:docomo\.ne\.jp|ezweb\.ne\.jp|au\.com|[a-z]\.v
 _IMAGE_FILE = re.compile(r"\.(?:png|jpe?g|gif|webp|svg|avif|bmp|ico)$", re.I)
 
 
-# Addresses written to dodge harvesters: "yoshida.aoi(at)nifty.com", "kim [at] naver.com",
-# "ito1985 @ yahoo.co.jp". The domain must still end in a dotted name.
+# Addresses written to dodge harvesters: "yoshida.aoi(at)nifty.com", "kim [ at ] naver.com",
+# "lee골뱅이daum.net", "ito1985 @ yahoo.co.jp". The domain must still end in a dotted name.
 _EMAIL_DODGED = re.compile(
     r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9](?:[A-Za-z0-9._%+\-]{0,63}[A-Za-z0-9_%+\-])?"
-    r"(?:\s?[(\[]\s?at\s?[)\]]\s?|\s+@\s*|\s*@\s+)"
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9\-])", re.I)
-_DODGE_MARK = re.compile(r"[(\[]\s?at\s?[)\]]|\s@|@\s", re.I)
+    r"(?:\s?(?:" + _AT_WORD + r")\s?|\s+@\s*|\s*@\s+)" + _DOMAIN, re.I)
+_DODGE_MARK = re.compile(_AT_MARK + r"|\s@|@\s", re.I)
+# "info★example.co.jp（★を@に変えてください）": a symbol that the reader is told to read as "@".
+_STAR_RULE = re.compile(r"([★☆◆◇◎●■▲#*])\s*[をは]\s*[「『]?@[」』]?\s*[にへと]")
 
 
 def _find_email(text: str, out: list, lang: str = "") -> None:
@@ -585,6 +697,18 @@ def _find_email(text: str, out: list, lang: str = "") -> None:
         for m in _EMAIL_DODGED.finditer(text):
             if not _IMAGE_FILE.search(m.group(0)):
                 out.append((m.start(), m.end(), "email", True))
+    if "@" in text:
+        for rule in _STAR_RULE.finditer(text):
+            _find_star_email(text, rule.group(1), out)
+
+
+def _find_star_email(text: str, sym: str, out: list) -> None:
+    """Emails whose "@" is written as sym. The symbol is read as "@" only between a local
+    part and a domain (a 1:1 shadow, so offsets hold); "★を@に" itself stays a symbol."""
+    shadow = re.sub(r"(?<=[A-Za-z0-9._%+\-])" + re.escape(sym) + r"(?=[A-Za-z0-9])", "@", text)
+    for m in _EMAIL.finditer(shadow):
+        if sym in text[m.start():m.end()] and not _IMAGE_FILE.search(m.group(0)):
+            out.append((m.start(), m.end(), "email", True))
 
 
 # ---------------------------------------------------------------- ip
@@ -658,15 +782,20 @@ def _find_ip(text: str, out: list, lang: str = "") -> None:
 
 
 # ---------------------------------------------------------------- passport
-_PASS_CTX = _ctx(["여권", "passport", "旅券", "パスポート", "護照"])
+_PASS_CTX = _ctx(["여권", "passport", "旅券", "パスポート", "護照", "ﾊﾟｽﾎﾟｰﾄ"])
 # Korean: M/S/R/G/D + 8 digits, or the 2021 format M123A4567; older Korean and Japanese
 # passports: two letters + 7 digits (JR1234567, TK1234567).
 _PASS = re.compile(r"(?<![0-9A-Za-z])(?:[MSRGD](?:\d{8}|\d{3}[A-Z]\d{4})|[A-Z]{2}\d{7})(?![0-9A-Za-z])")
+# Loosely typed: lowercase, or a space or dash after the letter ("m12345678", "M 12345678",
+# "M-12345678", "M1234 5678"). Weaker evidence, so the passport word must be closer.
+_PASS_LOOSE = re.compile(r"(?<![0-9A-Za-z])(?:[MSRGD][ \-]?\d{8}|[MSRGD]\d{3}[A-Z]\d{4}|[MSRGD]\d{4} \d{4}"
+                         r"|[A-Z]{2}\d{7})(?![0-9A-Za-z])", re.I)
 
 
 def _find_passport(text: str, out: list, lang: str = "") -> None:
-    for m in _PASS.finditer(text):
-        if _near(_PASS_CTX, text, m.start(), m.end(), 40, 20) and not _not_pii(text, m.start(), ctx=_PASS_CTX):
+    for m in _PASS_LOOSE.finditer(text):
+        before, after = (40, 20) if _PASS.fullmatch(m.group()) else (20, 10)
+        if _near(_PASS_CTX, text, m.start(), m.end(), before, after) and not _not_pii(text, m.start(), ctx=_PASS_CTX):
             out.append((m.start(), m.end(), "passport", True))
 
 
@@ -678,13 +807,54 @@ _DETECTORS = {
 
 
 _RUN_CONTINUES = re.compile(r" \d{3,4}(?![\w.,:/\-])")
+# Two space-grouped phone numbers side by side ("010 3044 9577 02 4943 0451", business
+# cards, flattened tables) are a list, not one long digit run.
+_SPACED_PHONE = r"0\d{1,3} \d{3,4} \d{4}"
+_PHONE_NEXT = re.compile(r" (?:\+?8[12] )?" + _SPACED_PHONE + r"(?!\d)")
+_PHONE_BEFORE = re.compile(r"(?<!\d)" + _SPACED_PHONE + " $")
+# A card and its 3-digit CVC: "4317 8630 0136 4281 453".
+_CVC_NEXT = re.compile(r" \d{3}(?![\w.,:/\-])")
 
 
-def _space_glued(text: str, start: int, end: int) -> bool:
+def _space_glued(text: str, start: int, end: int, kind: str = "") -> bool:
     """A space-grouped candidate that is only part of a longer space-grouped digit run."""
-    if start >= 2 and text[start - 1] == " " and text[start - 2].isdecimal() and text[start].isdecimal():
-        return True
-    return _RUN_CONTINUES.match(text, end) is not None
+    glued_before = start >= 2 and text[start - 1] == " " and text[start - 2].isdecimal() and text[start].isdecimal()
+    if not glued_before and _RUN_CONTINUES.match(text, end) is None:
+        return False
+    if kind == "tel" and re.fullmatch(_SPACED_PHONE, text[start:end]):
+        return not (_PHONE_NEXT.match(text, end) or _PHONE_BEFORE.search(text, max(0, start - 20), start))
+    if kind == "card" and not glued_before and len(_digits(text[start:end])) in (15, 16):
+        return _CVC_NEXT.match(text, end) is None
+    return True
+
+
+# A line break right after a dash inside a number ("051-\n3612-7418", "900101-\n1234567"),
+# and HTML tags between digit groups ("<b>02</b>-888-2823", "010</span>-<span>7798").
+# A bare line break as the only separator ("02\n577\n0603") is ambiguous and stays.
+_JOIN_NL = re.compile(r"(?<=\d" + _HYPH + r")[ ]?\n[ ]?(?=\d)")
+_JOIN_TAG = re.compile(r"(?<=[" + _DASH + r"\d])(?:</?[A-Za-z][^<>\n]{0,40}>)+(?=[" + _DASH + r"\d])")
+
+
+def _join_groups(text: str) -> tuple[str, list[int] | None]:
+    """text with those breaks and tags deleted, and the original offset of each of its
+    characters (None when nothing was deleted)."""
+    cuts = []
+    if "\n" in text:
+        cuts += [m.span() for m in _JOIN_NL.finditer(text)]
+    if "<" in text:
+        cuts += [m.span() for m in _JOIN_TAG.finditer(text)]
+    if not cuts:
+        return text, None
+    cuts.sort()
+    parts, back, pos = [], [], 0
+    for a, b in cuts:
+        a = max(a, pos)
+        parts.append(text[pos:a])
+        back.extend(range(pos, a))
+        pos = max(b, pos)
+    parts.append(text[pos:])
+    back.extend(range(pos, len(text)))
+    return "".join(parts), back
 
 
 def find(text: str, lang: str = "", kinds: tuple[str, ...] | None = None) -> list[Span]:
@@ -698,8 +868,18 @@ def find(text: str, lang: str = "", kinds: tuple[str, ...] | None = None) -> lis
         return []
     if _HAS_FULLWIDTH.search(text):
         text = text.translate(_FULLWIDTH)
-    if "ㅡ" in text:
+    if "ㅡ" in text or "ｰ" in text:
         text = _EU_DASH.sub(r"\1-", text)
+    text, back = _join_groups(text)
+    spans = _find_spans(text, lang, kinds)
+    if back is None:
+        return spans
+    # Spans of the joined text, mapped back: a span keeps the line break or the tags
+    # inside it, so scrub() replaces the whole number.
+    return [Span(back[sp.start], back[sp.end - 1] + 1, sp.kind) for sp in spans]
+
+
+def _find_spans(text: str, lang: str, kinds: tuple[str, ...] | None) -> list[Span]:
     # Every digit identifier has a run of 7+ digits and separators; "10점", "2편" do not.
     has_run = _DIGIT_RUN.search(text) is not None
     has_ipv6 = "::" in text or text.count(":") >= 7
@@ -728,7 +908,7 @@ def find(text: str, lang: str = "", kinds: tuple[str, ...] | None = None) -> lis
     for start, end, kind, _ in cands:
         if any(start < e and s < end for s, e in taken):
             continue
-        if " " in text[start:end] and kind != "email" and _space_glued(text, start, end):
+        if " " in text[start:end] and kind != "email" and _space_glued(text, start, end, kind):
             continue  # "1234 5678 9012" inside a longer space-separated digit run
         taken.append((start, end))
         spans.append(Span(start, end, kind))

@@ -471,3 +471,105 @@ def test_foreigner_check_digit_only_for_foreigners():
     base = KO[0]
     assert only_span(embed(base, "{}", foreign_style)[0]) == []
     assert only_span(embed(base, "주민등록번호 {}", foreign_style)[0])[0][2] == "rrn"
+
+
+# ---------------------------------------------------------------- a fourth audit (pii4)
+PII4_CASES = [
+    # Japanese bank accounts: 7 digits after the deposit type or 口座番号, near a bank word
+    ("家賃の振込先：みずほ銀行 新宿支店 普通 3084716 ヤマダタロウ", "ja", [("3084716", "acc")]),
+    ("お振込みは三井住友銀行 梅田支店（当）5521094へお願いします。", "ja", [("5521094", "acc")]),
+    ("返金先の口座番号：7730152 をご記入ください", "ja", [("7730152", "acc")]),
+    ("ゆうちょ銀行 記号 13960 番号 27551842 へ", "ja", [("13960", "acc"), ("27551842", "acc")]),
+    ("ゆうちょ銀行への振替は 17450-38810273 まで", "ja", [("17450-38810273", "acc")]),
+    ("普通列車で 3084716 人が移動した", "ja", []),  # no bank word
+    ("三菱UFJ銀行 普通預金 2500000円", "ja", []),  # a balance
+    ("三菱UFJ銀行 支店コード 4901234567894", "ja", []),  # 銀行 does not make 10-14 digits an account
+    # halfwidth katakana labels; ｰ is a dash only between digits
+    ("ﾏｲﾅﾝﾊﾞｰ：526018159084", "ja", [("526018159084", "mynumber")]),
+    ("ﾊﾟｽﾎﾟｰﾄ番号 TR4471902 を控える", "ja", [("TR4471902", "passport")]),
+    ("ﾚﾝﾗｸ 02ｰ312ｰ4567 まで", "ja", [("02ｰ312ｰ4567", "tel")]),  # a Korean landline in Japanese text needs the word
+    ("ｶｰﾄﾞ番号 1518190937865790", "ja", [("1518190937865790", "card")]),
+    ("ﾌﾘｺﾐ先 110-234-567890", "ja", [("110-234-567890", "acc")]),
+    ("ｾｰﾙ 1518190937865790", "ja", []),  # no card word: the IIN must fit
+    # dodged emails: the ★ rule, 골뱅이 / アットマーク, "( at )"
+    ("お問い合わせ：sales★kimura-denki.co.jp（★を@に変えて送信してください）", "ja",
+     [("sales★kimura-denki.co.jp", "email")]),
+    ("메일은 minji.park골뱅이naver.com 으로 보내주세요", "ko", [("minji.park골뱅이naver.com", "email")]),
+    ("担当 suzuki（アットマーク）tokyo-gas.co.jp", "ja", [("suzuki（アットマーク）tokyo-gas.co.jp", "email")]),
+    ("문의 hong ( at ) korea.ac.kr", "ko", [("hong ( at ) korea.ac.kr", "email")]),
+    ("評価は★★★★☆でした（★を@に変えても意味はない）", "ja", []),
+    ("We will meet at cafe.example.com (at) noon", "en", []),
+    # two space-grouped phone numbers side by side are a list
+    ("담당자 010 4172 3358 031 728 4410 으로 연락", "ko", [("010 4172 3358", "tel"), ("031 728 4410", "tel")]),
+    ("휴대폰 010 4172 3358 1234", "ko", []),  # one longer run, as before
+    # Korean RRN written as two halves
+    ("본인 확인을 위해 주민번호 앞자리 880412 뒷자리 1057812 를 입력하세요", "ko",
+     [("880412", "rrn"), ("1057812", "rrn")]),
+    ("앞자리 920315, 뒤 7자리 2012340 확인", "ko", [("920315", "rrn"), ("2012340", "rrn")]),
+    ("주민번호 앞자리 881312 뒷자리 1057812", "ko", []),  # no 13th month
+    ("생일은 880412 이고 뒤에 1057812 명이 줄을 섰다", "ko", []),  # no RRN word
+    # foreigners' labels
+    ("ARC No. 9203155012340", "ko", [("9203155012340", "rrn")]),
+    ("거소신고번호 9203155012340", "ko", [("9203155012340", "rrn")]),
+    ("등록증 번호: 9203155012340", "ko", [("9203155012340", "rrn")]),
+    ("사업자등록증 9203155012340", "ko", []),
+    # country code without "+"
+    ("연락처 (82)10-4417-2290", "ko", [("(82)10-4417-2290", "tel")]),
+    ("해외에서는 82-010-4417-2290 으로", "ko", [("82-010-4417-2290", "tel")]),
+    ("日本からは010-82-10-4417-2290へ", "ja", [("010-82-10-4417-2290", "tel")]),
+    ("사무실 0082-31-728-4410", "ko", [("0082-31-728-4410", "tel")]),
+    ("2023 시즌 82-31-728-4410 기록", "ko", []),  # a landline needs a phone word or a dial prefix
+    # a context word in the header cell of the same column
+    ("| 성명 | 여권번호 | 만료일 |\n|---|---|---|\n| KIM MINJI | M72041835 | 2031-05-02 |", "ko",
+     [("M72041835", "passport")]),
+    ("氏名｜個人番号｜備考\n佐藤花子｜301661318600｜扶養", "ja", [("301661318600", "mynumber")]),
+    ("| 성명 | 비고 |\n| KIM MINJI | M72041835 |", "ko", []),
+    ("| 품번 | 가격 |\n| M57842187 | 90,000원 |", "ko", []),
+    # a card followed by its CVC
+    ("카드 4913 9099 6030 8245 123 (유효기간 08/27)", "ko", [("4913 9099 6030 8245", "card")]),
+    ("AMEX 3762 819482 19938 742", "en", [("3762 819482 19938", "card")]),
+    ("카드 4913 9099 6030 8245 1234", "ko", []),  # a longer run, as before
+    # loosely typed passports, context still required (and closer)
+    ("여권 번호는 m72041835 입니다", "ko", [("m72041835", "passport")]),
+    ("パスポート M 72041835", "ja", [("M 72041835", "passport")]),
+    ("여권번호: S-30592184", "ko", [("S-30592184", "passport")]),
+    ("모델 M-72041835 부품", "ko", []),
+    ("여권 사진은 다음 주까지 준비해 주시고 접수 코드는 m72041835 입니다", "ko", []),
+    # decoys: ISBN, lottery rows, reference-number labels
+    ("신한은행 추천도서 979-11-62868-61-0 구매", "ko", []),
+    ("국민은행 로또 당첨번호 03 11 24 31 38 42", "ko", []),
+    ("受験番号 5260-1815-9084 の方", "ja", []),
+    ("整理番号 5260-1815-9084", "ja", []),
+]
+
+
+@pytest.mark.parametrize("text,lang,expected", PII4_CASES)
+def test_pii4_forms(text, lang, expected):
+    assert [(text[s.start:s.end], s.kind) for s in pii.find(text, lang)] == expected
+
+
+@pytest.mark.parametrize("text,lang,expected,scrubbed", [
+    ("연락처: 051-\n3612-7418 (평일)", "ko", [("051-\n3612-7418", "tel")], "연락처: <|tel|> (평일)"),
+    ("주민등록번호 880412-\n1057819 입니다", "ko", [("880412-\n1057819", "rrn")], "주민등록번호 <|rrn|> 입니다"),
+    ("<td>전화</td><td><b>02</b>-888-2823</td>", "ko", [("02</b>-888-2823", "tel")], "<td>전화</td><td><b><|tel|></td>"),
+    ("휴대폰 010</span>-<span>7798</span>-<span>4120 끝", "ko", [("010</span>-<span>7798</span>-<span>4120", "tel")],
+     "휴대폰 <|tel|> 끝"),
+    ("お電話は03-\n5521-0947まで。メールは a@b.jp", "ja", [("03-\n5521-0947", "tel"), ("a@b.jp", "email")],
+     "お電話は<|tel|>まで。メールは <|email|>"),
+    ("02\n577\n0603", "ko", [], "02\n577\n0603"),  # a bare line break as the separator stays ambiguous
+])
+def test_number_broken_by_line_break_or_tags(text, lang, expected, scrubbed):
+    # spans are found on the joined text but point into the original one
+    assert [(text[s.start:s.end], s.kind) for s in pii.find(text, lang)] == expected
+    assert pii.scrub(text, lang)[0] == scrubbed
+
+
+def test_halfwidth_long_mark_is_a_dash_only_between_digits():
+    assert pii._EU_DASH.sub(r"\1-", "ﾏｲﾅﾝﾊﾞｰ 090ｰ1234 ｰ 5678") == "ﾏｲﾅﾝﾊﾞｰ 090-1234 - 5678"
+
+
+def test_email_gate_and_trigger_share_the_at_word():
+    # "( at )" with spaces passed the dodged-email pattern but not the gate before
+    for text in ("kim ( at ) naver.com", "lee골뱅이daum.net", "ito アットマーク nifty.com"):
+        assert pii._GATE.search(text) and pii._DODGE_MARK.search(text)
+        assert [s.kind for s in pii.find(text)] == ["email"]
