@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import math
+import random
 import re
 from collections import Counter
 from pathlib import Path
@@ -35,7 +36,8 @@ RECIPE_DIR = Path(__file__).resolve().parents[1] / "pipelines" / "recipes"
 SIGNAL_NAMES = [n for n, _ in QUALITY_SIGNAL_FIELDS]
 # Keys of a quality section that are settings, not rules.
 SETTINGS = {"short_line_chars", "stop_words", "flagged_words", "model", "model_weight", "batch_size",
-            "segment", "workers", "analyze_dropped", "include", "repetition_min_words", "flagged_min_words"}
+            "segment", "workers", "analyze_dropped", "include", "repetition_min_words", "flagged_min_words",
+            "word_order_gate"}
 
 # A scorer adds signals to a batch: f(texts, lang) -> {signal: list of float}. The
 # fastText classifier is one (model_score); a perplexity signal from the project's own
@@ -276,15 +278,34 @@ def _table_row(line: str, parts: list[str]) -> bool:
                                     or _FIGURE.match(parts[0]))
 
 
+# A field row of an infobox or a spec sheet ("名称：東京タワー", "무게: 1.2kg"): one item,
+# never a short one, like a table row.
+_FIELD_ROW = re.compile(r"^[^\s:：]{1,10}\s?[:：]\s?\S")
+_HANGUL_WORD = re.compile(r"[가-힣/]+")
+# Last syllables of eojeol that end in a particle or a verb ending: prose has many, a row
+# of bare nouns (a menu, a keyword row) few.
+_KO_FUNCTION_END = frozenset("은는이가을를에의도로와과고며서지게한된할던다요면만까야나럼터께히")
+
+
+def _bare_noun_row(line: str) -> bool:
+    """A Korean line of 8+ Hangul eojeol, at most a quarter of them ending in a particle
+    or an ending: "홈 뉴스 정치 경제 사회 국제 스포츠 연예" is a menu, however long."""
+    words = [w for w in line.split() if _HANGUL_WORD.fullmatch(w)]
+    return len(words) >= 8 and 4 * sum(1 for w in words if w[-1] in _KO_FUNCTION_END) <= len(words)
+
+
 def _line_items(lines: list[str], ends: list[int], lang: str) -> list[str]:
-    """Lines as short_line_ratio counts them: split at navigation separators; in Japanese,
-    which puts no spaces in prose, an unterminated line (ends: _terminated of each line)
-    also at its spaces (a menu or keyword row: "ホーム ニュース スポーツ 芸能"). A table
-    row stays one item."""
+    """Lines as short_line_ratio counts them: split at navigation separators; an
+    unterminated line (ends: _terminated of each line) also at its spaces where spaces
+    cannot be prose: in Japanese, which puts none in prose ("ホーム ニュース スポーツ 芸能"),
+    and in a Korean row of bare nouns. A table row or a field row stays one item."""
     items = []
     for line, end in zip(lines, ends):
+        if _FIELD_ROW.match(line):
+            items.append(line)
+            continue
         parts = [p for p in _NAV_SEP.split(line) if p]
-        if lang == "ja" and not end:
+        if not end and (lang == "ja" or lang == "ko" and _bare_noun_row(line)):
             parts = [q for p in parts for q in _SPACES.split(p) if q]
         items.extend([line] if _table_row(line, parts) else parts)
     return items
@@ -310,7 +331,7 @@ def _dup_fracs(parts: list[str], prefix: str) -> dict[str, float]:
 # read off the surface text. Korean keeps eojeol-based signals (as Polyglot-Ko and
 # Gopher define them) on the surface, so kiwi is needed only for word counts.
 WORD_SIGNALS = {
-    "ko": {"n_words", "function_word_ratio", "lm_score"},
+    "ko": {"n_words", "function_word_ratio", "lm_score", "word_order_gain"},
     "ja": {"n_words", "function_word_ratio", "lm_score", "mean_word_len", "symbol_word_ratio", "flagged_word_ratio",
            "top_2gram_frac", "top_3gram_frac", "top_4gram_frac"} | {f"dup_{n}gram_frac" for n in range(5, 11)},
 }
@@ -358,7 +379,8 @@ def surface_signals(text: str, lang: str, cfg: dict) -> dict[str, float]:
     s["long_terminated_char_ratio"] = s["terminated_char_ratio"] if len(lines) >= 8 else None
     short = int(cfg.get("short_line_chars", 30))
     items = _line_items(lines, ends, lang)
-    s["short_line_ratio"] = sum(1 for l in items if len(l) <= short) / max(1, len(items))
+    s["short_line_ratio"] = sum(1 for l in items if len(l) <= short and not _FIELD_ROW.match(l)) / max(1, len(items))
+    s["keyword_rows"] = sum(1 for l, e in zip(lines, ends) if not e and _keyword_row(l))
     s.update(_dup_fracs(lines, "line"))
     paras = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
     s.update(_dup_fracs(paras, "para"))
@@ -385,6 +407,8 @@ def surface_signals(text: str, lang: str, cfg: dict) -> dict[str, float]:
     if lang == "ja":
         s["kana_mash_ratio"] = (sum(len(l) for l in lines if _HIRAGANA_LINE.match(l))
                                 + _count(_BAD_SOKUON, text)) / nonspace
+        s["non_jis_kanji_ratio"] = _count(_non_jis_kanji(), text) / nonspace
+        s["same_lead_ratio"] = _same_lead_ratio(_sentences(text))
     return s
 
 
@@ -423,6 +447,73 @@ _BAD_SOKUON = re.compile(r"っ(?=[っあいうえおんーａ-ｚＡ-Ｚa-zA-Z]|
 
 
 _KEYWORD_TOKEN = re.compile(r"[^\s,#、，|/]+")
+
+
+def _keyword_row(line: str) -> bool:
+    """An unterminated row of 6+ tokens where one string of 2-8 characters is in half
+    the tokens and makes 40% of their characters: the keyword row SEO pages stack
+    ("강남 맛집 추천 강남 맛집 가격 강남 맛집 후기 ...", "東京 賃貸 東京 賃貸 格安 ...")."""
+    tokens = _KEYWORD_TOKEN.findall(line)
+    if len(tokens) < 6:
+        return False
+    held: dict[str, int] = {}
+    for token in set(tokens):
+        for sub in {token[i:i + k] for k in range(2, min(len(token), 8) + 1) for i in range(len(token) - k + 1)}:
+            held[sub] = held.get(sub, 0) + tokens.count(token)
+    total = sum(map(len, tokens))
+    for sub, n in held.items():
+        if 2 * n >= len(tokens) and _WORD2.search(sub):
+            if 10 * sum(t.count(sub) * len(sub) for t in tokens) >= 4 * total:
+                return True
+    return False
+
+
+_WORD2 = re.compile(r"\w\w")
+
+
+@functools.lru_cache(maxsize=1)
+def _non_jis_kanji() -> re.Pattern:
+    """Kanji that no Japanese charset (CP932) has: simplified Chinese forms, which Japanese
+    text read with a Chinese codec (EUC-JP as GBK) comes out full of."""
+    ranges, start = [], None
+    for cp in list(range(0x4E00, 0xA000)) + [0xA000]:
+        missing = cp < 0xA000 and not _encodes(chr(cp), "cp932")
+        if missing and start is None:
+            start = cp
+        elif not missing and start is not None:
+            ranges.append(f"{chr(start)}-{chr(cp - 1)}" if cp - 1 > start else chr(start))
+            start = None
+    return re.compile("[" + "".join(ranges) + "]")
+
+
+def _encodes(ch: str, encoding: str) -> bool:
+    try:
+        ch.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+# A Japanese doorway page opens sentence after sentence with its keyword and a comma
+# ("東京 賃貸、…。東京 賃貸、…。").
+_JA_LEAD = re.compile(r"[^、，,。\s]{1,8}[、，,]")
+
+
+def _same_lead_ratio(sentences: list[str]) -> float:
+    """Share of sentences (8+ characters) that open with the most common lead phrase (up
+    to 8 characters and a comma), when 3+ do."""
+    units = [u for u in sentences if len(u) >= 8]
+    leads = [m.group(0) for m in (_JA_LEAD.match(_LEAD_TRIM.sub("", u)) for u in units) if m]
+    leads = [l for l in leads if len(_NON_WORD.sub("", l)) >= 2]
+    if not leads:
+        return 0.0
+    top = max(set(leads), key=leads.count)
+    n = leads.count(top)
+    return n / len(units) if n >= 3 else 0.0
+
+
+_LEAD_TRIM = re.compile(r"^[\W_]+")
+_NON_WORD = re.compile(r"\W")
 
 
 def _flagged(cfg: dict) -> re.Pattern | None:
@@ -530,6 +621,9 @@ def headroom(signals: dict, rules) -> float:
 
 
 # ---------------------------------------------------------------------------- stage
+WORD_ORDER_WINDOW = 120  # eojeol: enough for a stable per-character score, bounded cost
+
+
 class QualityStage:
     name = "quality"
 
@@ -565,6 +659,8 @@ class QualityStage:
             if self.use_morphs and sub:
                 for i, m in zip(todo, analyze(sub, self.lang, self.workers)):
                     sigs[i].update(word_signals(batch[i], m, self.lang, self.cfg))
+                if self.lang == "ko":
+                    self._word_order_gain([batch[i] for i in todo], [sigs[i] for i in todo])
             for scorer in self.scorers:
                 if not sub:
                     break
@@ -573,6 +669,34 @@ class QualityStage:
                         sigs[i][name] = float(v)
             out.extend(sigs)
         return out
+
+    def _word_order_gain(self, texts: list[str], sigs: list[dict]) -> None:
+        """word_order_gain: kiwi's log-prob per character of a text's first
+        WORD_ORDER_WINDOW eojeol minus that of the same eojeol shuffled. Real sentences
+        lose their grammar when shuffled; word salad made of real words (SEO filler) has
+        none to lose. Only for texts of 25+ eojeol whose lm_score is already low
+        (``word_order_gate``): prose scores above it, so kiwi runs again on few texts."""
+        gate = float(self.cfg.get("word_order_gate", -3.5))
+        todo, windows, shuffled = [], [], []
+        for i, (text, sig) in enumerate(zip(texts, sigs)):
+            sig["word_order_gain"] = None
+            words = text.split()
+            if sig.get("lm_score") is None or sig["lm_score"] >= gate or len(words) < 25:
+                continue
+            window = words[:WORD_ORDER_WINDOW]
+            mixed = list(window)
+            random.Random(len(window)).shuffle(mixed)  # seeded: the same text, the same signal
+            todo.append(i)
+            windows.append(" ".join(window) if len(words) > WORD_ORDER_WINDOW else None)
+            shuffled.append(" ".join(mixed))
+        if not todo:
+            return
+        whole = [w for w in windows if w is not None]
+        scored = iter(analyze(whole, self.lang, self.workers)) if whole else iter(())
+        for i, window, mixed in zip(todo, windows, analyze(shuffled, self.lang, self.workers)):
+            base = sigs[i]["lm_score"] if window is None else next(scored).lm_score
+            if base is not None and mixed.lm_score is not None:
+                sigs[i]["word_order_gain"] = base - mixed.lm_score
 
     def score(self, sig: dict) -> float:
         h = headroom(sig, self.rules)

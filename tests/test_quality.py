@@ -382,3 +382,37 @@ def test_doorway_pages_dropped(lang, keywords):
     assert len(docs) == 10 and all(s["flagged_lead_ratio"] > 0.5 for s in signals[:10])
     assert all(s["flagged_lead_ratio"] == 0 for s in signals[10:])
     assert all(make_stage({}, lang)(table_of(pages)).column("drop_reason").to_pylist())
+
+
+def test_spaced_menu_rows_and_keyword_rows_dropped_field_rows_kept():
+    docs = good_docs("ko")[:10]
+    menu = "홈 뉴스 정치 경제 사회 국제 문화 스포츠 연예 오피니언 포토 영상"
+    keywords = "강남맛집 추천 강남맛집 가격 강남맛집 후기 강남맛집 예약 강남맛집 순위 강남맛집"
+    first = [d.split("다. ")[0] + "다." for d in docs]
+    menued = [f"{menu}\n{s}\n{menu}" for s in first]
+    stuffed = [f"{d}\n{keywords}" for d in docs]
+    sig = QualityStage({}, "ko").signals(menued + stuffed + docs, complete=True)
+    assert all(s["short_line_ratio"] > 0.67 for s in sig[:10])  # a bare-noun row is a row of menu items
+    assert all(s["keyword_rows"] >= 1 for s in sig[10:20]) and all(s["keyword_rows"] == 0 for s in sig[20:])
+    assert all(make_stage({}, "ko")(table_of(menued + stuffed)).column("drop_reason").to_pylist())
+    ja = good_docs("ja")[:10]
+    fields = "名称：東京タワー\n所在地：東京都港区\n高さ：333m\n開業：1958年"
+    kept = make_stage({}, "ja")(table_of([f"{fields}\n{d}" for d in ja])).column("drop_reason").to_pylist()
+    assert kept == [None] * 10  # an infobox above a paragraph is no menu
+
+
+def test_japanese_read_as_chinese_and_doorway_leads_dropped():
+    docs = good_docs("ja")[:10]
+    garbled = [d.encode("euc_jp", "ignore").decode("gbk", "replace") for d in docs]
+    sentences = [s for d in good_docs("ja")[:30] for s in d.replace("\n", "").split("。") if len(s) > 10]
+    doorway = ["".join(f"東京賃貸なら、{s}。" for s in sentences[i:i + 4]) for i in range(0, 40, 4)]
+    sig = QualityStage({}, "ja").signals(garbled + doorway + docs, complete=True)
+    assert all(s["non_jis_kanji_ratio"] > 0.01 for s in sig[:10])
+    assert all(s["same_lead_ratio"] > 0.5 for s in sig[10:20])
+    assert all(s["non_jis_kanji_ratio"] == 0 and s["same_lead_ratio"] <= 0.5 for s in sig[20:])
+    assert all(make_stage({}, "ja")(table_of(garbled + doorway)).column("drop_reason").to_pylist())
+
+
+def test_complete_short_korean_sentences_kept():
+    short = ["그는 결국 사표를 냈다.", "오늘은 비가 많이 온다.", "회의는 내일 열린다."]  # 10-19 characters
+    assert make_stage({}, "ko")(table_of(short)).column("drop_reason").to_pylist() == [None] * 3
