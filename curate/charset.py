@@ -58,6 +58,10 @@ _NOT_YET = object()
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
+_NOT_CHARSETS = {"unicode-escape", "unicode_escape", "raw-unicode-escape", "raw_unicode_escape", "punycode",
+                 "idna", "undefined", "utf-7", "utf_7", "mbcs", "oem"}
+
+
 class UndecodableError(ValueError):
     pass
 
@@ -70,9 +74,13 @@ def codecs_for(label: str | None) -> tuple[str, ...] | None:
     if label in LABELS:
         return LABELS[label]
     try:
-        return (codecs.lookup(label).name,)
+        info = codecs.lookup(label)
     except LookupError:
         return None
+    # Python codecs that are not web charsets (base64, unicode_escape, punycode, ...)
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_CHARSETS:
+        return None
+    return (info.name,)
 
 
 def canonical(name: str | None) -> str | None:
@@ -225,15 +233,19 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str,
     candidates = [("http", header_charset(content_type)), ("meta", meta_charset(data))]
     detected: str | None = None
     cjk = _NOT_YET  # _detect_cjk's answer, looked for at most once
+    utf8 = None if is_ascii else _strict(data, "utf-8")
     for how, label in candidates:
         for enc in codecs_for(label) or ():
+            if utf8 is not None and enc != "utf-8" and not _binary(utf8):
+                # Non-ASCII bytes that are valid UTF-8 are UTF-8 whatever the label says
+                # (koi8-r, utf-16, windows-1252 on a UTF-8 page): other charsets' bytes
+                # almost never form valid UTF-8 sequences.
+                return _checked(utf8, "utf-8", "utf-8")
             got = _decode(data, enc)
             if got is None or not plausible(got[0], enc):
                 continue
             text = got[0]
             if enc in WESTERN and not is_ascii:
-                if _strict(data, "utf-8") is not None:
-                    return _checked(data.decode("utf-8"), "utf-8", "utf-8")
                 if cjk is _NOT_YET:
                     cjk = _detect_cjk(data)
                 if cjk is not None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 # Subcommands implemented by a module's main(argv) -> int.
@@ -26,15 +27,25 @@ def _corpus_parser(sub) -> None:
     p.add_argument("--stages", metavar="a,b,c",
                    help="run only these stages (normalize always runs first): "
                         "normalize,langid,decontam,pii,quality,dedup")
-    p.add_argument("--workers", type=int, metavar="N", help="parallel stage workers (default: all CPUs)")
+    p.add_argument("--workers", type=_positive, metavar="N", help="parallel stage workers (default: all CPUs)")
     p.add_argument("--langid-model", metavar="PATH", help="fastText model (lid.176.bin, GlotLID, ...)")
     p.add_argument("--benchmarks", nargs="+", metavar="PATH",
                    help="benchmark files (JSONL/Parquet) to keep out of the corpus: turns on the decontam stage")
     p.add_argument("--decontam-index", metavar="INDEX",
                    help="an index from `curate decontam-index`: turns on the decontam stage")
-    p.add_argument("--batch-size", type=int, default=1024, help="documents per stage batch")
-    p.add_argument("--shard-rows", type=int, default=200_000, help="rows per output shard")
+    p.add_argument("--batch-size", type=_positive, default=1024, help="documents per stage batch")
+    p.add_argument("--shard-rows", type=_positive, default=200_000, help="rows per output shard")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {n}")
+    return n
 
 
 def _run_corpus(args) -> int:
@@ -52,6 +63,11 @@ def _run_corpus(args) -> int:
                               decontam_index=args.decontam_index)
     except (InputError, RecipeError, StageNotBuilt, FileNotFoundError) as exc:
         print(f"curate corpus: error: {exc}", file=sys.stderr)
+        return 2
+    except (ValueError, TypeError) as exc:  # a setting of the wrong type met while running
+        if os.environ.get("CURATE_DEBUG"):
+            raise
+        print(f"curate corpus: error: {type(exc).__name__}: {exc} (CURATE_DEBUG=1 shows where)", file=sys.stderr)
         return 2
     c = manifest["counts"]
     print(f"read {c['read']}  kept {c['kept']}  rejected {c['rejected']}  "

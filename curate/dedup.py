@@ -56,6 +56,7 @@ DEFAULTS = {
     "max_bucket_all_pairs": 16,  # larger buckets are linked as a star + chain
     "partitions": 16,  # hash partitions per shuffle in pipelines/dedup.py
     "shingles": None,  # per language, e.g. {ko: {kind: char, n: 4}}; null = curate.shingles defaults
+    "distributed_above_docs": 2_000_000,  # pipelines/corpus.py: cluster on Ray above this many documents
     # A line found in this many distinct first-pass clusters is boilerplate: documents
     # carrying it are re-signed without it and clustered again (curate/boilerplate.py).
     # Site chrome recurs in hundreds; 3 already works on the audit sets, 5 leaves a
@@ -85,8 +86,25 @@ OUTPUT_SCHEMA = pa.schema([
 ])
 
 
+_UNIT_INTERVAL = ("threshold", "lsh_threshold", "short_threshold", "frame_threshold", "core_ratio")
+_POSITIVE_INTS = ("num_perm", "max_bucket_all_pairs", "partitions")
+_COUNTS = ("distributed_above_docs", "boilerplate_clusters", "short_chars", "core_max_edge")  # 0 allowed
+
+
 def settings(cfg: dict | None) -> dict:
+    unknown = sorted(set(cfg or {}) - set(DEFAULTS))
+    if unknown:
+        raise ValueError(f"unknown setting(s) {', '.join(unknown)} (known: {', '.join(sorted(DEFAULTS))})")
     out = {**DEFAULTS, **{k: v for k, v in (cfg or {}).items() if v is not None}}
+    for key in _UNIT_INTERVAL:
+        if not isinstance(out[key], (int, float)) or isinstance(out[key], bool) or not 0 <= out[key] <= 1:
+            raise ValueError(f"{key} must be a number from 0 to 1, got {out[key]!r}")
+    for key in _POSITIVE_INTS + ("bands", "rows"):
+        if out[key] is not None and (not isinstance(out[key], int) or isinstance(out[key], bool) or out[key] < 1):
+            raise ValueError(f"{key} must be a positive whole number, got {out[key]!r}")
+    for key in _COUNTS:
+        if not isinstance(out[key], int) or isinstance(out[key], bool) or out[key] < 0:
+            raise ValueError(f"{key} must be a whole number >= 0, got {out[key]!r}")
     given = cfg or {}
     banding_given = given.get("bands") or given.get("rows")
     if not banding_given and ("lsh_threshold" in given or out["bands"] * out["rows"] > out["num_perm"]):

@@ -171,7 +171,8 @@ class LangIdStage:
     name = "langid"
 
     def __init__(self, cfg: dict, lang: str):
-        self.keep = set(cfg.get("keep") or [lang])
+        keep = cfg.get("keep") or [lang]
+        self.keep = {keep} if isinstance(keep, str) else set(keep)
         self.min_score = float(cfg.get("min_score", 0.5))
         self.model_path = cfg.get("model")
 

@@ -16,6 +16,7 @@ import argparse
 import functools
 import gzip
 import json
+import sys
 import os
 import random
 import tempfile
@@ -33,10 +34,14 @@ def _read_texts(path: str | Path) -> list[str]:
     opener = gzip.open if p.endswith(".gz") else open
     out = []
     with opener(p, "rt", encoding="utf-8") as f:
-        for line in f:
+        for line_no, line in enumerate(f, start=1):
             line = line.strip()
             if line:
-                text = json.loads(line).get("text")
+                try:
+                    record = json.loads(line)
+                except ValueError as exc:
+                    raise ValueError(f"{p}:{line_no}: not a JSON line ({exc})") from exc
+                text = record.get("text") if isinstance(record, dict) else None
                 if text:
                     out.append(text)
     return out
@@ -118,7 +123,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lang", default="ko", help="language, for word segmentation (ko, ja, or a spaced language)")
     ap.add_argument("--epoch", type=int, default=10)
     args = ap.parse_args(argv)
-    stats = train_quality_model(args.good, args.bad, args.out, args.lang, epoch=args.epoch)
+    try:
+        stats = train_quality_model(args.good, args.bad, args.out, args.lang, epoch=args.epoch)
+    except (ValueError, OSError) as exc:  # a malformed line (named with its file and line), a missing file
+        print(f"curate train-quality: error: {exc}", file=sys.stderr)
+        return 2
     print(json.dumps({"out": args.out, **stats}, ensure_ascii=False))
     return 0
 

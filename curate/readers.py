@@ -26,6 +26,7 @@ from .schema import SHARD_SCHEMA
 QUARANTINE = "quarantine"
 RAW_SNIPPET_CHARS = 1000
 JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
+COMPRESSIONS = (".gz", ".zst", ".zstd", ".bz2", ".xz")
 DEFAULT_MAX_DOC_CHARS = 1_000_000
 WEB_COLUMNS = ("content_type", "fetch_date", "http_charset", "charset")
 
@@ -51,20 +52,32 @@ def _has_glob(pattern: str) -> bool:
     return any(ch in path for ch in "*?[")
 
 
+def _hidden(path: str, root: str) -> bool:
+    """A dot-file or a "_"-file (``_SUCCESS``, ``.crc``: job metadata) under a folder input."""
+    rel = path[len(root):].lstrip("/\\") if path.startswith(root) else os.path.basename(path)
+    return any(part.startswith((".", "_")) for part in rel.replace("\\", "/").split("/"))
+
+
+def _same_file_key(path: str) -> str:
+    return path if fs.is_uri(path) else os.path.realpath(path)
+
+
 def expand_inputs(patterns: list[str]) -> list[str]:
     """Expand globs and folders (local or any pyarrow filesystem URI); a pattern that
-    matches nothing is an error naming it."""
+    matches nothing is an error naming it. A folder gives every file under it except
+    hidden ones (a file of no known format is then quarantined, not skipped); a file
+    named twice, however spelled, is read once."""
     paths: list[str] = []
     for pattern in patterns:
-        if _has_glob(pattern):
+        if _has_glob(pattern) and not fs.is_file(pattern):  # "[1].jsonl" that exists is a file
             matched = [m for m in (fs.glob(pattern) if fs.is_uri(pattern) else
                                    sorted(glob.glob(pattern, recursive=True))) if fs.is_file(m)]
             if not matched:
                 raise InputError(f"{pattern}: no file matches this pattern")
             paths.extend(matched)
         elif fs.is_dir(pattern):
-            found = [p for p in fs.list_files(pattern) if input_format(p)]
-            if not found:
+            found = [p for p in fs.list_files(pattern) if not _hidden(p, pattern)]
+            if not any(input_format(p) for p in found):
                 raise InputError(f"{pattern}: directory holds no readable input files")
             paths.extend(found)
         elif fs.is_file(pattern):
@@ -73,12 +86,12 @@ def expand_inputs(patterns: list[str]) -> list[str]:
             paths.append(pattern)
         else:
             raise InputError(f"{pattern}: no such file or directory")
-    return list(dict.fromkeys(paths))
+    return list({_same_file_key(p): p for p in reversed(paths)}.values())[::-1]
 
 
 def input_format(path: str) -> str | None:
     name = path.split("?", 1)[0].lower() if fs.is_uri(path) else path.lower()
-    for comp in (".gz", ".zst", ".zstd"):
+    for comp in COMPRESSIONS:
         if name.endswith(comp):
             name = name[: -len(comp)]
     if name.endswith(JSONL_SUFFIXES):
@@ -101,12 +114,59 @@ def _open_binary(path: str) -> Iterator[io.BufferedIOBase]:
             with gzip.GzipFile(fileobj=raw, mode="rb") as f:
                 yield f
         elif name.endswith((".zst", ".zstd")):
-            import zstandard
+            with io.BufferedReader(_ZstdReader(raw)) as f:
+                yield f
+        elif name.endswith(".bz2"):
+            import bz2
 
-            with io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw, closefd=False)) as f:
+            with bz2.BZ2File(raw, "rb") as f:
+                yield f
+        elif name.endswith(".xz"):
+            import lzma
+
+            with lzma.LZMAFile(raw, "rb") as f:
                 yield f
         else:
             yield raw
+
+
+class TruncatedStream(OSError):
+    pass
+
+
+class _ZstdReader(io.RawIOBase):
+    """Zstandard frames, one after another, decompressed as a stream. Unlike
+    zstandard's stream_reader it fails on a frame cut short (a truncated download)
+    instead of ending quietly where the bytes run out."""
+
+    def __init__(self, raw, chunk: int = 1 << 17):
+        import zstandard
+
+        self._raw, self._chunk, self._zstd = raw, chunk, zstandard
+        self._dobj = zstandard.ZstdDecompressor().decompressobj()
+        self._started = False  # the current frame has had input
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._pending:
+            data = self._raw.read(self._chunk)
+            if not data:
+                if self._started and not self._dobj.eof:
+                    raise TruncatedStream("zstd frame cut short (truncated file)")
+                return 0
+            while data:
+                if self._dobj.eof:  # the next frame
+                    self._dobj = self._zstd.ZstdDecompressor().decompressobj()
+                self._started = True
+                self._pending += self._dobj.decompress(data)
+                data = self._dobj.unused_data if self._dobj.eof else b""
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
 
 
 def _snippet(data: bytes | str) -> str:
@@ -137,6 +197,8 @@ def _read_jsonl(path: str, name: str, max_doc_chars: int) -> Iterator[Record]:
         if stream_error:
             yield Record(None, None, origin, error=stream_error)
             return
+        if line_no == 1 and line.startswith(b"\xef\xbb\xbf"):
+            line = line[3:]  # a byte order mark some editors write
         if not line.strip():
             continue
         try:
@@ -149,22 +211,25 @@ def _read_jsonl(path: str, name: str, max_doc_chars: int) -> Iterator[Record]:
         except json.JSONDecodeError as exc:
             yield Record(None, _snippet(decoded), origin, error=f"malformed JSON: {exc.msg} at column {exc.colno}")
             continue
+        except (ValueError, RecursionError) as exc:  # a 5,000-digit number, 200,000 nested brackets
+            yield Record(None, _snippet(decoded), origin, error=f"unreadable JSON: {str(exc)[:200]}")
+            continue
         if not isinstance(obj, dict):
             yield Record(None, _snippet(decoded), origin, error="JSON line is not an object")
             continue
         text = obj.get("text")
         rec_id = obj.get("id")
-        rec_id = str(rec_id) if rec_id is not None else f"{name}:{line_no}"
+        rec_id = clean_text(str(rec_id)) if rec_id is not None else f"{name}:{line_no}"
         if not isinstance(text, str):
             why = "record has no 'text' field" if text is None else "'text' is not a string"
-            yield Record(clean_text(rec_id), _snippet(decoded), origin, error=why)
+            yield Record(rec_id, _snippet(decoded), origin, error=why)
             continue
         if len(text) > max_doc_chars:
             yield Record(rec_id, _snippet(clean_text(text)), origin,
                          error=f"document too large: {len(text)} chars > {max_doc_chars}")
             continue
         yield Record(
-            clean_text(rec_id), clean_text(text), origin,
+            rec_id, clean_text(text), origin,
             source=_opt_str(obj.get("source")) or name,
             url=_opt_str(obj.get("url")),
         )
@@ -225,32 +290,37 @@ def _read_parquet(path: str, name: str, max_doc_chars: int) -> Iterator[Record]:
         yield Record(None, None, f"{path}:0", error=f"unreadable Parquet: {exc}")
         return
     names = pf.schema_arrow.names
-    if "text" not in names:
-        yield Record(None, None, f"{path}:0", error="Parquet file has no 'text' column")
+    if "text" not in names:  # every row is lost: one quarantine row each, so the counts say so
+        for row in range(1, pf.metadata.num_rows + 1):
+            yield Record(None, None, f"{path}:{row}", error="Parquet file has no 'text' column")
         return
     columns = [c for c in ("id", "text", "source", "url") if c in names]
     row = 0
-    try:
-        for batch in pf.iter_batches(columns=columns, batch_size=4096):
-            data = batch.to_pydict()
-            for i in range(batch.num_rows):
-                row += 1
-                origin = f"{path}:{row}"
-                rec_id = data["id"][i] if "id" in data else None
-                rec_id = str(rec_id) if rec_id is not None else f"{name}:{row}"
-                text = data["text"][i]
-                if not isinstance(text, str):
-                    yield Record(rec_id, None, origin, error="'text' is null or not a string")
-                elif len(text) > max_doc_chars:
-                    yield Record(rec_id, _snippet(text), origin, error=f"document too large: {len(text)} chars > {max_doc_chars}")
-                else:
-                    yield Record(
-                        rec_id, text, origin,
-                        source=_opt_str(data["source"][i]) if "source" in data else name,
-                        url=_opt_str(data["url"][i]) if "url" in data else None,
-                    )
-    except Exception as exc:
-        yield Record(None, None, f"{path}:{row + 1}", error=f"corrupt Parquet after row {row}: {exc}")
+    for group in range(pf.num_row_groups):
+        size, done = pf.metadata.row_group(group).num_rows, 0
+        try:  # a row group at a time: a corrupt one loses only its own unread rows
+            for batch in pf.iter_batches(batch_size=4096, row_groups=[group], columns=columns):
+                data = batch.to_pydict()
+                for i in range(batch.num_rows):
+                    done += 1
+                    yield _parquet_record(data, i, f"{path}:{row + done}", f"{name}:{row + done}", name, max_doc_chars)
+        except Exception as exc:
+            for i in range(done, size):
+                yield Record(None, None, f"{path}:{row + i + 1}",
+                             error=f"corrupt Parquet row group {group} after row {row + done}: {exc}")
+        row += size
+
+
+def _parquet_record(data: dict, i: int, origin: str, default_id: str, name: str, max_doc_chars: int) -> Record:
+    rec_id = data["id"][i] if "id" in data else None
+    rec_id = clean_text(str(rec_id)) if rec_id is not None else default_id
+    text = data["text"][i]
+    if not isinstance(text, str):
+        return Record(rec_id, None, origin, error="'text' is null or not a string")
+    if len(text) > max_doc_chars:
+        return Record(rec_id, _snippet(text), origin, error=f"document too large: {len(text)} chars > {max_doc_chars}")
+    return Record(rec_id, text, origin, source=_opt_str(data["source"][i]) if "source" in data else name,
+                  url=_opt_str(data["url"][i]) if "url" in data else None)
 
 
 def _read_warc(path: str, name: str, max_doc_chars: int) -> Iterator[Record]:
@@ -267,7 +337,8 @@ def read_records(path: str, max_doc_chars: int = DEFAULT_MAX_DOC_CHARS) -> Itera
     fmt = input_format(path)
     name = os.path.basename(path.split("?", 1)[0])
     if fmt is None:
-        yield Record(None, None, f"{path}:0", error="unknown input format (want .jsonl/.json[.gz|.zst], .parquet, .txt or .warc[.gz])")
+        yield Record(None, None, f"{path}:0", error="unknown input format (want .jsonl/.json, .parquet, .txt "
+                                                     "or .warc, optionally .gz/.zst/.bz2/.xz)")
         return
     if fs.size(path) == 0:
         yield Record(None, None, f"{path}:0", error="empty file")

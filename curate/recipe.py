@@ -25,16 +25,44 @@ def load_recipe(lang: str, path: str | None = None) -> dict:
     if not p.exists():
         known = sorted(x.stem for x in RECIPE_DIR.glob("*.yaml"))  # languages; snippets live in subfolders
         raise RecipeError(f"{p}: no recipe for language '{lang}' (known: {', '.join(known)}); pass --recipe FILE")
+    if not p.is_file():
+        raise RecipeError(f"{p}: not a file")
     try:
         recipe = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise RecipeError(f"{p}: invalid YAML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise RecipeError(f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    if not isinstance(recipe, dict):
+        raise RecipeError(f"{p}: a recipe is a mapping of sections, got {type(recipe).__name__}")
     for name, section in list(recipe.items()):
         if isinstance(section, dict):
             recipe[name] = resolve_include(section, p.parent)
+        elif name in STAGE_ORDER and section is not None:
+            raise RecipeError(f"{p}: section '{name}' must be a mapping of settings, got {type(section).__name__}")
     recipe.setdefault("lang", lang)
     recipe["_path"] = str(p)
+    check_recipe(recipe)
     return recipe
+
+
+def check_recipe(recipe: dict) -> None:
+    """Settings whose wrong type or range would not fail loudly later: a misspelt or
+    out-of-range dedup setting, a stage list or a language list written as one string."""
+    where = recipe.get("_path", "recipe")
+    stages = recipe.get("stages")
+    if stages is not None and (not isinstance(stages, list) or not all(isinstance(x, str) for x in stages)):
+        raise RecipeError(f"{where}: 'stages' must be a list of stage names, got {stages!r}")
+    keep = (recipe.get("langid") or {}).get("keep")
+    if keep is not None and not (isinstance(keep, str) or isinstance(keep, list) and all(isinstance(x, str) for x in keep)):
+        raise RecipeError(f"{where}: langid.keep must be a language code or a list of them, got {keep!r}")
+    if recipe.get("dedup") is not None:
+        from curate.dedup import settings
+
+        try:
+            settings(recipe["dedup"])
+        except (ValueError, TypeError) as exc:
+            raise RecipeError(f"{where}: dedup: {exc}") from exc
 
 
 def resolve_include(section: dict, base_dir: Path = RECIPE_DIR) -> dict:
@@ -45,7 +73,15 @@ def resolve_include(section: dict, base_dir: Path = RECIPE_DIR) -> dict:
     path = base_dir / section["include"]
     if not path.exists():
         path = RECIPE_DIR / section["include"]
-    merged = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not path.is_file():
+        raise RecipeError(f"include: {section['include']}: not found beside the recipe ({base_dir}) "
+                          f"nor among the built-in recipes ({RECIPE_DIR})")
+    try:
+        merged = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise RecipeError(f"{path}: unreadable include: {exc}") from exc
+    if not isinstance(merged, dict):
+        raise RecipeError(f"{path}: an included section is a mapping of settings")
     merged.update({k: v for k, v in section.items() if k != "include"})
     return merged
 

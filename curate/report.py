@@ -535,7 +535,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"curate report: {args.dir}/manifest.json not found (not a curated folder?)", file=sys.stderr)
         return 2
     t0 = time.perf_counter()
-    r = build_report(args.dir)
+    try:
+        r = build_report(args.dir)
+    except (json.JSONDecodeError, FileNotFoundError, OSError) as exc:  # a cut manifest, a deleted shard
+        print(f"curate report: {args.dir}: cannot read the curated folder: {exc}", file=sys.stderr)
+        return 2
     c = r["counts"]
     print(f"kept {c['kept']:,}  rejected {c['rejected']:,}  quarantined {c['quarantined']:,}  "
           f"-> {Path(args.dir) / 'report.html'} ({time.perf_counter() - t0:.1f}s)")

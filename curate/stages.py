@@ -45,6 +45,19 @@ def check_stages(names: list[str]) -> None:
             stage_module(name)
 
 
+def check_settings(recipe: dict, names: list[str], lang: str) -> None:
+    """Build each batch stage once, so that a setting of the wrong type fails here,
+    naming its stage and recipe, not later inside a worker."""
+    from .recipe import RecipeError
+
+    for name in names:
+        if name in BATCH_STAGES:
+            try:
+                build_stage(name, recipe, lang)
+            except (ValueError, TypeError, KeyError) as exc:
+                raise RecipeError(f"{recipe.get('_path', 'recipe')}: {name}: {exc}") from exc
+
+
 class StageChain:
     """Runs the batch stages in order, then computes dedup keys for live rows.
 

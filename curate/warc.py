@@ -21,20 +21,49 @@ def read_warc(path: str, name: str, max_doc_chars: int) -> Iterator[Record]:
     from warcio.exceptions import ArchiveLoadFailed
 
     offset = 0
+    held = None  # the last page, given out once the record after it has parsed
     try:
         with fs.open_input(path) as f:
-            records = ArchiveIterator(f)
+            records = ArchiveIterator(f, check_digests=True)
             for rec in records:
+                if held is not None:
+                    yield held
+                    held = None
                 # Read the payload before asking for the offset: on .warc.gz asking
                 # first consumes the record's stream.
                 data = rec.content_stream().read() if _is_document(rec) else None
                 offset = records.get_record_offset()
-                if data is not None:
-                    out = _record(rec, data, path, name, offset, max_doc_chars)
-                    if out is not None:
-                        yield out
+                if data is None:
+                    continue
+                problem = _damage(rec)
+                if problem:
+                    held = Record(None, _snippet(data), f"{path}:{offset}", error=f"damaged WARC record: {problem}")
+                else:
+                    held = _record(rec, data, path, name, offset, max_doc_chars)
     except (ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
+        if held is not None and not held.error:
+            # The record after it does not parse: its Content-Length was likely wrong,
+            # so this page may hold part of the next record, or miss its own end.
+            held = Record(held.id, _snippet(held.text or ""), held.origin,
+                          error=f"WARC record boundary broken after this record: {exc}")
+        if held is not None:
+            yield held
+            held = None
         yield Record(None, None, f"{path}:{offset + 1}", error=f"corrupt or truncated WARC after offset {offset}: {exc}")
+    if held is not None:
+        yield held
+
+
+def _damage(rec) -> str | None:
+    """Why a record's block cannot be trusted: cut short by the end of the file, or
+    failing its WARC-Block-Digest / WARC-Payload-Digest (a wrong Content-Length)."""
+    left = getattr(rec.raw_stream, "limit", 0)
+    if left > 0 and not rec.raw_stream.read(1):
+        return f"truncated: {left} of its {rec.length} bytes missing"
+    checker = getattr(rec, "digest_checker", None)
+    if checker is not None and checker.passed is False:
+        return "; ".join(checker.problems) or "digest mismatch"
+    return None
 
 
 def _is_document(rec) -> bool:
@@ -46,15 +75,15 @@ def _is_document(rec) -> bool:
     return rec.http_headers.get_statuscode() == "200" and "html" in content_type
 
 
-def _record(rec, data: bytes, path: str, name: str, offset: int, max_doc_chars: int) -> Record | None:
+def _record(rec, data: bytes, path: str, name: str, offset: int, max_doc_chars: int) -> Record:
     url = rec.rec_headers.get_header("WARC-Target-URI")
     date = rec.rec_headers.get_header("WARC-Date")
     origin, source = f"{path}:{offset}", f"{name}@{offset}"
     rec_id = rec.rec_headers.get_header("WARC-Record-ID") or f"{name}@{offset}"
     if rec.rec_type == "conversion":  # WET: text already extracted, always UTF-8
         text = data.decode("utf-8", "replace").strip()
-        if not text:
-            return None
+        if not text:  # a page the crawler could not convert: counted, not dropped unseen
+            return Record(rec_id, None, origin, error=f"empty WET record ({url})")
         if len(text) > max_doc_chars:
             return Record(rec_id, _snippet(text), origin, error=f"document too large: {len(text)} chars > {max_doc_chars}")
         return Record(rec_id, text, origin, source=source, url=url,

@@ -30,10 +30,11 @@ import pyarrow.parquet as pq
 
 from curate import fs
 from curate.exact_dedup import exact_clusters
-from curate.readers import DEFAULT_MAX_DOC_CHARS, expand_inputs, is_quarantined, read_tables
+from curate.langid import load_model
+from curate.readers import DEFAULT_MAX_DOC_CHARS, InputError, expand_inputs, is_quarantined, read_tables
 from curate.recipe import load_recipe, resolve_include, select_stages
 from curate.schema import SCHEMA_VERSION, SHARD_SCHEMA
-from curate.stages import StageChain, check_stages
+from curate.stages import StageChain, check_settings, check_stages
 from curate.writer import QUARANTINE_SCHEMA, ShardWriter, atomic_write_json, to_quarantine
 from pipelines.domain_cap import apply_domain_cap, plan_domain_cap
 from pipelines.staging import StagedRun, run_key
@@ -103,6 +104,20 @@ def _read_files(batch, batch_size: int, max_doc_chars: int):
         yield from read_tables(path, batch_size=batch_size, max_doc_chars=max_doc_chars)
 
 
+def _outside_output(paths: list[str], output: str) -> list[str]:
+    """The inputs minus files under the output folder: a folder input that holds the
+    output would read back its own shards, manifest and report on a second run."""
+    if fs.is_uri(output):
+        return paths
+    root = os.path.realpath(output) + os.sep
+    kept = [p for p in paths if fs.is_uri(p) or not os.path.realpath(p).startswith(root)]
+    if len(kept) < len(paths):
+        print(f"curate: not reading {len(paths) - len(kept)} file(s) under the output folder {output}", file=sys.stderr)
+    if not kept:
+        raise InputError(f"{output}: every input file lies under the output folder")
+    return kept
+
+
 def run_corpus(inputs: list[str], output: str, lang: str, recipe_file: str | None = None,
                stages: list[str] | None = None, workers: int | None = None,
                langid_model: str | None = None, batch_size: int = 1024,
@@ -115,11 +130,15 @@ def run_corpus(inputs: list[str], output: str, lang: str, recipe_file: str | Non
     """
     import ray
 
-    paths = expand_inputs(inputs)
+    paths = _outside_output(expand_inputs(inputs), output)
     recipe = load_recipe(lang, recipe_file)
     if langid_model:
         if not os.path.exists(langid_model):
             raise FileNotFoundError(f"{langid_model}: language-ID model not found")
+        try:
+            load_model(os.path.abspath(langid_model))
+        except ValueError as exc:  # fails here, not in every worker
+            raise InputError(f"{langid_model}: not a fastText model ({exc})") from exc
         recipe.setdefault("langid", {})["model"] = os.path.abspath(langid_model)
     if benchmarks or decontam_index:
         section = recipe.setdefault("decontam", {"include": "decontam/defaults.yaml"})
@@ -131,12 +150,15 @@ def run_corpus(inputs: list[str], output: str, lang: str, recipe_file: str | Non
         stages = list(stages or recipe.get("stages") or []) + ["decontam"]
     names = select_stages(recipe, stages)
     check_stages(names)
+    check_settings(recipe, names, lang)
     dedup_cfg = dict(recipe.get("dedup") or {})
     near = "dedup" in names and bool(dedup_cfg.get("near", True))
     max_doc_chars = int((recipe.get("normalize") or {}).get("max_doc_chars", DEFAULT_MAX_DOC_CHARS))
 
     remote = fs.is_uri(output)
     out = fs.local_workdir(output) if remote else Path(output)  # a remote run is built locally first
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{output}: exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.glob(".staging-*"):  # left by a run that was killed
         shutil.rmtree(stale, ignore_errors=True)

@@ -192,3 +192,51 @@ def test_unbuilt_stage_fails_clearly(monkeypatch):
     monkeypatch.setitem(stages.BATCH_STAGES, "pii", "curate.not_a_module")
     with pytest.raises(StageNotBuilt, match="stage 'pii' is not built yet"):
         stages.check_stages(["normalize", "pii"])
+
+
+def test_recipe_mistakes_are_named_before_the_run(tmp_path):
+    from curate.recipe import RecipeError, load_recipe
+
+    cases = {
+        "dedup:\n  threshhold: 0.5\n": "threshhold",  # misspelt: would silently use the default
+        "dedup:\n  threshold: 5.0\n": "threshold",
+        "dedup:\n  bands: 0\n": "bands",
+        "stages: normalize\n": "stages",
+        "langid: [ko]\n": "langid",
+        "- normalize\n": "mapping",
+    }
+    for i, (text, needle) in enumerate(cases.items()):
+        path = tmp_path / f"r{i}.yaml"
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(RecipeError, match=needle):
+            load_recipe("ko", str(path))
+    (tmp_path / "latin1.yaml").write_bytes("stages: [normalize]  # caf\xe9\n".encode("latin-1"))
+    with pytest.raises(RecipeError, match="not UTF-8"):
+        load_recipe("ko", str(tmp_path / "latin1.yaml"))
+    ok = tmp_path / "ok.yaml"
+    ok.write_text("stages: [normalize, langid]\nlangid:\n  keep: ko\n", encoding="utf-8")
+    from curate.langid import make_stage
+    assert make_stage(load_recipe("ko", str(ok))["langid"], "ko").keep == {"ko"}  # one code, not its letters
+
+
+def test_output_folder_inside_an_input_folder_is_not_read_back(tmp_path):
+    from pipelines.corpus import _outside_output
+
+    inputs = [str(tmp_path / "a.jsonl"), str(tmp_path / "out" / "shards" / "part-00000.parquet"),
+              str(tmp_path / "out" / "manifest.json")]
+    assert _outside_output(inputs, str(tmp_path / "out")) == inputs[:1]
+    assert _outside_output(inputs[:1], str(tmp_path / "outside")) == inputs[:1]
+
+
+def test_cli_rejects_bad_counts_and_a_file_as_output(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    base = [sys.executable, "-m", "curate.cli", "corpus", "--lang", "ko", "--input", str(SAMPLE / "ko.jsonl.gz")]
+    for flag in ("--workers", "--batch-size", "--shard-rows"):
+        proc = subprocess.run(base + ["--output", str(tmp_path / "o"), flag, "0"], capture_output=True, text=True,
+                              env=env, cwd=ROOT)
+        assert proc.returncode == 2 and flag in proc.stderr, flag
+    taken = tmp_path / "taken"
+    taken.write_text("x")
+    proc = subprocess.run(base + ["--output", str(taken), "--stages", "normalize"], capture_output=True, text=True,
+                          env=env, cwd=ROOT)
+    assert proc.returncode == 2 and "not a folder" in proc.stderr and "Traceback" not in proc.stderr

@@ -118,3 +118,72 @@ def test_expand_inputs_globs_and_errors(tmp_path):
         expand_inputs([str(tmp_path / "missing.jsonl")])
     with pytest.raises(InputError, match=r"nothing\*"):
         expand_inputs([str(tmp_path / "nothing*")])
+
+
+@pytest.mark.parametrize("suffix", [".jsonl.bz2", ".jsonl.xz", ".jsonl.zst"])
+def test_other_compressions_and_multiframe_zstd(tmp_path, suffix):
+    import bz2
+    import lzma
+
+    data = _jsonl_bytes(DOCS)
+    packed = {".jsonl.bz2": bz2.compress, ".jsonl.xz": lzma.compress,
+              ".jsonl.zst": lambda d: b"".join(zstandard.ZstdCompressor().compress(d[i:i + 40])
+                                             for i in range(0, len(d), 40))}[suffix](data)  # zstd: many frames
+    path = tmp_path / f"in{suffix}"
+    path.write_bytes(packed)
+    assert [r.text for r in read_records(str(path))] == [d["text"] for d in DOCS]
+
+
+def test_truncated_zstd_is_quarantined_not_cut_short(tmp_path):
+    docs = [{"text": f"{DOCS[0]['text']} {i}"} for i in range(300)]
+    packed = zstandard.ZstdCompressor().compress(_jsonl_bytes(docs))
+    for cut in (packed[: len(packed) // 2], packed[:-3]):  # mid-frame; the checksum's last bytes
+        path = tmp_path / "cut.jsonl.zst"
+        path.write_bytes(cut)
+        recs = list(read_records(str(path)))
+        assert recs[-1].error and "truncated" in recs[-1].error
+        assert all(r.error is None for r in recs[:-1]) and len(recs) - 1 < len(docs)
+
+
+def test_unreadable_json_values_are_quarantined(tmp_path):
+    path = tmp_path / "odd.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + _jsonl_bytes(DOCS[:1])  # a byte order mark before the first record
+                     + b"[" * 200_000 + b"\n"  # nesting no parser follows
+                     + b'{"text": "x", "n": ' + b"9" * 5000 + b"}\n"  # an integer past Python's limit
+                     + _jsonl_bytes(DOCS[1:]))
+    recs = list(read_records(str(path)))
+    assert [r.error is None for r in recs] == [True, False, False, True]
+    assert recs[0].text == DOCS[0]["text"] and recs[1].origin.endswith(":2") and recs[2].origin.endswith(":3")
+
+
+def test_parquet_rows_are_counted_when_lost(tmp_path):
+    path = tmp_path / "no_text.parquet"
+    pq.write_table(pa.table({"body": ["a", "b", "c"]}), path)
+    recs = list(read_records(str(path)))
+    assert len(recs) == 3 and all("no 'text' column" in r.error for r in recs)
+    good = tmp_path / "groups.parquet"
+    pq.write_table(pa.table({"text": [f"문장 {i}" for i in range(60)]}), good, row_group_size=20)
+    data = bytearray(good.read_bytes())
+    meta = pq.ParquetFile(good).metadata.row_group(1).column(0)
+    start, size = meta.dictionary_page_offset or meta.data_page_offset, meta.total_compressed_size
+    data[start + 4:start + size] = b"\xff" * (size - 4)  # the second row group's page is garbage
+    good.write_bytes(bytes(data))
+    recs = list(read_records(str(good)))
+    assert len(recs) == 60
+    assert sum(r.error is None for r in recs) == 40 and all(r.error for r in recs[20:40])
+
+
+def test_folder_inputs_name_each_file_once_and_skip_hidden_ones(tmp_path):
+    (tmp_path / "a.jsonl").write_bytes(_jsonl_bytes(DOCS))
+    (tmp_path / "[1].jsonl").write_bytes(_jsonl_bytes(DOCS))
+    (tmp_path / "notes.md").write_text("not a corpus file")
+    (tmp_path / ".DS_Store").write_bytes(b"\x00")
+    (tmp_path / "_SUCCESS").write_bytes(b"")
+    same = [str(tmp_path / "a.jsonl"), str(tmp_path / "sub" / ".." / "a.jsonl")]
+    (tmp_path / "sub").mkdir()
+    assert expand_inputs(same) == same[:1]
+    assert expand_inputs([str(tmp_path / "[1].jsonl")]) == [str(tmp_path / "[1].jsonl")]  # a name, not a glob
+    found = expand_inputs([str(tmp_path)])
+    assert sorted(p.rsplit("/", 1)[1] for p in found) == ["[1].jsonl", "a.jsonl", "notes.md"]
+    (rec,) = read_records(str(tmp_path / "notes.md"))
+    assert "unknown input format" in rec.error  # quarantined, so the run's counts show it

@@ -279,3 +279,45 @@ def test_br_separated_article_body_keeps_every_paragraph():
     text = extract_text(html, "https://news.example.kr/a/1")
     assert all(p in text for p in paras), text[:300]
     assert char_f1(text, "\n".join(paras)) >= 0.95
+
+
+def _three_pages(tmp_path, name="pages.warc"):
+    paras = [p["text"] for p in load_paragraphs() if p["lang"] == "ko"][:3]
+    pages = [{"url": f"http://news.example.kr/{i}", "html": f"<html><body><article><p>{t}</p></article></body></html>",
+              "encoding": "utf-8", "content_type": "text/html; charset=utf-8"} for i, t in enumerate(paras)]
+    path = tmp_path / name
+    write_warc(path, pages)
+    return path, paras
+
+
+def test_truncated_warc_record_is_quarantined_not_kept_cut(tmp_path):
+    path, paras = _three_pages(tmp_path)
+    data = path.read_bytes()
+    path.write_bytes(data[: data.rfind(paras[2].encode()) + 30])  # the file ends inside the last page
+    recs = list(read_records(str(path)))
+    assert [r.error is None for r in recs] == [True, True, False]
+    assert "truncated" in recs[2].error
+
+
+def test_wrong_content_length_is_caught_by_the_digests(tmp_path):
+    path, paras = _three_pages(tmp_path)
+    data = bytearray(path.read_bytes())
+    starts = [m.start() for m in re.finditer(rb"WARC/1\.0\r\n", bytes(data))]
+    responses = [s for s in starts if b"WARC-Type: response" in data[s:s + 400]]
+    head = responses[1]
+    m = re.compile(rb"Content-Length: (\d+)").search(bytes(data), head)
+    old = m.group(1)
+    new = str(int(old) - 40).encode().rjust(len(old), b"0")  # same width: offsets stay
+    data[m.start(1):m.end(1)] = new
+    path.write_bytes(bytes(data))
+    recs = list(read_records(str(path)))
+    assert [r.error is None for r in recs] == [True, False, True]  # the cut page is not kept
+    assert "digest failed" in recs[1].error
+    assert paras[0][:20] in recs[0].text and paras[2][:20] in recs[2].text
+
+
+def test_valid_utf8_wins_over_a_wrong_label():
+    text = "<html><body><p>흡연자분들은 발코니가 있는 방이면 발코니에서 흡연이 가능합니다.</p></body></html>"
+    for label in ("koi8-r", "utf-16", "utf-16le", "windows-1251", "unicode_escape"):
+        decoded, charset, how = decode_html(text.encode("utf-8"), f"text/html; charset={label}")
+        assert decoded == text and charset == "utf-8", label

@@ -223,7 +223,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=None, help="Ray workers (1: in this process)")
     ap.add_argument("--docs-per-part", type=int, default=200_000)
     args = ap.parse_args(argv)
-    m = write_token_shards(args.data, args.tokenizer, args.out, args.workers, args.docs_per_part)
+    try:
+        m = write_token_shards(args.data, args.tokenizer, args.out, args.workers, args.docs_per_part)
+    except FileNotFoundError as exc:
+        print(f"curate tokenize: error: {exc}", file=sys.stderr)
+        return 2
     print(f"{m['n_docs']} docs, {m['n_tokens']} tokens ({m['dtype']}, {len(m['parts'])} parts) -> {args.out}",
           file=sys.stderr)
     return 0
