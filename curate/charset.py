@@ -98,6 +98,15 @@ def meta_charset(data: bytes) -> str | None:
     return m.group(1).decode("ascii", "replace") if m else None
 
 
+def encodes(ch: str, encoding: str) -> bool:
+    """Whether a charset has this character."""
+    try:
+        ch.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _strict(data: bytes, encoding: str) -> str | None:
     try:
         return data.decode(encoding)
@@ -234,9 +243,11 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str,
     detected: str | None = None
     cjk = _NOT_YET  # _detect_cjk's answer, looked for at most once
     utf8 = None if is_ascii else _strict(data, "utf-8")
+    if utf8 is not None and _binary(utf8):
+        utf8 = None  # NULs and controls: UTF-16 bytes, say, not a UTF-8 page
     for how, label in candidates:
         for enc in codecs_for(label) or ():
-            if utf8 is not None and enc != "utf-8" and not _binary(utf8):
+            if utf8 is not None and enc != "utf-8":
                 # Non-ASCII bytes that are valid UTF-8 are UTF-8 whatever the label says
                 # (koi8-r, utf-16, windows-1252 on a UTF-8 page): other charsets' bytes
                 # almost never form valid UTF-8 sequences.

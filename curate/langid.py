@@ -14,6 +14,7 @@ from functools import lru_cache
 import numpy as np
 import pyarrow as pa
 
+from .charset import encodes
 from .stage import live_mask, merge_drop_reasons, set_column
 
 PREDICT_CHARS = 2000  # one window: fastText's answer is stable long before this; bounds the cost
@@ -77,14 +78,6 @@ def _fasttext(text: str, model) -> tuple[str, float]:
     return label.replace("__label__", ""), min(1.0, float(prob))
 
 
-def _in_charset(ch: str, encoding: str) -> bool:
-    try:
-        ch.encode(encoding)
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def han_only_forms(text: str) -> tuple[int, int]:
     """(Han characters no Japanese charset has, Han characters only Japanese ones have):
     simplified Chinese forms (据, 报) against Japanese shinjitai (広, 駅)."""
@@ -92,9 +85,9 @@ def han_only_forms(text: str) -> tuple[int, int]:
     for ch in text:
         o = ord(ch)
         if 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF:
-            if not _in_charset(ch, "shift_jis"):
+            if not encodes(ch, "shift_jis"):
                 zh += 1
-            elif not _in_charset(ch, "gb2312") and not _in_charset(ch, "big5"):
+            elif not encodes(ch, "gb2312") and not encodes(ch, "big5"):
                 ja += 1
     return zh, ja
 

@@ -27,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 import yaml
 
+from .charset import encodes
 from .gibberish import mash_chars
 from .schema import QUALITY_SIGNAL_FIELDS, QUALITY_SIGNALS_TYPE
 from .segment import analyze, eojeols
@@ -477,21 +478,13 @@ def _non_jis_kanji() -> re.Pattern:
     text read with a Chinese codec (EUC-JP as GBK) comes out full of."""
     ranges, start = [], None
     for cp in list(range(0x4E00, 0xA000)) + [0xA000]:
-        missing = cp < 0xA000 and not _encodes(chr(cp), "cp932")
+        missing = cp < 0xA000 and not encodes(chr(cp), "cp932")
         if missing and start is None:
             start = cp
         elif not missing and start is not None:
             ranges.append(f"{chr(start)}-{chr(cp - 1)}" if cp - 1 > start else chr(start))
             start = None
     return re.compile("[" + "".join(ranges) + "]")
-
-
-def _encodes(ch: str, encoding: str) -> bool:
-    try:
-        ch.encode(encoding)
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 # A Japanese doorway page opens sentence after sentence with its keyword and a comma
@@ -507,8 +500,7 @@ def _same_lead_ratio(sentences: list[str]) -> float:
     leads = [l for l in leads if len(_NON_WORD.sub("", l)) >= 2]
     if not leads:
         return 0.0
-    top = max(set(leads), key=leads.count)
-    n = leads.count(top)
+    n = Counter(leads).most_common(1)[0][1]
     return n / len(units) if n >= 3 else 0.0
 
 

@@ -145,27 +145,30 @@ class _ZstdReader(io.RawIOBase):
         self._raw, self._chunk, self._zstd = raw, chunk, zstandard
         self._dobj = zstandard.ZstdDecompressor().decompressobj()
         self._started = False  # the current frame has had input
-        self._pending = b""
+        self._pending, self._at = b"", 0  # decompressed bytes, and how many were handed out
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
-        while not self._pending:
+        while self._at == len(self._pending):
             data = self._raw.read(self._chunk)
             if not data:
                 if self._started and not self._dobj.eof:
                     raise TruncatedStream("zstd frame cut short (truncated file)")
                 return 0
+            out = []
             while data:
                 if self._dobj.eof:  # the next frame
                     self._dobj = self._zstd.ZstdDecompressor().decompressobj()
                 self._started = True
-                self._pending += self._dobj.decompress(data)
+                out.append(self._dobj.decompress(data))
                 data = self._dobj.unused_data if self._dobj.eof else b""
-        n = min(len(buffer), len(self._pending))
-        buffer[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
+            self._pending, self._at = b"".join(out), 0
+        # an offset, not a slice: a chunk decompresses to megabytes, read 8 KB at a time
+        n = min(len(buffer), len(self._pending) - self._at)
+        buffer[:n] = memoryview(self._pending)[self._at:self._at + n]
+        self._at += n
         return n
 
 
