@@ -23,18 +23,28 @@ ARGS   ?=
 LANGS  ?=
 WEIGHTS ?=
 
-.PHONY: venv corpus report tokenizer tokens train test clean
+.PHONY: venv lock corpus report tokenizer tokens train test clean
 
 venv: $(STAMP)
 
-$(STAMP): setup.cfg pyproject.toml
+# requirements.lock pins every package (exact versions, made by pip-tools from setup.cfg's
+# ranges); `make lock` refreshes it. setup.cfg keeps the ranges for people who install the
+# package into an environment of their own.
+$(STAMP): setup.cfg pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	# fasttext (full build, for `curate train-quality`) and fasttext-predict both ship a
 	# `fasttext` module; installing the full build last makes training and prediction work.
 	$(PY) -m pip install --quiet --force-reinstall --no-deps fasttext==0.9.3
 	touch $(STAMP)
+
+lock:  ## re-resolve requirements.lock from setup.cfg (then make venv installs it)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet pip-tools
+	$(PY) -m piptools compile --quiet --upgrade --extra test --extra quality-model --strip-extras \
+	  --allow-unsafe --no-emit-index-url --no-emit-find-links --no-emit-trusted-host \
+	  --output-file requirements.lock setup.cfg
 
 corpus: $(STAMP)  ## curate INPUT (default: the bundled sample) into OUT
 	$(RUN) -m curate.cli corpus --lang $(L) --input $(INPUT) --output $(OUT) $(ARGS)

@@ -21,9 +21,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import kernels  # noqa: E402
+from polyglot_kernels import ops as kernels  # noqa: E402
 from _gpu import warm_up_gpu  # noqa: E402  (bench/, the script's own folder)
-from kernels import reference  # noqa: E402
+from polyglot_kernels import reference  # noqa: E402
 
 HIDDEN, HEADS, HEAD_DIM, ROTARY_DIM, VOCAB, FFN = 2048, 16, 128, 64, 30080, 8192
 
@@ -171,7 +171,7 @@ def main():
               "# time: fwd+bwd median ms (do_bench, launch overhead included); graph ms: the same replayed as a "
               "CUDA graph (GPU time alone);\n# peak: MiB allocated above the inputs during fwd+bwd; err: max abs "
               "error / max abs value vs an fp32 run of the reference, worst over outputs and input grads")
-    from kernels import _layer_norm_triton as ln
+    from polyglot_kernels import _layer_norm_triton as ln
 
     tiles = ln.forward_tile(HIDDEN, gpu), ln.backward_tile(HIDDEN, gpu)
     header += f"\n# LayerNorm tiles (forward, backward): {tiles[0]}, {tiles[1]}"

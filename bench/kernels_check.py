@@ -64,9 +64,9 @@ def main():
     if not cpu and not torch.cuda.is_available():
         print("bench/kernels_check.py: no CUDA GPU available, nothing checked.")
         return 0
-    import kernels
-    from kernels import _layer_norm_triton as ln
-    from kernels import reference
+    from polyglot_kernels import ops as kernels
+    from polyglot_kernels import _layer_norm_triton as ln
+    from polyglot_kernels import reference
 
     dev = torch.device("cpu" if cpu else "cuda")
     gen = torch.Generator(device=dev).manual_seed(0)

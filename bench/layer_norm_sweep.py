@@ -105,10 +105,10 @@ def main():
 
     import triton
 
-    import kernels
-    from kernels import _layer_norm_triton as ln
-    from kernels import reference
-    from kernels._partials import column_sum
+    from polyglot_kernels import ops as kernels
+    from polyglot_kernels import _layer_norm_triton as ln
+    from polyglot_kernels import reference
+    from polyglot_kernels._partials import column_sum
 
     from _gpu import warm_up_gpu  # bench/, the script's own folder
 

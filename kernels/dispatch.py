@@ -25,10 +25,21 @@ def interpreting() -> bool:
     return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
 
 
+def why_not_triton(device: torch.device | str) -> str | None:
+    """Why the Triton kernels cannot run on `device`, or None when they can."""
+    if not isinstance(device, torch.device):
+        device = torch.device(device)
+    if force_reference():
+        return "KERNELS_REFERENCE=1 forces the torch reference"
+    if not triton_installed():
+        return "triton is not installed"
+    if device.type == "cuda" or (device.type == "cpu" and interpreting()):
+        return None
+    if device.type == "cpu":
+        return "Triton runs on CPU tensors only under TRITON_INTERPRET=1"
+    return f"no Triton backend for {device.type} tensors"
+
+
 def use_triton(x: torch.Tensor) -> bool:
     """True when the Triton kernel should handle tensors living where `x` lives."""
-    if force_reference() or not triton_installed():
-        return False
-    if x.is_cuda:
-        return True
-    return x.device.type == "cpu" and interpreting()
+    return why_not_triton(x.device) is None

@@ -34,8 +34,8 @@ def _assert_close(name, got, want, rtol, atol):
 
 
 def check_layer_norm():
-    import kernels
-    from kernels import reference
+    from polyglot_kernels import ops as kernels
+    from polyglot_kernels import reference
 
     gen = torch.Generator().manual_seed(0)
     # 3x37x130: rows and hidden both off powers of two; shifted mean stresses the variance.
@@ -53,7 +53,7 @@ def check_layer_norm():
 
     # Every tile bench/kernels.py may sweep on a GPU gives the same result: rows per
     # program that do not divide 111, pipelined loops, uneven grid-stride shares.
-    from kernels import _layer_norm_triton as ln
+    from polyglot_kernels import _layer_norm_triton as ln
 
     x2, dy2 = x.reshape(-1, 130), dy.reshape(-1, 130)
     for tile in ln.candidate_tiles(130):
@@ -70,8 +70,8 @@ def check_layer_norm_tiles():
     import json
     import tempfile
 
-    from kernels import _layer_norm_triton as ln
-    from kernels import reference
+    from polyglot_kernels import _layer_norm_triton as ln
+    from polyglot_kernels import reference
 
     recorded = {"GPU X": {"130": {"forward": {"BLOCK_M": 2, "num_warps": 4},
                                   "backward": {"BLOCK_M": 4, "num_warps": 2, "STAGES": 2, "programs_per_sm": 3}},
@@ -98,8 +98,8 @@ def check_layer_norm_tiles():
 
 
 def check_rotary():
-    import kernels
-    from kernels import reference
+    from polyglot_kernels import ops as kernels
+    from polyglot_kernels import reference
 
     gen = torch.Generator().manual_seed(1)
     batch, seq, heads, head_dim, max_pos = 2, 13, 3, 24, 20
@@ -134,8 +134,8 @@ def check_rotary():
 
 
 def check_bias_gelu():
-    import kernels
-    from kernels import reference
+    from polyglot_kernels import ops as kernels
+    from polyglot_kernels import reference
 
     gen = torch.Generator().manual_seed(2)
     x = torch.randn(3, 37, 130, generator=gen) * 3
@@ -150,9 +150,9 @@ def check_bias_gelu():
 
 
 def check_fused_linear_cross_entropy():
-    import kernels
-    from kernels import reference
-    from kernels._cross_entropy_triton import _chunk_rows
+    from polyglot_kernels import ops as kernels
+    from polyglot_kernels import reference
+    from polyglot_kernels._cross_entropy_triton import _chunk_rows
 
     gen = torch.Generator().manual_seed(3)
     batch, seq, hidden_size, vocab = 3, 37, 130, 1000 + 7
@@ -202,7 +202,7 @@ def test_kernel_under_interpreter(check):
 
 
 def test_cpu_without_interpreter_uses_reference(monkeypatch):
-    import kernels
+    from polyglot_kernels import ops as kernels
 
     monkeypatch.delenv("TRITON_INTERPRET", raising=False)
     x = torch.randn(5, 7)
@@ -212,7 +212,7 @@ def test_cpu_without_interpreter_uses_reference(monkeypatch):
 
 
 def test_reference_can_be_forced(monkeypatch):
-    import kernels
+    from polyglot_kernels import ops as kernels
 
     monkeypatch.setenv("TRITON_INTERPRET", "1")
     monkeypatch.setenv("KERNELS_REFERENCE", "1")
@@ -222,7 +222,7 @@ def test_reference_can_be_forced(monkeypatch):
 if __name__ == "__main__":
     assert os.environ.get("TRITON_INTERPRET") == "1", "run with TRITON_INTERPRET=1"
     sys.path.insert(0, str(ROOT))
-    import kernels
+    from polyglot_kernels import ops as kernels
 
     assert kernels.use_triton(torch.zeros(1)), "triton path not taken"
     for name in sys.argv[1:] or sorted(CHECKS):

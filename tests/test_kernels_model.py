@@ -64,7 +64,7 @@ if __name__ == "__main__":
     import torch
 
     sys.path.insert(0, str(ROOT))
-    import kernels
+    from polyglot_kernels import ops as kernels
 
     # `--device cuda` runs the same comparison with compiled kernels on a GPU
     device = sys.argv[sys.argv.index("--device") + 1] if "--device" in sys.argv else "cpu"

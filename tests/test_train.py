@@ -4,6 +4,9 @@ exported model generates text with transformers."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +18,8 @@ import torch
 from train import data as D
 from train import train as T
 
-SAMPLE = Path(__file__).parent / "data" / "train" / "ko-news-sentences.jsonl"
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "tests" / "data" / "train" / "ko-news-sentences.jsonl"
 COMMON = ["--size", "tiny", "--seq-len", "64", "--micro-batch", "4", "--lr", "3e-3", "--warmup", "2",
           "--seed", "7"]
 
@@ -90,6 +94,7 @@ def test_train_resume_export(tmp_path, corpus):
     ckpt = out / "checkpoints" / "step-0000006"
     saved = json.loads((ckpt / "trainer.json").read_text())
     assert saved["curated_manifest_sha256"] == D.sha256_file(corpus / "manifest.json")
+    assert set(saved["ops"].values()) == {"torch"}  # CPU, --kernels auto
     again = T.run(args + ["--resume", str(ckpt), "--no-export"])["losses"]
     assert again == first[6:]
 
@@ -128,3 +133,43 @@ def test_train_on_token_shards(tmp_path, corpus):
     other = D.train_small_tokenizer(D.read_shard_texts(str(corpus))[:50], str(tmp_path / "other"), vocab_size=300)
     with pytest.raises(SystemExit, match="refusing"):
         T.run(COMMON + ["--tokens", str(tmp_path / "tokens"), "--tokenizer", other, "--out", str(out), "--steps", "1"])
+
+
+def _train_cli(args: list[str], env_extra: dict, prelude: str = "") -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("TRITON_INTERPRET", "KERNELS_REFERENCE")}
+    env.update(env_extra, PYTHONPATH=str(ROOT))
+    code = prelude + "import sys\nfrom train.train import main\nsys.exit(main(sys.argv[1:]))"
+    return subprocess.run([sys.executable, "-c", code, *args], env=env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_trainer_refuses_kernels_that_cannot_run(tmp_path, corpus):
+    """Asked for the Triton kernels where they cannot run, the trainer stops before it
+    starts, with one line naming the op and why; it never falls back quietly."""
+    args = COMMON + ["--cpu", "--kernels", "triton", "--data", str(corpus), "--out", str(tmp_path / "a"),
+                     "--steps", "1", "--ckpt-every", "0", "--no-export"]
+    # on CPU without the interpreter
+    r = _train_cli(args, {})
+    assert r.returncode == 2, r.stderr[-2000:]
+    lines = [line for line in r.stderr.splitlines() if line.startswith("refusing to train")]
+    assert len(lines) == 1 and "layer_norm" in lines[0] and "TRITON_INTERPRET=1" in lines[0], r.stderr[-2000:]
+    assert "Traceback" not in r.stderr
+    assert not (tmp_path / "a" / "checkpoints").exists()
+    # one kernel whose module cannot be imported
+    broken = "import sys\nsys.modules['polyglot_kernels._rotary_triton'] = None\n"
+    r = _train_cli(args, {"TRITON_INTERPRET": "1"}, prelude=broken)
+    assert r.returncode == 2, r.stderr[-2000:]
+    lines = [line for line in r.stderr.splitlines() if line.startswith("refusing to train")]
+    assert len(lines) == 1 and "kernel rotary: ModuleNotFoundError" in lines[0], r.stderr[-2000:]
+
+
+def test_trainer_records_the_ops_it_ran(tmp_path, corpus):
+    """The log line and the checkpoint name the implementation every op resolved to."""
+    out = tmp_path / "run"
+    r = _train_cli(COMMON + ["--cpu", "--kernels", "triton", "--data", str(corpus), "--out", str(out),
+                             "--steps", "1", "--ckpt-every", "1", "--no-export"], {"TRITON_INTERPRET": "1"})
+    assert r.returncode == 0, r.stderr[-3000:]
+    ops = {"layer_norm", "rotary", "bias_gelu", "fused_linear_cross_entropy"}
+    assert all(f"{op}=triton" in r.stdout for op in ops), r.stdout
+    saved = json.loads((out / "checkpoints" / "step-0000001" / "trainer.json").read_text())
+    assert saved["ops"] == {op: "triton" for op in ops}

@@ -2,8 +2,10 @@
 
 Parallel residual (x + attn(ln1(x)) + mlp(ln2(x))), partial rotary embeddings,
 fused qkv laid out per head as [q, k, v], exact GELU, untied output embedding.
-On CUDA the hot ops can run as the Triton kernels of the `kernels` package
-(`use_kernels`); everywhere else, and whenever that import fails, the torch ops run.
+On CUDA the hot ops can run as the Triton kernels of the project's kernels/ folder
+(imported as `polyglot_kernels`; `use_kernels`); elsewhere the torch ops run. A model
+asked for kernels never falls back quietly: `op_implementations(device)` names the
+implementation of every op, or raises KernelUnavailable naming the op and why.
 
 `load_hf` / `save_hf` read and write the Hugging Face GPT-NeoX format
 (config.json + model.safetensors), so Polyglot-Ko checkpoints continue here and
@@ -61,14 +63,38 @@ TORCH_OPS = {"layer_norm": torch_layer_norm, "rotary": torch_rotary, "bias_gelu"
              "fused_linear_cross_entropy": torch_linear_cross_entropy}
 
 
+class KernelUnavailable(RuntimeError):
+    """A Triton kernel was asked for and cannot run; the message names the op and why."""
+
+
 @functools.lru_cache(maxsize=1)
 def kernel_ops() -> dict:
-    """The `kernels` package's ops where it provides them, torch's for the rest."""
+    """The Triton-backed op of every hot op, each imported now (so a broken kernel fails
+    here, not mid-step); KernelUnavailable names the first op that cannot be loaded."""
     try:
-        import kernels
-    except Exception:  # not there yet, or triton missing: the torch path is always correct
-        return dict(TORCH_OPS)
-    return {name: getattr(kernels, name, fallback) for name, fallback in TORCH_OPS.items()}
+        from polyglot_kernels import ops
+    except Exception as e:
+        raise KernelUnavailable(f"kernel ops: polyglot_kernels cannot be imported ({type(e).__name__}: {e})") from e
+    for name in TORCH_OPS:
+        try:
+            ops.triton_function(name)
+        except Exception as e:
+            raise KernelUnavailable(f"kernel {name}: {type(e).__name__}: {e}") from e
+    return {name: getattr(ops, name) for name in TORCH_OPS}
+
+
+def resolve_ops(use_kernels: bool, device) -> dict:
+    """{op: "triton" | "torch"}: what each op runs on `device`. With use_kernels, every op
+    must be a Triton kernel that can run there, or KernelUnavailable says which and why."""
+    if not use_kernels:
+        return {name: "torch" for name in TORCH_OPS}
+    kernel_ops()
+    from polyglot_kernels.dispatch import why_not_triton
+
+    why = why_not_triton(device)
+    if why:
+        raise KernelUnavailable(f"kernels {', '.join(TORCH_OPS)} cannot run on {device}: {why}")
+    return {name: "triton" for name in TORCH_OPS}
 
 
 # ----------------------------------------------------------------------------- model
@@ -167,6 +193,10 @@ class GPTNeoX(nn.Module):
 
     def ops(self) -> dict:
         return kernel_ops() if self.use_kernels else TORCH_OPS
+
+    def op_implementations(self, device) -> dict:
+        """{op: "triton" | "torch"} on `device`; raises KernelUnavailable (see resolve_ops)."""
+        return resolve_ops(self.use_kernels, device)
 
     def _rotary_tables(self, device):
         cfg = self.cfg

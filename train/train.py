@@ -30,7 +30,7 @@ from torch.distributed.checkpoint.state_dict import (StateDictOptions, get_model
 from train import data as D
 from train.config import SIZES, get_config
 from train.fsdp import available_memory, init_distributed, parallelize, plan_memory
-from train.model import GPTNeoX, n_params, read_hf_state, save_hf
+from train.model import GPTNeoX, KernelUnavailable, n_params, read_hf_state, resolve_ops, save_hf
 
 # dense bf16 peaks, first match in the device name wins (PCIe H100 before the SXM default)
 PEAK_BF16_FLOPS = {"H100 PCIe": 756e12, "H100": 989e12, "H200": 989e12, "A100": 312e12}
@@ -150,7 +150,11 @@ def parse_args(argv=None):
     ap.add_argument("--clip", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--ac", action="store_true", help="activation checkpointing (per block)")
-    ap.add_argument("--no-kernels", action="store_true", help="torch ops only, even on CUDA")
+    ap.add_argument("--kernels", choices=("auto", "triton", "torch"), default="auto",
+                    help="auto: the Triton kernels on CUDA, torch ops elsewhere; triton: the kernels "
+                    "everywhere (CPU: TRITON_INTERPRET=1). Asked-for kernels that cannot run stop the "
+                    "trainer before it starts, naming the op")
+    ap.add_argument("--no-kernels", action="store_true", help="torch ops only, even on CUDA (= --kernels torch)")
     ap.add_argument("--compile", action="store_true", help="torch.compile each block")
     ap.add_argument("--cpu", action="store_true", help="train on CPU even where CUDA exists")
     ap.add_argument("--force-cpu", action="store_true", help="try sizes above tiny on CPU when memory allows")
@@ -212,6 +216,14 @@ def train(args, env) -> dict:
     out = args.out or os.path.join("out", "train", args.size)
     tiny = args.size == "tiny"
     bf16 = env.device.type == "cuda"
+    # before anything else: asked-for kernels that cannot run stop the run here, loudly
+    kernels = "torch" if args.no_kernels else args.kernels
+    use_kernels = kernels == "triton" or (kernels == "auto" and env.device.type == "cuda")
+    try:
+        impls = resolve_ops(use_kernels, env.device)
+    except KernelUnavailable as e:
+        log(f"refusing to train: {e} (--kernels torch runs the torch ops)", file=sys.stderr)
+        raise SystemExit(2)
     corpus = open_corpus(args, out, env.rank)
     cfg = get_config(args.size)
     if args.init_hf:
@@ -251,7 +263,6 @@ def train(args, env) -> dict:
     # small models: identical init whatever the world size; large: initialise the shards in place
     torch.manual_seed(args.seed)
     small = params * 4 < 2 * 2**30
-    use_kernels = env.device.type == "cuda" and not args.no_kernels
     if small:
         model = GPTNeoX(cfg, use_kernels=use_kernels, checkpoint_blocks=ac)
         model.init_weights(seed=args.seed)
@@ -277,7 +288,7 @@ def train(args, env) -> dict:
     loader = D.PackedLoader(corpus.stream, seq_len, mb, env.rank, env.world, args.seed)
     meta = {"size": args.size, "model_config": vars(cfg), "curated_manifest_sha256": corpus.curated_manifest_sha256,
             "tokenizer_hash": corpus.tokenizer_hash, "world": env.world, "micro_batch": mb,
-            "grad_accum": args.grad_accum, "seq_len": seq_len}
+            "grad_accum": args.grad_accum, "seq_len": seq_len, "ops": impls}
 
     ckpt_root = os.path.join(out, "checkpoints")
     step, history = 0, []
@@ -294,7 +305,7 @@ def train(args, env) -> dict:
     fpt = flops_per_token(cfg, params - cfg.vocab_size * cfg.d_model, seq_len)
     peak = peak_flops(env.device)
     log(f"{args.size}: {params:,} params | {env.world} rank(s) on {env.device.type} | micro-batch {mb} x {seq_len}"
-        f" | accum {args.grad_accum} | {tokens_per_step:,} tokens/step | ac {ac} | kernels {use_kernels}"
+        f" | accum {args.grad_accum} | {tokens_per_step:,} tokens/step | ac {ac} | ops {' '.join(f'{k}={v}' for k, v in impls.items())}"
         f" | bf16 {bf16} | {len(corpus.stream):,} tokens in corpus | manifest {corpus.curated_manifest_sha256}")
 
     model.train()

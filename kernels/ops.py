@@ -1,17 +1,40 @@
-"""Fused kernels for the GPT-NeoX hot paths.
+"""Fused kernels for the GPT-NeoX hot paths: `from polyglot_kernels import ops`.
+
+The folder kernels/ is imported as `polyglot_kernels` (setup.cfg maps it): the name
+`kernels` belongs to Hugging Face's package, which transformers imports.
 
 Each op runs a Triton kernel (a torch.autograd.Function with fused forward and
 backward) on CUDA, or on CPU under TRITON_INTERPRET=1, and its pure-torch
-reference (kernels.reference) everywhere else. KERNELS_REFERENCE=1 forces the
-reference. Triton is imported only when a kernel is first used.
+reference (polyglot_kernels.reference) everywhere else. KERNELS_REFERENCE=1 forces
+the reference. Triton is imported only when a kernel is first used, or when
+`triton_function` is asked for one (the trainer does, to fail before it starts).
 """
+
+import importlib
 
 import torch
 
 from . import reference
-from .dispatch import use_triton
+from .dispatch import use_triton, why_not_triton
 
-__all__ = ["layer_norm", "rotary", "bias_gelu", "fused_linear_cross_entropy", "reference", "use_triton"]
+__all__ = ["layer_norm", "rotary", "bias_gelu", "fused_linear_cross_entropy", "reference", "use_triton",
+           "why_not_triton", "triton_function", "OPS"]
+
+# op -> (module, autograd Function) of its Triton kernel
+TRITON_FUNCTIONS = {
+    "layer_norm": ("_layer_norm_triton", "LayerNormFunction"),
+    "rotary": ("_rotary_triton", "RotaryFunction"),
+    "bias_gelu": ("_bias_gelu_triton", "BiasGeluFunction"),
+    "fused_linear_cross_entropy": ("_cross_entropy_triton", "FusedLinearCrossEntropyFunction"),
+}
+OPS = tuple(TRITON_FUNCTIONS)
+
+
+def triton_function(name: str):
+    """The Triton autograd Function of op `name`, imported now: raises what the import
+    raises (triton missing, a kernel module that does not compile its Python)."""
+    module, attr = TRITON_FUNCTIONS[name]
+    return getattr(importlib.import_module(f"{__package__}.{module}"), attr)
 
 
 def layer_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
