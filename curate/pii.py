@@ -317,7 +317,7 @@ _TEL_INTL = re.compile(
 # North American numbers without "+1": (NXX) NXX-XXXX, NXX-NXX-XXXX, NXX.NXX.XXXX, an optional
 # leading "1-". Area codes and exchanges never start with 0 or 1, so Korean and Japanese
 # domestic numbers (0...) never take this shape.
-_TEL_NANP = re.compile(r"(?<![\dA-Za-z+\-‐‑‒–—－.．/(])(?<!\+1 )(?<!\+ 1 )(?:1([-. ]))?(?:\(([2-9]\d\d)\)[ ]?|([2-9]\d\d)([-. ]))"
+_TEL_NANP = re.compile(r"(?=[(1-9])(?<![\dA-Za-z+\-‐‑‒–—－.．/(])(?<!\+1 )(?<!\+ 1 )(?:1([-. ]))?(?:\(([2-9]\d\d)\)[ ]?|([2-9]\d\d)([-. ]))"
                        r"([2-9]\d\d)([-. ])(\d{4})" + _R)
 _GROUP = re.compile(r"\(?\d+\)?")
 # "82-10-1234-5678", "(82)10-...", "82-010-...": the Korean or Japanese country code written
@@ -489,6 +489,13 @@ _SINO_DIGITS = {"공": "0", "영": "0", "일": "1", "이": "2", "삼": "3", "사
 _SINO = "공영일이삼사오육륙칠팔구"
 _SPOKEN_TEL = re.compile(f"[공영](?<![가-힣][공영])[{_SINO}]{{1,3}}([ \\-]?)[{_SINO}]{{3,4}}\\1[{_SINO}]{{4}}"
                          f"(?![{_SINO}십백천만])")
+
+
+# A spoken number starts with one of these pairs (010, 02, 031 ...); "영" alone is in most
+# movie reviews ("영화"). The gate looks for them in the same scan as for digits and "@".
+_SPOKEN_LEAD_PAT = "공[일이삼사오육]|영일"
+_SPOKEN_LEAD = re.compile(_SPOKEN_LEAD_PAT)
+_GATE_OR_SPOKEN = re.compile(_GATE.pattern + "|" + _SPOKEN_LEAD_PAT, re.I)
 
 
 def _find_spoken_tel(text: str, out: list) -> None:
@@ -981,8 +988,12 @@ def find(text: str, lang: str = "", kinds: tuple[str, ...] | None = None) -> lis
     """
     if not text:
         return []
-    spoken = ("공" in text or "영" in text) and _SPOKEN_TEL.search(text) is not None
-    if not spoken and not _GATE.search(text):
+    gate = _GATE_OR_SPOKEN.search(text)
+    if gate is None:
+        return []
+    lead = gate if gate.group()[0] in "공영" else _SPOKEN_LEAD.search(text, gate.end())
+    spoken = lead is not None and _SPOKEN_TEL.search(text, lead.start()) is not None
+    if not spoken and gate is lead and not _GATE.search(text, gate.end()):
         return []
     if _HAS_FULLWIDTH.search(text):
         text = text.translate(_FULLWIDTH)
