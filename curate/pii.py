@@ -320,7 +320,8 @@ _TEL_INTL = re.compile(
 # North American numbers without "+1": (NXX) NXX-XXXX, NXX-NXX-XXXX, NXX.NXX.XXXX, an optional
 # leading "1-". Area codes and exchanges never start with 0 or 1, so Korean and Japanese
 # domestic numbers (0...) never take this shape.
-_TEL_NANP = re.compile(r"(?=[(1-9])(?<![\dA-Za-z+\-‐‑‒–—－.．/(])(?<!\+1 )(?<!\+ 1 )(?:1([-. ]))?(?:\(([2-9]\d\d)\)[ ]?|([2-9]\d\d)([-. ]))"
+_TEL_NANP = re.compile(r"(?=[(1-9])(?<![\dA-Za-z+\-‐‑‒–—－.．/(])(?<!\+1 )(?<!\+ 1 )"
+                       r"(?:1([-. ]))?(?:\(([2-9]\d\d)\)[ ]?|([2-9]\d\d)([-. ]))"
                        r"([2-9]\d\d)([-. ])(\d{4})" + _R)
 _GROUP = re.compile(r"\(?\d+\)?")
 # "82-10-1234-5678", "(82)10-...", "82-010-...": the Korean or Japanese country code written
@@ -768,7 +769,7 @@ def _find_mynumber(text: str, out: list, lang: str = "") -> None:
 # Internationalized domains: labels in any script ("도메인.한국", "例え.jp") or in their
 # punycode form ("xn--d1acufc.xn--p1ai"). A non-ASCII top-level domain must be one that
 # exists: a bare "[^\W_]+" would swallow the Korean particle or word after ".com".
-_IDN_TLDS = ["한국", "닷컴", "닷넷", "中国", "中國", "香港", "台灣", "台湾", "新加坡", "日本", "コム", "みんな", "世界",
+_IDN_TLDS = ["한국", "닷컴", "닷넷", "中国", "中國", "香港", "台灣", "台湾", "新加坡", "コム", "みんな", "世界",
              "公司", "网络", "在线", "рф", "срб", "укр", "бел", "мкд", "қаз", "мон", "ею", "бг", "ελ", "இந்தியா",
              "भारत", "ไทย", "مصر", "السعودية", "امارات", "ایران", "קום"]
 _DOMAIN = (r"(?:[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?\.)+"
