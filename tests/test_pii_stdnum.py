@@ -25,6 +25,6 @@ def test_python_stdnum_case(case):
 
 def test_the_business_and_corporate_numbers_are_there():
     # the copied lists of valid numbers, not only the corner cases
-    kinds = {c["source"].split("::")[0] for c in CASES if c.get("stdnum_valid")}
-    assert {"tests/test_kr_brn.doctest", "tests/test_jp_cn.doctest", "tests/test_kr_rrn.doctest"} <= kinds
+    files = {c["source"].split("::")[0] for c in CASES if c.get("stdnum_valid")}
+    assert {"tests/test_kr_brn.doctest", "tests/test_jp_cn.doctest", "tests/test_kr_rrn.doctest"} <= files
     assert sum(c["source"] == "tests/test_kr_brn.doctest::numbers" for c in CASES) > 100
