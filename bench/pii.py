@@ -3,7 +3,7 @@
 Both measured against a naive reference: the bare regexes common pipelines use
 (digit-shape patterns with no checksum, date or context validation), run the same way.
 
-    PYTHONPATH=. .venv/bin/python bench/pii.py [--mb 20]
+    PYTHONPATH=. .venv/bin/python bench/pii.py [--mb 20] [--corpora DIR]
 
 Throughput is one process on one core: bytes of UTF-8 text per second of CPU time
 (process_time) and of wall time, on ko-nsmc reviews + ko-news sentences with
@@ -64,14 +64,14 @@ def load_generator():
     return mod
 
 
-def korean_docs(mb: float, seed: int = 0) -> list[str]:
+def korean_docs(mb: float, seed: int = 0, corpora: Path = CORPORA) -> list[str]:
     """Real Korean documents (nsmc reviews, news sentences) up to `mb` MB, ~2% with an identifier."""
     gen = load_generator()
     rng = random.Random(seed)
-    news = [json.loads(line)["text"] for line in gzip.open(CORPORA / "ko-news-sentences.jsonl.gz", "rt", encoding="utf-8")]
+    news = [json.loads(line)["text"] for line in gzip.open(corpora / "ko-news-sentences.jsonl.gz", "rt", encoding="utf-8")]
     docs, size = [], 0
     budget = int(mb * 1e6)
-    with gzip.open(CORPORA / "ko-nsmc-reviews.jsonl.gz", "rt", encoding="utf-8") as f:
+    with gzip.open(corpora / "ko-nsmc-reviews.jsonl.gz", "rt", encoding="utf-8") as f:
         for i, line in enumerate(f):
             text = json.loads(line)["text"] if i % 8 else " ".join(news[(i // 8 * 3 + k) % len(news)] for k in range(3))
             if rng.random() < 0.02:
@@ -98,6 +98,7 @@ def throughput(fn, docs: list[str]) -> tuple[float, float, int]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--mb", type=float, default=20.0)
+    ap.add_argument("--corpora", type=Path, default=CORPORA, help="folder with the ko-*.jsonl.gz corpora")
     args = ap.parse_args()
 
     examples = pii_eval.load(EVAL)
@@ -107,7 +108,7 @@ def main() -> None:
     print(pii_eval.format_report("curate.pii", ours))
     print(pii_eval.format_report("naive regex", ref))
 
-    docs = korean_docs(args.mb)
+    docs = korean_docs(args.mb, corpora=args.corpora)
     nbytes = sum(len(d.encode("utf-8")) for d in docs)
     print(f"\nthroughput on {len(docs):,} real Korean documents, {nbytes / 1e6:.1f} MB (1 core):")
     ours_cpu, ours_wall, ours_n = throughput(pii.scrub, docs)

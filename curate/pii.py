@@ -1,9 +1,11 @@
 """pii: find and replace personal identifiers with Polyglot-style tokens (<|tel|>, ...).
 
 Every detector is a candidate regex followed by validation: checksums (Luhn, the
-resident registration and My Number check digits), real calendar dates, known number
-plans (Korean / Japanese phone prefixes, card IIN ranges) and, where the digits alone
-say too little (bank accounts, passports, bare digit runs), a context word nearby.
+resident registration, My Number and IBAN check digits, by python-stdnum), real
+calendar dates, known number plans (Korean / Japanese phone prefixes; every other
+country's, North America's included, from libphonenumber's metadata by phonenumbers;
+card IIN ranges) and, where the digits alone say too little (bank accounts, passports,
+bare digit runs), a context word nearby.
 Dates, prices, case numbers, ISBNs, versions and postal codes fail these checks, so
 they stay in the text.
 
@@ -12,7 +14,8 @@ year ranges ("1592-1598"): they count only with a phone word nearby. Korean toll
 080-XXX-XXXX counts in Korean text only (elsewhere it is a Japanese 0A0 number one
 digit short).
 
-Speed: a text without a digit, "@" or ":" returns at once; each detector only runs
+Speed: a text without a digit, "@", ":" or the lead of a spoken number (공일, 영일, ...)
+returns at once; each detector only runs
 when its cheap trigger (a digit, "@", "::", a context word) is in the text.
 """
 from __future__ import annotations
@@ -22,7 +25,11 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
+import phonenumbers
 import pyarrow as pa
+from stdnum import iban as _iban, luhn as _luhn
+from stdnum.jp import in_ as _jp_in
+from stdnum.kr import rrn as _kr_rrn
 
 from .stage import live_mask, merge_drop_reasons, set_column
 
@@ -183,6 +190,9 @@ _NOT_PII_ID = re.compile(_NOT_PII.pattern + r"|(?:예약|예매)\s?번호|予約
 
 # A sentence end followed by a word between a label and the number ("no. 123" keeps its label).
 _GAP_SENTENCE = re.compile(r"[.!?。！？]\s*[^\W\d_]")
+# A value of its own between a label and the number: a token with a digit, then a space
+# ("버전 v1.5.1 010 ...", "ISBN 978-89-... 문의 070 ..."). The label belongs to that value.
+_VALUE_IN_GAP = re.compile(r"[^\s\d]*\d\S*[\s,;]+")
 
 
 def _not_pii(text: str, start: int, end: int | None = None, ctx: re.Pattern | None = None,
@@ -198,6 +208,8 @@ def _not_pii(text: str, start: int, end: int | None = None, ctx: re.Pattern | No
         return False
     if _GAP_SENTENCE.search(text, last.end(), start):
         return False  # the label ends an earlier sentence: "the 16GB model. Blocked 10.0.0.1"
+    if _VALUE_IN_GAP.search(text, last.end(), start):
+        return False  # the label names the value after it: "모델명 SM-G485N 031-673-6890"
     return ctx is None or ctx.search(text, last.end(), start) is None
 
 
@@ -227,12 +239,16 @@ def _valid_date(y: int, m: int, d: int) -> bool:
 
 
 def _rrn_checksum_ok(d: str) -> bool:
-    s = sum(int(a) * w for a, w in zip(d[:12], _RRN_W))
-    # Citizens: (11 - s % 11) % 10; registered foreigners (sex digit 5-8) before 2020:
-    # (13 - s % 11) % 10. Accepting both for everyone would pass 2 in 10 random numbers.
-    if d[6] in "5678":
-        return int(d[12]) in ((11 - s % 11) % 10, (13 - s % 11) % 10)
-    return int(d[12]) == (11 - s % 11) % 10
+    # Citizens: python-stdnum's check (date, place-of-birth code, (11 - s % 11) % 10).
+    # Registered foreigners (sex digit 5-8) before 2020 were also issued numbers with
+    # (13 - s % 11) % 10, which stdnum does not know. Accepting both for everyone would
+    # pass 2 in 10 random numbers.
+    if _kr_rrn.is_valid(d):
+        return True
+    if d[6] in "5678" and int(d[7:9]) <= 96:
+        s = sum(int(a) * w for a, w in zip(d[:12], _RRN_W))
+        return int(d[12]) == (13 - s % 11) % 10
+    return False
 
 
 def _birth_ok(yy: str, mm: str, dd: str, g: str) -> bool:
@@ -301,6 +317,12 @@ _TEL_INTL = re.compile(
     r"(?:(?<![\dA-Za-z+])|(?<=[Tt][Ee][Ll])|(?<=[Ff][Aa][Xx]))"  # "TEL+81-3-..." as "TEL03-..."
     r"(\(?)\+[ ]?(\d{1,3}\)?(?:[ ]?\(0\))?(?:" + _TSEP + r"?\(?\d{1,12}\)?){1,5})" + _R
 )
+# North American numbers without "+1": (NXX) NXX-XXXX, NXX-NXX-XXXX, NXX.NXX.XXXX, an optional
+# leading "1-". Area codes and exchanges never start with 0 or 1, so Korean and Japanese
+# domestic numbers (0...) never take this shape.
+_TEL_NANP = re.compile(r"(?=[(1-9])(?<![\dA-Za-z+\-‐‑‒–—－.．/(])(?<!\+1 )(?<!\+ 1 )"
+                       r"(?:1([-. ]))?(?:\(([2-9]\d\d)\)[ ]?|([2-9]\d\d)([-. ]))"
+                       r"([2-9]\d\d)([-. ])(\d{4})" + _R)
 _GROUP = re.compile(r"\(?\d+\)?")
 # "82-10-1234-5678", "(82)10-...", "82-010-...": the Korean or Japanese country code written
 # without its "+", the trunk 0 sometimes kept; or dialled from abroad ("0082-", "001-82-",
@@ -358,6 +380,23 @@ def _national_ok(d: str, lang: str = "", area: str | None = None, exch: str | No
     return kr or jp
 
 
+def _nanp_valid(d: str) -> bool:
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(d[-10:], "US"))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+def _kr_possible(d: str) -> bool:
+    """A Korean area or mobile prefix and a length libphonenumber's KR metadata allows."""
+    if not _KR_AREA.match(d):
+        return False
+    try:
+        return phonenumbers.is_possible_number(phonenumbers.parse(d, "KR"))
+    except phonenumbers.NumberParseException:
+        return False
+
+
 def _sep_style(sep: str | None) -> str:
     if not sep:
         return ""
@@ -376,7 +415,11 @@ def _find_tel(text: str, out: list, lang: str = "") -> None:
         g_area, g_exch = (_digits(area), _digits(exch)) if grouped else (None, None)
         native = _national_ok(d, lang, g_area, g_exch)
         if not native and not any(_plans(d, g_area, g_exch)):
-            continue
+            # Off the plan above ("070 453 5852"): a grouped number with a Korean prefix
+            # and a length libphonenumber allows counts next to a phone word.
+            if not (grouped and _kr_possible(d) and _near(_TEL_CTX, text, m.start(), m.end())):
+                continue
+            native = True
         parens = m.group(1) or m.group(4) or (sep1 or "").startswith(")")
         ctx = _near(_TEL_CTX, text, m.start(), m.end())
         mobile = bool(_KR_MOBILE.fullmatch(d) or _JP_MOBILE.fullmatch(d))
@@ -411,6 +454,17 @@ def _find_tel(text: str, out: list, lang: str = "") -> None:
         if (mobile or ctx or prefix) and _national_ok(nat, plan) and not _not_pii(text, m.start(), ctx=_TEL_CTX,
                                                                                   labels=_NOT_PII):
             out.append((m.start(), m.end(), "tel", True))
+    for m in _TEL_NANP.finditer(text):
+        lead, paren, sep1, sep2 = m.group(1), m.group(2), m.group(4), m.group(6)
+        if not paren and sep1 != sep2 or (lead and lead != (sep1 or sep2)):
+            continue  # one separator style: "415-555.0132" is no number
+        ctx = _near(_TEL_CTX, text, m.start(), m.end())
+        # Spaced digits are too often lists; a dialable number (libphonenumber's NANP
+        # metadata) or any NXX shape with a phone word ("call me at (391) 860-9321").
+        if not (ctx or (sep2 != " " and _nanp_valid(_digits(m.group(0))))):
+            continue
+        if not _not_pii(text, m.start(), m.end(), _TEL_CTX, _NOT_PII):
+            out.append((m.start(), m.end(), "tel", ctx))
     if "+" not in text:
         return
     for m in _TEL_INTL.finditer(text):
@@ -421,16 +475,44 @@ def _find_tel(text: str, out: list, lang: str = "") -> None:
         # The group pattern may run on into a following number ("+82-2-123-4567 3명"):
         # try the longest run of groups first, then shorter ones.
         groups = list(_GROUP.finditer(text, m.start(2), m.end()))
+        ctx = _near(_TEL_CTX, text, start, m.end())
         for k in range(len(groups), 0, -1):
             g = groups[k - 1]
-            if _intl_ok(_digits(text[m.start(2):g.end()]), g.group(), [_digits(x.group()) for x in groups[:k]]):
+            if _intl_ok(_digits(text[m.start(2):g.end()]), g.group(), [_digits(x.group()) for x in groups[:k]], ctx):
                 # a ")" that closes a parenthesis opened before the number stays outside
                 end = g.end() - 1 if g.group().endswith(")") and "(" not in g.group() else g.end()
                 out.append((start, end, "tel", True))
                 break
 
 
-def _intl_ok(d: str, last_group: str, groups: list[str] | None = None) -> bool:
+# A Korean number read out in Sino-Korean digit words: "공일공 일이삼사 오육칠팔" (010-1234-5678),
+# as chat logs and transcripts write it to dodge filters. The first character class
+# leads, so the scan skips ahead on it; the groups keep one separator.
+_SINO_DIGITS = {"공": "0", "영": "0", "일": "1", "이": "2", "삼": "3", "사": "4", "오": "5", "육": "6", "륙": "6",
+                "칠": "7", "팔": "8", "구": "9"}
+_SINO = "공영일이삼사오육륙칠팔구"
+_SPOKEN_TEL = re.compile(f"[공영](?<![가-힣][공영])[{_SINO}]{{1,3}}([ \\-]?)[{_SINO}]{{3,4}}\\1[{_SINO}]{{4}}"
+                         f"(?![{_SINO}십백천만])")
+
+
+# A spoken number starts with one of these pairs (010, 02, 031 ...); "영" alone is in most
+# movie reviews ("영화"). The gate looks for them in the same scan as for digits and "@".
+_SPOKEN_LEAD_PAT = "공[일이삼사오육]|영일"
+_SPOKEN_LEAD = re.compile(_SPOKEN_LEAD_PAT)
+_GATE_OR_SPOKEN = re.compile(_GATE.pattern + "|" + _SPOKEN_LEAD_PAT, re.I)
+
+
+def _find_spoken_tel(text: str, out: list) -> None:
+    for m in _SPOKEN_TEL.finditer(text):
+        d = "".join(_SINO_DIGITS.get(c, "") for c in m.group(0))
+        if not _KR_TEL.fullmatch(d):
+            continue
+        # Mobiles are distinctive (11 digit words in a row); other numbers need a phone word.
+        if _KR_MOBILE.fullmatch(d) or _near(_TEL_CTX, text, m.start(), m.end()):
+            out.append((m.start(), m.end(), "tel", True))
+
+
+def _intl_ok(d: str, last_group: str, groups: list[str] | None = None, ctx: bool = False) -> bool:
     """E.164 digits after "+": Korean and Japanese numbers checked against their plans
     (with the area and exchange groups where the number is written in four groups)."""
     for cc, plan in (("82", "ko"), ("81", "ja")):
@@ -442,7 +524,16 @@ def _intl_ok(d: str, last_group: str, groups: list[str] | None = None) -> bool:
             # Korean and Japanese numbers end in a 4-digit group (or are written unbroken).
             return len(_digits(last_group)) >= 4 and _national_ok(nat if nat.startswith("0") else "0" + nat, plan,
                                                                   area, exch)
-    return 8 <= len(d) <= 15 and len(_digits(last_group)) >= 2
+    # Every other country: a number libphonenumber's metadata holds valid for its region,
+    # or, next to a phone word, any E.164 length.
+    if not (8 <= len(d) <= 15 and len(_digits(last_group)) >= 2):
+        return False
+    if ctx:
+        return True
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse("+" + d))
+    except phonenumbers.NumberParseException:
+        return False
 
 
 # ---------------------------------------------------------------- acc
@@ -548,7 +639,32 @@ def _find_acc_jp(text: str, out: list) -> None:
             out.append((m.start(3), m.end(3), "acc", True))
 
 
+# IBAN: country code, two check digits, then up to 30 letters and digits, printed in
+# groups of four. python-stdnum checks the country's length and format and the mod-97
+# check digits, so the shape alone never counts.
+_IBAN = re.compile(r"[A-Z](?<![A-Za-z0-9][A-Z])[A-Z]\d\d(?:([ \-]?)[A-Z0-9]{4}(?:\1[A-Z0-9]{4}){1,6}(?:\1[A-Z0-9]{1,4})?)"
+                   r"(?![A-Za-z0-9])")
+_IBAN_GROUP = re.compile(r"[ \-]?[A-Z0-9]{1,4}$")
+
+
+def _find_iban(text: str, out: list) -> None:
+    for m in _IBAN.finditer(text):
+        start, end = m.start(), m.end()
+        for _ in range(3):  # the groups may run on into a following code: drop them one by one
+            # check_country=False: stdnum's national rules include bank registries that
+            # lag behind ("BE68 5390 0754 7034", the textbook example, fails them).
+            if _iban.is_valid(text[start:end].replace("-", ""), check_country=False):
+                if not _not_pii(text, start, end):
+                    out.append((start, end, "acc", True))
+                break
+            t = _IBAN_GROUP.search(text, start, end)
+            if t is None:
+                break
+            end = t.start()
+
+
 def _find_acc(text: str, out: list, lang: str = "") -> None:
+    _find_iban(text, out)
     if _JP_BANK_CTX.search(text):
         _find_acc_jp(text, out)
     strong_gate = _ACC_WORD.search(text) is not None
@@ -582,13 +698,7 @@ _CARD = re.compile(
 
 
 def luhn_ok(d: str) -> bool:
-    total = 0
-    for i, c in enumerate(reversed(d)):
-        n = int(c)
-        if i % 2:
-            n = n * 2 - 9 if n > 4 else n * 2
-        total += n
-    return total % 10 == 0
+    return _luhn.is_valid(d)
 
 
 def _iin_ok(d: str) -> bool:
@@ -607,6 +717,10 @@ def _iin_ok(d: str) -> bool:
         return 16 <= n <= 19  # Discover, UnionPay
     if d[0] == "9":
         return n == 16  # Korean domestic (BC) cards
+    if p2 in (50, 56, 57, 58, 63, 67):
+        return 16 <= n <= 19  # Maestro, Dankort (5019); shorter Maestro numbers are rare and ambiguous
+    if d[0] == "1":
+        return n == 15  # UATP
     return False
 
 
@@ -635,16 +749,8 @@ _MYNUM = re.compile(_L_NOSEP + r"\d{4}(" + _GSEP + r"?)\d{4}\1\d{4}" + _R)
 
 
 def mynumber_ok(d: str) -> bool:
-    """Check digit of the Japanese individual number (12 digits)."""
-    body = d[:11]
-    s = 0
-    for n in range(1, 12):
-        p = int(body[11 - n])
-        q = n + 1 if n <= 6 else n - 5
-        s += p * q
-    r = s % 11
-    check = 0 if r <= 1 else 11 - r
-    return int(d[11]) == check
+    """Check digit of the Japanese individual number (12 digits), by python-stdnum."""
+    return _jp_in.is_valid(d)
 
 
 def _find_mynumber(text: str, out: list, lang: str = "") -> None:
@@ -660,7 +766,15 @@ def _find_mynumber(text: str, out: list, lang: str = "") -> None:
 
 
 # ---------------------------------------------------------------- email
-_DOMAIN = r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
+# Internationalized domains: labels in any script ("도메인.한국", "例え.jp") or in their
+# punycode form ("xn--d1acufc.xn--p1ai"). A non-ASCII top-level domain must be one that
+# exists: a bare "[^\W_]+" would swallow the Korean particle or word after ".com".
+_IDN_TLDS = ["한국", "닷컴", "닷넷", "中国", "中國", "香港", "台灣", "台湾", "新加坡", "コム", "みんな", "世界",
+             "公司", "网络", "在线", "рф", "срб", "укр", "бел", "мкд", "қаз", "мон", "ею", "бг", "ελ", "இந்தியா",
+             "भारत", "ไทย", "مصر", "السعودية", "امارات", "ایران", "קום"]
+_DOMAIN = (r"(?:[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?\.)+"
+           r"(?:[A-Za-z]{2,24}(?![A-Za-z0-9\-])|xn--[A-Za-z0-9\-]{1,59}[A-Za-z0-9](?![A-Za-z0-9\-])|(?:"
+           + "|".join(_IDN_TLDS) + r")(?![\-.]?[^\W_]*\.))")
 _EMAIL = re.compile(
     r"(?:(?<![A-Za-z0-9._%+\-])|(?<=[^\x00-\x7f][.\-])|(?<=\.\.))"
     r"[A-Za-z0-9](?:[A-Za-z0-9._%+\-]{0,63}[A-Za-z0-9_%+\-.])?"
@@ -720,6 +834,14 @@ _IPV6 = re.compile(r"(?:(?<![0-9A-Za-z:])|(?<=[^0-9A-Fa-f:]:)|(?<=[Ii][Pp][Vv]6:
                    r"(?![0-9A-Za-z:])(?!\.\d)")
 
 
+def _has_ipv6(text: str) -> bool:
+    """"::", eight groups, or six groups with an IPv4 tail ("0:0:0:0:0:FFFF:129.144.52.38")."""
+    if "::" in text:
+        return True
+    colons = text.count(":")
+    return colons >= 7 or (colons == 6 and "." in text)
+
+
 # Section and episode suffixes; "부터" (from) is a particle, and after a space the word
 # must end there ("1.2.3.4 부시" is an address followed by a name).
 _SECTION_SUFFIX = re.compile(r"(?:편|항|項|절|節|장|章|조|条|부(?!터)|권|화|판|버전|版)"
@@ -755,7 +877,7 @@ def _find_ip(text: str, out: list, lang: str = "") -> None:
             if _SECTION_BEFORE.search(text, max(0, m.start() - 12), m.start()):
                 continue
             out.append((m.start(), m.end(), "ip", True))
-    if "::" in text or text.count(":") >= 7:
+    if _has_ipv6(text):
         for m in _IPV6.finditer(text):
             s = m.group(0)
             groups = [g for g in re.split(r"[:.]", s) if g]
@@ -814,11 +936,15 @@ _PHONE_NEXT = re.compile(r" (?:\+?8[12] )?" + _SPACED_PHONE + r"(?!\d)")
 _PHONE_BEFORE = re.compile(r"(?<!\d)" + _SPACED_PHONE + " $")
 # A card and its 3-digit CVC: "4317 8630 0136 4281 453".
 _CVC_NEXT = re.compile(r" \d{3}(?![\w.,:/\-])")
+# The token before a space is a bare digit group of the same run, not the end of a
+# number of its own ("v1.5.1 010 ...", "4012-8888-8888-1881 4012 8888 ...").
+_GROUP_BEFORE = re.compile(r"(?<![^\s])\d{1,6} $")
 
 
 def _space_glued(text: str, start: int, end: int, kind: str = "") -> bool:
     """A space-grouped candidate that is only part of a longer space-grouped digit run."""
-    glued_before = start >= 2 and text[start - 1] == " " and text[start - 2].isdecimal() and text[start].isdecimal()
+    glued_before = (start >= 2 and text[start - 1] == " " and text[start - 2].isdecimal() and text[start].isdecimal()
+                    and _GROUP_BEFORE.search(text, max(0, start - 9), start) is not None)
     if not glued_before and _RUN_CONTINUES.match(text, end) is None:
         return False
     if kind == "tel" and re.fullmatch(_SPACED_PHONE, text[start:end]):
@@ -864,14 +990,21 @@ def find(text: str, lang: str = "", kinds: tuple[str, ...] | None = None) -> lis
     the other way round); ``lang`` ("ko", "ja", other) only picks which national phone
     plan a bare domestic number must fit without a context word.
     """
-    if not text or not _GATE.search(text):
+    if not text:
+        return []
+    gate = _GATE_OR_SPOKEN.search(text)
+    if gate is None:
+        return []
+    lead = gate if gate.group()[0] in "공영" else _SPOKEN_LEAD.search(text, gate.end())
+    spoken = lead is not None and _SPOKEN_TEL.search(text, lead.start()) is not None
+    if not spoken and gate is lead and not _GATE.search(text, gate.end()):
         return []
     if _HAS_FULLWIDTH.search(text):
         text = text.translate(_FULLWIDTH)
     if "ㅡ" in text or "ｰ" in text:
         text = _EU_DASH.sub(r"\1-", text)
     text, back = _join_groups(text)
-    spans = _find_spans(text, lang, kinds)
+    spans = _find_spans(text, lang, kinds, spoken)
     if back is None:
         return spans
     # Spans of the joined text, mapped back: a span keeps the line break or the tags
@@ -879,16 +1012,18 @@ def find(text: str, lang: str = "", kinds: tuple[str, ...] | None = None) -> lis
     return [Span(back[sp.start], back[sp.end - 1] + 1, sp.kind) for sp in spans]
 
 
-def _find_spans(text: str, lang: str, kinds: tuple[str, ...] | None) -> list[Span]:
+def _find_spans(text: str, lang: str, kinds: tuple[str, ...] | None, spoken: bool = False) -> list[Span]:
     # Every digit identifier has a run of 7+ digits and separators; "10점", "2편" do not.
     has_run = _DIGIT_RUN.search(text) is not None
-    has_ipv6 = "::" in text or text.count(":") >= 7
+    has_ipv6 = _has_ipv6(text)
     # The new passport format splits its digits (M123A4567): a passport word gates it.
     has_passport = _PASS_CTX.search(text) is not None
     has_email = "@" in text or _DODGE_MARK.search(text) is not None
-    if not (has_run or has_ipv6 or has_passport or has_email):
+    if not (has_run or has_ipv6 or has_passport or has_email or spoken):
         return []
     cands: list[tuple[int, int, str, bool]] = []
+    if spoken and (kinds is None or "tel" in kinds):
+        _find_spoken_tel(text, cands)
     for kind in kinds or KINDS:
         if kind == "email":
             if has_email:

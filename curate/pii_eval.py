@@ -61,3 +61,33 @@ def format_report(name: str, result: dict) -> str:
     hit = {t: f"{h}/{n}" for t, (h, n) in result["decoys"].items() if h}
     lines.append(f"  decoys masked by type: {hit or 'none'}")
     return "\n".join(lines)
+
+
+def score_cases(cases: list[dict], find: Finder) -> dict:
+    """Score cases copied from other projects' test suites.
+
+    A case is {"text", "kinds": kinds its source tests, "spans": [[start, end, kind]]}.
+    Only predictions of the kinds under test count (an IBAN test that also holds a US
+    phone number says nothing about phones). Per kind: recall over the expected spans
+    and false flags, predicted spans that are no expected span.
+    """
+    found, expected, false_flags, cases_per_kind = Counter(), Counter(), Counter(), Counter()
+    failures = []
+    for case in cases:
+        kinds = set(case["kinds"])
+        pred = {(s.start, s.end, s.kind) for s in find(case["text"], case.get("lang", "")) if s.kind in kinds}
+        gold = {tuple(g) for g in case["spans"]}
+        for k in kinds:
+            cases_per_kind[k] += 1
+        for g in gold:
+            expected[g[2]] += 1
+            found[g[2]] += g in pred
+        for p in pred - gold:
+            false_flags[p[2]] += 1
+        if pred != gold:
+            failures.append({"text": case["text"], "source": case.get("source"), "gold": sorted(gold),
+                             "pred": sorted(pred)})
+    per_kind = {k: {"cases": cases_per_kind[k], "expected": expected[k], "found": found[k],
+                    "recall": found[k] / expected[k] if expected[k] else 1.0, "false_flags": false_flags[k]}
+                for k in sorted(cases_per_kind)}
+    return {"per_kind": per_kind, "failures": failures}

@@ -573,3 +573,70 @@ def test_email_gate_and_trigger_share_the_at_word():
     for text in ("kim ( at ) naver.com", "lee골뱅이daum.net", "ito アットマーク nifty.com"):
         assert pii._GATE.search(text) and pii._DODGE_MARK.search(text)
         assert [s.kind for s in pii.find(text)] == ["email"]
+
+
+# ---------------------------------------------------------------- misses found by other projects' tests
+FOUND_AFTER_LOOKALIKES = [
+    # a phone number right after a value that is no PII keeps its own reading
+    ("모델명 SM-G485N 031-673-6890", "ko", [("031-673-6890", "tel")]),
+    ("버전 v1.5.1 010 6631 3929", "ko", [("010 6631 3929", "tel")]),
+    ("ISBN 978-89-8488-334-4 문의는 070 453 5852", "ko", [("070 453 5852", "tel")]),
+    # North American numbers without +1
+    ("call me at (391) 860-9321", "en", [("(391) 860-9321", "tel")]),
+    ("My US number is (415) 555-0132.", "en", [("(415) 555-0132", "tel")]),
+    ("1-800-555-0199 toll free", "en", [("1-800-555-0199", "tel")]),
+    # a card after another card with a space
+    ("4012888888881881 4012-8888-8888-1881 4012 8888 8888 1881", "en",
+     [("4012888888881881", "card"), ("4012-8888-8888-1881", "card"), ("4012 8888 8888 1881", "card")]),
+    ("카드 4012-8888-8888-1881 4012 8888 8888 1881", "ko",
+     [("4012-8888-8888-1881", "card"), ("4012 8888 8888 1881", "card")]),
+    # internationalized domains
+    ("a@xn--d1acufc.xn--p1ai", "en", [("a@xn--d1acufc.xn--p1ai", "email")]),
+    ("메일 user@도메인.한국 으로", "ko", [("user@도메인.한국", "email")]),
+    ("kim@naver.com으로 보내", "ko", [("kim@naver.com", "email")]),
+    ("info@例え.jp まで", "ja", [("info@例え.jp", "email")]),
+    # brands without a card word
+    ("6759649826438453", "en", [("6759649826438453", "card")]),
+    ("5019717010103742", "en", [("5019717010103742", "card")]),
+    ("122000000000003", "en", [("122000000000003", "card")]),
+    # IPv6 with an IPv4 tail; a prefix length stays in the text
+    ("0:0:0:0:0:FFFF:129.144.52.38", "en", [("0:0:0:0:0:FFFF:129.144.52.38", "ip")]),
+    ("2001:db8:0:0:0:0:192.168.1.1", "en", [("2001:db8:0:0:0:0:192.168.1.1", "ip")]),
+    ("Subnet: 192.168.1.0/24", "en", [("192.168.1.0", "ip")]),
+    # spoken Sino-Korean digits
+    ("공일공 일이삼사 오육칠팔", "ko", [("공일공 일이삼사 오육칠팔", "tel")]),
+    ("연락처 공이 일이삼 사오육칠로", "ko", [("공이 일이삼 사오육칠", "tel")]),
+    # IBAN, as an account
+    ("IBAN: DE89 3704 0044 0532 0130 00", "en", [("DE89 3704 0044 0532 0130 00", "acc")]),
+]
+
+STILL_LEFT_ALONE = [
+    ("공이 일이삼 사오육칠", "ko"),  # a landline read out needs a phone word
+    ("성공일이삼사 오육칠팔", "ko"),  # digit words inside a longer word
+    ("(391) 860-9321", "en"),  # an unassigned area code without a phone word
+    ("202 555 0143 210 555 0143", "en"),  # space-separated digit lists
+    ("AL47 2121 1009 0000 0002 3569 8740", "en"),  # IBAN with a wrong check
+    ("070 453 5852", "ko"),  # off the numbering plan without a phone word
+    ("1748503543012", "en"),  # 13 digits, Luhn-valid: a barcode shape
+    ("사업자등록번호 116-82-00276", "ko"),  # a company's number
+    ("법인번호 5-8356-7825-6246", "ja"),
+]
+
+
+@pytest.mark.parametrize("text,lang,expected", FOUND_AFTER_LOOKALIKES)
+def test_found_after_lookalikes(text, lang, expected):
+    assert [(text[s.start:s.end], s.kind) for s in pii.find(text, lang)] == expected
+
+
+@pytest.mark.parametrize("text,lang", STILL_LEFT_ALONE)
+def test_still_left_alone(text, lang):
+    assert pii.find(text, lang) == []
+
+
+def test_validators_agree_with_python_stdnum_where_they_should():
+    # registered foreigners before 2020 also got (13 - s % 11) % 10, which stdnum does not know
+    from stdnum.kr import rrn
+    foreigner = "900101523456"
+    alt = foreigner + str((int(rrn_with_check(foreigner)[-1]) + 2) % 10)
+    assert not rrn.is_valid(alt) and pii._rrn_checksum_ok(alt)
+    assert pii._rrn_checksum_ok("8501266401473") and not pii._rrn_checksum_ok("9710139019903")
