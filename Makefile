@@ -39,10 +39,10 @@ $(STAMP): setup.cfg pyproject.toml requirements.lock
 	$(PY) -m pip install --quiet --force-reinstall --no-deps fasttext==0.9.3
 	touch $(STAMP)
 
-lock:  ## re-resolve requirements.lock from setup.cfg (then make venv installs it)
+lock:  ## pin new or changed requirements of setup.cfg in requirements.lock (UPGRADE=1: re-resolve all)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet pip-tools
-	$(PY) -m piptools compile --quiet --upgrade --extra test --extra quality-model --strip-extras \
+	$(PY) -m piptools compile --quiet $(if $(UPGRADE),--upgrade) --extra test --extra quality-model --strip-extras \
 	  --allow-unsafe --no-emit-index-url --no-emit-find-links --no-emit-trusted-host \
 	  --output-file requirements.lock setup.cfg
 
