@@ -150,3 +150,10 @@ def test_whitespace_is_cleaned_not_collapsed():
 def test_entities_decode_only_with_their_semicolon():
     assert normalize_text("AT&amp;T &lt;b&gt; &#44032;&#xAC00; &frac12;") == "AT&T <b> 가가 ½"
     assert normalize_text("https://x.com/?a=1&amp;b=2&copy=3&not=4") == "https://x.com/?a=1&b=2&copy=3&not=4"
+
+
+def test_a_card_number_survives_to_be_masked():
+    from curate.pii import scrub
+
+    text, counts = scrub(normalize_text("카드번호 4012888888881881 로 결제했어요"), "ko")
+    assert counts == {"card": 1} and "4012" not in text
