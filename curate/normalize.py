@@ -49,9 +49,9 @@ _JAPANESE = "\u3000-\u303f\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\u
 _URL = r"(?:[A-Za-z][A-Za-z0-9+.-]{1,15}://|www\.)\S+"
 _EMAIL = r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+"
 _PROTECTED = re.compile(f"{_URL}|{_EMAIL}")
-# Lines that look like code (or markup, or a separator) are never squeezed: a string
-# literal "!!!!!!", an indented block, a `~~~~~` fence or a `^^^^^^` heading underline
-# is what its author wrote.
+# Lines that look like code (or markup) and lines inside a Markdown code fence are never
+# squeezed: a string literal "!!!!!!", an indented block, a `~~~~~~` fence or a `^^^^^^`
+# heading underline is what its author wrote.
 _CODE_LINE = re.compile(
     r"^(?:\t| {2,})"                                   # indented
     r"|[{}]|`[^`]+`|[A-Za-z0-9_)\]'\"];\s*$"          # braces, inline code, a statement's semicolon
@@ -59,8 +59,11 @@ _CODE_LINE = re.compile(
     r"|::|==|!=|&&|\|\||[-+*/%|&]="                    # operators (not -> or 1+1=2: prose has them)
     r"|(?<![A-Za-z0-9_])[A-Za-z_][A-Za-z0-9_.\[\]]*\s?=\s?[A-Za-z0-9_\"'\[(-]"  # an assignment
     r"|^\s*(?:#include|#!|import\s|from\s+\S+\s+import|def\s|class\s|return\b|//|/\*|<\?|</?[A-Za-z])"
-    r"|^\s*(?:~{3,}|\^{3,}\s*$)"                        # a ~~~ code fence, a ^^^ heading underline
+    r"|^\s*\^{3,}\s*$"                                  # a ^^^ heading underline
 )
+# A Markdown code fence (``` or ~~~, then at most a language name) opens or closes a block
+# of code; "~~~~~ 재밌어요" is not one.
+_FENCE = re.compile(r"^[ \t]*(?:`{3,}|~{3,})[ \t]*[A-Za-z0-9_+.#-]*[ \t]*$")
 
 
 def _noise(max_repeat: int) -> re.Pattern:
@@ -84,8 +87,12 @@ def squeeze_runs(text: str, max_repeat: int) -> str:
         return (m.group(1) or m.group(2)) * max_repeat
 
     lines = text.split("\n")
+    in_fence = False
     for i, line in enumerate(lines):
-        if not noise.search(line) or _CODE_LINE.search(line):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        if in_fence or not noise.search(line) or _CODE_LINE.search(line):
             continue
         parts, start = [], 0
         for m in _PROTECTED.finditer(line):

@@ -113,6 +113,7 @@ def test_generated_text_keeps_digits_urls_emails_and_indentation(text):
     "print('ㅋㅋㅋㅋㅋㅋㅋ')",
     "x = '!!!!!!'",
     "~~~~~~ python\nfor i in range(3):\n\tprint(i)\n~~~~~~",
+    "```sh\necho 안녕ㅋㅋㅋㅋㅋㅋ wow!!!!!!\n```",
     "제목\n^^^^^^^^",
     "| 이름    | 점수 |\n| 가나다  | 100  |",
     "\u3000今日は晴れ。\n\u3000明日は雨。",
@@ -134,6 +135,8 @@ def test_content_comes_out_as_it_went_in(text):
     ("그래서........", "그래서...."),
     ("좋아요~~~~~~ 10000원 https://x.com/a!!!!!!", "좋아요~~~~ 10000원 https://x.com/a!!!!!!"),
     ("Wowwwwwww", "Wowwwwwww"),  # w squeezed only after Japanese text
+    ("```\ncode\n```\n좋아요ㅋㅋㅋㅋㅋㅋ", "```\ncode\n```\n좋아요ㅋㅋㅋㅋ"),  # after the fence closes
+    ("~~~~~~ 재밌어요ㅋㅋㅋㅋㅋㅋ\n굿ㅋㅋㅋㅋㅋ", "~~~~ 재밌어요ㅋㅋㅋㅋ\n굿ㅋㅋㅋㅋ"),  # tildes, not a fence
 ])
 def test_noise_runs_are_squeezed(text, expected):
     assert normalize_text(text) == expected
