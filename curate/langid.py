@@ -78,23 +78,67 @@ def _fasttext(text: str, model) -> tuple[str, float]:
     return label.replace("__label__", ""), min(1.0, float(prob))
 
 
+@lru_cache(maxsize=65536)
+def _forms_of(ch: str) -> int:
+    """1: a Han character JIS X 0208 (Shift_JIS, CP932) lacks; 2: one no Japanese charset has,
+    JIS X 0213's rarer kanji (剝, 𠮟) included; -1: one only Japanese charsets have; 0: shared."""
+    if not encodes(ch, "shift_jis") and not encodes(ch, "cp932"):
+        return 1 if encodes(ch, "euc_jis_2004") else 2
+    return -1 if not encodes(ch, "gb2312") and not encodes(ch, "big5") else 0
+
+
+def _is_han(ch: str) -> bool:
+    o = ord(ch)
+    return 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF
+
+
 def han_only_forms(text: str) -> tuple[int, int]:
-    """(Han characters no Japanese charset has, Han characters only Japanese ones have):
+    """(Han characters Shift_JIS lacks, Han characters only Japanese charsets have):
     simplified Chinese forms (据, 报) against Japanese shinjitai (広, 駅)."""
     zh = ja = 0
     for ch in text:
-        o = ord(ch)
-        if 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF:
-            if not encodes(ch, "shift_jis"):
-                zh += 1
-            elif not encodes(ch, "gb2312") and not encodes(ch, "big5"):
-                ja += 1
+        if _is_han(ch):
+            form = _forms_of(ch)
+            zh += form > 0
+            ja += form < 0
     return zh, ja
+
+
+def non_japanese_forms(text: str) -> int:
+    """Han characters no Japanese charset has (JIS X 0208, CP932, JIS X 0213): 们, 报, 务."""
+    return sum(_is_han(ch) and _forms_of(ch) == 2 for ch in text)
+
+
+def _fasttext_top(text: str, model, k: int) -> list[tuple[str, float]]:
+    preds = model.f.predict(text.replace("\n", " ") + "\n", k, 0.0, "strict")
+    return [(label.replace("__label__", ""), min(1.0, float(prob))) for prob, label in preds]
+
+
+def _impossible(lang: str, hangul: int, kana: int, zh_forms: int) -> bool:
+    """Labels the script rules out whatever fastText says: Korean for text without Hangul,
+    Japanese for text without kana that has Han forms no Japanese charset has."""
+    return (lang == "ko" and not hangul) or (lang == "ja" and not kana and zh_forms > 0)
 
 
 def _identify_window(text: str, model) -> tuple[str, float]:
     text = _LINK.sub(" ", text)  # a URL's letters say nothing of the page's language
-    hangul, kana, han, _, letters = script_counts(text)
+    counts = script_counts(text)
+    lang, p = _guess_window(text, model, counts)
+    hangul, kana, han = counts[:3]
+    if lang not in ("ko", "ja"):
+        return lang, p
+    zh_forms = non_japanese_forms(text) if han and not kana else 0
+    if not _impossible(lang, hangul, kana, zh_forms):
+        return lang, p
+    # the best of fastText's next guesses that the script allows
+    for other, q in _fasttext_top(text, model, 5):
+        if not _impossible(other, hangul, kana, zh_forms):
+            return other, q
+    return "und", 0.0
+
+
+def _guess_window(text: str, model, counts: tuple[int, int, int, int, int]) -> tuple[str, float]:
+    hangul, kana, han, _, letters = counts
     if not letters:
         return _fasttext(text, model)
     other = letters - hangul - kana - han
@@ -115,7 +159,9 @@ def _identify_window(text: str, model) -> tuple[str, float]:
     if han and not hangul and not kana and cjk_share >= 0.5:
         lang, p = _fasttext(text, model)
         zh, ja = han_only_forms(text)
-        if zh > ja and lang != "zh" and p < 0.9:
+        # Forms no Japanese charset has rule out Japanese, and with no Hangul, Korean,
+        # however sure fastText is (it reads 五、同业间良性的普遍推广 as Japanese).
+        if zh > ja and lang != "zh" and (p < 0.9 or _impossible(lang, 0, 0, non_japanese_forms(text))):
             return "zh", 0.5 + 0.5 * (zh - ja) / (zh + ja)
         if ja > zh and lang != "ja":
             return "ja", 0.5 + 0.5 * (ja - zh) / (zh + ja)

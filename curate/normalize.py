@@ -1,49 +1,132 @@
-"""normalize: NFC, HTML entities, whitespace, control characters, long character runs.
+"""normalize: NFC, HTML entities, invisible characters, line ends; squeezes only noise.
 
 Runs first on every record so that every later stage, and the dedup hash, see one
-canonical form of the text.
+canonical form of the text. It cleans and never rewrites: digits, URLs, e-mail
+addresses, leading indentation, runs of spaces inside a line and lines of code come
+out as they went in. The only characters it drops from visible text are runs that
+are noise by construction: one Hangul jamo repeated (ㅋㅋㅋㅋㅋㅋ, ㅠㅠㅠㅠㅠ), one
+expressive punctuation mark repeated (!!!!!!, ?????, ~~~~~~) and w / ｗ laughter
+after Japanese text (草wwwwww), each cut to max_repeat.
 """
 from __future__ import annotations
 
 import html
 import re
 import unicodedata
+from html.entities import html5
 
 import pyarrow as pa
 
 from .stage import live_mask, merge_drop_reasons, set_column
 
-# Unicode spaces other than \n and \t become a plain space; zero-width marks vanish.
-_SPACES = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t\x0b\x0c]")
+# Bump when normalize_text's output changes for some input: staged work of a run made
+# with another version is then not reused. 2: noise-only squeezing, indentation and
+# inner spaces kept, entities decoded only with their semicolon.
+NORMALIZE_VERSION = 2
+
+# Characters that end a line in Unicode text become "\n".
+_LINE_ENDS = re.compile(r"\r\n?|[\x85\u2028\u2029]")
 _ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
-# C0/C1 controls except newline; carriage returns are folded into newlines first.
+# C0/C1 controls except tab and newline (\x0b, \x0c count as spaces below).
 _CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
-_MULTI_SPACE = re.compile(r" {2,}")
-_SPACE_AROUND_NL = re.compile(r" *\n *")
-_MANY_NEWLINES = re.compile(r"\n{3,}")
-_ENTITY = re.compile(r"&(#\d+|#[xX][0-9a-fA-F]+|[A-Za-z]{2,8});")
+_SPACE_CHARS = "\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\x0b\x0c"
+# Unicode spaces inside a line become plain spaces one for one (columns stay aligned);
+# the indentation before a line's first character is left as it is.
+_UNICODE_SPACE = re.compile(f"[{_SPACE_CHARS}]")
+_INDENT_AND_REST = re.compile(r"^([^\S\n]*)(.*)$", re.M)
+_TRAILING_SPACE = re.compile(r"[^\S\n]+$", re.M)
+_MANY_BLANK_LINES = re.compile(r"\n{4,}")  # more than two blank lines in a row
+# Named entities need their semicolon: html.unescape would also read "&copy" and
+# "&not" without one, which turns the query string "?a=1&copy=2&notify=1" into "?a=1©=2¬ify=1".
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+# Noise: the same character repeated. Hangul compatibility jamo (ㅋ ㅎ ㅠ ㅜ ㄷ ...),
+# expressive punctuation, full-width ｗ anywhere; ASCII w only right after a kana, kanji
+# or Japanese punctuation (草wwwwww), never inside a Latin word.
+_JAMO = "\u3131-\u318e\uffa0-\uffdc"
+_PUNCT = "!?.~^;\u2026\u2661\u2665\uff01\uff1f\u3002\uff5e"  # … ♡ ♥ ！ ？ 。 ～
+_JAPANESE = "\u3000-\u303f\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uff01-\uff0f\uff1a-\uff20"
+_URL = r"(?:[A-Za-z][A-Za-z0-9+.-]{1,15}://|www\.)\S+"
+_EMAIL = r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+"
+_PROTECTED = re.compile(f"{_URL}|{_EMAIL}")
+# Lines that look like code (or markup) and lines inside a Markdown code fence are never
+# squeezed: a string literal "!!!!!!", an indented block, a `~~~~~~` fence or a `^^^^^^`
+# heading underline is what its author wrote.
+_CODE_LINE = re.compile(
+    r"^(?:\t| {2,})"                                   # indented
+    r"|[{}]|`[^`]+`|[A-Za-z0-9_)\]'\"];\s*$"          # braces, inline code, a statement's semicolon
+    r"|[A-Za-z_][A-Za-z0-9_.]*\("                      # a call
+    r"|::|==|!=|&&|\|\||[-+*/%|&]="                    # operators (not -> or 1+1=2: prose has them)
+    r"|(?<![A-Za-z0-9_])[A-Za-z_][A-Za-z0-9_.\[\]]*\s?=\s?[A-Za-z0-9_\"'\[(-]"  # an assignment
+    r"|^\s*(?:#include|#!|import\s|from\s+\S+\s+import|def\s|class\s|return\b|//|/\*|<\?|</?[A-Za-z])"
+    r"|^\s*\^{3,}\s*$"                                  # a ^^^ heading underline
+)
+# A Markdown code fence (``` or ~~~, then at most a language name) opens or closes a block
+# of code; "~~~~~ 재밌어요" is not one.
+_FENCE = re.compile(r"^[ \t]*(?:`{3,}|~{3,})[ \t]*[A-Za-z0-9_+.#-]*[ \t]*$")
+
+
+def _noise(max_repeat: int) -> re.Pattern:
+    n = max_repeat
+    return re.compile(rf"([{_JAMO}{_PUNCT}\uff57])\1{{{n},}}|(?<=[{_JAPANESE}])(w)\2{{{n},}}(?![A-Za-z0-9])")
+
+
+_NOISE = {}
 
 
 def squeeze_runs(text: str, max_repeat: int) -> str:
-    """ㅋㅋㅋㅋㅋㅋㅋ -> ㅋㅋㅋㅋ: any character repeated more than max_repeat times."""
+    """ㅋㅋㅋㅋㅋㅋㅋ -> ㅋㅋㅋㅋ, !!!!!!! -> !!!!: runs of one noise character cut to max_repeat,
+    outside URLs, e-mail addresses and lines that look like code."""
     if max_repeat <= 0:
         return text
-    return re.sub(r"(.)\1{%d,}" % max_repeat, lambda m: m.group(1) * max_repeat, text, flags=re.S)
+    noise = _NOISE.get(max_repeat) or _NOISE.setdefault(max_repeat, _noise(max_repeat))
+    if not noise.search(text):
+        return text
+
+    def cut(m: re.Match) -> str:
+        return (m.group(1) or m.group(2)) * max_repeat
+
+    lines = text.split("\n")
+    in_fence = False
+    for i, line in enumerate(lines):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        if in_fence or not noise.search(line) or _CODE_LINE.search(line):
+            continue
+        parts, start = [], 0
+        for m in _PROTECTED.finditer(line):
+            parts += [noise.sub(cut, line[start:m.start()]), m.group()]
+            start = m.end()
+        parts.append(noise.sub(cut, line[start:]))
+        lines[i] = "".join(parts)
+    return "\n".join(lines)
+
+
+def _decode_entity(m: re.Match) -> str:
+    entity = m.group()
+    if entity[1] == "#":
+        return html.unescape(entity)
+    return html5.get(entity[1:], entity)
+
+
+def decode_entities(text: str) -> str:
+    """&amp; &lt; &#44032; &#xAC00; -> & < 가 가; names without their semicolon stay as written."""
+    return _ENTITY.sub(_decode_entity, text) if "&" in text else text
 
 
 def normalize_text(text: str, max_repeat: int = 4) -> str:
-    if "&" in text and _ENTITY.search(text):
-        text = html.unescape(text)
+    text = decode_entities(text)
     text = unicodedata.normalize("NFC", text)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _LINE_ENDS.sub("\n", text)
     text = _ZERO_WIDTH.sub("", text)
     text = _CONTROLS.sub("", text)
-    text = _SPACES.sub(" ", text)
-    text = _MULTI_SPACE.sub(" ", text)
-    text = _SPACE_AROUND_NL.sub("\n", text)
-    text = _MANY_NEWLINES.sub("\n\n", text)
+    if _UNICODE_SPACE.search(text):
+        text = _INDENT_AND_REST.sub(lambda m: m.group(1) + _UNICODE_SPACE.sub(" ", m.group(2)), text)
+    text = _TRAILING_SPACE.sub("", text)
+    text = _MANY_BLANK_LINES.sub("\n\n\n", text)
     text = squeeze_runs(text, max_repeat)
-    return text.strip()
+    return text.lstrip("\n").rstrip()
 
 
 class NormalizeStage:

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curate import fs
+from curate.normalize import NORMALIZE_VERSION
 from curate.schema import SHARD_SCHEMA
 
 
@@ -33,7 +34,8 @@ def run_key(recipe: dict, stages: list[str], near: bool, paths: list[str]) -> st
     # the schema too: staged rows of an older schema (a signal added since) are not reused
     blob = json.dumps({"recipe": {k: v for k, v in recipe.items() if not k.startswith("_")},
                        "stages": stages, "near": near, "files": [file_key(p) for p in paths],
-                       "schema": str(SHARD_SCHEMA), "keys": KEYS_VERSION},
+                       "schema": str(SHARD_SCHEMA), "keys": KEYS_VERSION,
+                       "normalize": NORMALIZE_VERSION},
                       sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

@@ -4,7 +4,7 @@ from collections import Counter
 from pathlib import Path
 
 
-from curate.langid import identify, load_model, make_stage as make_langid
+from curate.langid import identify, non_japanese_forms, load_model, make_stage as make_langid, script_counts
 from curate.normalize import make_stage as make_normalize, normalize_text
 from curate.readers import Record, records_to_table
 
@@ -21,12 +21,12 @@ def test_normalize_text():
     assert normalize_text("AT&amp;T &lt;b&gt;") == "AT&T <b>"
     # decomposed Hangul (NFD) becomes precomposed (NFC)
     assert normalize_text("\u1112\u1161\u11ab\u1100\u1173\u11af") == "한글"
-    assert normalize_text("  a\u3000\u3000b \r\n\n\n\nc\u200b ") == "a b\n\nc"
+    assert normalize_text("  a\u3000\u3000b \r\n\n\n\nc\u200b ") == "  a  b\n\n\nc"
     assert normalize_text("제목\x00\x07입니다") == "제목입니다"
 
 
 def test_normalize_stage_drops_empty_and_keeps_order():
-    table = _table(["  좋아요  ", "\u200b \u3000", "둘째"])
+    table = _table(["좋아요  \n\n", "\u200b \u3000", "둘째"])
     out = make_normalize({}, "ko")(table)
     assert out.column("text").to_pylist() == ["좋아요", "", "둘째"]
     assert out.column("drop_reason").to_pylist() == [None, "normalize:empty", None]
@@ -113,3 +113,47 @@ def test_chinese_is_not_japanese():
 
 def test_single_word_gets_a_language():
     assert identify("good", load_model())[0] == "en"  # fastText wants the line's end, as in training
+
+
+LINGUA = Path(__file__).parent / "data" / "langid" / "lingua"
+
+
+def _lingua_chinese(kind: str) -> list[str]:
+    lines = (LINGUA / f"zh-{kind}.txt").read_text(encoding="utf-8").splitlines()
+    return [line for line in lines if line.strip()]
+
+
+def test_chinese_from_lingua_is_never_korean_or_japanese_against_its_script():
+    """No Hangul: never Korean. No kana and a Han form no Japanese charset has: never Japanese.
+    lingua-py's Chinese test sentences, word pairs and single words, whatever fastText says."""
+    model = load_model()
+    checked = Counter()
+    for kind, expected_count in (("sentences", 729), ("word-pairs", 1000), ("single-words", 1000)):
+        texts = _lingua_chinese(kind)
+        assert len(texts) == expected_count
+        for text in texts:
+            lang, _ = identify(text, model)
+            hangul, kana, han, _, _ = script_counts(text)
+            assert not hangul and not kana, text
+            assert lang != "ko", text
+            if non_japanese_forms(text):
+                checked[kind] += 1
+                assert lang not in ("ja", "ko"), text
+    # most of the data has such forms: the second check is not vacuous
+    assert checked["sentences"] >= 700 and checked["word-pairs"] >= 350 and checked["single-words"] >= 250, checked
+
+
+def test_fasttext_sure_of_japanese_or_korean_does_not_outvote_simplified_forms():
+    model = load_model()
+    for text in ("五、同业间良性的普遍推广与各团体的互助。",
+                 "泥料成本、烧成率、名家行情、制作工时、汇率落差等等都会牵一发而动全身！"):
+        assert identify(text, model)[0] == "zh", text
+
+
+def test_kanji_only_japanese_stays_japanese():
+    """No kana, but every kanji is one a Japanese charset has (髙 from CP932, 剝 from JIS X 0213)."""
+    model = load_model()
+    for text in ("（3）一時庇護許可者又は仮滞在許可者", "日本国憲法第九条", "内閣総理大臣談話", "髙島屋株式会社"):
+        assert identify(text, model)[0] == "ja", text
+    assert non_japanese_forms("剝離骨折　髙島屋") == 0
+    assert non_japanese_forms("据新华社报道") == 2  # 华 and 报; 据 is a Japanese kanji too
