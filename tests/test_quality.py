@@ -159,7 +159,7 @@ def test_mojibake_and_chatter_signals():
     assert one["jamo_ratio"] == pytest.approx(1 / len(short.replace(" ", "")) * len(short.split()) / 20)
     ja = good_docs("ja")[0]
     clean, cp932, kusa = QualityStage({}, "ja").signals([
-        ja, ja.encode("utf-8").decode("cp932", errors="replace"), "今日は楽しかったｗｗｗ (笑) まじでｗｗ orz"])
+        ja, ja.encode("utf-8").decode("cp932", errors="replace"), "今日は楽しかったｗｗｗ (笑) まじでｗｗ orz" * 4])
     assert clean["mojibake_ratio"] < 0.05 and cp932["mojibake_ratio"] > 0.3
     assert kusa["chatter_ratio"] > 0.2 and clean["chatter_ratio"] == 0
 
