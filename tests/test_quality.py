@@ -427,3 +427,27 @@ def test_japanese_read_as_chinese_and_doorway_leads_dropped():
 def test_complete_short_korean_sentences_kept():
     short = ["그는 결국 사표를 냈다.", "오늘은 비가 많이 온다.", "회의는 내일 열린다."]  # 10-19 characters
     assert make_stage({}, "ko")(table_of(short)).column("drop_reason").to_pylist() == [None] * 3
+
+
+def test_sentence_ends_found_by_grammar():
+    """A comment ends its sentences with endings, not full stops; a caption with a verb.
+    A menu row has neither, and stays unterminated."""
+    ko = QualityStage({}, "ko")
+    comment, noun_phrase, menu = ko.signals([
+        "초반에 드라이버가 납치당할 때만 해도 이거 물건이겠다 싶었는데 진행될수록 연출의 한계가 드러난다",
+        "와 스토리 연기력 감독 3박자 다 갖춘 영화", "홈 뉴스 정치 경제 사회 국제 스포츠 연예"], complete=True)
+    assert comment["terminated_char_ratio"] == 1.0 and noun_phrase["terminated_char_ratio"] == 1.0
+    assert menu["terminated_char_ratio"] == 0.0
+    caption, nav = QualityStage({}, "ja").signals(["商品棚にパンやケーキが並んでいる", "ホーム ニュース スポーツ 芸能"],
+                                                  complete=True)
+    assert caption["terminated_char_ratio"] == 1.0 and nav["terminated_char_ratio"] == 0.0
+
+
+def test_repeated_ngram_counts_its_repeats_only():
+    """A 5-eojeol name said twice in 50+ eojeol: its second use is the repetition."""
+    from curate.quality import _ngram_fracs
+    words = [f"w{i}" for i in range(60)]
+    words[40:45] = words[0:5]
+    fracs = _ngram_fracs(words)
+    repeated = sum(len(w) for w in words[40:45])
+    assert fracs["dup_5gram_frac"] == pytest.approx(repeated / sum(map(len, words)))
