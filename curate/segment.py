@@ -187,9 +187,8 @@ class JapaneseSegmenter:
                 if found >= 0:
                     at = found + len(fields[0])
                 spans.append((found, at))
-                form = fields[5].split("\t")[1] if len(fields) > 5 and "\t" in fields[5] else ""
-                finals.append(pos.startswith("助詞-終助詞")
-                              or pos.startswith(_JA_PREDICATE_POS) and form.startswith(_JA_FINAL_FORMS))
+                finals.append(pos.startswith(_JA_FINAL_POS) and (pos[0] == "助" and pos[1] == "詞"  # 終助詞
+                                                               or _JA_FINAL_FORM.search(fields[5]) is not None))
                 if pos.startswith(_JA_PUNCT_POS):
                     classes.append(PUNCT)
                 elif pos.startswith(_JA_FUNCTION_POS):
@@ -204,8 +203,8 @@ class JapaneseSegmenter:
 # A Japanese sentence ends in a predicate's final or attributive form (並んでいる,
 # 見ています, 美しい) or a sentence-final particle (ね, よ, か) however it is punctuated:
 # captions often have no 。 ("商品棚にパンやケーキが並んでいる").
-_JA_PREDICATE_POS = ("動詞", "形容詞", "助動詞")
-_JA_FINAL_FORMS = ("終止形", "連体形")
+_JA_FINAL_POS = ("動詞", "形容詞", "助動詞", "助詞-終助詞")
+_JA_FINAL_FORM = re.compile(r"\t(?:終止形|連体形)")
 
 
 def _ja_sentence_ends(text: str, spans, finals, classes) -> list[int]:
