@@ -38,7 +38,7 @@ SIGNAL_NAMES = [n for n, _ in QUALITY_SIGNAL_FIELDS]
 # Keys of a quality section that are settings, not rules.
 SETTINGS = {"short_line_chars", "stop_words", "flagged_words", "model", "model_weight", "batch_size",
             "segment", "workers", "analyze_dropped", "include", "repetition_min_words", "flagged_min_words",
-            "word_order_gate"}
+            "word_order_gate", "count_min_words"}
 
 # A scorer adds signals to a batch: f(texts, lang) -> {signal: list of float}. The
 # fastText classifier is one (model_score); a perplexity signal from the project's own
@@ -209,7 +209,7 @@ def _flagged_pattern(path: str) -> re.Pattern | None:
 def _ngram_fracs(words: list[str], min_words: int = 0) -> dict[str, float]:
     """Gopher repetition (Rae et al. 2021, table A1): for n=2..4 the characters of the
     most frequent n-gram over all word characters; for n=5..10 the characters of words
-    covered by any n-gram that occurs more than once.
+    covered by the repeats of an n-gram (its first occurrence is not counted).
 
     Gopher judges documents of at least 50 words; in a shorter one a single phrase said
     twice is already a large share of the characters. With ``min_words`` a document of
@@ -238,10 +238,12 @@ def _ngram_fracs(words: list[str], min_words: int = 0) -> dict[str, float]:
         covered = bytearray(len(words))
         for i in range(len(words) - n + 1):
             g = tuple(words[i : i + n])
-            j = seen.setdefault(g, i)
-            if j != i:  # repeat: mark this occurrence and the first one
+            if seen.setdefault(g, i) != i:
+                # a repeat: its words count, the first use does not (as datatrove's
+                # GopherRepetitionFilter counts them, the reference FineWeb's thresholds
+                # go with); marking both doubled a name said twice in an encyclopedia
+                # paragraph
                 covered[i : i + n] = b"\x01" * n
-                covered[j : j + n] = b"\x01" * n
         out[key] = sum(l for l, c in zip(lens, covered) if c) / total
     return out
 
@@ -312,8 +314,9 @@ def _line_items(lines: list[str], ends: list[int], lang: str) -> list[str]:
     return items
 
 
-def _dup_fracs(parts: list[str], prefix: str) -> dict[str, float]:
-    """Gopher: share of lines (paragraphs) that repeat an earlier one, and of their chars."""
+def _dup_fracs(parts: list[str], prefix: str, scale: float = 1.0) -> dict[str, float]:
+    """Gopher: share of lines (paragraphs) that repeat an earlier one, and of their chars;
+    ``scale`` is the short-document factor of _short_scale (repetition_min_words)."""
     if not parts:
         return {f"dup_{prefix}_frac": 0.0, f"dup_{prefix}_char_frac": 0.0}
     seen, dup_n, dup_chars, total = set(), 0, 0, 0
@@ -324,7 +327,25 @@ def _dup_fracs(parts: list[str], prefix: str) -> dict[str, float]:
             dup_chars += len(p)
         else:
             seen.add(p)
-    return {f"dup_{prefix}_frac": dup_n / len(parts), f"dup_{prefix}_char_frac": dup_chars / max(1, total)}
+    return {f"dup_{prefix}_frac": scale * dup_n / len(parts), f"dup_{prefix}_char_frac": scale * dup_chars / max(1, total)}
+
+
+def _short_scale(n_words: float, min_words: int) -> float:
+    """The factor that measures a count over at least ``min_words`` words: a document of
+    fewer words is taken as if padded with clean words up to that length, so that one
+    laugh, one ellipsis or one typo in a one-line comment is not a large share of it
+    (Gopher judges documents of 50+ words; Polyglot-Ko's spam rate is per word)."""
+    return n_words / min_words if min_words and 0 < n_words < min_words else 1.0
+
+
+# Japanese has no spaces to count words by before segmentation: surface counts are
+# floored at count_min_words morphemes of this many characters (the median mean
+# morpheme length of JSQuAD paragraphs is 1.7, see ja.yaml min_mean_word_len).
+JA_CHARS_PER_WORD = 1.7
+SHORT_LINE_MIN_ITEMS = 3
+# Morphemes per bunsetsu-like phrase (Morphs.phrases), measured on JSQuAD: Japanese
+# repetition is counted in phrases, as Korean in eojeol.
+JA_MORPHEMES_PER_PHRASE = 2.6
 
 
 # ---------------------------------------------------------------------------- signals
@@ -332,8 +353,10 @@ def _dup_fracs(parts: list[str], prefix: str) -> dict[str, float]:
 # read off the surface text. Korean keeps eojeol-based signals (as Polyglot-Ko and
 # Gopher define them) on the surface, so kiwi is needed only for word counts.
 WORD_SIGNALS = {
-    "ko": {"n_words", "function_word_ratio", "lm_score", "word_order_gain"},
+    "ko": {"n_words", "function_word_ratio", "lm_score", "word_order_gain", "terminated_char_ratio",
+           "long_terminated_char_ratio"},
     "ja": {"n_words", "function_word_ratio", "lm_score", "mean_word_len", "symbol_word_ratio", "flagged_word_ratio",
+           "terminated_char_ratio", "long_terminated_char_ratio",
            "top_2gram_frac", "top_3gram_frac", "top_4gram_frac"} | {f"dup_{n}gram_frac" for n in range(5, 11)},
 }
 
@@ -345,6 +368,12 @@ def surface_signals(text: str, lang: str, cfg: dict) -> dict[str, float]:
     nonspace = max(1, len(_NON_SPACE.findall(text)))
     units = eojeols(text)  # space-separated units: eojeol in Korean, words in spaced languages
     n_units = max(1, len(units))
+    # Counts are taken over at least count_min_words words (see _short_scale); Japanese
+    # words are estimated from characters before segmentation.
+    n_est = nonspace / JA_CHARS_PER_WORD if lang == "ja" else len(units)
+    few = _short_scale(n_est, int(cfg.get("count_min_words") or 0))
+    rep_words = nonspace / (JA_CHARS_PER_WORD * JA_MORPHEMES_PER_PHRASE) if lang == "ja" else len(units)
+    rep = _short_scale(rep_words, int(cfg.get("repetition_min_words") or 0))
     s["n_chars"] = n_chars
     if lang not in WORD_SIGNALS:
         words = [w for w in units if _WORDISH.search(w)]
@@ -355,11 +384,11 @@ def surface_signals(text: str, lang: str, cfg: dict) -> dict[str, float]:
     if lang != "ja":
         # Polyglot-Ko measures mean word length on eojeol, Gopher on whitespace words.
         s["mean_word_len"] = sum(map(len, units)) / len(units) if units else 0.0
-        s["symbol_word_ratio"] = len(_SYMBOL_WORD.findall(text)) / n_units
+        s["symbol_word_ratio"] = few * len(_SYMBOL_WORD.findall(text)) / n_units
         s.update(_ngram_fracs(units, int(cfg.get("repetition_min_words") or 0)))  # Gopher repetition on eojeol / words
     n_alnum = _count(_WORDISH, text)
-    s["symbol_ratio"] = max(0, nonspace - n_alnum) / nonspace
-    s["digit_ratio"] = _count(_DIGIT, text) / nonspace
+    s["symbol_ratio"] = few * max(0, nonspace - n_alnum) / nonspace
+    s["digit_ratio"] = few * _count(_DIGIT, text) / nonspace
 
     lines = [l.strip() for l in text.split("\n")]
     lines = [l for l in lines if l]
@@ -368,36 +397,36 @@ def surface_signals(text: str, lang: str, cfg: dict) -> dict[str, float]:
     ends = [_terminated(l) for l in lines]
     # Gopher counts every bulleted line; a bulleted sentence ("- 1392년 조선이 건국되었다.")
     # is a list in an article, so only bulleted lines that end no sentence count here.
-    s["bullet_line_ratio"] = sum(1 for l, e in zip(lines, ends) if not e and _BULLET.match(l)) / n_lines
-    s["ellipsis_line_ratio"] = sum(1 for l in lines if _ELLIPSIS_END.search(l)) / n_lines
+    s["bullet_line_ratio"] = few * sum(1 for l, e in zip(lines, ends) if not e and _BULLET.match(l)) / n_lines
+    # Gopher's ellipsis lines are snippets cut short ("충격 고백…", "Read more..."); an
+    # ellipsis after a sentence-final ending closes a sentence (봤어요..., 良かったね…), as
+    # comments write it, and is not counted.
+    s["ellipsis_line_ratio"] = few * sum(1 for l in lines if _ELLIPSIS_MARK.search(l)) / n_lines
     s["punct_end_line_ratio"] = sum(1 for l in lines if _PUNCT_END.search(l)) / n_lines
-    # FineWeb's line-ending rule is all-or-nothing on a one-line paragraph whose last
-    # sentence was cut; the share of line characters up to the last sentence end in
-    # their line grades it instead (0 for menus, keyword lists and number tables).
-    s["terminated_char_ratio"] = sum(ends) / max(1, sum(map(len, lines)))
-    # The same on documents of 8+ lines (null below): there one or two long real sentences
-    # must not carry a page of navigation items ("홈\n뉴스\n스포츠\n... + a lead sentence").
-    s["long_terminated_char_ratio"] = s["terminated_char_ratio"] if len(lines) >= 8 else None
+    s.update(_terminated_ratios(lines, ends))
     short = int(cfg.get("short_line_chars", 30))
     items = _line_items(lines, ends, lang)
-    s["short_line_ratio"] = sum(1 for l in items if len(l) <= short and not _FIELD_ROW.match(l)) / max(1, len(items))
+    # FineWeb judges pages of lines: a text of one or two short lines (a question, a
+    # comment) is no page of short lines, so the share is taken over at least 3 items.
+    s["short_line_ratio"] = (sum(1 for l in items if len(l) <= short and not _FIELD_ROW.match(l))
+                             / max(SHORT_LINE_MIN_ITEMS, len(items)))
     s["keyword_rows"] = sum(1 for l, e in zip(lines, ends) if not e and _keyword_row(l))
-    s.update(_dup_fracs(lines, "line"))
+    s.update(_dup_fracs(lines, "line", rep))
     paras = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
-    s.update(_dup_fracs(paras, "para"))
+    s.update(_dup_fracs(paras, "para", rep))
 
     s["hangul_ratio"] = _count(_HANGUL, text) / nonspace
-    s["jamo_ratio"] = _count(_JAMO_RUN, text) / nonspace
-    s["chatter_ratio"] = _count(_CHATTER, text) / nonspace
+    s["jamo_ratio"] = few * _count(_JAMO_RUN, text) / nonspace
+    s["chatter_ratio"] = few * _count(_CHATTER, text) / nonspace
     s["kana_ratio"] = _count(_KANA, text) / nonspace
     s["hiragana_ratio"] = _count(_HIRAGANA, text) / nonspace
     s["kanji_ratio"] = _count(_KANJI, text) / nonspace
     s["ja_script_ratio"] = s["kana_ratio"] + s["kanji_ratio"]
     s["latin_ratio"] = _count(_LATIN, text) / nonspace
-    s["latin_mash_ratio"] = mash_chars(text) / nonspace
-    s["mojibake_ratio"] = _count(_mojibake_pattern(lang), text) / nonspace
-    s["url_density"] = _count(_URL, text) / max(1, n_chars)
-    s["email_density"] = len(_EMAIL.findall(text)) / n_units
+    s["latin_mash_ratio"] = few * mash_chars(text) / nonspace
+    s["mojibake_ratio"] = few * _count(_mojibake_pattern(lang), text) / nonspace
+    s["url_density"] = few * _count(_URL, text) / max(1, n_chars)
+    s["email_density"] = few * len(_EMAIL.findall(text)) / n_units
     unevaded = _unevade(text, lang)
     n_flagged = _flagged_hits(unevaded, cfg)
     if lang != "ja":
@@ -406,11 +435,50 @@ def surface_signals(text: str, lang: str, cfg: dict) -> dict[str, float]:
     s["flagged_lines"] = _flagged_lines(units, cfg) if n_flagged else 0
     s["flagged_lead_ratio"] = _flagged_lead_ratio(units, cfg)
     if lang == "ja":
-        s["kana_mash_ratio"] = (sum(len(l) for l in lines if _HIRAGANA_LINE.match(l))
-                                + _count(_BAD_SOKUON, text)) / nonspace
-        s["non_jis_kanji_ratio"] = _count(_non_jis_kanji(), text) / nonspace
+        s["kana_mash_ratio"] = few * (sum(len(l) for l in lines if _HIRAGANA_LINE.match(l))
+                                      + _count(_BAD_SOKUON, text)) / nonspace
+        s["non_jis_kanji_ratio"] = few * _count(_non_jis_kanji(), text) / nonspace
         s["same_lead_ratio"] = _same_lead_ratio(_sentences(text))
     return s
+
+
+def _terminated_ratios(lines: list[str], ends: list[int]) -> dict[str, float | None]:
+    """terminated_char_ratio: FineWeb's line-ending rule is all-or-nothing on a one-line
+    paragraph whose last sentence was cut; the share of line characters up to the last
+    sentence end in their line grades it instead (0 for menus, keyword lists and number
+    tables). long_terminated_char_ratio: the same on documents of 8+ lines (null below):
+    there one or two long real sentences must not carry a page of navigation items
+    ("홈\n뉴스\n스포츠\n... + a lead sentence")."""
+    ratio = sum(ends) / max(1, sum(map(len, lines)))
+    return {"terminated_char_ratio": ratio, "long_terminated_char_ratio": ratio if len(lines) >= 8 else None}
+
+
+def _grammar_sentence_ends(morphs) -> tuple[list[str], list[int]] | None:
+    """Lines of the analysed text and, per line, the characters up to its last sentence
+    end, where a sentence ends at punctuation (_terminated) or where the analyser finds
+    one by grammar (Morphs.sentence_ends): Korean comments close sentences with -다, -요,
+    -죠, -음, -함, -네, -까 and no full stop ("...연출의 한계가 드러난다"), Japanese
+    captions with a verb and no 。 ("商品棚にパンやケーキが並んでいる")."""
+    if morphs.text is None or morphs.sentence_ends is None:
+        return None
+    lines, ends = [], []
+    ef = sorted(morphs.sentence_ends)
+    k, pos = 0, 0
+    for raw in morphs.text.split("\n"):
+        start = pos + len(raw) - len(raw.lstrip())
+        line = raw.strip()
+        pos += len(raw) + 1
+        while k < len(ef) and ef[k] <= start:
+            k += 1
+        if not line:
+            continue
+        last = 0
+        while k < len(ef) and ef[k] <= start + len(line):
+            last = ef[k] - start
+            k += 1
+        lines.append(line)
+        ends.append(max(_terminated(line), last))
+    return lines, ends
 
 
 # Spam keywords spelled apart so that a word list misses them: 바.카.라, 출_장_마_사_지,
@@ -553,12 +621,14 @@ def _flagged_lines(units: list[str], cfg: dict) -> int:
         if 2 * _terminated(unit) >= len(unit):
             continue  # a sentence that mentions them ("비아그라 처방이 늘었다.")
         # by tokens: "오피, 신용불량자대출, 에볼루션카지노, 개인돈" (a phrase inside a longer
-        # keyword covers too few characters); or 3+ distinct phrases, or 2 covering a third
+        # keyword covers too few characters); or 3+ distinct phrases, or 2 covering a third,
+        # or 2 in a quarter of the tokens: a spam comment ("여기 들어가보세요 매충 토렌트 꿀팁
+        # 있음"; 4 of 712,404 NSMC reviews have two distinct phrases that densely)
         tokens = _KEYWORD_TOKEN.findall(unit)
         hits = sum(1 for t in tokens if flagged.search(t))
         distinct = len({f.lower() for f in found})
         if ((len(tokens) >= 3 and hits >= 2 and 2 * hits >= len(tokens))
-                or distinct >= 3 or (distinct >= 2 and 3 * covered >= nonspace)):
+                or distinct >= 3 or (distinct >= 2 and (3 * covered >= nonspace or 4 * hits >= len(tokens)))):
             n += 1
     return n
 
@@ -568,11 +638,14 @@ def word_signals(text: str, morphs, lang: str, cfg: dict) -> dict[str, float]:
     if lang not in WORD_SIGNALS or morphs is None:
         return {}
     s = {"n_words": morphs.n_words, "function_word_ratio": morphs.function_ratio, "lm_score": morphs.lm_score}
+    found = _grammar_sentence_ends(morphs)
+    if found is not None:
+        s.update(_terminated_ratios(*found))
     if lang == "ja":
         words = morphs.content_words()
         n_words = max(1, s["n_words"])
         s["mean_word_len"] = sum(map(len, words)) / len(words) if words else 0.0
-        s["symbol_word_ratio"] = len(_SYMBOL_WORD.findall(text)) / n_words
+        s["symbol_word_ratio"] = len(_SYMBOL_WORD.findall(text)) / max(n_words, int(cfg.get("count_min_words") or 1))
         s["flagged_word_ratio"] = _flagged_rate(_flagged_hits(_unevade(text, lang), cfg), n_words, cfg)
         # Gopher n-grams on bunsetsu-like phrases: morphemes are too short for Gopher's n
         s.update(_ngram_fracs(morphs.phrases(), int(cfg.get("repetition_min_words") or 0)))

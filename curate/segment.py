@@ -48,6 +48,11 @@ class Morphs:
     # log-probability per non-space character of the analysis under the analyser's own
     # language model (kiwi); None where the analyser gives none
     lm_score: float | None = None
+    # the text the analyser saw (the prefix, for long documents) and the offsets in it
+    # where a sentence-final ending closes a sentence (Korean EF: 재밌다, 봤어요, 별로임);
+    # None where the analyser does not mark them
+    text: str | None = None
+    sentence_ends: list[int] | None = None
 
     @property
     def n_words(self) -> int:
@@ -93,6 +98,34 @@ def _cut_prefix(text: str, max_chars: int) -> tuple[str, float]:
     return prefix, max(1.0, len(text.split()) / max(1, len(prefix.split())))
 
 
+# After a sentence's last word: punctuation, symbols, ㅋㅋ/ㅠㅠ (kiwi tags them SW).
+_KO_AFTER_END = {"SF", "SE", "SW", "SO", "SS", "SSC", "W_EMOJI"}
+
+
+def _ko_sentence_ends(text: str, toks) -> list[int]:
+    """Offsets in ``text`` where a sentence ends by its grammar, punctuation or not: after
+    a final ending (EF: 재밌다, 봤어요, 별로임, 드러난다), and after a noun closing a
+    modified noun phrase at the end of a sentence (ETM + noun: "3박자 다 갖춘 영화",
+    "자막있는게 나은듯"), the way reviews and captions end. A bare noun row ("홈 뉴스
+    정치") has no modifier and no ending, so it ends nothing."""
+    ends = []
+    for j, t in enumerate(toks):
+        if t.tag == "EF":
+            ends.append(t.start + t.len)
+            continue
+        if not (t.tag.startswith("N") or t.tag == "XSN"):
+            continue
+        nxt = toks[j + 1] if j + 1 < len(toks) else None
+        if nxt is not None and nxt.tag not in _KO_AFTER_END and "\n" not in text[t.start + t.len:nxt.start]:
+            continue
+        i = j - 1
+        while i >= 0 and j - i <= 2 and (toks[i].tag.startswith("N") or toks[i].tag == "XSN"):
+            i -= 1
+        if i >= 0 and toks[i].tag == "ETM" and "\n" not in text[toks[i].start:t.start]:
+            ends.append(t.start + t.len)
+    return ends
+
+
 class KoreanSegmenter:
     """kiwipiepy with its default ``cong`` model.
 
@@ -122,7 +155,7 @@ class KoreanSegmenter:
         for (prefix, scale), (toks, score) in zip(cut, results):
             n = len(prefix) - prefix.count(" ") - prefix.count("\n")
             out.append(Morphs([t.form for t in toks], [_ko_class(t.tag) for t in toks], scale,
-                              score / n if n else None))
+                              score / n if n else None, prefix, _ko_sentence_ends(prefix, toks)))
         return out
 
 
@@ -142,21 +175,49 @@ class JapaneseSegmenter:
             scale = 1.0
             if self.max_chars > 0 and len(text) > self.max_chars:
                 scale, text = len(text) / self.max_chars, text[: self.max_chars]
-            words, classes = [], []
+            words, classes, finals, spans = [], [], [], []
+            at = 0
             for line in self.tagger.parse(text).split("\n"):
                 fields = line.split("\t", 5)
                 if len(fields) < 5:  # EOS
                     continue
                 pos = fields[4]
                 words.append(fields[0])
+                found = text.find(fields[0], at) if fields[0] else -1
+                if found >= 0:
+                    at = found + len(fields[0])
+                spans.append((found, at))
+                finals.append(pos.startswith(_JA_FINAL_POS) and (pos[0] == "助" and pos[1] == "詞"  # 終助詞
+                                                               or _JA_FINAL_FORM.search(fields[5]) is not None))
                 if pos.startswith(_JA_PUNCT_POS):
                     classes.append(PUNCT)
                 elif pos.startswith(_JA_FUNCTION_POS):
                     classes.append(FUNCTION)
                 else:
                     classes.append(CONTENT)
-            out.append(Morphs(words, classes, scale))
+            ends = _ja_sentence_ends(text, spans, finals, classes)
+            out.append(Morphs(words, classes, scale, None, text, ends))
         return out
+
+
+# A Japanese sentence ends in a predicate's final or attributive form (並んでいる,
+# 見ています, 美しい) or a sentence-final particle (ね, よ, か) however it is punctuated:
+# captions often have no 。 ("商品棚にパンやケーキが並んでいる").
+_JA_FINAL_POS = ("動詞", "形容詞", "助動詞", "助詞-終助詞")
+_JA_FINAL_FORM = re.compile(r"\t(?:終止形|連体形)")
+
+
+def _ja_sentence_ends(text: str, spans, finals, classes) -> list[int]:
+    """Offsets where a predicate or final particle is the last word before punctuation,
+    a line break or the end of the text."""
+    ends = []
+    for j, ((start, end), final) in enumerate(zip(spans, finals)):
+        if not final or start < 0:
+            continue
+        nxt = spans[j + 1] if j + 1 < len(spans) else None
+        if nxt is None or classes[j + 1] == PUNCT or (nxt[0] >= 0 and "\n" in text[end:nxt[0]]):
+            ends.append(end)
+    return ends
 
 
 _PUNCT_ONLY = re.compile(r"^\W+$")

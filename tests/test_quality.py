@@ -149,12 +149,17 @@ def test_mojibake_and_chatter_signals():
     stage = QualityStage({}, "ko")
     clean, cp949, latin1, chatter = stage.signals([
         ko, ko.encode("utf-8").decode("cp949", errors="replace"), ko.encode("utf-8").decode("latin-1"),
-        "ㅋㅋㅋㅋ ㅠㅠ 진짜 ㅋㅋ 대박 ㅎㅎㅎ"])
+        " ".join(["ㅋㅋㅋㅋ ㅠㅠ 진짜 ㅋㅋ 대박 ㅎㅎㅎ"] * 4)])
     assert clean["mojibake_ratio"] == 0 and cp949["mojibake_ratio"] > 0.3 and latin1["mojibake_ratio"] > 0.3
     assert chatter["jamo_ratio"] > 0.5 and clean["jamo_ratio"] == 0
+    # a count in a text under count_min_words (20 eojeol) is taken over 20: one ㅜ in a
+    # seven-eojeol comment is no pattern
+    short = "어제 다봤습니다. 지금까지 드라마의여운에서 못빠져나오구 있네요ㅜ 짱!"
+    one, = stage.signals([short])
+    assert one["jamo_ratio"] == pytest.approx(1 / len(short.replace(" ", "")) * len(short.split()) / 20)
     ja = good_docs("ja")[0]
     clean, cp932, kusa = QualityStage({}, "ja").signals([
-        ja, ja.encode("utf-8").decode("cp932", errors="replace"), "今日は楽しかったｗｗｗ (笑) まじでｗｗ orz"])
+        ja, ja.encode("utf-8").decode("cp932", errors="replace"), "今日は楽しかったｗｗｗ (笑) まじでｗｗ orz" * 4])
     assert clean["mojibake_ratio"] < 0.05 and cp932["mojibake_ratio"] > 0.3
     assert kusa["chatter_ratio"] > 0.2 and clean["chatter_ratio"] == 0
 
@@ -284,14 +289,20 @@ def test_long_navigation_page_with_a_sentence_dropped():
     page = "\n".join(["닫기", "태그", "홈 > 연예 > 생활/문화", "로그인", "회원가입", "전체메뉴", "많이 본 뉴스",
                       lead, "포토", "영상", "기자 구독", "댓글", "이 기사를 공유합니다", "글씨 크게", "인쇄하기"])
     s, n = QualityStage({}, "ko").signals([page, news], complete=True)
-    assert s["long_terminated_char_ratio"] < 0.5 and n["long_terminated_char_ratio"] is None  # one line: no value
+    # only the lead, the one UI sentence ("이 기사를 공유합니다") and "많이 본 뉴스" end a sentence
+    assert s["long_terminated_char_ratio"] < 0.6 and n["long_terminated_char_ratio"] is None  # one line: no value
+    assert make_stage({}, "ko")(table_of([page, news])).column("drop_reason").to_pylist()[0] is not None
     assert make_stage({}, "ko")(table_of([page, news])).column("drop_reason").to_pylist()[1] is None
 
 
-def test_comment_thread_with_a_laugh_on_most_lines_dropped():
+def test_comment_thread_with_a_laugh_on_most_lines_kept_laughter_only_dropped():
+    """Real comments with a laugh beside the words are informal text to learn from;
+    laughter alone, or mash, is not (kiwi reads ㅋㅋ as a symbol: no words at all)."""
     thread = "\n".join(NSMC_THREAD)
-    out = make_stage({}, "ko")(table_of([thread] + good_docs("ko")[:50])).column("drop_reason").to_pylist()
-    assert out[0] == "quality:max_jamo_ratio" and all(r is None or r != "quality:max_jamo_ratio" for r in out[1:])
+    laughter = "\n".join(["ㅋㅋㅋㅋ", "ㅠㅠ ㅠㅠ", "ㅋㅋㅋㅋ ㅎㅎㅎ", "ㄷㄷㄷ", "ㅋㅋ ㅋㅋㅋㅋ", "ㅎㅎ"])
+    out = make_stage({}, "ko")(table_of([thread, laughter] + good_docs("ko")[:50])).column("drop_reason").to_pylist()
+    assert out[0] is None and out[1] is not None
+    assert all(r is None for r in out[2:])
 
 
 def test_keyword_line_of_compound_spam_words():
@@ -416,3 +427,27 @@ def test_japanese_read_as_chinese_and_doorway_leads_dropped():
 def test_complete_short_korean_sentences_kept():
     short = ["그는 결국 사표를 냈다.", "오늘은 비가 많이 온다.", "회의는 내일 열린다."]  # 10-19 characters
     assert make_stage({}, "ko")(table_of(short)).column("drop_reason").to_pylist() == [None] * 3
+
+
+def test_sentence_ends_found_by_grammar():
+    """A comment ends its sentences with endings, not full stops; a caption with a verb.
+    A menu row has neither, and stays unterminated."""
+    ko = QualityStage({}, "ko")
+    comment, noun_phrase, menu = ko.signals([
+        "초반에 드라이버가 납치당할 때만 해도 이거 물건이겠다 싶었는데 진행될수록 연출의 한계가 드러난다",
+        "와 스토리 연기력 감독 3박자 다 갖춘 영화", "홈 뉴스 정치 경제 사회 국제 스포츠 연예"], complete=True)
+    assert comment["terminated_char_ratio"] == 1.0 and noun_phrase["terminated_char_ratio"] == 1.0
+    assert menu["terminated_char_ratio"] == 0.0
+    caption, nav = QualityStage({}, "ja").signals(["商品棚にパンやケーキが並んでいる", "ホーム ニュース スポーツ 芸能"],
+                                                  complete=True)
+    assert caption["terminated_char_ratio"] == 1.0 and nav["terminated_char_ratio"] == 0.0
+
+
+def test_repeated_ngram_counts_its_repeats_only():
+    """A 5-eojeol name said twice in 50+ eojeol: its second use is the repetition."""
+    from curate.quality import _ngram_fracs
+    words = [f"w{i}" for i in range(60)]
+    words[40:45] = words[0:5]
+    fracs = _ngram_fracs(words)
+    repeated = sum(len(w) for w in words[40:45])
+    assert fracs["dup_5gram_frac"] == pytest.approx(repeated / sum(map(len, words)))
