@@ -43,4 +43,4 @@ def font_face_css(font_path: str, text: str | set[str]) -> str:
     """An @font-face rule naming FAMILY, its source the subset as a base64 data URL."""
     woff, _ = subset_font(font_path, text)
     data = base64.b64encode(woff).decode("ascii")
-    return f'@font-face{{font-family:"{FAMILY}";src:url(data:font/woff;base64,{data}) format("woff");font-display:block}}'
+    return f'@font-face{{font-family:"{FAMILY}";src:url(data:font/woff;base64,{data}) format("woff");font-display:swap}}'
