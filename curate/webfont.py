@@ -29,6 +29,7 @@ def subset_font(font_path: str, text: str | set[str]) -> tuple[bytes, set[int]]:
     options = subset.Options()
     options.flavor = "woff"
     options.hinting = False  # browsers rasterize CJK outlines well unhinted; hints are a third of a TTF
+    options.desubroutinize = True  # CFF outlines inline: a tenth smaller after compression
     options.name_IDs = NAME_IDS
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=sorted(wanted))

@@ -31,7 +31,8 @@ def _clear_caches():
 
 @pytest.fixture
 def no_system_fonts(monkeypatch):
-    """matplotlib sees only its bundled fonts; the font search sees no system font."""
+    """matplotlib's font manager knows only its bundled fonts; the font search sees no
+    system font. (The manager itself is kept: the Agg backend holds a reference to it.)"""
     from matplotlib import font_manager
 
     bundled = os.path.join(matplotlib.get_data_path(), "fonts")
@@ -41,18 +42,20 @@ def no_system_fonts(monkeypatch):
         return [f for f in real_find(fontpaths, fontext) if f.startswith(bundled)]
 
     monkeypatch.setattr(font_manager, "findSystemFonts", only_bundled)
-    manager = font_manager.FontManager()
-    monkeypatch.setattr(font_manager, "fontManager", manager)
-    monkeypatch.setattr(font_manager, "findfont", manager.findfont)
     monkeypatch.setattr(fonts, "KNOWN_FONTS", [])
     monkeypatch.delenv("CURATE_CJK_FONT", raising=False)
-    saved = dict(matplotlib.rcParams)
+    manager = font_manager.fontManager
+    saved_fonts, saved_rc = manager.ttflist, dict(matplotlib.rcParams)
+    manager.ttflist = [f for f in saved_fonts if f.fname.startswith(bundled)]
+    manager._findfont_cached.cache_clear()
     _clear_caches()
     yield manager
+    manager.ttflist = saved_fonts
+    manager._findfont_cached.cache_clear()
     _clear_caches()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # deprecated keys come back as they were
-        matplotlib.rcParams.update(saved)
+        matplotlib.rcParams.update(saved_rc)
 
 
 @pytest.fixture
