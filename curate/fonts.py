@@ -1,14 +1,17 @@
 """A font with Hangul and Kana for matplotlib, registered explicitly.
 
 Matplotlib's default DejaVu Sans has no Hangul or Kana: Korean and Japanese labels
-would render as empty boxes. We look for Noto Sans CJK (Debian/Ubuntu package
-`fonts-noto-cjk`), then other known CJK fonts, then any installed font whose
-character map covers both a Hangul syllable and a Hiragana letter, and register it
-with matplotlib's font manager so the lookup does not depend on its font cache.
+would render as empty boxes. The search order: CURATE_CJK_FONT, then known system
+fonts (Noto Sans CJK from `fonts-noto-cjk` and its kin, Apple SD Gothic Neo, Malgun
+Gothic), then Noto Sans CJK JP from the `notojp-matplotlib` package that the install
+brings in (so a machine with no system fonts still has one), then any installed font
+whose character map covers both a Hangul syllable and a Hiragana letter. The font is
+registered with matplotlib's font manager so the lookup does not depend on its cache.
 """
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 
 # Known locations, best first: Noto Sans CJK (Debian/Ubuntu, Fedora, Arch, Homebrew), then
@@ -23,6 +26,9 @@ KNOWN_FONTS = [
     "/System/Library/Fonts/AppleSDGothicNeo.ttc",
     "C:/Windows/Fonts/malgun.ttf",
 ]
+# Noto Sans CJK JP 2.004 (SIL OFL 1.1): all 11,172 Hangul syllables, Kana and the CJK
+# ideographs, shipped as package data of a PyPI dependency.
+PACKAGED_FONT = ("notojp_matplotlib", ("fonts", "NotoSansCJKjp-Regular.otf"))
 PROBE_CHARS = (ord("한"), ord("あ"), ord("ア"))  # Hangul syllable, Hiragana, Katakana
 
 
@@ -41,6 +47,18 @@ def covers_cjk(path: str) -> bool:
     return all(c in cmap for c in PROBE_CHARS)
 
 
+def packaged_cjk_font() -> str | None:
+    """Path of the font file shipped by the font package, or None where it is not installed."""
+    package, parts = PACKAGED_FONT
+    # located, not imported: importing the package would change matplotlib's rcParams
+    spec = importlib.util.find_spec(package)
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = os.path.join(folder, *parts)
+        if os.path.exists(path):
+            return path
+    return None
+
+
 @functools.lru_cache(maxsize=1)
 def find_cjk_font() -> str:
     """Path of a font covering Hangul and Kana; CURATE_CJK_FONT overrides the search."""
@@ -52,6 +70,9 @@ def find_cjk_font() -> str:
     for path in KNOWN_FONTS:
         if os.path.exists(path) and covers_cjk(path):
             return path
+    packaged = packaged_cjk_font()
+    if packaged and covers_cjk(packaged):
+        return packaged
     from matplotlib import font_manager
 
     for path in sorted(font_manager.findSystemFonts()):
@@ -59,7 +80,8 @@ def find_cjk_font() -> str:
         if any(k in name for k in ("cjk", "nanum", "gothic", "ipaex", "noto sans kr", "notosanskr")) and covers_cjk(path):
             return path
     raise FontNotFound(
-        "no font with Hangul and Kana found; install one (Debian/Ubuntu: apt-get install fonts-noto-cjk) "
+        "no font with Hangul and Kana found; reinstall the package (its dependency notojp-matplotlib "
+        "ships Noto Sans CJK), install one (Debian/Ubuntu: apt-get install fonts-noto-cjk) "
         "or point CURATE_CJK_FONT at a .ttf/.otf/.ttc file")
 
 

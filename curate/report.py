@@ -3,7 +3,9 @@
 Built from manifest.json and the per-shard statistics in DIR/stats/ (curate.stats), so
 the cost does not grow with the text: a shard's text is read only when its stats file
 is missing. Plots are matplotlib (Agg) PNGs embedded as base64, set in a CJK font
-(curate.fonts) so Korean and Japanese labels render.
+(curate.fonts) so Korean and Japanese labels render; the page's text is set in a subset
+of the same font embedded in the page (curate.webfont), so it needs no font installed.
+Without any CJK font the report is still written, its CJK plot labels shown as '?'.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from . import webfont
 from .stats import merge_stats, merge_stats_rules, quality_rules, rule_passes, table_stats
 
 LANG_NAMES = {"ko": "한국어", "ja": "日本語", "en": "English", "fr": "Français", "zh": "中文", "und": "?"}
@@ -202,13 +205,20 @@ class _Plots:
     """Renders figures to base64 PNG and records any glyph matplotlib could not find."""
 
     def __init__(self):
-        from .fonts import find_cjk_font, use_cjk_font
+        from .fonts import FontNotFound, find_cjk_font, use_cjk_font
 
-        self.font = use_cjk_font()
-        from matplotlib.ft2font import FT2Font
+        try:
+            self.font, self.font_file = use_cjk_font(), find_cjk_font()
+            self.font_error = None
+        except FontNotFound as exc:  # plots in matplotlib's default font, CJK shown as '?'
+            self.font, self.font_file, self.font_error = None, None, str(exc)
+        import matplotlib
+
+        matplotlib.use("Agg")
         from matplotlib import font_manager
+        from matplotlib.ft2font import FT2Font
 
-        self.charmap = set(FT2Font(find_cjk_font()).get_charmap())
+        self.charmap = set(FT2Font(self.font_file).get_charmap()) if self.font_file else set()
         self.charmap |= set(FT2Font(font_manager.findfont("DejaVu Sans")).get_charmap())
         self.missing_glyphs: list[str] = []
 
@@ -279,8 +289,9 @@ def _hbar(p: _Plots, ax, items: list[tuple[str, float]], title: str, xlabel: str
     ax.set_xlim(0, top * 1.15 if top else 1)
 
 
-def render_plots(r: dict) -> tuple[dict[str, str], list[str], str]:
-    """name -> base64 PNG, the glyph warnings matplotlib raised, and the font used."""
+def render_plots(r: dict) -> tuple[dict[str, str], _Plots]:
+    """name -> base64 PNG, and the renderer (its font, font file, font error and the
+    glyph warnings matplotlib raised)."""
     import numpy as np
 
     p = _Plots()
@@ -313,7 +324,7 @@ def render_plots(r: dict) -> tuple[dict[str, str], list[str], str]:
     a1.bar(x + 0.2, [v["rejected"] for _, v in langs], 0.4, color=REJECTED, label="rejected")
     a1.set_xticks(x, [p.label(f"{l} ({LANG_NAMES[l]})" if l in LANG_NAMES else l) for l, _ in langs],
                   rotation=30, ha="right")
-    a1.set_title("언어 구성 / 言語構成 (language mix)")
+    a1.set_title(p.label("언어 구성 / 言語構成 (language mix)", 80))
     a1.set_ylabel("documents")
     a1.legend(fontsize=8)
     _hist_plot(p, a2, r["lang_score"], "language-ID score", "score", log_bins=False)
@@ -359,25 +370,27 @@ def render_plots(r: dict) -> tuple[dict[str, str], list[str], str]:
     lines = r["top_lines"]["lines"][:20]
     if lines:
         fig, ax = p.figure(9, 0.8 + 0.3 * len(lines))
-        _hbar(p, ax, [(l["line"], l["count"]) for l in lines], "가장 많이 반복된 줄 / most repeated lines (kept)",
+        _hbar(p, ax, [(l["line"], l["count"]) for l in lines], p.label("가장 많이 반복된 줄 / most repeated lines (kept)", 80),
               "occurrences", color="#4c956c")
         plots["top_lines"] = p.png(fig)
 
-    return plots, p.missing_glyphs, p.font
+    return plots, p
 
 
 # ---------------------------------------------------------------------------- HTML
+# The embedded subset first: the page is set in the plots' font wherever it is opened;
+# characters it lacks (emoji) fall through to the fonts of the system.
 CSS = """
-body{font-family:"Noto Sans CJK KR","Noto Sans CJK JP","Apple SD Gothic Neo","Malgun Gothic",sans-serif;
+body{font-family:"FAMILY","Noto Sans CJK KR","Noto Sans CJK JP","Apple SD Gothic Neo","Malgun Gothic",sans-serif;
  margin:0 auto;max-width:1200px;padding:1em 2em;color:#222;line-height:1.45}
 h1{font-size:1.6em}h2{border-bottom:2px solid #2a7ab0;padding-bottom:.2em;margin-top:2em}
 table{border-collapse:collapse;margin:.5em 0;font-size:.9em}td,th{border:1px solid #ccc;padding:.25em .6em;vertical-align:top}
 th{background:#eef3f7;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
 img{max-width:100%;display:block;margin:.5em 0}.doc{white-space:pre-wrap;word-break:break-all;max-width:60em}
-.meta{color:#666;font-size:.85em}code{font-size:.85em;word-break:break-all}nav a{margin-right:1em}
+.meta{color:#666;font-size:.85em}code{font-family:monospace,"FAMILY";font-size:.85em;word-break:break-all}nav a{margin-right:1em}
 .cards{display:flex;gap:1em;flex-wrap:wrap}.card{border:1px solid #ccc;border-radius:6px;padding:.6em 1em}
 .card b{font-size:1.4em;display:block}
-"""
+""".replace("FAMILY", webfont.FAMILY)
 
 
 def _e(x) -> str:
@@ -422,10 +435,11 @@ def _img(plots: dict, name: str, alt: str) -> str:
     return f'<img alt="{_e(alt)}" src="data:image/png;base64,{plots[name]}">'
 
 
-def render_html(r: dict, plots: dict) -> str:
+def render_html(r: dict, plots: dict, font_face: str = "") -> str:
+    """The page; font_face is the @font-face rule of the embedded font (curate.webfont)."""
     c = r["counts"]
     parts = [f"<!doctype html><html lang=\"{_e(r['lang'] or 'en')}\"><head><meta charset=\"utf-8\">"
-             f"<title>Shard report: {_e(r['dir'])}</title><style>{CSS}</style></head><body>"]
+             f"<title>Shard report: {_e(r['dir'])}</title><style>{font_face}{CSS}</style></head><body>"]
     parts.append(f"<h1>Shard quality report</h1><p class=\"meta\"><code>{_e(r['dir'])}</code> · language "
                  f"{_e(r['lang'])} · run {_e(r['manifest_created'])} · code {_e(r['code_version'])} · "
                  f"stages {_e(', '.join(r['stages'] or []))}</p>")
@@ -511,19 +525,29 @@ def render_html(r: dict, plots: dict) -> str:
     parts.append('<h2 id="files">Files</h2>')
     parts.append(_table(["file", "rows", "bytes", "sha256"],
                         [[f["path"], f["rows"], f["bytes"], _Raw(f"<code>{_e(f['sha256'])}</code>")] for f in r["files"]], {1, 2}))
-    parts.append(f'<p class="meta">Plots set in {_e(r.get("font"))}. Generated {_e(r["created"])}.</p></body></html>')
+    if r.get("font"):
+        parts.append(f'<p class="meta">Set in {_e(r["font"])}. Generated {_e(r["created"])}.</p></body></html>')
+    else:
+        parts.append(f'<p class="meta">No font with Hangul and Kana was found: plot labels show them as "?" '
+                     f'({_e(r.get("font_error"))}). Generated {_e(r["created"])}.</p></body></html>')
     return "\n".join(parts)
 
 
 def build_report(out_dir: str | os.PathLike) -> dict:
-    """Write DIR/report.json and DIR/report.html; returns the report's numbers."""
+    """Write DIR/report.json and DIR/report.html; returns the report's numbers. Without a
+    CJK font both are still written; report["font_error"] says why the font is missing."""
     out = Path(out_dir)
     report = compute_report(out)
-    plots, missing, font = render_plots(report)
-    report["font"] = font
-    report["missing_glyphs"] = missing
+    plots, p = render_plots(report)
+    report["font"] = p.font
+    report["font_file"] = p.font_file
+    report["font_error"] = p.font_error
+    report["missing_glyphs"] = p.missing_glyphs
     _atomic_write(out / "report.json", json.dumps(report, ensure_ascii=False, indent=1) + "\n")
-    _atomic_write(out / "report.html", render_html(report, plots))
+    page = render_html(report, plots)
+    # the subset holds the characters of the page as rendered without it (the rule adds only ASCII)
+    face = webfont.font_face_css(p.font_file, page) if p.font_file else ""
+    _atomic_write(out / "report.html", render_html(report, plots, face) if face else page)
     return report
 
 
@@ -543,6 +567,8 @@ def main(argv: list[str] | None = None) -> int:
     c = r["counts"]
     print(f"kept {c['kept']:,}  rejected {c['rejected']:,}  quarantined {c['quarantined']:,}  "
           f"-> {Path(args.dir) / 'report.html'} ({time.perf_counter() - t0:.1f}s)")
+    if r["font_error"]:
+        print(f"warning: {r['font_error']}: plot labels show Hangul and Kana as '?'", file=sys.stderr)
     if r["missing_glyphs"]:
         print(f"warning: {len(r['missing_glyphs'])} glyphs missing from the plot font", file=sys.stderr)
     return 0

@@ -196,7 +196,8 @@ def test_html_is_self_contained_and_escaped(built):
     import re
 
     assert not re.findall(r"""(?:src|href)\s*=\s*["'](?!data:|#)""", page)
-    assert "<link" not in page and "@import" not in page and "url(" not in page
+    assert "<link" not in page and "@import" not in page and not re.findall(r"url\((?!data:)", page)
+    assert page.count("@font-face{") == 1 and "url(data:font/woff;base64," in page  # the embedded font
     assert page.count('src="data:image/png;base64,') >= 6
     for f in r["files"]:
         assert f["sha256"] in page and f["path"] in page

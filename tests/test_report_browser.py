@@ -1,14 +1,17 @@
 """Open report.html in real headless Chromium (started by the test, driven over the
-DevTools protocol) and check that every plot loads and no text lacks a glyph.
+DevTools protocol) and check that every plot loads and no text lacks a glyph, also in a
+Chromium that sees no font at all (the page brings its own).
 
-Chromium comes from the system packages (Debian: `apt-get install chromium
-fonts-noto-cjk`); the test is skipped, saying so, only where no Chromium is found.
+Chromium comes from the system packages (Debian: `apt-get install chromium`); the test
+is skipped, saying so, only where no Chromium is found.
 """
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -17,13 +20,14 @@ import time
 
 import pytest
 
-from curate import report
+from curate import report, webfont
 
 CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome", "chrome")
                  if shutil.which(n)), None)
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="no Chromium found: install it (Debian/Ubuntu: apt-get install chromium) to run the browser test")
 CJK = re.compile(r"[\uac00-\ud7a3\u3040-\u30ff\u4e00-\u9fff]")
+HANGUL, KANA = re.compile(r"[\uac00-\ud7a3]"), re.compile(r"[\u3040-\u30ff]")
 
 
 class DevTools:
@@ -48,14 +52,15 @@ class DevTools:
                 return reply["result"]
 
 
-@pytest.fixture(scope="module")
-def browser():
+@contextlib.contextmanager
+def _chromium(env: dict | None = None):
+    """A headless Chromium and a DevTools client connected to it."""
     profile = tempfile.mkdtemp(prefix="chromium-")
     proc = subprocess.Popen(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
          "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
          "--disable-extensions", "--remote-debugging-port=0", f"--user-data-dir={profile}", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
     try:
         url = None
         deadline = time.monotonic() + 60
@@ -81,22 +86,57 @@ def browser():
 
 
 @pytest.fixture(scope="module")
+def browser():
+    with _chromium() as cdp:
+        yield cdp
+
+
+@pytest.fixture(scope="module")
+def cjkless_browser(tmp_path_factory):
+    """Chromium on a machine without CJK fonts: its fontconfig configuration names only
+    matplotlib's own font folder (DejaVu, STIX: Latin, Greek, symbols), so the system's
+    fonts are out of its reach. (With no font at all Chromium can hang laying out a page.)"""
+    import matplotlib
+
+    folder = tmp_path_factory.mktemp("fontconfig")
+    conf = folder / "fonts.conf"
+    latin_only = os.path.join(matplotlib.get_data_path(), "fonts", "ttf")
+    conf.write_text('<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n'
+                    f"<fontconfig><dir>{latin_only}</dir><cachedir>{folder / 'cache'}</cachedir>\n"
+                    # Last Resort draws a placeholder for every character: not a font for any text
+                    "<selectfont><rejectfont><glob>*/LastResort*</glob></rejectfont></selectfont></fontconfig>\n",
+                    encoding="utf-8")
+    env = dict(os.environ, FONTCONFIG_FILE=str(conf))
+    env.pop("FONTCONFIG_PATH", None)
+    if shutil.which("fc-list"):
+        listed = subprocess.run(["fc-list", ":charset=ac00 3042"], capture_output=True, text=True, env=env).stdout
+        assert listed.strip() == "", f"fonts with Hangul and Kana still listed: {listed[:200]}"
+    with _chromium(env) as cdp:
+        yield cdp
+
+
+def _open(cdp, path) -> str:
+    """A new tab showing path, loaded; returns its session id."""
+    target = cdp.call("Target.createTarget", url="about:blank")["targetId"]
+    session = cdp.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+    cdp.call("Page.enable", session)
+    cdp.call("Emulation.setDeviceMetricsOverride", session, width=1280, height=900, deviceScaleFactor=1, mobile=False)
+    cdp.call("Page.navigate", session, url=path.resolve().as_uri())
+    deadline = time.monotonic() + 60
+    while cdp.call("Runtime.evaluate", session, expression="document.readyState")["result"]["value"] != "complete":
+        assert time.monotonic() < deadline, f"{path.name} did not finish loading"
+        time.sleep(0.2)
+    return session
+
+
+@pytest.fixture(scope="module")
 def page(browser, tmp_path_factory):
     from test_report import curated_dir
 
     out = tmp_path_factory.mktemp("browser") / "out"
     shutil.copytree(curated_dir(), out)
     r = report.build_report(out)
-    target = browser.call("Target.createTarget", url="about:blank")["targetId"]
-    session = browser.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
-    browser.call("Page.enable", session)
-    browser.call("Emulation.setDeviceMetricsOverride", session, width=1280, height=900, deviceScaleFactor=1, mobile=False)
-    browser.call("Page.navigate", session, url=(out / "report.html").resolve().as_uri())
-    deadline = time.monotonic() + 60
-    while browser.call("Runtime.evaluate", session, expression="document.readyState")["result"]["value"] != "complete":
-        assert time.monotonic() < deadline, "report.html did not finish loading"
-        time.sleep(0.2)
-    return browser, session, out, r
+    return browser, _open(browser, out / "report.html"), out, r
 
 
 def _eval(cdp, session, expr):
@@ -124,6 +164,14 @@ def _font_files() -> dict[str, str]:
     return files
 
 
+def _embedded_charmap(html_path) -> set[int]:
+    """Code points of the font embedded in the page (its @font-face data URL)."""
+    from fontTools.ttLib import TTFont
+
+    m = re.search(r"url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)", html_path.read_text(encoding="utf-8"))
+    return set(TTFont(io.BytesIO(base64.b64decode(m.group(1)))).getBestCmap()) if m else set()
+
+
 def test_page_text_renders_with_fonts_that_have_its_glyphs(page):
     """Chromium says which fonts drew each sample document; those fonts must map every character."""
     from matplotlib.ft2font import FT2Font
@@ -134,6 +182,7 @@ def test_page_text_renders_with_fonts_that_have_its_glyphs(page):
     root = cdp.call("DOM.getDocument", session, depth=-1)["root"]["nodeId"]
     nodes = cdp.call("DOM.querySelectorAll", session, nodeId=root, selector=".doc, h2, .card, td")["nodeIds"]
     files, charmaps = _font_files(), {}
+    embedded = _embedded_charmap(out / "report.html")
     checked_cjk = 0
     for node in nodes:
         obj = cdp.call("DOM.resolveNode", session, nodeId=node)["object"]["objectId"]
@@ -144,6 +193,9 @@ def test_page_text_renders_with_fonts_that_have_its_glyphs(page):
             continue
         covered: set[int] = set()
         for f in fonts:
+            if f.get("isCustomFont"):  # the font embedded in the page
+                covered |= embedded
+                continue
             path = files.get(f["familyName"])
             assert path, f"Chromium used font {f['familyName']!r} that fontconfig does not list"
             if path not in charmaps:
@@ -158,15 +210,18 @@ def test_page_text_renders_with_fonts_that_have_its_glyphs(page):
     assert checked_cjk >= 5  # Korean and Japanese text was actually on the page and checked
 
 
-def _glyph_crops(cdp, session, chars: str) -> list[bytes]:
-    """Screenshots of each character drawn alone, in the page's own font stack."""
-    rects = _eval(cdp, session, f"""(() => {{
+def _glyph_crops(cdp, session, chars: str, family: str = "") -> list[bytes]:
+    """Screenshots of each character drawn alone, in the page's own font stack (or in
+    the CSS font-family given)."""
+    style = f"font-family:{family};" if family else ""
+    rects = _eval(cdp, session, f"""(async () => {{
         const box = document.createElement('div');
-        box.style = 'position:fixed;left:0;top:0;background:#fff;z-index:9;font-size:40px;padding:10px;white-space:nowrap';
+        box.style = 'position:fixed;left:0;top:0;background:#fff;z-index:9;font-size:40px;padding:10px;white-space:nowrap;{style}';
         // fixed whole-pixel cells: the same glyph drawn twice gives the same pixels
         box.innerHTML = {json.dumps(chars)}.split('').map(c => '<span style="display:inline-block;width:60px;' +
             'height:60px;line-height:60px;text-align:center">' + c + '</span>').join('');
         document.body.appendChild(box);
+        await document.fonts.ready;  // the embedded font swaps in when decoded: shoot it, not the fallback
         return Array.from(box.children).map(s => {{ const r = s.getBoundingClientRect();
             return [r.x, r.y, r.width, r.height]; }});
     }})()""")
@@ -198,3 +253,57 @@ def test_screenshot_draws_distinct_hangul_and_kana(page):
     assert len(set(tofu)) == 1, "control: characters without a glyph should all draw the same box"
     shot = cdp.call("Page.captureScreenshot", session, format="png")["data"]
     assert len(set(Image.open(io.BytesIO(base64.b64decode(shot))).convert("L").tobytes())) > 50  # not a blank page
+
+
+# ---------------------------------------------------------------------------- a machine without CJK fonts
+@pytest.fixture(scope="module")
+def cjkless_page(cjkless_browser, page):
+    _, _, out, r = page
+    return cjkless_browser, _open(cjkless_browser, out / "report.html"), out, r
+
+
+def _unique(pattern: re.Pattern, text: str, n: int) -> str:
+    return "".join(dict.fromkeys(pattern.findall(text)))[:n]
+
+
+def _pixels(pngs: list[bytes]) -> list[bytes]:
+    from PIL import Image
+
+    return [Image.open(io.BytesIO(p)).convert("L").tobytes() for p in pngs]
+
+
+def test_page_renders_hangul_and_kana_without_system_cjk_fonts(cjkless_page):
+    """With no CJK font on the machine, the Hangul and Kana of the page draw as distinct
+    glyphs from the embedded font; the same characters in the browser's own sans-serif
+    (the control) all draw one and the same missing-glyph box."""
+    cdp, session, out, r = cjkless_page
+    text = _eval(cdp, session, "document.body.innerText")
+    hangul, kana = _unique(HANGUL, text, 6), _unique(KANA, text, 3)
+    assert len(hangul) >= 4 and len(kana) >= 2, "the page should hold Korean and Japanese text"
+    faces = _eval(cdp, session, "document.fonts.ready.then(() => Array.from(document.fonts).map(f => [f.family, f.status]))")
+    assert [webfont.FAMILY, "loaded"] in [list(f) for f in faces]
+
+    chars = hangul + kana
+    drawn = _pixels(_glyph_crops(cdp, session, chars))
+    assert all(len(set(p)) > 2 for p in drawn), "a character drew nothing"
+    assert len(set(drawn)) == len(chars), "some characters drew the same shape (missing-glyph boxes)"
+    control = _pixels(_glyph_crops(cdp, session, chars, family="sans-serif"))
+    assert len(set(control)) == 1, "control: this browser should have no font for Hangul or Kana"
+
+    # and Chromium says that the page's Korean text was drawn with the embedded font alone
+    cdp.call("DOM.enable", session)
+    cdp.call("CSS.enable", session)
+    root = cdp.call("DOM.getDocument", session, depth=-1)["root"]["nodeId"]
+    nodes = cdp.call("DOM.querySelectorAll", session, nodeId=root, selector=".doc")["nodeIds"]
+    checked = 0
+    for node in nodes[:20]:
+        fonts = cdp.call("CSS.getPlatformFontsForNode", session, nodeId=node)["fonts"]
+        obj = cdp.call("DOM.resolveNode", session, nodeId=node)["object"]["objectId"]
+        node_text = cdp.call("Runtime.callFunctionOn", session, objectId=obj, returnByValue=True,
+                             functionDeclaration="function() { return this.innerText; }")["result"]["value"]
+        if HANGUL.search(node_text) and fonts:
+            assert all(f.get("isCustomFont") for f in fonts if f["glyphCount"]), fonts
+            checked += 1
+    assert checked >= 3
+    shot = cdp.call("Page.captureScreenshot", session, format="png")["data"]
+    (out / "cjkless.png").write_bytes(base64.b64decode(shot))
