@@ -141,6 +141,9 @@ def run_corpus(inputs: list[str], output: str, lang: str, recipe_file: str | Non
         except ValueError as exc:  # fails here, not in every worker
             raise InputError(f"{langid_model}: not a fastText model ({exc})") from exc
         recipe.setdefault("langid", {})["model"] = os.path.abspath(langid_model)
+    for path in list(benchmarks or []) + ([decontam_index] if decontam_index else []):
+        if not os.path.exists(path):  # here, not as a traceback from every stage worker
+            raise FileNotFoundError(f"{path}: benchmark file or decontamination index not found")
     if benchmarks or decontam_index:
         section = recipe.setdefault("decontam", {"include": "decontam/defaults.yaml"})
         if benchmarks:
