@@ -131,6 +131,10 @@ def test_every_readme_command_runs(sandbox):
             continue
         done = _run(command, repo, env)
         outputs[command] = done
+        if done.returncode == 0 and "--output out/corpus/ko-decontam" in command:  # the next run replaces it
+            manifest = json.loads((repo / "out/corpus/ko-decontam/manifest.json").read_text(encoding="utf-8"))
+            reasons = manifest["counts"]["drop_reasons"]  # the sample holds KLUE sentences
+            assert sum(n for r, n in reasons.items() if r.startswith("decontam:")) > 0, command
         if done.returncode != 0:
             said = done.stdout + done.stderr
             said = said if len(said) < 4000 else f"{said[:1500]}\n...\n{said[-2500:]}"
