@@ -9,7 +9,8 @@ set -u
 OUT=${OUT:-out/gpu}
 mkdir -p "$OUT"
 export PYTHONPATH=$PWD PYTHONUNBUFFERED=1
-PY=${PY:-python3}
+# the project virtualenv when there is one: plain python3 lacks the dependencies
+if [ -x .venv/bin/python ]; then PY=${PY:-.venv/bin/python}; else PY=${PY:-python3}; fi
 nvidia-smi --query-gpu=name,memory.total,clocks.max.sm --format=csv > "$OUT/gpu.txt" 2>&1
 timeout 240 $PY bench/kernels_check.py > "$OUT/kernels_check.txt" 2>&1; echo "kernels_check rc=$?"
 # the sweep before the kernel bench: it records the fastest LayerNorm tiles, which the kernel bench then uses

@@ -17,16 +17,25 @@ DELEGATED = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """A usage mistake is one line naming it (exit 2), not a usage block before it."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def _corpus_parser(sub) -> None:
     p = sub.add_parser("corpus", help="curate raw text into shards, manifest and report")
     p.add_argument("--lang", required=True, help="target language code (ko, ja, en, fr, ...)")
     p.add_argument("--input", nargs="+", required=True, metavar="PATH",
-                   help="input files, folders or globs (.jsonl[.gz|.zst], .parquet, .txt)")
-    p.add_argument("--output", required=True, metavar="DIR", help="output folder")
+                   help="input files, folders or globs, local or URIs (s3://, gs://, hdfs://, file://): "
+                        "JSON Lines (.jsonl/.json/.ndjson), .parquet, .txt, WARC/WET (.warc, .warc.wet), "
+                        "each plain or .gz/.zst/.bz2/.xz")
+    p.add_argument("--output", required=True, metavar="DIR", help="output folder or URI")
     p.add_argument("--recipe", metavar="FILE", help="recipe YAML (default pipelines/recipes/LANG.yaml)")
     p.add_argument("--stages", metavar="a,b,c",
-                   help="run only these stages (normalize always runs first): "
-                        "normalize,langid,decontam,pii,quality,dedup")
+                   help="run only these stages, in pipeline order (extract, for HTML rows, and normalize "
+                        "always run): extract,normalize,urlfilter,langid,decontam,pii,quality,dedup")
     p.add_argument("--workers", type=_positive, metavar="N", help="parallel stage workers (default: all CPUs)")
     p.add_argument("--langid-model", metavar="PATH", help="fastText model (lid.176.bin, GlotLID, ...)")
     p.add_argument("--benchmarks", nargs="+", metavar="PATH",
@@ -77,8 +86,8 @@ def _run_corpus(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(prog="curate", description=__doc__)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser = _Parser(prog="curate", description=__doc__)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _corpus_parser(sub)
     for name, (_, _, help_text) in DELEGATED.items():
         sub.add_parser(name, help=help_text, add_help=False)

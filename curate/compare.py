@@ -82,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     rows = compare_rows(load_numbers(args.dir_a), load_numbers(args.dir_b))
     if args.json:
-        print(json.dumps([dict(zip(("section", "name", "a", "b"), r)) for r in rows], ensure_ascii=False, indent=1))
+        shown = [r for r in rows if not args.changed or r[2] != r[3]]
+        print(json.dumps([dict(zip(("section", "name", "a", "b"), r)) for r in shown], ensure_ascii=False, indent=1))
     else:
         print(format_table(rows, "A", "B", args.changed))
         print(f"\nA = {args.dir_a}\nB = {args.dir_b}")

@@ -419,6 +419,7 @@ class Index:
                                  for k in self.sets]}
         arrays = {f"set_{i}": v for i, v in enumerate(self.sets.values())}
         path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "wb") as f:  # np.savez would append .npz to a path without it
             np.savez(f, header=np.array(json.dumps(header, ensure_ascii=False)), **arrays)
 

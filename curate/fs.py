@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import io
 import os
 from pathlib import Path
 
@@ -33,6 +34,15 @@ def _join(uri_or_path: str, fs_path: str, original_fs_path: str) -> str:
     if scheme == "file":
         return f"file://{fs_path}"
     return f"{scheme}://{fs_path}" + (f"?{query}" if query else "")
+
+
+def local_path(path: str) -> str | None:
+    """The local path a plain path or a file:// URI names; None for other filesystems."""
+    if not is_uri(path):
+        return path
+    if path.startswith("file://"):
+        return resolve(path)[1]
+    return None
 
 
 def info(path: str) -> pafs.FileInfo:
@@ -64,11 +74,22 @@ def identity(path: str) -> str:
 
 
 def open_input(path: str):
-    """A raw binary stream (no transparent decompression: the readers handle that)."""
+    """A buffered binary stream (no transparent decompression: the readers handle that).
+
+    pyarrow's own streams cannot iterate lines (NativeFile.readline is unsupported
+    on a plain stream), so a remote one is wrapped like a local file."""
     if not is_uri(path):
         return open(path, "rb")
     fs, p = resolve(path)
-    return fs.open_input_stream(p, compression=None)
+    return io.BufferedReader(fs.open_input_stream(p, compression=None), buffer_size=1 << 20)
+
+
+def open_random_access(path: str):
+    """A seekable file (Parquet reads its footer first)."""
+    if not is_uri(path):
+        return open(path, "rb")
+    fs, p = resolve(path)
+    return fs.open_input_file(p)
 
 
 def list_files(path: str) -> list[str]:
@@ -121,6 +142,7 @@ def publish_remote(local: Path, uri: str, folders: list[str], last: list[str]) -
         if fs.get_file_info(remote).type != pafs.FileType.NotFound:
             fs.delete_dir(remote)
         if (local / folder).exists():
+            fs.create_dir(remote, recursive=True)  # a store with real folders (hdfs://) needs it
             pafs.copy_files(str(local / folder), remote, source_filesystem=pafs.LocalFileSystem(),
                             destination_filesystem=fs)
     for name in last:

@@ -288,7 +288,7 @@ def _read_text(path: str, name: str, max_doc_chars: int) -> Iterator[Record]:
 
 def _read_parquet(path: str, name: str, max_doc_chars: int) -> Iterator[Record]:
     try:
-        pf = pq.ParquetFile(fs.open_input(path) if fs.is_uri(path) else path)
+        pf = pq.ParquetFile(fs.open_random_access(path) if fs.is_uri(path) else path)
     except Exception as exc:
         yield Record(None, None, f"{path}:0", error=f"unreadable Parquet: {exc}")
         return

@@ -110,7 +110,7 @@ def _outside_output(paths: list[str], output: str) -> list[str]:
     if fs.is_uri(output):
         return paths
     root = os.path.realpath(output) + os.sep
-    kept = [p for p in paths if fs.is_uri(p) or not os.path.realpath(p).startswith(root)]
+    kept = [p for p in paths if fs.local_path(p) is None or not os.path.realpath(fs.local_path(p)).startswith(root)]
     if len(kept) < len(paths):
         print(f"curate: not reading {len(paths) - len(kept)} file(s) under the output folder {output}", file=sys.stderr)
     if not kept:
@@ -130,6 +130,7 @@ def run_corpus(inputs: list[str], output: str, lang: str, recipe_file: str | Non
     """
     import ray
 
+    output = fs.local_path(output) or output  # a file:// output is built in place, like a plain path
     paths = _outside_output(expand_inputs(inputs), output)
     recipe = load_recipe(lang, recipe_file)
     if langid_model:
@@ -140,6 +141,9 @@ def run_corpus(inputs: list[str], output: str, lang: str, recipe_file: str | Non
         except ValueError as exc:  # fails here, not in every worker
             raise InputError(f"{langid_model}: not a fastText model ({exc})") from exc
         recipe.setdefault("langid", {})["model"] = os.path.abspath(langid_model)
+    for path in list(benchmarks or []) + ([decontam_index] if decontam_index else []):
+        if not os.path.exists(path):  # here, not as a traceback from every stage worker
+            raise FileNotFoundError(f"{path}: benchmark file or decontamination index not found")
     if benchmarks or decontam_index:
         section = recipe.setdefault("decontam", {"include": "decontam/defaults.yaml"})
         if benchmarks:

@@ -337,6 +337,11 @@ def train_from_shards(langs: list[str], data_dirs: list[str], vocab_size: int, o
 
         counts = count_pieces_on_ray(tasks, workers)
     tok = train_bpe(counts, vocab_size, min_frequency)
+    learned = sum(1 for t in tok.get_vocab(with_added_tokens=True) if not t.startswith(RESERVED[:11]))
+    if learned < vocab_size:  # BPE stops when no pair occurs min_frequency times
+        print(f"train.tokenizer: warning: the corpus is too small for --vocab {vocab_size}: learned {learned:,} "
+              f"tokens (padded to {tok.get_vocab_size(with_added_tokens=True):,}) from {sum(counts.values()):,} "
+              f"pieces ({len(counts):,} distinct); give more text or a smaller --vocab", file=sys.stderr)
     meta = {"langs": langs, "weights": weights, "sample_fractions": fractions, "seed": seed,
             "vocab_size_requested": vocab_size, "vocab_size": tok.get_vocab_size(with_added_tokens=True),
             "data": [{"lang": lang, "dir": os.path.abspath(d), "manifest_sha256": _manifest_hash(d)}

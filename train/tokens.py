@@ -215,13 +215,13 @@ def write_token_shards(data_dir: str, tok_dir: str, out_dir: str, workers: int |
     return manifest
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="Curated shards -> token shards for the trainer")
+def main(argv: list[str] | None = None, prog: str = "curate tokenize") -> int:
+    ap = argparse.ArgumentParser(prog=prog, description="Curated shards -> token shards for the trainer")
     ap.add_argument("--data", required=True, help="curated corpus folder (shards/*.parquet + manifest.json)")
     ap.add_argument("--tokenizer", required=True, help="tokenizer folder (tokenizer.json)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--workers", type=int, default=None, help="Ray workers (1: in this process)")
-    ap.add_argument("--docs-per-part", type=int, default=200_000)
+    ap.add_argument("--docs-per-part", type=int, default=200_000, help="documents per token shard file")
     args = ap.parse_args(argv)
     try:
         m = write_token_shards(args.data, args.tokenizer, args.out, args.workers, args.docs_per_part)
@@ -234,4 +234,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(prog="python -m train.tokens"))
