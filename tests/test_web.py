@@ -1,5 +1,7 @@
 """WARC input: charsets decoded without mojibake, main content extracted, URL filters."""
 import html as htmllib
+import io
+import zlib
 import re
 from collections import Counter
 
@@ -321,3 +323,121 @@ def test_valid_utf8_wins_over_a_wrong_label():
     for label in ("koi8-r", "utf-16", "utf-16le", "windows-1251", "unicode_escape"):
         decoded, charset, how = decode_html(text.encode("utf-8"), f"text/html; charset={label}")
         assert decoded == text and charset == "utf-8", label
+
+
+# Archives as crawlers and mirrors store them: compressed whole, damaged mid-file,
+# full of records that are no document.
+
+def _warc_bytes(tmp_path, pages, name="plain.warc"):
+    path = tmp_path / name
+    write_warc(path, pages)
+    return path.read_bytes()
+
+
+def _ko_pages(n, start=0):
+    paras = [p["text"] for p in load_paragraphs() if p["lang"] == "ko"]
+    return [{"url": f"http://news.example.kr/{i}", "html": _page(paras[i % len(paras)] + f" ({i})"),
+             "encoding": "utf-8", "content_type": "text/html; charset=utf-8"} for i in range(start, start + n)]
+
+
+def _texts(path):
+    return [(r.url, r.text, r.error) for r in read_records(str(path))]
+
+
+def test_whole_file_compressed_warcs_are_read(tmp_path):
+    import bz2
+    import gzip
+    import lzma
+
+    import zstandard
+
+    pages = _ko_pages(5)
+    plain = _warc_bytes(tmp_path, pages)
+    expected = _texts(tmp_path / "plain.warc")
+    assert len(expected) == 5 and all(e is None for _, _, e in expected)
+    for name, pack in ((".warc.zst", zstandard.ZstdCompressor().compress), (".warc.bz2", bz2.compress),
+                       (".warc.xz", lzma.compress), (".warc.gz", gzip.compress)):
+        path = tmp_path / f"crawl{name}"
+        path.write_bytes(pack(plain))
+        assert _texts(path) == expected, name
+
+
+def test_wet_zst_is_read(tmp_path):
+    import zstandard
+    from warcio.warcwriter import WARCWriter
+
+    paras = [p["text"] for p in load_paragraphs()[:3]]
+    buf = io.BytesIO()
+    writer = WARCWriter(buf, gzip=False)
+    for i, text in enumerate(paras):
+        writer.write_record(writer.create_warc_record(f"https://news.example/{i}", "conversion",
+                                                      payload=io.BytesIO(text.encode()), warc_content_type="text/plain"))
+    path = tmp_path / "crawl.warc.wet.zst"
+    path.write_bytes(zstandard.ZstdCompressor().compress(buf.getvalue()))
+    assert [r.text for r in read_records(str(path))] == paras
+
+
+def test_a_cut_compressed_stream_is_quarantined_after_the_pages_before_it(tmp_path):
+    import bz2
+    import gzip
+    import lzma
+
+    import zstandard
+
+    pages = _ko_pages(300)  # several zstd and bzip2 blocks: a cut loses only the last
+    plain = _warc_bytes(tmp_path, pages)
+    for kind, ext, pack in (("zstd", "zst", zstandard.ZstdCompressor().compress), ("bz2", "bz2", lambda b: bz2.compress(b, 1)),
+                            ("xz", "xz", lzma.compress), ("gzip-stream", "gz", gzip.compress)):
+        path = tmp_path / f"cut.warc.{ext}"
+        packed = pack(plain)
+        path.write_bytes(packed[: len(packed) * 2 // 3])
+        recs = list(read_records(str(path)))
+        assert recs[-1].error.startswith(f"corrupt or truncated {kind} stream"), (kind, recs[-1].error)
+        good = [r for r in recs if r.error is None]
+        assert len(good) >= 100, (kind, len(good))
+        assert [r.url for r in good] == [p["url"] for p in pages[:len(good)]], kind
+
+
+def _member_starts(data: bytes) -> list[int]:
+    """Offsets of the gzip members of a per-record .warc.gz, found by decompressing."""
+    starts, at = [], 0
+    while at < len(data):
+        starts.append(at)
+        d = zlib.decompressobj(31)
+        d.decompress(data[at:])
+        at = len(data) - len(d.unused_data)
+    return starts
+
+
+def test_corrupt_gzip_member_loses_only_its_own_record(tmp_path):
+    """20 bytes flipped in one member (its deflate data, its header, its CRC): the
+    pages of every other member are read whole, the damage is one named row."""
+    from curate.warc import counting
+
+    pages = _ko_pages(50)
+    path = tmp_path / "crawl.warc.gz"
+    write_warc(path, pages)
+    clean = path.read_bytes()
+    starts = _member_starts(clean) + [len(clean)]
+    assert len(starts) == 51  # one member per record
+    by_url = {p["url"]: p for p in pages}
+    for bad, where in ((5, "middle"), (20, "head"), (33, "tail"), (49, "middle")):
+        lo, hi = starts[bad], starts[bad + 1]
+        flip = {"middle": (lo + hi) // 2, "head": lo + 2, "tail": hi - 20}[where]
+        data = bytearray(clean)
+        data[flip:flip + 20] = bytes(b ^ 0x5A for b in data[flip:flip + 20])
+        path.write_bytes(bytes(data))
+        with counting(str(path)) as tally:
+            recs = list(read_records(str(path)))
+        good = [r for r in recs if r.error is None]
+        assert {p["url"] for p in pages} - {r.url for r in good} == {pages[bad]["url"]}, where
+        assert all(r.text == by_url[r.url]["html"] for r in good)  # every other page whole
+        (row,) = [r for r in recs if r.error]
+        if row.error.startswith("corrupt gzip data"):
+            assert row.error.startswith(f"corrupt gzip data: bytes {lo}-{hi} skipped"), (where, row.error)
+            assert row.origin == f"{path}:{lo}"
+            assert tally.damaged == {"gzip ranges skipped": 1, "gzip bytes skipped": hi - lo}
+        else:  # the member inflates, into a block its digest rejects
+            assert row.error.startswith("damaged WARC record") and row.id.startswith("<urn:uuid:"), (where, row.error)
+        assert sum(tally.records.values()) == tally.documents + sum(tally.skipped.values())
+        assert len(recs) == 50
