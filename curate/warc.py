@@ -312,7 +312,8 @@ def _scan(stream, scan: _Scan, path: str, name: str, max_doc_chars: int, tally: 
 
 
 def _kind(rec) -> str:
-    status = rec.http_headers.get_statuscode() if rec.http_headers is not None else None
+    has_status = rec.http_headers is not None and rec.rec_type in ("response", "revisit")  # a request has none
+    status = rec.http_headers.get_statuscode() if has_status else None
     return f"{rec.rec_type} {status}" if status else rec.rec_type
 
 

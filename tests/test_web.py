@@ -205,23 +205,30 @@ def test_warc_through_the_pipeline(tmp_path):
 
     from pipelines.corpus import run_corpus
 
+    from web_pages import write_crawl
+
     pages = build_pages()
     write_warc(tmp_path / "crawl.warc.gz", pages)
+    crawl = write_crawl(tmp_path / "site.warc.gz", _page(_paragraph("ko", 5)), _page(_paragraph("ko", 6)))
     recipe = tmp_path / "ko.yaml"
     recipe.write_text("lang: ko\nstages: [normalize, urlfilter, langid, dedup]\n"
                       "urlfilter: {max_per_domain: 10}\nlangid: {keep: [ko]}\n")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
-        manifest = run_corpus([str(tmp_path / "crawl.warc.gz")], str(tmp_path / "out"), "ko",
+        manifest = run_corpus([str(tmp_path / "crawl.warc.gz"), str(tmp_path / "site.warc.gz")], str(tmp_path / "out"), "ko",
                               recipe_file=str(recipe), progress=False)
     finally:
         ray.shutdown()
     c = manifest["counts"]
-    assert c["read"] == len(pages)
+    assert c["read"] == len(pages) + 2  # the pages, and site.warc.gz's two (one without a Content-Type)
+    w = manifest["warc"]  # every record, by what became of it
+    assert w["documents"] == len(pages) + 2 and w["skipped"] == crawl["skipped"]
+    assert w["records"] == {**crawl["records"], "response 200": len(pages) + 4}
+    assert sum(w["records"].values()) == w["documents"] + sum(w["skipped"].values())
     assert c["drop_reasons"].get("langid:other_lang") == sum(p["lang"] == "ja" for p in pages)
     ko_pages = sum(p["lang"] == "ko" for p in pages)
     assert c["drop_reasons"].get("urlfilter:domain_cap") == ko_pages - 10
-    assert c["kept"] == 10
+    assert c["kept"] == 10 + 2
     kept = pa.concat_tables([pq.read_table(tmp_path / "out" / e["path"]) for e in manifest["shards"]])
     assert all("<p>" not in t and "\ufffd" not in t for t in kept.column("text").to_pylist())
     assert set(kept.column("content_type").to_pylist()) == {"text/plain"}
@@ -441,3 +448,21 @@ def test_corrupt_gzip_member_loses_only_its_own_record(tmp_path):
             assert row.error.startswith("damaged WARC record") and row.id.startswith("<urn:uuid:"), (where, row.error)
         assert sum(tally.records.values()) == tally.documents + sum(tally.skipped.values())
         assert len(recs) == 50
+
+
+def test_every_record_is_counted_and_untyped_html_is_read(tmp_path):
+    from curate.warc import counting
+    from web_pages import write_crawl
+
+    text = _paragraph("ko", 1)
+    for name in ("crawl.warc", "crawl.warc.gz"):
+        path = tmp_path / name
+        expected = write_crawl(path, _page(text))
+        with counting(str(path)) as tally:
+            recs = list(read_records(str(path)))
+        assert all(r.error is None for r in recs)
+        assert {r.url for r in recs} == expected["pages"] and all(text in r.text for r in recs)
+        got = tally.to_dict()
+        assert got["records"] == expected["records"] and got["documents"] == expected["documents"], got
+        assert got["skipped"] == expected["skipped"], got
+        assert sum(got["records"].values()) == got["documents"] + sum(got["skipped"].values())
