@@ -306,6 +306,7 @@ def test_truncated_warc_record_is_quarantined_not_kept_cut(tmp_path):
     recs = list(read_records(str(path)))
     assert [r.error is None for r in recs] == [True, True, False]
     assert "truncated" in recs[2].error
+    assert recs[2].id.startswith("<urn:uuid:")  # its WARC-Record-ID: the header was read whole
 
 
 def test_wrong_content_length_is_caught_by_the_digests(tmp_path):
@@ -466,3 +467,22 @@ def test_every_record_is_counted_and_untyped_html_is_read(tmp_path):
         assert got["records"] == expected["records"] and got["documents"] == expected["documents"], got
         assert got["skipped"] == expected["skipped"], got
         assert sum(got["records"].values()) == got["documents"] + sum(got["skipped"].values())
+
+
+def test_inline_data_images_do_not_count_against_the_page_size(tmp_path):
+    import base64
+
+    text = _paragraph("ko", 4)
+    image = base64.b64encode(bytes(range(256)) * (7_000_000 * 3 // 4 // 256)).decode()  # a 7 MB photo, inlined
+    article = _page(text, f'<link rel="icon" href="data:image/png;base64,{image[:5000]}">').replace(
+        "<p>", f'<p><img src="data:image/jpeg;base64,{image}" alt="">', 1)
+    bloated = _page(text + " 본문" * 700_000)  # 2 MB of real markup
+    many = article.replace("<p>", f'<p><img src="data:image/jpeg;base64,{image}">' * 2, 1)  # 21 MB
+    path = tmp_path / "images.warc"
+    write_warc(path, [{"url": f"https://img.example/{i}", "html": h, "encoding": "utf-8",
+                       "content_type": "text/html; charset=utf-8"} for i, h in enumerate((article, bloated, many))])
+    ok, big, huge = read_records(str(path), max_doc_chars=200_000)  # pages up to 1.6 MB of markup
+    assert ok.error is None and ok.text == article
+    assert big.error.startswith("page too large") and huge.error.startswith("page too large")
+    table = make_extract({}, "ko")(records_to_table([ok]))
+    assert table.column("text")[0].as_py() == text
