@@ -486,3 +486,54 @@ def test_inline_data_images_do_not_count_against_the_page_size(tmp_path):
     assert big.error.startswith("page too large") and huge.error.startswith("page too large")
     table = make_extract({}, "ko")(records_to_table([ok]))
     assert table.column("text")[0].as_py() == text
+
+
+def _cut_title_page(text: str, codec: str, title_chars: int) -> bytes:
+    """A page whose <title> was cut to a byte budget inside a two-byte character, as
+    CMSes and crawlers that truncate titles write them."""
+    end = title_chars
+    while text[end - 1].isascii():  # end the title on a two-byte character
+        end += 1
+    title = text[:end]
+    cut = title.encode(codec)[:-1]
+    return (b"<html><head><title>" + cut + b"</title></head><body><p>" + text.encode(codec, "xmlcharrefreplace")
+            + b"</p></body></html>")
+
+
+def test_legacy_page_with_a_cut_character_is_read_lossy():
+    for codec, lang, labels, charsets in (("cp949", "ko", ("euc-kr", None), {"cp949", "euc_kr"}),
+                                          ("shift_jis", "ja", ("shift_jis", None), {"shift_jis", "cp932"}),
+                                          ("euc_jp", "ja", ("euc-jp", None), {"euc_jp"})):
+        paras = [p["text"] for p in load_paragraphs() if p["lang"] == lang]
+        for i, text in enumerate(paras):
+            for title_chars in (11, 17, 24):
+                data = _cut_title_page(text, codec, title_chars)
+                for label in labels:
+                    ctype = f"text/html; charset={label}" if label else "text/html"
+                    decoded, charset, how = decode_html(data, ctype)
+                    where = (codec, i, title_chars, label, charset, how)
+                    assert text in decoded and "\ufffd" not in decoded, where
+                    assert charset in charsets and how == f"{charset}-lossy", where
+
+
+def test_cjk_bytes_under_other_wrong_labels_are_not_mojibake():
+    text = _paragraph("ko", 3)
+    data = _page(text).encode("cp949")
+    for label in ("windows-1251", "iso-8859-15", "iso-8859-2", "koi8-r", "gb2312", "gbk", "windows-1250"):
+        decoded, charset, how = decode_html(data, f"text/html; charset={label}")
+        assert text in decoded and charset == "cp949", (label, charset, how)
+    ja = _paragraph("ja", 3)
+    for codec in ("shift_jis", "euc_jp"):
+        for label in ("windows-1251", "iso-8859-2", "gbk"):
+            decoded, charset, how = decode_html(_page(ja).encode(codec), f"text/html; charset={label}")
+            assert ja in decoded, (codec, label, charset, how)
+    # the labels still hold for the pages they are made for
+    for own, codec, label in (
+            ("Москва — столица России, крупнейший по численности населения город страны и её политический центр.",
+             "cp1251", "windows-1251"),
+            ("Kraków jest drugim co do wielkości miastem Polski, położonym nad Wisłą w południowej części kraju.",
+             "iso8859-2", "iso-8859-2"),
+            ("北京是中华人民共和国的首都，是全国的政治中心、文化中心，也是世界著名的古都和现代化国际城市。"
+             "北京有着三千余年的建城史和八百多年的建都史，是一座历史悠久的城市。", "gbk", "gbk")):
+        decoded, charset, how = decode_html(_page(own).encode(codec), f"text/html; charset={label}")
+        assert own in decoded and how == "http", (label, charset, how)
