@@ -147,7 +147,7 @@ def compression(path: str) -> str | None:
     with fs.open_input(path) as f:
         head = f.read(6)
         if head.startswith(GZIP_MAGIC):
-            return "gzip-stream" if _whole_file_gzip(head + f.read(_FIRST_MEMBER_PROBE)) else "gzip"
+            return "gzip-stream" if _whole_file_gzip(head, f) else "gzip"
     if head.startswith(b"\x28\xb5\x2f\xfd"):
         return "zstd"
     if head.startswith(b"BZh"):
@@ -157,12 +157,16 @@ def compression(path: str) -> str | None:
     return None
 
 
-def _whole_file_gzip(data: bytes) -> bool:
+def _whole_file_gzip(head: bytes, f) -> bool:
     """Whether the first gzip member holds more than one record (or is too long to
     tell): warcio reads only one record per member."""
-    d = zlib.decompressobj(31)
+    d, out, data = zlib.decompressobj(31), b"", head
     try:
-        out = d.decompress(data, _FIRST_MEMBER_PROBE)
+        while not d.eof and len(out) < _FIRST_MEMBER_PROBE:
+            out += d.decompress(data, _FIRST_MEMBER_PROBE - len(out))
+            data = d.unconsumed_tail or f.read(1 << 16)
+            if not data and not d.unconsumed_tail:
+                break
     except zlib.error:
         return False  # a corrupt first member: read member by member, skipping it
     return not d.eof or _NEXT_RECORD.search(out) is not None
@@ -272,6 +276,7 @@ def _scan(stream, scan: _Scan, path: str, name: str, max_doc_chars: int, tally: 
     """Records of one pass of warcio; on an error it stops and leaves it in scan."""
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
+    from warcio.statusandheaders import StatusAndHeadersParserException
 
     held = None  # the last page, given out once the record after it has parsed
     try:
@@ -299,7 +304,8 @@ def _scan(stream, scan: _Scan, path: str, name: str, max_doc_chars: int, tally: 
                               error=f"damaged WARC record: {problem}")
             else:
                 held = _record(rec, data, path, name, offset, max_doc_chars)
-    except (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error, lzma.LZMAError) as exc:
+    except (ArchiveLoadFailed, StatusAndHeadersParserException, EOFError, OSError, ValueError, zlib.error,
+            lzma.LZMAError) as exc:
         scan.error = exc
         if held is not None and not held.error and not members:
             # The record after it does not parse: its Content-Length was likely wrong,
@@ -311,9 +317,14 @@ def _scan(stream, scan: _Scan, path: str, name: str, max_doc_chars: int, tally: 
         yield held
 
 
+def _status(rec) -> str | None:
+    """The HTTP status code as a short printable word (a damaged header may hold anything)."""
+    code = rec.http_headers.get_statuscode() if rec.http_headers is not None else None
+    return re.sub(r"[^\x21-\x7e]+", "?", code)[:16] if code else None
+
+
 def _kind(rec) -> str:
-    has_status = rec.http_headers is not None and rec.rec_type in ("response", "revisit")  # a request has none
-    status = rec.http_headers.get_statuscode() if has_status else None
+    status = _status(rec) if rec.rec_type in ("response", "revisit") else None  # a request has none
     return f"{rec.rec_type} {status}" if status else rec.rec_type
 
 
@@ -329,9 +340,9 @@ def _skip_reason(rec) -> str | None:
         return f"{rec.rec_type} record"
     if rec.http_headers is None:
         return "response without HTTP headers"
-    status = rec.http_headers.get_statuscode()
+    status = _status(rec)
     if status != "200":
-        return f"HTTP {status}"
+        return f"HTTP {status}" if status else "response without an HTTP status"
     content_type = _content_type(rec)
     if content_type and "html" not in content_type.lower():
         return f"not HTML: {content_type.split(';')[0].strip().lower()[:60]}"

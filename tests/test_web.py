@@ -537,3 +537,18 @@ def test_cjk_bytes_under_other_wrong_labels_are_not_mojibake():
              "北京有着三千余年的建城史和八百多年的建都史，是一座历史悠久的城市。", "gbk", "gbk")):
         decoded, charset, how = decode_html(_page(own).encode(codec), f"text/html; charset={label}")
         assert own in decoded and how == "http", (label, charset, how)
+
+
+def test_a_response_with_a_garbled_status_line_is_counted(tmp_path):
+    from curate.warc import counting
+
+    path = tmp_path / "garbled.warc"
+    write_warc(path, _ko_pages(3))
+    data = path.read_bytes()
+    at = data.find(b"HTTP/1.1 200 OK", data.find(b"HTTP/1.1 200 OK") + 1)
+    path.write_bytes(data[:at] + b"\x00\x01garbage\xff\xfe\x00" + data[at + 15:])  # same length
+    with counting(str(path)) as tally:
+        recs = list(read_records(str(path)))
+    assert [r.url for r in recs] == ["http://news.example.kr/0", "http://news.example.kr/2"]
+    assert tally.to_dict()["skipped"] == {"response without an HTTP status": 1}
+    assert tally.to_dict()["records"] == {"response": 1, "response 200": 2}
