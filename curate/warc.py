@@ -385,7 +385,7 @@ def _record(rec, data: bytes, path: str, name: str, offset: int, max_doc_chars: 
                       web={"fetch_date": date, "charset": "utf-8/wet"})
     content_type = _content_type(rec)
     limit = max_doc_chars * MAX_PAGE_BYTES_PER_CHAR
-    if len(data) > limit * MAX_INLINE_DATA_FACTOR or markup_bytes(data) > limit:
+    if len(data) > limit and (len(data) > limit * MAX_INLINE_DATA_FACTOR or markup_bytes(data) > limit):
         return Record(rec_id, _snippet(data), origin,
                       error=f"page too large: {len(data)} bytes ({markup_bytes(data)} without inline data: URIs)")
     try:

@@ -552,3 +552,30 @@ def test_a_response_with_a_garbled_status_line_is_counted(tmp_path):
     assert [r.url for r in recs] == ["http://news.example.kr/0", "http://news.example.kr/2"]
     assert tally.to_dict()["skipped"] == {"response without an HTTP status": 1}
     assert tally.to_dict()["records"] == {"response": 1, "response 200": 2}
+
+
+def test_archive_counts_survive_a_restart_of_the_run(tmp_path):
+    """Each archive's counts are kept beside its staged rows, so a resumed run that
+    does not read a finished archive again still reports its records."""
+    from curate.warc import WarcTally, counting
+    from pipelines.staging import StagedRun
+    from web_pages import write_crawl
+
+    paths = []
+    for name in ("a.warc", "b.warc.gz"):
+        write_crawl(tmp_path / name, _page(_paragraph("ko", 7)))
+        paths.append(str(tmp_path / name))
+    staged = StagedRun(tmp_path / "work", paths, with_keys=False)
+    assert staged.warc_tally() is None
+    tallies = []
+    for path in paths:
+        with counting(path) as tally:
+            list(read_records(path))
+        staged.write_warc_tally(path, tally.to_dict())
+        tallies.append(tally)
+    total = WarcTally()
+    for t in tallies:
+        total.merge(t)
+    again = StagedRun(tmp_path / "work", paths, with_keys=False)  # a new process, same work folder
+    assert again.warc_tally() == total.to_dict()
+    assert again.warc_tally()["documents"] == 4 and again.warc_tally()["records"]["response 200"] == 8
