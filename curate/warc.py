@@ -167,8 +167,8 @@ def _whole_file_gzip(head: bytes, f) -> bool:
             data = d.unconsumed_tail or f.read(1 << 16)
             if not data and not d.unconsumed_tail:
                 break
-    except zlib.error:
-        return False  # a corrupt first member: read member by member, skipping it
+    except zlib.error:  # a corrupt first member: a stream if it held several records, else member by member
+        return _NEXT_RECORD.search(out) is not None
     return not d.eof or _NEXT_RECORD.search(out) is not None
 
 
@@ -178,7 +178,7 @@ def _decompressed(path: str, kind: str):
         if kind == "gzip-stream":
             stream = gzip.GzipFile(fileobj=raw, mode="rb")
         elif kind == "zstd":
-            stream = _ZstdReader(raw)  # unbuffered: a cut frame loses no bytes decoded before it
+            stream = _ZstdReader(raw, chunk=1 << 14)  # unbuffered, small steps: damage costs little before it
         elif kind == "bz2":
             stream = bz2.BZ2File(raw, "rb")
         else:
@@ -238,7 +238,7 @@ def _read(path: str, name: str, max_doc_chars: int, tally: WarcTally) -> Iterato
         try:
             with _decompressed(path, kind) as stream:
                 yield from _scan(stream, scan, path, name, max_doc_chars, tally, members=False)
-        except (EOFError, OSError, ValueError, zlib.error, lzma.LZMAError) as exc:  # opening or closing the stream
+        except _stream_errors() as exc:  # opening or closing the stream
             scan.error = scan.error or exc
         if scan.error is not None:
             tally.damaged[f"{kind} stream cut"] += 1
@@ -266,6 +266,13 @@ def _read(path: str, name: str, max_doc_chars: int, tally: WarcTally) -> Iterato
                      error=f"corrupt gzip data: bytes {start}-{end} skipped, records there are lost ({_why(scan.error)})")
 
 
+def _stream_errors() -> tuple[type[BaseException], ...]:
+    """What a damaged or cut archive raises while it is read (zstandard has its own error)."""
+    import zstandard
+
+    return EOFError, OSError, ValueError, zlib.error, lzma.LZMAError, zstandard.ZstdError
+
+
 def _why(exc: Exception) -> str:
     """An error's message as a short printable line (warcio quotes the bad bytes)."""
     return re.sub(r"[^\x20-\x7e]+", "?", str(exc))[:160] or type(exc).__name__
@@ -281,7 +288,7 @@ def _scan(stream, scan: _Scan, path: str, name: str, max_doc_chars: int, tally: 
     held = None  # the last page, given out once the record after it has parsed
     try:
         records = ArchiveIterator(stream, check_digests=True)
-        for rec in records:
+        for rec in _parsed(records):
             if held is not None:
                 yield held
                 held = None
@@ -292,7 +299,7 @@ def _scan(stream, scan: _Scan, path: str, name: str, max_doc_chars: int, tally: 
             if why is None and rec.rec_type == "response" and not _content_type(rec):
                 why = None if _HTML_START.match(data[:1024].lstrip(b"\xef\xbb\xbf")) else "no Content-Type, not HTML"
             scan.offset = offset = records.get_record_offset()
-            scan.next_start = records.offset
+            scan.next_start = max(records.offset, scan.next_start)  # warcio's guess can be < 0 on bad data
             tally.records[_kind(rec)] += 1  # counted once read whole: a record cut by damage is in the range skipped
             if why is not None:
                 tally.skipped[why] += 1
@@ -304,8 +311,7 @@ def _scan(stream, scan: _Scan, path: str, name: str, max_doc_chars: int, tally: 
                               error=f"damaged WARC record: {problem}")
             else:
                 held = _record(rec, data, path, name, offset, max_doc_chars)
-    except (ArchiveLoadFailed, StatusAndHeadersParserException, EOFError, OSError, ValueError, zlib.error,
-            lzma.LZMAError) as exc:
+    except (ArchiveLoadFailed, StatusAndHeadersParserException, *_stream_errors()) as exc:
         scan.error = exc
         if held is not None and not held.error and not members:
             # The record after it does not parse: its Content-Length was likely wrong,
@@ -321,6 +327,24 @@ def _status(rec) -> str | None:
     """The HTTP status code as a short printable word (a damaged header may hold anything)."""
     code = rec.http_headers.get_statuscode() if rec.http_headers is not None else None
     return re.sub(r"[^\x21-\x7e]+", "?", code)[:16] if code else None
+
+
+class DamagedHeader(ValueError):
+    pass
+
+
+def _parsed(records):
+    """warcio's records; a header that its parser trips over (a WARC response with no
+    WARC-Target-URI, say) is damage in the archive, not a bug to stop the run."""
+    it = iter(records)
+    while True:
+        try:
+            rec = next(it)
+        except StopIteration:
+            return
+        except (AttributeError, TypeError, KeyError, IndexError) as exc:
+            raise DamagedHeader(f"unparsable record header ({type(exc).__name__}: {exc})") from exc
+        yield rec
 
 
 def _kind(rec) -> str:

@@ -385,7 +385,7 @@ def test_wet_zst_is_read(tmp_path):
     assert [r.text for r in read_records(str(path))] == paras
 
 
-def test_a_cut_compressed_stream_is_quarantined_after_the_pages_before_it(tmp_path):
+def test_a_cut_or_corrupt_compressed_stream_keeps_the_pages_before_the_damage(tmp_path):
     import bz2
     import gzip
     import lzma
@@ -393,6 +393,7 @@ def test_a_cut_compressed_stream_is_quarantined_after_the_pages_before_it(tmp_pa
     import zstandard
 
     pages = _ko_pages(300)  # several zstd and bzip2 blocks: a cut loses only the last
+    by_url = {p["url"]: p for p in pages}
     plain = _warc_bytes(tmp_path, pages)
     for kind, ext, pack in (("zstd", "zst", zstandard.ZstdCompressor().compress), ("bz2", "bz2", lambda b: bz2.compress(b, 1)),
                             ("xz", "xz", lzma.compress), ("gzip-stream", "gz", gzip.compress)):
@@ -404,6 +405,15 @@ def test_a_cut_compressed_stream_is_quarantined_after_the_pages_before_it(tmp_pa
         good = [r for r in recs if r.error is None]
         assert len(good) >= 100, (kind, len(good))
         assert [r.url for r in good] == [p["url"] for p in pages[:len(good)]], kind
+        damaged = bytearray(packed)  # 20 bytes flipped a third of the way in
+        damaged[len(packed) // 3:len(packed) // 3 + 20] = bytes(b ^ 0x5A for b in damaged[len(packed) // 3:][:20])
+        path.write_bytes(bytes(damaged))
+        recs = list(read_records(str(path)))
+        # the stream ends there, or (a block that inflates into other bytes) a record fails its digests
+        assert recs[-1].error and recs[-1].error.startswith(f"corrupt or truncated {kind} stream") or any(
+            r.error and r.error.startswith("damaged WARC record") for r in recs), (kind, [r.error for r in recs if r.error])
+        good = [r for r in recs if r.error is None]
+        assert all(r.text == by_url[r.url]["html"] for r in good) and len(good) >= 20, (kind, len(good))
 
 
 def _member_starts(data: bytes) -> list[int]:
