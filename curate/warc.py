@@ -7,11 +7,12 @@ main-content text. A response with no Content-Type is sniffed the way browsers d
 redirects, errors, images, revisits) are skipped, and every record read is counted
 by what became of it (WarcTally); a page that no charset decodes is quarantined.
 
-Archives are read whatever their compression: gzip per record (the usual .warc.gz,
-where a corrupt member is skipped up to the next good one and counted as a
-quarantine row naming the byte range), or one compressed stream (a whole-file gzip,
-zstd, bzip2, xz), decompressed as it is read; record offsets are then positions in
-the decompressed stream.
+Archives are read whatever their compression: plain, gzip per record (the usual
+.warc.gz), or one compressed stream (a whole-file gzip, zstd, bzip2, xz),
+decompressed as it is read; record offsets are then positions in the decompressed
+stream. In a plain or per-record gzip archive, damage (a corrupt member, a record
+header that does not parse or has no Content-Length) is skipped up to the next
+record that reads, as one quarantine row naming the byte range.
 """
 from __future__ import annotations
 
@@ -187,28 +188,43 @@ def _decompressed(path: str, kind: str):
             yield _Tellable(stream)
 
 
-def _next_member(path: str, start: int) -> int | None:
-    """Offset of the first gzip member at or after start that decompresses into a
-    WARC record header."""
+_WARC_HEADER = re.compile(rb"(?<=\n)WARC/1\.[01]\r\n(?=(?:[^\r\n]*\r\n){0,60}?Content-Length:\s*\d+\r\n)", re.I)
+
+
+def _is_member(probe: bytes) -> bool:
+    try:
+        return zlib.decompressobj(31).decompress(probe, 64).startswith(b"WARC/")
+    except zlib.error:
+        return False
+
+
+def _next_start(path: str, start: int, gzip_members: bool) -> int | None:
+    """Offset of the first place at or after start where a record can be read again:
+    a gzip member that inflates into a WARC header, or (uncompressed) a WARC header
+    line that opens a line and is followed by a Content-Length."""
     with _open_at(path, start) as f:
         buf, base = b"", start
         while True:
             more = f.read(1 << 20)
             buf += more
             at = 0
-            while (hit := buf.find(GZIP_MAGIC, at)) >= 0:
+            while True:
+                if gzip_members:
+                    hit = buf.find(GZIP_MAGIC, at)
+                else:
+                    m = _WARC_HEADER.search(buf, max(at, 1))
+                    hit = m.start() if m else -1
+                if hit < 0:
+                    break
                 probe = buf[hit:hit + _RESYNC_PROBE]
                 if len(probe) < _RESYNC_PROBE and more:
                     break  # read more before judging this candidate
-                try:
-                    if zlib.decompressobj(31).decompress(probe, 64).startswith(b"WARC/"):
-                        return base + hit
-                except zlib.error:
-                    pass
+                if not gzip_members or _is_member(probe):
+                    return base + hit
                 at = hit + 1
             if not more:
                 return None
-            keep = max(at, len(buf) - _RESYNC_PROBE - len(GZIP_MAGIC))
+            keep = max(at, len(buf) - _RESYNC_PROBE - 1)
             buf, base = buf[keep:], base + keep
 
 
@@ -252,18 +268,14 @@ def _read(path: str, name: str, max_doc_chars: int, tally: WarcTally) -> Iterato
             yield from _scan(stream, scan, path, name, max_doc_chars, tally, members=kind == "gzip")
         if scan.error is None:
             return
-        if kind is None:  # no member boundaries to resume at
-            tally.damaged["WARC cut"] += 1
-            yield Record(None, None, f"{path}:{scan.offset + 1}",
-                         error=f"corrupt or truncated WARC after offset {scan.offset}: {_why(scan.error)}")
-            return
         start = scan.next_start
-        pos = _next_member(path, start + 1)
+        pos = _next_start(path, start + 1, gzip_members=kind == "gzip")
         end = pos if pos is not None else fs.size(path)
-        tally.damaged["gzip ranges skipped"] += 1
-        tally.damaged["gzip bytes skipped"] += end - start
+        what = "gzip" if kind == "gzip" else "WARC"
+        tally.damaged[f"{what} ranges skipped"] += 1
+        tally.damaged[f"{what} bytes skipped"] += end - start
         yield Record(None, None, f"{path}:{start}",
-                     error=f"corrupt gzip data: bytes {start}-{end} skipped, records there are lost ({_why(scan.error)})")
+                     error=f"corrupt {what} data: bytes {start}-{end} skipped, records there are lost ({_why(scan.error)})")
 
 
 def _stream_errors() -> tuple[type[BaseException], ...]:
@@ -286,12 +298,16 @@ def _scan(stream, scan: _Scan, path: str, name: str, max_doc_chars: int, tally: 
     from warcio.statusandheaders import StatusAndHeadersParserException
 
     held = None  # the last page, given out once the record after it has parsed
+    vouched = False  # whether held passed its block digest (then its own length was right)
     try:
         records = ArchiveIterator(stream, check_digests=True)
         for rec in _parsed(records):
             if held is not None:
                 yield held
                 held = None
+            if not (rec.rec_headers.get_header("Content-Length") or "").strip().isdigit():
+                # without it warcio reads the record to the end of the file, swallowing the rest
+                raise DamagedHeader("record without a valid WARC Content-Length")
             why = _skip_reason(rec)
             # Read the payload before asking for the offset: on .warc.gz asking
             # first consumes the record's stream.
@@ -311,12 +327,13 @@ def _scan(stream, scan: _Scan, path: str, name: str, max_doc_chars: int, tally: 
                               error=f"damaged WARC record: {problem}")
             else:
                 held = _record(rec, data, path, name, offset, max_doc_chars)
+            vouched = getattr(getattr(rec, "digest_checker", None), "passed", None) is True
     except (ArchiveLoadFailed, StatusAndHeadersParserException, *_stream_errors()) as exc:
         scan.error = exc
-        if held is not None and not held.error and not members:
+        if held is not None and not held.error and not members and not vouched:
             # The record after it does not parse: its Content-Length was likely wrong,
             # so this page may hold part of the next record, or miss its own end. In
-            # a per-record gzip the member boundary (and the digests) vouch for it.
+            # a per-record gzip the member boundary vouches for it, and so do digests.
             held = Record(held.id, _snippet(held.text or ""), held.origin,
                           error=f"WARC record boundary broken after this record: {_why(exc)}")
     if held is not None:
@@ -347,9 +364,14 @@ def _parsed(records):
         yield rec
 
 
+def _type(rec) -> str:
+    """The WARC-Type as a short printable word."""
+    return re.sub(r"[^\x21-\x7e]+", "?", rec.rec_type or "")[:24] or "untyped"
+
+
 def _kind(rec) -> str:
     status = _status(rec) if rec.rec_type in ("response", "revisit") else None  # a request has none
-    return f"{rec.rec_type} {status}" if status else rec.rec_type
+    return f"{_type(rec)} {status}" if status else _type(rec)
 
 
 def _content_type(rec) -> str:
@@ -361,7 +383,7 @@ def _skip_reason(rec) -> str | None:
     if rec.rec_type == "conversion":
         return None
     if rec.rec_type != "response":
-        return f"{rec.rec_type} record"
+        return f"{_type(rec)} record"
     if rec.http_headers is None:
         return "response without HTTP headers"
     status = _status(rec)
