@@ -40,7 +40,7 @@ MAX_PAGE_BYTES_PER_CHAR = 8  # markup is several times its text
 MAX_INLINE_DATA_FACTOR = 8
 _DATA_URI = re.compile(rb"data:[\w.+/-]*(?:;[\w.+=-]*)*,[^\"'\s)<>]{256,}", re.I)
 GZIP_MAGIC = b"\x1f\x8b\x08"
-_RESYNC_PROBE = 1 << 16  # compressed bytes decompressed to check a candidate gzip member
+_RESYNC_PROBE = 1 << 16  # bytes looked at past a place to resume reading (a gzip member inflated)
 _FIRST_MEMBER_PROBE = 16 << 20  # decompressed bytes of the first member looked at
 _NEXT_RECORD = re.compile(rb"\r\n\r\nWARC/1\.[01]\r\n")
 # WHATWG MIME sniffing: a body that starts (after whitespace) with one of these is HTML.
