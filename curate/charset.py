@@ -5,19 +5,25 @@ only if the bytes decode under it strictly and the text reads as the script the
 charset is for. Labels are read the way browsers read them (WHATWG Encoding
 Standard): EUC-KR means Windows-949 (CP949) and Shift_JIS admits Windows-31J
 (CP932), because real pages so labelled use the vendor extensions (똠, 햏, ①, ㈱,
-髙). A Western single-byte declaration (ISO-8859-1, windows-1252, ASCII) on bytes
-that are really UTF-8 or a CJK encoding is the classic source of mojibake, so
-such a declaration only wins when detection agrees that the page is not CJK.
+髙). A single-byte declaration (ISO-8859-1, windows-1252, windows-1251,
+ISO-8859-2, ...) on bytes that are really UTF-8 or a CJK encoding is the classic
+source of mojibake, so such a declaration only wins when the bytes do not read
+as Korean or Japanese (and, for the Western ones, detection agrees); a Chinese
+one loses when detection finds Korean or Japanese. A legacy page with a cut
+character (a byte-truncated title) is read with that character dropped
+("cp949-lossy"), not quarantined or guessed as a single-byte charset.
 Undeclared pages are tried as UTF-8 and ISO-2022-JP (escape sequences); then
 charset-normalizer guesses, and a CJK guess is kept only if the text reads as
 Korean or Japanese (script_score); failing that, CP949 / Shift_JIS / EUC-JP are
-each tried and the one that reads best wins. Pages nothing decodes cleanly
-are rejected (UndecodableError), never returned with replacement characters.
+each tried and the one that reads best wins. Pages nothing decodes, even with a
+few broken characters dropped, are rejected (UndecodableError); broken
+characters are dropped, never returned as replacement characters.
 """
 from __future__ import annotations
 
 import codecs
 import re
+from functools import lru_cache
 
 # Label -> codecs to try in order. The exact codec comes first where it and its
 # superset map a few byte pairs differently (Shift_JIS 0x8160 is 〜 in JIS, ～ in
@@ -47,6 +53,7 @@ LABELS = {
     **dict.fromkeys(["big5", "big5-hkscs", "cn-big5", "x-x-big5", "csbig5"], ("big5hkscs", "big5")),
 }
 WESTERN = {"cp1252", "latin_1", "iso8859-1", "ascii"}
+CHINESE = {"gb18030", "gbk", "gb2312", "hz", "big5", "big5hkscs", "cp950"}
 KOREAN = {"cp949", "euc_kr", "johab", "iso2022_kr"}
 JAPANESE = {"cp932", "shift_jis", "shift_jis_2004", "euc_jp", "euc_jis_2004",
             "iso2022_jp", "iso2022_jp_ext", "iso2022_jp_2", "iso2022_jp_2004"}
@@ -178,34 +185,71 @@ def plausible(text: str, encoding: str) -> bool:
     return n < _MIN_SCORED or score > 0.5
 
 
-def _mostly_utf8(data: bytes) -> str | None:
-    """UTF-8 with a few damaged bytes (a cut multibyte character, a stray byte): the
-    text without them. Other charsets' bytes are mostly invalid as UTF-8."""
-    text = data.decode("utf-8", "replace")
+def _mostly(data: bytes, encoding: str) -> str | None:
+    """Text in encoding with a few damaged bytes (a cut multibyte character, a stray
+    byte): the text without them. Other charsets' bytes are mostly invalid there."""
+    got = _lossy(data, encoding)
+    return got[0] if got is not None else None
+
+
+def _lossy(data: bytes, encoding: str) -> tuple[str, int] | None:
+    """(text without its broken characters, how many there were), if they are few."""
+    try:
+        text = data.decode(encoding, "replace")
+    except LookupError:
+        return None
     bad = text.count("\ufffd")
     letters = len(text) - len(text.encode("ascii", "ignore")) - bad
     if bad <= 16 and bad * 50 <= letters:
-        return text.replace("\ufffd", "")
+        return text.replace("\ufffd", ""), bad
     return None
+
+
+def _mostly_utf8(data: bytes) -> str | None:
+    return _mostly(data, "utf-8")
 
 
 READS_AS_CJK = 0.6  # script_score above which a decode is taken to be the page's charset
 
 
-def _detect_cjk(data: bytes) -> tuple[str, str] | None:
-    """(text, codec) of the best of CP949 / Shift_JIS / EUC-JP by how well the text
-    reads, if it reads well enough (READS_AS_CJK)."""
+def _detect_cjk(data: bytes, lossy: bool = False) -> tuple[str, str, str] | None:
+    """(text, codec, how) of the best of CP949 / Shift_JIS / EUC-JP by how well the
+    text reads, if it reads well enough (READS_AS_CJK). Lossy: each read with its
+    few broken characters dropped (how = "<codec>-lossy"); the one with the fewest
+    wins, since Shift_JIS bytes read as CP949 make Hangul too, with more breaks."""
     best = None
     for chain, korean in ((_KO, True), (_SJIS, False), (_EUCJP, False)):
         for enc in chain:
-            got = _decode(data, enc)
+            if lossy:
+                got = _lossy(data, enc)
+                got, bad = ((got[0], enc), got[1]) if got is not None else (None, 0)
+            else:
+                got, bad = _decode(data, enc), 0
             if got is None:
                 continue
             score, n = script_score(got[0], korean)
-            if n and (best is None or score > best[2]):
-                best = (got[0], got[1], score)
+            if n and score >= READS_AS_CJK and (best is None or (bad, -score) < best[3]):
+                best = (got[0], got[1], f"{got[1]}-lossy" if lossy else "detected", (bad, -score))
             break  # the first codec of a chain that decodes is the one a browser would use
-    return best[:2] if best is not None and best[2] >= READS_AS_CJK else None
+    return best[:3] if best is not None else None
+
+
+def _cjk_reading(data: bytes) -> tuple[str, str, str] | None:
+    """How the bytes read as Korean or Japanese: strictly, or else, unless they are
+    UTF-8 with a few broken bytes, with a few broken characters (a cut title)."""
+    got = _detect_cjk(data)
+    if got is None and _mostly_utf8(data) is None:
+        got = _detect_cjk(data, lossy=True)
+    return got
+
+
+@lru_cache(maxsize=None)
+def _single_byte(encoding: str) -> bool:
+    """One byte, one character: such a label on CJK bytes decodes them into mojibake."""
+    try:
+        return len(bytes(range(0x80, 0x100)).decode(encoding, "replace")) == 128
+    except LookupError:
+        return False
 
 
 def _binary(text: str) -> bool:
@@ -256,14 +300,21 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str,
             if got is None or not plausible(got[0], enc):
                 continue
             text = got[0]
-            if enc in WESTERN and not is_ascii:
+            if not is_ascii and (enc in CHINESE or _single_byte(enc)):
                 if cjk is _NOT_YET:
-                    cjk = _detect_cjk(data)
+                    cjk = _cjk_reading(data)
                 if cjk is not None:
-                    break  # a Western label on CJK bytes: do not make mojibake
-                detected = detected or detect(data)
-                if detected and detected not in WESTERN:
-                    break
+                    if enc not in CHINESE:
+                        break  # a single-byte label on CJK bytes: do not make mojibake
+                    # GB2312 bytes read as CP949 too (as Hangul): only a detector that
+                    # finds Korean or Japanese overrules a Chinese label.
+                    detected = detected or detect(data)
+                    if detected in KOREAN or detected in JAPANESE:
+                        break
+                if enc in WESTERN:
+                    detected = detected or detect(data)
+                    if detected and detected not in WESTERN:
+                        break
             return _checked(text, got[1], how)
     text = _strict(data, "utf-8")
     if text is not None:
@@ -278,11 +329,14 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str,
             return _checked(got[0], got[1], "detected")
     if cjk is _NOT_YET:
         cjk = _detect_cjk(data)
-    if cjk is not None:
-        return _checked(cjk[0], cjk[1], "detected")
+    if cjk is not None and not cjk[2].endswith("-lossy"):
+        return _checked(*cjk)
     text = _mostly_utf8(data)
     if text is not None:
         return _checked(text, "utf-8", "utf-8-lossy")
+    cjk = cjk or _detect_cjk(data, lossy=True)
+    if cjk is not None:  # a cut character in a legacy page: a single-byte guess would be mojibake
+        return _checked(*cjk)
     if detected:
         text = _strict(data, detected)
         if text is not None and plausible(text, detected):

@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from curate import fs
+from curate import fs, warc
 from curate.exact_dedup import exact_clusters
 from curate.langid import load_model
 from curate.readers import DEFAULT_MAX_DOC_CHARS, InputError, expand_inputs, is_quarantined, read_tables
@@ -101,7 +101,10 @@ def _stats_fn(recipe: dict, lang: str):
 
 def _read_files(batch, batch_size: int, max_doc_chars: int):
     for path in batch["path"].to_pylist():
-        yield from read_tables(path, batch_size=batch_size, max_doc_chars=max_doc_chars)
+        with warc.counting(path) as tally:
+            yield from read_tables(path, batch_size=batch_size, max_doc_chars=max_doc_chars)
+        if tally:  # after the archive's last row: what became of each of its records
+            yield warc.tally_table(path, tally)
 
 
 def _outside_output(paths: list[str], output: str) -> list[str]:
@@ -243,6 +246,7 @@ def run_corpus(inputs: list[str], output: str, lang: str, recipe_file: str | Non
             "near_dedup": bool(near),
             "dedup": dedup_summary,
             "counts": counts,
+            **({"warc": warc_counts} if (warc_counts := staged.warc_tally()) else {}),
             "lang_mix": dict(lang_mix.most_common()),
             "shards": entries["shards"],
             "rejected": entries["rejected"],
@@ -290,6 +294,9 @@ def _stage_files(paths: list[str], staged: StagedRun, recipe: dict, lang: str, n
                         compute=ray.data.ActorPoolStrategy(size=n_workers))
     bar = tqdm(desc=f"curate {lang}", unit="doc", disable=not progress, file=sys.stderr)
     for table in ds.iter_batches(batch_format="pyarrow", batch_size=None):
+        table, tallies = warc.split_tallies(table)
+        for path, tally in tallies:
+            staged.write_warc_tally(path, tally)
         if table.num_rows:
             staged.write(table)
             bar.update(table.num_rows)

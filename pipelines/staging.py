@@ -122,6 +122,27 @@ class StagedRun:
         os.replace(f"{self.staged(path)}.tmp", self.staged(path))
         self._writers, self._open_path = None, None
 
+    def warc_tally_file(self, path: str) -> Path:
+        return self.dir / f"{self._keys[path]}.warc.json"
+
+    def write_warc_tally(self, path: str, tally: dict) -> None:
+        """An archive's record counts; written before its staged rows are marked done."""
+        target = self.warc_tally_file(path)
+        tmp = target.with_suffix(".tmp")
+        tmp.write_text(json.dumps(tally), encoding="utf-8")
+        os.replace(tmp, target)
+
+    def warc_tally(self) -> dict | None:
+        """The record counts of every archive input, summed (None: no archive input)."""
+        from curate.warc import WarcTally
+
+        total, seen = WarcTally(), False
+        for path in self.paths:
+            if self.warc_tally_file(path).exists():
+                total.merge(json.loads(self.warc_tally_file(path).read_text(encoding="utf-8")))
+                seen = True
+        return total.to_dict() if seen else None
+
     def row_counts(self) -> list[int]:
         return [pq.ParquetFile(self.staged(p)).metadata.num_rows for p in self.paths]
 

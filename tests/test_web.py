@@ -1,5 +1,7 @@
 """WARC input: charsets decoded without mojibake, main content extracted, URL filters."""
 import html as htmllib
+import io
+import zlib
 import re
 from collections import Counter
 
@@ -203,23 +205,30 @@ def test_warc_through_the_pipeline(tmp_path):
 
     from pipelines.corpus import run_corpus
 
+    from web_pages import write_crawl
+
     pages = build_pages()
     write_warc(tmp_path / "crawl.warc.gz", pages)
+    crawl = write_crawl(tmp_path / "site.warc.gz", _page(_paragraph("ko", 5)), _page(_paragraph("ko", 6)))
     recipe = tmp_path / "ko.yaml"
     recipe.write_text("lang: ko\nstages: [normalize, urlfilter, langid, dedup]\n"
                       "urlfilter: {max_per_domain: 10}\nlangid: {keep: [ko]}\n")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
-        manifest = run_corpus([str(tmp_path / "crawl.warc.gz")], str(tmp_path / "out"), "ko",
+        manifest = run_corpus([str(tmp_path / "crawl.warc.gz"), str(tmp_path / "site.warc.gz")], str(tmp_path / "out"), "ko",
                               recipe_file=str(recipe), progress=False)
     finally:
         ray.shutdown()
     c = manifest["counts"]
-    assert c["read"] == len(pages)
+    assert c["read"] == len(pages) + 2  # the pages, and site.warc.gz's two (one without a Content-Type)
+    w = manifest["warc"]  # every record, by what became of it
+    assert w["documents"] == len(pages) + 2 and w["skipped"] == crawl["skipped"]
+    assert w["records"] == {**crawl["records"], "response 200": len(pages) + 4}
+    assert sum(w["records"].values()) == w["documents"] + sum(w["skipped"].values())
     assert c["drop_reasons"].get("langid:other_lang") == sum(p["lang"] == "ja" for p in pages)
     ko_pages = sum(p["lang"] == "ko" for p in pages)
     assert c["drop_reasons"].get("urlfilter:domain_cap") == ko_pages - 10
-    assert c["kept"] == 10
+    assert c["kept"] == 10 + 2
     kept = pa.concat_tables([pq.read_table(tmp_path / "out" / e["path"]) for e in manifest["shards"]])
     assert all("<p>" not in t and "\ufffd" not in t for t in kept.column("text").to_pylist())
     assert set(kept.column("content_type").to_pylist()) == {"text/plain"}
@@ -297,6 +306,7 @@ def test_truncated_warc_record_is_quarantined_not_kept_cut(tmp_path):
     recs = list(read_records(str(path)))
     assert [r.error is None for r in recs] == [True, True, False]
     assert "truncated" in recs[2].error
+    assert recs[2].id.startswith("<urn:uuid:")  # its WARC-Record-ID: the header was read whole
 
 
 def test_wrong_content_length_is_caught_by_the_digests(tmp_path):
@@ -321,3 +331,290 @@ def test_valid_utf8_wins_over_a_wrong_label():
     for label in ("koi8-r", "utf-16", "utf-16le", "windows-1251", "unicode_escape"):
         decoded, charset, how = decode_html(text.encode("utf-8"), f"text/html; charset={label}")
         assert decoded == text and charset == "utf-8", label
+
+
+# Archives as crawlers and mirrors store them: compressed whole, damaged mid-file,
+# full of records that are no document.
+
+def _warc_bytes(tmp_path, pages, name="plain.warc"):
+    path = tmp_path / name
+    write_warc(path, pages)
+    return path.read_bytes()
+
+
+def _ko_pages(n, start=0):
+    paras = [p["text"] for p in load_paragraphs() if p["lang"] == "ko"]
+    return [{"url": f"http://news.example.kr/{i}", "html": _page(paras[i % len(paras)] + f" ({i})"),
+             "encoding": "utf-8", "content_type": "text/html; charset=utf-8"} for i in range(start, start + n)]
+
+
+def _texts(path):
+    return [(r.url, r.text, r.error) for r in read_records(str(path))]
+
+
+def test_whole_file_compressed_warcs_are_read(tmp_path):
+    import bz2
+    import gzip
+    import lzma
+
+    import zstandard
+
+    pages = _ko_pages(5)
+    plain = _warc_bytes(tmp_path, pages)
+    expected = _texts(tmp_path / "plain.warc")
+    assert len(expected) == 5 and all(e is None for _, _, e in expected)
+    for name, pack in ((".warc.zst", zstandard.ZstdCompressor().compress), (".warc.bz2", bz2.compress),
+                       (".warc.xz", lzma.compress), (".warc.gz", gzip.compress)):
+        path = tmp_path / f"crawl{name}"
+        path.write_bytes(pack(plain))
+        assert _texts(path) == expected, name
+
+
+def test_wet_zst_is_read(tmp_path):
+    import zstandard
+    from warcio.warcwriter import WARCWriter
+
+    paras = [p["text"] for p in load_paragraphs()[:3]]
+    buf = io.BytesIO()
+    writer = WARCWriter(buf, gzip=False)
+    for i, text in enumerate(paras):
+        writer.write_record(writer.create_warc_record(f"https://news.example/{i}", "conversion",
+                                                      payload=io.BytesIO(text.encode()), warc_content_type="text/plain"))
+    path = tmp_path / "crawl.warc.wet.zst"
+    path.write_bytes(zstandard.ZstdCompressor().compress(buf.getvalue()))
+    assert [r.text for r in read_records(str(path))] == paras
+
+
+def test_a_cut_or_corrupt_compressed_stream_keeps_the_pages_before_the_damage(tmp_path):
+    import bz2
+    import gzip
+    import lzma
+
+    import zstandard
+
+    pages = _ko_pages(300)  # several zstd and bzip2 blocks: a cut loses only the last
+    by_url = {p["url"]: p for p in pages}
+    plain = _warc_bytes(tmp_path, pages)
+    for kind, ext, pack in (("zstd", "zst", zstandard.ZstdCompressor().compress), ("bz2", "bz2", lambda b: bz2.compress(b, 1)),
+                            ("xz", "xz", lzma.compress), ("gzip-stream", "gz", gzip.compress)):
+        path = tmp_path / f"cut.warc.{ext}"
+        packed = pack(plain)
+        path.write_bytes(packed[: len(packed) * 2 // 3])
+        recs = list(read_records(str(path)))
+        assert recs[-1].error.startswith(f"corrupt or truncated {kind} stream"), (kind, recs[-1].error)
+        good = [r for r in recs if r.error is None]
+        assert len(good) >= 100, (kind, len(good))
+        assert [r.url for r in good] == [p["url"] for p in pages[:len(good)]], kind
+        damaged = bytearray(packed)  # 20 bytes flipped a third of the way in
+        damaged[len(packed) // 3:len(packed) // 3 + 20] = bytes(b ^ 0x5A for b in damaged[len(packed) // 3:][:20])
+        path.write_bytes(bytes(damaged))
+        recs = list(read_records(str(path)))
+        # the stream ends there, or (a block that inflates into other bytes) a record fails its digests
+        assert recs[-1].error and recs[-1].error.startswith(f"corrupt or truncated {kind} stream") or any(
+            r.error and r.error.startswith("damaged WARC record") for r in recs), (kind, [r.error for r in recs if r.error])
+        good = [r for r in recs if r.error is None]
+        assert len(good) >= 20, (kind, len(good))
+        if kind in ("bz2", "gzip-stream"):
+            # zstd and xz have no check per block: damaged bytes can come out as other
+            # bytes, and where they land in a record's WARC headers (its digests), no
+            # reader can tell
+            assert all(r.text == by_url[r.url]["html"] for r in good), kind
+
+
+def _member_starts(data: bytes) -> list[int]:
+    """Offsets of the gzip members of a per-record .warc.gz, found by decompressing."""
+    starts, at = [], 0
+    while at < len(data):
+        starts.append(at)
+        d = zlib.decompressobj(31)
+        d.decompress(data[at:])
+        at = len(data) - len(d.unused_data)
+    return starts
+
+
+def test_corrupt_gzip_member_loses_only_its_own_record(tmp_path):
+    """20 bytes flipped in one member (its deflate data, its header, its CRC): the
+    pages of every other member are read whole, the damage is one named row."""
+    from curate.warc import counting
+
+    pages = _ko_pages(50)
+    path = tmp_path / "crawl.warc.gz"
+    write_warc(path, pages)
+    clean = path.read_bytes()
+    starts = _member_starts(clean) + [len(clean)]
+    assert len(starts) == 51  # one member per record
+    by_url = {p["url"]: p for p in pages}
+    for bad, where in ((5, "middle"), (20, "head"), (33, "tail"), (49, "middle")):
+        lo, hi = starts[bad], starts[bad + 1]
+        flip = {"middle": (lo + hi) // 2, "head": lo + 2, "tail": hi - 20}[where]
+        data = bytearray(clean)
+        data[flip:flip + 20] = bytes(b ^ 0x5A for b in data[flip:flip + 20])
+        path.write_bytes(bytes(data))
+        with counting(str(path)) as tally:
+            recs = list(read_records(str(path)))
+        good = [r for r in recs if r.error is None]
+        assert {p["url"] for p in pages} - {r.url for r in good} == {pages[bad]["url"]}, where
+        assert all(r.text == by_url[r.url]["html"] for r in good)  # every other page whole
+        (row,) = [r for r in recs if r.error]
+        if row.error.startswith("corrupt gzip data"):
+            assert row.error.startswith(f"corrupt gzip data: bytes {lo}-{hi} skipped"), (where, row.error)
+            assert row.origin == f"{path}:{lo}"
+            assert tally.damaged == {"gzip ranges skipped": 1, "gzip bytes skipped": hi - lo}
+        else:  # the member inflates, into a block its digest rejects
+            assert row.error.startswith("damaged WARC record") and row.id.startswith("<urn:uuid:"), (where, row.error)
+        assert sum(tally.records.values()) == tally.documents + sum(tally.skipped.values())
+        assert len(recs) == 50
+
+
+def test_every_record_is_counted_and_untyped_html_is_read(tmp_path):
+    from curate.warc import counting
+    from web_pages import write_crawl
+
+    text = _paragraph("ko", 1)
+    for name in ("crawl.warc", "crawl.warc.gz"):
+        path = tmp_path / name
+        expected = write_crawl(path, _page(text))
+        with counting(str(path)) as tally:
+            recs = list(read_records(str(path)))
+        assert all(r.error is None for r in recs)
+        assert {r.url for r in recs} == expected["pages"] and all(text in r.text for r in recs)
+        got = tally.to_dict()
+        assert got["records"] == expected["records"] and got["documents"] == expected["documents"], got
+        assert got["skipped"] == expected["skipped"], got
+        assert sum(got["records"].values()) == got["documents"] + sum(got["skipped"].values())
+
+
+def test_inline_data_images_do_not_count_against_the_page_size(tmp_path):
+    import base64
+
+    text = _paragraph("ko", 4)
+    image = base64.b64encode(bytes(range(256)) * (7_000_000 * 3 // 4 // 256)).decode()  # a 7 MB photo, inlined
+    article = _page(text, f'<link rel="icon" href="data:image/png;base64,{image[:5000]}">').replace(
+        "<p>", f'<p><img src="data:image/jpeg;base64,{image}" alt="">', 1)
+    bloated = _page(text + " 본문" * 700_000)  # 2 MB of real markup
+    many = article.replace("<p>", f'<p><img src="data:image/jpeg;base64,{image}">' * 2, 1)  # 21 MB
+    path = tmp_path / "images.warc"
+    write_warc(path, [{"url": f"https://img.example/{i}", "html": h, "encoding": "utf-8",
+                       "content_type": "text/html; charset=utf-8"} for i, h in enumerate((article, bloated, many))])
+    ok, big, huge = read_records(str(path), max_doc_chars=200_000)  # pages up to 1.6 MB of markup
+    assert ok.error is None and ok.text == article
+    assert big.error.startswith("page too large") and huge.error.startswith("page too large")
+    table = make_extract({}, "ko")(records_to_table([ok]))
+    assert table.column("text")[0].as_py() == text
+
+
+def _cut_title_page(text: str, codec: str, title_chars: int) -> bytes:
+    """A page whose <title> was cut to a byte budget inside a two-byte character, as
+    CMSes and crawlers that truncate titles write them."""
+    end = title_chars
+    while text[end - 1].isascii():  # end the title on a two-byte character
+        end += 1
+    title = text[:end]
+    cut = title.encode(codec)[:-1]
+    return (b"<html><head><title>" + cut + b"</title></head><body><p>" + text.encode(codec, "xmlcharrefreplace")
+            + b"</p></body></html>")
+
+
+def test_legacy_page_with_a_cut_character_is_read_lossy():
+    for codec, lang, labels, charsets in (("cp949", "ko", ("euc-kr", None), {"cp949", "euc_kr"}),
+                                          ("shift_jis", "ja", ("shift_jis", None), {"shift_jis", "cp932"}),
+                                          ("euc_jp", "ja", ("euc-jp", None), {"euc_jp"})):
+        paras = [p["text"] for p in load_paragraphs() if p["lang"] == lang]
+        for i, text in enumerate(paras):
+            for title_chars in (11, 17, 24):
+                data = _cut_title_page(text, codec, title_chars)
+                for label in labels:
+                    ctype = f"text/html; charset={label}" if label else "text/html"
+                    decoded, charset, how = decode_html(data, ctype)
+                    where = (codec, i, title_chars, label, charset, how)
+                    assert text in decoded and "\ufffd" not in decoded, where
+                    assert charset in charsets and how == f"{charset}-lossy", where
+
+
+def test_cjk_bytes_under_other_wrong_labels_are_not_mojibake():
+    text = _paragraph("ko", 3)
+    data = _page(text).encode("cp949")
+    for label in ("windows-1251", "iso-8859-15", "iso-8859-2", "koi8-r", "gb2312", "gbk", "windows-1250"):
+        decoded, charset, how = decode_html(data, f"text/html; charset={label}")
+        assert text in decoded and charset == "cp949", (label, charset, how)
+    ja = _paragraph("ja", 3)
+    for codec in ("shift_jis", "euc_jp"):
+        for label in ("windows-1251", "iso-8859-2", "gbk"):
+            decoded, charset, how = decode_html(_page(ja).encode(codec), f"text/html; charset={label}")
+            assert ja in decoded, (codec, label, charset, how)
+    # the labels still hold for the pages they are made for
+    for own, codec, label in (
+            ("Москва — столица России, крупнейший по численности населения город страны и её политический центр.",
+             "cp1251", "windows-1251"),
+            ("Kraków jest drugim co do wielkości miastem Polski, położonym nad Wisłą w południowej części kraju.",
+             "iso8859-2", "iso-8859-2"),
+            ("北京是中华人民共和国的首都，是全国的政治中心、文化中心，也是世界著名的古都和现代化国际城市。"
+             "北京有着三千余年的建城史和八百多年的建都史，是一座历史悠久的城市。", "gbk", "gbk")):
+        decoded, charset, how = decode_html(_page(own).encode(codec), f"text/html; charset={label}")
+        assert own in decoded and how == "http", (label, charset, how)
+
+
+def test_a_response_with_a_garbled_status_line_is_counted(tmp_path):
+    from curate.warc import counting
+
+    path = tmp_path / "garbled.warc"
+    write_warc(path, _ko_pages(3))
+    data = path.read_bytes()
+    at = data.find(b"HTTP/1.1 200 OK", data.find(b"HTTP/1.1 200 OK") + 1)
+    path.write_bytes(data[:at] + b"\x00\x01garbage\xff\xfe\x00" + data[at + 15:])  # same length
+    with counting(str(path)) as tally:
+        recs = list(read_records(str(path)))
+    assert [r.url for r in recs] == ["http://news.example.kr/0", "http://news.example.kr/2"]
+    assert tally.to_dict()["skipped"] == {"response without an HTTP status": 1}
+    assert tally.to_dict()["records"] == {"response": 1, "response 200": 2}
+
+
+def test_archive_counts_survive_a_restart_of_the_run(tmp_path):
+    """Each archive's counts are kept beside its staged rows, so a resumed run that
+    does not read a finished archive again still reports its records."""
+    from curate.warc import WarcTally, counting
+    from pipelines.staging import StagedRun
+    from web_pages import write_crawl
+
+    paths = []
+    for name in ("a.warc", "b.warc.gz"):
+        write_crawl(tmp_path / name, _page(_paragraph("ko", 7)))
+        paths.append(str(tmp_path / name))
+    staged = StagedRun(tmp_path / "work", paths, with_keys=False)
+    assert staged.warc_tally() is None
+    tallies = []
+    for path in paths:
+        with counting(path) as tally:
+            list(read_records(path))
+        staged.write_warc_tally(path, tally.to_dict())
+        tallies.append(tally)
+    total = WarcTally()
+    for t in tallies:
+        total.merge(t)
+    again = StagedRun(tmp_path / "work", paths, with_keys=False)  # a new process, same work folder
+    assert again.warc_tally() == total.to_dict()
+    assert again.warc_tally()["documents"] == 4 and again.warc_tally()["records"]["response 200"] == 8
+
+
+def test_a_damaged_record_header_in_a_plain_warc_costs_only_that_record(tmp_path):
+    """A WARC Content-Length that no longer reads as a number: warcio would read that
+    record to the end of the file, swallowing every record after it."""
+    from curate.warc import counting
+
+    pages = _ko_pages(10)
+    path = tmp_path / "crawl.warc"
+    write_warc(path, pages)
+    data = path.read_bytes()
+    starts = [m.start() for m in re.finditer(rb"WARC/1\.[01]\r\n", data)] + [len(data)]
+    head = data.index(b"\r\nContent-Length: ", starts[4]) + 2
+    path.write_bytes(data[:head] + b"Content-Lenght" + data[head + 14:])
+    with counting(str(path)) as tally:
+        recs = list(read_records(str(path)))
+    by_url = {p["url"]: p for p in pages}
+    good = [r for r in recs if r.error is None]
+    assert [r.url for r in good] == [p["url"] for i, p in enumerate(pages) if i != 4]
+    assert all(r.text == by_url[r.url]["html"] for r in good)
+    (row,) = [r for r in recs if r.error]
+    assert row.error.startswith(f"corrupt WARC data: bytes {starts[4]}-{starts[5]} skipped"), row.error
+    assert "Content-Length" in row.error
+    assert tally.damaged == {"WARC ranges skipped": 1, "WARC bytes skipped": starts[5] - starts[4]}

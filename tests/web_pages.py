@@ -153,3 +153,47 @@ def build_trap_pages(per_page: int = 2) -> list[dict]:
                           "html": chrome_page(lang, kind, title, chosen, comments, head), "encoding": enc,
                           "content_type": ctype})
     return pages
+
+
+def write_crawl(path: Path, html_page: str, untyped_page: str | None = None) -> dict:
+    """An archive as a crawler writes it, with records that are no document beside
+    the pages: warcinfo, a request, a 404, a redirect, an image, a revisit, metadata,
+    and responses without a Content-Type (one an HTML page, one an image). Returns
+    what a reader should make of it, by WARC type and HTTP status."""
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    gz = str(path).endswith(".gz")
+    with open(path, "wb") as f:
+        writer = WARCWriter(f, gzip=gz)
+        writer.write_record(writer.create_warcinfo_record(Path(path).name, {"software": "test-crawler"}))
+
+        def http(status, headers, body=b""):
+            return StatusAndHeaders(status, headers + [("Content-Length", str(len(body)))], protocol="HTTP/1.1")
+
+        def response(url, status, headers, body):
+            writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body),
+                                                          http_headers=http(status, headers, body)))
+
+        page = html_page.encode("utf-8")
+        req = StatusAndHeaders("GET / HTTP/1.1", [("Host", "site.example")], is_http_request=True)
+        writer.write_record(writer.create_warc_record("https://site.example/", "request", payload=io.BytesIO(b""),
+                                                      http_headers=req))
+        response("https://site.example/", "200 OK", [("Content-Type", "text/html; charset=utf-8")], page)
+        response("https://site.example/gone", "404 Not Found", [("Content-Type", "text/html")], b"<html>Not found</html>")
+        response("https://site.example/old", "301 Moved Permanently", [("Location", "https://site.example/")], b"")
+        response("https://site.example/logo.png", "200 OK", [("Content-Type", "image/png")], png)
+        response("https://site.example/untyped", "200 OK", [], b"  \n" + (untyped_page or html_page).encode("utf-8"))
+        response("https://site.example/untyped.png", "200 OK", [], png)
+        writer.write_record(writer.create_revisit_record("https://site.example/again", digest="sha1:AAAA",
+                                                         refers_to_uri="https://site.example/",
+                                                         refers_to_date="2024-01-01T00:00:00Z",
+                                                         http_headers=http("200 OK", [("Content-Type", "text/html")])))
+        writer.write_record(writer.create_warc_record("https://site.example/", "metadata",
+                                                      payload=io.BytesIO(b"fetchTimeMs: 12\r\n"),
+                                                      warc_content_type="application/warc-fields"))
+    return {"records": {"warcinfo": 1, "request": 1, "response 200": 4, "response 404": 1, "response 301": 1,
+                        "revisit 200": 1, "metadata": 1},
+            "documents": 2,
+            "skipped": {"warcinfo record": 1, "request record": 1, "HTTP 404": 1, "HTTP 301": 1,
+                        "not HTML: image/png": 1, "no Content-Type, not HTML": 1, "revisit record": 1,
+                        "metadata record": 1},
+            "pages": {"https://site.example/", "https://site.example/untyped"}}
