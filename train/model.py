@@ -28,20 +28,19 @@ from train.config import ModelConfig
 # ----------------------------------------------------------------------------- ops
 
 
-def rotate_half(x):
-    x1, x2 = x.chunk(2, dim=-1)
-    return torch.cat((-x2, x1), dim=-1)
-
-
 def torch_rotary(q, k, cos, sin, rotary_dim):
     """q, k: (batch, heads, seq, head_dim), the layout SDPA takes; rotary on the first
-    rotary_dim of each head (HF's rotate_half convention). cos, sin: (>= seq, rotary_dim)."""
-    cos = cos[: q.shape[2]].to(q.dtype)
-    sin = sin[: q.shape[2]].to(q.dtype)
+    rotary_dim of each head (HF's rotate_half convention). cos, sin: (>= seq, rotary_dim),
+    both halves equal (cat(freqs, freqs)), so one half is read. Written out per half,
+    x1 * cos - x2 * sin is what HF computes as x1 * cos + (-x2) * sin, bit for bit,
+    without rotate_half's negated copy and concatenation."""
+    half = rotary_dim // 2
+    cos = cos[: q.shape[2], :half].to(q.dtype)
+    sin = sin[: q.shape[2], :half].to(q.dtype)
 
     def apply(x):
-        x_rot, x_pass = x[..., :rotary_dim], x[..., rotary_dim:]
-        return torch.cat((x_rot * cos + rotate_half(x_rot) * sin, x_pass), dim=-1)
+        x1, x2, x_pass = x[..., :half], x[..., half:rotary_dim], x[..., rotary_dim:]
+        return torch.cat((x1 * cos - x2 * sin, x2 * cos + x1 * sin, x_pass), dim=-1)
 
     return apply(q), apply(k)
 
@@ -54,9 +53,52 @@ def torch_bias_gelu(x, bias):
     return F.gelu(x + bias)
 
 
+class CPULinearCrossEntropy(torch.autograd.Function):
+    """Mean cross entropy of hidden @ weight^T on the CPU, a chunk of rows at a time,
+    with the gradients computed in forward (softmax - one-hot, then two matmuls) and
+    scaled in backward. No (tokens, vocab) tensor is ever whole: a chunk's logits stay
+    in cache and below glibc's mmap threshold, where full-size ones (logits,
+    log-softmax, a zero-filled one-hot gradient and the logits' gradient) are
+    page-faulted in afresh and unmapped at every step."""
+
+    CHUNK_BYTES = 8 << 20  # fp32 logits per chunk
+
+    @staticmethod
+    def forward(ctx, hidden, weight, target, ignore_index):
+        rows = max(1, CPULinearCrossEntropy.CHUNK_BYTES // (4 * weight.shape[0]))
+        valid = target != ignore_index
+        safe_target = target.masked_fill(~valid, 0)[:, None]
+        loss = torch.zeros((), dtype=torch.float32)
+        grad_hidden = torch.empty_like(hidden)
+        grad_weight = torch.zeros(weight.shape, dtype=torch.float32)
+        for start in range(0, len(hidden), rows):
+            h, t, ok = hidden[start:start + rows], safe_target[start:start + rows], valid[start:start + rows, None]
+            logp = F.log_softmax(F.linear(h, weight).float(), dim=-1)
+            loss -= logp.gather(1, t).masked_fill(~ok, 0).sum()
+            grad = logp.exp_()  # softmax
+            grad.scatter_add_(1, t, torch.full(t.shape, -1.0))  # minus the one-hot target
+            if not ok.all():
+                grad.mul_(ok)  # ignored rows have no gradient
+            grad = grad.to(weight.dtype)
+            torch.mm(grad, weight, out=grad_hidden[start:start + rows])
+            grad_weight.addmm_(grad.t().float(), h.float())
+        n_valid = valid.sum()
+        ctx.save_for_backward(grad_hidden, grad_weight, n_valid)
+        ctx.weight_dtype = weight.dtype
+        return loss / n_valid
+
+    @staticmethod
+    def backward(ctx, grad_loss):
+        grad_hidden, grad_weight, n_valid = ctx.saved_tensors
+        scale = grad_loss / n_valid
+        return (grad_hidden * scale.to(grad_hidden.dtype), (grad_weight * scale).to(ctx.weight_dtype), None, None)
+
+
 def torch_linear_cross_entropy(hidden, weight, target, ignore_index=-100):
-    logits = F.linear(hidden.reshape(-1, hidden.shape[-1]), weight)
-    return F.cross_entropy(logits.float(), target.reshape(-1), ignore_index=ignore_index)
+    hidden, target = hidden.reshape(-1, hidden.shape[-1]), target.reshape(-1)
+    if hidden.device.type == "cpu" and torch.is_grad_enabled() and (hidden.requires_grad or weight.requires_grad):
+        return CPULinearCrossEntropy.apply(hidden, weight, target, ignore_index)
+    return F.cross_entropy(F.linear(hidden, weight).float(), target, ignore_index=ignore_index)
 
 
 TORCH_OPS = {"layer_norm": torch_layer_norm, "rotary": torch_rotary, "bias_gelu": torch_bias_gelu,
