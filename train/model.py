@@ -2,6 +2,7 @@
 
 Parallel residual (x + attn(ln1(x)) + mlp(ln2(x))), partial rotary embeddings,
 fused qkv laid out per head as [q, k, v], exact GELU, untied output embedding.
+On the CPU the training loss runs chunk by chunk (CPULinearCrossEntropy).
 On CUDA the hot ops can run as the Triton kernels of the project's kernels/ folder
 (imported as `polyglot_kernels`; `use_kernels`); elsewhere the torch ops run. A model
 asked for kernels never falls back quietly: `op_implementations(device)` names the
@@ -56,10 +57,10 @@ def torch_bias_gelu(x, bias):
 class CPULinearCrossEntropy(torch.autograd.Function):
     """Mean cross entropy of hidden @ weight^T on the CPU, a chunk of rows at a time,
     with the gradients computed in forward (softmax - one-hot, then two matmuls) and
-    scaled in backward. No (tokens, vocab) tensor is ever whole: a chunk's logits stay
-    in cache and below glibc's mmap threshold, where full-size ones (logits,
-    log-softmax, a zero-filled one-hot gradient and the logits' gradient) are
-    page-faulted in afresh and unmapped at every step."""
+    scaled in backward. No (tokens, vocab) tensor is ever whole. Whole ones (logits,
+    log-softmax, the zero-filled one-hot gradient, the logits' gradient: 32 MiB each
+    for the tiny model's 8 x 256 batch) are above glibc's mmap threshold, so each is
+    mapped, page-faulted in and unmapped again at every step; a chunk's are reused."""
 
     CHUNK_BYTES = 8 << 20  # fp32 logits per chunk
 
@@ -95,6 +96,7 @@ class CPULinearCrossEntropy(torch.autograd.Function):
 
 
 def torch_linear_cross_entropy(hidden, weight, target, ignore_index=-100):
+    # chunked only when training on the CPU; elsewhere (and for evaluation) plain autograd
     hidden, target = hidden.reshape(-1, hidden.shape[-1]), target.reshape(-1)
     if hidden.device.type == "cpu" and torch.is_grad_enabled() and (hidden.requires_grad or weight.requires_grad):
         return CPULinearCrossEntropy.apply(hidden, weight, target, ignore_index)
