@@ -62,31 +62,36 @@ class CPULinearCrossEntropy(torch.autograd.Function):
     for the tiny model's 8 x 256 batch) are above glibc's mmap threshold, so each is
     mapped, page-faulted in and unmapped again at every step; a chunk's are reused."""
 
-    CHUNK_BYTES = 8 << 20  # fp32 logits per chunk
+    CHUNK_BYTES = 16 << 20  # fp32 logits per chunk; glibc maps 32 MiB and more afresh
 
     @staticmethod
     def forward(ctx, hidden, weight, target, ignore_index):
+        # few ops per chunk: with several threads each op is a barrier they all must reach
         rows = max(1, CPULinearCrossEntropy.CHUNK_BYTES // (4 * weight.shape[0]))
         valid = target != ignore_index
-        safe_target = target.masked_fill(~valid, 0)[:, None]
-        loss = torch.zeros((), dtype=torch.float32)
+        all_valid = bool(valid.all())
+        target = target.masked_fill(~valid, 0)[:, None]
+        target_logp = torch.empty(target.shape, dtype=torch.float32)
+        minus_one = torch.full((min(rows, len(target)), 1), -1.0)
         grad_hidden = torch.empty_like(hidden)
         grad_weight = torch.zeros(weight.shape, dtype=torch.float32)
         for start in range(0, len(hidden), rows):
-            h, t, ok = hidden[start:start + rows], safe_target[start:start + rows], valid[start:start + rows, None]
+            h, t = hidden[start:start + rows], target[start:start + rows]
             logp = F.log_softmax(F.linear(h, weight).float(), dim=-1)
-            loss -= logp.gather(1, t).masked_fill(~ok, 0).sum()
+            torch.gather(logp, 1, t, out=target_logp[start:start + rows])
             grad = logp.exp_()  # softmax
-            grad.scatter_add_(1, t, torch.full(t.shape, -1.0))  # minus the one-hot target
-            if not ok.all():
-                grad.mul_(ok)  # ignored rows have no gradient
+            grad.scatter_add_(1, t, minus_one[:len(t)])  # minus the one-hot target
+            if not all_valid:
+                grad.mul_(valid[start:start + rows, None])  # ignored rows have no gradient
             grad = grad.to(weight.dtype)
             torch.mm(grad, weight, out=grad_hidden[start:start + rows])
             grad_weight.addmm_(grad.t().float(), h.float())
         n_valid = valid.sum()
         ctx.save_for_backward(grad_hidden, grad_weight, n_valid)
         ctx.weight_dtype = weight.dtype
-        return loss / n_valid
+        if not all_valid:
+            target_logp.masked_fill_(~valid[:, None], 0)
+        return -target_logp.sum() / n_valid
 
     @staticmethod
     def backward(ctx, grad_loss):
