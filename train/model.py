@@ -29,20 +29,19 @@ from train.config import ModelConfig
 # ----------------------------------------------------------------------------- ops
 
 
-def rotate_half(x):
-    x1, x2 = x.chunk(2, dim=-1)
-    return torch.cat((-x2, x1), dim=-1)
-
-
 def torch_rotary(q, k, cos, sin, rotary_dim):
     """q, k: (batch, heads, seq, head_dim), the layout SDPA takes; rotary on the first
-    rotary_dim of each head (HF's rotate_half convention). cos, sin: (>= seq, rotary_dim)."""
-    cos = cos[: q.shape[2]].to(q.dtype)
-    sin = sin[: q.shape[2]].to(q.dtype)
+    rotary_dim of each head (HF's rotate_half convention). cos, sin: (>= seq, rotary_dim),
+    both halves equal (cat(freqs, freqs)), so one half is read. Written out per half,
+    x1 * cos - x2 * sin is what HF computes as x1 * cos + (-x2) * sin, bit for bit,
+    without rotate_half's negated copy and concatenation."""
+    half = rotary_dim // 2
+    cos = cos[: q.shape[2], :half].to(q.dtype)
+    sin = sin[: q.shape[2], :half].to(q.dtype)
 
     def apply(x):
-        x_rot, x_pass = x[..., :rotary_dim], x[..., rotary_dim:]
-        return torch.cat((x_rot * cos + rotate_half(x_rot) * sin, x_pass), dim=-1)
+        x1, x2, x_pass = x[..., :half], x[..., half:rotary_dim], x[..., rotary_dim:]
+        return torch.cat((x1 * cos - x2 * sin, x2 * cos + x1 * sin, x_pass), dim=-1)
 
     return apply(q), apply(k)
 
