@@ -1,8 +1,10 @@
 """Training throughput: our GPT-NeoX against transformers' GPTNeoXForCausalLM.
 
 CPU (always): the tiny config, both models built from the same weights and trained with
-the same AdamW on the same packed batches of real Korean news text, steps interleaved
-so machine load hits both alike; prints tokens/s of each and the ratio (ours / HF).
+the trainer's AdamW on the same packed batches of real Korean news text against the same
+targets, in one process (same threads), steps interleaved and alternating who goes
+first so machine load hits both alike, warm-up steps left out; prints the median
+tokens/s of each and the ratio (ours / HF).
 CUDA (when present): the 1.3b model on one GPU, bf16 FSDP2 as the trainer runs it,
 sequence 2048; tokens/s and MFU per setting (Triton kernels on/off, activation
 checkpointing, torch.compile), each measured on its own so one failure spoils nothing.
@@ -26,7 +28,12 @@ import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# run as a script, bench/ comes first on sys.path, and bench/kernels.py would then hide
+# Hugging Face's `kernels` package, which transformers imports: the repo root replaces it
+if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
+    sys.path[0] = str(ROOT)
+else:
+    sys.path.insert(0, str(ROOT))
 
 from train import data as D  # noqa: E402
 from train.config import get_config  # noqa: E402
@@ -64,11 +71,14 @@ def batches(ids: np.ndarray, batch: int, seq: int, n: int, seed: int = 0):
 def cpu_vs_transformers(args, ids: np.ndarray) -> None:
     from transformers import GPTNeoXForCausalLM
 
+    from train.train import CPU_FUSED_ADAMW, build_optimizer
+
     cfg = get_config("tiny")
     ours = GPTNeoX(cfg)
     with tempfile.TemporaryDirectory() as tmp:  # same weights, through the HF format
         save_hf(ours, tmp)
         theirs = GPTNeoXForCausalLM.from_pretrained(tmp)  # default attention: sdpa
+    theirs.train()  # from_pretrained returns eval mode; ours is in train mode (no dropout in either)
     data = batches(ids, args.batch, args.seq, args.warmup + args.steps)
 
     def step_ours(opt, x, y):
@@ -79,14 +89,17 @@ def cpu_vs_transformers(args, ids: np.ndarray) -> None:
         return loss.item()
 
     def step_theirs(opt, x, y):
-        loss = theirs(input_ids=x, labels=x).loss  # HF shifts labels itself; same sequence length as ours
+        # the same targets as ours: shift_labels are used as given (labels= alone would be shifted
+        # again and drop the last position), so both losses cover the same batch * seq tokens
+        loss = theirs(input_ids=x, labels=y, shift_labels=y).loss
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
         return loss.item()
 
-    opt_ours = torch.optim.AdamW(ours.parameters(), lr=1e-3)
-    opt_theirs = torch.optim.AdamW(theirs.parameters(), lr=1e-3)
+    # the trainer's AdamW (parameter groups, betas, fused as the trainer runs it on CPU) for both
+    opt_ours = build_optimizer(ours, 1e-3, 0.1, fused=CPU_FUSED_ADAMW)
+    opt_theirs = build_optimizer(theirs, 1e-3, 0.1, fused=CPU_FUSED_ADAMW)
     times = {"ours": [], "transformers": []}
     losses = {"ours": [], "transformers": []}
     runs = [("ours", step_ours, opt_ours), ("transformers", step_theirs, opt_theirs)]
@@ -98,11 +111,14 @@ def cpu_vs_transformers(args, ids: np.ndarray) -> None:
                 times[name].append(time.perf_counter() - t)
     tokens = args.batch * args.seq
     tps = {k: tokens / np.median(v) for k, v in times.items()}
+    # each step's pair ran back to back, so their ratio sees the same machine load
+    paired = np.median(np.array(times["transformers"]) / np.array(times["ours"]))
     print(f"CPU tiny ({n_params(ours):,} params, batch {args.batch} x {args.seq}, {torch.get_num_threads()} threads,"
-          f" median of {args.steps} steps after {args.warmup} warm-up):")
+          f" AdamW fused={CPU_FUSED_ADAMW}, median of {args.steps} steps after {args.warmup} warm-up):")
     for k in tps:
         print(f"  {k:13s} {tps[k]:10,.0f} tokens/s   first/last loss {losses[k][0]:.4f} / {losses[k][-1]:.4f}")
-    print(f"  ratio ours / transformers: {tps['ours'] / tps['transformers']:.2f}x")
+    print(f"  ratio ours / transformers: {tps['ours'] / tps['transformers']:.2f}x tokens/s"
+          f" (median of the {args.steps} step-by-step ratios: {paired:.2f}x)")
 
 
 # ----------------------------------------------------------------------------- GPU: 1.3b on one device

@@ -2,6 +2,7 @@
 
 Parallel residual (x + attn(ln1(x)) + mlp(ln2(x))), partial rotary embeddings,
 fused qkv laid out per head as [q, k, v], exact GELU, untied output embedding.
+On the CPU the training loss runs chunk by chunk (CPULinearCrossEntropy).
 On CUDA the hot ops can run as the Triton kernels of the project's kernels/ folder
 (imported as `polyglot_kernels`; `use_kernels`); elsewhere the torch ops run. A model
 asked for kernels never falls back quietly: `op_implementations(device)` names the
@@ -28,20 +29,19 @@ from train.config import ModelConfig
 # ----------------------------------------------------------------------------- ops
 
 
-def rotate_half(x):
-    x1, x2 = x.chunk(2, dim=-1)
-    return torch.cat((-x2, x1), dim=-1)
-
-
 def torch_rotary(q, k, cos, sin, rotary_dim):
     """q, k: (batch, heads, seq, head_dim), the layout SDPA takes; rotary on the first
-    rotary_dim of each head (HF's rotate_half convention). cos, sin: (>= seq, rotary_dim)."""
-    cos = cos[: q.shape[2]].to(q.dtype)
-    sin = sin[: q.shape[2]].to(q.dtype)
+    rotary_dim of each head (HF's rotate_half convention). cos, sin: (>= seq, rotary_dim),
+    both halves equal (cat(freqs, freqs)), so one half is read. Written out per half,
+    x1 * cos - x2 * sin is what HF computes as x1 * cos + (-x2) * sin, bit for bit,
+    without rotate_half's negated copy and concatenation."""
+    half = rotary_dim // 2
+    cos = cos[: q.shape[2], :half].to(q.dtype)
+    sin = sin[: q.shape[2], :half].to(q.dtype)
 
     def apply(x):
-        x_rot, x_pass = x[..., :rotary_dim], x[..., rotary_dim:]
-        return torch.cat((x_rot * cos + rotate_half(x_rot) * sin, x_pass), dim=-1)
+        x1, x2, x_pass = x[..., :half], x[..., half:rotary_dim], x[..., rotary_dim:]
+        return torch.cat((x1 * cos - x2 * sin, x2 * cos + x1 * sin, x_pass), dim=-1)
 
     return apply(q), apply(k)
 
@@ -54,9 +54,58 @@ def torch_bias_gelu(x, bias):
     return F.gelu(x + bias)
 
 
+class CPULinearCrossEntropy(torch.autograd.Function):
+    """Mean cross entropy of hidden @ weight^T on the CPU, a chunk of rows at a time,
+    with the gradients computed in forward (softmax - one-hot, then two matmuls) and
+    scaled in backward. No (tokens, vocab) tensor is ever whole. Whole ones (logits,
+    log-softmax, the zero-filled one-hot gradient, the logits' gradient: 32 MiB each
+    for the tiny model's 8 x 256 batch) are above glibc's mmap threshold, so each is
+    mapped, page-faulted in and unmapped again at every step; a chunk's are reused."""
+
+    CHUNK_BYTES = 16 << 20  # fp32 logits per chunk; glibc maps 32 MiB and more afresh
+
+    @staticmethod
+    def forward(ctx, hidden, weight, target, ignore_index):
+        # few ops per chunk: with several threads each op is a barrier they all must reach
+        rows = max(1, CPULinearCrossEntropy.CHUNK_BYTES // (4 * weight.shape[0]))
+        valid = target != ignore_index
+        all_valid = bool(valid.all())
+        target = target.masked_fill(~valid, 0)[:, None]
+        target_logp = torch.empty(target.shape, dtype=torch.float32)
+        minus_one = torch.full((min(rows, len(target)), 1), -1.0)
+        grad_hidden = torch.empty_like(hidden)
+        grad_weight = torch.zeros(weight.shape, dtype=torch.float32)
+        for start in range(0, len(hidden), rows):
+            h, t = hidden[start:start + rows], target[start:start + rows]
+            logp = F.log_softmax(F.linear(h, weight).float(), dim=-1)
+            torch.gather(logp, 1, t, out=target_logp[start:start + rows])
+            grad = logp.exp_()  # softmax
+            grad.scatter_add_(1, t, minus_one[:len(t)])  # minus the one-hot target
+            if not all_valid:
+                grad.mul_(valid[start:start + rows, None])  # ignored rows have no gradient
+            grad = grad.to(weight.dtype)
+            torch.mm(grad, weight, out=grad_hidden[start:start + rows])
+            grad_weight.addmm_(grad.t().float(), h.float())
+        n_valid = valid.sum()
+        ctx.save_for_backward(grad_hidden, grad_weight, n_valid)
+        ctx.weight_dtype = weight.dtype
+        if not all_valid:
+            target_logp.masked_fill_(~valid[:, None], 0)
+        return -target_logp.sum() / n_valid
+
+    @staticmethod
+    def backward(ctx, grad_loss):
+        grad_hidden, grad_weight, n_valid = ctx.saved_tensors
+        scale = grad_loss / n_valid
+        return (grad_hidden * scale.to(grad_hidden.dtype), (grad_weight * scale).to(ctx.weight_dtype), None, None)
+
+
 def torch_linear_cross_entropy(hidden, weight, target, ignore_index=-100):
-    logits = F.linear(hidden.reshape(-1, hidden.shape[-1]), weight)
-    return F.cross_entropy(logits.float(), target.reshape(-1), ignore_index=ignore_index)
+    # chunked only when training on the CPU; elsewhere (and for evaluation) plain autograd
+    hidden, target = hidden.reshape(-1, hidden.shape[-1]), target.reshape(-1)
+    if hidden.device.type == "cpu" and torch.is_grad_enabled() and (hidden.requires_grad or weight.requires_grad):
+        return CPULinearCrossEntropy.apply(hidden, weight, target, ignore_index)
+    return F.cross_entropy(F.linear(hidden, weight).float(), target, ignore_index=ignore_index)
 
 
 TORCH_OPS = {"layer_norm": torch_layer_norm, "rotary": torch_rotary, "bias_gelu": torch_bias_gelu,
