@@ -9,7 +9,7 @@ with benchmark sentences inserted into some of them. Measures, on one core
     and that the two flag the same documents;
   - index bytes per million benchmark n-grams, file and in-memory set alike.
 
-    PYTHONPATH=. .venv/bin/python bench/decontam.py [--mb 20]
+    .venv/bin/python bench/decontam.py [--mb 20] [--corpora DIR]
 """
 from __future__ import annotations
 
@@ -73,11 +73,15 @@ def cpu(fn):
 
 
 def main() -> None:
+    global CORPORA, BENCHMARKS
     ap = argparse.ArgumentParser()
     ap.add_argument("--mb", type=float, default=20, help="corpus MB (UTF-8) for the stage")
     ap.add_argument("--ref-mb", type=float, default=2, help="corpus MB for the plain-Python reference")
     ap.add_argument("--batch", type=int, default=1024, help="documents per stage call")
+    ap.add_argument("--corpora", type=Path, default=CORPORA, help="folder with the real corpora (default: ../shared/corpora beside the repo)")
     args = ap.parse_args()
+    CORPORA = args.corpora
+    BENCHMARKS = {"klue": CORPORA / "ko-klue-sentences.jsonl.gz", "jglue": CORPORA / "ja-jglue-sentences.jsonl.gz"}
     rng = random.Random(0)
 
     cfg = decontam.load_defaults()

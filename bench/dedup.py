@@ -14,7 +14,7 @@ tokenizer (kiwipiepy; model "cong" since "sbg" is no longer shipped) and its sha
 hash (xxhash 4 rejects its str shingles), with tasks=workers=2 per stage. Ours makes
 the keys on two worker processes, one per input file, and clusters in one.
 
-    PYTHONPATH=. .venv/bin/python bench/dedup.py [--reviews 100000] [--skip-datatrove] [--ray]
+    .venv/bin/python bench/dedup.py [--reviews 100000] [--skip-datatrove] [--ray] [--corpora DIR]
 """
 from __future__ import annotations
 
@@ -242,11 +242,14 @@ def check_ray(keys_path: Path) -> None:
 
 
 def main() -> None:
+    global CORPORA
     ap = argparse.ArgumentParser()
     ap.add_argument("--reviews", type=int, default=100_000)
     ap.add_argument("--skip-datatrove", action="store_true")
     ap.add_argument("--ray", action="store_true", help="also cluster the same keys with pipelines/dedup.py on a local Ray")
+    ap.add_argument("--corpora", type=Path, default=CORPORA, help="folder with the real corpora (default: ../shared/corpora beside the repo)")
     args = ap.parse_args()
+    CORPORA = args.corpora
     docs, family = build_corpus(args.reviews)
     n = len(docs)
     originals = {f for f in family.values()}

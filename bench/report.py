@@ -1,6 +1,6 @@
 """Report cost vs curation cost, scaled to a 1 GB corpus.
 
-    PYTHONPATH=. .venv/bin/python bench/report.py [--docs 712404] [--curate-docs 3000] [--target-gb 1]
+    .venv/bin/python bench/report.py [--docs 712404] [--curate-docs 3000] [--target-gb 1] [--corpora DIR]
 
 What is measured, all in this process on one core:
 1. curation: the batch stages of the Korean recipe (normalize, langid, pii, quality)
@@ -63,12 +63,15 @@ def mb(table: pa.Table) -> float:
 
 
 def main() -> None:
+    global CORPORA
     ap = argparse.ArgumentParser()
     ap.add_argument("--docs", type=int, default=712_404, help="nsmc reviews for the shards (all by default)")
     ap.add_argument("--curate-docs", type=int, default=3000, help="documents for the curation timing")
     ap.add_argument("--target-gb", type=float, default=1.0)
     ap.add_argument("--shard-rows", type=int, default=200_000)
+    ap.add_argument("--corpora", type=Path, default=CORPORA, help="folder with the real corpora (default: ../shared/corpora beside the repo)")
     args = ap.parse_args()
+    CORPORA = args.corpora
     recipe = load_recipe("ko")
     recipe.pop("_path", None)
 

@@ -1,6 +1,6 @@
 """How time and memory grow with corpus size: 1x, 4x and 16x a corpus.
 
-    python bench/scale.py [--base 10000] [--factors 1,4,16] [--stages ...]
+    .venv/bin/python bench/scale.py [--base 10000] [--factors 1,4,16] [--stages ...] [--corpora DIR]
 
 The corpus is made by repeating real text from ../shared/corpora with light
 mutations (a changed word, spacing, an appended counter) so that each copy is a new
@@ -106,11 +106,14 @@ def run_one(corpus: Path, out: Path, stages: str) -> dict:
 
 
 def main() -> None:
+    global SHARED
     ap = argparse.ArgumentParser()
     ap.add_argument("--base", type=int, default=10000, help="documents in the 1x corpus")
     ap.add_argument("--factors", default="1,4,16")
     ap.add_argument("--stages", default="", help="stages to run (default: the recipe's)")
+    ap.add_argument("--corpora", type=Path, default=SHARED, help="folder with the real corpora (default: ../shared/corpora beside the repo)")
     args = ap.parse_args()
+    SHARED = args.corpora
     if not SHARED.exists():
         print(f"{SHARED} not found: this benchmark needs ../shared/corpora")
         return

@@ -8,7 +8,7 @@ boundaries (precision), the share of morpheme boundaries that are token boundari
 Boundaries are compared in bytes, so a token that ends inside a character never counts.
 The morpheme boundaries are the analyser's (kiwipiepy cong / fugashi unidic-lite).
 
-    PYTHONPATH=. .venv/bin/python bench/tokenizer.py [--vocab 8000] [--ko-train-chars 1200000]
+    .venv/bin/python bench/tokenizer.py [--vocab 8000] [--ko-train-chars 1200000] [--corpora DIR]
 
 Korean trains on news + KLUE + NSMC sentences and is measured on held-out news, KLUE,
 NSMC and the KorQuAD Wikipedia paragraphs (evaluation only: read here, never copied).
@@ -158,12 +158,15 @@ def bench(lang: str, train: list[str], held: dict[str, list[str]], vocab: int) -
 
 
 def main() -> None:
+    global CORPORA
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--vocab", type=int, default=8000)
     ap.add_argument("--ko-train-chars", type=int, default=1_200_000)
     ap.add_argument("--langs", default="ko,ja")
     ap.add_argument("--seed", type=int, default=8)
+    ap.add_argument("--corpora", type=Path, default=CORPORA, help="folder with the real corpora (default: ../shared/corpora beside the repo)")
     args = ap.parse_args()
+    CORPORA = args.corpora
     if not CORPORA.exists():
         sys.exit(f"{CORPORA}: shared corpora not found")
     for lang in args.langs.split(","):
