@@ -45,6 +45,7 @@ def read(name: str) -> list[dict]:
 def build_corpus(n_reviews: int, seed: int = 0) -> tuple[list[dict], dict]:
     import make_eval
 
+    make_eval.CORPORA = CORPORA  # its own default is ../shared/corpora too
     rng = random.Random(seed)
     paras, _ = make_eval.korean_paragraphs(rng)
     paras += [r["text"] for r in read("ko-wiki-korquad.jsonl.gz")]
