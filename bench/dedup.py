@@ -9,8 +9,7 @@ One Korean corpus, both tools, one run:
 Recall = injected variants removed / injected variants (each family of original +
 5 variants should keep one document). Both tools read the same JSONL files and
 write the kept documents. Each tool runs in its own child process; peak memory is
-that process's max RSS plus its worker processes', and CPU time theirs summed (on a
-shared machine the CPU-time ratio moves less than the wall-time one). datatrove uses its Korean word
+that process's max RSS plus its worker processes'. datatrove uses its Korean word
 tokenizer (kiwipiepy; model "cong" since "sbg" is no longer shipped) and its sha1
 hash (xxhash 4 rejects its str shingles), with tasks=workers=2 per stage. Ours makes
 the keys on two worker processes, one per input file, and clusters in one.
@@ -72,13 +71,6 @@ def write_jsonl(docs: list[dict], folder: Path, files: int = 2) -> None:
         with open(folder / f"part-{f}.jsonl", "w", encoding="utf-8") as out:
             for d in docs[f::files]:
                 out.write(json.dumps(d, ensure_ascii=False) + "\n")
-
-
-def cpu_seconds() -> float:
-    """CPU time of this process and of its finished worker processes: on a machine
-    shared with other work it moves less than wall time."""
-    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def peak_rss_mb() -> float:
@@ -186,11 +178,11 @@ def _child(name: str, in_dir: str, work: str, queue) -> None:
         logger.remove()
     except ImportError:
         pass
-    t0, c0 = time.perf_counter(), cpu_seconds()
+    t0 = time.perf_counter()
     fn = run_ours if name == "ours" else run_datatrove
     removed, cluster_of = fn(Path(in_dir), Path(work))
-    queue.put({"seconds": time.perf_counter() - t0, "cpu": cpu_seconds() - c0, "removed": sorted(removed),
-               "cluster_of": cluster_of, "peak_mb": peak_rss_mb()})
+    queue.put({"seconds": time.perf_counter() - t0, "removed": sorted(removed), "cluster_of": cluster_of,
+               "peak_mb": peak_rss_mb()})
 
 
 def run_in_child(name: str, in_dir: Path, work: Path) -> dict:
@@ -282,14 +274,13 @@ def main() -> None:
         in_merged = set().union(*merged) if merged else set()
         lost_alone = len(lost - in_merged)
         lost = f"{len(lost)} ({lost_alone} outside merged clusters)"
-        print(f"{name:10s} {n / r['seconds']:9.0f} docs/s  ({r['seconds']:.1f} s, {r['cpu']:.1f} s CPU)  recall {rec:.3f} "
+        print(f"{name:10s} {n / r['seconds']:9.0f} docs/s  ({r['seconds']:.1f} s)  recall {rec:.3f} "
               f"{json.dumps({k: round(v, 3) for k, v in per_kind.items()})}  removed {len(removed)}  "
               f"families merged with others {len(merged)}  families fully removed {lost}  peak RSS {r['peak_mb']:.0f} MB")
         if merged:
             print("   e.g.", [sorted(g)[:4] for g in merged[:5]])
     if "datatrove" in results:
-        print(f"throughput ratio ours/datatrove: {results['datatrove']['seconds'] / results['ours']['seconds']:.1f}x "
-              f"wall time, {results['datatrove']['cpu'] / results['ours']['cpu']:.1f}x CPU time")
+        print(f"throughput ratio ours/datatrove: {results['datatrove']['seconds'] / results['ours']['seconds']:.1f}x")
 
 
 if __name__ == "__main__":
