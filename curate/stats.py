@@ -10,20 +10,21 @@ heavy-hitters summary with an error bound:
   dedup pass, so adding counts by id is exact across shards);
 - repeated lines keep the top-K lines of each shard plus a floor (the largest count a
   line not kept could have); merged counts are lower bounds, `err` their slack;
-- sample documents are bottom-k samples by a hash of the document, so the merged
+- sample documents are bottom-k samples by a hash of the document id (kept and dropped
+  documents alike), so the merged
   sample is the same uniform sample whichever way the shards were split.
 """
 from __future__ import annotations
 
+import hashlib
 import heapq
 import math
-import zlib
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-STATS_VERSION = 1
+STATS_VERSION = 2
 INF = float("inf")
 # Fixed bin edges: histograms of different shards add bin by bin.
 EDGES = {
@@ -58,23 +59,21 @@ def _floats(arr) -> np.ndarray:
     return pc.fill_null(arr.cast(pa.float64()), float("nan")).to_numpy(zero_copy_only=False)
 
 
+def sample_key(doc_id: str | None, text: str | None = None) -> int:
+    """The 64-bit sampling key of one document: a hash of its id (of its text when it has
+    none). Every document gets a key from the same distribution, kept or dropped, with or
+    without a text_hash, so the smallest keys are a uniform sample of all of them."""
+    data = (doc_id if doc_id is not None else "\x00" + (text or "")).encode("utf-8")
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+
+
 def _sample_keys(table: pa.Table) -> np.ndarray:
-    """A uniform 64-bit key per row: text_hash mixed with the row's id hash where present
-    (so exact duplicates still differ), else crc32 of the id."""
-    n = table.num_rows
-    valid = np.zeros(n, dtype=bool)
-    keys = np.zeros(n, dtype=np.uint64)
-    if "text_hash" in table.column_names:
-        th = table.column("text_hash")
-        valid = pc.is_valid(th).to_numpy(zero_copy_only=False)
-        keys = pc.fill_null(th, 0).to_numpy(zero_copy_only=False).astype(np.uint64)
-        lens = pc.fill_null(pc.binary_length(table.column("id")), 0).to_numpy(zero_copy_only=False)
-        keys = keys ^ (lens.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
-    missing = np.flatnonzero(~valid)
-    if len(missing):
-        ids = table.column("id").take(pa.array(missing)).to_pylist()
-        keys[missing] = np.fromiter((zlib.crc32((i or "").encode("utf-8")) for i in ids), dtype=np.uint64, count=len(ids))
-    return keys
+    """sample_key() of every row."""
+    ids = table.column("id").to_pylist()
+    if any(i is None for i in ids):
+        texts = table.column("text").to_pylist()
+        return np.fromiter((sample_key(i, t) for i, t in zip(ids, texts)), dtype=np.uint64, count=len(ids))
+    return np.fromiter((sample_key(i) for i in ids), dtype=np.uint64, count=len(ids))
 
 
 def _doc(row: dict, key: int) -> dict:

@@ -57,12 +57,12 @@ def _stage_of(reason: str) -> str:
     return "dedup" if reason in ("exact_dup", "near_dup") else reason.split(":", 1)[0]
 
 
-def build_curated_dir(out: Path, stages: list[str], lang: str = "ko", shard_rows: int = 25) -> dict:
-    """Curate SAMPLE into `out` (shards, rejected, quarantine, stats, manifest)."""
+def build_curated_dir(out: Path, stages: list[str], lang: str = "ko", shard_rows: int = 25, sample: Path = SAMPLE) -> dict:
+    """Curate `sample` into `out` (shards, rejected, quarantine, stats, manifest)."""
     recipe = load_recipe(lang)
     recipe.pop("_path", None)
     recipe["stages"] = stages
-    table = pa.concat_tables(read_tables(str(SAMPLE), batch_size=4096))
+    table = pa.concat_tables(read_tables(str(sample), batch_size=4096))
     quarantined = np.array([is_quarantined(r) for r in table.column("drop_reason").to_pylist()])
     parsed = table.filter(pa.array(~quarantined))
     parsed = StageChain(recipe, lang, stages)(parsed).select(SHARD_SCHEMA.names)
@@ -87,7 +87,7 @@ def build_curated_dir(out: Path, stages: list[str], lang: str = "ko", shard_rows
         docs -= dropped
     manifest = {
         "schema_version": SCHEMA_VERSION, "created": "2026-01-01T00:00:00+00:00", "lang": lang,
-        "recipe": recipe, "inputs": [{"path": str(SAMPLE), "bytes": SAMPLE.stat().st_size, "sha256": ""}],
+        "recipe": recipe, "inputs": [{"path": str(sample), "bytes": sample.stat().st_size, "sha256": ""}],
         "versions": {}, "code_version": "test", "stages": stages,
         "counts": {"read": table.num_rows, "kept": entries["shards"] and sum(e["rows"] for e in entries["shards"]),
                    "rejected": sum(e["rows"] for e in entries["rejected"]),
@@ -107,6 +107,23 @@ def curated_dir(stages: tuple[str, ...] = ("normalize", "langid", "pii", "qualit
     """Built once per test process; tests treat it as read-only (reports go to copies)."""
     out = Path(_TMP) / "-".join(stages)
     build_curated_dir(out, list(stages))
+    return out
+
+
+BUNDLED = Path(__file__).parent.parent / "data" / "sample"
+BUNDLED_ROWS = 600  # the first rows of a bundled sample: every kind of source, quick to curate
+
+
+@functools.lru_cache(maxsize=None)
+def bundled_dir(lang: str) -> Path:
+    """The first BUNDLED_ROWS records of data/sample/LANG.jsonl.gz, curated with every stage."""
+    import gzip
+
+    src = Path(_TMP) / f"bundled-{lang}.jsonl"
+    with gzip.open(BUNDLED / f"{lang}.jsonl.gz", "rt", encoding="utf-8") as f:
+        src.write_text("".join(line for _, line in zip(range(BUNDLED_ROWS), f)), encoding="utf-8")
+    out = Path(_TMP) / f"bundled-{lang}"
+    build_curated_dir(out, ["normalize", "langid", "pii", "quality", "dedup"], lang=lang, shard_rows=150, sample=src)
     return out
 
 
@@ -204,6 +221,31 @@ def test_html_is_self_contained_and_escaped(built):
     assert r["missing_glyphs"] == []
     # text of the samples appears escaped, never as markup
     assert "<script" not in page
+
+
+def test_uniform_samples_are_the_smallest_keys_of_all_documents(built):
+    from curate.stats import sample_key
+
+    out, r = built
+    every = pa.concat_tables([_read(out, "shards"), _read(out, "rejected")]).to_pylist()
+    by_decile: dict[str, list] = {}
+    for d in every:
+        if d["quality_score"] is not None:
+            by_decile.setdefault(str(min(9, int(d["quality_score"] * 10))), []).append(d)
+    assert set(r["samples"]["quality_decile"]) == set(by_decile)
+    for dec, docs in by_decile.items():
+        want = [d["id"] for d in sorted(docs, key=lambda d: (sample_key(d["id"]), d["id"]))[:3]]
+        assert [d["id"] for d in r["samples"]["quality_decile"][dec]] == want, dec
+
+
+@pytest.mark.parametrize("lang", ["ko", "ja"])
+def test_uniform_samples_of_bundled_corpora_show_kept_documents(lang, tmp_path):
+    out = _copy(bundled_dir(lang), tmp_path / lang)
+    r = report.build_report(out)
+    shown = [d for docs in r["samples"]["quality_decile"].values() for d in docs]
+    kept = [d for d in shown if d["drop_reason"] is None]
+    # most judged documents are kept: a uniform sample cannot be all dropped ones
+    assert r["counts"]["kept"] > r["counts"]["rejected"] / 2 and kept, [d["drop_reason"] for d in shown]
 
 
 def test_missing_stats_file_is_recomputed_from_shard(built, tmp_path):
