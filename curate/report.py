@@ -137,6 +137,15 @@ def _strip_keys(docs: list[dict]) -> list[dict]:
     return [{k: v for k, v in d.items() if k != "key"} for d in docs]
 
 
+def _rule_row(rules: dict, rule: str, reasons: dict) -> dict:
+    """One rule's numbers; its pass rate is over the documents whose signal was computed."""
+    missing = (rules.get("not_computed") or {}).get(rule, 0)
+    computed = rules["judged"] - missing
+    return {"rule": rule, "computed": computed, "not_computed": missing, "pass": rules["pass"][rule],
+            "pass_rate": rules["pass"][rule] / computed if computed else None,
+            "first_failure_drops": reasons.get(f"quality:{rule}", 0)}
+
+
 def compute_report(out_dir: str | os.PathLike) -> dict:
     """All the report's numbers (what report.json holds)."""
     out = Path(out_dir)
@@ -178,9 +187,7 @@ def compute_report(out_dir: str | os.PathLike) -> dict:
         "quality_deciles": {"kept": kept["quality_decile"], "rejected": rejected["quality_decile"]},
         "quality_rules": None if not rules else {
             "judged": rules["judged"],
-            "rules": [{"rule": r, "pass": rules["pass"][r],
-                       "pass_rate": rules["pass"][r] / rules["judged"] if rules["judged"] else None,
-                       "first_failure_drops": reasons.get(f"quality:{r}", 0)} for r in rules["order"]],
+            "rules": [_rule_row(rules, r, reasons) for r in rules["order"]],
         },
         "quality_first_failures": {r.split(":", 1)[1]: n for r, n in reasons.items() if r.startswith("quality:")},
         "pii": {"replaced": every["pii"], "docs": every["pii_docs"], "kept": kept["pii"]},
@@ -340,10 +347,12 @@ def render_plots(r: dict) -> tuple[dict[str, str], _Plots]:
     plots["quality"] = p.png(fig)
     rules = r["quality_rules"]
     if rules:
-        items = [(x["rule"], 100.0 * (x["pass_rate"] or 0.0)) for x in rules["rules"]]
+        # rules never computed have no rate: left out of the chart, listed in the table
+        items = [(x["rule"] + ("" if not x["not_computed"] else f" ({x['computed']:,} computed)"),
+                  100.0 * x["pass_rate"]) for x in rules["rules"] if x["pass_rate"] is not None]
         fig, ax = p.figure(8, 0.8 + 0.25 * len(items))
-        _hbar(p, ax, items, f"pass rate per rule ({rules['judged']:,} documents judged)", "% passing",
-              color=KEPT, fmt="{:.1f}%")
+        _hbar(p, ax, items, f"pass rate per rule, of documents where computed ({rules['judged']:,} judged)",
+              "% passing", color=KEPT, fmt="{:.1f}%")
         plots["rules"] = p.png(fig)
 
     pii = r["pii"]["replaced"]
@@ -473,9 +482,12 @@ def render_html(r: dict, plots: dict, font_face: str = "") -> str:
     if r["quality_rules"]:
         parts.append(_img(plots, "rules", "rule pass rates"))
     if r["quality_rules"]:
-        parts.append(_table(["rule", "pass", "pass rate", "first failure (drops)"],
-                            [[x["rule"], x["pass"], x["pass_rate"], x["first_failure_drops"]]
-                             for x in r["quality_rules"]["rules"]], {1, 2, 3}))
+        parts.append('<p class="meta">A rule\'s pass rate is over the documents its signal was computed for; '
+                     '"not computed" counts the judged documents it does not apply to (a rule for documents of '
+                     'several lines on a one-line text) or whose signal this run did not measure.</p>')
+        parts.append(_table(["rule", "computed", "not computed", "pass", "pass rate", "first failure (drops)"],
+                            [[x["rule"], x["computed"], x["not_computed"], x["pass"], x["pass_rate"],
+                              x["first_failure_drops"]] for x in r["quality_rules"]["rules"]], {1, 2, 3, 4, 5}))
     elif r["quality_first_failures"]:
         parts.append(_table(["rule (first failure)", "drops"], [[k, v] for k, v in r["quality_first_failures"].items()], {1}))
 

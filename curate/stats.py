@@ -175,18 +175,23 @@ def _pii(table: pa.Table) -> tuple[dict, dict]:
 
 def rule_passes(table: pa.Table, rules) -> dict | None:
     """Of the documents the quality stage judged (those with signals: kept ones, those it
-    dropped, and those a later stage such as dedup dropped), how many pass each rule on
-    its own. Vectorised twin of curate.quality.failed_rule over the stored signals."""
+    dropped, and those a later stage such as dedup dropped), how many had each rule's
+    signal computed, and how many of those pass the rule on its own. A signal that was
+    not computed (null: a rule for long documents on a short one, a word signal on a
+    text never segmented) is counted apart, never as a pass. Vectorised twin of
+    curate.quality.failed_rule over the stored signals."""
     if not rules or "quality_signals" not in table.column_names or table.num_rows == 0:
         return None
     sig = table.column("quality_signals")
     judged = pc.is_valid(pc.struct_field(sig, "n_chars")).to_numpy(zero_copy_only=False)
-    passes = {}
+    passes, missing = {}, {}
     for name, signal, bound, thr in rules:
         v = _floats(pc.struct_field(sig, signal))
-        fail = (v < thr) if bound == "min" else (v > thr)  # NaN (not computed) compares False: passes
-        passes[name] = int((judged & ~fail).sum())
-    return {"judged": int(judged.sum()), "pass": passes, "order": [r[0] for r in rules]}
+        computed = judged & ~np.isnan(v)
+        fail = (v < thr) if bound == "min" else (v > thr)
+        passes[name] = int((computed & ~fail).sum())
+        missing[name] = int((judged & ~computed).sum())
+    return {"judged": int(judged.sum()), "pass": passes, "not_computed": missing, "order": [r[0] for r in rules]}
 
 
 # ---------------------------------------------------------------------------- per shard
@@ -335,7 +340,9 @@ def merge_stats_rules(parts: list[dict | None]) -> dict | None:
         return None
     order = parts[0]["order"]
     return {"judged": sum(p["judged"] for p in parts),
-            "pass": {r: sum(p["pass"].get(r, 0) for p in parts) for r in order}, "order": order}
+            "pass": {r: sum(p["pass"].get(r, 0) for p in parts) for r in order},
+            "not_computed": {r: sum((p.get("not_computed") or {}).get(r, 0) for p in parts) for r in order},
+            "order": order}
 
 
 def merge_stats(parts: list[dict]) -> dict:

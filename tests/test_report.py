@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import functools
 import json
+import math
 import random
 import shutil
 import tempfile
@@ -200,10 +201,21 @@ def test_rule_pass_rates_match_quality_stage(built):
     rules = [tuple(x) for x in quality_rules(manifest["recipe"], "ko")]
     rows = [s for t in (_read(out, "shards"), _read(out, "rejected"))
             for s in t.column("quality_signals").to_pylist() if s and s.get("n_chars") is not None]
-    got = {x["rule"]: x["pass"] for x in r["quality_rules"]["rules"]}
+    got = {x["rule"]: x for x in r["quality_rules"]["rules"]}
     assert r["quality_rules"]["judged"] == len(rows)
-    assert got == {rule[0]: sum(failed_rule(s, [rule]) is None for s in rows) for rule in rules}
-    assert got["min_n_chars"] < len(rows)  # the sample has short reviews
+    for name, signal, _, _ in rules:
+        computed = [s for s in rows if s.get(signal) is not None and not math.isnan(s[signal])]
+        x = got[name]
+        assert (x["computed"], x["not_computed"]) == (len(computed), len(rows) - len(computed)), name
+        assert x["pass"] == sum(failed_rule(s, [(name, signal, b, t)]) is None
+                                for s in computed for (n, _, b, t) in rules if n == name), name
+        assert x["pass_rate"] == (x["pass"] / len(computed) if computed else None), name
+    assert got["min_n_chars"]["pass"] < len(rows)  # the sample has short reviews
+    # a rule for long documents is not computed on short ones: never counted as passing them
+    long_rule = got["min_long_terminated_char_ratio"]
+    assert long_rule["not_computed"] > 0 and long_rule["pass"] <= long_rule["computed"] < len(rows)
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "not computed" in page
 
 
 def test_html_is_self_contained_and_escaped(built):
