@@ -27,6 +27,11 @@ from . import webfont
 from .stats import merge_stats, merge_stats_rules, quality_rules, rule_passes, table_stats
 
 LANG_NAMES = {"ko": "한국어", "ja": "日本語", "en": "English", "fr": "Français", "zh": "中文", "und": "?"}
+# Chart titles in the run's language (English elsewhere): a Japanese report has no Korean title.
+LOCAL_TITLES = {
+    "ko": {"language mix": "언어 구성", "most repeated lines (kept)": "가장 많이 반복된 줄 (남은 문서)"},
+    "ja": {"language mix": "言語構成", "most repeated lines (kept)": "最も多く繰り返された行 (残った文書)"},
+}
 TOP_CLUSTERS = 15
 TOP_LINES_SHOWN = 30
 KEPT, REJECTED = "#2a7ab0", "#d1603d"
@@ -256,6 +261,17 @@ class _Plots:
         return fig, axes
 
 
+def local_title(title: str, lang: str | None) -> str:
+    """"<title in the run's language> / <English title>", or the English title alone."""
+    local = LOCAL_TITLES.get(lang or "", {}).get(title)
+    return f"{local} / {title}" if local else title
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """'1 time', '2 times', '1,000 documents'."""
+    return f"{fmt_number(n)} {word if n == 1 else (words or word + 's')}"
+
+
 def _edge_labels(edges: list) -> list[str]:
     def fmt(x):
         if x is None:
@@ -331,7 +347,7 @@ def render_plots(r: dict) -> tuple[dict[str, str], _Plots]:
     a1.bar(x + 0.2, [v["rejected"] for _, v in langs], 0.4, color=REJECTED, label="rejected")
     a1.set_xticks(x, [p.label(f"{l} ({LANG_NAMES[l]})" if l in LANG_NAMES else l) for l, _ in langs],
                   rotation=30, ha="right")
-    a1.set_title(p.label("언어 구성 / 言語構成 (language mix)", 80))
+    a1.set_title(p.label(local_title("language mix", r.get("lang")), 80))
     a1.set_ylabel("documents")
     a1.legend(fontsize=8)
     _hist_plot(p, a2, r["lang_score"], "language-ID score", "score", log_bins=False)
@@ -379,7 +395,7 @@ def render_plots(r: dict) -> tuple[dict[str, str], _Plots]:
     lines = r["top_lines"]["lines"][:20]
     if lines:
         fig, ax = p.figure(9, 0.8 + 0.3 * len(lines))
-        _hbar(p, ax, [(l["line"], l["count"]) for l in lines], p.label("가장 많이 반복된 줄 / most repeated lines (kept)", 80),
+        _hbar(p, ax, [(l["line"], l["count"]) for l in lines], p.label(local_title("most repeated lines (kept)", r.get("lang")), 80),
               "occurrences", color="#4c956c")
         plots["top_lines"] = p.png(fig)
 
@@ -517,12 +533,15 @@ def render_html(r: dict, plots: dict, font_face: str = "") -> str:
                          for x in d["largest"]], {1}))
 
     tl = r["top_lines"]
-    parts.append('<h2 id="lines">Most repeated lines (kept shards)</h2>' + _img(plots, "top_lines", "repeated lines"))
+    parts.append('<h2 id="lines">Most repeated lines (kept shards)</h2>')
     if not tl["lines"]:
-        parts.append("<p>No line of 4 or more characters repeats within a shard.</p>")
+        # one statement, no empty chart beside it
+        parts.append("<p>No line of 4 or more characters occurs twice within one kept shard"
+                     + (f'; a line occurs at most {plural(tl["floor"], "time")} in all.' if tl["floor"] else ".") + "</p>")
     else:
+        parts.append(_img(plots, "top_lines", "repeated lines"))
         parts.append(f'<p class="meta">Counts are lower bounds from merged per-shard summaries; "± up to" is the most a count '
-                     f'can be missing; a line not listed occurs at most {fmt_number(tl["floor"])} times.</p>')
+                     f'can be missing; a line not listed occurs at most {plural(tl["floor"], "time")}.</p>')
         parts.append(_table(["line", "occurrences", "± up to"],
                         [[_Raw(f'<div class="doc">{_e(x["line"])}</div>'), x["count"], x["err"]] for x in tl["lines"]], {1, 2}))
 

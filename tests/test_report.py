@@ -433,3 +433,56 @@ def test_korean_title_renders_with_cjk_font_and_fails_without():
 
     assert glyph_warnings(name) == []
     assert glyph_warnings("DejaVu Sans")  # the check can fail: DejaVu has no Hangul
+
+
+# ---------------------------------------------------------------------------- wording
+def _plot_titles(r: dict, monkeypatch) -> list[str]:
+    titles = []
+    png = report._Plots.png
+
+    def record(self, fig):
+        titles.extend(ax.get_title() for ax in fig.axes)
+        return png(self, fig)
+
+    monkeypatch.setattr(report._Plots, "png", record)
+    report.render_plots(r)
+    return titles
+
+
+def test_chart_titles_are_in_the_run_language(built, monkeypatch):
+    import re
+
+    _, r = built
+    hangul, kana = re.compile("[\uac00-\ud7a3]"), re.compile("[\u3040-\u30ff]")
+    japanese = re.compile("[\u3040-\u30ff\u4e00-\u9fff]")  # kana or kanji ("言語構成" is all kanji)
+    for lang, own, other in (("ko", hangul, japanese), ("ja", japanese, hangul)):
+        titles = _plot_titles(dict(r, lang=lang), monkeypatch)
+        assert any("language mix" in t for t in titles)
+        assert not any(other.search(t) for t in titles), (lang, titles)
+        assert any(own.search(t) for t in titles), (lang, titles)
+    titles = _plot_titles(dict(r, lang="en"), monkeypatch)
+    assert not any(hangul.search(t) or kana.search(t) for t in titles)
+
+
+def test_counts_are_pluralized(built):
+    _, r = built
+    assert report.plural(1, "time") == "1 time" and report.plural(2, "time") == "2 times"
+    assert report.plural(1200, "document") == "1,200 documents"
+    line = {"line": "이 영화 정말 재밌어요", "count": 4, "err": 0}
+    for floor in (1, 3):
+        page = report.render_html(dict(r, top_lines={"floor": floor, "lines": [line]}), {})
+        assert "1 times" not in page
+        assert ("at most 1 time." if floor == 1 else "at most 3 times.") in page
+
+
+def test_no_repeated_lines_is_said_once(built):
+    _, r = built
+    line = {"line": "이 영화 정말 재밌어요", "count": 4, "err": 0}
+    page = report.render_html(dict(r, top_lines={"floor": 1, "lines": [line]}), {"top_lines": "AAAA"})
+    assert "most a count" in page and "No line of 4" not in page
+    for floor in (0, 2):
+        page = report.render_html(dict(r, top_lines={"floor": floor, "lines": []}), {})
+        section = page[page.index('id="lines"'):page.index('id="samples"')]
+        assert "no data" not in section and "<img" not in section
+        assert section.count("No line of 4 or more characters occurs twice") == 1
+        assert ("at most 2 times in all" in section) == (floor == 2)
