@@ -24,6 +24,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from . import webfont
+from .rule_docs import rule_docs
 from .stats import merge_stats, merge_stats_rules, quality_rules, rule_passes, table_stats
 
 LANG_NAMES = {"ko": "한국어", "ja": "日本語", "en": "English", "fr": "Français", "zh": "中文", "und": "?"}
@@ -164,6 +165,8 @@ def compute_report(out_dir: str | os.PathLike) -> dict:
     counts = manifest.get("counts") or {}
     quarantined = counts.get("quarantined", sum(e["rows"] for e in manifest.get("quarantine") or []))
     rules = every.get("rules")
+    applied = quality_rules(manifest.get("recipe") or {}, manifest.get("lang", "")) if rules else None
+    docs = rule_docs(applied or [], manifest.get("lang", ""))
     reasons = dict(sorted(rejected["drop_reasons"].items(), key=lambda kv: (-kv[1], kv[0])))
     langs = sorted(set(kept["lang"]) | set(rejected["lang"]), key=lambda l: -(kept["lang"].get(l, 0) + rejected["lang"].get(l, 0)))
     top_lines = sorted(kept["top_lines"]["items"].items(), key=lambda kv: (-kv[1][0], kv[0]))[:TOP_LINES_SHOWN]
@@ -192,7 +195,7 @@ def compute_report(out_dir: str | os.PathLike) -> dict:
         "quality_deciles": {"kept": kept["quality_decile"], "rejected": rejected["quality_decile"]},
         "quality_rules": None if not rules else {
             "judged": rules["judged"],
-            "rules": [_rule_row(rules, r, reasons) for r in rules["order"]],
+            "rules": [dict(_rule_row(rules, r, reasons), **docs.get(r, {})) for r in rules["order"]],
         },
         "quality_first_failures": {r.split(":", 1)[1]: n for r, n in reasons.items() if r.startswith("quality:")},
         "pii": {"replaced": every["pii"], "docs": every["pii_docs"], "kept": kept["pii"]},
@@ -443,13 +446,26 @@ class _Raw(str):
     """Already-escaped HTML."""
 
 
-def _docs_html(docs: list[dict]) -> str:
+def _threshold(rule: dict) -> str:
+    return f'{"≥" if rule["bound"] == "min" else "≤"} {rule["threshold"]:g}'
+
+
+def _failed_html(d: dict, rules: dict) -> str:
+    """' · min_lm_score = -9.1 (must be ≥ -7)' for a document a quality rule dropped."""
+    rule = rules.get((d.get("drop_reason") or "").split(":", 1)[-1])
+    if d.get("rule_value") is None or not rule or "bound" not in rule:
+        return ""
+    return f' · <b>{_e(rule["signal"])} = {d["rule_value"]:g}</b> (must be {_e(_threshold(rule))})'
+
+
+def _docs_html(docs: list[dict], rules: dict | None = None) -> str:
     if not docs:
         return '<p class="meta">no documents</p>'
     rows = []
     for d in docs:
         meta = (f'{_e(d["id"])} · {_e(d.get("lang"))} · quality {fmt_number(d.get("quality_score"))} · '
-                f'{fmt_number(d.get("chars"))} chars' + (f' · {_e(d["drop_reason"])}' if d.get("drop_reason") else ""))
+                f'{fmt_number(d.get("chars"))} chars' + (f' · {_e(d["drop_reason"])}' if d.get("drop_reason") else "")
+                + _failed_html(d, rules or {}))
         rows.append([_Raw(f'<div class="meta">{meta}</div><div class="doc">{_e(d["text"])}</div>')])
     return _table(["document (truncated)"], rows)
 
@@ -504,6 +520,14 @@ def render_html(r: dict, plots: dict, font_face: str = "") -> str:
         parts.append(_table(["rule", "computed", "not computed", "pass", "pass rate", "first failure (drops)"],
                             [[x["rule"], x["computed"], x["not_computed"], x["pass"], x["pass_rate"],
                               x["first_failure_drops"]] for x in r["quality_rules"]["rules"]], {1, 2, 3, 4, 5}))
+    if r["quality_rules"] and any("bound" in x for x in r["quality_rules"]["rules"]):
+        parts.append('<h3 id="rules">What each rule checks</h3><p class="meta">A document passes a rule when its signal '
+                     'is within the threshold; "why" quotes the comment beside the threshold in the recipe.</p>')
+        parts.append(_table(["rule", "what it measures", "passes when", "why this threshold"],
+                            [[x["rule"], x["meaning"], _threshold(x),
+                              _Raw(f'{_e(x["why"] or "(no comment in the recipe)")} '
+                                   f'<span class="meta">({_e(x["source"])})</span>')]
+                             for x in r["quality_rules"]["rules"] if "bound" in x]))
     elif r["quality_first_failures"]:
         parts.append(_table(["rule (first failure)", "drops"], [[k, v] for k, v in r["quality_first_failures"].items()], {1}))
 
@@ -550,8 +574,9 @@ def render_html(r: dict, plots: dict, font_face: str = "") -> str:
     for dec, docs in r["samples"]["quality_decile"].items():
         lo = int(dec) / 10
         parts.append(f"<h3>quality {lo:.1f}–{lo + 0.1:.1f}</h3>" + _docs_html(docs))
+    rule_info = {x["rule"]: x for x in (r["quality_rules"] or {}).get("rules") or []}
     for reason, docs in r["samples"]["drop_reason"].items():
-        parts.append(f"<h3>dropped: {_e(reason)}</h3>" + _docs_html(docs))
+        parts.append(f"<h3>dropped: {_e(reason)}</h3>" + _docs_html(docs, rule_info))
 
     parts.append('<h2 id="files">Files</h2>')
     parts.append(_table(["file", "rows", "bytes", "sha256"],

@@ -89,14 +89,25 @@ def _doc(row: dict, key: int) -> dict:
         "dup_cluster": row.get("dup_cluster"),
         "chars": len(text),
         "text": text[:SAMPLE_CHARS] + ("…" if len(text) > SAMPLE_CHARS else ""),
+        "rule_value": _failed_value(row),
     }
+
+
+def _failed_value(row: dict) -> float | None:
+    """The value of the signal a document failed (drop reason quality:min_X / max_X)."""
+    reason = row.get("drop_reason") or ""
+    if not reason.startswith("quality:") or not row.get("quality_signals"):
+        return None
+    signal = reason.split(":", 1)[1].partition("_")[2]
+    v = row["quality_signals"].get(signal)
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else round(float(v), 4)
 
 
 def _bottom_k(table: pa.Table, keys: np.ndarray, groups: np.ndarray, labels: list[str], k: int) -> dict[str, list[dict]]:
     """For each group (integer codes into labels, -1 = none), the k rows with the smallest keys."""
     out: dict[str, list[dict]] = {}
-    cols = [c for c in ("id", "text", "source", "lang", "lang_score", "quality_score", "drop_reason", "dup_cluster")
-            if c in table.column_names]
+    cols = [c for c in ("id", "text", "source", "lang", "lang_score", "quality_score", "drop_reason", "dup_cluster",
+                        "quality_signals") if c in table.column_names]
     order = np.lexsort((keys, groups))  # by group, then key
     g_sorted = groups[order]
     starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]]) if len(order) else []

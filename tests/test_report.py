@@ -486,3 +486,61 @@ def test_no_repeated_lines_is_said_once(built):
         assert "no data" not in section and "<img" not in section
         assert section.count("No line of 4 or more characters occurs twice") == 1
         assert ("at most 2 times in all" in section) == (floor == 2)
+
+
+# ---------------------------------------------------------------------------- rule documentation
+def test_key_comments_reads_comments_beside_and_above_keys():
+    from curate.rule_docs import key_comments
+
+    text = ("# file header, about no key\n# second header line\n\n"
+            "a: 1   # beside a\n"
+            "# above b\n# more about b\n"
+            "b: 'x # not a comment' # beside b\n"
+            "c: 2\n"
+            "# orphan, a blank line follows\n\n"
+            "d:\n  nested: 3 # nested keys are not thresholds\n"
+            "e: path/to#file\n")
+    assert key_comments(text) == {"a": "beside a", "b": "above b more about b beside b"}
+
+
+def test_each_rule_says_what_it_means_its_threshold_and_why(built):
+    from curate.rule_docs import SIGNAL_MEANING, rule_docs
+
+    out, r = built
+    recipe_text = (Path(__file__).parent.parent / "pipelines/recipes/quality/ko.yaml").read_text(encoding="utf-8")
+    lines = {l.split(":", 1)[0]: l for l in recipe_text.splitlines() if l and not l[0].isspace() and ":" in l}
+    manifest = json.loads((out / "manifest.json").read_text())
+    applied = {x[0]: x for x in quality_rules(manifest["recipe"], "ko")}
+    for x in r["quality_rules"]["rules"]:
+        name, signal, bound, thr = applied[x["rule"]]
+        assert (x["signal"], x["bound"], x["threshold"]) == (signal, bound, thr)
+        assert x["meaning"] == SIGNAL_MEANING[signal]
+        assert x["source"] == "pipelines/recipes/quality/ko.yaml"
+        assert x["why"] and x["why"] in lines[name], name  # the comment on the threshold's own line
+    assert r["quality_rules"]["rules"][0]["why"].startswith("Polyglot-Ko removes < 50")
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "What each rule checks" in page and "≥ 10" in page and "Polyglot-Ko removes &lt; 50" in page
+    # a threshold the run's recipe changed is not explained by the default file's comment
+    changed = rule_docs([("min_n_chars", "n_chars", "min", 25.0)], "ko")["min_n_chars"]
+    assert changed["source"] == "recipe" and changed["why"].startswith("set by the run's recipe; ")
+    assert "has 10" in changed["why"]
+
+
+def test_failing_examples_show_value_and_threshold(built):
+    out, r = built
+    rules = {x["rule"]: x for x in r["quality_rules"]["rules"]}
+    rejected = {d["id"]: d for d in _read(out, "rejected").to_pylist()}
+    page = (out / "report.html").read_text(encoding="utf-8")
+    seen = 0
+    for reason, docs in r["samples"]["drop_reason"].items():
+        for d in docs:
+            if not reason.startswith("quality:"):
+                assert d["rule_value"] is None
+                continue
+            rule = rules[reason.split(":", 1)[1]]
+            v = d["rule_value"]
+            assert v == pytest.approx(rejected[d["id"]]["quality_signals"][rule["signal"]], abs=1e-4)
+            assert (v < rule["threshold"]) if rule["bound"] == "min" else (v > rule["threshold"])
+            assert f'{rule["signal"]} = {v:g}</b> (must be {"≥" if rule["bound"] == "min" else "≤"} {rule["threshold"]:g})' in page
+            seen += 1
+    assert seen >= 3
