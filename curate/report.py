@@ -143,6 +143,14 @@ def _strip_keys(docs: list[dict]) -> list[dict]:
     return [{k: v for k, v in d.items() if k != "key"} for d in docs]
 
 
+def _sources(kept: dict, rejected: dict) -> dict:
+    """source -> kept, rejected and the kept share, largest source first."""
+    k, r = kept.get("source") or {}, rejected.get("source") or {}
+    names = sorted(set(k) | set(r), key=lambda s: (-(k.get(s, 0) + r.get(s, 0)), s))
+    return {s: {"kept": k.get(s, 0), "rejected": r.get(s, 0),
+                "kept_share": k.get(s, 0) / (k.get(s, 0) + r.get(s, 0))} for s in names}
+
+
 def _rule_row(rules: dict, rule: str, reasons: dict) -> dict:
     """One rule's numbers; its pass rate is over the documents whose signal was computed."""
     missing = (rules.get("not_computed") or {}).get(rule, 0)
@@ -188,6 +196,7 @@ def compute_report(out_dir: str | os.PathLike) -> dict:
         "drop_reason_chars": {r: rejected["chars_by_reason"].get(r, 0) for r in reasons},
         "quarantine_errors": _quarantine_errors(out, manifest),
         "languages": {l: {"kept": kept["lang"].get(l, 0), "rejected": rejected["lang"].get(l, 0)} for l in langs},
+        "sources": _sources(kept, rejected),
         "lang_score": _hist_pair(kept, rejected, "lang_score"),
         "length_chars": _hist_pair(kept, rejected, "chars"),
         "length_words": _hist_pair(kept, rejected, "words"),
@@ -418,6 +427,7 @@ img{max-width:100%;display:block;margin:.5em 0}.doc{white-space:pre-wrap;word-br
 .meta{color:#666;font-size:.85em}code{font-family:monospace,"FAMILY";font-size:.85em;word-break:break-all}nav a{margin-right:1em}
 .cards{display:flex;gap:1em;flex-wrap:wrap}.card{border:1px solid #ccc;border-radius:6px;padding:.6em 1em}
 .card b{font-size:1.4em;display:block}
+details{margin:.3em 0}summary{cursor:pointer;font-weight:bold}
 """.replace("FAMILY", webfont.FAMILY)
 
 
@@ -470,6 +480,13 @@ def _docs_html(docs: list[dict], rules: dict | None = None) -> str:
     return _table(["document (truncated)"], rows)
 
 
+def _fold(title: str, docs: list[dict], body: str) -> str:
+    """A folded group of sample documents: its title and how many it holds, opened on a click."""
+    kept = sum(1 for d in docs if not d.get("drop_reason"))
+    return (f'<details class="samples"><summary>{_e(title)} <span class="meta">({plural(len(docs), "document")}, '
+            f'{fmt_number(kept)} kept)</span></summary>{body}</details>')
+
+
 def _img(plots: dict, name: str, alt: str) -> str:
     if name not in plots:
         return f'<p class="meta">no data for {_e(alt)}</p>'
@@ -484,7 +501,9 @@ def render_html(r: dict, plots: dict, font_face: str = "") -> str:
     parts.append(f"<h1>Shard quality report</h1><p class=\"meta\"><code>{_e(r['dir'])}</code> · language "
                  f"{_e(r['lang'])} · run {_e(r['manifest_created'])} · code {_e(r['code_version'])} · "
                  f"stages {_e(', '.join(r['stages'] or []))}</p>")
-    sections = ["funnel", "drops", "languages", "lengths", "quality", "pii", "duplicates", "lines", "samples", "files"]
+    sections = ["funnel", "drops", "languages", "sources", "lengths", "quality", "pii", "duplicates", "lines", "samples", "files"]
+    if not r.get("sources"):
+        sections.remove("sources")
     parts.append("<nav>" + "".join(f'<a href="#{s}">{s}</a>' for s in sections) + "</nav>")
     cards = [("read", c["read"]), ("kept", c["kept"]), ("rejected", c["rejected"]), ("quarantined", c["quarantined"]),
              ("kept characters", c["kept_chars"])]
@@ -508,6 +527,13 @@ def render_html(r: dict, plots: dict, font_face: str = "") -> str:
     parts.append(_table(["language", "kept", "rejected"],
                         [[l, v["kept"], v["rejected"]] for l, v in r["languages"].items()], {1, 2}))
 
+    if r.get("sources"):
+        parts.append('<h2 id="sources">Sources</h2><p class="meta">Documents per value of the input\'s '
+                     '<code>source</code> field.</p>')
+        parts.append(_table(["source", "kept", "rejected", "kept share"],
+                            [[s, v["kept"], v["rejected"], f'{100 * v["kept_share"]:.1f}%']
+                             for s, v in r["sources"].items()], {1, 2}))
+
     parts.append('<h2 id="lengths">Lengths</h2>' + _img(plots, "lengths", "length histograms"))
 
     parts.append('<h2 id="quality">Quality</h2>' + _img(plots, "quality", "quality score"))
@@ -521,13 +547,14 @@ def render_html(r: dict, plots: dict, font_face: str = "") -> str:
                             [[x["rule"], x["computed"], x["not_computed"], x["pass"], x["pass_rate"],
                               x["first_failure_drops"]] for x in r["quality_rules"]["rules"]], {1, 2, 3, 4, 5}))
     if r["quality_rules"] and any("bound" in x for x in r["quality_rules"]["rules"]):
-        parts.append('<h3 id="rules">What each rule checks</h3><p class="meta">A document passes a rule when its signal '
-                     'is within the threshold; "why" quotes the comment beside the threshold in the recipe.</p>')
+        parts.append('<details id="rules"><summary>What each rule checks</summary><p class="meta">A document passes a '
+                     'rule when its signal is within the threshold; "why" quotes the comment beside the threshold in '
+                     'the recipe.</p>')
         parts.append(_table(["rule", "what it measures", "passes when", "why this threshold"],
                             [[x["rule"], x["meaning"], _threshold(x),
                               _Raw(f'{_e(x["why"] or "(no comment in the recipe)")} '
                                    f'<span class="meta">({_e(x["source"])})</span>')]
-                             for x in r["quality_rules"]["rules"] if "bound" in x]))
+                             for x in r["quality_rules"]["rules"] if "bound" in x]) + "</details>")
     elif r["quality_first_failures"]:
         parts.append(_table(["rule (first failure)", "drops"], [[k, v] for k, v in r["quality_first_failures"].items()], {1}))
 
@@ -569,14 +596,15 @@ def render_html(r: dict, plots: dict, font_face: str = "") -> str:
         parts.append(_table(["line", "occurrences", "± up to"],
                         [[_Raw(f'<div class="doc">{_e(x["line"])}</div>'), x["count"], x["err"]] for x in tl["lines"]], {1, 2}))
 
-    parts.append('<h2 id="samples">Sample documents</h2><p class="meta">Uniform samples (smallest hash per bucket), '
-                 "after PII replacement, truncated.</p>")
+    parts.append('<h2 id="samples">Sample documents</h2><p class="meta">Uniform samples of kept and dropped documents '
+                 "alike (the smallest hashes of the document id per bucket), after PII replacement, truncated. "
+                 "Click a group to open it.</p>")
     for dec, docs in r["samples"]["quality_decile"].items():
         lo = int(dec) / 10
-        parts.append(f"<h3>quality {lo:.1f}–{lo + 0.1:.1f}</h3>" + _docs_html(docs))
+        parts.append(_fold(f"quality {lo:.1f}–{lo + 0.1:.1f}", docs, _docs_html(docs)))
     rule_info = {x["rule"]: x for x in (r["quality_rules"] or {}).get("rules") or []}
     for reason, docs in r["samples"]["drop_reason"].items():
-        parts.append(f"<h3>dropped: {_e(reason)}</h3>" + _docs_html(docs, rule_info))
+        parts.append(_fold(f"dropped: {reason}", docs, _docs_html(docs, rule_info)))
 
     parts.append('<h2 id="files">Files</h2>')
     parts.append(_table(["file", "rows", "bytes", "sha256"],

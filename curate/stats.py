@@ -234,6 +234,7 @@ def table_stats(table: pa.Table, rules: list | None = None) -> dict:
         by_reason = dict(zip(agg.column("r").to_pylist(), (int(x) for x in agg.column("c_sum").to_pylist())))
     drop_reasons = {k: v for k, v in _value_counts(reasons.drop_null()).items()}
     lang_counts = _value_counts(pc.fill_null(table.column("lang"), "und"))
+    source_counts = _value_counts(pc.fill_null(table.column("source"), "(none)")) if "source" in table.column_names else {}
 
     pii_totals, pii_docs = _pii(table)
 
@@ -278,6 +279,7 @@ def table_stats(table: pa.Table, rules: list | None = None) -> dict:
         "chars_by_reason": by_reason,
         "drop_reasons": drop_reasons,
         "lang": lang_counts,
+        "source": source_counts,
         "hist": {
             "chars": {"edges": _edges_json(EDGES["chars"]), "counts": _hist(chars.astype(np.float64), EDGES["chars"])},
             "words": {"edges": _edges_json(EDGES["words"]), "counts": _hist(words, EDGES["words"])},
@@ -363,7 +365,7 @@ def merge_stats(parts: list[dict]) -> dict:
     out = {"stats_version": STATS_VERSION}
     for key in ("rows", "kept", "chars", "words"):
         out[key] = sum(p[key] for p in parts)
-    for key in ("chars_by_reason", "drop_reasons", "lang", "quality_decile", "pii", "pii_docs", "dup_clusters"):
+    for key in ("chars_by_reason", "drop_reasons", "lang", "source", "quality_decile", "pii", "pii_docs", "dup_clusters"):
         acc: dict = {}
         for p in parts:
             acc = _add(acc, p.get(key) or {})

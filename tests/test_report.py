@@ -193,6 +193,31 @@ def test_histograms_languages_and_duplicates_match_shards(built):
         assert c["example"]["dup_cluster"] == c["cluster"]
 
 
+def test_sources_kept_and_rejected_match_shards(built):
+    out, r = built
+    kept = Counter(_read(out, "shards").column("source").to_pylist())
+    rejected = Counter(_read(out, "rejected").column("source").to_pylist())
+    assert set(r["sources"]) == set(kept) | set(rejected) and len(r["sources"]) >= 3
+    for s, v in r["sources"].items():
+        assert (v["kept"], v["rejected"]) == (kept[s], rejected[s]), s
+        assert v["kept_share"] == kept[s] / (kept[s] + rejected[s])
+    assert sum(v["rejected"] for v in r["sources"].values()) == r["counts"]["rejected"]
+    assert json.loads((out / "report.json").read_text(encoding="utf-8"))["sources"] == r["sources"]
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert '<h2 id="sources">' in page and '<a href="#sources">' in page
+    for s in r["sources"]:
+        assert f"<td>{s}</td>" in page
+
+
+def test_samples_fold(built):
+    out, r = built
+    page = (out / "report.html").read_text(encoding="utf-8")
+    samples = page[page.index('id="samples"'):page.index('id="files"')]
+    groups = len(r["samples"]["quality_decile"]) + len(r["samples"]["drop_reason"])
+    assert samples.count('<details class="samples"><summary>') == samples.count("</details>") == groups
+    assert "<h3>" not in samples
+
+
 def test_rule_pass_rates_match_quality_stage(built):
     from curate.quality import failed_rule
 
@@ -294,7 +319,7 @@ def _real_table() -> pa.Table:
     return pa.concat_tables(_read(curated_dir(), k) for k in ("shards", "rejected"))
 
 
-EXACT_KEYS = ("rows", "kept", "chars", "words", "chars_by_reason", "drop_reasons", "lang", "hist", "quality_decile",
+EXACT_KEYS = ("rows", "kept", "chars", "words", "chars_by_reason", "drop_reasons", "lang", "source", "hist", "quality_decile",
               "pii", "pii_docs", "rules", "dup_clusters", "samples")
 
 
