@@ -2,7 +2,7 @@
 
 Built from manifest.json and the per-shard statistics in DIR/stats/ (curate.stats), so
 the cost does not grow with the text: a shard's text is read only when its stats file
-is missing. Plots are matplotlib (Agg) PNGs embedded as base64, set in a CJK font
+is missing or older than curate.stats. Plots are matplotlib (Agg) PNGs embedded as base64, set in a CJK font
 (curate.fonts) so Korean and Japanese labels render; the page's text is set in a subset
 of the same font embedded in the page (curate.webfont), so it needs no font installed.
 Without any CJK font the report is still written, its CJK plot labels shown as '?'.
@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from . import webfont
 from .rule_docs import rule_docs
-from .stats import merge_stats, merge_stats_rules, quality_rules, rule_passes, table_stats
+from .stats import STATS_VERSION, merge_stats, merge_stats_rules, quality_rules, rule_passes, table_stats
 
 LANG_NAMES = {"ko": "한국어", "ja": "日本語", "en": "English", "fr": "Français", "zh": "中文", "und": "?"}
 # Chart titles in the run's language (English elsewhere): a Japanese report has no Korean title.
@@ -55,14 +55,17 @@ def _stats_path(out: Path, entry_path: str) -> Path:
 
 
 def load_shard_stats(out: Path, manifest: dict, kind: str) -> tuple[list[dict], list[str]]:
-    """Stats of every shard of a kind; a missing stats file is computed from the shard."""
+    """Stats of every shard of a kind; a stats file that is missing, or was written by an
+    older version of curate.stats (whose numbers may differ), is computed from the shard."""
     stats, recomputed = [], []
     rules = None
     for entry in manifest.get(kind) or []:
         path = _stats_path(out, entry["path"])
         if path.exists():
-            stats.append(_read_json(path))
-            continue
+            saved = _read_json(path)
+            if saved.get("stats_version") == STATS_VERSION:
+                stats.append(saved)
+                continue
         if rules is None:
             rules = quality_rules(manifest.get("recipe") or {}, manifest.get("lang", "")) or []
         stats.append(table_stats(pq.read_table(out / entry["path"]), rules=rules or None))

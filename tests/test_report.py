@@ -296,6 +296,20 @@ def test_missing_stats_file_is_recomputed_from_shard(built, tmp_path):
         assert r2[key] == r[key], key
 
 
+def test_stats_file_of_an_older_version_is_recomputed(built, tmp_path):
+    out, r = built
+    copy = _copy(out, tmp_path / "copy")
+    old = sorted((copy / "stats").glob("shards-*.json"))[0]
+    stale = json.loads(old.read_text(encoding="utf-8"))
+    stale["stats_version"] -= 1
+    stale["rows"] += 1000  # a number an older version could have got wrong
+    old.write_text(json.dumps(stale), encoding="utf-8")
+    r2 = report.compute_report(copy)
+    assert r2["stats_recomputed"] == [f"shards/{old.stem.split('-', 1)[1]}.parquet"]
+    for key in ("counts", "quality_rules", "samples", "sources"):
+        assert r2[key] == r[key], key
+
+
 def test_report_cli(built, tmp_path, capsys):
     out, _ = built
     copy = _copy(out, tmp_path / "c")
