@@ -2,7 +2,7 @@
 
 Built from manifest.json and the per-shard statistics in DIR/stats/ (curate.stats), so
 the cost does not grow with the text: a shard's text is read only when its stats file
-is missing. Plots are matplotlib (Agg) PNGs embedded as base64, set in a CJK font
+is missing or older than curate.stats. Plots are matplotlib (Agg) PNGs embedded as base64, set in a CJK font
 (curate.fonts) so Korean and Japanese labels render; the page's text is set in a subset
 of the same font embedded in the page (curate.webfont), so it needs no font installed.
 Without any CJK font the report is still written, its CJK plot labels shown as '?'.
@@ -24,9 +24,15 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from . import webfont
-from .stats import merge_stats, merge_stats_rules, quality_rules, rule_passes, table_stats
+from .rule_docs import rule_docs
+from .stats import STATS_VERSION, merge_stats, merge_stats_rules, quality_rules, rule_passes, table_stats
 
 LANG_NAMES = {"ko": "한국어", "ja": "日本語", "en": "English", "fr": "Français", "zh": "中文", "und": "?"}
+# Chart titles in the run's language (English elsewhere): a Japanese report has no Korean title.
+LOCAL_TITLES = {
+    "ko": {"language mix": "언어 구성", "most repeated lines (kept)": "가장 많이 반복된 줄 (남은 문서)"},
+    "ja": {"language mix": "言語構成", "most repeated lines (kept)": "最も多く繰り返された行 (残った文書)"},
+}
 TOP_CLUSTERS = 15
 TOP_LINES_SHOWN = 30
 KEPT, REJECTED = "#2a7ab0", "#d1603d"
@@ -49,14 +55,17 @@ def _stats_path(out: Path, entry_path: str) -> Path:
 
 
 def load_shard_stats(out: Path, manifest: dict, kind: str) -> tuple[list[dict], list[str]]:
-    """Stats of every shard of a kind; a missing stats file is computed from the shard."""
+    """Stats of every shard of a kind; a stats file that is missing, or was written by an
+    older version of curate.stats (whose numbers may differ), is computed from the shard."""
     stats, recomputed = [], []
     rules = None
     for entry in manifest.get(kind) or []:
         path = _stats_path(out, entry["path"])
         if path.exists():
-            stats.append(_read_json(path))
-            continue
+            saved = _read_json(path)
+            if saved.get("stats_version") == STATS_VERSION:
+                stats.append(saved)
+                continue
         if rules is None:
             rules = quality_rules(manifest.get("recipe") or {}, manifest.get("lang", "")) or []
         stats.append(table_stats(pq.read_table(out / entry["path"]), rules=rules or None))
@@ -137,6 +146,23 @@ def _strip_keys(docs: list[dict]) -> list[dict]:
     return [{k: v for k, v in d.items() if k != "key"} for d in docs]
 
 
+def _sources(kept: dict, rejected: dict) -> dict:
+    """source -> kept, rejected and the kept share, largest source first."""
+    k, r = kept.get("source") or {}, rejected.get("source") or {}
+    names = sorted(set(k) | set(r), key=lambda s: (-(k.get(s, 0) + r.get(s, 0)), s))
+    return {s: {"kept": k.get(s, 0), "rejected": r.get(s, 0),
+                "kept_share": k.get(s, 0) / (k.get(s, 0) + r.get(s, 0))} for s in names}
+
+
+def _rule_row(rules: dict, rule: str, reasons: dict) -> dict:
+    """One rule's numbers; its pass rate is over the documents whose signal was computed."""
+    missing = (rules.get("not_computed") or {}).get(rule, 0)
+    computed = rules["judged"] - missing
+    return {"rule": rule, "computed": computed, "not_computed": missing, "pass": rules["pass"][rule],
+            "pass_rate": rules["pass"][rule] / computed if computed else None,
+            "first_failure_drops": reasons.get(f"quality:{rule}", 0)}
+
+
 def compute_report(out_dir: str | os.PathLike) -> dict:
     """All the report's numbers (what report.json holds)."""
     out = Path(out_dir)
@@ -150,6 +176,8 @@ def compute_report(out_dir: str | os.PathLike) -> dict:
     counts = manifest.get("counts") or {}
     quarantined = counts.get("quarantined", sum(e["rows"] for e in manifest.get("quarantine") or []))
     rules = every.get("rules")
+    applied = quality_rules(manifest.get("recipe") or {}, manifest.get("lang", "")) if rules else None
+    docs = rule_docs(applied or [], manifest.get("lang", ""))
     reasons = dict(sorted(rejected["drop_reasons"].items(), key=lambda kv: (-kv[1], kv[0])))
     langs = sorted(set(kept["lang"]) | set(rejected["lang"]), key=lambda l: -(kept["lang"].get(l, 0) + rejected["lang"].get(l, 0)))
     top_lines = sorted(kept["top_lines"]["items"].items(), key=lambda kv: (-kv[1][0], kv[0]))[:TOP_LINES_SHOWN]
@@ -171,6 +199,7 @@ def compute_report(out_dir: str | os.PathLike) -> dict:
         "drop_reason_chars": {r: rejected["chars_by_reason"].get(r, 0) for r in reasons},
         "quarantine_errors": _quarantine_errors(out, manifest),
         "languages": {l: {"kept": kept["lang"].get(l, 0), "rejected": rejected["lang"].get(l, 0)} for l in langs},
+        "sources": _sources(kept, rejected),
         "lang_score": _hist_pair(kept, rejected, "lang_score"),
         "length_chars": _hist_pair(kept, rejected, "chars"),
         "length_words": _hist_pair(kept, rejected, "words"),
@@ -178,9 +207,7 @@ def compute_report(out_dir: str | os.PathLike) -> dict:
         "quality_deciles": {"kept": kept["quality_decile"], "rejected": rejected["quality_decile"]},
         "quality_rules": None if not rules else {
             "judged": rules["judged"],
-            "rules": [{"rule": r, "pass": rules["pass"][r],
-                       "pass_rate": rules["pass"][r] / rules["judged"] if rules["judged"] else None,
-                       "first_failure_drops": reasons.get(f"quality:{r}", 0)} for r in rules["order"]],
+            "rules": [dict(_rule_row(rules, r, reasons), **docs.get(r, {})) for r in rules["order"]],
         },
         "quality_first_failures": {r.split(":", 1)[1]: n for r, n in reasons.items() if r.startswith("quality:")},
         "pii": {"replaced": every["pii"], "docs": every["pii_docs"], "kept": kept["pii"]},
@@ -247,6 +274,17 @@ class _Plots:
             fig, axes = plt.subplots(1, ncols, figsize=(w, h))
         self.missing_glyphs += [str(w.message) for w in caught if "missing from font" in str(w.message)]
         return fig, axes
+
+
+def local_title(title: str, lang: str | None) -> str:
+    """"<title in the run's language> / <English title>", or the English title alone."""
+    local = LOCAL_TITLES.get(lang or "", {}).get(title)
+    return f"{local} / {title}" if local else title
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """'1 time', '2 times', '1,000 documents'."""
+    return f"{fmt_number(n)} {word if n == 1 else (words or word + 's')}"
 
 
 def _edge_labels(edges: list) -> list[str]:
@@ -324,7 +362,7 @@ def render_plots(r: dict) -> tuple[dict[str, str], _Plots]:
     a1.bar(x + 0.2, [v["rejected"] for _, v in langs], 0.4, color=REJECTED, label="rejected")
     a1.set_xticks(x, [p.label(f"{l} ({LANG_NAMES[l]})" if l in LANG_NAMES else l) for l, _ in langs],
                   rotation=30, ha="right")
-    a1.set_title(p.label("언어 구성 / 言語構成 (language mix)", 80))
+    a1.set_title(p.label(local_title("language mix", r.get("lang")), 80))
     a1.set_ylabel("documents")
     a1.legend(fontsize=8)
     _hist_plot(p, a2, r["lang_score"], "language-ID score", "score", log_bins=False)
@@ -340,10 +378,12 @@ def render_plots(r: dict) -> tuple[dict[str, str], _Plots]:
     plots["quality"] = p.png(fig)
     rules = r["quality_rules"]
     if rules:
-        items = [(x["rule"], 100.0 * (x["pass_rate"] or 0.0)) for x in rules["rules"]]
+        # rules never computed have no rate: left out of the chart, listed in the table
+        items = [(x["rule"] + ("" if not x["not_computed"] else f" ({x['computed']:,} computed)"),
+                  100.0 * x["pass_rate"]) for x in rules["rules"] if x["pass_rate"] is not None]
         fig, ax = p.figure(8, 0.8 + 0.25 * len(items))
-        _hbar(p, ax, items, f"pass rate per rule ({rules['judged']:,} documents judged)", "% passing",
-              color=KEPT, fmt="{:.1f}%")
+        _hbar(p, ax, items, f"pass rate per rule, of documents where computed ({rules['judged']:,} judged)",
+              "% passing", color=KEPT, fmt="{:.1f}%")
         plots["rules"] = p.png(fig)
 
     pii = r["pii"]["replaced"]
@@ -370,7 +410,7 @@ def render_plots(r: dict) -> tuple[dict[str, str], _Plots]:
     lines = r["top_lines"]["lines"][:20]
     if lines:
         fig, ax = p.figure(9, 0.8 + 0.3 * len(lines))
-        _hbar(p, ax, [(l["line"], l["count"]) for l in lines], p.label("가장 많이 반복된 줄 / most repeated lines (kept)", 80),
+        _hbar(p, ax, [(l["line"], l["count"]) for l in lines], p.label(local_title("most repeated lines (kept)", r.get("lang")), 80),
               "occurrences", color="#4c956c")
         plots["top_lines"] = p.png(fig)
 
@@ -390,6 +430,7 @@ img{max-width:100%;display:block;margin:.5em 0}.doc{white-space:pre-wrap;word-br
 .meta{color:#666;font-size:.85em}code{font-family:monospace,"FAMILY";font-size:.85em;word-break:break-all}nav a{margin-right:1em}
 .cards{display:flex;gap:1em;flex-wrap:wrap}.card{border:1px solid #ccc;border-radius:6px;padding:.6em 1em}
 .card b{font-size:1.4em;display:block}
+details{margin:.3em 0}summary{cursor:pointer;font-weight:bold}
 """.replace("FAMILY", webfont.FAMILY)
 
 
@@ -418,15 +459,35 @@ class _Raw(str):
     """Already-escaped HTML."""
 
 
-def _docs_html(docs: list[dict]) -> str:
+def _threshold(rule: dict) -> str:
+    return f'{"≥" if rule["bound"] == "min" else "≤"} {rule["threshold"]:g}'
+
+
+def _failed_html(d: dict, rules: dict) -> str:
+    """' · min_lm_score = -9.1 (must be ≥ -7)' for a document a quality rule dropped."""
+    rule = rules.get((d.get("drop_reason") or "").split(":", 1)[-1])
+    if d.get("rule_value") is None or not rule or "bound" not in rule:
+        return ""
+    return f' · <b>{_e(rule["signal"])} = {d["rule_value"]:g}</b> (must be {_e(_threshold(rule))})'
+
+
+def _docs_html(docs: list[dict], rules: dict | None = None) -> str:
     if not docs:
         return '<p class="meta">no documents</p>'
     rows = []
     for d in docs:
         meta = (f'{_e(d["id"])} · {_e(d.get("lang"))} · quality {fmt_number(d.get("quality_score"))} · '
-                f'{fmt_number(d.get("chars"))} chars' + (f' · {_e(d["drop_reason"])}' if d.get("drop_reason") else ""))
+                f'{fmt_number(d.get("chars"))} chars' + (f' · {_e(d["drop_reason"])}' if d.get("drop_reason") else "")
+                + _failed_html(d, rules or {}))
         rows.append([_Raw(f'<div class="meta">{meta}</div><div class="doc">{_e(d["text"])}</div>')])
     return _table(["document (truncated)"], rows)
+
+
+def _fold(title: str, docs: list[dict], body: str) -> str:
+    """A folded group of sample documents: its title and how many it holds, opened on a click."""
+    kept = sum(1 for d in docs if not d.get("drop_reason"))
+    return (f'<details class="samples"><summary>{_e(title)} <span class="meta">({plural(len(docs), "document")}, '
+            f'{fmt_number(kept)} kept)</span></summary>{body}</details>')
 
 
 def _img(plots: dict, name: str, alt: str) -> str:
@@ -443,7 +504,9 @@ def render_html(r: dict, plots: dict, font_face: str = "") -> str:
     parts.append(f"<h1>Shard quality report</h1><p class=\"meta\"><code>{_e(r['dir'])}</code> · language "
                  f"{_e(r['lang'])} · run {_e(r['manifest_created'])} · code {_e(r['code_version'])} · "
                  f"stages {_e(', '.join(r['stages'] or []))}</p>")
-    sections = ["funnel", "drops", "languages", "lengths", "quality", "pii", "duplicates", "lines", "samples", "files"]
+    sections = ["funnel", "drops", "languages", "sources", "lengths", "quality", "pii", "duplicates", "lines", "samples", "files"]
+    if not r.get("sources"):
+        sections.remove("sources")
     parts.append("<nav>" + "".join(f'<a href="#{s}">{s}</a>' for s in sections) + "</nav>")
     cards = [("read", c["read"]), ("kept", c["kept"]), ("rejected", c["rejected"]), ("quarantined", c["quarantined"]),
              ("kept characters", c["kept_chars"])]
@@ -467,15 +530,34 @@ def render_html(r: dict, plots: dict, font_face: str = "") -> str:
     parts.append(_table(["language", "kept", "rejected"],
                         [[l, v["kept"], v["rejected"]] for l, v in r["languages"].items()], {1, 2}))
 
+    if r.get("sources"):
+        parts.append('<h2 id="sources">Sources</h2><p class="meta">Documents per value of the input\'s '
+                     '<code>source</code> field.</p>')
+        parts.append(_table(["source", "kept", "rejected", "kept share"],
+                            [[s, v["kept"], v["rejected"], f'{100 * v["kept_share"]:.1f}%']
+                             for s, v in r["sources"].items()], {1, 2}))
+
     parts.append('<h2 id="lengths">Lengths</h2>' + _img(plots, "lengths", "length histograms"))
 
     parts.append('<h2 id="quality">Quality</h2>' + _img(plots, "quality", "quality score"))
     if r["quality_rules"]:
         parts.append(_img(plots, "rules", "rule pass rates"))
     if r["quality_rules"]:
-        parts.append(_table(["rule", "pass", "pass rate", "first failure (drops)"],
-                            [[x["rule"], x["pass"], x["pass_rate"], x["first_failure_drops"]]
-                             for x in r["quality_rules"]["rules"]], {1, 2, 3}))
+        parts.append('<p class="meta">A rule\'s pass rate is over the documents its signal was computed for; '
+                     '"not computed" counts the judged documents it does not apply to (a rule for documents of '
+                     'several lines on a one-line text) or whose signal this run did not measure.</p>')
+        parts.append(_table(["rule", "computed", "not computed", "pass", "pass rate", "first failure (drops)"],
+                            [[x["rule"], x["computed"], x["not_computed"], x["pass"], x["pass_rate"],
+                              x["first_failure_drops"]] for x in r["quality_rules"]["rules"]], {1, 2, 3, 4, 5}))
+    if r["quality_rules"] and any("bound" in x for x in r["quality_rules"]["rules"]):
+        parts.append('<details id="rules"><summary>What each rule checks</summary><p class="meta">A document passes a '
+                     'rule when its signal is within the threshold; "why" quotes the comment beside the threshold in '
+                     'the recipe.</p>')
+        parts.append(_table(["rule", "what it measures", "passes when", "why this threshold"],
+                            [[x["rule"], x["meaning"], _threshold(x),
+                              _Raw(f'{_e(x["why"] or "(no comment in the recipe)")} '
+                                   f'<span class="meta">({_e(x["source"])})</span>')]
+                             for x in r["quality_rules"]["rules"] if "bound" in x]) + "</details>")
     elif r["quality_first_failures"]:
         parts.append(_table(["rule (first failure)", "drops"], [[k, v] for k, v in r["quality_first_failures"].items()], {1}))
 
@@ -505,22 +587,27 @@ def render_html(r: dict, plots: dict, font_face: str = "") -> str:
                          for x in d["largest"]], {1}))
 
     tl = r["top_lines"]
-    parts.append('<h2 id="lines">Most repeated lines (kept shards)</h2>' + _img(plots, "top_lines", "repeated lines"))
+    parts.append('<h2 id="lines">Most repeated lines (kept shards)</h2>')
     if not tl["lines"]:
-        parts.append("<p>No line of 4 or more characters repeats within a shard.</p>")
+        # one statement, no empty chart beside it
+        parts.append("<p>No line of 4 or more characters occurs twice within one kept shard"
+                     + (f'; a line occurs at most {plural(tl["floor"], "time")} in all.' if tl["floor"] else ".") + "</p>")
     else:
+        parts.append(_img(plots, "top_lines", "repeated lines"))
         parts.append(f'<p class="meta">Counts are lower bounds from merged per-shard summaries; "± up to" is the most a count '
-                     f'can be missing; a line not listed occurs at most {fmt_number(tl["floor"])} times.</p>')
+                     f'can be missing; a line not listed occurs at most {plural(tl["floor"], "time")}.</p>')
         parts.append(_table(["line", "occurrences", "± up to"],
                         [[_Raw(f'<div class="doc">{_e(x["line"])}</div>'), x["count"], x["err"]] for x in tl["lines"]], {1, 2}))
 
-    parts.append('<h2 id="samples">Sample documents</h2><p class="meta">Uniform samples (smallest hash per bucket), '
-                 "after PII replacement, truncated.</p>")
+    parts.append('<h2 id="samples">Sample documents</h2><p class="meta">Uniform samples of kept and dropped documents '
+                 "alike (the smallest hashes of the document id per bucket), after PII replacement, truncated. "
+                 "Click a group to open it.</p>")
     for dec, docs in r["samples"]["quality_decile"].items():
         lo = int(dec) / 10
-        parts.append(f"<h3>quality {lo:.1f}–{lo + 0.1:.1f}</h3>" + _docs_html(docs))
+        parts.append(_fold(f"quality {lo:.1f}–{lo + 0.1:.1f}", docs, _docs_html(docs)))
+    rule_info = {x["rule"]: x for x in (r["quality_rules"] or {}).get("rules") or []}
     for reason, docs in r["samples"]["drop_reason"].items():
-        parts.append(f"<h3>dropped: {_e(reason)}</h3>" + _docs_html(docs))
+        parts.append(_fold(f"dropped: {reason}", docs, _docs_html(docs, rule_info)))
 
     parts.append('<h2 id="files">Files</h2>')
     parts.append(_table(["file", "rows", "bytes", "sha256"],

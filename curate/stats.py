@@ -10,20 +10,21 @@ heavy-hitters summary with an error bound:
   dedup pass, so adding counts by id is exact across shards);
 - repeated lines keep the top-K lines of each shard plus a floor (the largest count a
   line not kept could have); merged counts are lower bounds, `err` their slack;
-- sample documents are bottom-k samples by a hash of the document, so the merged
+- sample documents are bottom-k samples by a hash of the document id (kept and dropped
+  documents alike), so the merged
   sample is the same uniform sample whichever way the shards were split.
 """
 from __future__ import annotations
 
+import hashlib
 import heapq
 import math
-import zlib
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-STATS_VERSION = 1
+STATS_VERSION = 2
 INF = float("inf")
 # Fixed bin edges: histograms of different shards add bin by bin.
 EDGES = {
@@ -58,23 +59,21 @@ def _floats(arr) -> np.ndarray:
     return pc.fill_null(arr.cast(pa.float64()), float("nan")).to_numpy(zero_copy_only=False)
 
 
+def sample_key(doc_id: str | None, text: str | None = None) -> int:
+    """The 64-bit sampling key of one document: a hash of its id (of its text when it has
+    none). Every document gets a key from the same distribution, kept or dropped, with or
+    without a text_hash, so the smallest keys are a uniform sample of all of them."""
+    data = (doc_id if doc_id is not None else "\x00" + (text or "")).encode("utf-8")
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+
+
 def _sample_keys(table: pa.Table) -> np.ndarray:
-    """A uniform 64-bit key per row: text_hash mixed with the row's id hash where present
-    (so exact duplicates still differ), else crc32 of the id."""
-    n = table.num_rows
-    valid = np.zeros(n, dtype=bool)
-    keys = np.zeros(n, dtype=np.uint64)
-    if "text_hash" in table.column_names:
-        th = table.column("text_hash")
-        valid = pc.is_valid(th).to_numpy(zero_copy_only=False)
-        keys = pc.fill_null(th, 0).to_numpy(zero_copy_only=False).astype(np.uint64)
-        lens = pc.fill_null(pc.binary_length(table.column("id")), 0).to_numpy(zero_copy_only=False)
-        keys = keys ^ (lens.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
-    missing = np.flatnonzero(~valid)
-    if len(missing):
-        ids = table.column("id").take(pa.array(missing)).to_pylist()
-        keys[missing] = np.fromiter((zlib.crc32((i or "").encode("utf-8")) for i in ids), dtype=np.uint64, count=len(ids))
-    return keys
+    """sample_key() of every row."""
+    ids = table.column("id").to_pylist()
+    if any(i is None for i in ids):
+        texts = table.column("text").to_pylist()
+        return np.fromiter((sample_key(i, t) for i, t in zip(ids, texts)), dtype=np.uint64, count=len(ids))
+    return np.fromiter((sample_key(i) for i in ids), dtype=np.uint64, count=len(ids))
 
 
 def _doc(row: dict, key: int) -> dict:
@@ -90,14 +89,25 @@ def _doc(row: dict, key: int) -> dict:
         "dup_cluster": row.get("dup_cluster"),
         "chars": len(text),
         "text": text[:SAMPLE_CHARS] + ("…" if len(text) > SAMPLE_CHARS else ""),
+        "rule_value": _failed_value(row),
     }
+
+
+def _failed_value(row: dict) -> float | None:
+    """The value of the signal a document failed (drop reason quality:min_X / max_X)."""
+    reason = row.get("drop_reason") or ""
+    if not reason.startswith("quality:") or not row.get("quality_signals"):
+        return None
+    signal = reason.split(":", 1)[1].partition("_")[2]
+    v = row["quality_signals"].get(signal)
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else round(float(v), 4)
 
 
 def _bottom_k(table: pa.Table, keys: np.ndarray, groups: np.ndarray, labels: list[str], k: int) -> dict[str, list[dict]]:
     """For each group (integer codes into labels, -1 = none), the k rows with the smallest keys."""
     out: dict[str, list[dict]] = {}
-    cols = [c for c in ("id", "text", "source", "lang", "lang_score", "quality_score", "drop_reason", "dup_cluster")
-            if c in table.column_names]
+    cols = [c for c in ("id", "text", "source", "lang", "lang_score", "quality_score", "drop_reason", "dup_cluster",
+                        "quality_signals") if c in table.column_names]
     order = np.lexsort((keys, groups))  # by group, then key
     g_sorted = groups[order]
     starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]]) if len(order) else []
@@ -176,18 +186,23 @@ def _pii(table: pa.Table) -> tuple[dict, dict]:
 
 def rule_passes(table: pa.Table, rules) -> dict | None:
     """Of the documents the quality stage judged (those with signals: kept ones, those it
-    dropped, and those a later stage such as dedup dropped), how many pass each rule on
-    its own. Vectorised twin of curate.quality.failed_rule over the stored signals."""
+    dropped, and those a later stage such as dedup dropped), how many had each rule's
+    signal computed, and how many of those pass the rule on its own. A signal that was
+    not computed (null: a rule for long documents on a short one, a word signal on a
+    text never segmented) is counted apart, never as a pass. Vectorised twin of
+    curate.quality.failed_rule over the stored signals."""
     if not rules or "quality_signals" not in table.column_names or table.num_rows == 0:
         return None
     sig = table.column("quality_signals")
     judged = pc.is_valid(pc.struct_field(sig, "n_chars")).to_numpy(zero_copy_only=False)
-    passes = {}
+    passes, missing = {}, {}
     for name, signal, bound, thr in rules:
         v = _floats(pc.struct_field(sig, signal))
-        fail = (v < thr) if bound == "min" else (v > thr)  # NaN (not computed) compares False: passes
-        passes[name] = int((judged & ~fail).sum())
-    return {"judged": int(judged.sum()), "pass": passes, "order": [r[0] for r in rules]}
+        computed = judged & ~np.isnan(v)
+        fail = (v < thr) if bound == "min" else (v > thr)
+        passes[name] = int((computed & ~fail).sum())
+        missing[name] = int((judged & ~computed).sum())
+    return {"judged": int(judged.sum()), "pass": passes, "not_computed": missing, "order": [r[0] for r in rules]}
 
 
 # ---------------------------------------------------------------------------- per shard
@@ -219,6 +234,7 @@ def table_stats(table: pa.Table, rules: list | None = None) -> dict:
         by_reason = dict(zip(agg.column("r").to_pylist(), (int(x) for x in agg.column("c_sum").to_pylist())))
     drop_reasons = {k: v for k, v in _value_counts(reasons.drop_null()).items()}
     lang_counts = _value_counts(pc.fill_null(table.column("lang"), "und"))
+    source_counts = _value_counts(pc.fill_null(table.column("source"), "(none)")) if "source" in table.column_names else {}
 
     pii_totals, pii_docs = _pii(table)
 
@@ -263,6 +279,7 @@ def table_stats(table: pa.Table, rules: list | None = None) -> dict:
         "chars_by_reason": by_reason,
         "drop_reasons": drop_reasons,
         "lang": lang_counts,
+        "source": source_counts,
         "hist": {
             "chars": {"edges": _edges_json(EDGES["chars"]), "counts": _hist(chars.astype(np.float64), EDGES["chars"])},
             "words": {"edges": _edges_json(EDGES["words"]), "counts": _hist(words, EDGES["words"])},
@@ -336,7 +353,9 @@ def merge_stats_rules(parts: list[dict | None]) -> dict | None:
         return None
     order = parts[0]["order"]
     return {"judged": sum(p["judged"] for p in parts),
-            "pass": {r: sum(p["pass"].get(r, 0) for p in parts) for r in order}, "order": order}
+            "pass": {r: sum(p["pass"].get(r, 0) for p in parts) for r in order},
+            "not_computed": {r: sum((p.get("not_computed") or {}).get(r, 0) for p in parts) for r in order},
+            "order": order}
 
 
 def merge_stats(parts: list[dict]) -> dict:
@@ -346,7 +365,7 @@ def merge_stats(parts: list[dict]) -> dict:
     out = {"stats_version": STATS_VERSION}
     for key in ("rows", "kept", "chars", "words"):
         out[key] = sum(p[key] for p in parts)
-    for key in ("chars_by_reason", "drop_reasons", "lang", "quality_decile", "pii", "pii_docs", "dup_clusters"):
+    for key in ("chars_by_reason", "drop_reasons", "lang", "source", "quality_decile", "pii", "pii_docs", "dup_clusters"):
         acc: dict = {}
         for p in parts:
             acc = _add(acc, p.get(key) or {})

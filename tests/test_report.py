@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import functools
 import json
+import math
 import random
 import shutil
 import tempfile
@@ -57,12 +58,12 @@ def _stage_of(reason: str) -> str:
     return "dedup" if reason in ("exact_dup", "near_dup") else reason.split(":", 1)[0]
 
 
-def build_curated_dir(out: Path, stages: list[str], lang: str = "ko", shard_rows: int = 25) -> dict:
-    """Curate SAMPLE into `out` (shards, rejected, quarantine, stats, manifest)."""
+def build_curated_dir(out: Path, stages: list[str], lang: str = "ko", shard_rows: int = 25, sample: Path = SAMPLE) -> dict:
+    """Curate `sample` into `out` (shards, rejected, quarantine, stats, manifest)."""
     recipe = load_recipe(lang)
     recipe.pop("_path", None)
     recipe["stages"] = stages
-    table = pa.concat_tables(read_tables(str(SAMPLE), batch_size=4096))
+    table = pa.concat_tables(read_tables(str(sample), batch_size=4096))
     quarantined = np.array([is_quarantined(r) for r in table.column("drop_reason").to_pylist()])
     parsed = table.filter(pa.array(~quarantined))
     parsed = StageChain(recipe, lang, stages)(parsed).select(SHARD_SCHEMA.names)
@@ -87,7 +88,7 @@ def build_curated_dir(out: Path, stages: list[str], lang: str = "ko", shard_rows
         docs -= dropped
     manifest = {
         "schema_version": SCHEMA_VERSION, "created": "2026-01-01T00:00:00+00:00", "lang": lang,
-        "recipe": recipe, "inputs": [{"path": str(SAMPLE), "bytes": SAMPLE.stat().st_size, "sha256": ""}],
+        "recipe": recipe, "inputs": [{"path": str(sample), "bytes": sample.stat().st_size, "sha256": ""}],
         "versions": {}, "code_version": "test", "stages": stages,
         "counts": {"read": table.num_rows, "kept": entries["shards"] and sum(e["rows"] for e in entries["shards"]),
                    "rejected": sum(e["rows"] for e in entries["rejected"]),
@@ -107,6 +108,23 @@ def curated_dir(stages: tuple[str, ...] = ("normalize", "langid", "pii", "qualit
     """Built once per test process; tests treat it as read-only (reports go to copies)."""
     out = Path(_TMP) / "-".join(stages)
     build_curated_dir(out, list(stages))
+    return out
+
+
+BUNDLED = Path(__file__).parent.parent / "data" / "sample"
+BUNDLED_ROWS = 600  # the first rows of a bundled sample: every kind of source, quick to curate
+
+
+@functools.lru_cache(maxsize=None)
+def bundled_dir(lang: str) -> Path:
+    """The first BUNDLED_ROWS records of data/sample/LANG.jsonl.gz, curated with every stage."""
+    import gzip
+
+    src = Path(_TMP) / f"bundled-{lang}.jsonl"
+    with gzip.open(BUNDLED / f"{lang}.jsonl.gz", "rt", encoding="utf-8") as f:
+        src.write_text("".join(line for _, line in zip(range(BUNDLED_ROWS), f)), encoding="utf-8")
+    out = Path(_TMP) / f"bundled-{lang}"
+    build_curated_dir(out, ["normalize", "langid", "pii", "quality", "dedup"], lang=lang, shard_rows=150, sample=src)
     return out
 
 
@@ -175,6 +193,31 @@ def test_histograms_languages_and_duplicates_match_shards(built):
         assert c["example"]["dup_cluster"] == c["cluster"]
 
 
+def test_sources_kept_and_rejected_match_shards(built):
+    out, r = built
+    kept = Counter(_read(out, "shards").column("source").to_pylist())
+    rejected = Counter(_read(out, "rejected").column("source").to_pylist())
+    assert set(r["sources"]) == set(kept) | set(rejected) and len(r["sources"]) >= 3
+    for s, v in r["sources"].items():
+        assert (v["kept"], v["rejected"]) == (kept[s], rejected[s]), s
+        assert v["kept_share"] == kept[s] / (kept[s] + rejected[s])
+    assert sum(v["rejected"] for v in r["sources"].values()) == r["counts"]["rejected"]
+    assert json.loads((out / "report.json").read_text(encoding="utf-8"))["sources"] == r["sources"]
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert '<h2 id="sources">' in page and '<a href="#sources">' in page
+    for s in r["sources"]:
+        assert f"<td>{s}</td>" in page
+
+
+def test_samples_fold(built):
+    out, r = built
+    page = (out / "report.html").read_text(encoding="utf-8")
+    samples = page[page.index('id="samples"'):page.index('id="files"')]
+    groups = len(r["samples"]["quality_decile"]) + len(r["samples"]["drop_reason"])
+    assert samples.count('<details class="samples"><summary>') == samples.count("</details>") == groups
+    assert "<h3>" not in samples
+
+
 def test_rule_pass_rates_match_quality_stage(built):
     from curate.quality import failed_rule
 
@@ -183,10 +226,21 @@ def test_rule_pass_rates_match_quality_stage(built):
     rules = [tuple(x) for x in quality_rules(manifest["recipe"], "ko")]
     rows = [s for t in (_read(out, "shards"), _read(out, "rejected"))
             for s in t.column("quality_signals").to_pylist() if s and s.get("n_chars") is not None]
-    got = {x["rule"]: x["pass"] for x in r["quality_rules"]["rules"]}
+    got = {x["rule"]: x for x in r["quality_rules"]["rules"]}
     assert r["quality_rules"]["judged"] == len(rows)
-    assert got == {rule[0]: sum(failed_rule(s, [rule]) is None for s in rows) for rule in rules}
-    assert got["min_n_chars"] < len(rows)  # the sample has short reviews
+    for name, signal, _, _ in rules:
+        computed = [s for s in rows if s.get(signal) is not None and not math.isnan(s[signal])]
+        x = got[name]
+        assert (x["computed"], x["not_computed"]) == (len(computed), len(rows) - len(computed)), name
+        assert x["pass"] == sum(failed_rule(s, [(name, signal, b, t)]) is None
+                                for s in computed for (n, _, b, t) in rules if n == name), name
+        assert x["pass_rate"] == (x["pass"] / len(computed) if computed else None), name
+    assert got["min_n_chars"]["pass"] < len(rows)  # the sample has short reviews
+    # a rule for long documents is not computed on short ones: never counted as passing them
+    long_rule = got["min_long_terminated_char_ratio"]
+    assert long_rule["not_computed"] > 0 and long_rule["pass"] <= long_rule["computed"] < len(rows)
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "not computed" in page
 
 
 def test_html_is_self_contained_and_escaped(built):
@@ -206,6 +260,31 @@ def test_html_is_self_contained_and_escaped(built):
     assert "<script" not in page
 
 
+def test_uniform_samples_are_the_smallest_keys_of_all_documents(built):
+    from curate.stats import sample_key
+
+    out, r = built
+    every = pa.concat_tables([_read(out, "shards"), _read(out, "rejected")]).to_pylist()
+    by_decile: dict[str, list] = {}
+    for d in every:
+        if d["quality_score"] is not None:
+            by_decile.setdefault(str(min(9, int(d["quality_score"] * 10))), []).append(d)
+    assert set(r["samples"]["quality_decile"]) == set(by_decile)
+    for dec, docs in by_decile.items():
+        want = [d["id"] for d in sorted(docs, key=lambda d: (sample_key(d["id"]), d["id"]))[:3]]
+        assert [d["id"] for d in r["samples"]["quality_decile"][dec]] == want, dec
+
+
+@pytest.mark.parametrize("lang", ["ko", "ja"])
+def test_uniform_samples_of_bundled_corpora_show_kept_documents(lang, tmp_path):
+    out = _copy(bundled_dir(lang), tmp_path / lang)
+    r = report.build_report(out)
+    shown = [d for docs in r["samples"]["quality_decile"].values() for d in docs]
+    kept = [d for d in shown if d["drop_reason"] is None]
+    # most judged documents are kept: a uniform sample cannot be all dropped ones
+    assert r["counts"]["kept"] > r["counts"]["rejected"] / 2 and kept, [d["drop_reason"] for d in shown]
+
+
 def test_missing_stats_file_is_recomputed_from_shard(built, tmp_path):
     out, r = built
     copy = _copy(out, tmp_path / "copy")
@@ -214,6 +293,20 @@ def test_missing_stats_file_is_recomputed_from_shard(built, tmp_path):
     r2 = report.compute_report(copy)
     assert r2["stats_recomputed"] == [f"rejected/{victim.stem.split('-', 1)[1]}.parquet"]
     for key in ("counts", "drop_reasons", "languages", "length_chars", "quality_rules", "duplicates", "pii"):
+        assert r2[key] == r[key], key
+
+
+def test_stats_file_of_an_older_version_is_recomputed(built, tmp_path):
+    out, r = built
+    copy = _copy(out, tmp_path / "copy")
+    old = sorted((copy / "stats").glob("shards-*.json"))[0]
+    stale = json.loads(old.read_text(encoding="utf-8"))
+    stale["stats_version"] -= 1
+    stale["rows"] += 1000  # a number an older version could have got wrong
+    old.write_text(json.dumps(stale), encoding="utf-8")
+    r2 = report.compute_report(copy)
+    assert r2["stats_recomputed"] == [f"shards/{old.stem.split('-', 1)[1]}.parquet"]
+    for key in ("counts", "quality_rules", "samples", "sources"):
         assert r2[key] == r[key], key
 
 
@@ -240,7 +333,7 @@ def _real_table() -> pa.Table:
     return pa.concat_tables(_read(curated_dir(), k) for k in ("shards", "rejected"))
 
 
-EXACT_KEYS = ("rows", "kept", "chars", "words", "chars_by_reason", "drop_reasons", "lang", "hist", "quality_decile",
+EXACT_KEYS = ("rows", "kept", "chars", "words", "chars_by_reason", "drop_reasons", "lang", "source", "hist", "quality_decile",
               "pii", "pii_docs", "rules", "dup_clusters", "samples")
 
 
@@ -379,3 +472,114 @@ def test_korean_title_renders_with_cjk_font_and_fails_without():
 
     assert glyph_warnings(name) == []
     assert glyph_warnings("DejaVu Sans")  # the check can fail: DejaVu has no Hangul
+
+
+# ---------------------------------------------------------------------------- wording
+def _plot_titles(r: dict, monkeypatch) -> list[str]:
+    titles = []
+    png = report._Plots.png
+
+    def record(self, fig):
+        titles.extend(ax.get_title() for ax in fig.axes)
+        return png(self, fig)
+
+    monkeypatch.setattr(report._Plots, "png", record)
+    report.render_plots(r)
+    return titles
+
+
+def test_chart_titles_are_in_the_run_language(built, monkeypatch):
+    import re
+
+    _, r = built
+    hangul, kana = re.compile("[\uac00-\ud7a3]"), re.compile("[\u3040-\u30ff]")
+    japanese = re.compile("[\u3040-\u30ff\u4e00-\u9fff]")  # kana or kanji ("言語構成" is all kanji)
+    for lang, own, other in (("ko", hangul, japanese), ("ja", japanese, hangul)):
+        titles = _plot_titles(dict(r, lang=lang), monkeypatch)
+        assert any("language mix" in t for t in titles)
+        assert not any(other.search(t) for t in titles), (lang, titles)
+        assert any(own.search(t) for t in titles), (lang, titles)
+    titles = _plot_titles(dict(r, lang="en"), monkeypatch)
+    assert not any(hangul.search(t) or kana.search(t) for t in titles)
+
+
+def test_counts_are_pluralized(built):
+    _, r = built
+    assert report.plural(1, "time") == "1 time" and report.plural(2, "time") == "2 times"
+    assert report.plural(1200, "document") == "1,200 documents"
+    line = {"line": "이 영화 정말 재밌어요", "count": 4, "err": 0}
+    for floor in (1, 3):
+        page = report.render_html(dict(r, top_lines={"floor": floor, "lines": [line]}), {})
+        assert "1 times" not in page
+        assert ("at most 1 time." if floor == 1 else "at most 3 times.") in page
+
+
+def test_no_repeated_lines_is_said_once(built):
+    _, r = built
+    line = {"line": "이 영화 정말 재밌어요", "count": 4, "err": 0}
+    page = report.render_html(dict(r, top_lines={"floor": 1, "lines": [line]}), {"top_lines": "AAAA"})
+    assert "most a count" in page and "No line of 4" not in page
+    for floor in (0, 2):
+        page = report.render_html(dict(r, top_lines={"floor": floor, "lines": []}), {})
+        section = page[page.index('id="lines"'):page.index('id="samples"')]
+        assert "no data" not in section and "<img" not in section
+        assert section.count("No line of 4 or more characters occurs twice") == 1
+        assert ("at most 2 times in all" in section) == (floor == 2)
+
+
+# ---------------------------------------------------------------------------- rule documentation
+def test_key_comments_reads_comments_beside_and_above_keys():
+    from curate.rule_docs import key_comments
+
+    text = ("# file header, about no key\n# second header line\n\n"
+            "a: 1   # beside a\n"
+            "# above b\n# more about b\n"
+            "b: 'x # not a comment' # beside b\n"
+            "c: 2\n"
+            "# orphan, a blank line follows\n\n"
+            "d:\n  nested: 3 # nested keys are not thresholds\n"
+            "e: path/to#file\n")
+    assert key_comments(text) == {"a": "beside a", "b": "above b more about b beside b"}
+
+
+def test_each_rule_says_what_it_means_its_threshold_and_why(built):
+    from curate.rule_docs import SIGNAL_MEANING, rule_docs
+
+    out, r = built
+    recipe_text = (Path(__file__).parent.parent / "pipelines/recipes/quality/ko.yaml").read_text(encoding="utf-8")
+    lines = {l.split(":", 1)[0]: l for l in recipe_text.splitlines() if l and not l[0].isspace() and ":" in l}
+    manifest = json.loads((out / "manifest.json").read_text())
+    applied = {x[0]: x for x in quality_rules(manifest["recipe"], "ko")}
+    for x in r["quality_rules"]["rules"]:
+        name, signal, bound, thr = applied[x["rule"]]
+        assert (x["signal"], x["bound"], x["threshold"]) == (signal, bound, thr)
+        assert x["meaning"] == SIGNAL_MEANING[signal]
+        assert x["source"] == "pipelines/recipes/quality/ko.yaml"
+        assert x["why"] and x["why"] in lines[name], name  # the comment on the threshold's own line
+    assert r["quality_rules"]["rules"][0]["why"].startswith("Polyglot-Ko removes < 50")
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "What each rule checks" in page and "≥ 10" in page and "Polyglot-Ko removes &lt; 50" in page
+    # a threshold the run's recipe changed is not explained by the default file's comment
+    changed = rule_docs([("min_n_chars", "n_chars", "min", 25.0)], "ko")["min_n_chars"]
+    assert changed["source"] == "recipe" and changed["why"].startswith("set by the run's recipe; ")
+    assert "has 10" in changed["why"]
+
+
+def test_failing_examples_show_value_and_threshold(built):
+    out, r = built
+    rules = {x["rule"]: x for x in r["quality_rules"]["rules"]}
+    rejected = {d["id"]: d for d in _read(out, "rejected").to_pylist()}
+    page = (out / "report.html").read_text(encoding="utf-8")
+    seen = 0
+    for reason, docs in r["samples"]["drop_reason"].items():
+        for d in docs:
+            if not reason.startswith("quality:"):
+                assert d["rule_value"] is None
+                continue
+            rule = rules[reason.split(":", 1)[1]]
+            v = d["rule_value"]
+            assert v == pytest.approx(rejected[d["id"]]["quality_signals"][rule["signal"]], abs=1e-4)
+            assert (v < rule["threshold"]) if rule["bound"] == "min" else (v > rule["threshold"])
+            assert f'{rule["signal"]} = {v:g}</b> (must be {"≥" if rule["bound"] == "min" else "≤"} {rule["threshold"]:g})' in page
+            seen += 1
+    assert seen >= 3

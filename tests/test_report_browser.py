@@ -153,6 +153,31 @@ def test_every_plot_loads(page):
     assert r["missing_glyphs"] == []  # matplotlib found a glyph for every label
 
 
+def test_sources_table_and_folded_samples_render(page):
+    cdp, session, out, r = page
+    _eval(cdp, session, "document.querySelectorAll('details').forEach(d => d.open = false)")
+    rows = _eval(cdp, session, "Array.from(document.querySelectorAll('#sources + p + table tr')).map("
+                               "tr => Array.from(tr.cells).map(c => c.innerText))")
+    assert rows[0] == ["source", "kept", "rejected", "kept share"]
+    assert {row[0]: (int(row[1].replace(",", "")), int(row[2].replace(",", ""))) for row in rows[1:]} == \
+        {s: (v["kept"], v["rejected"]) for s, v in r["sources"].items()}
+    assert _eval(cdp, session, "document.querySelector('#sources').getBoundingClientRect().height") > 0
+    groups = len(r["samples"]["quality_decile"]) + len(r["samples"]["drop_reason"])
+    folds = "Array.from(document.querySelectorAll('details.samples'))"
+    assert _eval(cdp, session, f"{folds}.length") == groups
+    # folded: the samples take a line each; a click on a group's title shows its documents
+    heights = _eval(cdp, session, f"{folds}.map(d => d.getBoundingClientRect().height)")
+    assert max(heights) < 60
+    assert _eval(cdp, session, f"{folds}[0].querySelector('.doc').checkVisibility()") is False
+    _eval(cdp, session, f"{folds}[0].querySelector('summary').click()")
+    assert _eval(cdp, session, f"{folds}[0].open") is True
+    assert _eval(cdp, session, f"{folds}[0].querySelector('.doc').checkVisibility()") is True
+    assert _eval(cdp, session, f"{folds}[0].getBoundingClientRect().height") > max(heights)
+    _eval(cdp, session, "document.querySelector('#rules summary').click()")
+    why = _eval(cdp, session, "document.querySelector('#rules table').innerText")
+    assert "Polyglot-Ko" in why and "≥ 10" in why
+
+
 def _font_files() -> dict[str, str]:
     """Family name -> font file, as fontconfig (which Chromium uses on Linux) knows them."""
     listing = subprocess.run(["fc-list", "--format", "%{family}\t%{file}\n"], capture_output=True, text=True).stdout
@@ -177,6 +202,7 @@ def test_page_text_renders_with_fonts_that_have_its_glyphs(page):
     from matplotlib.ft2font import FT2Font
 
     cdp, session, out, r = page
+    _eval(cdp, session, "document.querySelectorAll('details').forEach(d => d.open = true)")  # folded samples too
     cdp.call("DOM.enable", session)
     cdp.call("CSS.enable", session)
     root = cdp.call("DOM.getDocument", session, depth=-1)["root"]["nodeId"]
@@ -277,6 +303,7 @@ def test_page_renders_hangul_and_kana_without_system_cjk_fonts(cjkless_page):
     glyphs from the embedded font; the same characters in the browser's own sans-serif
     (the control) all draw one and the same missing-glyph box."""
     cdp, session, out, r = cjkless_page
+    _eval(cdp, session, "document.querySelectorAll('details').forEach(d => d.open = true)")  # folded samples too
     text = _eval(cdp, session, "document.body.innerText")
     hangul, kana = _unique(HANGUL, text, 6), _unique(KANA, text, 3)
     assert len(hangul) >= 4 and len(kana) >= 2, "the page should hold Korean and Japanese text"
