@@ -401,7 +401,9 @@ def surface_signals(text: str, lang: str, cfg: dict) -> dict[str, float]:
     # Gopher's ellipsis lines are snippets cut short ("충격 고백…", "Read more..."); an
     # ellipsis after a sentence-final ending closes a sentence (봤어요..., 良かったね…), as
     # comments write it, and is not counted.
-    s["ellipsis_line_ratio"] = few * sum(1 for l in lines if _ELLIPSIS_MARK.search(l)) / n_lines
+    # Like the short-line share, it is taken over at least 3 lines: a page of snippets is
+    # many lines, and a one-line comment trailing off ("기대되는 영화..") is none.
+    s["ellipsis_line_ratio"] = few * sum(1 for l in lines if _ELLIPSIS_MARK.search(l)) / max(n_lines, SHORT_LINE_MIN_ITEMS)
     s["punct_end_line_ratio"] = sum(1 for l in lines if _PUNCT_END.search(l)) / n_lines
     s.update(_terminated_ratios(lines, ends))
     short = int(cfg.get("short_line_chars", 30))

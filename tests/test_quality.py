@@ -272,6 +272,22 @@ def test_teaser_ellipsis_is_no_sentence_end():
     assert make_stage({}, "ko")(table_of([teasers])).column("drop_reason").to_pylist() != [None]
 
 
+def test_one_comment_trailing_off_is_no_page_of_snippets():
+    """Reviews of the bundled sample (NSMC) that end in ".." after a noun or a stem: one or
+    two such lines are no page of cut snippets; five teaser lines still are."""
+    reviews = ["영상미가 돋보임.초중반 탐사 과정이 다소 산만하게 느낄수 있음.하지만 류승룡과 조연들의 연기로 커버됨."
+               "가장인상적인것은 음향효과. 중후반부 로맨스 부분을 극대화 시키는 사운드와 후반부의 몰입도를 올리는 "
+               "긴장된 사운드가 매우 독특하게 구현됨..",
+               "매번 인생이 끝이다 하고 생각했을 때는 또 다른 인생이 펼쳐졌지만 희망으로 인생을 시작하려 할 때 인생이 "
+               "끝났다 잔인하게..",
+               "내가 아직 역시 중국산이란 인식이있나... 어른이 보기엔 여기저기 짜맞춘 스토리에 다소 떨어지는 "
+               "그래픽수준이 별로지만, 아무생각없는 아이들이 보기엔 그럭저럭 볼만할듯..."]
+    stage = QualityStage({}, "ko")
+    assert all(s["ellipsis_line_ratio"] <= 1 / 3 for s in stage.signals(reviews, complete=True))
+    reasons = make_stage({}, "ko")(table_of(reviews)).column("drop_reason").to_pylist()
+    assert not any(r and "ellipsis" in r for r in reasons), reasons
+
+
 def test_navigation_rows_count_their_items():
     ja = good_docs("ja")[0]
     nav = "ホーム | ニュース | スポーツ | 芸能 | 経済 | 天気\n" + ja + "\n会社概要 ＞ 採用情報 ＞ お問い合わせ ＞ サイトマップ"
