@@ -1,6 +1,6 @@
 """`curate inspect DIR`: print documents of a curated folder that match a filter.
 
-    curate inspect out/corpus/ko --where "drop_reason == 'quality:max_jamo_ratio' and lang == 'ko'" --limit 5
+    curate inspect out/corpus/ko --where "drop_reason == 'quality:max_top_4gram_frac' and lang == 'ko'" --limit 5
     curate inspect out/corpus/ko --reason near_dup --columns id,dup_of,text
     curate inspect out/corpus/ko --where "len(text) > 2000 or quality_signals.hangul_ratio < 0.5"
 
@@ -232,7 +232,7 @@ def find_docs(out_dir: str, where: str | None = None, reason: str | None = None,
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="curate inspect", description="print matching documents of a curated folder")
     ap.add_argument("dir")
-    ap.add_argument("--where", help="filter, e.g. \"drop_reason == 'quality:max_jamo_ratio' and lang == 'ko'\"")
+    ap.add_argument("--where", help="filter, e.g. \"drop_reason == 'quality:max_top_4gram_frac' and lang == 'ko'\"")
     ap.add_argument("--reason", help="drop reason or its stage/rule (near_dup, quality, min_n_chars, ...)")
     ap.add_argument("--kind", choices=["shards", "rejected", "all"], default="all", help="which files to search")
     ap.add_argument("--limit", type=int, default=5)
