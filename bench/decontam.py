@@ -26,7 +26,7 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from curate import decontam  # noqa: E402
-from curate.schema import SHARD_SCHEMA  # noqa: E402
+from curate.io.schema import SHARD_SCHEMA  # noqa: E402
 
 CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"
 BENCHMARKS = {"klue": CORPORA / "ko-klue-sentences.jsonl.gz", "jglue": CORPORA / "ja-jglue-sentences.jsonl.gz"}

@@ -85,7 +85,7 @@ def _file_keys(path: str) -> tuple:
     """One input file's rows and dedup keys, as a pipeline worker makes them."""
     import pyarrow.json as pj
 
-    from curate.dedup import keys_for_texts
+    from curate.dedup.near import keys_for_texts
 
     table = pj.read_json(path)
     return table, keys_for_texts(table.column("text").to_pylist(), table.column("id").to_pylist(), {}, "ko")
@@ -94,14 +94,14 @@ def _file_keys(path: str) -> tuple:
 def run_ours(in_dir: Path, out_dir: Path) -> set[str]:
     """Keys on two worker processes (one per input file, as datatrove's two tasks and the
     pipeline's Ray workers), then clustering in one (both passes: see
-    curate.dedup.cluster_without_boilerplate)."""
+    curate.dedup.near.cluster_without_boilerplate)."""
     import multiprocessing as mp
 
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from curate.dedup import cluster_without_boilerplate, stripped_keys
+    from curate.dedup.near import cluster_without_boilerplate, stripped_keys
 
     with mp.get_context("spawn").Pool(2) as pool:
         parts = pool.map(_file_keys, [str(p) for p in sorted(in_dir.glob("*.jsonl"))])
@@ -224,8 +224,8 @@ def check_ray(keys_path: Path) -> None:
     import pyarrow.parquet as pq
     import ray
 
-    from curate.dedup import cluster
-    from pipelines.dedup import global_dedup
+    from curate.dedup.near import cluster
+    from curate.dedup.near_ray import global_dedup
 
     keys = pq.read_table(keys_path)
     t0 = time.perf_counter()
@@ -247,7 +247,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reviews", type=int, default=100_000)
     ap.add_argument("--skip-datatrove", action="store_true")
-    ap.add_argument("--ray", action="store_true", help="also cluster the same keys with pipelines/dedup.py on a local Ray")
+    ap.add_argument("--ray", action="store_true", help="also cluster the same keys with curate/dedup/near_ray.py on a local Ray")
     ap.add_argument("--corpora", type=Path, default=CORPORA, help="folder with the real corpora (default: ../shared/corpora beside the repo)")
     args = ap.parse_args()
     CORPORA = args.corpora

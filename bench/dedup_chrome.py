@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from chrome_pages import pages_in_chrome, pages_in_rare_chrome  # noqa: E402
-from curate.dedup import cluster, dedup_texts, keys_for_texts  # noqa: E402
+from curate.dedup.near import cluster, dedup_texts, keys_for_texts  # noqa: E402
 
 
 def score(result, family: list[int]) -> tuple[float, float]:

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from curate.dedup import DEFAULTS, cluster, keys_for_texts, text_signatures
-from curate.shingles import shingle_strings
+from curate.dedup.near import DEFAULTS, cluster, keys_for_texts, text_signatures
+from curate.dedup.shingles import shingle_strings
 
 EVAL = Path(__file__).parents[1] / "tests" / "data" / "dedup"
 CHOICES = [("char", 3), ("char", 4), ("char", 5), ("char", 6), ("char", 7), ("word", 1), ("word", 2), ("word", 3)]

@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from curate.extract import extract_text  # noqa: E402
-from curate.readers import read_records  # noqa: E402
+from curate.stages.extract import extract_text  # noqa: E402
+from curate.io.readers import read_records  # noqa: E402
 from web_pages import build_pages, write_warc  # noqa: E402
 
 

@@ -22,8 +22,10 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from curate import pii, pii_eval
-from curate.schema import SHARD_SCHEMA
+from curate.stages import pii
+
+from curate.stages import pii_eval
+from curate.io.schema import SHARD_SCHEMA
 
 ROOT = Path(__file__).parents[1]
 CORPORA = ROOT / ".." / "shared" / "corpora"
@@ -105,7 +107,7 @@ def main() -> None:
     print(f"eval set: {len(examples)} examples ({EVAL.relative_to(ROOT)})")
     ours = pii_eval.score(examples, pii.find)
     ref = pii_eval.score(examples, naive_find)
-    print(pii_eval.format_report("curate.pii", ours))
+    print(pii_eval.format_report("curate.stages.pii", ours))
     print(pii_eval.format_report("naive regex", ref))
 
     docs = korean_docs(args.mb, corpora=args.corpora)
@@ -113,16 +115,16 @@ def main() -> None:
     print(f"\nthroughput on {len(docs):,} real Korean documents, {nbytes / 1e6:.1f} MB (1 core):")
     ours_cpu, ours_wall, ours_n = throughput(pii.scrub, docs)
     ref_cpu, ref_wall, ref_n = throughput(naive_scrub, docs)
-    print(f"  curate.pii   {ours_cpu:7.1f} MB/s CPU  {ours_wall:7.1f} MB/s wall  {ours_n:,} identifiers replaced")
+    print(f"  curate.stages.pii   {ours_cpu:7.1f} MB/s CPU  {ours_wall:7.1f} MB/s wall  {ours_n:,} identifiers replaced")
     print(f"  naive regex  {ref_cpu:7.1f} MB/s CPU  {ref_wall:7.1f} MB/s wall  {ref_n:,} replaced")
-    print(f"  speed ratio curate.pii / naive: {ours_cpu / ref_cpu:.2f}x (CPU time)")
+    print(f"  speed ratio curate.stages.pii / naive: {ours_cpu / ref_cpu:.2f}x (CPU time)")
 
     # The gate skips text without digits, "@" or ":"; the rest is the harder part.
     dense = [d for d in docs if any(c.isdigit() or c in "@:" for c in d)]
     dense_cpu, _, _ = throughput(pii.scrub, dense)
     dense_ref, _, _ = throughput(naive_scrub, dense)
     print(f"  only the {len(dense):,} documents with a digit, '@' or ':' "
-          f"({sum(len(d.encode('utf-8')) for d in dense) / 1e6:.1f} MB): curate.pii {dense_cpu:.1f} MB/s CPU, "
+          f"({sum(len(d.encode('utf-8')) for d in dense) / 1e6:.1f} MB): curate.stages.pii {dense_cpu:.1f} MB/s CPU, "
           f"naive {dense_ref:.1f} MB/s CPU")
 
     table = pa.Table.from_pylist(

@@ -49,7 +49,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reference", action="store_true", help="also score the bare-regex baseline")
     args = ap.parse_args()
-    finders = [("curate.pii", pii.find)]
+    finders = [("curate.stages.pii", pii.find)]
     if args.reference:
         spec = importlib.util.spec_from_file_location("bench_pii", ROOT / "bench" / "pii.py")
         bench = importlib.util.module_from_spec(spec)

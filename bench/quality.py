@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from curate.quality import make_stage
-from curate.schema import SHARD_SCHEMA
+from curate.stages.quality import make_stage
+from curate.io.schema import SHARD_SCHEMA
 
 CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"
 

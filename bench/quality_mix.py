@@ -31,8 +31,8 @@ from pathlib import Path
 import pyarrow as pa
 
 from curate.recipe import load_recipe
-from curate.schema import SHARD_SCHEMA
-from curate.stages import build_stage
+from curate.io.schema import SHARD_SCHEMA
+from curate.stages.registry import build_stage
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPORA = ROOT / ".." / "shared" / "corpora"  # --corpora elsewhere

@@ -4,13 +4,13 @@
 
 What is measured, all in this process on one core:
 1. curation: the batch stages of the Korean recipe (normalize, langid, pii, quality)
-   plus the dedup key, run by curate.stages.StageChain on `--curate-docs` real documents
+   plus the dedup key, run by curate.stages.registry.StageChain on `--curate-docs` real documents
    (nsmc reviews + news paragraphs) -> seconds per MB of UTF-8 text. The Ray pipeline
    spreads the same work over cores; both sides of the ratio here are single-core.
-2. report, part 1: curate.stats.table_stats on shards made of the real nsmc reviews
+2. report, part 1: curate.report.stats.table_stats on shards made of the real nsmc reviews
    (normalize + langid + exact-dup clusters on all of them) -> seconds per MB. This is
    what the writer adds per shard.
-3. report, part 2: curate.report.build_report on a folder whose stats/ holds as many
+3. report, part 2: curate.report.build.build_report on a folder whose stats/ holds as many
    shard stats files as a `--target-gb` corpus of such shards would have: the real
    files, copied with their cluster ids renamed per copy so the cluster map grows as it
    would with more data (stated: copies, not new text).
@@ -35,13 +35,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 CORPORA = Path(__file__).parents[1] / ".." / "shared" / "corpora"
 
-from curate.exact_dedup import exact_clusters  # noqa: E402
-from curate.readers import records_to_table, Record  # noqa: E402
+from curate.dedup.exact import exact_clusters  # noqa: E402
+from curate.io.readers import records_to_table, Record  # noqa: E402
 from curate.recipe import load_recipe  # noqa: E402
-from curate.schema import SCHEMA_VERSION, SHARD_SCHEMA  # noqa: E402
-from curate.stages import StageChain  # noqa: E402
-from curate.stats import stats_fn_for  # noqa: E402
-from curate.writer import ShardWriter, atomic_write_json  # noqa: E402
+from curate.io.schema import SCHEMA_VERSION, SHARD_SCHEMA  # noqa: E402
+from curate.stages.registry import StageChain  # noqa: E402
+from curate.report.stats import stats_fn_for  # noqa: E402
+from curate.io.writer import ShardWriter, atomic_write_json  # noqa: E402
 
 
 def read_jsonl(name: str, limit: int) -> list[dict]:
@@ -148,7 +148,7 @@ def main() -> None:
                     "quarantine": []}
         manifest["counts"] = {"read": sum(e["rows"] for k in ("shards", "rejected") for e in entries[k]), "quarantined": 0}
         atomic_write_json(str(out / "manifest.json"), manifest)
-        from curate.report import build_report
+        from curate.report.build import build_report
 
         t0 = time.perf_counter()
         r = build_report(out)

@@ -8,11 +8,11 @@ import sys
 
 # Subcommands implemented by a module's main(argv) -> int.
 DELEGATED = {
-    "report": ("curate.report", "main", "build report.html and report.json for a curated folder"),
-    "inspect": ("curate.inspect", "main", "print matching documents of a curated folder"),
-    "compare": ("curate.compare", "main", "what changed between two curated folders"),
-    "train-quality": ("curate.quality_model", "main", "train a fastText quality classifier"),
-    "decontam-index": ("curate.decontam", "main_index", "index benchmark files for decontamination"),
+    "report": ("curate.report.build", "main", "build report.html and report.json for a curated folder"),
+    "inspect": ("curate.report.inspect", "main", "print matching documents of a curated folder"),
+    "compare": ("curate.report.compare", "main", "what changed between two curated folders"),
+    "train-quality": ("curate.stages.quality_model", "main", "train a fastText quality classifier"),
+    "decontam-index": ("curate.stages.decontam", "main_index", "index benchmark files for decontamination"),
     "tokenize": ("train.tokens", "main", "turn curated shards into token shards"),
 }
 
@@ -58,9 +58,9 @@ def _positive(value: str) -> int:
 
 
 def _run_corpus(args) -> int:
-    from curate.readers import InputError
+    from curate.io.readers import InputError
     from curate.recipe import RecipeError
-    from curate.stage import StageNotBuilt
+    from curate.stages.base import StageNotBuilt
     from pipelines.corpus import run_corpus
 
     stages = [s.strip() for s in args.stages.split(",") if s.strip()] if args.stages else None

@@ -57,7 +57,7 @@ def check_recipe(recipe: dict) -> None:
     if keep is not None and not (isinstance(keep, str) or isinstance(keep, list) and all(isinstance(x, str) for x in keep)):
         raise RecipeError(f"{where}: langid.keep must be a language code or a list of them, got {keep!r}")
     if recipe.get("dedup") is not None:
-        from curate.dedup import settings
+        from curate.dedup.near import settings
 
         try:
             settings(recipe["dedup"])

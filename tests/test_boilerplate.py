@@ -6,9 +6,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from curate.boilerplate import (EDGE_LINES, boilerplate_lines, cluster_labels, line_hash_array, line_hashes,
+from curate.dedup.boilerplate import (EDGE_LINES, boilerplate_lines, cluster_labels, line_hash_array, line_hashes,
                                 line_hash, line_key, rows_with, strip_lines)
-from curate.dedup import cluster, dedup_texts, keys_for_texts
+from curate.dedup.near import cluster, dedup_texts, keys_for_texts
 from chrome_pages import DATA, pages_in_chrome, short_sentences
 
 def test_line_key_folds_digits_case_width_and_punctuation():
@@ -40,7 +40,7 @@ def test_strip_lines_keeps_content_and_the_rarest_line_of_an_all_chrome_page():
 
 
 def test_top_lines_name_the_most_widespread_chrome_with_a_real_text():
-    from curate.boilerplate import top_lines
+    from curate.dedup.boilerplate import top_lines
 
     pages = ["좋아요 12 · 댓글 3 · 공유하기\n본문 하나입니다.", "관련기사 더보기\n본문 둘입니다.\n좋아요 7 · 댓글 0 · 공유하기"]
     boiler = (np.array(sorted([line_hash("좋아요 1 · 댓글 1 · 공유하기"), line_hash("관련기사 더보기")]), np.uint64),)
@@ -108,7 +108,7 @@ def test_one_process_second_pass_equals_a_full_second_clustering(max_bucket):
     """The second pass on one process reuses the first pass's pairs and re-pairs only the
     buckets a re-signed document leaves or joins; it must give what a full clustering of
     the re-signed keys gives (max_bucket 2: touched buckets are large, the fallback runs)."""
-    from curate.dedup import cluster_without_boilerplate, stripped_keys
+    from curate.dedup.near import cluster_without_boilerplate, stripped_keys
 
     texts, _ = pages_in_chrome("ko")
     with gzip.open(DATA / "eval-ko.jsonl.gz", "rt", encoding="utf-8") as f:

@@ -11,8 +11,8 @@ import pyarrow as pa
 import pytest
 import yaml
 
-from curate import decontam
-from curate.schema import SHARD_SCHEMA
+from curate.stages import decontam
+from curate.io.schema import SHARD_SCHEMA
 
 DATA = Path(__file__).parent / "data" / "decontam"
 BENCHMARKS = [DATA / "ko-klue-sentences.jsonl.gz", DATA / "ja-jglue-sentences.jsonl.gz"]
@@ -302,7 +302,7 @@ def test_stage_actions(index, action):
 
 def test_make_stage_reads_recipe_defaults(tmp_path):
     from curate.recipe import RECIPE_DIR, load_recipe
-    from curate.stages import build_stage
+    from curate.stages.registry import build_stage
     recipe = tmp_path / "ko.yaml"
     recipe.write_text(f"lang: ko\ndecontam: {{include: {RECIPE_DIR / 'decontam' / 'defaults.yaml'}, action: cut}}\n", encoding="utf-8")
     cut = build_stage("decontam", load_recipe("ko", str(recipe)), "ko")

@@ -7,7 +7,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from curate.dedup import (bucket_pairs, cluster, components, dedup_keys, from_fixed_list, has_shingles,
+from curate.dedup.near import (bucket_pairs, cluster, components, dedup_keys, from_fixed_list, has_shingles,
                           keys_for_texts, text_signatures)
 
 DATA = Path(__file__).parent / "data" / "dedup"
@@ -169,7 +169,7 @@ def test_short_texts_link_on_edits_but_not_on_a_shared_template():
 
 
 def test_ray_global_dedup_equals_single_process(local_ray):
-    from pipelines.dedup import global_dedup
+    from curate.dedup.near_ray import global_dedup
 
     docs = load("ko", 300)
     texts = [d["text"] for d in docs]
@@ -189,10 +189,10 @@ def test_ray_global_dedup_equals_single_process(local_ray):
 
 def test_ray_boilerplate_pass_equals_single_process(local_ray):
     """The two-pass dedup with Ray's clustering and line counting gives the single-process result."""
-    from curate.boilerplate import boilerplate_lines
-    from curate.dedup import cluster_without_boilerplate, stripped_keys
-    from pipelines.dedup import boilerplate_lines as boilerplate_lines_on_ray
-    from pipelines.dedup import global_dedup
+    from curate.dedup.boilerplate import boilerplate_lines
+    from curate.dedup.near import cluster_without_boilerplate, stripped_keys
+    from curate.dedup.near_ray import boilerplate_lines as boilerplate_lines_on_ray
+    from curate.dedup.near_ray import global_dedup
 
     chrome = ["관련기사 더보기", "이 기사를 공유합니다", "ⓒ 한국일보, 무단 전재 및 재배포 금지", "입력 2023.{}.{} 오전 10:30",
               "좋아요 {} · 댓글 {} · 공유하기", "기자 프로필 구독 응원하기"]
@@ -272,7 +272,7 @@ def test_frame_check_keeps_pages_of_a_small_site_apart():
 
 
 def test_ray_global_dedup_with_bodies_equals_single_process(local_ray):
-    from pipelines.dedup import global_dedup
+    from curate.dedup.near_ray import global_dedup
 
     texts, _ = _rare_chrome_keys("ko")
     texts += [t + "\n" + "좋아요 3 · 댓글 1" for t in texts[:60]]
@@ -284,7 +284,7 @@ def test_ray_global_dedup_with_bodies_equals_single_process(local_ray):
 
 
 def test_ray_connected_components_on_long_chains(local_ray):
-    from pipelines.dedup import connected_components
+    from curate.dedup.near_ray import connected_components
 
     rng = np.random.default_rng(3)
     n = 400

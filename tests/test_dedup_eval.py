@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from curate.dedup import cluster, dedup_texts, keys_for_texts
+from curate.dedup.near import cluster, dedup_texts, keys_for_texts
 
 DATA = Path(__file__).parent / "data" / "dedup"
 TARGETS = {"spacing": 0.98, "boilerplate": 0.98, "words2": 0.98, "trunc10": 0.98, "words5": 0.90}

@@ -6,7 +6,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.domain_cap import CAP_REASON, apply_domain_cap, plan_domain_cap
+from curate.dedup.domain_cap import CAP_REASON, apply_domain_cap, plan_domain_cap
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "ko.jsonl.gz"
 

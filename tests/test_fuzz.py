@@ -3,10 +3,10 @@ import json
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from curate.langid import make_stage as make_langid
-from curate.normalize import make_stage as make_normalize
-from curate.readers import Record, clean_text, read_records, records_to_table
-from curate.stages import build_stage
+from curate.stages.langid import make_stage as make_langid
+from curate.stages.normalize import make_stage as make_normalize
+from curate.io.readers import Record, clean_text, read_records, records_to_table
+from curate.stages.registry import build_stage
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from curate import gibberish
-from curate.gibberish import MASH_SCORE, mash_chars, word_score
-from curate.quality import make_stage
+from curate.stages import gibberish
+from curate.stages.gibberish import MASH_SCORE, mash_chars, word_score
+from curate.stages.quality import make_stage
 
 from test_quality import table_of
 

@@ -4,8 +4,8 @@ import pytest
 from datasketch import MinHash, MinHashLSH
 from hypothesis import given, settings, strategies as st
 
-from curate.minhash import band_keys, optimal_bands, signatures
-from curate.shingles import hash32, shingle_hashes, shingle_strings
+from curate.dedup.minhash import band_keys, optimal_bands, signatures
+from curate.dedup.shingles import hash32, shingle_hashes, shingle_strings
 
 TEXTS = [
     "세계에서 가장 강력한 수퍼컴퓨터를 1년 동안이나 독점해 오던 정부의 연구학자들이 설비를 공개했다.",

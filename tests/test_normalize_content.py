@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from curate.normalize import normalize_text
+from curate.stages.normalize import normalize_text
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPORA = sorted((ROOT / "data" / "sample").glob("*.jsonl.gz")) + sorted(
@@ -156,7 +156,7 @@ def test_entities_decode_only_with_their_semicolon():
 
 
 def test_a_card_number_survives_to_be_masked():
-    from curate.pii import scrub
+    from curate.stages.pii import scrub
 
     text, counts = scrub(normalize_text("카드번호 4012888888881881 로 결제했어요"), "ko")
     assert counts == {"card": 1} and "4012" not in text

@@ -4,9 +4,9 @@ from collections import Counter
 from pathlib import Path
 
 
-from curate.langid import identify, non_japanese_forms, load_model, make_stage as make_langid, script_counts
-from curate.normalize import make_stage as make_normalize, normalize_text
-from curate.readers import Record, records_to_table
+from curate.stages.langid import identify, non_japanese_forms, load_model, make_stage as make_langid, script_counts
+from curate.stages.normalize import make_stage as make_normalize, normalize_text
+from curate.io.readers import Record, records_to_table
 
 HELDOUT = Path(__file__).parent / "data" / "langid" / "heldout.jsonl.gz"
 

@@ -10,8 +10,10 @@ import pyarrow as pa
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from curate import pii, pii_eval
-from curate.schema import SHARD_SCHEMA
+from curate.stages import pii
+
+from curate.stages import pii_eval
+from curate.io.schema import SHARD_SCHEMA
 
 DATA = Path(__file__).parent / "data" / "pii"
 SNIPPETS = [json.loads(line) for line in open(DATA / "snippets.jsonl", encoding="utf-8")]
@@ -326,7 +328,7 @@ def test_stage_rejects_bad_config():
 
 
 def test_stage_registered():
-    from curate.stages import build_stage
+    from curate.stages.registry import build_stage
 
     stage = build_stage("pii", {"pii": {"mode": "replace"}}, "ko")
     assert stage.name == "pii"

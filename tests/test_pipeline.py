@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 import ray
 
-from curate.writer import sha256_file
+from curate.io.writer import sha256_file
 from pipelines.corpus import run_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -186,8 +186,8 @@ def test_cli_errors_name_the_problem(tmp_path):
 
 
 def test_unbuilt_stage_fails_clearly(monkeypatch):
-    from curate import stages
-    from curate.stage import StageNotBuilt
+    from curate.stages import registry as stages
+    from curate.stages.base import StageNotBuilt
 
     monkeypatch.setitem(stages.BATCH_STAGES, "pii", "curate.not_a_module")
     with pytest.raises(StageNotBuilt, match="stage 'pii' is not built yet"):
@@ -215,7 +215,7 @@ def test_recipe_mistakes_are_named_before_the_run(tmp_path):
         load_recipe("ko", str(tmp_path / "latin1.yaml"))
     ok = tmp_path / "ok.yaml"
     ok.write_text("stages: [normalize, langid]\nlangid:\n  keep: ko\n", encoding="utf-8")
-    from curate.langid import make_stage
+    from curate.stages.langid import make_stage
     assert make_stage(load_recipe("ko", str(ok))["langid"], "ko").keep == {"ko"}  # one code, not its letters
 
 

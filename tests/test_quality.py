@@ -11,9 +11,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from curate.quality import (load_thresholds, make_stage, rule_names, rule_pass_counts, rules_from_cfg,
+from curate.stages.quality import (load_thresholds, make_stage, rule_names, rule_pass_counts, rules_from_cfg,
                             QualityStage)
-from curate.schema import SHARD_SCHEMA
+from curate.io.schema import SHARD_SCHEMA
 
 DATA = Path(__file__).parent / "data" / "quality"
 sys.path.insert(0, str(DATA))
@@ -181,7 +181,7 @@ def test_fast_path_skips_analysis_of_surface_drops():
 
 
 def test_fast_path_gives_the_same_reasons():
-    from curate.quality import failed_rule
+    from curate.stages.quality import failed_rule
 
     stage = QualityStage({}, "ko")
     texts = [t for _, t in make_bad(good_docs("ko"), "ko", n_per_kind=3, seed=5)] + good_docs("ko")[:5]
@@ -207,7 +207,7 @@ def test_wrong_decodes_without_replacement_chars_are_mojibake():
 def test_short_paragraphs_not_dropped_for_a_phrase_said_twice():
     # two Wikipedia sentences that name their subject twice are not repetitive text;
     # Gopher's n-gram rules are scaled for documents under 50 words
-    from curate.quality import _ngram_fracs
+    from curate.stages.quality import _ngram_fracs
 
     stage = make_stage({}, "ko")
     sents = [r["text"] for r in _rows("ko-klue-wiki-sentences.jsonl")]
@@ -461,7 +461,7 @@ def test_sentence_ends_found_by_grammar():
 
 def test_repeated_ngram_counts_its_repeats_only():
     """A 5-eojeol name said twice in 50+ eojeol: its second use is the repetition."""
-    from curate.quality import _ngram_fracs
+    from curate.stages.quality import _ngram_fracs
     words = [f"w{i}" for i in range(60)]
     words[40:45] = words[0:5]
     fracs = _ngram_fracs(words)

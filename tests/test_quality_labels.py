@@ -11,8 +11,8 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from curate.quality import make_stage
-from curate.schema import SHARD_SCHEMA
+from curate.stages.quality import make_stage
+from curate.io.schema import SHARD_SCHEMA
 
 DATA = Path(__file__).parent / "data"
 TARGET = 0.95

@@ -12,8 +12,8 @@ pytest.importorskip("fasttext")
 if not hasattr(__import__("fasttext"), "train_supervised"):
     pytest.skip("the fasttext package that can train is not installed", allow_module_level=True)
 
-from curate.quality import make_stage  # noqa: E402
-from curate.quality_model import QualityModel, main  # noqa: E402
+from curate.stages.quality import make_stage  # noqa: E402
+from curate.stages.quality_model import QualityModel, main  # noqa: E402
 
 DATA = Path(__file__).parent / "data" / "quality"
 sys.path.insert(0, str(DATA))

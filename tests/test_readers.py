@@ -6,8 +6,8 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 
-from curate.readers import InputError, expand_inputs, read_records, read_tables
-from curate.schema import SHARD_SCHEMA
+from curate.io.readers import InputError, expand_inputs, read_records, read_tables
+from curate.io.schema import SHARD_SCHEMA
 
 DOCS = [
     {"id": "nsmc-1", "text": "디렉터스컷으로봐서 거의 3시간짜리인데 참 흡인력있다", "url": "http://example.org/a"},

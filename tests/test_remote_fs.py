@@ -161,7 +161,7 @@ def test_each_format_reads_the_same_from_s3_and_file_uri(s3, tmp_path):
     for name, n in sorted(sizes.items()):
         with fs.open_output_stream(f"corpus/one/{name}", compression=None) as f:
             f.write((folder / name).read_bytes())
-        from curate.readers import read_records
+        from curate.io.readers import read_records
 
         local = [(r.id, r.text, r.url) for r in read_records(str(folder / name))]
         assert len(local) == n, name

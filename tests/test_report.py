@@ -23,14 +23,18 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from curate import compare, inspect, report
-from curate.exact_dedup import exact_clusters
-from curate.readers import is_quarantined, read_tables
+from curate.report import compare
+
+from curate.report import inspect
+
+from curate.report import build as report
+from curate.dedup.exact import exact_clusters
+from curate.io.readers import is_quarantined, read_tables
 from curate.recipe import load_recipe
-from curate.schema import SCHEMA_VERSION, SHARD_SCHEMA
-from curate.stages import StageChain
-from curate.stats import merge_stats, quality_rules, stats_fn_for, table_stats
-from curate.writer import QUARANTINE_SCHEMA, ShardWriter, atomic_write_json, to_quarantine
+from curate.io.schema import SCHEMA_VERSION, SHARD_SCHEMA
+from curate.stages.registry import StageChain
+from curate.report.stats import merge_stats, quality_rules, stats_fn_for, table_stats
+from curate.io.writer import QUARANTINE_SCHEMA, ShardWriter, atomic_write_json, to_quarantine
 
 DATA = Path(__file__).parent / "data" / "report"
 SAMPLE = DATA / "sample.jsonl"
@@ -219,7 +223,7 @@ def test_samples_fold(built):
 
 
 def test_rule_pass_rates_match_quality_stage(built):
-    from curate.quality import failed_rule
+    from curate.stages.quality import failed_rule
 
     out, r = built
     manifest = json.loads((out / "manifest.json").read_text())
@@ -261,7 +265,7 @@ def test_html_is_self_contained_and_escaped(built):
 
 
 def test_uniform_samples_are_the_smallest_keys_of_all_documents(built):
-    from curate.stats import sample_key
+    from curate.report.stats import sample_key
 
     out, r = built
     every = pa.concat_tables([_read(out, "shards"), _read(out, "rejected")]).to_pylist()
@@ -383,7 +387,7 @@ def test_repeated_lines_summary_bounds():
     for name in SHARD_SCHEMA.names:
         full[name] = table.column(name) if name in table.column_names else pa.nulls(len(docs), SHARD_SCHEMA.field(name).type)
     table = pa.table(full, schema=SHARD_SCHEMA)
-    import curate.stats as stats
+    import curate.report.stats as stats
 
     old = stats.TOP_LINES
     stats.TOP_LINES = 10  # small summaries so that the bound matters
@@ -456,7 +460,7 @@ def test_compare_shows_what_a_stage_changes(capsys):
 def test_korean_title_renders_with_cjk_font_and_fails_without():
     import matplotlib.pyplot as plt
 
-    from curate.fonts import find_cjk_font, use_cjk_font
+    from curate.report.fonts import find_cjk_font, use_cjk_font
 
     name = use_cjk_font()
     assert name and Path(find_cjk_font()).exists()
@@ -529,7 +533,7 @@ def test_no_repeated_lines_is_said_once(built):
 
 # ---------------------------------------------------------------------------- rule documentation
 def test_key_comments_reads_comments_beside_and_above_keys():
-    from curate.rule_docs import key_comments
+    from curate.report.rule_docs import key_comments
 
     text = ("# file header, about no key\n# second header line\n\n"
             "a: 1   # beside a\n"
@@ -543,7 +547,7 @@ def test_key_comments_reads_comments_beside_and_above_keys():
 
 
 def test_each_rule_says_what_it_means_its_threshold_and_why(built):
-    from curate.rule_docs import SIGNAL_MEANING, rule_docs
+    from curate.report.rule_docs import SIGNAL_MEANING, rule_docs
 
     out, r = built
     recipe_text = (Path(__file__).parent.parent / "pipelines/recipes/quality/ko.yaml").read_text(encoding="utf-8")

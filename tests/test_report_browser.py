@@ -20,7 +20,9 @@ import time
 
 import pytest
 
-from curate import report, webfont
+from curate.report import build as report
+
+from curate.report import webfont
 
 CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome", "chrome")
                  if shutil.which(n)), None)

@@ -19,7 +19,11 @@ import warnings
 import matplotlib
 import pytest
 
-from curate import fonts, report, webfont
+from curate.report import fonts
+
+from curate.report import build as report
+
+from curate.report import webfont
 
 HANGUL_KANA = re.compile(r"[\uac00-\ud7a3\u3040-\u30ff]")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from curate.segment import FUNCTION, PUNCT, KoreanSegmenter, analyze, get_segmenter, segmented
+from curate.stages.segment import FUNCTION, PUNCT, KoreanSegmenter, analyze, get_segmenter, segmented
 
 DATA = Path(__file__).parent / "data" / "quality"
 

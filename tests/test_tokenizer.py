@@ -120,7 +120,7 @@ def test_special_tokens_are_single_ids(trained):
 
 def test_every_pii_kind_has_a_token():
     """The PII stage writes <|kind|> for each of its kinds; each needs its own id."""
-    pii = pytest.importorskip("curate.pii")
+    pii = pytest.importorskip("curate.stages.pii")
     assert set(pii.KINDS) <= set(T.PII_KINDS)
 
 

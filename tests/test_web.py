@@ -8,10 +8,10 @@ from collections import Counter
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curate.charset import decode_html
-from curate.extract import make_stage as make_extract
-from curate.readers import read_records, records_to_table
-from curate.urlfilter import make_stage as make_urlfilter
+from curate.io.charset import decode_html
+from curate.stages.extract import make_stage as make_extract
+from curate.io.readers import read_records, records_to_table
+from curate.stages.urlfilter import make_stage as make_urlfilter
 from web_pages import build_pages, build_trap_pages, load_paragraphs, write_warc
 
 
@@ -155,7 +155,7 @@ def test_binary_bodies_are_rejected():
 
     import pytest
 
-    from curate.charset import UndecodableError
+    from curate.io.charset import UndecodableError
 
     rng = random.Random(0)
     blobs = [bytes(rng.randrange(256) for _ in range(4000)), gzip.compress("가나다라".encode("cp949") * 500),
@@ -167,7 +167,7 @@ def test_binary_bodies_are_rejected():
 
 
 def test_extract_drops_ruby_readings_and_keeps_literal_entities():
-    from curate.extract import extract_text
+    from curate.stages.extract import extract_text
 
     text = _paragraph("ja", 4)
     kanji = next(w for w in re.findall(r"[\u4e00-\u9fff]{2,}", text))
@@ -190,7 +190,7 @@ def test_undecodable_page_is_quarantined(tmp_path):
 
 
 def test_urlfilter_blocks_domains_and_substrings():
-    from curate.readers import Record
+    from curate.io.readers import Record
 
     urls = ["https://news.example/a", "https://www.example-casino.test/x", "https://blog.example/%EC%B9%B4%EC%A7%80%EB%85%B8",
             "https://ok.example/totosite-review", None]
@@ -283,7 +283,7 @@ def test_br_separated_article_body_keeps_every_paragraph():
             f"</div><div id='aside'><h4>많이 본 뉴스</h4>{links(['주말 전국에 비 소식', '서울 아파트값 3주 연속 상승'])}</div></div>"
             "<div id='footer'><p>한빛일보 | 서울특별시 중구 세종대로 00 | Copyright ⓒ 한빛일보. All rights reserved.</p></div>"
             "</body></html>")
-    from curate.extract import extract_text
+    from curate.stages.extract import extract_text
 
     text = extract_text(html, "https://news.example.kr/a/1")
     assert all(p in text for p in paras), text[:300]
@@ -435,7 +435,7 @@ def _member_starts(data: bytes) -> list[int]:
 def test_corrupt_gzip_member_loses_only_its_own_record(tmp_path):
     """20 bytes flipped in one member (its deflate data, its header, its CRC): the
     pages of every other member are read whole, the damage is one named row."""
-    from curate.warc import counting
+    from curate.io.warc import counting
 
     pages = _ko_pages(50)
     path = tmp_path / "crawl.warc.gz"
@@ -467,7 +467,7 @@ def test_corrupt_gzip_member_loses_only_its_own_record(tmp_path):
 
 
 def test_every_record_is_counted_and_untyped_html_is_read(tmp_path):
-    from curate.warc import counting
+    from curate.io.warc import counting
     from web_pages import write_crawl
 
     text = _paragraph("ko", 1)
@@ -555,7 +555,7 @@ def test_cjk_bytes_under_other_wrong_labels_are_not_mojibake():
 
 
 def test_a_response_with_a_garbled_status_line_is_counted(tmp_path):
-    from curate.warc import counting
+    from curate.io.warc import counting
 
     path = tmp_path / "garbled.warc"
     write_warc(path, _ko_pages(3))
@@ -572,7 +572,7 @@ def test_a_response_with_a_garbled_status_line_is_counted(tmp_path):
 def test_archive_counts_survive_a_restart_of_the_run(tmp_path):
     """Each archive's counts are kept beside its staged rows, so a resumed run that
     does not read a finished archive again still reports its records."""
-    from curate.warc import WarcTally, counting
+    from curate.io.warc import WarcTally, counting
     from pipelines.staging import StagedRun
     from web_pages import write_crawl
 
@@ -599,7 +599,7 @@ def test_archive_counts_survive_a_restart_of_the_run(tmp_path):
 def test_a_damaged_record_header_in_a_plain_warc_costs_only_that_record(tmp_path):
     """A WARC Content-Length that no longer reads as a number: warcio would read that
     record to the end of the file, swallowing every record after it."""
-    from curate.warc import counting
+    from curate.io.warc import counting
 
     pages = _ko_pages(10)
     path = tmp_path / "crawl.warc"

@@ -20,8 +20,8 @@ from typing import Iterator
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import fs
-from .schema import SHARD_SCHEMA
+from curate.io import fs
+from curate.io.schema import SHARD_SCHEMA
 
 QUARANTINE = "quarantine"
 RAW_SNIPPET_CHARS = 1000
@@ -327,7 +327,7 @@ def _parquet_record(data: dict, i: int, origin: str, default_id: str, name: str,
 
 
 def _read_warc(path: str, name: str, max_doc_chars: int) -> Iterator[Record]:
-    from .warc import read_warc
+    from curate.io.warc import read_warc
 
     return read_warc(path, name, max_doc_chars)
 

@@ -14,8 +14,8 @@ from functools import lru_cache
 import numpy as np
 import pyarrow as pa
 
-from .charset import encodes
-from .stage import live_mask, merge_drop_reasons, set_column
+from curate.io.charset import encodes
+from curate.stages.base import live_mask, merge_drop_reasons, set_column
 
 PREDICT_CHARS = 2000  # one window: fastText's answer is stable long before this; bounds the cost
 

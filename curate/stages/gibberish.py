@@ -8,7 +8,7 @@ above MASH_SCORE, mash below it. `mash_chars` counts the characters of such word
 
 The model's counts live in latin_bigrams.json, built from the English and French
 news sentences of the Korean/Japanese parallel corpora (CC BY-SA 3.0) by
-`python -m curate.gibberish build FILE.jsonl[.gz]...`.
+`python -m curate.stages.gibberish build FILE.jsonl[.gz]...`.
 """
 
 from __future__ import annotations
@@ -115,6 +115,6 @@ def build(paths: list[str], out: Path = BIGRAMS_FILE) -> dict:
 
 if __name__ == "__main__":
     if len(sys.argv) < 3 or sys.argv[1] != "build":
-        sys.exit("usage: python -m curate.gibberish build FILE.jsonl[.gz] [...]")
+        sys.exit("usage: python -m curate.stages.gibberish build FILE.jsonl[.gz] [...]")
     built = build(sys.argv[2:])
     print(f"{BIGRAMS_FILE}: {built['words']:,} words from {', '.join(built['source'])}")

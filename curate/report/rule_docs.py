@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from .recipe import RECIPE_DIR
+from curate.recipe import RECIPE_DIR
 
 # signal -> what it measures (a rule keeps documents with min_ <= signal or signal <= max_)
 SIGNAL_MEANING = {

@@ -1,10 +1,10 @@
 """`curate report DIR`: report.json and one self-contained report.html for a curated folder.
 
-Built from manifest.json and the per-shard statistics in DIR/stats/ (curate.stats), so
+Built from manifest.json and the per-shard statistics in DIR/stats/ (curate.report.stats), so
 the cost does not grow with the text: a shard's text is read only when its stats file
-is missing or older than curate.stats. Plots are matplotlib (Agg) PNGs embedded as base64, set in a CJK font
-(curate.fonts) so Korean and Japanese labels render; the page's text is set in a subset
-of the same font embedded in the page (curate.webfont), so it needs no font installed.
+is missing or older than curate.report.stats. Plots are matplotlib (Agg) PNGs embedded as base64, set in a CJK font
+(curate.report.fonts) so Korean and Japanese labels render; the page's text is set in a subset
+of the same font embedded in the page (curate.report.webfont), so it needs no font installed.
 Without any CJK font the report is still written, its CJK plot labels shown as '?'.
 """
 from __future__ import annotations
@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from . import webfont
-from .rule_docs import rule_docs
-from .stats import STATS_VERSION, merge_stats, merge_stats_rules, quality_rules, rule_passes, table_stats
+from curate.report import webfont
+from curate.report.rule_docs import rule_docs
+from curate.report.stats import STATS_VERSION, merge_stats, merge_stats_rules, quality_rules, rule_passes, table_stats
 
 LANG_NAMES = {"ko": "한국어", "ja": "日本語", "en": "English", "fr": "Français", "zh": "中文", "und": "?"}
 # Chart titles in the run's language (English elsewhere): a Japanese report has no Korean title.
@@ -56,7 +56,7 @@ def _stats_path(out: Path, entry_path: str) -> Path:
 
 def load_shard_stats(out: Path, manifest: dict, kind: str) -> tuple[list[dict], list[str]]:
     """Stats of every shard of a kind; a stats file that is missing, or was written by an
-    older version of curate.stats (whose numbers may differ), is computed from the shard."""
+    older version of curate.report.stats (whose numbers may differ), is computed from the shard."""
     stats, recomputed = [], []
     rules = None
     for entry in manifest.get(kind) or []:
@@ -232,7 +232,7 @@ class _Plots:
     """Renders figures to base64 PNG and records any glyph matplotlib could not find."""
 
     def __init__(self):
-        from .fonts import FontNotFound, find_cjk_font, use_cjk_font
+        from curate.report.fonts import FontNotFound, find_cjk_font, use_cjk_font
 
         try:
             self.font, self.font_file = use_cjk_font(), find_cjk_font()
@@ -497,7 +497,7 @@ def _img(plots: dict, name: str, alt: str) -> str:
 
 
 def render_html(r: dict, plots: dict, font_face: str = "") -> str:
-    """The page; font_face is the @font-face rule of the embedded font (curate.webfont)."""
+    """The page; font_face is the @font-face rule of the embedded font (curate.report.webfont)."""
     c = r["counts"]
     parts = [f"<!doctype html><html lang=\"{_e(r['lang'] or 'en')}\"><head><meta charset=\"utf-8\">"
              f"<title>Shard report: {_e(r['dir'])}</title><style>{font_face}{CSS}</style></head><body>"]

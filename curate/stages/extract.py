@@ -23,7 +23,7 @@ import re
 
 import pyarrow as pa
 
-from .stage import live_mask, merge_drop_reasons, set_column
+from curate.stages.base import live_mask, merge_drop_reasons, set_column
 
 MIN_EXTRACTED_CHARS = 50
 # <rt>/<rp> end tags are optional in HTML: an annotation ends at the next one or at </ruby>.

@@ -17,7 +17,7 @@ from html.entities import html5
 
 import pyarrow as pa
 
-from .stage import live_mask, merge_drop_reasons, set_column
+from curate.stages.base import live_mask, merge_drop_reasons, set_column
 
 # Bump when normalize_text's output changes for some input: staged work of a run made
 # with another version is then not reused. 2: noise-only squeezing, indentation and

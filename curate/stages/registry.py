@@ -6,17 +6,17 @@ import importlib
 import numpy as np
 import pyarrow as pa
 
-from .exact_dedup import text_hashes
-from .stage import Stage, StageNotBuilt, live_mask, set_column
+from curate.dedup.exact import text_hashes
+from curate.stages.base import Stage, StageNotBuilt, live_mask, set_column
 
 BATCH_STAGES = {
-    "extract": "curate.extract",
-    "normalize": "curate.normalize",
-    "urlfilter": "curate.urlfilter",
-    "langid": "curate.langid",
-    "decontam": "curate.decontam",
-    "pii": "curate.pii",
-    "quality": "curate.quality",
+    "extract": "curate.stages.extract",
+    "normalize": "curate.stages.normalize",
+    "urlfilter": "curate.stages.urlfilter",
+    "langid": "curate.stages.langid",
+    "decontam": "curate.stages.decontam",
+    "pii": "curate.stages.pii",
+    "quality": "curate.stages.quality",
 }
 
 
@@ -48,7 +48,7 @@ def check_stages(names: list[str]) -> None:
 def check_settings(recipe: dict, names: list[str], lang: str) -> None:
     """Build each batch stage once, so that a setting of the wrong type fails here,
     naming its stage and recipe, not later inside a worker."""
-    from .recipe import RecipeError
+    from curate.recipe import RecipeError
 
     for name in names:
         if name in BATCH_STAGES:
@@ -88,7 +88,7 @@ class StageChain:
         hashes[idx] = text_hashes([texts[i] for i in idx])
         table = set_column(table, "text_hash", pa.array(hashes, mask=~live))
         if self.near_dedup:
-            from .dedup import dedup_keys
+            from curate.dedup.near import dedup_keys
 
             keys = dedup_keys(table.take(pa.array(idx, pa.int64())), self.dedup_cfg, self.lang)
             table = table.append_column("minhash", _scatter_signatures(keys.column("minhash"), idx, table.num_rows))

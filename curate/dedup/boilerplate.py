@@ -21,7 +21,7 @@ import re
 import numpy as np
 import pyarrow as pa
 
-from curate.exact_dedup import dedup_key, key_hash
+from curate.dedup.exact import dedup_key, key_hash
 
 _DIGIT = re.compile(r"\d+")
 EDGE_LINES = 32

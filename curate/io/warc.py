@@ -1,6 +1,6 @@
 """WARC and WET input: each HTML response (or WET text conversion) is one document.
 
-HTML is decoded here (curate.charset: HTTP header, <meta charset>, detection) and
+HTML is decoded here (curate.io.charset: HTTP header, <meta charset>, detection) and
 left as markup with content_type "text/html"; the `extract` stage turns it into
 main-content text. A response with no Content-Type is sniffed the way browsers do
 (the first tag after whitespace). Records that are no document (requests, metadata,
@@ -30,9 +30,9 @@ from typing import Iterator
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import fs
-from .charset import UndecodableError, decode_html, header_charset
-from .readers import Record, _snippet, _ZstdReader
+from curate.io import fs
+from curate.io.charset import UndecodableError, decode_html, header_charset
+from curate.io.readers import Record, _snippet, _ZstdReader
 
 MAX_PAGE_BYTES_PER_CHAR = 8  # markup is several times its text
 # Inline images (src="data:image/png;base64,...") carry no text: they are not held
@@ -86,7 +86,7 @@ def counting(path: str) -> Iterator[WarcTally]:
 
 def tally_table(path: str, tally: WarcTally) -> pa.Table:
     """One row that carries an archive's WarcTally through the stages to the driver."""
-    from .readers import records_to_table
+    from curate.io.readers import records_to_table
 
     row = records_to_table([Record(f"{path}#warc-tally", json.dumps(tally.to_dict()), f"{path}:0")])
     return row.set_column(row.schema.get_field_index("drop_reason"), "drop_reason",

@@ -2,7 +2,7 @@
 thresholds, a drop reason for the first failing rule and a score that ranks the rest.
 
 Words are real words: kiwipiepy morphemes for Korean, fugashi + unidic-lite for
-Japanese, whitespace words for spaced languages (curate.segment). Signals defined by
+Japanese, whitespace words for spaced languages (curate.stages.segment). Signals defined by
 their source on space-separated units (Polyglot-Ko's mean word length, Gopher's
 n-gram repetition in Korean) are computed on eojeol, as the source defines them.
 
@@ -27,13 +27,13 @@ import numpy as np
 import pyarrow as pa
 import yaml
 
-from .charset import encodes
-from .gibberish import mash_chars
-from .schema import QUALITY_SIGNAL_FIELDS, QUALITY_SIGNALS_TYPE
-from .segment import analyze, eojeols
-from .stage import live_mask, merge_drop_reasons, set_column
+from curate.io.charset import encodes
+from curate.stages.gibberish import mash_chars
+from curate.io.schema import QUALITY_SIGNAL_FIELDS, QUALITY_SIGNALS_TYPE
+from curate.stages.segment import analyze, eojeols
+from curate.stages.base import live_mask, merge_drop_reasons, set_column
+from curate.recipe import RECIPE_DIR
 
-RECIPE_DIR = Path(__file__).resolve().parents[1] / "pipelines" / "recipes"
 SIGNAL_NAMES = [n for n, _ in QUALITY_SIGNAL_FIELDS]
 # Keys of a quality section that are settings, not rules.
 SETTINGS = {"short_line_chars", "stop_words", "flagged_words", "model", "model_weight", "batch_size",
@@ -636,7 +636,7 @@ def _flagged_lines(units: list[str], cfg: dict) -> int:
 
 
 def word_signals(text: str, morphs, lang: str, cfg: dict) -> dict[str, float]:
-    """Signals of a Korean or Japanese text that need its words (curate.segment.Morphs)."""
+    """Signals of a Korean or Japanese text that need its words (curate.stages.segment.Morphs)."""
     if lang not in WORD_SIGNALS or morphs is None:
         return {}
     s = {"n_words": morphs.n_words, "function_word_ratio": morphs.function_ratio, "lm_score": morphs.lm_score}
@@ -656,7 +656,7 @@ def word_signals(text: str, morphs, lang: str, cfg: dict) -> dict[str, float]:
 
 def document_signals(text: str, morphs, lang: str, cfg: dict) -> dict[str, float]:
     """Every signal of one document except model scores. ``morphs`` is its
-    curate.segment.Morphs (None: word signals are left out)."""
+    curate.stages.segment.Morphs (None: word signals are left out)."""
     s = surface_signals(text, lang, cfg)
     s.update(word_signals(text, morphs, lang, cfg))
     return s
@@ -705,7 +705,7 @@ class QualityStage:
         self.model_weight = float(self.cfg.get("model_weight", 0.5))
         self.scorers = list(SCORERS if scorers is None else scorers)
         if self.cfg.get("model"):
-            from .quality_model import model_scorer
+            from curate.stages.quality_model import model_scorer
 
             self.scorers.append(model_scorer(self.cfg["model"]))
 

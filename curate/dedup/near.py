@@ -10,13 +10,13 @@ cluster of two or more, its cluster, the kept document and why the others go:
    a bucket is verified by the Jaccard estimated from the full signatures and
    linked only at ``threshold`` or above, so bucket collisions remove nothing.
    With core links on, each multi-line representative is also banded on its body
-   (curate.boilerplate.core_text), which may link to another document's full text.
+   (curate.dedup.boilerplate.core_text), which may link to another document's full text.
 3. connected components over all links (union-find); the best member of each
    component is kept, every other representative is ``near_dup``.
 
 Best = highest quality_score (null lowest), then most characters, then smallest
 row, so the result does not depend on how the work was split. Exactly one member
-of every cluster is kept. pipelines/dedup.py runs the same steps on Ray.
+of every cluster is kept. curate/dedup/near_ray.py runs the same steps on Ray.
 """
 from __future__ import annotations
 
@@ -26,10 +26,10 @@ import pyarrow.compute as pc
 
 from typing import NamedTuple
 
-from curate.boilerplate import (boilerplate_lines, cluster_labels, core_text, line_hash_array, rows_with,
+from curate.dedup.boilerplate import (boilerplate_lines, cluster_labels, core_text, line_hash_array, rows_with,
                                 strip_lines)
-from curate.minhash import band_keys, jaccard, optimal_bands, signatures
-from curate.shingles import shingle_config, shingle_hashes
+from curate.dedup.minhash import band_keys, jaccard, optimal_bands, signatures
+from curate.dedup.shingles import shingle_config, shingle_hashes
 
 DEFAULTS = {
     "exact": True,
@@ -54,16 +54,16 @@ DEFAULTS = {
     "bands": 32,
     "rows": 4,
     "max_bucket_all_pairs": 16,  # larger buckets are linked as a star + chain
-    "partitions": 16,  # hash partitions per shuffle in pipelines/dedup.py
-    "shingles": None,  # per language, e.g. {ko: {kind: char, n: 4}}; null = curate.shingles defaults
+    "partitions": 16,  # hash partitions per shuffle in curate/dedup/near_ray.py
+    "shingles": None,  # per language, e.g. {ko: {kind: char, n: 4}}; null = curate.dedup.shingles defaults
     "distributed_above_docs": 2_000_000,  # pipelines/corpus.py: cluster on Ray above this many documents
     # A line found in this many distinct first-pass clusters is boilerplate: documents
-    # carrying it are re-signed without it and clustered again (curate/boilerplate.py).
+    # carrying it are re-signed without it and clustered again (curate/dedup/boilerplate.py).
     # Site chrome recurs in hundreds; 3 already works on the audit sets, 5 leaves a
     # margin for a short page copied to a few sites. 0 turns the second pass off.
     "boilerplate_clusters": 5,
     # Each multi-line page is also signed on its body without short edge lines
-    # (curate.boilerplate.core_text): chrome too rare to count as boilerplate (a byline,
+    # (curate.dedup.boilerplate.core_text): chrome too rare to count as boilerplate (a byline,
     # one site's tag line) still lets a short page link to a bare copy of itself. A body
     # links only to another page's full signature, never to another body, so two pages
     # of one site cannot meet through what is left of their frames.
@@ -172,7 +172,7 @@ def _core_on(cfg: dict) -> bool:
 def keys_for_texts(texts: list[str], ids: list[str], cfg: dict, lang: str,
                    rows: np.ndarray | None = None, quality: list | None = None) -> pa.Table:
     """The global-dedup keys (see ``cluster``) of plain texts: for evaluations and benches."""
-    from curate.exact_dedup import text_hashes
+    from curate.dedup.exact import text_hashes
 
     n = len(texts)
     return pa.table({
@@ -564,7 +564,7 @@ def _cluster(keys: pa.Table, s: dict, previous: NearGraph | None = None) -> tupl
 
 def cluster_without_boilerplate(keys: pa.Table, cfg: dict, resign, cluster_fn=cluster,
                                 lines_fn=boilerplate_lines, info: dict | None = None) -> pa.Table:
-    """Cluster, find the boilerplate lines (curate/boilerplate.py), then cluster again
+    """Cluster, find the boilerplate lines (curate/dedup/boilerplate.py), then cluster again
     with the documents that carry them re-signed on their text without them.
 
     resign(rows, (hashes, counts)) -> table of row, minhash, n_chars (and the core

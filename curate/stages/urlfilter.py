@@ -11,16 +11,16 @@ from urllib.parse import unquote, urlsplit
 
 import pyarrow as pa
 
-from .stage import live_mask, merge_drop_reasons
+from curate.stages.base import live_mask, merge_drop_reasons
+from curate.recipe import RECIPE_DIR
 
-RECIPES = Path(__file__).resolve().parents[1] / "pipelines" / "recipes"
 DEFAULT_DOMAINS = ["urlfilter/blocked_domains.txt"]
 DEFAULT_SUBSTRINGS = ["urlfilter/blocked_substrings.txt"]
 
 
 @lru_cache(maxsize=32)
 def load_list(path: str) -> frozenset[str]:
-    p = Path(path) if Path(path).is_absolute() else RECIPES / path
+    p = Path(path) if Path(path).is_absolute() else RECIPE_DIR / path
     lines = p.read_text(encoding="utf-8").splitlines()
     return frozenset(x.strip().lower() for x in lines if x.strip() and not x.lstrip().startswith("#"))
 

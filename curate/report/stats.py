@@ -190,7 +190,7 @@ def rule_passes(table: pa.Table, rules) -> dict | None:
     signal computed, and how many of those pass the rule on its own. A signal that was
     not computed (null: a rule for long documents on a short one, a word signal on a
     text never segmented) is counted apart, never as a pass. Vectorised twin of
-    curate.quality.failed_rule over the stored signals."""
+    curate.stages.quality.failed_rule over the stored signals."""
     if not rules or "quality_signals" not in table.column_names or table.num_rows == 0:
         return None
     sig = table.column("quality_signals")
@@ -302,7 +302,7 @@ def quality_rules(recipe: dict, lang: str) -> list | None:
     stages = recipe.get("stages")
     if stages is not None and "quality" not in stages:
         return None
-    from .quality import _merged, rules_from_cfg
+    from curate.stages.quality import _merged, rules_from_cfg
 
     return [list(r) for r in rules_from_cfg(_merged(dict(recipe.get("quality") or {}), lang))]
 
@@ -392,6 +392,6 @@ def merge_stats(parts: list[dict]) -> dict:
 
 
 def _empty_schema() -> pa.Schema:
-    from .schema import SHARD_SCHEMA
+    from curate.io.schema import SHARD_SCHEMA
 
     return SHARD_SCHEMA

@@ -9,7 +9,7 @@ import pyarrow as pa
 
 SCHEMA_VERSION = 1
 
-# Quality signals computed by curate.quality; every field nullable so a run without
+# Quality signals computed by curate.stages.quality; every field nullable so a run without
 # the quality stage still writes a valid struct (all nulls).
 QUALITY_SIGNAL_FIELDS: list[tuple[str, pa.DataType]] = [
     ("n_chars", pa.int64()),
@@ -86,7 +86,7 @@ SHARD_SCHEMA = pa.schema(
         pa.field("fetch_date", pa.string()),
         pa.field("http_charset", pa.string()),  # as the server declared it
         pa.field("charset", pa.string()),  # "<codec>/<http|meta|detected|utf-8|bom>" actually used
-        # Benchmarks curate.decontam found in the text (null: none found, or not run).
+        # Benchmarks curate.stages.decontam found in the text (null: none found, or not run).
         pa.field("contamination", pa.list_(pa.struct([("benchmark", pa.string()), ("matched_chars", pa.int32()),
                                                       ("ngrams", pa.int32())]))),
     ]

@@ -15,7 +15,7 @@ from typing import Iterable
 
 import pyarrow as pa
 
-from curate.urlfilter import domain_of
+from curate.stages.urlfilter import domain_of
 
 DUP_REASONS = ("near_dup", "exact_dup")
 CAP_REASON = "urlfilter:domain_cap"

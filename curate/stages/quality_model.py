@@ -1,7 +1,7 @@
 """A fastText quality classifier: P(good) per document, the ``model_score`` signal.
 
 Trained from two JSON Lines files (a ``text`` field each): examples of text to keep
-and text to drop. Korean and Japanese are segmented into words first (curate.segment),
+and text to drop. Korean and Japanese are segmented into words first (curate.stages.segment),
 since fastText splits on spaces. Training needs the ``fasttext`` package (0.9.3);
 scoring uses the same binding through ``model.f.predict``, which, unlike
 ``FastText.predict``, works under numpy 2.
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .segment import segmented
+from curate.stages.segment import segmented
 
 GOOD, BAD = "__label__good", "__label__bad"
 
@@ -107,7 +107,7 @@ def _load(path: str) -> QualityModel:
 
 
 def model_scorer(path: str):
-    """A quality-stage scorer (see curate.quality.SCORERS) filling ``model_score``."""
+    """A quality-stage scorer (see curate.stages.quality.SCORERS) filling ``model_score``."""
 
     def score(texts: list[str], lang: str) -> dict[str, list[float]]:
         return {"model_score": _load(str(path)).score(texts, lang).tolist()}

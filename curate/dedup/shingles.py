@@ -23,7 +23,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from curate.minhash import mix64, sha1_hashes32
+from curate.dedup.minhash import mix64, sha1_hashes32
 
 _B = 0x100000001B3  # odd multiplier (FNV-64 prime)
 _B_INV = pow(_B, -1, 1 << 64)

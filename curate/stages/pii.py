@@ -31,7 +31,7 @@ from stdnum import iban as _iban, luhn as _luhn
 from stdnum.jp import in_ as _jp_in
 from stdnum.kr import rrn as _kr_rrn
 
-from .stage import live_mask, merge_drop_reasons, set_column
+from curate.stages.base import live_mask, merge_drop_reasons, set_column
 
 KINDS = ("rrn", "tel", "acc", "card", "mynumber", "email", "ip", "passport")
 

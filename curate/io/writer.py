@@ -9,8 +9,8 @@ import os
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .readers import QUARANTINE
-from .schema import SHARD_SCHEMA
+from curate.io.readers import QUARANTINE
+from curate.io.schema import SHARD_SCHEMA
 
 QUARANTINE_SCHEMA = pa.schema(
     [("id", pa.string()), ("origin", pa.string()), ("error", pa.string()), ("raw", pa.string())]

@@ -1,6 +1,6 @@
 """Corpus-wide dedup on Ray, with no process holding every key, pair or edge.
 
-The same steps as curate.dedup.cluster, each a hash-partitioned shuffle of plain
+The same steps as curate.dedup.near.cluster, each a hash-partitioned shuffle of plain
 Ray tasks (map: split a block into P parts by a key; reduce: one task per part
 with every row of that key, vectorized in numpy):
 
@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import ray
 
-from curate.dedup import (
+from curate.dedup.near import (
     OUTPUT_SCHEMA,
     best_first,
     bucket_pairs,
@@ -37,14 +37,14 @@ from curate.dedup import (
     unique_pairs,
     verified,
 )
-from curate.boilerplate import frequent, line_label_pairs, unique_pairs as unique_line_pairs
-from curate.minhash import mix64, band_keys
+from curate.dedup.boilerplate import frequent, line_label_pairs, unique_pairs as unique_line_pairs
+from curate.dedup.minhash import mix64, band_keys
 
 KEY_COLUMNS = ["row", "id", "text_hash", "minhash", "quality_score", "n_chars"]
 CORE_COLUMNS = ["core_minhash", "core_chars"]
-# A document's body (curate.dedup core links) is a node of its own in steps 2-3, named
+# A document's body (curate.dedup.near core links) is a node of its own in steps 2-3, named
 # row + BODY: it may pair with another document's full signature only, and its edges go
-# to its document. Names sort as curate.dedup orders its nodes (every full signature,
+# to its document. Names sort as curate.dedup.near orders its nodes (every full signature,
 # then the bodies), so large buckets get the same star-and-chain pairs on both paths.
 BODY = 1 << 40
 
@@ -187,7 +187,7 @@ def _join_b_verify(n_pairs: int, s: dict, *pieces: pa.Table) -> pa.Table:
     ok = verified(from_fixed_list(pairs.column("sig_a")), found["minhash"],
                   pair_thresholds(pairs.column("n_a").to_numpy(), found["n_chars"], s))
     if "body_a" in pairs.column_names and s["frame_threshold"]:
-        # curate.dedup.not_frame_only: two full signatures where a body is known must match on bodies too
+        # curate.dedup.near.not_frame_only: two full signatures where a body is known must match on bodies too
         full = ok & (b < BODY)
         check = full & (pairs.column("has_a").to_numpy(zero_copy_only=False) | found["has_body"])
         idx = np.flatnonzero(check)
@@ -344,7 +344,7 @@ def global_dedup(keys, cfg: dict) -> pa.Table:
     keys: row, id, text_hash, minhash, quality_score, n_chars (and core_minhash,
     core_chars for core links). Returns row,
     dup_cluster, dup_of, drop_reason for every member of a cluster of two or more;
-    equal to curate.dedup.cluster on the same keys.
+    equal to curate.dedup.near.cluster on the same keys.
     """
     s = settings(cfg)
     parts = int(s["partitions"])
@@ -392,7 +392,7 @@ def _frequent_lines(k: int, *pieces: pa.Table) -> tuple[np.ndarray, np.ndarray]:
 
 
 def boilerplate_lines(line_lists, labels: np.ndarray, k: int, parts: int = 16) -> tuple[np.ndarray, np.ndarray]:
-    """curate.boilerplate.boilerplate_lines as a shuffle: (line, cluster) pairs by line hash,
+    """curate.dedup.boilerplate.boilerplate_lines as a shuffle: (line, cluster) pairs by line hash,
     each reducer counting the distinct clusters of its lines."""
     if isinstance(line_lists, pa.ChunkedArray):
         line_lists = line_lists.combine_chunks()

@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from .report import compute_report, fmt_number
+from curate.report.build import compute_report, fmt_number
 
 
 def load_numbers(out_dir: str) -> dict:

@@ -37,14 +37,15 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from .schema import SHARD_SCHEMA
-from .stage import live_mask, merge_drop_reasons, set_column
+from curate.io.schema import SHARD_SCHEMA
+from curate.stages.base import live_mask, merge_drop_reasons, set_column
+from curate.recipe import RECIPE_DIR
 
 NAME = "decontam"
 NORMALIZATION_VERSION = 3  # bump when _unit_table or hashing changes: old indexes then refuse to load
 CHAR_LANGS = {"ko", "ja", "zh", "yue", "th", "lo", "km", "my"}  # scripts written without reliable word spaces
 
-RECIPE_DEFAULTS = Path(__file__).resolve().parents[1] / "pipelines" / "recipes" / "decontam" / "defaults.yaml"
+RECIPE_DEFAULTS = RECIPE_DIR / "decontam" / "defaults.yaml"
 _defaults_cache: dict | None = None
 
 
@@ -828,7 +829,7 @@ def load_defaults(path: str | None = None) -> dict:
     import yaml
     doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     if "decontam" in doc:  # a language recipe: resolve its `include:`
-        from .recipe import load_recipe
+        from curate.recipe import load_recipe
         doc = load_recipe(doc.get("lang", "ko"), path).get("decontam") or {}
     return _merged(doc)
 

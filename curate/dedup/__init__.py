@@ -1,0 +1,1 @@
+"""The corpus steps: duplicates and domain caps, decided over the whole corpus."""

@@ -1,0 +1,1 @@
+"""What a curated folder holds: statistics, the report, inspect and compare."""
