@@ -23,7 +23,7 @@ ARGS   ?=
 LANGS  ?=
 WEIGHTS ?=
 
-.PHONY: venv lock corpus report tokenizer tokens train test clean
+.PHONY: venv lock corpus report tokenizer tokens train lint test clean
 
 venv: $(STAMP)
 
@@ -69,7 +69,11 @@ train: $(STAMP)  ## train GPT-NeoX SIZE (tiny, 1.3b, 3.8b, 5.8b, 12.8b) on DATA
 	env LANG=C.UTF-8 LC_ALL=C.UTF-8 PYTHONUTF8=1 $$launch train.train --size $(SIZE) --data $(DATA) \
 	  --steps $(STEPS) --out $(TRAIN_OUT) $(if $(wildcard $(TOKENS)/manifest.json),--tokens $(TOKENS)) $(TRAIN_ARGS)
 
-test: $(STAMP)  ## the whole test suite
+lint: $(STAMP)  ## ruff: the linter and the formatter's check (pyproject.toml holds their settings)
+	$(RUN) -m ruff check .
+	$(RUN) -m ruff format --check .
+
+test: lint  ## the linter, then the whole test suite
 	$(RUN) -m pytest -q tests
 
 clean:

@@ -11,6 +11,7 @@ with benchmark sentences inserted into some of them. Measures, on one core
 
     .venv/bin/python bench/decontam.py [--mb 20] [--corpora DIR]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,10 +42,10 @@ def corpus(target_mb: float, rng: random.Random) -> dict[str, list[str]]:
     news = texts("ko-news-sentences.jsonl.gz")
     reviews = texts("ko-nsmc-reviews.jsonl.gz", every=25)
     parts = {
-        "ko-news": [" ".join(news[i:i + 3]) for i in range(0, len(news), 3)],
+        "ko-news": [" ".join(news[i : i + 3]) for i in range(0, len(news), 3)],
         "ko-wiki": texts("ko-wiki-korquad.jsonl.gz"),  # read here only; never copied into the project
         "ja-wiki": texts("ja-wiki-jsquad.jsonl.gz"),
-        "ko-reviews": ["\n".join(reviews[i:i + 4]) for i in range(0, len(reviews), 4)],
+        "ko-reviews": ["\n".join(reviews[i : i + 4]) for i in range(0, len(reviews), 4)],
     }
     bench = texts("ko-klue-sentences.jsonl.gz") + texts("ja-jglue-sentences.jsonl.gz")
     out = {}
@@ -78,7 +79,12 @@ def main() -> None:
     ap.add_argument("--mb", type=float, default=20, help="corpus MB (UTF-8) for the stage")
     ap.add_argument("--ref-mb", type=float, default=2, help="corpus MB for the plain-Python reference")
     ap.add_argument("--batch", type=int, default=1024, help="documents per stage call")
-    ap.add_argument("--corpora", type=Path, default=CORPORA, help="folder with the real corpora (default: ../shared/corpora beside the repo)")
+    ap.add_argument(
+        "--corpora",
+        type=Path,
+        default=CORPORA,
+        help="folder with the real corpora (default: ../shared/corpora beside the repo)",
+    )
     args = ap.parse_args()
     CORPORA = args.corpora
     BENCHMARKS = {"klue": CORPORA / "ko-klue-sentences.jsonl.gz", "jglue": CORPORA / "ja-jglue-sentences.jsonl.gz"}
@@ -94,18 +100,22 @@ def main() -> None:
         index = decontam.Index.load(path)
     ngrams = index.ngram_count()
     print(f"index: {len(index.names)} benchmarks, {ngrams:,} {index.n}-char n-grams, built in {t_build:.2f} s CPU")
-    print(f"index size: {file_bytes / ngrams * 1e6:,.0f} bytes per million n-grams on disk "
-          f"({file_bytes:,} bytes; sorted uint64 hashes, exact)")
+    print(
+        f"index size: {file_bytes / ngrams * 1e6:,.0f} bytes per million n-grams on disk "
+        f"({file_bytes:,} bytes; sorted uint64 hashes, exact)"
+    )
     bloom = decontam.build_index(BENCHMARKS, {**cfg, "bloom_above_ngrams": 0}, unit="char")
-    print(f"            {bloom.nbytes() / ngrams * 1e6:,.0f} bytes per million n-grams as Bloom filters "
-          f"({cfg['bloom_bits_per_ngram']} bits/n-gram, rounded up to a power of two; for very large benchmark sets)")
+    print(
+        f"            {bloom.nbytes() / ngrams * 1e6:,.0f} bytes per million n-grams as Bloom filters "
+        f"({cfg['bloom_bits_per_ngram']} bits/n-gram, rounded up to a power of two; for very large benchmark sets)"
+    )
 
     parts = corpus(args.mb, rng)
     stage = decontam.DecontamStage({"action": "drop"}, "ko", index=index)
     print(f"\nstage (n={index.n}, min_match={index.min_match}, batches of {args.batch} docs), one core:")
     total_mb = total_s = 0.0
     for name, docs in parts.items():
-        tables = [shard(docs[i:i + args.batch]) for i in range(0, len(docs), args.batch)]
+        tables = [shard(docs[i : i + args.batch]) for i in range(0, len(docs), args.batch)]
         mb = sum(len(d.encode()) for d in docs) / 1e6
         outs, s = cpu(lambda: [stage(t) for t in tables])
         flagged = sum(sum(r is not None for r in o.column("drop_reason").to_pylist()) for o in outs)
@@ -115,7 +125,9 @@ def main() -> None:
     print(f"  {'all':11s} {total_mb:6.1f} MB  {fast_rate:6.1f} MB/s per core (target >= 10)")
 
     # Plain-Python reference on a slice of every part, against the same benchmarks.
-    bench_texts = {name: decontam.read_benchmark_texts(p, None, cfg["exclude_fields"]) for name, p in BENCHMARKS.items()}
+    bench_texts = {
+        name: decontam.read_benchmark_texts(p, None, cfg["exclude_fields"]) for name, p in BENCHMARKS.items()
+    }
     share = args.ref_mb * 1e6 / len(parts)
     sample = []
     for docs in parts.values():
@@ -127,23 +139,35 @@ def main() -> None:
             size += len(d.encode())
     ref_mb = sum(len(d.encode()) for d in sample) / 1e6
     ref, ref_s = cpu(lambda: decontam.reference_matches(sample, bench_texts, index.n, index.min_match, index.max_gap))
-    fast, fast_s = cpu(lambda: [(m.doc + i, m.benchmark) for i in range(0, len(sample), args.batch)
-                                for m in decontam.find_matches(sample[i:i + args.batch], index)])
+    fast, fast_s = cpu(
+        lambda: [
+            (m.doc + i, m.benchmark)
+            for i in range(0, len(sample), args.batch)
+            for m in decontam.find_matches(sample[i : i + args.batch], index)
+        ]
+    )
     same = set(ref) == set(fast)
     # In-memory size of the reference's index: the set of n-gram strings.
     sets = {}
     for name, items in bench_texts.items():
         stream = "".join(decontam._normalize_char(c) for c in "\n".join(items))
-        sets[name] = {stream[i:i + index.n] for i in range(len(stream) - index.n + 1)}
+        sets[name] = {stream[i : i + index.n] for i in range(len(stream) - index.n + 1)}
     set_bytes = sum(sys.getsizeof(s) + sum(sys.getsizeof(g) for g in s) for s in sets.values())
     set_ngrams = sum(len(s) for s in sets.values())
     print(f"\nreference (Python set of n-gram strings) on {ref_mb:.1f} MB, {len(sample):,} docs:")
-    print(f"  reference {ref_mb / ref_s:6.2f} MB/s   vectorized {ref_mb / fast_s:6.1f} MB/s   "
-          f"ratio {ref_s / fast_s:.1f}x   same (doc, benchmark) flags: {same} ({len(ref)})")
-    print(f"  index memory: set {set_bytes / set_ngrams * 1e6:,.0f} bytes per million n-grams vs "
-          f"sorted hashes {index.nbytes() / ngrams * 1e6:,.0f}  (ratio {set_bytes / set_ngrams / (index.nbytes() / ngrams):.1f}x)")
-    bloom_same = {(m.doc + i, m.benchmark) for i in range(0, len(sample), args.batch)
-                  for m in decontam.find_matches(sample[i:i + args.batch], bloom)} == set(fast)
+    print(
+        f"  reference {ref_mb / ref_s:6.2f} MB/s   vectorized {ref_mb / fast_s:6.1f} MB/s   "
+        f"ratio {ref_s / fast_s:.1f}x   same (doc, benchmark) flags: {same} ({len(ref)})"
+    )
+    print(
+        f"  index memory: set {set_bytes / set_ngrams * 1e6:,.0f} bytes per million n-grams vs "
+        f"sorted hashes {index.nbytes() / ngrams * 1e6:,.0f}  (ratio {set_bytes / set_ngrams / (index.nbytes() / ngrams):.1f}x)"
+    )
+    bloom_same = {
+        (m.doc + i, m.benchmark)
+        for i in range(0, len(sample), args.batch)
+        for m in decontam.find_matches(sample[i : i + args.batch], bloom)
+    } == set(fast)
     print(f"  Bloom-filter index flags the same docs: {bloom_same}")
 
 

@@ -16,6 +16,7 @@ the keys on two worker processes, one per input file, and clusters in one.
 
     .venv/bin/python bench/dedup.py [--reviews 100000] [--skip-datatrove] [--ray] [--corpora DIR]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,8 +51,9 @@ def build_corpus(n_reviews: int, seed: int = 0) -> tuple[list[dict], dict]:
     paras, _ = make_eval.korean_paragraphs(rng)
     paras += [r["text"] for r in read("ko-wiki-korquad.jsonl.gz")]
     paras = [p for p in dict.fromkeys(paras) if len(p) >= 200]
-    vocab = sorted({t.strip() for p in paras for t in make_eval.tokenize(p, "ko")
-                    if make_eval.is_word(t) and len(t.strip()) >= 2})
+    vocab = sorted(
+        {t.strip() for p in paras for t in make_eval.tokenize(p, "ko") if make_eval.is_word(t) and len(t.strip()) >= 2}
+    )
     docs, family = [], {}
     for i, p in enumerate(paras):
         docs.append({"id": f"p{i}", "text": p})
@@ -80,6 +82,7 @@ def peak_rss_mb() -> float:
 
 
 # ---------------------------------------------------------------- ours
+
 
 def _file_keys(path: str) -> tuple:
     """One input file's rows and dedup keys, as a pipeline worker makes them."""
@@ -121,14 +124,22 @@ def run_ours(in_dir: Path, out_dir: Path) -> set[str]:
     out_dir.mkdir(parents=True, exist_ok=True)
     pq.write_table(table.filter(pa.array(keep)), out_dir / "kept.parquet")
     members = table.column("id").take(pa.array(result.column("row").to_numpy())).to_pylist()
-    return set(table.column("id").take(pa.array(dropped)).to_pylist()), dict(zip(members, result.column("dup_cluster").to_pylist()))
+    return set(table.column("id").take(pa.array(dropped)).to_pylist()), dict(
+        zip(members, result.column("dup_cluster").to_pylist())
+    )
 
 
 # ---------------------------------------------------------------- datatrove
 
+
 def run_datatrove(in_dir: Path, work: Path) -> set[str]:
     from datatrove.executor import LocalPipelineExecutor
-    from datatrove.pipeline.dedup import MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupFilter, MinhashDedupSignature
+    from datatrove.pipeline.dedup import (
+        MinhashDedupBuckets,
+        MinhashDedupCluster,
+        MinhashDedupFilter,
+        MinhashDedupSignature,
+    )
     from datatrove.pipeline.dedup.minhash import MinhashConfig
     from datatrove.pipeline.readers import JsonlReader
     from datatrove.pipeline.writers.jsonl import JsonlWriter
@@ -140,21 +151,46 @@ def run_datatrove(in_dir: Path, work: Path) -> set[str]:
     # logging_dir=None would make datatrove write ./logs/<timestamp> into the working tree
     common = dict(logging_dir=str(work / "logs"), skip_completed=False)
     LocalPipelineExecutor(
-        pipeline=[JsonlReader(str(in_dir)), MinhashDedupSignature(output_folder=str(work / "sigs"), config=cfg, language=tok)],
-        tasks=2, workers=2, **common).run()
+        pipeline=[
+            JsonlReader(str(in_dir)),
+            MinhashDedupSignature(output_folder=str(work / "sigs"), config=cfg, language=tok),
+        ],
+        tasks=2,
+        workers=2,
+        **common,
+    ).run()
     LocalPipelineExecutor(
-        pipeline=[MinhashDedupBuckets(input_folder=str(work / "sigs"), output_folder=str(work / "buckets"), config=cfg)],
-        tasks=cfg.num_buckets, workers=2, **common).run()
+        pipeline=[
+            MinhashDedupBuckets(input_folder=str(work / "sigs"), output_folder=str(work / "buckets"), config=cfg)
+        ],
+        tasks=cfg.num_buckets,
+        workers=2,
+        **common,
+    ).run()
     LocalPipelineExecutor(
-        pipeline=[MinhashDedupCluster(input_folder=str(work / "buckets"), output_folder=str(work / "remove"), config=cfg,
-                                      save_cluster_id=True)],
-        tasks=1, workers=1, **common).run()
+        pipeline=[
+            MinhashDedupCluster(
+                input_folder=str(work / "buckets"), output_folder=str(work / "remove"), config=cfg, save_cluster_id=True
+            )
+        ],
+        tasks=1,
+        workers=1,
+        **common,
+    ).run()
     LocalPipelineExecutor(
-        pipeline=[JsonlReader(str(in_dir)),
-                  MinhashDedupFilter(input_folder=str(work / "remove"), load_cluster_ids=True,
-                                     exclusion_writer=JsonlWriter(str(work / "removed"), compression=None)),
-                  JsonlWriter(str(work / "kept"), compression=None)],
-        tasks=2, workers=2, **common).run()
+        pipeline=[
+            JsonlReader(str(in_dir)),
+            MinhashDedupFilter(
+                input_folder=str(work / "remove"),
+                load_cluster_ids=True,
+                exclusion_writer=JsonlWriter(str(work / "removed"), compression=None),
+            ),
+            JsonlWriter(str(work / "kept"), compression=None),
+        ],
+        tasks=2,
+        workers=2,
+        **common,
+    ).run()
     removed, cluster_of = set(), {}
     for folder in ("removed", "kept"):
         for p in (work / folder).glob("*.jsonl"):
@@ -181,8 +217,14 @@ def _child(name: str, in_dir: str, work: str, queue) -> None:
     t0 = time.perf_counter()
     fn = run_ours if name == "ours" else run_datatrove
     removed, cluster_of = fn(Path(in_dir), Path(work))
-    queue.put({"seconds": time.perf_counter() - t0, "removed": sorted(removed), "cluster_of": cluster_of,
-               "peak_mb": peak_rss_mb()})
+    queue.put(
+        {
+            "seconds": time.perf_counter() - t0,
+            "removed": sorted(removed),
+            "cluster_of": cluster_of,
+            "peak_mb": peak_rss_mb(),
+        }
+    )
 
 
 def run_in_child(name: str, in_dir: Path, work: Path) -> dict:
@@ -196,7 +238,7 @@ def run_in_child(name: str, in_dir: Path, work: Path) -> dict:
             break
         except Exception:
             if not proc.is_alive():
-                raise RuntimeError(f"{name} failed (exit code {proc.exitcode}); see its traceback above")
+                raise RuntimeError(f"{name} failed (exit code {proc.exitcode}); see its traceback above") from None
     proc.join()
     return result
 
@@ -205,7 +247,9 @@ def recall(cluster_of: dict, family: dict) -> tuple[float, dict]:
     """A variant is found when it sits in the same cluster as its original."""
     by_kind = {k: [] for k in KINDS}
     for vid, orig in family.items():
-        by_kind[vid.rsplit("-", 1)[1]].append(cluster_of.get(vid) is not None and cluster_of.get(vid) == cluster_of.get(orig))
+        by_kind[vid.rsplit("-", 1)[1]].append(
+            cluster_of.get(vid) is not None and cluster_of.get(vid) == cluster_of.get(orig)
+        )
     overall = sum(map(sum, by_kind.values())) / len(family)
     return overall, {k: sum(v) / len(v) for k, v in by_kind.items()}
 
@@ -238,8 +282,10 @@ def check_ray(keys_path: Path) -> None:
         t3 = time.perf_counter()
     finally:
         ray.shutdown()
-    print(f"clustering {keys.num_rows} keys: single process {t1 - t0:.1f} s, Ray (2 CPUs, 8 partitions) "
-          f"{t3 - t2:.1f} s; identical output: {got.equals(expected)} ({expected.num_rows} rows)")
+    print(
+        f"clustering {keys.num_rows} keys: single process {t1 - t0:.1f} s, Ray (2 CPUs, 8 partitions) "
+        f"{t3 - t2:.1f} s; identical output: {got.equals(expected)} ({expected.num_rows} rows)"
+    )
 
 
 def main() -> None:
@@ -247,15 +293,24 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reviews", type=int, default=100_000)
     ap.add_argument("--skip-datatrove", action="store_true")
-    ap.add_argument("--ray", action="store_true", help="also cluster the same keys with curate/dedup/near_ray.py on a local Ray")
-    ap.add_argument("--corpora", type=Path, default=CORPORA, help="folder with the real corpora (default: ../shared/corpora beside the repo)")
+    ap.add_argument(
+        "--ray", action="store_true", help="also cluster the same keys with curate/dedup/near_ray.py on a local Ray"
+    )
+    ap.add_argument(
+        "--corpora",
+        type=Path,
+        default=CORPORA,
+        help="folder with the real corpora (default: ../shared/corpora beside the repo)",
+    )
     args = ap.parse_args()
     CORPORA = args.corpora
     docs, family = build_corpus(args.reviews)
     n = len(docs)
     originals = {f for f in family.values()}
-    print(f"corpus: {n} Korean documents ({args.reviews} reviews, {len(originals)} paragraphs "
-          f"+ {len(family)} injected variants), {sum(len(d['text']) for d in docs) / 1e6:.1f}M chars")
+    print(
+        f"corpus: {n} Korean documents ({args.reviews} reviews, {len(originals)} paragraphs "
+        f"+ {len(family)} injected variants), {sum(len(d['text']) for d in docs) / 1e6:.1f}M chars"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         write_jsonl(docs, tmp / "input")
@@ -274,9 +329,11 @@ def main() -> None:
         in_merged = set().union(*merged) if merged else set()
         lost_alone = len(lost - in_merged)
         lost = f"{len(lost)} ({lost_alone} outside merged clusters)"
-        print(f"{name:10s} {n / r['seconds']:9.0f} docs/s  ({r['seconds']:.1f} s)  recall {rec:.3f} "
-              f"{json.dumps({k: round(v, 3) for k, v in per_kind.items()})}  removed {len(removed)}  "
-              f"families merged with others {len(merged)}  families fully removed {lost}  peak RSS {r['peak_mb']:.0f} MB")
+        print(
+            f"{name:10s} {n / r['seconds']:9.0f} docs/s  ({r['seconds']:.1f} s)  recall {rec:.3f} "
+            f"{json.dumps({k: round(v, 3) for k, v in per_kind.items()})}  removed {len(removed)}  "
+            f"families merged with others {len(merged)}  families fully removed {lost}  peak RSS {r['peak_mb']:.0f} MB"
+        )
         if merged:
             print("   e.g.", [sorted(g)[:4] for g in merged[:5]])
     if "datatrove" in results:

@@ -13,6 +13,7 @@ Rare chrome (a byline, tags, a link seen once): without and with body links.
 
     .venv/bin/python bench/dedup_chrome.py [--seeds 0,1]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from chrome_pages import pages_in_chrome, pages_in_rare_chrome  # noqa: E402
+
 from curate.dedup.near import cluster, dedup_texts, keys_for_texts  # noqa: E402
 
 
@@ -51,13 +53,23 @@ def main() -> None:
                 texts, family = make(lang, seed)
                 ids = [str(i) for i in range(len(texts))]
                 if make is pages_in_chrome:
-                    runs = [("one pass, no body links", lambda: cluster(keys_for_texts(texts, ids, no_core, lang), no_core)),
-                            ("two passes, no body links", lambda: dedup_texts(texts, ids, no_core, lang)),
-                            ("two passes + body links", lambda: dedup_texts(texts, ids, {}, lang))]
+                    runs = [
+                        (
+                            "one pass, no body links",
+                            lambda: cluster(keys_for_texts(texts, ids, no_core, lang), no_core),
+                        ),
+                        ("two passes, no body links", lambda: dedup_texts(texts, ids, no_core, lang)),
+                        ("two passes + body links", lambda: dedup_texts(texts, ids, {}, lang)),
+                    ]
                 else:
-                    runs = [("one pass, no body links", lambda: cluster(keys_for_texts(texts, ids, no_core, lang), no_core)),
-                            ("one pass + body links", lambda: cluster(keys_for_texts(texts, ids, {}, lang), {})),
-                            ("two passes + body links", lambda: dedup_texts(texts, ids, {}, lang))]
+                    runs = [
+                        (
+                            "one pass, no body links",
+                            lambda: cluster(keys_for_texts(texts, ids, no_core, lang), no_core),
+                        ),
+                        ("one pass + body links", lambda: cluster(keys_for_texts(texts, ids, {}, lang), {})),
+                        ("two passes + body links", lambda: dedup_texts(texts, ids, {}, lang)),
+                    ]
                 for setting, run in runs:
                     found, wrong = score(run(), family)
                     print(f"{name:<22} {lang:<4} {seed:>4} {len(texts):>6}  {setting:<28} {found:6.3f} {wrong:6.2%}")

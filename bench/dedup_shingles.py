@@ -8,6 +8,7 @@ the highest exact Jaccard between any two unrelated documents.
 
     PYTHONPATH=. .venv/bin/python bench/dedup_shingles.py [--threshold 0.6 --lsh-threshold 0.5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,11 @@ def score(docs: list[dict], out: pa.Table) -> dict:
     family_cluster = {d["family"]: cluster_of.get(i) for i, d in enumerate(docs) if d["kind"] == "original"}
     res: dict = {}
     for kind in KINDS:
-        hits = [cluster_of.get(i) is not None and cluster_of.get(i) == family_cluster[d["family"]]
-                for i, d in enumerate(docs) if d["kind"] == kind]
+        hits = [
+            cluster_of.get(i) is not None and cluster_of.get(i) == family_cluster[d["family"]]
+            for i, d in enumerate(docs)
+            if d["kind"] == kind
+        ]
         if hits:
             res[kind] = float(np.mean(hits))
     removed = {r for r, reason in zip(out.column("row").to_pylist(), out.column("drop_reason").to_pylist()) if reason}
@@ -77,8 +81,11 @@ def main() -> None:
         print(f"\n== {lang}: {len(docs)} docs, {len(unrelated)} mutually unrelated; threshold {args.threshold}")
         print(f"{'shingles':9s} " + " ".join(f"{k:>17s}" for k in KINDS) + "  unrel.removed  max J unrelated  merged")
         for kind, n in CHOICES:
-            cfg = {"threshold": args.threshold, "lsh_threshold": args.lsh_threshold,
-                   "shingles": {lang: {"kind": kind, "n": n}}}
+            cfg = {
+                "threshold": args.threshold,
+                "lsh_threshold": args.lsh_threshold,
+                "shingles": {lang: {"kind": kind, "n": n}},
+            }
             sets = {d["id"]: set(shingle_strings(d["text"], kind, n)) for d in docs}
             med = {}
             for k in KINDS:
@@ -93,7 +100,9 @@ def main() -> None:
             max_j = max(exact_jaccard(sets[unrelated[i]["id"]], sets[unrelated[j]["id"]]) for i, j in top)
             res = score(docs, cluster(keys_table(docs, cfg, lang), cfg))
             cells = " ".join(f"J{med[k]:.2f} rec{res.get(k, float('nan')):.3f}".rjust(17) for k in KINDS)
-            print(f"{kind}{n:<5d} {cells}  {res['unrelated_removed']:13.4f}  {max_j:15.3f}  {res['merged_clusters']:6d}")
+            print(
+                f"{kind}{n:<5d} {cells}  {res['unrelated_removed']:13.4f}  {max_j:15.3f}  {res['merged_clusters']:6d}"
+            )
 
 
 if __name__ == "__main__":

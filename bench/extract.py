@@ -8,6 +8,7 @@ declarations. Runs in one process (one core). For reference it also times
 trafilatura's own baseline extractor (`baseline`), the fast path the library offers,
 on the same pages, and prints the ratio.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,9 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from curate.stages.extract import extract_text  # noqa: E402
-from curate.io.readers import read_records  # noqa: E402
 from web_pages import build_pages, write_warc  # noqa: E402
+
+from curate.io.readers import read_records  # noqa: E402
+from curate.stages.extract import extract_text  # noqa: E402
 
 
 def main() -> None:
@@ -58,8 +60,10 @@ def main() -> None:
     print(f"read + charset decode : {len(records) / t_read:8.0f} pages/s per core")
     print(f"extract (trafilatura) : {len(records) / t_extract:8.0f} pages/s per core")
     print(f"whole web input       : {len(records) / (t_read + t_extract):8.0f} pages/s per core")
-    print(f"trafilatura.baseline  : {len(records) / t_baseline:8.0f} pages/s per core "
-          f"(ours/baseline time ratio {t_extract / t_baseline:.2f})")
+    print(
+        f"trafilatura.baseline  : {len(records) / t_baseline:8.0f} pages/s per core "
+        f"(ours/baseline time ratio {t_extract / t_baseline:.2f})"
+    )
 
 
 if __name__ == "__main__":

@@ -21,8 +21,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from polyglot_kernels import ops as kernels  # noqa: E402
 from _gpu import warm_up_gpu  # noqa: E402  (bench/, the script's own folder)
+
+from polyglot_kernels import ops as kernels  # noqa: E402
 from polyglot_kernels import reference  # noqa: E402
 
 HIDDEN, HEADS, HEAD_DIM, ROTARY_DIM, VOCAB, FFN = 2048, 16, 128, 64, 30080, 8192
@@ -47,7 +48,7 @@ def make_cases(batch, seq, device):
         inv_freq = 1.0 / (10000 ** (torch.arange(0, ROTARY_DIM, 2, device=device).float() / ROTARY_DIM))
         freqs = torch.outer(torch.arange(seq, device=device).float(), inv_freq)
         emb = torch.cat((freqs, freqs), dim=-1)
-        return [qkv[..., :HEAD_DIM], qkv[..., HEAD_DIM:2 * HEAD_DIM]], (emb.cos(), emb.sin(), ROTARY_DIM)
+        return [qkv[..., :HEAD_DIM], qkv[..., HEAD_DIM : 2 * HEAD_DIM]], (emb.cos(), emb.sin(), ROTARY_DIM)
 
     def gelu_inputs():
         return [rand(tokens, FFN), rand(FFN, scale=0.1)], ()
@@ -58,8 +59,11 @@ def make_cases(batch, seq, device):
         return [rand(tokens, HIDDEN), rand(VOCAB, HIDDEN, scale=0.02)], (target,)
 
     return {
-        "layer_norm": (lambda x, w, b: kernels.layer_norm(x, w, b, 1e-5),
-                       lambda x, w, b: reference.layer_norm(x, w, b, 1e-5), ln_inputs),
+        "layer_norm": (
+            lambda x, w, b: kernels.layer_norm(x, w, b, 1e-5),
+            lambda x, w, b: reference.layer_norm(x, w, b, 1e-5),
+            ln_inputs,
+        ),
         "rotary": (kernels.rotary, reference.rotary, rotary_inputs),
         "bias_gelu": (kernels.bias_gelu, reference.bias_gelu, gelu_inputs),
         "fused_linear_ce": (kernels.fused_linear_cross_entropy, reference.fused_linear_cross_entropy, ce_inputs),
@@ -75,8 +79,9 @@ def run_step(fn, leaves, extra, grad_outs=None):
     outs = outs if isinstance(outs, tuple) else (outs,)
     if grad_outs is None:
         gen = torch.Generator(device=outs[0].device).manual_seed(1)
-        grad_outs = [torch.randn(o.shape, generator=gen, device=o.device, dtype=torch.float32).to(o.dtype)
-                     for o in outs]
+        grad_outs = [
+            torch.randn(o.shape, generator=gen, device=o.device, dtype=torch.float32).to(o.dtype) for o in outs
+        ]
     torch.autograd.backward(outs, grad_outs)
     return outs, grad_outs
 
@@ -165,12 +170,14 @@ def main():
 
     device = torch.device("cuda")
     gpu = torch.cuda.get_device_name(device)
-    header = (f"# {gpu}, torch {torch.__version__}, triton {triton.__version__}; bf16, batch {args.batch} x seq "
-              f"{args.seq} (tokens {args.batch * args.seq}), hidden {HIDDEN}, heads {HEADS}x{HEAD_DIM}, "
-              f"rotary_dim {ROTARY_DIM}, ffn {FFN}, vocab {VOCAB}\n"
-              "# time: fwd+bwd median ms (do_bench, launch overhead included); graph ms: the same replayed as a "
-              "CUDA graph (GPU time alone);\n# peak: MiB allocated above the inputs during fwd+bwd; err: max abs "
-              "error / max abs value vs an fp32 run of the reference, worst over outputs and input grads")
+    header = (
+        f"# {gpu}, torch {torch.__version__}, triton {triton.__version__}; bf16, batch {args.batch} x seq "
+        f"{args.seq} (tokens {args.batch * args.seq}), hidden {HIDDEN}, heads {HEADS}x{HEAD_DIM}, "
+        f"rotary_dim {ROTARY_DIM}, ffn {FFN}, vocab {VOCAB}\n"
+        "# time: fwd+bwd median ms (do_bench, launch overhead included); graph ms: the same replayed as a "
+        "CUDA graph (GPU time alone);\n# peak: MiB allocated above the inputs during fwd+bwd; err: max abs "
+        "error / max abs value vs an fp32 run of the reference, worst over outputs and input grads"
+    )
     from polyglot_kernels import _layer_norm_triton as ln
 
     tiles = ln.forward_tile(HIDDEN, gpu), ln.backward_tile(HIDDEN, gpu)
@@ -188,8 +195,9 @@ def main():
             want = results(ref_fn, inputs, extra, grad_outs, upcast=True)
             impls = [("triton", kernel_fn), ("eager", ref_fn)]
             if name == "fused_linear_ce":  # half the default chunk: less memory, more grad_weight accumulations
-                impls.append(("triton_chunk1024", lambda h, w, t: kernels.fused_linear_cross_entropy(
-                    h, w, t, chunk_rows=1024)))
+                impls.append(
+                    ("triton_chunk1024", lambda h, w, t: kernels.fused_linear_cross_entropy(h, w, t, chunk_rows=1024))
+                )
             if not args.no_compile:
                 impls.append(("compile", torch.compile(ref_fn)))
             measured = {}
@@ -202,8 +210,10 @@ def main():
             del want
             e_ms, e_mib, e_err = measured["eager"]
             for impl, (ms, mib, err) in measured.items():
-                rows.append(f"| {name} | {impl} | {ms:.3f} | {e_ms / ms:.2f}x | {mib:.1f} | "
-                            f"{mib / e_mib if e_mib else float('nan'):.3f} | {err:.2e} |")
+                rows.append(
+                    f"| {name} | {impl} | {ms:.3f} | {e_ms / ms:.2f}x | {mib:.1f} | "
+                    f"{mib / e_mib if e_mib else float('nan'):.3f} | {err:.2e} |"
+                )
             t_ms, t_mib, t_err = measured["triton"]
             if t_err > 2 * e_err + 1e-2:
                 checks.append(f"WARN {name}: triton error {t_err:.2e} well above eager's {e_err:.2e}")
@@ -212,17 +222,27 @@ def main():
                 checks.append(f"{'PASS' if ok else 'MISS'} {name}: {e_ms / t_ms:.2f}x eager (target >= 2x)")
             if name == "fused_linear_ce":
                 ok = t_mib <= e_mib / 4 and t_ms <= e_ms
-                checks.append(f"{'PASS' if ok else 'MISS'} {name}: memory {t_mib / e_mib:.3f} of eager "
-                              f"(target <= 0.25), time {e_ms / t_ms:.2f}x eager (target >= 1x)")
+                checks.append(
+                    f"{'PASS' if ok else 'MISS'} {name}: memory {t_mib / e_mib:.3f} of eager "
+                    f"(target <= 0.25), time {e_ms / t_ms:.2f}x eager (target >= 1x)"
+                )
         except Exception:
             failed.append(name)
             traceback.print_exc()
             checks.append(f"FAIL {name}: raised, see traceback")
         torch.cuda.empty_cache()
 
-    table = "\n".join([header, "",
-                       "| op | impl | fwd+bwd ms | speedup vs eager | peak MiB | memory vs eager | max abs err |",
-                       "|---|---|---|---|---|---|---|", *rows, "", *checks])
+    table = "\n".join(
+        [
+            header,
+            "",
+            "| op | impl | fwd+bwd ms | speedup vs eager | peak MiB | memory vs eager | max abs err |",
+            "|---|---|---|---|---|---|---|",
+            *rows,
+            "",
+            *checks,
+        ]
+    )
     print("\n" + table, flush=True)
     if args.out:
         args.out.write_text(table + "\n")

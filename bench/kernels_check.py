@@ -30,8 +30,10 @@ def rel_err(got, want):
 
 def outputs_and_grads(fn, inputs, grad_outs, dtype=None):
     """fn's outputs and the grads of its floating inputs, inputs cast to dtype first."""
-    leaves = [t.detach().to(dtype if dtype and t.is_floating_point() else t.dtype).requires_grad_(t.is_floating_point())
-              for t in inputs]
+    leaves = [
+        t.detach().to(dtype if dtype and t.is_floating_point() else t.dtype).requires_grad_(t.is_floating_point())
+        for t in inputs
+    ]
     outs = fn(*leaves)
     outs = outs if isinstance(outs, tuple) else (outs,)
     torch.autograd.backward(outs, [g.to(o.dtype) for g, o in zip(grad_outs, outs)])
@@ -64,8 +66,8 @@ def main():
     if not cpu and not torch.cuda.is_available():
         print("bench/kernels_check.py: no CUDA GPU available, nothing checked.")
         return 0
-    from polyglot_kernels import ops as kernels
     from polyglot_kernels import _layer_norm_triton as ln
+    from polyglot_kernels import ops as kernels
     from polyglot_kernels import reference
 
     dev = torch.device("cpu" if cpu else "cuda")
@@ -81,8 +83,13 @@ def main():
     for shape in ((3, 37, 130), (2, 50, 2048), (1, 1, 8), (7, 3000)):
         n = shape[-1]
         inputs = [rand(*shape, scale=2, shift=0.5), rand(n, scale=0.2, shift=1), rand(n, scale=0.2)]
-        check.compare(f"layer_norm{shape}", lambda x, w, b: kernels.layer_norm(x, w, b, 1e-5),
-                      lambda x, w, b: reference.layer_norm(x, w, b, 1e-5), inputs, [rand(*shape)])
+        check.compare(
+            f"layer_norm{shape}",
+            lambda x, w, b: kernels.layer_norm(x, w, b, 1e-5),
+            lambda x, w, b: reference.layer_norm(x, w, b, 1e-5),
+            inputs,
+            [rand(*shape)],
+        )
     # every tile the sweep times, with row counts no tile divides
     for n, m in ((130, 111), (2048, 333)):
         x, w, b, dy = rand(m, n, scale=2, shift=0.5), rand(n, scale=0.2, shift=1), rand(n, scale=0.2), rand(m, n)
@@ -110,16 +117,27 @@ def main():
         def strided(fn):
             def run(q, k):  # q, k read as views of one fused projection, as the model does
                 fused = torch.cat((q, k, torch.zeros_like(q)), dim=-1)
-                return fn(fused[..., :head_dim], fused[..., head_dim:2 * head_dim], cos, sin, rotary_dim)
+                return fn(fused[..., :head_dim], fused[..., head_dim : 2 * head_dim], cos, sin, rotary_dim)
+
             return run
 
         qk = [rand(batch, seq, heads, head_dim), rand(batch, seq, heads, head_dim)]
-        check.compare(f"rotary({batch},{seq},{heads},{head_dim}; rotary_dim {rotary_dim})", strided(kernels.rotary),
-                      strided(reference.rotary), qk, [rand(batch, seq, heads, head_dim) for _ in range(2)])
+        check.compare(
+            f"rotary({batch},{seq},{heads},{head_dim}; rotary_dim {rotary_dim})",
+            strided(kernels.rotary),
+            strided(reference.rotary),
+            qk,
+            [rand(batch, seq, heads, head_dim) for _ in range(2)],
+        )
 
     for shape in ((3, 37, 130), (5, 8200)):
-        check.compare(f"bias_gelu{shape}", kernels.bias_gelu, reference.bias_gelu,
-                      [rand(*shape, scale=3), rand(shape[-1])], [rand(*shape)])
+        check.compare(
+            f"bias_gelu{shape}",
+            kernels.bias_gelu,
+            reference.bias_gelu,
+            [rand(*shape, scale=3), rand(shape[-1])],
+            [rand(*shape)],
+        )
 
     for batch, seq, hidden, vocab, use_bias in ((3, 37, 130, 1007, False), (2, 300, 256, 30080 + 7, True)):
         target = torch.randint(0, vocab, (batch, seq), generator=gen, device=dev)
@@ -130,9 +148,13 @@ def main():
         def flce(fn):
             return lambda h, w, *b: fn(h, w, target, -100, b[0] if b else None)
 
-        check.compare(f"fused_linear_ce({batch}x{seq}, hidden {hidden}, vocab {vocab}, bias {use_bias})",
-                      flce(kernels.fused_linear_cross_entropy), flce(reference.fused_linear_cross_entropy),
-                      inputs, [torch.tensor(1.7, device=dev)])
+        check.compare(
+            f"fused_linear_ce({batch}x{seq}, hidden {hidden}, vocab {vocab}, bias {use_bias})",
+            flce(kernels.fused_linear_cross_entropy),
+            flce(reference.fused_linear_cross_entropy),
+            inputs,
+            [torch.tensor(1.7, device=dev)],
+        )
 
     print(f"\n{check.failures} failed" if check.failures else "\nall kernel checks passed")
     return 1 if check.failures else 0

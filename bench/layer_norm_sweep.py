@@ -79,14 +79,17 @@ def host_timeline(function, x, w, b, dy, steps=500):
     finally:
         function.backward = staticmethod(inner)
     med = [statistics.median(s[k] for s in spans) * 1e6 for k in range(4)]
-    return (f"host timeline, median us: forward {med[0]:.1f}, engine hand-off to backward {med[1]:.1f}, "
-            f"Python backward {med[2]:.1f}, back to caller {med[3]:.1f}")
+    return (
+        f"host timeline, median us: forward {med[0]:.1f}, engine hand-off to backward {med[1]:.1f}, "
+        f"Python backward {med[2]:.1f}, back to caller {med[3]:.1f}"
+    )
 
 
 def autograd_step(fn, x, w, b, dy):
     def step():
         x.grad = w.grad = b.grad = None
         fn(x, w, b, EPS).backward(dy)
+
     return step
 
 
@@ -95,22 +98,25 @@ def main():
     parser.add_argument("--tokens", type=int, default=8192)
     parser.add_argument("--hidden", type=int, default=2048)
     parser.add_argument("--out", type=Path)
-    parser.add_argument("--tiles-out", type=Path, help="record the fastest forward and backward tiles here "
-                        "(JSON by GPU name and hidden size; kernels read kernels/layer_norm_tiles.json or "
-                        "the file KERNELS_LN_TILES names)")
+    parser.add_argument(
+        "--tiles-out",
+        type=Path,
+        help="record the fastest forward and backward tiles here "
+        "(JSON by GPU name and hidden size; kernels read kernels/layer_norm_tiles.json or "
+        "the file KERNELS_LN_TILES names)",
+    )
     args = parser.parse_args()
     if not torch.cuda.is_available():
         print("bench/layer_norm_sweep.py: no CUDA GPU available, nothing measured.")
         return 0
 
     import triton
+    from _gpu import warm_up_gpu  # bench/, the script's own folder
 
-    from polyglot_kernels import ops as kernels
     from polyglot_kernels import _layer_norm_triton as ln
+    from polyglot_kernels import ops as kernels
     from polyglot_kernels import reference
     from polyglot_kernels._partials import column_sum
-
-    from _gpu import warm_up_gpu  # bench/, the script's own folder
 
     warm_up_gpu()
     lines = []
@@ -121,8 +127,7 @@ def main():
 
     dev, dt, M, N = torch.device("cuda"), torch.bfloat16, args.tokens, args.hidden
     gen = torch.Generator(device=dev).manual_seed(0)
-    say(f"# {torch.cuda.get_device_name(dev)}, torch {torch.__version__}, triton {triton.__version__}; "
-        f"bf16 {M} x {N}")
+    say(f"# {torch.cuda.get_device_name(dev)}, torch {torch.__version__}, triton {triton.__version__}; bf16 {M} x {N}")
 
     # 1. host overhead
     def leaves(rows):
@@ -142,8 +147,10 @@ def main():
     _, fpartials = ln.backward(fdy, fx, fw, fstats)
     s_us = host_overhead_us(lambda: column_sum(fpartials, fw.dtype).unbind(0))
     ef_us = host_overhead_us(lambda: torch.ops.aten.native_layer_norm(fx, [N], fw, fb, EPS))
-    say(f"host us per fwd+bwd at 8 rows: triton {t_us:.1f}, eager {e_us:.1f}; triton forward() {f_us:.1f}, "
-        f"backward() {b_us:.1f}, column_sum {s_us:.1f}; eager native_layer_norm alone {ef_us:.1f}")
+    say(
+        f"host us per fwd+bwd at 8 rows: triton {t_us:.1f}, eager {e_us:.1f}; triton forward() {f_us:.1f}, "
+        f"backward() {b_us:.1f}, column_sum {s_us:.1f}; eager native_layer_norm alone {ef_us:.1f}"
+    )
     say(host_timeline(ln.LayerNormFunction, *small))
 
     # 2. profile at the bench shape
@@ -166,12 +173,15 @@ def main():
     x2, w2, b2, dy2 = x.detach(), w.detach(), b.detach(), dy.detach()
     _, mean_e, rstd_e = torch.ops.aten.native_layer_norm(x2, [N], w2, b2, EPS)
     e_fwd = median_ms(lambda: torch.ops.aten.native_layer_norm(x2, [N], w2, b2, EPS))
-    e_bwd = median_ms(lambda: torch.ops.aten.native_layer_norm_backward(
-        dy2, x2, [N], mean_e, rstd_e, w2, b2, [True, True, True]))
+    e_bwd = median_ms(
+        lambda: torch.ops.aten.native_layer_norm_backward(dy2, x2, [N], mean_e, rstd_e, w2, b2, [True, True, True])
+    )
     item = x2.element_size()
     fwd_bytes, bwd_bytes = 2 * M * N * item, 3 * M * N * item  # x in, y out / x, dy in, dx out
-    say(f"\neager: fwd {e_fwd:.4f} ms ({fwd_bytes / e_fwd / 1e6:.0f} GB/s), "
-        f"bwd {e_bwd:.4f} ms ({bwd_bytes / e_bwd / 1e6:.0f} GB/s), sum {e_fwd + e_bwd:.4f} ms")
+    say(
+        f"\neager: fwd {e_fwd:.4f} ms ({fwd_bytes / e_fwd / 1e6:.0f} GB/s), "
+        f"bwd {e_bwd:.4f} ms ({bwd_bytes / e_bwd / 1e6:.0f} GB/s), sum {e_fwd + e_bwd:.4f} ms"
+    )
     _, stats = ln.forward(x2, w2, b2, EPS)
     default = ln.backward_tile(N)
 
@@ -183,6 +193,7 @@ def main():
         def bwd():  # what LayerNormFunction.backward runs
             dx, partials = ln.backward(dy2, x2, w2, stats, tile)
             return dx, column_sum(partials, w2.dtype).unbind(0)
+
         return median_ms(bwd)
 
     fwd_ms, rows = {}, []
@@ -196,19 +207,25 @@ def main():
     for key in sorted(fwd_ms, key=fwd_ms.get)[:4]:
         fwd_ms[key] = statistics.median([fwd_ms[key]] + [fwd_time(*key) for _ in range(3)])
     rows.sort(key=lambda r: r[2])
-    rows[:6] = [(tile, fwd_ms[tile["BLOCK_M"], tile["num_warps"]],
-                 statistics.median([bw] + [bwd_time(tile) for _ in range(3)])) for tile, _, bw in rows[:6]]
+    rows[:6] = [
+        (tile, fwd_ms[tile["BLOCK_M"], tile["num_warps"]], statistics.median([bw] + [bwd_time(tile) for _ in range(3)]))
+        for tile, _, bw in rows[:6]
+    ]
     say("\n| BLOCK_M | warps | STAGES | programs/SM | fwd ms | fwd GB/s | bwd ms | bwd GB/s | sum vs eager |")
     say("|---|---|---|---|---|---|---|---|---|")
     for tile, f, bw in sorted(rows, key=lambda r: r[1] + r[2]):
         mark = " (default)" if tile == default else ""
-        say(f"| {tile['BLOCK_M']} | {tile['num_warps']} | {tile['STAGES']} | {tile['programs_per_sm']}{mark} | "
+        say(
+            f"| {tile['BLOCK_M']} | {tile['num_warps']} | {tile['STAGES']} | {tile['programs_per_sm']}{mark} | "
             f"{f:.4f} | {fwd_bytes / f / 1e6:.0f} | {bw:.4f} | {bwd_bytes / bw / 1e6:.0f} | "
-            f"{(e_fwd + e_bwd) / (f + bw):.2f}x |")
+            f"{(e_fwd + e_bwd) / (f + bw):.2f}x |"
+        )
     best_f = min(fwd_ms.items(), key=lambda kv: kv[1])
     best_b = min(rows, key=lambda r: r[2])
-    say(f"\nbest forward (BLOCK_M, warps) {best_f[0]}: {best_f[1]:.4f} ms; best backward {best_b[0]}: "
-        f"{best_b[2]:.4f} ms; together {(e_fwd + e_bwd) / (best_f[1] + best_b[2]):.2f}x eager's GPU time")
+    say(
+        f"\nbest forward (BLOCK_M, warps) {best_f[0]}: {best_f[1]:.4f} ms; best backward {best_b[0]}: "
+        f"{best_b[2]:.4f} ms; together {(e_fwd + e_bwd) / (best_f[1] + best_b[2]):.2f}x eager's GPU time"
+    )
     if args.tiles_out:
         import json
 
@@ -218,7 +235,7 @@ def main():
             "forward": {"BLOCK_M": best_f[0][0], "num_warps": best_f[0][1]},
             "backward": {k: best_tile[k] for k in ("BLOCK_M", "num_warps", "STAGES", "programs_per_sm")},
             "measured": f"fwd {best_f[1]:.4f} ms, bwd {best_b[2]:.4f} ms vs eager {e_fwd:.4f} + {e_bwd:.4f} ms "
-                        f"(torch {torch.__version__}, triton {triton.__version__})",
+            f"(torch {torch.__version__}, triton {triton.__version__})",
         }
         args.tiles_out.write_text(json.dumps(tiles, indent=1, sort_keys=True) + "\n")
         say(f"tiles recorded in {args.tiles_out}")

@@ -9,6 +9,7 @@ Throughput is one process on one core: bytes of UTF-8 text per second of CPU tim
 (process_time) and of wall time, on ko-nsmc reviews + ko-news sentences with
 identifiers inserted into ~2% of documents.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,10 +23,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from curate.stages import pii
-
-from curate.stages import pii_eval
 from curate.io.schema import SHARD_SCHEMA
+from curate.stages import pii, pii_eval
 
 ROOT = Path(__file__).parents[1]
 CORPORA = ROOT / ".." / "shared" / "corpora"
@@ -70,14 +69,16 @@ def korean_docs(mb: float, seed: int = 0, corpora: Path = CORPORA) -> list[str]:
     """Real Korean documents (nsmc reviews, news sentences) up to `mb` MB, ~2% with an identifier."""
     gen = load_generator()
     rng = random.Random(seed)
-    news = [json.loads(line)["text"] for line in gzip.open(corpora / "ko-news-sentences.jsonl.gz", "rt", encoding="utf-8")]
+    news = [
+        json.loads(line)["text"] for line in gzip.open(corpora / "ko-news-sentences.jsonl.gz", "rt", encoding="utf-8")
+    ]
     docs, size = [], 0
     budget = int(mb * 1e6)
     with gzip.open(corpora / "ko-nsmc-reviews.jsonl.gz", "rt", encoding="utf-8") as f:
         for i, line in enumerate(f):
             text = json.loads(line)["text"] if i % 8 else " ".join(news[(i // 8 * 3 + k) % len(news)] for k in range(3))
             if rng.random() < 0.02:
-                kind = rng.choice(list(pii.KINDS))
+                kind = rng.choice(list(pii.PII_KINDS))
                 value, phrase, _ = gen.identifier(rng, kind, "ko")
                 text = text + " " + phrase.replace("{}", value)
             docs.append(text)
@@ -115,7 +116,9 @@ def main() -> None:
     print(f"\nthroughput on {len(docs):,} real Korean documents, {nbytes / 1e6:.1f} MB (1 core):")
     ours_cpu, ours_wall, ours_n = throughput(pii.scrub, docs)
     ref_cpu, ref_wall, ref_n = throughput(naive_scrub, docs)
-    print(f"  curate.stages.pii   {ours_cpu:7.1f} MB/s CPU  {ours_wall:7.1f} MB/s wall  {ours_n:,} identifiers replaced")
+    print(
+        f"  curate.stages.pii   {ours_cpu:7.1f} MB/s CPU  {ours_wall:7.1f} MB/s wall  {ours_n:,} identifiers replaced"
+    )
     print(f"  naive regex  {ref_cpu:7.1f} MB/s CPU  {ref_wall:7.1f} MB/s wall  {ref_n:,} replaced")
     print(f"  speed ratio curate.stages.pii / naive: {ours_cpu / ref_cpu:.2f}x (CPU time)")
 
@@ -123,12 +126,15 @@ def main() -> None:
     dense = [d for d in docs if any(c.isdigit() or c in "@:" for c in d)]
     dense_cpu, _, _ = throughput(pii.scrub, dense)
     dense_ref, _, _ = throughput(naive_scrub, dense)
-    print(f"  only the {len(dense):,} documents with a digit, '@' or ':' "
-          f"({sum(len(d.encode('utf-8')) for d in dense) / 1e6:.1f} MB): curate.stages.pii {dense_cpu:.1f} MB/s CPU, "
-          f"naive {dense_ref:.1f} MB/s CPU")
+    print(
+        f"  only the {len(dense):,} documents with a digit, '@' or ':' "
+        f"({sum(len(d.encode('utf-8')) for d in dense) / 1e6:.1f} MB): curate.stages.pii {dense_cpu:.1f} MB/s CPU, "
+        f"naive {dense_ref:.1f} MB/s CPU"
+    )
 
     table = pa.Table.from_pylist(
-        [{"id": str(i), "text": t, "lang": "ko"} for i, t in enumerate(docs)], schema=SHARD_SCHEMA)
+        [{"id": str(i), "text": t, "lang": "ko"} for i, t in enumerate(docs)], schema=SHARD_SCHEMA
+    )
     stage = pii.make_stage({"mode": "replace"}, "ko")
     c0 = time.process_time()
     stage(table)

@@ -9,6 +9,7 @@ their reasons are in the set's test file). The project's own labeled set
 (tests/data/pii/eval.jsonl) is scored the same way, with its decoys masked.
 --reference also scores the bare-regex baseline of bench/pii.py on every set.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,8 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from curate import pii, pii_eval  # noqa: E402
 from pii_external_cases import load  # noqa: E402
+
+from curate import pii, pii_eval  # noqa: E402
 
 SETS = [  # (copied set, its test file)
     ("presidio", "test_pii_presidio.py"),
@@ -38,9 +40,15 @@ def excluded(test_file: str) -> dict[str, str]:
 
 
 def line(name: str, result: dict) -> str:
-    parts = [(f"{k} {v['found']}/{v['expected']} ({v['recall']:.0%}) ff {v['false_flags']}" if v["expected"]
-              else f"{k} ff {v['false_flags']}")
-             for k, v in result["per_kind"].items() if v["expected"] or v["false_flags"]]
+    parts = [
+        (
+            f"{k} {v['found']}/{v['expected']} ({v['recall']:.0%}) ff {v['false_flags']}"
+            if v["expected"]
+            else f"{k} ff {v['false_flags']}"
+        )
+        for k, v in result["per_kind"].items()
+        if v["expected"] or v["false_flags"]
+    ]
     clean = sum(1 for k, v in result["per_kind"].items() if not v["expected"] and not v["false_flags"])
     return f"  {name:28s} " + "; ".join(parts) + (f"  [+{clean} kinds never flagged]" if clean else "")
 
@@ -59,8 +67,10 @@ def main() -> None:
         cases = load(name)
         skip = excluded(test_file)
         scope = [c for c in cases if c["text"] not in skip]
-        print(f"{name}: {len(cases)} cases, {len(scope)} in scope ({len(cases) - len(scope)} excluded with a reason"
-              f" in tests/{test_file}); per kind: found/expected (recall), ff = false flags")
+        print(
+            f"{name}: {len(cases)} cases, {len(scope)} in scope ({len(cases) - len(scope)} excluded with a reason"
+            f" in tests/{test_file}); per kind: found/expected (recall), ff = false flags"
+        )
         for fname, find in finders:
             print(line(f"{fname}, in scope", pii_eval.score_cases(scope, find)))
             print(line(f"{fname}, all cases", pii_eval.score_cases(cases, find)))

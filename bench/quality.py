@@ -11,6 +11,7 @@ model, which kiwipiepy >= 0.22 no longer ships; it is pointed at `cong`, the mod
 stage uses, so both sides segment Korean with the same analyser. Its Japanese
 tokenizer needs spacy + sudachipy (+ sudachidict_core).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,8 +23,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from curate.stages.quality import make_stage
 from curate.io.schema import SHARD_SCHEMA
+from curate.stages.quality import make_stage
 
 CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"
 
@@ -110,14 +111,18 @@ def main(argv=None) -> None:
         chars = sum(map(len, docs))
         kept, wall, cpu = run_ours(lang, docs)
         print(f"{lang}: {len(docs)} docs, {chars / len(docs):.0f} chars/doc")
-        print(f"  ours       {len(docs) / cpu:8.1f} docs/cpu-s {len(docs) / wall:8.1f} docs/s  kept {kept / len(docs):.3f}")
+        print(
+            f"  ours       {len(docs) / cpu:8.1f} docs/cpu-s {len(docs) / wall:8.1f} docs/s  kept {kept / len(docs):.3f}"
+        )
         try:
             (dt_kept, reasons), dt_wall, dt_cpu = run_datatrove(lang, docs)
         except Exception as exc:  # e.g. spacy/sudachipy missing for Japanese
             print(f"  datatrove  unavailable for {lang}: {type(exc).__name__}: {exc}")
             continue
-        print(f"  datatrove  {len(docs) / dt_cpu:8.1f} docs/cpu-s {len(docs) / dt_wall:8.1f} docs/s  kept {dt_kept / len(docs):.3f}"
-              f"  (Gopher + C4 + FineWeb)")
+        print(
+            f"  datatrove  {len(docs) / dt_cpu:8.1f} docs/cpu-s {len(docs) / dt_wall:8.1f} docs/s  kept {dt_kept / len(docs):.3f}"
+            f"  (Gopher + C4 + FineWeb)"
+        )
         print(f"  datatrove first drop reasons: {dict(reasons.most_common(4))}")
         print(f"  ratio ours/datatrove per core: {dt_cpu / cpu:.2f}x (cpu time), {dt_wall / wall:.2f}x (wall)")
 

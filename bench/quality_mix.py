@@ -18,6 +18,7 @@ KLUE sentences grouped 3-6 by source, news sentences grouped 3-8 in article orde
 ja (about 3,000): JSQuAD paragraphs, JGLUE sentences grouped 2-6 and single, a few
 Korean and English documents, 6% constructed junk.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +31,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from curate.recipe import load_recipe
 from curate.io.schema import SHARD_SCHEMA
+from curate.recipe import load_recipe
 from curate.stages.registry import build_stage
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,9 +69,13 @@ def _doc(text: str, source: str, kind: str = "real") -> dict:
 _JAMO = "ㄱㄴㄷㄹㅁㅂㅅㅇㅈㅊㅋㅌㅍㅎㅏㅑㅓㅕㅗㅛㅜㅠㅡㅣㅐㅔ"
 _KO_KEYS = "ㅂㅈㄷㄱㅅㅛㅕㅑㅐㅔㅁㄴㅇㄹㅎㅗㅓㅏㅣㅋㅌㅊㅍㅠㅜㅡ"  # 2-set keyboard rows, left to right
 _LAUGH_KO = ["ㅋㅋㅋㅋ", "ㅎㅎㅎ", "ㅠㅠㅠㅠ", "ㅋㅋ", "ㅜㅜ", "ㅋㅋㅋㅋ ㅋㅋㅋㅋ", "ㄷㄷㄷ", "ㅎㅎ"]
-_SPAM_KO = ["{a} 최저가 {b} 바로가기 ☞ 카톡 문의 24시간 상담", "{a} {b} 가입 즉시 {c} 지급!! 지금 접속하세요",
-            "★{a}★ {b} {c} 안전하게 이용하세요 ☎ 010-0000-0000", "{a} 추천 {b} 추천 {c} 추천 문의 환영",
-            "여기 들어가보세요 {a} {b} 꿀팁 있음 ㅋㅋ"]
+_SPAM_KO = [
+    "{a} 최저가 {b} 바로가기 ☞ 카톡 문의 24시간 상담",
+    "{a} {b} 가입 즉시 {c} 지급!! 지금 접속하세요",
+    "★{a}★ {b} {c} 안전하게 이용하세요 ☎ 010-0000-0000",
+    "{a} 추천 {b} 추천 {c} 추천 문의 환영",
+    "여기 들어가보세요 {a} {b} 꿀팁 있음 ㅋㅋ",
+]
 
 
 def _ko_syllable(rng: random.Random) -> str:
@@ -96,8 +101,10 @@ def junk_ko(rng: random.Random, reviews: list[str], prose: list[str], n: int) ->
             lines = [rng.choice(_LAUGH_KO) for _ in range(rng.randint(1, 8))]
             out.append(_doc("\n".join(lines), "constructed", "laughter"))
         elif kind == 2:  # spam comment from a template and the project's spam phrases
-            lines = [rng.choice(_SPAM_KO).format(a=rng.choice(spam), b=rng.choice(spam), c=rng.choice(spam))
-                     for _ in range(rng.randint(1, 4))]
+            lines = [
+                rng.choice(_SPAM_KO).format(a=rng.choice(spam), b=rng.choice(spam), c=rng.choice(spam))
+                for _ in range(rng.randint(1, 4))
+            ]
             out.append(_doc("\n".join(lines), "constructed", "spam"))
         elif kind == 3:  # word salad: the eojeol of a real page shuffled
             words = rng.choice(prose).split()
@@ -119,8 +126,12 @@ def junk_ko(rng: random.Random, reviews: list[str], prose: list[str], n: int) ->
 
 _KANA = "あいうえおかきくけこさしすせそたちつてとなにぬねのはひふへほまみむめもやゆよらりるれろわをん"
 _LAUGH_JA = ["ｗｗｗｗ", "www", "草", "(笑)", "ｗｗｗｗｗｗ", "(^^)", "orz", "ｗ"]
-_SPAM_JA = ["{a}なら{b}！今すぐ登録で{c}プレゼント", "【{a}】{b} {c} 即日OK 詳しくはこちら→", "{a} {b} {c} 無料 登録",
-            "稼げる{a}の秘密を公開中！{b}も{c}もOK"]
+_SPAM_JA = [
+    "{a}なら{b}！今すぐ登録で{c}プレゼント",
+    "【{a}】{b} {c} 即日OK 詳しくはこちら→",
+    "{a} {b} {c} 無料 登録",
+    "稼げる{a}の秘密を公開中！{b}も{c}もOK",
+]
 
 
 def junk_ja(rng: random.Random, sentences: list[str], prose: list[str], n: int) -> list[dict]:
@@ -136,8 +147,10 @@ def junk_ja(rng: random.Random, sentences: list[str], prose: list[str], n: int) 
             lines = [rng.choice(_LAUGH_JA) for _ in range(rng.randint(1, 8))]
             out.append(_doc("\n".join(lines), "constructed", "laughter"))
         elif kind == 2:  # spam
-            lines = [rng.choice(_SPAM_JA).format(a=rng.choice(spam), b=rng.choice(spam), c=rng.choice(spam))
-                     for _ in range(rng.randint(1, 4))]
+            lines = [
+                rng.choice(_SPAM_JA).format(a=rng.choice(spam), b=rng.choice(spam), c=rng.choice(spam))
+                for _ in range(rng.randint(1, 4))
+            ]
             out.append(_doc("\n".join(lines), "constructed", "spam"))
         elif kind == 3:  # word salad: a real paragraph cut at 、 and 。 and shuffled
             parts = [p for p in re.split(r"(?<=[、。])", rng.choice(prose)) if p]
@@ -149,8 +162,11 @@ def junk_ja(rng: random.Random, sentences: list[str], prose: list[str], n: int) 
         else:  # a page of mash and laughter lines
             lines = []
             for _ in range(rng.randint(3, 10)):
-                lines.append(rng.choice(_LAUGH_JA) if rng.random() < 0.5
-                             else "".join(rng.choice(_KANA) for _ in range(rng.randint(3, 8))))
+                lines.append(
+                    rng.choice(_LAUGH_JA)
+                    if rng.random() < 0.5
+                    else "".join(rng.choice(_KANA) for _ in range(rng.randint(3, 8)))
+                )
             out.append(_doc("\n".join(lines), "constructed", "mash_page"))
     return out
 
@@ -230,7 +246,9 @@ def judge(docs: list[dict], lang: str) -> list[dict]:
 
 def report(docs: list[dict], lang: str) -> None:
     judged = [d for d in docs if not (d["drop_reason"] or "").startswith("langid:")]
-    print(f"{lang}: {len(docs)} documents, {len(docs) - len(judged)} dropped by langid, {len(judged)} judged by quality")
+    print(
+        f"{lang}: {len(docs)} documents, {len(docs) - len(judged)} dropped by langid, {len(judged)} judged by quality"
+    )
     for source in sorted({d["source"] for d in judged}):
         ds = [d for d in judged if d["source"] == source]
         kept = sum(d["drop_reason"] is None for d in ds)
@@ -262,7 +280,9 @@ def main(argv=None) -> None:
     ap.add_argument("--langs", default="ko,ja")
     ap.add_argument("--out", default="out/quality_mix")
     ap.add_argument("--corpora", default=None)
-    ap.add_argument("--sample", type=int, default=0, help="also write OUT/<lang>.sample.jsonl: N kept + N dropped to judge")
+    ap.add_argument(
+        "--sample", type=int, default=0, help="also write OUT/<lang>.sample.jsonl: N kept + N dropped to judge"
+    )
     args = ap.parse_args(argv)
     global CORPORA
     CORPORA = Path(args.corpora) if args.corpora else CORPORA

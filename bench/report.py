@@ -16,6 +16,7 @@ What is measured, all in this process on one core:
    would with more data (stated: copies, not new text).
 Prints both totals for `--target-gb` and their ratio.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,12 +37,12 @@ sys.path.insert(0, str(ROOT))
 CORPORA = Path(__file__).parents[1] / ".." / "shared" / "corpora"
 
 from curate.dedup.exact import exact_clusters  # noqa: E402
-from curate.io.readers import records_to_table, Record  # noqa: E402
-from curate.recipe import load_recipe  # noqa: E402
+from curate.io.readers import Record, records_to_table  # noqa: E402
 from curate.io.schema import SCHEMA_VERSION, SHARD_SCHEMA  # noqa: E402
-from curate.stages.registry import StageChain  # noqa: E402
-from curate.report.stats import stats_fn_for  # noqa: E402
 from curate.io.writer import ShardWriter, atomic_write_json  # noqa: E402
+from curate.recipe import load_recipe  # noqa: E402
+from curate.report.stats import stats_fn_for  # noqa: E402
+from curate.stages.registry import StageChain  # noqa: E402
 
 
 def read_jsonl(name: str, limit: int) -> list[dict]:
@@ -69,7 +70,12 @@ def main() -> None:
     ap.add_argument("--curate-docs", type=int, default=3000, help="documents for the curation timing")
     ap.add_argument("--target-gb", type=float, default=1.0)
     ap.add_argument("--shard-rows", type=int, default=200_000)
-    ap.add_argument("--corpora", type=Path, default=CORPORA, help="folder with the real corpora (default: ../shared/corpora beside the repo)")
+    ap.add_argument(
+        "--corpora",
+        type=Path,
+        default=CORPORA,
+        help="folder with the real corpora (default: ../shared/corpora beside the repo)",
+    )
     args = ap.parse_args()
     CORPORA = args.corpora
     recipe = load_recipe("ko")
@@ -77,23 +83,25 @@ def main() -> None:
 
     # 1. curation on real text
     news = read_jsonl("ko-news-sentences.jsonl.gz", 6000)
-    paras = [(f"news-{i}", " ".join(d["text"] for d in news[i:i + 5]), "news") for i in range(0, len(news), 5)]
+    paras = [(f"news-{i}", " ".join(d["text"] for d in news[i : i + 5]), "news") for i in range(0, len(news), 5)]
     reviews = [(f"nsmc-{d['id']}", d["text"], "nsmc") for d in read_jsonl("ko-nsmc-reviews.jsonl.gz", args.docs)]
     half = args.curate_docs // 2
-    sample = to_table(paras[:half] + reviews[:args.curate_docs - len(paras[:half])])
+    sample = to_table(paras[:half] + reviews[: args.curate_docs - len(paras[:half])])
     stages = ["normalize", "langid", "pii", "quality", "dedup"]
     chain = StageChain(recipe, "ko", stages)
     chain(sample.slice(0, 64))  # load models outside the timing
     t0 = time.perf_counter()
     chain(sample)
     curate_s_per_mb = (time.perf_counter() - t0) / mb(sample)
-    print(f"curation stages {','.join(stages)}: {sample.num_rows:,} docs, {mb(sample):.2f} MB "
-          f"in {curate_s_per_mb * mb(sample):.1f}s -> {curate_s_per_mb:.2f} s/MB")
+    print(
+        f"curation stages {','.join(stages)}: {sample.num_rows:,} docs, {mb(sample):.2f} MB "
+        f"in {curate_s_per_mb * mb(sample):.1f}s -> {curate_s_per_mb:.2f} s/MB"
+    )
 
     # 2. shards of all nsmc reviews, stats per shard as the writer computes them
     light = StageChain(recipe, "ko", ["normalize", "langid", "dedup"])
     t0 = time.perf_counter()
-    table = pa.concat_tables(light(to_table(reviews[i:i + 50_000])) for i in range(0, len(reviews), 50_000))
+    table = pa.concat_tables(light(to_table(reviews[i : i + 50_000])) for i in range(0, len(reviews), 50_000))
     light_s = time.perf_counter() - t0
     live = np.flatnonzero(pc.is_null(table.column("drop_reason")).to_numpy(zero_copy_only=False))
     hashes = table.column("text_hash").to_numpy(zero_copy_only=False)[live].astype(np.uint64)
@@ -103,7 +111,9 @@ def main() -> None:
     for r, (c, o, d) in decisions.items():
         cluster[r], dup_of[r], reason[r] = c, o, reason[r] or d
     for name, vals in (("dup_cluster", cluster), ("dup_of", dup_of), ("drop_reason", reason)):
-        table = table.set_column(table.schema.get_field_index(name), SHARD_SCHEMA.field(name), pa.array(vals, pa.string()))
+        table = table.set_column(
+            table.schema.get_field_index(name), SHARD_SCHEMA.field(name), pa.array(vals, pa.string())
+        )
     print(f"nsmc shards: {table.num_rows:,} docs, {mb(table):.1f} MB (normalize+langid+dedup keys took {light_s:.1f}s)")
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-report-"))
@@ -119,15 +129,19 @@ def main() -> None:
             stats_s += time.perf_counter() - t0
             return s
 
-        writers = {k: ShardWriter(str(out), k, max_rows=args.shard_rows, stats_fn=timed, stats_dir=str(out / "stats"))
-                   for k in ("shards", "rejected")}
+        writers = {
+            k: ShardWriter(str(out), k, max_rows=args.shard_rows, stats_fn=timed, stats_dir=str(out / "stats"))
+            for k in ("shards", "rejected")
+        }
         kept = pc.is_null(table.column("drop_reason"))
         for kind, part in (("shards", table.filter(kept)), ("rejected", table.filter(pc.invert(kept)))):
             for start in range(0, part.num_rows, args.shard_rows):
                 writers[kind].write(part.slice(start, args.shard_rows))
         entries = {k: w.close() for k, w in writers.items()}
         stats_s_per_mb = stats_s / mb(table)
-        print(f"table_stats: {stats_s:.2f}s over {sum(len(e) for e in entries.values())} shards -> {stats_s_per_mb:.3f} s/MB")
+        print(
+            f"table_stats: {stats_s:.2f}s over {sum(len(e) for e in entries.values())} shards -> {stats_s_per_mb:.3f} s/MB"
+        )
 
         # 3. a folder with as many stats files as a target-size corpus
         target_mb = args.target_gb * 1000
@@ -143,10 +157,21 @@ def main() -> None:
                     stats["cluster_examples"] = {f"{k}~{c}": v for k, v in stats["cluster_examples"].items()}
                     (out / "stats" / f"{kind}-{name}.json").write_text(json.dumps(stats, ensure_ascii=False))
                     entries[kind].append(dict(e, path=f"{kind}/{name}.parquet"))
-        manifest = {"schema_version": SCHEMA_VERSION, "created": "bench", "lang": "ko", "recipe": recipe,
-                    "stages": stages, "counts": {}, "shards": entries["shards"], "rejected": entries["rejected"],
-                    "quarantine": []}
-        manifest["counts"] = {"read": sum(e["rows"] for k in ("shards", "rejected") for e in entries[k]), "quarantined": 0}
+        manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "created": "bench",
+            "lang": "ko",
+            "recipe": recipe,
+            "stages": stages,
+            "counts": {},
+            "shards": entries["shards"],
+            "rejected": entries["rejected"],
+            "quarantine": [],
+        }
+        manifest["counts"] = {
+            "read": sum(e["rows"] for k in ("shards", "rejected") for e in entries[k]),
+            "quarantined": 0,
+        }
         atomic_write_json(str(out / "manifest.json"), manifest)
         from curate.report.build import build_report
 
@@ -155,15 +180,19 @@ def main() -> None:
         build_s = time.perf_counter() - t0
         assert not r["stats_recomputed"]
         n_files = len(entries["shards"]) + len(entries["rejected"])
-        print(f"build_report: {n_files} stats files ({copies}x the real ones, {r['duplicates']['clusters']:,} clusters) "
-              f"in {build_s:.1f}s")
+        print(
+            f"build_report: {n_files} stats files ({copies}x the real ones, {r['duplicates']['clusters']:,} clusters) "
+            f"in {build_s:.1f}s"
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
     curate_total = curate_s_per_mb * target_mb
     report_total = stats_s_per_mb * target_mb + build_s
-    print(f"\nfor {args.target_gb:g} GB of text (single core): curation stages {curate_total / 60:.1f} min, "
-          f"report {report_total:.0f}s (stats {stats_s_per_mb * target_mb:.0f}s + build {build_s:.0f}s)")
+    print(
+        f"\nfor {args.target_gb:g} GB of text (single core): curation stages {curate_total / 60:.1f} min, "
+        f"report {report_total:.0f}s (stats {stats_s_per_mb * target_mb:.0f}s + build {build_s:.0f}s)"
+    )
     print(f"report / curation = {report_total / curate_total:.4f}  ({100 * report_total / curate_total:.2f}%)")
 
 

@@ -9,6 +9,7 @@ size runs `curate corpus` in its own process; the table shows wall time, documen
 per second, the driver's peak RSS (where the dedup keys live; it should grow only
 with the number of documents) and the largest worker's peak RSS (flat).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,7 +36,7 @@ def base_documents(n: int, rng: random.Random) -> list[str]:
                 break
             docs.append(json.loads(line)["text"])
     news = [json.loads(x)["text"] for x in gzip.open(SHARED / "ko-news-sentences.jsonl.gz", "rt", encoding="utf-8")]
-    paras = [" ".join(news[i:i + 5]) for i in range(0, len(news), 5)]
+    paras = [" ".join(news[i : i + 5]) for i in range(0, len(news), 5)]
     mixed = [d for d in docs if len(d) > 10][: int(n * 0.8)] + paras
     rng.shuffle(mixed)
     return mixed[:n]
@@ -83,8 +84,19 @@ def rss_of_tree(pid: int) -> tuple[int, int]:
 
 
 def run_one(corpus: Path, out: Path, stages: str) -> dict:
-    cmd = [sys.executable, "-m", "curate.cli", "corpus", "--lang", "ko", "--input", str(corpus),
-           "--output", str(out), "--no-progress"] + (["--stages", stages] if stages else [])
+    cmd = [
+        sys.executable,
+        "-m",
+        "curate.cli",
+        "corpus",
+        "--lang",
+        "ko",
+        "--input",
+        str(corpus),
+        "--output",
+        str(out),
+        "--no-progress",
+    ] + (["--stages", stages] if stages else [])
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_AUTH_MODE": "disabled"}
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -102,7 +114,12 @@ def run_one(corpus: Path, out: Path, stages: str) -> dict:
     t.join()
     if proc.returncode:
         raise SystemExit(f"curate corpus failed on {corpus}")
-    return {"seconds": time.perf_counter() - start, "driver_rss": peak[0], "worker_rss": peak[1], "summary": stdout.strip()}
+    return {
+        "seconds": time.perf_counter() - start,
+        "driver_rss": peak[0],
+        "worker_rss": peak[1],
+        "summary": stdout.strip(),
+    }
 
 
 def main() -> None:
@@ -111,7 +128,12 @@ def main() -> None:
     ap.add_argument("--base", type=int, default=10000, help="documents in the 1x corpus")
     ap.add_argument("--factors", default="1,4,16")
     ap.add_argument("--stages", default="", help="stages to run (default: the recipe's)")
-    ap.add_argument("--corpora", type=Path, default=SHARED, help="folder with the real corpora (default: ../shared/corpora beside the repo)")
+    ap.add_argument(
+        "--corpora",
+        type=Path,
+        default=SHARED,
+        help="folder with the real corpora (default: ../shared/corpora beside the repo)",
+    )
     args = ap.parse_args()
     SHARED = args.corpora
     if not SHARED.exists():
@@ -125,14 +147,18 @@ def main() -> None:
             n = write_corpus(corpus, base, factor, seed=factor)
             r = run_one(corpus, Path(tmp) / f"out{factor}", args.stages)
             rows.append((factor, n, r))
-            print(f"{factor:>3}x  {n:>9,d} docs  {r['seconds']:8.1f} s  {n / r['seconds']:8.0f} docs/s  "
-                  f"driver peak {r['driver_rss'] / 2**20:7.0f} MiB  worker peak {r['worker_rss'] / 2**20:7.0f} MiB",
-                  flush=True)
+            print(
+                f"{factor:>3}x  {n:>9,d} docs  {r['seconds']:8.1f} s  {n / r['seconds']:8.0f} docs/s  "
+                f"driver peak {r['driver_rss'] / 2**20:7.0f} MiB  worker peak {r['worker_rss'] / 2**20:7.0f} MiB",
+                flush=True,
+            )
     f0, n0, r0 = rows[0]
     print("\ngrowth vs 1x: docs | time | driver RSS | worker RSS")
     for factor, n, r in rows:
-        print(f"{factor:>3}x  {n / n0:5.1f} | {r['seconds'] / r0['seconds']:5.2f} | "
-              f"{r['driver_rss'] / max(r0['driver_rss'], 1):5.2f} | {r['worker_rss'] / max(r0['worker_rss'], 1):5.2f}")
+        print(
+            f"{factor:>3}x  {n / n0:5.1f} | {r['seconds'] / r0['seconds']:5.2f} | "
+            f"{r['driver_rss'] / max(r0['driver_rss'], 1):5.2f} | {r['worker_rss'] / max(r0['worker_rss'], 1):5.2f}"
+        )
 
 
 if __name__ == "__main__":

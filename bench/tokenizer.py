@@ -15,6 +15,7 @@ NSMC and the KorQuAD Wikipedia paragraphs (evaluation only: read here, never cop
 Japanese trains on JSQuAD Wikipedia paragraphs and JGLUE sentences and is measured on
 held-out articles (whole titles held out) and sentences.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -112,8 +113,13 @@ def measure(tok, texts: list[str], truth: list[tuple[set[int], set[int]]], n_wor
         c = np.array(sorted(cuts), dtype=np.int64)
         crossing += int(np.count_nonzero(np.searchsorted(c, ends, "left") > np.searchsorted(c, starts, "right")))
     chars = sum(map(len, texts))
-    return {"tok/char": n_tok / chars, "tok/word": n_tok / n_words, "precision": on / max(1, n_bound),
-            "recall": hit / max(1, n_cuts), "crossing": crossing / max(1, n_tok)}
+    return {
+        "tok/char": n_tok / chars,
+        "tok/word": n_tok / n_words,
+        "precision": on / max(1, n_bound),
+        "recall": hit / max(1, n_cuts),
+        "crossing": crossing / max(1, n_tok),
+    }
 
 
 def words(texts: list[str], lang: str) -> int:
@@ -129,12 +135,16 @@ def bench(lang: str, train: list[str], held: dict[str, list[str]], vocab: int) -
     t1 = time.time()
     plain = T.train_bpe(T.count_pieces(train, None), vocab)
     t2 = time.time()
-    print(f"\n{lang}: trained on {len(train):,} docs, {sum(map(len, train)):,} chars, vocab {vocab} "
-          f"(padded {ours.get_vocab_size(with_added_tokens=True)}); morpheme-aware {t1 - t0:.1f}s "
-          f"(segmentation included), plain {t2 - t1:.1f}s")
+    print(
+        f"\n{lang}: trained on {len(train):,} docs, {sum(map(len, train)):,} chars, vocab {vocab} "
+        f"(padded {ours.get_vocab_size(with_added_tokens=True)}); morpheme-aware {t1 - t0:.1f}s "
+        f"(segmentation included), plain {t2 - t1:.1f}s"
+    )
     unit = "eojeol" if lang == "ko" else "word"
-    print(f"{'held-out':<14}{'chars':>9} {'tokenizer':<10}{'tok/char':>9}{'tok/' + unit:>11}"
-          f"{'on-morph':>10}{'recall':>8}{'crossing':>10}")
+    print(
+        f"{'held-out':<14}{'chars':>9} {'tokenizer':<10}{'tok/char':>9}{'tok/' + unit:>11}"
+        f"{'on-morph':>10}{'recall':>8}{'crossing':>10}"
+    )
     totals = {"ours": [], "plain": []}
     for name, texts in held.items():
         truth = morpheme_byte_boundaries(texts, lang)
@@ -142,19 +152,23 @@ def bench(lang: str, train: list[str], held: dict[str, list[str]], vocab: int) -
         for label, tok in (("ours", ours), ("plain", plain)):
             m = measure(tok, texts, truth, n_words)
             totals[label].append((sum(map(len, texts)), m))
-            print(f"{name:<14}{sum(map(len, texts)):>9,} {label:<10}{m['tok/char']:>9.4f}{m['tok/word']:>11.3f}"
-                  f"{m['precision']:>10.1%}{m['recall']:>8.1%}{m['crossing']:>10.1%}")
+            print(
+                f"{name:<14}{sum(map(len, texts)):>9,} {label:<10}{m['tok/char']:>9.4f}{m['tok/word']:>11.3f}"
+                f"{m['precision']:>10.1%}{m['recall']:>8.1%}{m['crossing']:>10.1%}"
+            )
     agg = {}
     for label, rows in totals.items():
         w = sum(c for c, _ in rows)
         agg[label] = {k: sum(c * m[k] for c, m in rows) / w for k in rows[0][1]}
     o, p = agg["ours"], agg["plain"]
-    print(f"{lang} ratios ours/plain (char-weighted over held-out sets): "
-          f"tokens {o['tok/char'] / p['tok/char']:.3f}x, "
-          f"token boundaries on morpheme boundaries {o['precision']:.1%} vs {p['precision']:.1%} "
-          f"(off-morpheme boundaries {(1 - o['precision']) / max(1e-9, 1 - p['precision']):.3f}x), "
-          f"tokens crossing a morpheme boundary {o['crossing']:.1%} vs {p['crossing']:.1%} "
-          f"({o['crossing'] / max(1e-9, p['crossing']):.3f}x)")
+    print(
+        f"{lang} ratios ours/plain (char-weighted over held-out sets): "
+        f"tokens {o['tok/char'] / p['tok/char']:.3f}x, "
+        f"token boundaries on morpheme boundaries {o['precision']:.1%} vs {p['precision']:.1%} "
+        f"(off-morpheme boundaries {(1 - o['precision']) / max(1e-9, 1 - p['precision']):.3f}x), "
+        f"tokens crossing a morpheme boundary {o['crossing']:.1%} vs {p['crossing']:.1%} "
+        f"({o['crossing'] / max(1e-9, p['crossing']):.3f}x)"
+    )
 
 
 def main() -> None:
@@ -164,7 +178,12 @@ def main() -> None:
     ap.add_argument("--ko-train-chars", type=int, default=1_200_000)
     ap.add_argument("--langs", default="ko,ja")
     ap.add_argument("--seed", type=int, default=8)
-    ap.add_argument("--corpora", type=Path, default=CORPORA, help="folder with the real corpora (default: ../shared/corpora beside the repo)")
+    ap.add_argument(
+        "--corpora",
+        type=Path,
+        default=CORPORA,
+        help="folder with the real corpora (default: ../shared/corpora beside the repo)",
+    )
     args = ap.parse_args()
     CORPORA = args.corpora
     if not CORPORA.exists():

@@ -11,6 +11,7 @@ checkpointing, torch.compile), each measured on its own so one failure spoils no
 
     PYTHONPATH=. .venv/bin/python bench/train.py [--steps 8] [--threads 1] [--skip-gpu]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -104,7 +105,7 @@ def cpu_vs_transformers(args, ids: np.ndarray) -> None:
     losses = {"ours": [], "transformers": []}
     runs = [("ours", step_ours, opt_ours), ("transformers", step_theirs, opt_theirs)]
     for i, (x, y) in enumerate(data):
-        for name, fn, opt in (runs if i % 2 else runs[::-1]):  # alternate who goes first
+        for name, fn, opt in runs if i % 2 else runs[::-1]:  # alternate who goes first
             t = time.perf_counter()
             losses[name].append(fn(opt, x, y))
             if i >= args.warmup:
@@ -113,12 +114,16 @@ def cpu_vs_transformers(args, ids: np.ndarray) -> None:
     tps = {k: tokens / np.median(v) for k, v in times.items()}
     # each step's pair ran back to back, so their ratio sees the same machine load
     paired = np.median(np.array(times["transformers"]) / np.array(times["ours"]))
-    print(f"CPU tiny ({n_params(ours):,} params, batch {args.batch} x {args.seq}, {torch.get_num_threads()} threads,"
-          f" AdamW fused={CPU_FUSED_ADAMW}, median of {args.steps} steps after {args.warmup} warm-up):")
+    print(
+        f"CPU tiny ({n_params(ours):,} params, batch {args.batch} x {args.seq}, {torch.get_num_threads()} threads,"
+        f" AdamW fused={CPU_FUSED_ADAMW}, median of {args.steps} steps after {args.warmup} warm-up):"
+    )
     for k in tps:
         print(f"  {k:13s} {tps[k]:10,.0f} tokens/s   first/last loss {losses[k][0]:.4f} / {losses[k][-1]:.4f}")
-    print(f"  ratio ours / transformers: {tps['ours'] / tps['transformers']:.2f}x tokens/s"
-          f" (median of the {args.steps} step-by-step ratios: {paired:.2f}x)")
+    print(
+        f"  ratio ours / transformers: {tps['ours'] / tps['transformers']:.2f}x tokens/s"
+        f" (median of the {args.steps} step-by-step ratios: {paired:.2f}x)"
+    )
 
 
 # ----------------------------------------------------------------------------- GPU: 1.3b on one device
@@ -137,8 +142,10 @@ def gpu_1p3b(args, ids: np.ndarray) -> None:
     fpt = flops_per_token(cfg, params - cfg.vocab_size * cfg.d_model, args.gpu_seq)
     peak = peak_flops(env.device)
     name = torch.cuda.get_device_name(env.device)
-    print(f"\nGPU 1.3b ({params:,} params) on {name}, bf16 FSDP2 (1 rank), seq {args.gpu_seq}, "
-          f"peak {peak / 1e12 if peak else float('nan'):.0f} TFLOP/s, {fpt / 1e9:.2f} GFLOP/token")
+    print(
+        f"\nGPU 1.3b ({params:,} params) on {name}, bf16 FSDP2 (1 rank), seq {args.gpu_seq}, "
+        f"peak {peak / 1e12 if peak else float('nan'):.0f} TFLOP/s, {fpt / 1e9:.2f} GFLOP/token"
+    )
 
     def measure(label, micro_batch, kernels=True, ac=False, compile_blocks=False):
         model = opt = None
@@ -167,9 +174,12 @@ def gpu_1p3b(args, ids: np.ndarray) -> None:
                     times.append(time.perf_counter() - t)
             tps = micro_batch * args.gpu_seq / float(np.median(times))
             mfu = f"{100 * tps * fpt / peak:.1f}%" if peak else "n/a (unknown peak)"
-            print(f"  {label:38s} mb {micro_batch}: {tps:9,.0f} tokens/s  MFU {mfu}  "
-                  f"peak mem {torch.cuda.max_memory_allocated(env.device) / 2**30:.1f} GiB "
-                  f"(estimate {plan.needed_bytes / 2**30:.1f})  loss {losses[0]:.3f} -> {losses[-1]:.3f}", flush=True)
+            print(
+                f"  {label:38s} mb {micro_batch}: {tps:9,.0f} tokens/s  MFU {mfu}  "
+                f"peak mem {torch.cuda.max_memory_allocated(env.device) / 2**30:.1f} GiB "
+                f"(estimate {plan.needed_bytes / 2**30:.1f})  loss {losses[0]:.3f} -> {losses[-1]:.3f}",
+                flush=True,
+            )
             return tps
         except torch.cuda.OutOfMemoryError:
             print(f"  {label:38s} mb {micro_batch}: out of memory", flush=True)
@@ -212,8 +222,11 @@ def main(argv=None) -> int:
     ap.add_argument("--gpu-seq", type=int, default=2048)
     ap.add_argument("--gpu-steps", type=int, default=6)
     ap.add_argument("--gpu-warmup", type=int, default=3)
-    ap.add_argument("--gpu-settings", default="kernels,torch,ac,compile",
-                    help="comma list of GPU settings to measure: kernels, torch, ac, compile")
+    ap.add_argument(
+        "--gpu-settings",
+        default="kernels,torch,ac,compile",
+        help="comma list of GPU settings to measure: kernels, torch, ac, compile",
+    )
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)

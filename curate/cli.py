@@ -1,4 +1,5 @@
 """`curate` command line: corpus, report, inspect, compare and the helper tools."""
+
 from __future__ import annotations
 
 import argparse
@@ -27,21 +28,34 @@ class _Parser(argparse.ArgumentParser):
 def _corpus_parser(sub) -> None:
     p = sub.add_parser("corpus", help="curate raw text into shards, manifest and report")
     p.add_argument("--lang", required=True, help="target language code (ko, ja, en, fr, ...)")
-    p.add_argument("--input", nargs="+", required=True, metavar="PATH",
-                   help="input files, folders or globs, local or URIs (s3://, gs://, hdfs://, file://): "
-                        "JSON Lines (.jsonl/.json/.ndjson), .parquet, .txt, WARC/WET (.warc, .warc.wet), "
-                        "each plain or .gz/.zst/.bz2/.xz")
+    p.add_argument(
+        "--input",
+        nargs="+",
+        required=True,
+        metavar="PATH",
+        help="input files, folders or globs, local or URIs (s3://, gs://, hdfs://, file://): "
+        "JSON Lines (.jsonl/.json/.ndjson), .parquet, .txt, WARC/WET (.warc, .warc.wet), "
+        "each plain or .gz/.zst/.bz2/.xz",
+    )
     p.add_argument("--output", required=True, metavar="DIR", help="output folder or URI")
     p.add_argument("--recipe", metavar="FILE", help="recipe YAML (default pipelines/recipes/LANG.yaml)")
-    p.add_argument("--stages", metavar="a,b,c",
-                   help="run only these stages, in pipeline order (extract, for HTML rows, and normalize "
-                        "always run): extract,normalize,urlfilter,langid,decontam,pii,quality,dedup")
+    p.add_argument(
+        "--stages",
+        metavar="a,b,c",
+        help="run only these stages, in pipeline order (extract, for HTML rows, and normalize "
+        "always run): extract,normalize,urlfilter,langid,decontam,pii,quality,dedup",
+    )
     p.add_argument("--workers", type=_positive, metavar="N", help="parallel stage workers (default: all CPUs)")
     p.add_argument("--langid-model", metavar="PATH", help="fastText model (lid.176.bin, GlotLID, ...)")
-    p.add_argument("--benchmarks", nargs="+", metavar="PATH",
-                   help="benchmark files (JSONL/Parquet) to keep out of the corpus: turns on the decontam stage")
-    p.add_argument("--decontam-index", metavar="INDEX",
-                   help="an index from `curate decontam-index`: turns on the decontam stage")
+    p.add_argument(
+        "--benchmarks",
+        nargs="+",
+        metavar="PATH",
+        help="benchmark files (JSONL/Parquet) to keep out of the corpus: turns on the decontam stage",
+    )
+    p.add_argument(
+        "--decontam-index", metavar="INDEX", help="an index from `curate decontam-index`: turns on the decontam stage"
+    )
     p.add_argument("--batch-size", type=_positive, default=1024, help="documents per stage batch")
     p.add_argument("--shard-rows", type=_positive, default=200_000, help="rows per output shard")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -65,11 +79,20 @@ def _run_corpus(args) -> int:
 
     stages = [s.strip() for s in args.stages.split(",") if s.strip()] if args.stages else None
     try:
-        manifest = run_corpus(args.input, args.output, args.lang, recipe_file=args.recipe,
-                              stages=stages, workers=args.workers, langid_model=args.langid_model,
-                              batch_size=args.batch_size, shard_rows=args.shard_rows,
-                              progress=not args.no_progress, benchmarks=args.benchmarks,
-                              decontam_index=args.decontam_index)
+        manifest = run_corpus(
+            args.input,
+            args.output,
+            args.lang,
+            recipe_file=args.recipe,
+            stages=stages,
+            workers=args.workers,
+            langid_model=args.langid_model,
+            batch_size=args.batch_size,
+            shard_rows=args.shard_rows,
+            progress=not args.no_progress,
+            benchmarks=args.benchmarks,
+            decontam_index=args.decontam_index,
+        )
     except (InputError, RecipeError, StageNotBuilt, FileNotFoundError) as exc:
         print(f"curate corpus: error: {exc}", file=sys.stderr)
         return 2
@@ -79,8 +102,10 @@ def _run_corpus(args) -> int:
         print(f"curate corpus: error: {type(exc).__name__}: {exc} (CURATE_DEBUG=1 shows where)", file=sys.stderr)
         return 2
     c = manifest["counts"]
-    print(f"read {c['read']}  kept {c['kept']}  rejected {c['rejected']}  "
-          f"quarantined {c['quarantined']}  -> {args.output}")
+    print(
+        f"read {c['read']}  kept {c['kept']}  rejected {c['rejected']}  "
+        f"quarantined {c['quarantined']}  -> {args.output}"
+    )
     return 0
 
 

@@ -1,4 +1,5 @@
 """Recipes: per-language YAML saying which stages run and with which thresholds."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -54,7 +55,9 @@ def check_recipe(recipe: dict) -> None:
     if stages is not None and (not isinstance(stages, list) or not all(isinstance(x, str) for x in stages)):
         raise RecipeError(f"{where}: 'stages' must be a list of stage names, got {stages!r}")
     keep = (recipe.get("langid") or {}).get("keep")
-    if keep is not None and not (isinstance(keep, str) or isinstance(keep, list) and all(isinstance(x, str) for x in keep)):
+    if keep is not None and not (
+        isinstance(keep, str) or isinstance(keep, list) and all(isinstance(x, str) for x in keep)
+    ):
         raise RecipeError(f"{where}: langid.keep must be a language code or a list of them, got {keep!r}")
     if recipe.get("dedup") is not None:
         from curate.dedup.near import settings
@@ -74,8 +77,10 @@ def resolve_include(section: dict, base_dir: Path = RECIPE_DIR) -> dict:
     if not path.exists():
         path = RECIPE_DIR / section["include"]
     if not path.is_file():
-        raise RecipeError(f"include: {section['include']}: not found beside the recipe ({base_dir}) "
-                          f"nor among the built-in recipes ({RECIPE_DIR})")
+        raise RecipeError(
+            f"include: {section['include']}: not found beside the recipe ({base_dir}) "
+            f"nor among the built-in recipes ({RECIPE_DIR})"
+        )
     try:
         merged = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:

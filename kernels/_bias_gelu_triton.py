@@ -10,10 +10,8 @@ from ._grid import cdiv
 from ._partials import column_sum, num_programs
 
 
-
 @triton.jit
-def _bias_gelu_fwd_kernel(X, Bias, Y, M, N, stride_x, stride_y,
-                          BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
+def _bias_gelu_fwd_kernel(X, Bias, Y, M, N, stride_x, stride_y, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
     rows = tl.program_id(0).to(tl.int64) * BLOCK_M + tl.arange(0, BLOCK_M)
     cols = tl.program_id(1) * BLOCK_N + tl.arange(0, BLOCK_N)
     mask = (rows[:, None] < M) & (cols[None, :] < N)
@@ -25,8 +23,21 @@ def _bias_gelu_fwd_kernel(X, Bias, Y, M, N, stride_x, stride_y,
 
 
 @triton.jit
-def _bias_gelu_bwd_kernel(X, Bias, DY, DX, DB, M, N, stride_x, stride_dy, stride_dx,
-                          blocks_per_program, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
+def _bias_gelu_bwd_kernel(
+    X,
+    Bias,
+    DY,
+    DX,
+    DB,
+    M,
+    N,
+    stride_x,
+    stride_dy,
+    stride_dx,
+    blocks_per_program,
+    BLOCK_M: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+):
     pid = tl.program_id(0)
     cols = tl.program_id(1) * BLOCK_N + tl.arange(0, BLOCK_N)
     col_mask = cols < N
@@ -63,8 +74,9 @@ class BiasGeluFunction(torch.autograd.Function):
         y = torch.empty((M, N), dtype=x.dtype, device=x.device)
         if M > 0:
             grid = (cdiv(M, _BLOCK_M), cdiv(N, _BLOCK_N))
-            _bias_gelu_fwd_kernel[grid](x2, bias, y, M, N, x2.stride(0), y.stride(0),
-                                        BLOCK_M=_BLOCK_M, BLOCK_N=_BLOCK_N, num_warps=4)
+            _bias_gelu_fwd_kernel[grid](
+                x2, bias, y, M, N, x2.stride(0), y.stride(0), BLOCK_M=_BLOCK_M, BLOCK_N=_BLOCK_N, num_warps=4
+            )
         ctx.save_for_backward(x2, bias)
         ctx.shape = x.shape
         return y.view(x.shape)
@@ -80,6 +92,19 @@ class BiasGeluFunction(torch.autograd.Function):
         blocks_per_program = cdiv(row_blocks, G) if M > 0 else 0
         db_part = torch.empty((G, N), dtype=torch.float32, device=x2.device)
         _bias_gelu_bwd_kernel[(G, cdiv(N, _BLOCK_N))](
-            x2, bias, dy2, dx, db_part, M, N, x2.stride(0), dy2.stride(0), dx.stride(0),
-            blocks_per_program, BLOCK_M=_BLOCK_M, BLOCK_N=_BLOCK_N, num_warps=4)
+            x2,
+            bias,
+            dy2,
+            dx,
+            db_part,
+            M,
+            N,
+            x2.stride(0),
+            dy2.stride(0),
+            dx.stride(0),
+            blocks_per_program,
+            BLOCK_M=_BLOCK_M,
+            BLOCK_N=_BLOCK_N,
+            num_warps=4,
+        )
         return dx.view(ctx.shape), column_sum(db_part, bias.dtype)

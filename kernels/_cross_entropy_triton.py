@@ -16,8 +16,7 @@ from ._grid import cdiv, next_power_of_2
 
 
 @triton.jit
-def _ce_kernel(Logits, stride_l, Target, Loss, V, ignore_index,
-               BLOCK_V: tl.constexpr, WRITE_GRAD: tl.constexpr):
+def _ce_kernel(Logits, stride_l, Target, Loss, V, ignore_index, BLOCK_V: tl.constexpr, WRITE_GRAD: tl.constexpr):
     row = tl.program_id(0).to(tl.int64)
     ptr = Logits + row * stride_l
     target = tl.load(Target + row)
@@ -99,12 +98,20 @@ def _ce_rows(logits, target, loss_rows, ignore_index, write_grad):
     rows, V = logits.shape
     BLOCK_V = min(32768, next_power_of_2(V))
     num_warps = 32 if BLOCK_V >= 16384 else (16 if BLOCK_V >= 4096 else 8)
-    _ce_kernel[(rows,)](logits, logits.stride(0), target, loss_rows, V, ignore_index,
-                        BLOCK_V=BLOCK_V, WRITE_GRAD=write_grad, num_warps=num_warps)
+    _ce_kernel[(rows,)](
+        logits,
+        logits.stride(0),
+        target,
+        loss_rows,
+        V,
+        ignore_index,
+        BLOCK_V=BLOCK_V,
+        WRITE_GRAD=write_grad,
+        num_warps=num_warps,
+    )
 
 
-def linear_cross_entropy_chunked(hidden, weight, target, ignore_index, bias, need_grad,
-                                 chunk_rows=None):
+def linear_cross_entropy_chunked(hidden, weight, target, ignore_index, bias, need_grad, chunk_rows=None):
     """Returns (loss_sum, n_valid, grad_hidden, grad_weight_fp32, grad_bias_fp32);
     gradients are of loss_sum (None when need_grad is False)."""
     n_tokens, H = hidden.shape
@@ -147,7 +154,8 @@ class FusedLinearCrossEntropyFunction(torch.autograd.Function):
             t = t.contiguous()
         need_grad = any(ctx.needs_input_grad[i] for i in (0, 1, 4))
         loss_sum, n_valid, gh, gw, gb = linear_cross_entropy_chunked(
-            h2, weight, t, ignore_index, bias, need_grad, chunk_rows)
+            h2, weight, t, ignore_index, bias, need_grad, chunk_rows
+        )
         ctx.save_for_backward(gh, gw, gb, n_valid)
         ctx.shape = shape
         ctx.weight_dtype = weight.dtype

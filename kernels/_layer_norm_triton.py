@@ -10,7 +10,7 @@ read that, or fall back to a heuristic."""
 import json
 import os
 import warnings
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import torch
@@ -22,8 +22,7 @@ from ._partials import column_sum, num_programs
 
 
 @triton.jit
-def _ln_fwd_kernel(X, W, B, Y, Stats, M, N, eps,
-                   BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
+def _ln_fwd_kernel(X, W, B, Y, Stats, M, N, eps, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
     rows = tl.program_id(0).to(tl.int64) * BLOCK_M + tl.arange(0, BLOCK_M)
     cols = tl.arange(0, BLOCK_N)
     row_mask = rows < M
@@ -43,8 +42,9 @@ def _ln_fwd_kernel(X, W, B, Y, Stats, M, N, eps,
 
 
 @triton.jit
-def _ln_bwd_kernel(X, W, DY, DX, Stats, Partials, M, N,
-                   BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, STAGES: tl.constexpr):
+def _ln_bwd_kernel(
+    X, W, DY, DX, Stats, Partials, M, N, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, STAGES: tl.constexpr
+):
     pid = tl.program_id(0)
     programs = tl.num_programs(0)
     cols = tl.arange(0, BLOCK_N)
@@ -80,7 +80,7 @@ TILES_FILE = Path(__file__).with_name("layer_norm_tiles.json")
 _FORWARD_KEYS, _BACKWARD_KEYS = ("BLOCK_M", "num_warps"), ("BLOCK_M", "num_warps", "STAGES", "programs_per_sm")
 
 
-@lru_cache(maxsize=None)
+@cache
 def measured_tiles() -> dict:
     path = Path(os.environ.get("KERNELS_LN_TILES") or TILES_FILE)
     if not path.exists():
@@ -88,18 +88,22 @@ def measured_tiles() -> dict:
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError) as e:
-        warnings.warn(f"{path}: unreadable LayerNorm tiles, using the defaults ({e})")
+        warnings.warn(f"{path}: unreadable LayerNorm tiles, using the defaults ({e})", stacklevel=2)
         return {}
 
 
 def _measured(device: str | None, N: int, kind: str, keys: tuple) -> dict | None:
     entry = measured_tiles().get(device or "", {}).get(str(N), {}).get(kind)
-    ok = (isinstance(entry, dict) and all(isinstance(entry.get(k), int) and entry[k] > 0 for k in keys)
-          and entry["BLOCK_M"] & (entry["BLOCK_M"] - 1) == 0 and entry["num_warps"] in (1, 2, 4, 8, 16, 32))
+    ok = (
+        isinstance(entry, dict)
+        and all(isinstance(entry.get(k), int) and entry[k] > 0 for k in keys)
+        and entry["BLOCK_M"] & (entry["BLOCK_M"] - 1) == 0
+        and entry["num_warps"] in (1, 2, 4, 8, 16, 32)
+    )
     return {k: entry[k] for k in keys} if ok else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def forward_tile(N: int, device: str | None = None) -> dict:
     """The measured tile for this GPU, else several short rows per program so that each
     moves a few KB, one long row. Cached: the launch path runs once per layer per
@@ -111,7 +115,7 @@ def forward_tile(N: int, device: str | None = None) -> dict:
     return dict(tile, BLOCK_N=next_power_of_2(N))
 
 
-@lru_cache(maxsize=None)
+@cache
 def backward_tile(N: int, device: str | None = None) -> dict:
     """programs_per_sm: persistent programs per SM (each owns one row of dw/db partials)."""
     tile = _measured(device, N, "backward", _BACKWARD_KEYS)
@@ -119,12 +123,13 @@ def backward_tile(N: int, device: str | None = None) -> dict:
         # the best or near-best tile of the H100 and H200 sweeps at hidden 2048: about 8K
         # elements per iteration, few persistent programs (fewer dw/db partials to sum)
         block_n = next_power_of_2(N)
-        tile = dict(BLOCK_M=max(1, min(16, 8192 // block_n)), num_warps=4 if block_n <= 4096 else 8, STAGES=2,
-                    programs_per_sm=2)
+        tile = dict(
+            BLOCK_M=max(1, min(16, 8192 // block_n)), num_warps=4 if block_n <= 4096 else 8, STAGES=2, programs_per_sm=2
+        )
     return dict(tile, BLOCK_N=next_power_of_2(N))
 
 
-@lru_cache(maxsize=None)
+@cache
 def device_name(device: torch.device) -> str | None:
     """The GPU's name, the key of measured tiles; None off CUDA (the interpreter)."""
     return torch.cuda.get_device_name(device) if device.type == "cuda" else None
@@ -154,8 +159,18 @@ def forward(x, weight, bias, eps, tile=None):
     stats = torch.empty((2, M), dtype=torch.float32, device=dev)
     if M > 0:
         _ln_fwd_kernel[(cdiv(M, tile["BLOCK_M"]),)](
-            x, weight, bias, y, stats, M, N, eps,
-            BLOCK_M=tile["BLOCK_M"], BLOCK_N=tile["BLOCK_N"], num_warps=tile["num_warps"])
+            x,
+            weight,
+            bias,
+            y,
+            stats,
+            M,
+            N,
+            eps,
+            BLOCK_M=tile["BLOCK_M"],
+            BLOCK_N=tile["BLOCK_N"],
+            num_warps=tile["num_warps"],
+        )
     return y, stats
 
 
@@ -169,9 +184,20 @@ def backward(dy, x, weight, stats, tile=None):
     G = num_programs(dev, cdiv(M, tile["BLOCK_M"]), tile["programs_per_sm"])
     partials = torch.empty((2, G, N), dtype=torch.float32, device=dev)
     if M > 0:
-        _ln_bwd_kernel[(G,)](x, weight, dy, dx, stats, partials, M, N,
-                             BLOCK_M=tile["BLOCK_M"], BLOCK_N=tile["BLOCK_N"], STAGES=tile["STAGES"],
-                             num_warps=tile["num_warps"])
+        _ln_bwd_kernel[(G,)](
+            x,
+            weight,
+            dy,
+            dx,
+            stats,
+            partials,
+            M,
+            N,
+            BLOCK_M=tile["BLOCK_M"],
+            BLOCK_N=tile["BLOCK_N"],
+            STAGES=tile["STAGES"],
+            num_warps=tile["num_warps"],
+        )
     else:
         partials.zero_()
     return dx, partials

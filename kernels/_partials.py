@@ -3,12 +3,12 @@ buffer (G a few programs per SM), and one small reduction over G finishes it.
 torch's column reduction is used for that second step: it is deterministic and its
 launch is cheaper than a Triton launch, which matters for ops this short."""
 
-from functools import lru_cache
+from functools import cache
 
 import torch
 
 
-@lru_cache(maxsize=None)
+@cache
 def _sm_count(index: int) -> int:
     return torch.cuda.get_device_properties(index).multi_processor_count
 

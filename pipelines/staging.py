@@ -6,6 +6,7 @@ moment) a re-run finds exactly the input files that were finished and redoes the
 rest. The work folder is named after the recipe, the stages and the inputs (path,
 size, mtime), so a changed recipe or input never reuses stale work.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -19,9 +20,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curate.io import fs
-from curate.stages.normalize import NORMALIZE_VERSION
 from curate.io.schema import SHARD_SCHEMA
-
+from curate.stages.normalize import NORMALIZE_VERSION
 
 KEYS_VERSION = 3  # 2: line_hashes for the boilerplate pass; 3: body signatures (core links)
 
@@ -32,11 +32,19 @@ def file_key(path: str) -> str:
 
 def run_key(recipe: dict, stages: list[str], near: bool, paths: list[str]) -> str:
     # the schema too: staged rows of an older schema (a signal added since) are not reused
-    blob = json.dumps({"recipe": {k: v for k, v in recipe.items() if not k.startswith("_")},
-                       "stages": stages, "near": near, "files": [file_key(p) for p in paths],
-                       "schema": str(SHARD_SCHEMA), "keys": KEYS_VERSION,
-                       "normalize": NORMALIZE_VERSION},
-                      sort_keys=True, default=str)
+    blob = json.dumps(
+        {
+            "recipe": {k: v for k, v in recipe.items() if not k.startswith("_")},
+            "stages": stages,
+            "near": near,
+            "files": [file_key(p) for p in paths],
+            "schema": str(SHARD_SCHEMA),
+            "keys": KEYS_VERSION,
+            "normalize": NORMALIZE_VERSION,
+        },
+        sort_keys=True,
+        default=str,
+    )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

@@ -5,39 +5,19 @@ The work itself is the pure functions of train.tokenizer and train.tokens; this
 module only spreads them over workers. Each worker process loads its analyser and
 tokenizer once and keeps them for the tasks that follow.
 """
+
 from __future__ import annotations
 
-import os
 from collections import Counter
-from contextlib import contextmanager
 
-
-@contextmanager
-def _ray(workers: int | None):
-    """Join a running cluster (RAY_ADDRESS or already initialised) or start a local one."""
-    import ray
-
-    started = False
-    if not ray.is_initialized():
-        os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a local throwaway cluster
-        kwargs = dict(include_dashboard=False, log_to_driver=False, logging_level="ERROR")
-        if os.environ.get("RAY_ADDRESS"):
-            ray.init(**kwargs)
-        else:
-            ray.init(num_cpus=workers or os.cpu_count() or 1, **kwargs)
-        started = True
-    try:
-        yield ray
-    finally:
-        if started:
-            ray.shutdown()
+from pipelines.ray_session import ray_session
 
 
 def count_pieces_on_ray(tasks: list[tuple], workers: int | None = None) -> Counter:
     """Merge the piece counts of train.tokenizer.count_shard_pieces(*task) over all tasks."""
     from train.tokenizer import count_shard_pieces
 
-    with _ray(workers) as ray:
+    with ray_session(workers) as ray:
         remote = ray.remote(num_cpus=1)(count_shard_pieces)
         pending = [remote.remote(*task) for task in tasks]
         total: Counter = Counter()
@@ -47,15 +27,16 @@ def count_pieces_on_ray(tasks: list[tuple], workers: int | None = None) -> Count
         return total
 
 
-def tokenize_parts_on_ray(tasks: list[dict], tok_dir: str, out_dir: str, vocab_size: int,
-                          eos_id: int, workers: int | None = None) -> list[dict]:
+def tokenize_parts_on_ray(
+    tasks: list[dict], tok_dir: str, out_dir: str, vocab_size: int, eos_id: int, workers: int | None = None
+) -> list[dict]:
     """train.tokens.tokenize_part over every task; part entries come back in task order.
 
     Workers write straight into out_dir (shared storage on a multi-node cluster).
     """
     from train.tokens import tokenize_part
 
-    with _ray(workers) as ray:
+    with ray_session(workers) as ray:
         remote = ray.remote(num_cpus=1)(tokenize_part)
         refs = [remote.remote(t, tok_dir, out_dir, vocab_size, eos_id) for t in tasks]
         return ray.get(refs)

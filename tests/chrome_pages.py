@@ -1,5 +1,6 @@
 """Short real sentences and the site chrome that web pages wrap them in, for the
 boilerplate-line dedup tests."""
+
 import gzip
 import json
 import random
@@ -9,12 +10,26 @@ DATA = Path(__file__).parent / "data" / "dedup"
 
 # Site chrome as Korean and Japanese pages carry it (dates and counters vary per page).
 CHROME = {
-    "ko": ["ⓒ 한국일보, 무단 전재 및 재배포 금지", "오늘의 주요뉴스 | 많이 본 뉴스 | 포토 뉴스",
-           "좋아요 {n} · 댓글 {m} · 공유하기", "입력 2023.{n}.{m} 오전 10:{m}", "이 기사를 공유합니다",
-           "Copyright ⓒ All rights reserved.", "관련기사 더보기", "기자 프로필 구독 응원하기"],
-    "ja": ["この記事をシェアする", "最終更新 2021年{n}月{m}日 (日) 05:33", "出典: フリー百科事典『ウィキペディア（Wikipedia）』",
-           "Copyright © 2023 株式会社サンプル 無断転載を禁じます。", "いいね！ {n} コメント {m} リブログ",
-           "このブログの人気記事をもっと見る", "トップページへ戻る", "ホーム > ニュース > 社会"],
+    "ko": [
+        "ⓒ 한국일보, 무단 전재 및 재배포 금지",
+        "오늘의 주요뉴스 | 많이 본 뉴스 | 포토 뉴스",
+        "좋아요 {n} · 댓글 {m} · 공유하기",
+        "입력 2023.{n}.{m} 오전 10:{m}",
+        "이 기사를 공유합니다",
+        "Copyright ⓒ All rights reserved.",
+        "관련기사 더보기",
+        "기자 프로필 구독 응원하기",
+    ],
+    "ja": [
+        "この記事をシェアする",
+        "最終更新 2021年{n}月{m}日 (日) 05:33",
+        "出典: フリー百科事典『ウィキペディア（Wikipedia）』",
+        "Copyright © 2023 株式会社サンプル 無断転載を禁じます。",
+        "いいね！ {n} コメント {m} リブログ",
+        "このブログの人気記事をもっと見る",
+        "トップページへ戻る",
+        "ホーム > ニュース > 社会",
+    ],
 }
 
 
@@ -58,19 +73,39 @@ def pages_in_chrome(lang: str, seed: int = 0) -> tuple[list[str], list[int]]:
 # Chrome seen on one page only: a byline, a tag list, a link (too rare to count as
 # boilerplate, however many pages there are).
 RARE = {
-    "ko": ["{name} 기자 {site}{n}@{site}.co.kr", "태그 #{w1} #{w2} #{w3}", "https://www.{site}.com/news/article/{id}",
-           "{site}일보 제공 | 2023.{n}.{m} 14:{m} 수정", "[{site}뉴스] {w1} {w2} 관련 기사 {n}건"],
-    "ja": ["文・写真：{name}（{site}編集部）", "タグ：#{w1} #{w2} #{w3}", "https://www.{site}.jp/articles/{id}",
-           "{site}新聞 2021年{n}月{m}日 掲載", "【{site}】{w1}の記事一覧（{n}件）"],
+    "ko": [
+        "{name} 기자 {site}{n}@{site}.co.kr",
+        "태그 #{w1} #{w2} #{w3}",
+        "https://www.{site}.com/news/article/{id}",
+        "{site}일보 제공 | 2023.{n}.{m} 14:{m} 수정",
+        "[{site}뉴스] {w1} {w2} 관련 기사 {n}건",
+    ],
+    "ja": [
+        "文・写真：{name}（{site}編集部）",
+        "タグ：#{w1} #{w2} #{w3}",
+        "https://www.{site}.jp/articles/{id}",
+        "{site}新聞 2021年{n}月{m}日 掲載",
+        "【{site}】{w1}の記事一覧（{n}件）",
+    ],
 }
-NAMES = {"ko": ["김민수", "이서연", "박지훈", "최유진", "정하늘", "강도윤"],
-         "ja": ["佐藤健", "鈴木美咲", "高橋翔", "田中陽子", "伊藤大輝", "渡辺彩"]}
+NAMES = {
+    "ko": ["김민수", "이서연", "박지훈", "최유진", "정하늘", "강도윤"],
+    "ja": ["佐藤健", "鈴木美咲", "高橋翔", "田中陽子", "伊藤大輝", "渡辺彩"],
+}
 
 
 def rare_chrome(lang: str, rng: random.Random, words: list[str], k: int) -> list[str]:
     site = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(6))
-    fill = {"name": rng.choice(NAMES[lang]), "site": site, "n": rng.randint(1, 12), "m": rng.randint(10, 28),
-            "id": rng.randint(100000, 999999), "w1": rng.choice(words), "w2": rng.choice(words), "w3": rng.choice(words)}
+    fill = {
+        "name": rng.choice(NAMES[lang]),
+        "site": site,
+        "n": rng.randint(1, 12),
+        "m": rng.randint(10, 28),
+        "id": rng.randint(100000, 999999),
+        "w1": rng.choice(words),
+        "w2": rng.choice(words),
+        "w3": rng.choice(words),
+    }
     return [c.format(**fill) for c in rng.sample(RARE[lang], k)]
 
 

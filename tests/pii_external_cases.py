@@ -1,4 +1,5 @@
 """Shared loader for PII cases copied from other projects' test suites (tests/data/pii_external)."""
+
 from __future__ import annotations
 
 import json

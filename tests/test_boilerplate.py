@@ -1,15 +1,26 @@
 """Boilerplate lines: keys, counting by first-pass cluster, stripping, and the two-pass dedup."""
+
 import gzip
 import json
 
 import numpy as np
 import pyarrow as pa
 import pytest
-
-from curate.dedup.boilerplate import (EDGE_LINES, boilerplate_lines, cluster_labels, line_hash_array, line_hashes,
-                                line_hash, line_key, rows_with, strip_lines)
-from curate.dedup.near import cluster, dedup_texts, keys_for_texts
 from chrome_pages import DATA, pages_in_chrome, short_sentences
+
+from curate.dedup.boilerplate import (
+    EDGE_LINES,
+    boilerplate_lines,
+    cluster_labels,
+    line_hash,
+    line_hash_array,
+    line_hashes,
+    line_key,
+    rows_with,
+    strip_lines,
+)
+from curate.dedup.near import cluster, dedup_texts, keys_for_texts
+
 
 def test_line_key_folds_digits_case_width_and_punctuation():
     assert line_key("最終更新 2021年8月12日 (日) 05:33") == line_key("最終更新 2017年２月26日（日）10:50")
@@ -42,18 +53,25 @@ def test_strip_lines_keeps_content_and_the_rarest_line_of_an_all_chrome_page():
 def test_top_lines_name_the_most_widespread_chrome_with_a_real_text():
     from curate.dedup.boilerplate import top_lines
 
-    pages = ["좋아요 12 · 댓글 3 · 공유하기\n본문 하나입니다.", "관련기사 더보기\n본문 둘입니다.\n좋아요 7 · 댓글 0 · 공유하기"]
+    pages = [
+        "좋아요 12 · 댓글 3 · 공유하기\n본문 하나입니다.",
+        "관련기사 더보기\n본문 둘입니다.\n좋아요 7 · 댓글 0 · 공유하기",
+    ]
     boiler = (np.array(sorted([line_hash("좋아요 1 · 댓글 1 · 공유하기"), line_hash("관련기사 더보기")]), np.uint64),)
     counts = {line_hash("좋아요 1 · 댓글 1 · 공유하기"): 40, line_hash("관련기사 더보기"): 9}
     boiler += (np.array([counts[h] for h in boiler[0].tolist()], np.int64),)
-    assert top_lines(pages, boiler) == [{"line": "좋아요 12 · 댓글 3 · 공유하기", "clusters": 40},
-                                        {"line": "관련기사 더보기", "clusters": 9}]
+    assert top_lines(pages, boiler) == [
+        {"line": "좋아요 12 · 댓글 3 · 공유하기", "clusters": 40},
+        {"line": "관련기사 더보기", "clusters": 9},
+    ]
     assert top_lines(pages, boiler, limit=1) == [{"line": "좋아요 12 · 댓글 3 · 공유하기", "clusters": 40}]
 
 
 def test_lines_are_counted_per_first_pass_cluster_not_per_document():
     article = "서울시는 올해 공공자전거 대여소를 200곳 늘린다고 밝혔다.\n시민 의견은 다음 달까지 받는다."
-    texts = [article] * 30 + [f"{s}\n관련기사 더보기" for s in ("가 문서입니다", "나 문서입니다", "다 문서입니다", "라 문서입니다")]
+    texts = [article] * 30 + [
+        f"{s}\n관련기사 더보기" for s in ("가 문서입니다", "나 문서입니다", "다 문서입니다", "라 문서입니다")
+    ]
     rows = np.arange(len(texts))
     members = pa.table({"row": pa.array(rows[:30], pa.int64()), "dup_cluster": pa.array(["d0"] * 30)})
     labels = cluster_labels(rows, members)
@@ -63,7 +81,9 @@ def test_lines_are_counted_per_first_pass_cluster_not_per_document():
     assert hashes.tolist() == [line_hash("관련기사 더보기")]  # only the chrome line
     assert counts.tolist() == [4]
     assert rows_with(lists, hashes).tolist() == [30, 31, 32, 33]
-    assert len(boilerplate_lines(lists, rows.astype(np.int64), 4)[0]) == 3  # per document, the article's lines would count
+    assert (
+        len(boilerplate_lines(lists, rows.astype(np.int64), 4)[0]) == 3
+    )  # per document, the article's lines would count
 
 
 @pytest.mark.parametrize("lang", ["ko", "ja"])
@@ -79,8 +99,11 @@ def test_short_pages_in_site_chrome(lang):
     def score(result):
         cluster_of = {r["row"]: r["dup_cluster"] for r in result.to_pylist()}
         bare = {f: r for r, f in enumerate(family) if "\n" not in texts[r]}
-        found = [cluster_of.get(r) is not None and cluster_of.get(bare[f]) == cluster_of[r]
-                 for r, f in enumerate(family) if "\n" in texts[r] and f in bare]
+        found = [
+            cluster_of.get(r) is not None and cluster_of.get(bare[f]) == cluster_of[r]
+            for r, f in enumerate(family)
+            if "\n" in texts[r] and f in bare
+        ]
         members: dict = {}
         for row, c in cluster_of.items():
             members.setdefault(c, set()).add(family[row])
@@ -99,7 +122,10 @@ def test_second_pass_off_is_the_first_pass():
     texts = texts + [f"{t}\n관련기사 더보기\n이 기사를 공유합니다" for t in texts]
     ids = [str(i) for i in range(len(texts))]
     off = {"boilerplate_clusters": 0}
-    assert dedup_texts(texts, ids, off, "ko").to_pylist() == cluster(keys_for_texts(texts, ids, off, "ko"), off).to_pylist()
+    assert (
+        dedup_texts(texts, ids, off, "ko").to_pylist()
+        == cluster(keys_for_texts(texts, ids, off, "ko"), off).to_pylist()
+    )
     assert dedup_texts(texts, ids, {}, "ko").num_rows == 80
 
 

@@ -1,4 +1,5 @@
 """A corpus run across a local two-node Ray cluster (a head and a worker raylet)."""
+
 import gzip
 from pathlib import Path
 
@@ -31,8 +32,9 @@ def test_corpus_across_two_nodes(tmp_path, two_nodes):
         lines = f.readlines()
     for i in range(4):
         (inputs / f"p{i}.jsonl").write_text("".join(lines[i::4]), encoding="utf-8")
-    manifest = run_corpus([str(inputs)], str(tmp_path / "out"), "ja", stages=["normalize", "langid", "dedup"],
-                          workers=2, progress=False)
+    manifest = run_corpus(
+        [str(inputs)], str(tmp_path / "out"), "ja", stages=["normalize", "langid", "dedup"], workers=2, progress=False
+    )
     c = manifest["counts"]
     assert c["read"] == len(lines) == c["kept"] + c["rejected"] + c["quarantined"]
     kept = sum(pq.read_metadata(tmp_path / "out" / e["path"]).num_rows for e in manifest["shards"])

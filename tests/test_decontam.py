@@ -1,4 +1,5 @@
 """Benchmark decontamination on real Korean/Japanese text (samples in tests/data/decontam)."""
+
 import gzip
 import html
 import json
@@ -11,8 +12,8 @@ import pyarrow as pa
 import pytest
 import yaml
 
-from curate.stages import decontam
 from curate.io.schema import SHARD_SCHEMA
+from curate.stages import decontam
 
 DATA = Path(__file__).parent / "data" / "decontam"
 BENCHMARKS = [DATA / "ko-klue-sentences.jsonl.gz", DATA / "ja-jglue-sentences.jsonl.gz"]
@@ -59,7 +60,7 @@ def to_spacing_variant(s, rng):
 
 
 def to_punct_variant(s, rng):
-    swap = {"。": ".", "、": ",", ".": "。", ",": "、", "?": "？", "!": "！", "\"": "“", "'": "’"}
+    swap = {"。": ".", "、": ",", ".": "。", ",": "、", "?": "？", "!": "！", '"': "“", "'": "’"}
     out = []
     for c in s:
         if unicodedata.category(c).startswith("P"):
@@ -76,7 +77,7 @@ def with_typo(s, rng):
     """One letter replaced by another (not a normalization variant: needs max_gap)."""
     letters = [i for i, c in enumerate(s) if c.isalpha()]
     i = letters[len(letters) // 2 + rng.randrange(-3, 4)]
-    return s[:i] + ("의" if s[i] != "의" else "가") + s[i + 1:]
+    return s[:i] + ("의" if s[i] != "의" else "가") + s[i + 1 :]
 
 
 _REFS = ["&quot;", "&#39;", "&#x27;", "&amp;quot;", "&ldquo;", "&lt;", "&nbsp;"]
@@ -93,23 +94,31 @@ def to_html_variant(s, rng):
 def to_invisible_variant(s, rng):
     """Decomposed (NFD), with zero-width spaces, soft hyphens and joiners between code points:
     between a Hangul lead and vowel jamo, or a kana and its voicing mark."""
-    return "".join(c + (rng.choice("\u200b\u00ad\u200d\u2060\ufeff") if rng.random() < 0.2 else "")
-                   for c in unicodedata.normalize("NFD", s))
+    return "".join(
+        c + (rng.choice("\u200b\u00ad\u200d\u2060\ufeff") if rng.random() < 0.2 else "")
+        for c in unicodedata.normalize("NFD", s)
+    )
 
 
 def partial(s, rng, share=0.8):
     """A contiguous ``share`` of the passage: the rest was not copied."""
     k = round(len(s) * share)
     at = rng.randrange(len(s) - k + 1)
-    return s[at:at + k]
+    return s[at : at + k]
 
 
 def variants(s, rng):
-    return {"verbatim": s, "spacing": to_spacing_variant(s, rng), "punct": to_punct_variant(s, rng),
-            "width": to_width_variant(s), "html": to_html_variant(s, rng), "invisible": to_invisible_variant(s, rng),
-            "partial": partial(s, rng),
-            "all": to_width_variant(to_punct_variant(to_spacing_variant(s, rng), rng)),
-            "all+html": to_invisible_variant(to_html_variant(to_width_variant(to_spacing_variant(s, rng)), rng), rng)}
+    return {
+        "verbatim": s,
+        "spacing": to_spacing_variant(s, rng),
+        "punct": to_punct_variant(s, rng),
+        "width": to_width_variant(s),
+        "html": to_html_variant(s, rng),
+        "invisible": to_invisible_variant(s, rng),
+        "partial": partial(s, rng),
+        "all": to_width_variant(to_punct_variant(to_spacing_variant(s, rng), rng)),
+        "all+html": to_invisible_variant(to_html_variant(to_width_variant(to_spacing_variant(s, rng)), rng), rng),
+    }
 
 
 def passages():
@@ -131,8 +140,10 @@ def test_recall_on_edited_passages(index):
     rng = random.Random(0)
     ko, ja = passages()
     assert len(ko) >= 500 and len(ja) >= 150
-    hosts = {"ko": [r["text"] for r in read("ko-news-paragraphs.jsonl.gz")],
-             "ja": [r["text"] for r in read("ja-wiki-paragraphs.jsonl.gz")]}
+    hosts = {
+        "ko": [r["text"] for r in read("ko-news-paragraphs.jsonl.gz")],
+        "ja": [r["text"] for r in read("ja-wiki-paragraphs.jsonl.gz")],
+    }
     docs, kinds = [], []
     for lang, ps in (("ko", ko), ("ja", ja)):
         for p in ps:
@@ -153,8 +164,10 @@ def test_partial_copy_of_two_sentences_from_different_items(index):
     rng = random.Random(7)
     ko = [r["text"] for r in read("ko-klue-sentences.jsonl.gz") if 20 <= len(r["text"]) < 50]
     ja = [r["text"] for r in read("ja-jglue-sentences.jsonl.gz") if len(r["text"]) >= 20]
-    hosts = {"ko": [r["text"] for r in read("ko-news-paragraphs.jsonl.gz")],
-             "ja": [r["text"] for r in read("ja-wiki-paragraphs.jsonl.gz")]}
+    hosts = {
+        "ko": [r["text"] for r in read("ko-news-paragraphs.jsonl.gz")],
+        "ja": [r["text"] for r in read("ja-wiki-paragraphs.jsonl.gz")],
+    }
     for lang, sents, joiner in (("ko", ko, " "), ("ja", ja, "")):
         pairs = [joiner.join(rng.sample(sents, 2)) for _ in range(800)]
         docs = [insert(rng.choice(hosts[lang]), partial(p, rng), rng) for p in pairs if len(p) >= 50][:300]
@@ -174,8 +187,11 @@ def test_one_changed_letter_inside_a_passage_is_bridged(index):
 
 
 def test_unrelated_paragraphs_are_not_flagged(index):
-    docs = [r["text"] for name in ("ko-news-paragraphs.jsonl.gz", "ja-wiki-paragraphs.jsonl.gz",
-                                    "ko-nsmc-review-groups.jsonl.gz") for r in read(name)]
+    docs = [
+        r["text"]
+        for name in ("ko-news-paragraphs.jsonl.gz", "ja-wiki-paragraphs.jsonl.gz", "ko-nsmc-review-groups.jsonl.gz")
+        for r in read(name)
+    ]
     assert len(docs) >= 2000
     flagged = {m.doc for m in decontam.find_matches(docs, index)}
     assert len(flagged) / len(docs) <= 0.001, [docs[i][:80] for i in sorted(flagged)]
@@ -191,20 +207,25 @@ def test_short_shared_phrase_does_not_flag(index):
 
 # ---- normalization and hashing
 
+
 def test_normalization_makes_variants_equal():
     nfd = unicodedata.normalize("NFD", "한국어")
-    pairs = [("ｶﾞｿﾘﾝ　ＡＢＣ１２３", "ガソリン abc123"), ("수 있다, 그리고!", "수있다그리고"),
-             ("㎏", "kg"), (unicodedata.normalize("NFD", "한국어 가나다"), "한국어가나다"),
-             # character references are read as the character they stand for
-             ("caf&eacute; &quot;한국&quot;&nbsp;&#39;어&#x27; &amp;amp; &amp;quot;x&amp;quot;", "café 한국 어 x"),
-             # invisible format chars vanish, even between jamo or kana and voicing mark
-             (nfd[0] + "\u200b" + nfd[1:4] + "\u00ad" + nfd[4:] + "\u200d", "한국어"),
-             ("ｶ\u200bﾞｿ\u2060ﾘﾝ か\ufeff\u3099", "ガソリン が"),
-             ("&qu\u200bot;가", "가"),
-             # Hangul fillers standing where the spaces were (blank on screen, letters to Unicode)
-             ("모든\u3164응모자가\uffa0다\u3164당첨되었다", "모든 응모자가 다 당첨되었다"),
-             # unknown or unterminated names are text, not references (a bare &copy is a URL parameter)
-             ("AT&T &copy x&foo; y", "AT T copy x foo y")]
+    pairs = [
+        ("ｶﾞｿﾘﾝ　ＡＢＣ１２３", "ガソリン abc123"),
+        ("수 있다, 그리고!", "수있다그리고"),
+        ("㎏", "kg"),
+        (unicodedata.normalize("NFD", "한국어 가나다"), "한국어가나다"),
+        # character references are read as the character they stand for
+        ("caf&eacute; &quot;한국&quot;&nbsp;&#39;어&#x27; &amp;amp; &amp;quot;x&amp;quot;", "café 한국 어 x"),
+        # invisible format chars vanish, even between jamo or kana and voicing mark
+        (nfd[0] + "\u200b" + nfd[1:4] + "\u00ad" + nfd[4:] + "\u200d", "한국어"),
+        ("ｶ\u200bﾞｿ\u2060ﾘﾝ か\ufeff\u3099", "ガソリン が"),
+        ("&qu\u200bot;가", "가"),
+        # Hangul fillers standing where the spaces were (blank on screen, letters to Unicode)
+        ("모든\u3164응모자가\uffa0다\u3164당첨되었다", "모든 응모자가 다 당첨되었다"),
+        # unknown or unterminated names are text, not references (a bare &copy is a URL parameter)
+        ("AT&T &copy x&foo; y", "AT T copy x foo y"),
+    ]
     for a, b in pairs:
         ua, ub = decontam.normalize_units([a], "char"), decontam.normalize_units([b], "char")
         assert ua.values.tolist() == ub.values.tolist(), (a, b)
@@ -217,12 +238,23 @@ def test_unit_spans_point_into_original_text():
     assert got == ["ｶﾞｿﾘﾝＡＢＣ", unicodedata.normalize("NFD", "한국"), "HelloWorld"]
     refs = ["x&eacute;y&#44032;&quot;", unicodedata.normalize("NFD", "한") + "\u200b" + "&amp;&#x41;"]
     u = decontam.normalize_units(refs, "char")
-    assert [refs[d][s:e] for d, s, e in zip(u.doc, u.start, u.end)] == \
-        ["x", "&eacute;", "y", "&#44032;", refs[1][:3], "&#x41;"]
+    assert [refs[d][s:e] for d, s, e in zip(u.doc, u.start, u.end)] == [
+        "x",
+        "&eacute;",
+        "y",
+        "&#44032;",
+        refs[1][:3],
+        "&#x41;",
+    ]
     assert "".join(chr(v) for v in u.values.tolist()) == "xéy가한a"
     w = decontam.normalize_units(["Hello, wide-world ㎏ end"], "word")
-    assert [texts_ for texts_ in (["Hello, wide-world ㎏ end"][0][s:e] for s, e in zip(w.start, w.end))] == \
-        ["Hello", "wide", "world", "㎏", "end"]
+    assert [texts_ for texts_ in (["Hello, wide-world ㎏ end"][0][s:e] for s, e in zip(w.start, w.end))] == [
+        "Hello",
+        "wide",
+        "world",
+        "㎏",
+        "end",
+    ]
 
 
 def test_window_hashes_equal_scalar_polynomial():
@@ -232,10 +264,10 @@ def test_window_hashes_equal_scalar_polynomial():
         ref = []
         for i in range(len(v) - n + 1):
             x = 0
-            for c in v[i:i + n].tolist():
+            for c in v[i : i + n].tolist():
                 x = (x * 0x100000001B3 + c) % 2**64
             ref.append(x)
-        assert decontam.window_hashes(v, n).tolist() == decontam._mix(np.array(ref, np.uint64)).tolist()
+        assert decontam.window_hashes(v, n).tolist() == decontam.mix64(np.array(ref, np.uint64)).tolist()
 
 
 def test_word_units_for_other_languages(tmp_path):
@@ -245,12 +277,20 @@ def test_word_units_for_other_languages(tmp_path):
     idx = decontam.build_index([bench], unit="word")
     assert idx.unit == "word" and idx.n == 13
     doc = "Officials said: THE SUPERCOMPUTER at Lawrence-Livermore National Laboratory, mainly, will be used to simulate weapons!"
-    assert [m.benchmark for m in decontam.find_matches([doc, "An unrelated sentence about weather."], idx)] == ["squad-mini"]
+    assert [m.benchmark for m in decontam.find_matches([doc, "An unrelated sentence about weather."], idx)] == [
+        "squad-mini"
+    ]
     # 12 shared words are below the 13-gram threshold
-    assert decontam.find_matches(["at Lawrence Livermore National Laboratory mainly will be used to simulate weapons"], idx) == []
+    assert (
+        decontam.find_matches(
+            ["at Lawrence Livermore National Laboratory mainly will be used to simulate weapons"], idx
+        )
+        == []
+    )
 
 
 # ---- the stage
+
 
 def _table(texts, drop=None):
     n = len(texts)
@@ -266,7 +306,12 @@ def _stage_inputs():
     news = [r["text"] for r in read("ko-news-paragraphs.jsonl.gz")[:6]]
     klue = next(r["text"] for r in read("ko-klue-sentences.jsonl.gz") if len(r["text"]) >= 60)
     long_host = " ".join(news[2:5])
-    texts = [news[0], news[1] + " " + klue, long_host[:300] + " " + to_width_variant(klue) + " " + long_host[300:], klue]
+    texts = [
+        news[0],
+        news[1] + " " + klue,
+        long_host[:300] + " " + to_width_variant(klue) + " " + long_host[300:],
+        klue,
+    ]
     return texts, klue, long_host
 
 
@@ -303,8 +348,11 @@ def test_stage_actions(index, action):
 def test_make_stage_reads_recipe_defaults(tmp_path):
     from curate.recipe import RECIPE_DIR, load_recipe
     from curate.stages.registry import build_stage
+
     recipe = tmp_path / "ko.yaml"
-    recipe.write_text(f"lang: ko\ndecontam: {{include: {RECIPE_DIR / 'decontam' / 'defaults.yaml'}, action: cut}}\n", encoding="utf-8")
+    recipe.write_text(
+        f"lang: ko\ndecontam: {{include: {RECIPE_DIR / 'decontam' / 'defaults.yaml'}, action: cut}}\n", encoding="utf-8"
+    )
     cut = build_stage("decontam", load_recipe("ko", str(recipe)), "ko")
     defaults = yaml.safe_load(decontam.RECIPE_DEFAULTS.read_text(encoding="utf-8"))
     assert cut.cfg["action"] == "cut" and cut.cfg["margin_chars"] == 200
@@ -321,14 +369,20 @@ def test_index_save_load_round_trip(index, tmp_path):
     path = tmp_path / "bench.npz"
     index.save(path)
     loaded = decontam.Index.load(path)
-    assert (loaded.unit, loaded.n, loaded.min_match, loaded.max_gap) == (index.unit, index.n, index.min_match, index.max_gap)
+    assert (loaded.unit, loaded.n, loaded.min_match, loaded.max_gap) == (
+        index.unit,
+        index.n,
+        index.min_match,
+        index.max_gap,
+    )
     assert loaded.names == index.names == ["ko-klue-sentences", "ja-jglue-sentences"]
     for name in index.names:
         assert np.array_equal(loaded.sets[name], index.sets[name])
         assert loaded.meta[name]["ngrams"] == len(index.sets[name]) > 1000
     docs = _stage_inputs()[0]
-    assert [(m.doc, m.start, m.end) for m in decontam.find_matches(docs, loaded)] == \
-        [(m.doc, m.start, m.end) for m in decontam.find_matches(docs, index)]
+    assert [(m.doc, m.start, m.end) for m in decontam.find_matches(docs, loaded)] == [
+        (m.doc, m.start, m.end) for m in decontam.find_matches(docs, index)
+    ]
     from_file = decontam.make_stage({"index": str(path)}, "ko")(_table(docs))
     assert from_file.column("drop_reason").to_pylist() == [None] + ["decontam:ko-klue-sentences"] * 3
 
@@ -338,8 +392,13 @@ def test_benchmark_text_is_normalized_like_documents(tmp_path):
     rows = [r["text"] for r in read("ko-klue-sentences.jsonl.gz") if len(r["text"]) >= 50][:20]
     rng = random.Random(2)
     bench = tmp_path / "escaped.jsonl"
-    bench.write_text("".join(json.dumps({"text": to_html_variant(to_invisible_variant(t, rng), rng)},
-                                        ensure_ascii=False) + "\n" for t in rows), encoding="utf-8")
+    bench.write_text(
+        "".join(
+            json.dumps({"text": to_html_variant(to_invisible_variant(t, rng), rng)}, ensure_ascii=False) + "\n"
+            for t in rows
+        ),
+        encoding="utf-8",
+    )
     idx = decontam.build_index([bench], unit="char")
     host = read("ko-news-paragraphs.jsonl.gz")[0]["text"]
     assert {m.doc for m in decontam.find_matches([host + " " + t for t in rows] + [host], idx)} == set(range(len(rows)))
@@ -353,18 +412,21 @@ def test_cli_builds_index_and_bloom_agrees(tmp_path, index):
     bloom = decontam.build_index(BENCHMARKS, {"bloom_above_ngrams": 0}, unit="char")
     assert set(bloom.kinds.values()) == {"bloom"}
     texts = _stage_inputs()[0] + [r["text"] for r in read("ja-wiki-paragraphs.jsonl.gz")[:200]]
-    assert [(m.doc, m.benchmark) for m in decontam.find_matches(texts, bloom)] == \
-        [(m.doc, m.benchmark) for m in decontam.find_matches(texts, index)]
+    assert [(m.doc, m.benchmark) for m in decontam.find_matches(texts, bloom)] == [
+        (m.doc, m.benchmark) for m in decontam.find_matches(texts, index)
+    ]
 
 
 def test_vectorized_path_equals_plain_python_reference(index):
     ko, ja = passages()
     rng = random.Random(3)
-    hosts = [r["text"] for r in read("ko-news-paragraphs.jsonl.gz")[:80]] + \
-        [r["text"] for r in read("ja-wiki-paragraphs.jsonl.gz")[:80]]
+    hosts = [r["text"] for r in read("ko-news-paragraphs.jsonl.gz")[:80]] + [
+        r["text"] for r in read("ja-wiki-paragraphs.jsonl.gz")[:80]
+    ]
     kinds = ["spacing", "punct", "width", "all", "verbatim", "html", "invisible", "all+html", "partial", "verbatim"]
-    docs = hosts[:60] + [insert(h, variants(p, rng)[k], rng) for h, p, k in
-                         zip(hosts[60:], ko[:50] + ja[:50], kinds * 10)]
+    docs = hosts[:60] + [
+        insert(h, variants(p, rng)[k], rng) for h, p, k in zip(hosts[60:], ko[:50] + ja[:50], kinds * 10)
+    ]
     docs += [insert(h, with_typo(p, rng), rng) for h, p in zip(hosts[:60], ko[50:80] + ja[50:80])]
     benches = {b.name.split(".")[0]: [s for r in read(b.name) for s in [r["text"]]] for b in BENCHMARKS}
     ref = decontam.reference_matches(docs, benches, index.n, index.min_match, index.max_gap)
@@ -389,14 +451,22 @@ def test_corpus_with_benchmarks_flag(tmp_path):
     sentence = "흡연자분들은 발코니가 있는 방이면 발코니에서 흡연이 가능하며 실내에서는 흡연이 금지되어 있습니다."
     bench.write_text(json.dumps({"premise": sentence}, ensure_ascii=False) + "\n", encoding="utf-8")
     corpus = tmp_path / "in.jsonl.gz"
-    docs = [{"text": "숙소 안내입니다. " + sentence + " 체크인은 오후 세 시부터입니다."},
-            {"text": "오늘 서울의 날씨는 맑고 기온은 어제보다 조금 높겠습니다. 주말에는 비 소식이 있습니다."}]
+    docs = [
+        {"text": "숙소 안내입니다. " + sentence + " 체크인은 오후 세 시부터입니다."},
+        {"text": "오늘 서울의 날씨는 맑고 기온은 어제보다 조금 높겠습니다. 주말에는 비 소식이 있습니다."},
+    ]
     with gzip.open(corpus, "wt", encoding="utf-8") as f:
         f.writelines(json.dumps(d, ensure_ascii=False) + "\n" for d in docs)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
-        manifest = run_corpus([str(corpus)], str(tmp_path / "out"), "ko", stages=["normalize", "langid"],
-                              benchmarks=[str(bench)], progress=False)
+        manifest = run_corpus(
+            [str(corpus)],
+            str(tmp_path / "out"),
+            "ko",
+            stages=["normalize", "langid"],
+            benchmarks=[str(bench)],
+            progress=False,
+        )
     finally:
         ray.shutdown()
     assert manifest["stages"][-1] == "decontam"

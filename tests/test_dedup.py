@@ -1,4 +1,5 @@
 """Clustering: keeper choice, exact-then-near, union-find, and Ray equals single process."""
+
 import gzip
 import json
 from pathlib import Path
@@ -7,8 +8,16 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from curate.dedup.near import (bucket_pairs, cluster, components, dedup_keys, from_fixed_list, has_shingles,
-                          keys_for_texts, text_signatures)
+from curate.dedup.near import (
+    bucket_pairs,
+    cluster,
+    components,
+    dedup_keys,
+    from_fixed_list,
+    has_shingles,
+    keys_for_texts,
+    text_signatures,
+)
 
 DATA = Path(__file__).parent / "data" / "dedup"
 
@@ -21,15 +30,20 @@ def load(lang, n=None):
 
 def keys_for(texts, ids=None, quality=None, lang="ko", cfg=None):
     n = len(texts)
-    return keys_for_texts(texts, ids or [f"d{i}" for i in range(n)], cfg or {}, lang,
-                          rows=np.arange(n) * 3 + 5, quality=quality)  # rows need not be dense
+    return keys_for_texts(
+        texts, ids or [f"d{i}" for i in range(n)], cfg or {}, lang, rows=np.arange(n) * 3 + 5, quality=quality
+    )  # rows need not be dense
 
 
-BASE = ("캐이트 맥캔은 사립탐정을 고용해 매들린을 찾는데 모든 수단을 다 쓸 것이라고 말했다. "
-        "그는 이번 사건에서 포르투갈 경찰이 자신을 용의자로 지목한 것에 대해 강하게 반발했다. "
-        "경찰은 추가 조사를 위해 관련 자료를 검토하고 있다고 밝혔다.")
-OTHER = ("미국은 1992년에 지하 핵실험을 중지시켰기 때문에 이러한 모의 실험은 한 치의 오차도 없어야만 한다. "
-         "에너지부의 핵 안보 차관은 이 수퍼컴퓨터가 국가의 비축 핵무기를 유지하기 위한 임무의 핵심이라고 말했다.")
+BASE = (
+    "캐이트 맥캔은 사립탐정을 고용해 매들린을 찾는데 모든 수단을 다 쓸 것이라고 말했다. "
+    "그는 이번 사건에서 포르투갈 경찰이 자신을 용의자로 지목한 것에 대해 강하게 반발했다. "
+    "경찰은 추가 조사를 위해 관련 자료를 검토하고 있다고 밝혔다."
+)
+OTHER = (
+    "미국은 1992년에 지하 핵실험을 중지시켰기 때문에 이러한 모의 실험은 한 치의 오차도 없어야만 한다. "
+    "에너지부의 핵 안보 차관은 이 수퍼컴퓨터가 국가의 비축 핵무기를 유지하기 위한 임무의 핵심이라고 말했다."
+)
 
 
 def test_dedup_keys_schema_and_values():
@@ -40,17 +54,19 @@ def test_dedup_keys_schema_and_values():
     assert not has_shingles(from_fixed_list(keys.column("core_minhash"))).any()  # nor a body to sign apart
     assert keys.column("core_chars").to_pylist() == [0, 0]
     assert keys.schema.field("minhash").type == pa.list_(pa.uint32(), 64)
-    assert np.array_equal(from_fixed_list(keys.column("minhash")), text_signatures([BASE, OTHER], {"num_perm": 64}, "ko"))
+    assert np.array_equal(
+        from_fixed_list(keys.column("minhash")), text_signatures([BASE, OTHER], {"num_perm": 64}, "ko")
+    )
 
 
 def test_exact_then_near_with_keeper_by_quality_then_length_then_row():
     texts = [
-        BASE,                                   # 0 exact group with 1, 2
-        BASE.replace(" ", "  ") + "!",          # 1 same text_hash as 0
-        BASE,                                   # 2
-        BASE[: int(len(BASE) * 0.9)],           # 3 near dup of the group
-        OTHER,                                  # 4 unique
-        "관련기사 더보기\n" + BASE,               # 5 near dup, longest
+        BASE,  # 0 exact group with 1, 2
+        BASE.replace(" ", "  ") + "!",  # 1 same text_hash as 0
+        BASE,  # 2
+        BASE[: int(len(BASE) * 0.9)],  # 3 near dup of the group
+        OTHER,  # 4 unique
+        "관련기사 더보기\n" + BASE,  # 5 near dup, longest
     ]
     out = cluster(keys_for(texts, quality=[0.5, 0.9, 0.9, None, 1.0, 0.2]), {})
     got = {r["row"]: r for r in out.to_pylist()}
@@ -128,8 +144,18 @@ def test_bucket_pairs_small_all_pairs_large_star_and_chain():
     # two large buckets side by side: each gets its own star and chain
     keys = np.array([5, 5, 5, 5, 6, 6, 6, 6], dtype=np.uint64)
     a, b = bucket_pairs(keys, np.array([4, 3, 2, 1, 8, 7, 6, 5]), max_all_pairs=2)
-    assert set(zip(a.tolist(), b.tolist())) == {(1, 2), (1, 3), (1, 4), (2, 3), (3, 4),
-                                                 (5, 6), (5, 7), (5, 8), (6, 7), (7, 8)}
+    assert set(zip(a.tolist(), b.tolist())) == {
+        (1, 2),
+        (1, 3),
+        (1, 4),
+        (2, 3),
+        (3, 4),
+        (5, 6),
+        (5, 7),
+        (5, 8),
+        (6, 7),
+        (7, 8),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +178,7 @@ SHORT_TEMPLATE_PAIRS = [
 
 def short_variants(text):
     """Edits that keep a short text the same text: spacing, punctuation and width, a cut tail."""
-    return [" ".join(text), text.replace("。", "."), text.replace("2", "２") + "!", text[:int(len(text) * 0.9)]]
+    return [" ".join(text), text.replace("。", "."), text.replace("2", "２") + "!", text[: int(len(text) * 0.9)]]
 
 
 def test_short_texts_link_on_edits_but_not_on_a_shared_template():
@@ -184,7 +210,9 @@ def test_ray_global_dedup_equals_single_process(local_ray):
     got = global_dedup(keys, {"partitions": 3})
     assert got.to_pylist() == expected.to_pylist()
     ds = local_ray.data.from_arrow(keys).repartition(4)
-    assert global_dedup(ds, {"partitions": 2, "exact": False}).to_pylist() == cluster(keys, {"exact": False}).to_pylist()
+    assert (
+        global_dedup(ds, {"partitions": 2, "exact": False}).to_pylist() == cluster(keys, {"exact": False}).to_pylist()
+    )
 
 
 def test_ray_boilerplate_pass_equals_single_process(local_ray):
@@ -194,8 +222,14 @@ def test_ray_boilerplate_pass_equals_single_process(local_ray):
     from curate.dedup.near_ray import boilerplate_lines as boilerplate_lines_on_ray
     from curate.dedup.near_ray import global_dedup
 
-    chrome = ["관련기사 더보기", "이 기사를 공유합니다", "ⓒ 한국일보, 무단 전재 및 재배포 금지", "입력 2023.{}.{} 오전 10:30",
-              "좋아요 {} · 댓글 {} · 공유하기", "기자 프로필 구독 응원하기"]
+    chrome = [
+        "관련기사 더보기",
+        "이 기사를 공유합니다",
+        "ⓒ 한국일보, 무단 전재 및 재배포 금지",
+        "입력 2023.{}.{} 오전 10:30",
+        "좋아요 {} · 댓글 {} · 공유하기",
+        "기자 프로필 구독 응원하기",
+    ]
     rng = np.random.default_rng(1)
     texts = []
     for d in load("ko", 160):
@@ -213,20 +247,29 @@ def test_ray_boilerplate_pass_equals_single_process(local_ray):
     assert len(single[0]) >= 4 and all(np.array_equal(a, b) for a, b in zip(single, on_ray))
     expected = cluster_without_boilerplate(keys, {}, resign)
     assert expected.num_rows > cluster(keys, {}).num_rows  # the second pass found the chrome-wrapped copies
-    got = cluster_without_boilerplate(keys, {"partitions": 3}, resign,
-                                      lambda k, c: global_dedup(k, c), boilerplate_lines_on_ray)
+    got = cluster_without_boilerplate(
+        keys, {"partitions": 3}, resign, lambda k, c: global_dedup(k, c), boilerplate_lines_on_ray
+    )
     assert got.to_pylist() == expected.to_pylist()
 
 
 def _rare_chrome_keys(lang="ko"):
     import sys
+
     sys.path.insert(0, str(Path(__file__).parent))
     from chrome_pages import pages_in_rare_chrome
 
     texts, family = pages_in_rare_chrome(lang)
-    site = ["우리동네 커뮤니티 - 이웃과 함께", "자유게시판 | 글쓰기 | 목록", "회원가입 | 로그인 | 사이트맵",
-            "추천 0 | 비추천 0 | 조회 12", "Copyright (c) 2019 우리동네", "이용약관 | 개인정보처리방침",
-            "광고문의 | 제휴문의 | 고객센터", "이메일무단수집거부 | 청소년보호정책"]
+    site = [
+        "우리동네 커뮤니티 - 이웃과 함께",
+        "자유게시판 | 글쓰기 | 목록",
+        "회원가입 | 로그인 | 사이트맵",
+        "추천 0 | 비추천 0 | 조회 12",
+        "Copyright (c) 2019 우리동네",
+        "이용약관 | 개인정보처리방침",
+        "광고문의 | 제휴문의 | 고객센터",
+        "이메일무단수집거부 | 청소년보호정책",
+    ]
     short = [(t, f) for t, f in zip(texts, family) if "\n" not in t and len(t) <= 60][:6]
     for t, f in short:  # a small site whose frame outweighs its short posts
         texts.append("\n".join(site[:3] + [t] + site[3:]))
@@ -239,8 +282,11 @@ def _families_found(texts, family, result):
     by_family: dict = {}
     for pos, f in enumerate(family):
         by_family.setdefault(f, []).append(5 + 3 * pos)  # keys_for's rows
-    found = [cluster_of.get(rs[0]) is not None and len({cluster_of.get(r) for r in rs}) == 1
-             for rs in by_family.values() if len(rs) > 1]
+    found = [
+        cluster_of.get(rs[0]) is not None and len({cluster_of.get(r) for r in rs}) == 1
+        for rs in by_family.values()
+        if len(rs) > 1
+    ]
     members: dict = {}
     for row, c in cluster_of.items():
         members.setdefault(c, set()).add(family[(row - 5) // 3])
@@ -291,8 +337,10 @@ def test_ray_connected_components_on_long_chains(local_ray):
     perm = rng.permutation(n)
     a = np.r_[perm[:-1][:250], rng.integers(0, n, 60)]  # a 250-node path in shuffled order + random edges
     b = np.r_[perm[1:][:250], rng.integers(0, n, 60)]
-    blocks = [local_ray.put(pa.table({"u": pa.array(a[i::3], pa.int64()), "v": pa.array(b[i::3], pa.int64())}))
-              for i in range(3)]
+    blocks = [
+        local_ray.put(pa.table({"u": pa.array(a[i::3], pa.int64()), "v": pa.array(b[i::3], pa.int64())}))
+        for i in range(3)
+    ]
     stars = pa.concat_tables(local_ray.get(connected_components(blocks, 4)))
     label = np.arange(n)
     label[stars.column("v").to_numpy()] = stars.column("u").to_numpy()

@@ -4,6 +4,7 @@ tests/data/dedup/eval-{ko,ja}.jsonl.gz (built by make_eval.py): families of an
 original plus one variant per edit kind, and unrelated paragraphs. Recall of an edit
 kind = variants clustered with their original; unrelated documents must survive.
 """
+
 import gzip
 import json
 from pathlib import Path
@@ -26,8 +27,11 @@ def evaluate(lang: str, cfg: dict) -> dict:
     origin = {d["family"]: cluster_of.get(i) for i, d in enumerate(docs) if d["kind"] == "original"}
     report = {}
     for kind in list(TARGETS) + ["north"]:
-        hits = [cluster_of.get(i) is not None and cluster_of[i] == origin[d["family"]]
-                for i, d in enumerate(docs) if d["kind"] == kind]
+        hits = [
+            cluster_of.get(i) is not None and cluster_of[i] == origin[d["family"]]
+            for i, d in enumerate(docs)
+            if d["kind"] == kind
+        ]
         if hits:
             report[kind] = float(np.mean(hits))
     unrelated = [i for i, d in enumerate(docs) if d["kind"] == "unrelated"]
@@ -55,10 +59,18 @@ def test_recall_per_edit_kind_and_false_removals(lang):
 
 
 BOILERPLATE = {
-    "ko": ["ⓒ 한국일보, 무단 전재 및 재배포 금지 · AI 학습 이용 금지", "오늘의 주요뉴스 | 많이 본 뉴스 | 포토 뉴스",
-           "좋아요 0 · 댓글 3 · 공유하기 · 스크랩", "본 기사는 인터넷 신문 윤리강령을 준수합니다."],
-    "ja": ["無断転載を禁じます。Copyright © 2023 株式会社サンプル", "ニュース一覧 | ランキング | 特集 | お問い合わせ",
-           "出典: フリー百科事典『ウィキペディア（Wikipedia）』", "この記事が気に入ったらフォローしよう"],
+    "ko": [
+        "ⓒ 한국일보, 무단 전재 및 재배포 금지 · AI 학습 이용 금지",
+        "오늘의 주요뉴스 | 많이 본 뉴스 | 포토 뉴스",
+        "좋아요 0 · 댓글 3 · 공유하기 · 스크랩",
+        "본 기사는 인터넷 신문 윤리강령을 준수합니다.",
+    ],
+    "ja": [
+        "無断転載を禁じます。Copyright © 2023 株式会社サンプル",
+        "ニュース一覧 | ランキング | 特集 | お問い合わせ",
+        "出典: フリー百科事典『ウィキペディア（Wikipedia）』",
+        "この記事が気に入ったらフォローしよう",
+    ],
 }
 
 
@@ -93,8 +105,11 @@ def test_short_documents_with_long_boilerplate(lang):
     keys = keys_for_texts(texts, [str(i) for i in range(len(texts))], {}, lang)
     cluster_of = {r["row"]: r["dup_cluster"] for r in cluster(keys, {}).to_pylist()}
     orig = {f: str(i) for i, f in enumerate(family) if "\n" not in texts[i]}
-    hits = [cluster_of.get(i) is not None and cluster_of.get(int(orig[f])) == cluster_of[i]
-            for i, f in enumerate(family) if "\n" in texts[i]]
+    hits = [
+        cluster_of.get(i) is not None and cluster_of.get(int(orig[f])) == cluster_of[i]
+        for i, f in enumerate(family)
+        if "\n" in texts[i]
+    ]
     assert np.mean(hits) >= 0.98, np.mean(hits)
     members: dict = {}
     for row, c in cluster_of.items():

@@ -1,4 +1,5 @@
 """Per-domain caps after dedup: no domain over its cap, no duplicate family lost."""
+
 import gzip
 import json
 from pathlib import Path
@@ -18,26 +19,40 @@ def staged(rows):
 
 
 def test_capped_keeper_hands_its_cluster_to_a_member_with_room():
-    tables = staged([("a1", "https://a.example/1", None), ("a2", "https://a.example/2", None),
-                     ("k", "https://a.example/3", None),  # keeper of cluster k, over a's cap
-                     ("m1", "https://a.example/4", None),  # a member on the full domain
-                     ("m2", "https://b.example/1", None),  # the first member with room
-                     ("m3", None, None),
-                     ("a5", "https://a.example/5", None), ("q", "https://b.example/2", "quality:short")])
-    decisions = {2: ("k", None, None), 3: ("k", "k", "near_dup"), 4: ("k", "k", "near_dup"),
-                 5: ("k", "k", "exact_dup")}
+    tables = staged(
+        [
+            ("a1", "https://a.example/1", None),
+            ("a2", "https://a.example/2", None),
+            ("k", "https://a.example/3", None),  # keeper of cluster k, over a's cap
+            ("m1", "https://a.example/4", None),  # a member on the full domain
+            ("m2", "https://b.example/1", None),  # the first member with room
+            ("m3", None, None),
+            ("a5", "https://a.example/5", None),
+            ("q", "https://b.example/2", "quality:short"),
+        ]
+    )
+    decisions = {2: ("k", None, None), 3: ("k", "k", "near_dup"), 4: ("k", "k", "near_dup"), 5: ("k", "k", "exact_dup")}
     capped = plan_domain_cap(tables, decisions, cap=2)
     assert capped == {2, 6}
     assert decisions[4] == ("k", None, None)  # promoted
     assert decisions[3] == ("k", "m2", "near_dup") and decisions[5] == ("k", "m2", "exact_dup")
     out = apply_domain_cap(tables[0], 0, capped)
-    assert out.column("drop_reason").to_pylist() == [None, None, CAP_REASON, None, None, None, CAP_REASON,
-                                                     "quality:short"]
+    assert out.column("drop_reason").to_pylist() == [
+        None,
+        None,
+        CAP_REASON,
+        None,
+        None,
+        None,
+        CAP_REASON,
+        "quality:short",
+    ]
 
 
 def test_family_on_full_domains_only_is_capped_whole():
-    tables = staged([("a1", "https://a.example/1", None), ("k", "https://a.example/2", None),
-                     ("m", "https://a.example/3", None)])
+    tables = staged(
+        [("a1", "https://a.example/1", None), ("k", "https://a.example/2", None), ("m", "https://a.example/3", None)]
+    )
     decisions = {1: ("k", None, None), 2: ("k", "k", "near_dup")}
     before = dict(decisions)
     assert plan_domain_cap(tables, decisions, cap=1) == {1}
@@ -45,8 +60,9 @@ def test_family_on_full_domains_only_is_capped_whole():
 
 
 def test_member_without_url_is_promoted_and_rows_count_across_batches():
-    tables = staged([("a1", "https://a.example/1", None)]) + staged([("k", "https://a.example/2", None),
-                                                                      ("m", None, None)])
+    tables = staged([("a1", "https://a.example/1", None)]) + staged(
+        [("k", "https://a.example/2", None), ("m", None, None)]
+    )
     decisions = {1: ("k", None, None), 2: ("k", "k", "near_dup")}
     assert plan_domain_cap(tables, decisions, cap=1) == {1}
     assert decisions[2] == ("k", None, None)
@@ -58,8 +74,11 @@ def test_pipeline_keeps_a_duplicate_when_the_cap_drops_its_keeper(tmp_path):
     from pipelines.corpus import run_corpus
 
     with gzip.open(SAMPLE, "rt", encoding="utf-8") as f:
-        texts = [t for t in (json.loads(line)["text"] for line in f) if 300 <= len(t) <= 700
-                 and sum("가" <= c <= "힣" for c in t) > 0.6 * len(t)][:4]
+        texts = [
+            t
+            for t in (json.loads(line)["text"] for line in f)
+            if 300 <= len(t) <= 700 and sum("가" <= c <= "힣" for c in t) > 0.6 * len(t)
+        ][:4]
     original, filler = texts[0], texts[1:]
     longer = original + " 자세한 내용은 다음 기사에서 이어진다."  # the longer copy is the dedup keeper
     docs = [{"id": f"a{i}", "text": t, "url": f"https://a.example/{i}"} for i, t in enumerate(filler)]

@@ -1,5 +1,6 @@
 """FSDP2 on CPU: two gloo processes give the loss and gradients of one process on the
 same batch, and the same weights after a clipped AdamW step."""
+
 from __future__ import annotations
 
 import os
@@ -63,11 +64,15 @@ def _worker(rank: int, port: int, out: str):
         model = parallelize(_model(), mesh, bf16=False)
         x, y = _batch()
         per = x.shape[0] // WORLD
-        loss, grads, norm = _step(model, x[rank * per:(rank + 1) * per], y[rank * per:(rank + 1) * per])
+        loss, grads, norm = _step(model, x[rank * per : (rank + 1) * per], y[rank * per : (rank + 1) * per])
         dist.all_reduce(loss)
-        result = {"loss": loss / WORLD, "grads": {n: _full(g) for n, g in grads.items()}, "norm": _full(norm),
-                  "params": {n: _full(p.detach()) for n, p in model.named_parameters()},
-                  "sharded": all(hasattr(p, "full_tensor") for p in model.parameters())}
+        result = {
+            "loss": loss / WORLD,
+            "grads": {n: _full(g) for n, g in grads.items()},
+            "norm": _full(norm),
+            "params": {n: _full(p.detach()) for n, p in model.named_parameters()},
+            "sharded": all(hasattr(p, "full_tensor") for p in model.parameters()),
+        }
         # bf16 mixed precision (FSDP casts each block's inputs) with and without activation
         # checkpointing: the recomputed forward must see the same bf16 inputs
         for ac in (False, True):
@@ -99,8 +104,12 @@ def both(tmp_path_factory):
     sharded = torch.load(out, weights_only=False)
     model = _model()
     loss, grads, norm = _step(model, *_batch())
-    single = {"loss": loss, "grads": grads, "norm": norm,
-              "params": {n: p.detach() for n, p in model.named_parameters()}}
+    single = {
+        "loss": loss,
+        "grads": grads,
+        "norm": norm,
+        "params": {n: p.detach() for n, p in model.named_parameters()},
+    }
     return single, sharded
 
 

@@ -1,11 +1,13 @@
 """Random bytes, hostile Unicode and malformed files: nothing crashes, nothing is lost."""
+
 import json
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from curate.io.readers import Record, clean_text, read_records, records_to_table
 from curate.stages.langid import make_stage as make_langid
 from curate.stages.normalize import make_stage as make_normalize
-from curate.io.readers import Record, clean_text, read_records, records_to_table
 from curate.stages.registry import build_stage
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -13,9 +15,29 @@ FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 # Surrogates, RTL marks, zero-width characters, combining sequences, Hangul jamo, emoji.
 PIECES = st.one_of(
     st.text(max_size=20),
-    st.sampled_from(["\u200f", "\u202e", "\u200b", "\ufeff", "\u0301", "\u1100\u1161\u11a8",
-                     "ㅋ" * 30, "ㅠ", "&amp;", "&#0;", "&#xD800;", "\x00", "\r", "\n\n\n", "🇰🇷",
-                     "\U0001F600", "\ud800", "\udfff", "\ud83d\ude00"]),
+    st.sampled_from(
+        [
+            "\u200f",
+            "\u202e",
+            "\u200b",
+            "\ufeff",
+            "\u0301",
+            "\u1100\u1161\u11a8",
+            "ㅋ" * 30,
+            "ㅠ",
+            "&amp;",
+            "&#0;",
+            "&#xD800;",
+            "\x00",
+            "\r",
+            "\n\n\n",
+            "🇰🇷",
+            "\U0001f600",
+            "\ud800",
+            "\udfff",
+            "\ud83d\ude00",
+        ]
+    ),
 )
 HOSTILE = st.lists(PIECES, max_size=40).map("".join)
 
@@ -74,4 +96,4 @@ def test_lone_surrogates_in_json_are_repaired(tmp_path):
     path = tmp_path / "s.jsonl"
     path.write_text('{"text": "a\\ud800b \\ud83d\\ude00"}\n', encoding="utf-8")
     (rec,) = read_records(str(path))
-    assert rec.text == "a\ufffdb \U0001F600"
+    assert rec.text == "a\ufffdb \U0001f600"

@@ -1,4 +1,5 @@
 """Latin letter soup (keyboard mash, Korean typed with the IME off) inside real text."""
+
 from __future__ import annotations
 
 import json
@@ -7,32 +8,49 @@ import re
 from pathlib import Path
 
 import pytest
+from test_quality import table_of
 
 from curate.stages import gibberish
 from curate.stages.gibberish import MASH_SCORE, mash_chars, word_score
 from curate.stages.quality import make_stage
 
-from test_quality import table_of
-
 DATA = Path(__file__).parent / "data" / "quality"
 
 # NSMC reviews (CC0) as users wrote them: mash, and Korean typed on a QWERTY layout
-NSMC_MASH = ["재밌게봄alsdkjhaldjfbn", "그냥저냥 akdljhaldvbnlk", "배신자시x durtlakwdkdiwl",
-             "완전재미짱!!! (감동 쩔) 유유  woalttmqslek !!!(rkaehdWjf) dbdb (didgPdud)"]
+NSMC_MASH = [
+    "재밌게봄alsdkjhaldjfbn",
+    "그냥저냥 akdljhaldvbnlk",
+    "배신자시x durtlakwdkdiwl",
+    "완전재미짱!!! (감동 쩔) 유유  woalttmqslek !!!(rkaehdWjf) dbdb (didgPdud)",
+]
 
 
 def _rows(name: str) -> list[dict]:
     return [json.loads(line) for line in open(DATA / name, encoding="utf-8")]
 
 
-@pytest.mark.parametrize("word", ["Seoul", "Hyundai", "strengths", "Schwarzschild", "Nguyen", "Llanfair",
-                                  "Fukushima", "Gyeongbokgung", "Shibuya", "développement"])
+@pytest.mark.parametrize(
+    "word",
+    [
+        "Seoul",
+        "Hyundai",
+        "strengths",
+        "Schwarzschild",
+        "Nguyen",
+        "Llanfair",
+        "Fukushima",
+        "Gyeongbokgung",
+        "Shibuya",
+        "développement",
+    ],
+)
 def test_real_words_and_names_are_not_mash(word):
     assert word_score(word) > MASH_SCORE, word
 
 
-@pytest.mark.parametrize("word", ["asdfghjkl", "jfkdlsajfkdls", "zxcvbnm", "qwrtpsdfg",
-                                  "dkssudgktpdy", "rkaehdWjf", "gksrnrdj"])  # 안녕하세요, 감동쩔, 한국어 typed in QWERTY
+@pytest.mark.parametrize(
+    "word", ["asdfghjkl", "jfkdlsajfkdls", "zxcvbnm", "qwrtpsdfg", "dkssudgktpdy", "rkaehdWjf", "gksrnrdj"]
+)  # 안녕하세요, 감동쩔, 한국어 typed in QWERTY
 def test_mash_and_ime_off_korean_score_low(word):
     assert word_score(word) < MASH_SCORE, word
 
@@ -61,8 +79,16 @@ def test_nsmc_mash_reviews_counted():
 def test_clean_text_has_no_mash_share():
     """No clean en/fr sentence, KLUE/news sentence or JSQuAD paragraph shipped with the
     tests reaches the recipes' 0.1 share of characters."""
-    texts = [r["text"] for name in ("en-fr-sentences.jsonl", "ko-news-sentences.jsonl",
-                                    "ko-klue-wiki-sentences.jsonl", "ja-wiki-jsquad.jsonl") for r in _rows(name)]
+    texts = [
+        r["text"]
+        for name in (
+            "en-fr-sentences.jsonl",
+            "ko-news-sentences.jsonl",
+            "ko-klue-wiki-sentences.jsonl",
+            "ja-wiki-jsquad.jsonl",
+        )
+        for r in _rows(name)
+    ]
     assert len(texts) > 1000
     worst = max(texts, key=lambda t: mash_chars(t) / max(1, len(re.findall(r"\S", t))))
     assert mash_chars(worst) / len(re.findall(r"\S", worst)) < 0.1, worst
@@ -82,7 +108,7 @@ def test_mash_line_between_real_sentences_dropped(lang):
         docs.append(f"{sents[i]}\n{mash}\n{sents[i + 1]}")
         clean.append(f"{sents[i]}\n{sents[i + 1]}")
     out = make_stage({}, lang)(table_of(docs + clean)).column("drop_reason").to_pylist()
-    mashed, kept = out[: len(docs)], out[len(docs):]
+    mashed, kept = out[: len(docs)], out[len(docs) :]
     assert sum(r == "quality:max_latin_mash_ratio" for r in mashed) >= 0.9 * len(docs), mashed
     assert all(r != "quality:max_latin_mash_ratio" for r in kept), kept
 

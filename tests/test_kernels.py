@@ -60,8 +60,13 @@ def check_layer_norm():
         y, stats = ln.forward(x2, w, b, 1e-5, tile)
         dx, partials = ln.backward(dy2, x2, w, stats, tile)
         got = [y.reshape(-1, 130), dx.reshape(-1, 130), partials.sum(dim=1)[0], partials.sum(dim=1)[1]]
-        _assert_close(f"layer_norm{tile}", got, [out_r[0].reshape(-1, 130), g_r[0].reshape(-1, 130), *g_r[1:]],
-                      rtol=1e-5, atol=1e-4)
+        _assert_close(
+            f"layer_norm{tile}",
+            got,
+            [out_r[0].reshape(-1, 130), g_r[0].reshape(-1, 130), *g_r[1:]],
+            rtol=1e-5,
+            atol=1e-4,
+        )
 
 
 def check_layer_norm_tiles():
@@ -73,9 +78,15 @@ def check_layer_norm_tiles():
     from polyglot_kernels import _layer_norm_triton as ln
     from polyglot_kernels import reference
 
-    recorded = {"GPU X": {"130": {"forward": {"BLOCK_M": 2, "num_warps": 4},
-                                  "backward": {"BLOCK_M": 4, "num_warps": 2, "STAGES": 2, "programs_per_sm": 3}},
-                          "64": {"forward": {"BLOCK_M": 3, "num_warps": 4}}}}
+    recorded = {
+        "GPU X": {
+            "130": {
+                "forward": {"BLOCK_M": 2, "num_warps": 4},
+                "backward": {"BLOCK_M": 4, "num_warps": 2, "STAGES": 2, "programs_per_sm": 3},
+            },
+            "64": {"forward": {"BLOCK_M": 3, "num_warps": 4}},
+        }
+    }
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "tiles.json"
         path.write_text(json.dumps(recorded))
@@ -110,7 +121,7 @@ def check_rotary():
         cos, sin = emb.cos(), emb.sin()
         # q, k as strided views of one fused projection, as the attention layer makes them.
         qkv = torch.randn(batch, seq, heads, 3 * head_dim, generator=gen)
-        q, k = qkv[..., :head_dim], qkv[..., head_dim:2 * head_dim]
+        q, k = qkv[..., :head_dim], qkv[..., head_dim : 2 * head_dim]
         dq = torch.randn(batch, seq, heads, head_dim, generator=gen)
         dk = torch.randn(batch, seq, heads, head_dim, generator=gen)
 
@@ -119,7 +130,7 @@ def check_rotary():
             kk = k.detach().clone().requires_grad_()
             # keep the kernel's inputs strided: rebuild views of a leaf-derived fused tensor
             fused = torch.cat((qq, kk, torch.zeros_like(qq)), dim=-1)
-            oq, ok = fn(fused[..., :head_dim], fused[..., head_dim:2 * head_dim], cos, sin, rotary_dim)
+            oq, ok = fn(fused[..., :head_dim], fused[..., head_dim : 2 * head_dim], cos, sin, rotary_dim)
             torch.autograd.backward((oq, ok), (dq, dk))
             return [oq.detach(), ok.detach()], [qq.grad, kk.grad]
 
@@ -186,16 +197,19 @@ def check_fused_linear_cross_entropy():
     assert torch.isnan(kernels.fused_linear_cross_entropy(h, w, t)).item()
 
 
-CHECKS = {f.__name__: f for f in (check_layer_norm, check_layer_norm_tiles, check_rotary, check_bias_gelu,
-                                  check_fused_linear_cross_entropy)}
+CHECKS = {
+    f.__name__: f
+    for f in (check_layer_norm, check_layer_norm_tiles, check_rotary, check_bias_gelu, check_fused_linear_cross_entropy)
+}
 
 
 @pytest.mark.parametrize("check", sorted(CHECKS))
 def test_kernel_under_interpreter(check):
     env = dict(os.environ, TRITON_INTERPRET="1", PYTHONPATH=str(ROOT))
     env.pop("KERNELS_REFERENCE", None)
-    proc = subprocess.run([sys.executable, __file__, check], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, __file__, check], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     print(proc.stdout)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "max_abs_err" in proc.stdout  # the comparison really ran

@@ -32,8 +32,8 @@ def train_losses(use_kernels: bool, device: str = "cpu") -> list[float]:
     losses = []
     for _ in range(STEPS):
         starts = torch.randint(0, len(data) - SEQ - 1, (BATCH,), generator=gen)
-        x = torch.stack([data[s:s + SEQ] for s in starts])
-        y = torch.stack([data[s + 1:s + SEQ + 1] for s in starts])
+        x = torch.stack([data[s : s + SEQ] for s in starts])
+        y = torch.stack([data[s + 1 : s + SEQ + 1] for s in starts])
         y[:, :4] = -100  # exercise ignore_index as a masked prompt would
         loss = model(x.to(device), y.to(device))
         opt.zero_grad(set_to_none=True)
@@ -47,8 +47,7 @@ def train_losses(use_kernels: bool, device: str = "cpu") -> list[float]:
 def test_kernels_on_and_off_give_the_same_loss_curve():
     env = dict(os.environ, TRITON_INTERPRET="1", PYTHONPATH=str(ROOT))
     env.pop("KERNELS_REFERENCE", None)
-    proc = subprocess.run([sys.executable, __file__], env=env, cwd=ROOT, capture_output=True, text=True,
-                          timeout=600)
+    proc = subprocess.run([sys.executable, __file__], env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     on, off = result["on"], result["off"]

@@ -1,8 +1,10 @@
 """MinHash signatures and shingle hashes equal datasketch's and the scalar reference."""
+
 import numpy as np
 import pytest
 from datasketch import MinHash, MinHashLSH
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from curate.dedup.minhash import band_keys, optimal_bands, signatures
 from curate.dedup.shingles import hash32, shingle_hashes, shingle_strings
@@ -25,17 +27,21 @@ def test_batch_shingle_hashes_equal_scalar_reference(kind, n):
     assert len(offsets) == len(TEXTS) + 1
     for i, text in enumerate(TEXTS):
         expected = [hash32(s, kind) for s in shingle_strings(text, kind, n)]
-        assert hashes[offsets[i]:offsets[i + 1]].tolist() == expected
+        assert hashes[offsets[i] : offsets[i + 1]].tolist() == expected
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.text(alphabet=st.sampled_from("가나다라 마바、。,.abc 東京都z1 ") , max_size=40), min_size=1, max_size=6),
-       st.sampled_from(CHOICES))
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from("가나다라 마바、。,.abc 東京都z1 "), max_size=40), min_size=1, max_size=6
+    ),
+    st.sampled_from(CHOICES),
+)
 def test_batch_equals_reference_on_random_text(texts, choice):
     kind, n = choice
     hashes, offsets = shingle_hashes(texts, kind, n)
     for i, text in enumerate(texts):
-        assert hashes[offsets[i]:offsets[i + 1]].tolist() == [hash32(s, kind) for s in shingle_strings(text, kind, n)]
+        assert hashes[offsets[i] : offsets[i + 1]].tolist() == [hash32(s, kind) for s in shingle_strings(text, kind, n)]
 
 
 def test_spacing_and_punctuation_do_not_change_char_shingles():
@@ -75,7 +81,7 @@ def test_signatures_span_many_chunks():
     sigs = signatures(hashes, offsets, 16, 3)
     for i in [0, 1, 57, 399]:
         m = MinHash(num_perm=16, seed=3, hashfunc=int)
-        m.update_batch(hashes[offsets[i]:offsets[i + 1]].tolist())
+        m.update_batch(hashes[offsets[i] : offsets[i + 1]].tolist())
         assert sigs[i].tolist() == m.hashvalues.tolist()
 
 

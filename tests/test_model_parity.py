@@ -1,4 +1,5 @@
 """Our GPT-NeoX against transformers' GPTNeoXForCausalLM, both directions, fp32."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,8 +13,9 @@ transformers = pytest.importorskip("transformers")
 
 def _tiny(rotary_pct: float) -> ModelConfig:
     # heads 32 wide: rotary_pct 0.25 rotates 8 dims, 0.5 rotates 16
-    return ModelConfig(n_layer=2, d_model=128, d_ff=512, n_head=4, vocab_size=384, max_seq_len=64,
-                       rotary_pct=rotary_pct)
+    return ModelConfig(
+        n_layer=2, d_model=128, d_ff=512, n_head=4, vocab_size=384, max_seq_len=64, rotary_pct=rotary_pct
+    )
 
 
 def _batch(vocab: int) -> torch.Tensor:
@@ -24,7 +26,7 @@ def _perturb_(model: torch.nn.Module) -> None:
     """Random biases and LayerNorm affines, so a misplaced bias or norm cannot hide."""
     g = torch.Generator().manual_seed(2)
     with torch.no_grad():
-        for name, p in model.named_parameters():
+        for p in model.parameters():
             if p.ndim == 1:
                 p.add_(torch.randn(p.shape, generator=g) * 0.1)
 
@@ -54,10 +56,19 @@ def test_ours_load_in_transformers(tmp_path, rotary_pct):
 def test_transformers_load_in_ours(tmp_path, rotary_pct):
     cfg = _tiny(rotary_pct)
     hf_cfg = transformers.GPTNeoXConfig(
-        vocab_size=cfg.vocab_size, hidden_size=cfg.d_model, num_hidden_layers=cfg.n_layer,
-        num_attention_heads=cfg.n_head, intermediate_size=cfg.d_ff, rotary_pct=rotary_pct,
-        rotary_emb_base=10000, max_position_embeddings=cfg.max_seq_len, layer_norm_eps=1e-5,
-        use_parallel_residual=True, tie_word_embeddings=False, hidden_act="gelu")
+        vocab_size=cfg.vocab_size,
+        hidden_size=cfg.d_model,
+        num_hidden_layers=cfg.n_layer,
+        num_attention_heads=cfg.n_head,
+        intermediate_size=cfg.d_ff,
+        rotary_pct=rotary_pct,
+        rotary_emb_base=10000,
+        max_position_embeddings=cfg.max_seq_len,
+        layer_norm_eps=1e-5,
+        use_parallel_residual=True,
+        tie_word_embeddings=False,
+        hidden_act="gelu",
+    )
     torch.manual_seed(3)
     theirs = transformers.GPTNeoXForCausalLM(hf_cfg).eval()
     _perturb_(theirs)

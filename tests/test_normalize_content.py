@@ -1,5 +1,6 @@
 """normalize cleans and never rewrites: digits, URLs, e-mail addresses, indentation and
 lines of code survive; only runs of noise characters (ㅋㅋㅋㅋㅋ, !!!!!!, 草wwwww) shrink."""
+
 import gzip
 import html
 import json
@@ -9,13 +10,15 @@ from html.entities import html5
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from curate.stages.normalize import normalize_text
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPORA = sorted((ROOT / "data" / "sample").glob("*.jsonl.gz")) + sorted(
-    p for p in (ROOT / "tests" / "data").rglob("*.jsonl*") if p.suffix in (".jsonl", ".gz"))
+    p for p in (ROOT / "tests" / "data").rglob("*.jsonl*") if p.suffix in (".jsonl", ".gz")
+)
 
 DIGITS = re.compile(r"\d+")
 URL = re.compile(r"https?://\S+")
@@ -26,6 +29,7 @@ NOISE_RUN = re.compile(r"([\u3131-\u318e!?.~^;…♡♥！？。～wｗ])\1+")
 def cleaned(text: str) -> str:
     """What normalize may change without rewriting: entities with their semicolon, NFC,
     line ends, invisible and control characters (written here independently of the module)."""
+
     def entity(m):
         body = m.group(1)
         if body.startswith("#"):
@@ -81,18 +85,47 @@ _SEP = st.sampled_from(["", " ", "  ", "   ", "\u3000", "\t", "\u00a0", "\u200b"
 _WORD = st.one_of(
     st.from_regex(r"[0-9]{1,20}", fullmatch=True),
     st.from_regex(r"[０-９]{1,8}", fullmatch=True),
-    st.sampled_from(["가격은", "원입니다", "재밌어요", "東京", "です", "草", "笑", "the", "def", "x =", "return",
-                     "print(", ")", "{", "}", ";", "&amp;", "&copy", "&lt;", "a----b", "..."]),
+    st.sampled_from(
+        [
+            "가격은",
+            "원입니다",
+            "재밌어요",
+            "東京",
+            "です",
+            "草",
+            "笑",
+            "the",
+            "def",
+            "x =",
+            "return",
+            "print(",
+            ")",
+            "{",
+            "}",
+            ";",
+            "&amp;",
+            "&copy",
+            "&lt;",
+            "a----b",
+            "...",
+        ]
+    ),
     st.builds(lambda n, c: c * n, st.integers(1, 12), st.sampled_from(list("ㅋㅎㅠㅜ!?~.^;wｗ。！？～-=0"))),
-    st.builds(lambda host, path, q: f"https://{host}.com/{path}?id={q}",
-              st.from_regex(r"[a-z]{1,8}", fullmatch=True), st.from_regex(r"[a-z0-9!~.\-_ㅋ]{0,12}", fullmatch=True),
-              st.from_regex(r"[0-9]{1,12}", fullmatch=True)),
+    st.builds(
+        lambda host, path, q: f"https://{host}.com/{path}?id={q}",
+        st.from_regex(r"[a-z]{1,8}", fullmatch=True),
+        st.from_regex(r"[a-z0-9!~.\-_ㅋ]{0,12}", fullmatch=True),
+        st.from_regex(r"[0-9]{1,12}", fullmatch=True),
+    ),
     st.from_regex(r"[a-z0-9._+-]{1,10}@[a-z0-9-]{1,8}\.(com|co\.kr|jp)", fullmatch=True),
     st.text(max_size=4),
 )
-_LINE = st.builds(lambda ind, parts: ind + "".join(s + w for s, w in parts),
-                  _INDENT, st.lists(st.tuples(_SEP, _WORD), max_size=8))
-_DOC = st.builds(lambda lines, end: end.join(lines), st.lists(_LINE, max_size=6), st.sampled_from(["\n", "\r\n", "\n\n\n\n"]))
+_LINE = st.builds(
+    lambda ind, parts: ind + "".join(s + w for s, w in parts), _INDENT, st.lists(st.tuples(_SEP, _WORD), max_size=8)
+)
+_DOC = st.builds(
+    lambda lines, end: end.join(lines), st.lists(_LINE, max_size=6), st.sampled_from(["\n", "\r\n", "\n\n\n\n"])
+)
 
 
 @settings(max_examples=500, deadline=None)
@@ -101,43 +134,49 @@ def test_generated_text_keeps_digits_urls_emails_and_indentation(text):
     check_survives(text)
 
 
-@pytest.mark.parametrize("text", [
-    "가격은 10000000원입니다",
-    "Year 2000000 BC",
-    "https://x.com/?id=1000000",
-    "4012888888881881",
-    "def f(x):\n    if x:\n        return 1",
-    "https://example.com/!!!!!",
-    "mail me: wow!!!!!!@example.com",
-    "a----b",
-    "print('ㅋㅋㅋㅋㅋㅋㅋ')",
-    "x = '!!!!!!'",
-    "~~~~~~ python\nfor i in range(3):\n\tprint(i)\n~~~~~~",
-    "```sh\necho 안녕ㅋㅋㅋㅋㅋㅋ wow!!!!!!\n```",
-    "제목\n^^^^^^^^",
-    "| 이름    | 점수 |\n| 가나다  | 100  |",
-    "\u3000今日は晴れ。\n\u3000明日は雨。",
-    "?a=1&copy=2&notify=1",
-    "0000000000 ㅋ 1111111",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "가격은 10000000원입니다",
+        "Year 2000000 BC",
+        "https://x.com/?id=1000000",
+        "4012888888881881",
+        "def f(x):\n    if x:\n        return 1",
+        "https://example.com/!!!!!",
+        "mail me: wow!!!!!!@example.com",
+        "a----b",
+        "print('ㅋㅋㅋㅋㅋㅋㅋ')",
+        "x = '!!!!!!'",
+        "~~~~~~ python\nfor i in range(3):\n\tprint(i)\n~~~~~~",
+        "```sh\necho 안녕ㅋㅋㅋㅋㅋㅋ wow!!!!!!\n```",
+        "제목\n^^^^^^^^",
+        "| 이름    | 점수 |\n| 가나다  | 100  |",
+        "\u3000今日は晴れ。\n\u3000明日は雨。",
+        "?a=1&copy=2&notify=1",
+        "0000000000 ㅋ 1111111",
+    ],
+)
 def test_content_comes_out_as_it_went_in(text):
     assert normalize_text(text) == text
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("재밌어요ㅋㅋㅋㅋㅋㅋㅋㅋㅋㅋ", "재밌어요ㅋㅋㅋㅋ"),
-    ("ㅎㅎㅎㅎㅎㅎ 좋다", "ㅎㅎㅎㅎ 좋다"),
-    ("슬퍼요ㅠㅠㅠㅠㅠㅠㅠ", "슬퍼요ㅠㅠㅠㅠ"),
-    ("진짜요!!!!!!!!! 왜?????", "진짜요!!!! 왜????"),
-    ("最高！！！！！！？？？？？？", "最高！！！！？？？？"),
-    ("草wwwwwwww", "草wwww"),
-    ("ですねｗｗｗｗｗｗｗ", "ですねｗｗｗｗ"),
-    ("그래서........", "그래서...."),
-    ("좋아요~~~~~~ 10000원 https://x.com/a!!!!!!", "좋아요~~~~ 10000원 https://x.com/a!!!!!!"),
-    ("Wowwwwwww", "Wowwwwwww"),  # w squeezed only after Japanese text
-    ("```\ncode\n```\n좋아요ㅋㅋㅋㅋㅋㅋ", "```\ncode\n```\n좋아요ㅋㅋㅋㅋ"),  # after the fence closes
-    ("~~~~~~ 재밌어요ㅋㅋㅋㅋㅋㅋ\n굿ㅋㅋㅋㅋㅋ", "~~~~ 재밌어요ㅋㅋㅋㅋ\n굿ㅋㅋㅋㅋ"),  # tildes, not a fence
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("재밌어요ㅋㅋㅋㅋㅋㅋㅋㅋㅋㅋ", "재밌어요ㅋㅋㅋㅋ"),
+        ("ㅎㅎㅎㅎㅎㅎ 좋다", "ㅎㅎㅎㅎ 좋다"),
+        ("슬퍼요ㅠㅠㅠㅠㅠㅠㅠ", "슬퍼요ㅠㅠㅠㅠ"),
+        ("진짜요!!!!!!!!! 왜?????", "진짜요!!!! 왜????"),
+        ("最高！！！！！！？？？？？？", "最高！！！！？？？？"),
+        ("草wwwwwwww", "草wwww"),
+        ("ですねｗｗｗｗｗｗｗ", "ですねｗｗｗｗ"),
+        ("그래서........", "그래서...."),
+        ("좋아요~~~~~~ 10000원 https://x.com/a!!!!!!", "좋아요~~~~ 10000원 https://x.com/a!!!!!!"),
+        ("Wowwwwwww", "Wowwwwwww"),  # w squeezed only after Japanese text
+        ("```\ncode\n```\n좋아요ㅋㅋㅋㅋㅋㅋ", "```\ncode\n```\n좋아요ㅋㅋㅋㅋ"),  # after the fence closes
+        ("~~~~~~ 재밌어요ㅋㅋㅋㅋㅋㅋ\n굿ㅋㅋㅋㅋㅋ", "~~~~ 재밌어요ㅋㅋㅋㅋ\n굿ㅋㅋㅋㅋ"),  # tildes, not a fence
+    ],
+)
 def test_noise_runs_are_squeezed(text, expected):
     assert normalize_text(text) == expected
 

@@ -3,10 +3,11 @@ import json
 from collections import Counter
 from pathlib import Path
 
-
-from curate.stages.langid import identify, non_japanese_forms, load_model, make_stage as make_langid, script_counts
-from curate.stages.normalize import make_stage as make_normalize, normalize_text
 from curate.io.readers import Record, records_to_table
+from curate.stages.langid import identify, load_model, non_japanese_forms, script_counts
+from curate.stages.langid import make_stage as make_langid
+from curate.stages.normalize import make_stage as make_normalize
+from curate.stages.normalize import normalize_text
 
 HELDOUT = Path(__file__).parent / "data" / "langid" / "heldout.jsonl.gz"
 
@@ -42,8 +43,9 @@ def test_identify_short_and_mixed_text():
 
 
 def test_langid_stage_marks_other_languages():
-    table = _table(["흡연자분들은 발코니가 있는 방이면 발코니에서 흡연이 가능합니다.",
-                    "屋根の上に看板があり時計もついています。"])
+    table = _table(
+        ["흡연자분들은 발코니가 있는 방이면 발코니에서 흡연이 가능합니다.", "屋根の上に看板があり時計もついています。"]
+    )
     out = make_langid({"keep": ["ko"]}, "ko")(table)
     assert out.column("lang").to_pylist() == ["ko", "ja"]
     assert out.column("drop_reason").to_pylist() == [None, "langid:other_lang"]
@@ -107,10 +109,12 @@ def test_chinese_is_not_japanese():
     """Simplified forms no Japanese charset has (据, 报, 务) say Chinese where fastText guesses
     Japanese, or is at least 90% sure of Japanese or Korean (五、同业间... -> ja 0.938)."""
     model = load_model()
-    for text in ("据新华社报道，国务院总理今天在北京主持召开常务会议。",
-                 "这家公司去年的销售额比前年增长了百分之二十。",
-                 "五、同业间良性的普遍推广与各团体的互助。",
-                 "泥料成本、烧成率、名家行情、制作工时、汇率落差等等都会牵一发而动全身！"):
+    for text in (
+        "据新华社报道，国务院总理今天在北京主持召开常务会议。",
+        "这家公司去年的销售额比前年增长了百分之二十。",
+        "五、同业间良性的普遍推广与各团体的互助。",
+        "泥料成本、烧成率、名家行情、制作工时、汇率落差等等都会牵一发而动全身！",
+    ):
         assert identify(text, model)[0] == "zh", text
 
 

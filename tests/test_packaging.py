@@ -6,6 +6,7 @@ import name of ours is also installed by a dependency, that setup.cfg ships ever
 package folder, and that a wheel in a clean virtual environment, used from outside the
 repo, loads transformers' GPT-NeoX and resolves the trainer's ops to our Triton kernels.
 """
+
 from __future__ import annotations
 
 import os
@@ -44,8 +45,9 @@ def test_no_dependency_installs_our_import_names():
         if name == "kernels":
             continue  # Hugging Face's; ours is imported as polyglot_kernels
         assert not others, f"import name {name!r} is also installed by {sorted(others)}"
-    assert not (ROOT / "kernels" / "__init__.py").exists(), \
+    assert not (ROOT / "kernels" / "__init__.py").exists(), (
         "kernels/__init__.py would make `import kernels` from the repo root shadow Hugging Face's package"
+    )
 
 
 def test_import_kernels_from_repo_root_is_hugging_faces():
@@ -61,7 +63,7 @@ def test_setup_cfg_ships_every_package_folder():
     for folder, name in PACKAGE_FOLDERS.items():
         dirs = {os.path.dirname(f) for f in tracked_files(folder)}
         for d in sorted(dirs):
-            dotted = name + d[len(folder):].replace("/", ".")
+            dotted = name + d[len(folder) :].replace("/", ".")
             assert dotted in packages, f"{d}/ holds tracked files but setup.cfg does not list {dotted}"
 
 
@@ -70,8 +72,22 @@ def wheel_venv(tmp_path_factory) -> Path:
     """A clean venv with the project installed from its wheel (not editable), beside
     torch, triton and transformers at the versions of requirements.lock."""
     tmp = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                    "-w", str(tmp / "dist"), str(ROOT)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(tmp / "dist"),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
     wheels = list((tmp / "dist").glob("polyglot_curate-*.whl"))
     assert len(wheels) == 1, wheels
     venv = tmp / "venv"
@@ -80,10 +96,18 @@ def wheel_venv(tmp_path_factory) -> Path:
     lock = ROOT / "requirements.lock"
     # the wheel, and what the model and kernels import, at the locked versions (the whole
     # dependency set would add minutes of Ray, Arrow and friends to no purpose here)
-    subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--no-deps", str(wheels[0])],
-                   check=True, capture_output=True, cwd=tmp)
-    subprocess.run([str(py), "-m", "pip", "install", "--quiet", "-c", str(lock), "torch", "triton", "transformers"],
-                   check=True, capture_output=True, cwd=tmp)
+    subprocess.run(
+        [str(py), "-m", "pip", "install", "--quiet", "--no-deps", str(wheels[0])],
+        check=True,
+        capture_output=True,
+        cwd=tmp,
+    )
+    subprocess.run(
+        [str(py), "-m", "pip", "install", "--quiet", "-c", str(lock), "torch", "triton", "transformers"],
+        check=True,
+        capture_output=True,
+        cwd=tmp,
+    )
     return py
 
 
@@ -140,4 +164,6 @@ def test_lock_satisfies_setup_cfg_ranges():
     for req in wanted:
         name = canonicalize_name(req.name)
         assert name in pins, f"{req.name} is required by setup.cfg but not locked"
-        assert req.specifier.contains(pins[name], prereleases=True), f"lock pins {name}=={pins[name]}, setup.cfg wants {req}"
+        assert req.specifier.contains(pins[name], prereleases=True), (
+            f"lock pins {name}=={pins[name]}, setup.cfg wants {req}"
+        )

@@ -5,8 +5,8 @@ Korean business numbers (tests/test_kr_brn.doctest) and Japanese corporate numbe
 Business and corporate numbers name companies, not people: none of them may be masked
 as any kind.
 """
-import pytest
 
+import pytest
 from pii_external_cases import case_id, load, predicted, split
 
 EXCLUDED = {

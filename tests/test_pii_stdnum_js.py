@@ -1,8 +1,8 @@
 """PII detectors on stdnum-js's Korean RRN, business number and Japanese corporate number
 specs (src/kr/rrn.spec.ts, src/kr/brn.spec.ts, src/jp/cn.spec.ts), copied into
 tests/data/pii_external/stdnum_js.jsonl. Business and corporate numbers stay unmasked."""
-import pytest
 
+import pytest
 from pii_external_cases import case_id, load, predicted, split
 
 EXCLUDED = {

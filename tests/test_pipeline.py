@@ -1,5 +1,7 @@
 """End-to-end runs of `curate corpus` through Ray on real text."""
+
 import gzip
+import hashlib
 import json
 import os
 import subprocess
@@ -10,11 +12,15 @@ import pyarrow.parquet as pq
 import pytest
 import ray
 
-from curate.io.writer import sha256_file
 from pipelines.corpus import run_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
+
+
+def sha256_file(path: str) -> str:
+    """Checked independently of the code under test."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -80,12 +86,15 @@ def test_bundled_sample_end_to_end(tmp_path):
 def test_bad_inputs_are_quarantined_not_lost(tmp_path):
     src = tmp_path / "in"
     src.mkdir()
-    good = [{"text": "흡연자분들은 발코니가 있는 방이면 발코니에서 흡연이 가능합니다."},
-            {"text": "어떤 방에서도 흡연은 금지됩니다."}]
+    good = [
+        {"text": "흡연자분들은 발코니가 있는 방이면 발코니에서 흡연이 가능합니다."},
+        {"text": "어떤 방에서도 흡연은 금지됩니다."},
+    ]
     lines = b"".join(json.dumps(d, ensure_ascii=False).encode() + b"\n" for d in good)
     (src / "good.jsonl").write_bytes(lines + b'{"text": "\xff\xfe"}\n{"broken\n{"title": "x"}\n')
-    big = gzip.compress(b"".join(json.dumps({"text": f"뉴스 문장 {i} " * 30}, ensure_ascii=False).encode() + b"\n"
-                                 for i in range(300)))
+    big = gzip.compress(
+        b"".join(json.dumps({"text": f"뉴스 문장 {i} " * 30}, ensure_ascii=False).encode() + b"\n" for i in range(300))
+    )
     (src / "cut.jsonl.gz").write_bytes(big[: len(big) // 2])
     (src / "empty.jsonl").write_bytes(b"")
     (src / "huge.jsonl").write_text(json.dumps({"text": "가" * 2_000_001}, ensure_ascii=False) + "\n")
@@ -104,21 +113,37 @@ def test_worker_count_does_not_change_shards(tmp_path):
     shards = []
     for workers in (1, 2):
         out = tmp_path / f"w{workers}"
-        run_corpus([str(SAMPLE / "ja.jsonl.gz")], str(out), "ja", stages=["normalize", "langid", "dedup"],
-                   workers=workers, batch_size=256, progress=False)
+        run_corpus(
+            [str(SAMPLE / "ja.jsonl.gz")],
+            str(out),
+            "ja",
+            stages=["normalize", "langid", "dedup"],
+            workers=workers,
+            batch_size=256,
+            progress=False,
+        )
         shards.append([sha256_file(str(p)) for p in sorted((out / "shards").glob("*.parquet"))])
     assert shards[0] == shards[1] and shards[0]
 
 
 def test_distributed_dedup_matches_single_process(tmp_path):
     recipe = tmp_path / "ja.yaml"
-    recipe.write_text((ROOT / "pipelines" / "recipes" / "ja.yaml").read_text().replace(
-        "distributed_above_docs: 2000000", "distributed_above_docs: 0"))
+    recipe.write_text(
+        (ROOT / "pipelines" / "recipes" / "ja.yaml")
+        .read_text()
+        .replace("distributed_above_docs: 2000000", "distributed_above_docs: 0")
+    )
     kept = []
     for name, rec in (("single", None), ("ray", str(recipe))):
         out = tmp_path / name
-        run_corpus([str(SAMPLE / "ja.jsonl.gz")], str(out), "ja", recipe_file=rec,
-                   stages=["normalize", "langid", "dedup"], progress=False)
+        run_corpus(
+            [str(SAMPLE / "ja.jsonl.gz")],
+            str(out),
+            "ja",
+            recipe_file=rec,
+            stages=["normalize", "langid", "dedup"],
+            progress=False,
+        )
         kept.append([(r["id"], r["dup_cluster"]) for r in _rows(out, "shards")])
         rejected = _rows(out, "rejected")
         assert any(r["drop_reason"] == "near_dup" for r in rejected)
@@ -134,13 +159,16 @@ def test_dedup_sees_through_site_chrome(tmp_path):
     texts, family = pages_in_chrome("ja")
     docs = [{"id": f"f{f}-{i}", "text": t} for i, (t, f) in enumerate(zip(texts, family))]
     inputs = []
-    for k, part in enumerate((docs[:len(docs) // 2], docs[len(docs) // 2:])):
+    for k, part in enumerate((docs[: len(docs) // 2], docs[len(docs) // 2 :])):
         path = tmp_path / f"pages-{k}.jsonl"
         path.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in part), encoding="utf-8")
         inputs.append(str(path))
     recipe = tmp_path / "ja.yaml"
-    recipe.write_text((ROOT / "pipelines" / "recipes" / "ja.yaml").read_text().replace(
-        "distributed_above_docs: 2000000", "distributed_above_docs: 0"))
+    recipe.write_text(
+        (ROOT / "pipelines" / "recipes" / "ja.yaml")
+        .read_text()
+        .replace("distributed_above_docs: 2000000", "distributed_above_docs: 0")
+    )
     pairs = {f for f in family if family.count(f) == 2}
     for name, rec in (("single", None), ("ray", str(recipe))):
         out = tmp_path / name
@@ -166,7 +194,7 @@ def test_failed_run_leaves_previous_output_intact(tmp_path, monkeypatch):
     checksum = sha256_file(str(shard))
     bogus = tmp_path / "broken-recipe.yaml"
     bogus.write_text("lang: ja\nstages: [normalize, langid]\nlangid: {model: /nonexistent/lid.bin}\n")
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 (a crash inside a stage worker, whatever its type)
         run_corpus([str(SAMPLE / "ja.jsonl.gz")], str(out), "ja", recipe_file=str(bogus), progress=False)
     assert (out / "manifest.json").read_text() == before
     assert sha256_file(str(shard)) == checksum
@@ -176,12 +204,45 @@ def test_failed_run_leaves_previous_output_intact(tmp_path, monkeypatch):
 def test_cli_errors_name_the_problem(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     missing = tmp_path / "nope.jsonl"
-    proc = subprocess.run([sys.executable, "-m", "curate.cli", "corpus", "--lang", "ko", "--input", str(missing),
-                           "--output", str(tmp_path / "o")], capture_output=True, text=True, env=env, cwd=ROOT)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "curate.cli",
+            "corpus",
+            "--lang",
+            "ko",
+            "--input",
+            str(missing),
+            "--output",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
     assert proc.returncode == 2 and str(missing) in proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "curate.cli", "corpus", "--lang", "ko", "--input",
-                           str(SAMPLE / "ko.jsonl.gz"), "--output", str(tmp_path / "o"), "--stages", "normalize,bogus"],
-                          capture_output=True, text=True, env=env, cwd=ROOT)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "curate.cli",
+            "corpus",
+            "--lang",
+            "ko",
+            "--input",
+            str(SAMPLE / "ko.jsonl.gz"),
+            "--output",
+            str(tmp_path / "o"),
+            "--stages",
+            "normalize,bogus",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
     assert proc.returncode == 2 and "bogus" in proc.stderr
 
 
@@ -216,14 +277,18 @@ def test_recipe_mistakes_are_named_before_the_run(tmp_path):
     ok = tmp_path / "ok.yaml"
     ok.write_text("stages: [normalize, langid]\nlangid:\n  keep: ko\n", encoding="utf-8")
     from curate.stages.langid import make_stage
+
     assert make_stage(load_recipe("ko", str(ok))["langid"], "ko").keep == {"ko"}  # one code, not its letters
 
 
 def test_output_folder_inside_an_input_folder_is_not_read_back(tmp_path):
     from pipelines.corpus import _outside_output
 
-    inputs = [str(tmp_path / "a.jsonl"), str(tmp_path / "out" / "shards" / "part-00000.parquet"),
-              str(tmp_path / "out" / "manifest.json")]
+    inputs = [
+        str(tmp_path / "a.jsonl"),
+        str(tmp_path / "out" / "shards" / "part-00000.parquet"),
+        str(tmp_path / "out" / "manifest.json"),
+    ]
     assert _outside_output(inputs, str(tmp_path / "out")) == inputs[:1]
     assert _outside_output(inputs[:1], str(tmp_path / "outside")) == inputs[:1]
 
@@ -232,11 +297,13 @@ def test_cli_rejects_bad_counts_and_a_file_as_output(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     base = [sys.executable, "-m", "curate.cli", "corpus", "--lang", "ko", "--input", str(SAMPLE / "ko.jsonl.gz")]
     for flag in ("--workers", "--batch-size", "--shard-rows"):
-        proc = subprocess.run(base + ["--output", str(tmp_path / "o"), flag, "0"], capture_output=True, text=True,
-                              env=env, cwd=ROOT)
+        proc = subprocess.run(
+            base + ["--output", str(tmp_path / "o"), flag, "0"], capture_output=True, text=True, env=env, cwd=ROOT
+        )
         assert proc.returncode == 2 and flag in proc.stderr, flag
     taken = tmp_path / "taken"
     taken.write_text("x")
-    proc = subprocess.run(base + ["--output", str(taken), "--stages", "normalize"], capture_output=True, text=True,
-                          env=env, cwd=ROOT)
+    proc = subprocess.run(
+        base + ["--output", str(taken), "--stages", "normalize"], capture_output=True, text=True, env=env, cwd=ROOT
+    )
     assert proc.returncode == 2 and "not a folder" in proc.stderr and "Traceback" not in proc.stderr

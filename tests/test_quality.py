@@ -1,5 +1,6 @@
 """Quality stage on real text: clean news and Wikipedia paragraphs are kept, bad
 documents derived from them (tests/data/quality/make_bad.py) are dropped."""
+
 from __future__ import annotations
 
 import json
@@ -11,9 +12,15 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from curate.stages.quality import (load_thresholds, make_stage, rule_names, rule_pass_counts, rules_from_cfg,
-                            QualityStage)
 from curate.io.schema import SHARD_SCHEMA
+from curate.stages.quality import (
+    QualityStage,
+    load_thresholds,
+    make_stage,
+    rule_names,
+    rule_pass_counts,
+    rules_from_cfg,
+)
 
 DATA = Path(__file__).parent / "data" / "quality"
 sys.path.insert(0, str(DATA))
@@ -147,19 +154,25 @@ def test_rule_pass_counts_match_signals(judged):
 def test_mojibake_and_chatter_signals():
     ko = good_docs("ko")[0]
     stage = QualityStage({}, "ko")
-    clean, cp949, latin1, chatter = stage.signals([
-        ko, ko.encode("utf-8").decode("cp949", errors="replace"), ko.encode("utf-8").decode("latin-1"),
-        " ".join(["ㅋㅋㅋㅋ ㅠㅠ 진짜 ㅋㅋ 대박 ㅎㅎㅎ"] * 4)])
+    clean, cp949, latin1, chatter = stage.signals(
+        [
+            ko,
+            ko.encode("utf-8").decode("cp949", errors="replace"),
+            ko.encode("utf-8").decode("latin-1"),
+            " ".join(["ㅋㅋㅋㅋ ㅠㅠ 진짜 ㅋㅋ 대박 ㅎㅎㅎ"] * 4),
+        ]
+    )
     assert clean["mojibake_ratio"] == 0 and cp949["mojibake_ratio"] > 0.3 and latin1["mojibake_ratio"] > 0.3
     assert chatter["jamo_ratio"] > 0.5 and clean["jamo_ratio"] == 0
     # a count in a text under count_min_words (20 eojeol) is taken over 20: one ㅜ in a
     # seven-eojeol comment is no pattern
     short = "어제 다봤습니다. 지금까지 드라마의여운에서 못빠져나오구 있네요ㅜ 짱!"
-    one, = stage.signals([short])
+    (one,) = stage.signals([short])
     assert one["jamo_ratio"] == pytest.approx(1 / len(short.replace(" ", "")) * len(short.split()) / 20)
     ja = good_docs("ja")[0]
-    clean, cp932, kusa = QualityStage({}, "ja").signals([
-        ja, ja.encode("utf-8").decode("cp932", errors="replace"), "今日は楽しかったｗｗｗ (笑) まじでｗｗ orz" * 4])
+    clean, cp932, kusa = QualityStage({}, "ja").signals(
+        [ja, ja.encode("utf-8").decode("cp932", errors="replace"), "今日は楽しかったｗｗｗ (笑) まじでｗｗ orz" * 4]
+    )
     assert clean["mojibake_ratio"] < 0.05 and cp932["mojibake_ratio"] > 0.3
     assert kusa["chatter_ratio"] > 0.2 and clean["chatter_ratio"] == 0
 
@@ -232,15 +245,22 @@ def test_url_ends_at_non_ascii():
 def test_japanese_dating_and_loan_spam_dropped():
     docs = good_docs("ja")
     stage = make_stage({}, "ja")
-    spam = ["。".join(d.split("。")[:2]) + "。\n無料出会い 即会い 割り切り 審査なし ブラックOK 在宅ワーク\nhttps://example.club"
-            for d in docs[:10]]
+    spam = [
+        "。".join(d.split("。")[:2])
+        + "。\n無料出会い 即会い 割り切り 審査なし ブラックOK 在宅ワーク\nhttps://example.club"
+        for d in docs[:10]
+    ]
     assert all(stage(table_of(spam)).column("drop_reason").to_pylist())
-    assert all(s["flagged_word_ratio"] > stage.cfg["max_flagged_word_ratio"] for s in stage.signals(spam, complete=True))
+    assert all(
+        s["flagged_word_ratio"] > stage.cfg["max_flagged_word_ratio"] for s in stage.signals(spam, complete=True)
+    )
     reasons = stage(table_of(docs)).column("drop_reason").to_pylist()
     assert "quality:max_flagged_word_ratio" not in reasons
 
 
-@pytest.mark.parametrize("lang,keywords", [("ko", "토토사이트 카지노 출장안마 대출"), ("ja", "高収入 副業 風俗 割り切り")])
+@pytest.mark.parametrize(
+    "lang,keywords", [("ko", "토토사이트 카지노 출장안마 대출"), ("ja", "高収入 副業 風俗 割り切り")]
+)
 def test_keyword_line_after_scraped_text_dropped(lang, keywords):
     """SEO spam pastes real text above one line of spam phrases: the rate over the whole
     document stays low, the line itself is what gives it away."""
@@ -258,14 +278,27 @@ def test_keyword_line_after_scraped_text_dropped(lang, keywords):
 
 # A fourth, independent audit: navigation mixed with a little real text, teaser lists,
 # comment threads, keyword lines of compound spam words, bulleted sentences.
-NSMC_THREAD = ["이거 이제 완전 코미디로 가닥 잡었구만...ㅋㅋ", "테이큰보다 훨 잼남 ㅋㅋ", "배우들 연기 진짜 좋았어요",
-               "마지막 장면에서 울었음 ㅠㅠ", "두 번 봤는데 또 보고 싶네요 ㅎㅎ", "ost 너무 좋아요ㅋㅋㅋ"]
+NSMC_THREAD = [
+    "이거 이제 완전 코미디로 가닥 잡었구만...ㅋㅋ",
+    "테이큰보다 훨 잼남 ㅋㅋ",
+    "배우들 연기 진짜 좋았어요",
+    "마지막 장면에서 울었음 ㅠㅠ",
+    "두 번 봤는데 또 보고 싶네요 ㅎㅎ",
+    "ost 너무 좋아요ㅋㅋㅋ",
+]
 
 
 def test_teaser_ellipsis_is_no_sentence_end():
     stage = QualityStage({}, "ko")
-    teasers = "\n".join(["배우 김모씨 결혼 3년 만에 충격 고백…", "서울 아파트값 다시 들썩…", "올여름 최악의 폭염 예고…",
-                         "프로야구 순위 싸움 안갯속…", "반도체 수출 석 달째 증가…"])
+    teasers = "\n".join(
+        [
+            "배우 김모씨 결혼 3년 만에 충격 고백…",
+            "서울 아파트값 다시 들썩…",
+            "올여름 최악의 폭염 예고…",
+            "프로야구 순위 싸움 안갯속…",
+            "반도체 수출 석 달째 증가…",
+        ]
+    )
     news = "23세의 이병은 유죄판결을 받은 지난 달 초부터 복역을 시작했다…"  # ko-news: a complete sentence
     t, n = stage.signals([teasers, news], complete=True)
     assert t["terminated_char_ratio"] == 0 and n["terminated_char_ratio"] == 1.0
@@ -275,13 +308,15 @@ def test_teaser_ellipsis_is_no_sentence_end():
 def test_one_comment_trailing_off_is_no_page_of_snippets():
     """Reviews of the bundled sample (NSMC) that end in ".." after a noun or a stem: one or
     two such lines are no page of cut snippets; five teaser lines still are."""
-    reviews = ["영상미가 돋보임.초중반 탐사 과정이 다소 산만하게 느낄수 있음.하지만 류승룡과 조연들의 연기로 커버됨."
-               "가장인상적인것은 음향효과. 중후반부 로맨스 부분을 극대화 시키는 사운드와 후반부의 몰입도를 올리는 "
-               "긴장된 사운드가 매우 독특하게 구현됨..",
-               "매번 인생이 끝이다 하고 생각했을 때는 또 다른 인생이 펼쳐졌지만 희망으로 인생을 시작하려 할 때 인생이 "
-               "끝났다 잔인하게..",
-               "내가 아직 역시 중국산이란 인식이있나... 어른이 보기엔 여기저기 짜맞춘 스토리에 다소 떨어지는 "
-               "그래픽수준이 별로지만, 아무생각없는 아이들이 보기엔 그럭저럭 볼만할듯..."]
+    reviews = [
+        "영상미가 돋보임.초중반 탐사 과정이 다소 산만하게 느낄수 있음.하지만 류승룡과 조연들의 연기로 커버됨."
+        "가장인상적인것은 음향효과. 중후반부 로맨스 부분을 극대화 시키는 사운드와 후반부의 몰입도를 올리는 "
+        "긴장된 사운드가 매우 독특하게 구현됨..",
+        "매번 인생이 끝이다 하고 생각했을 때는 또 다른 인생이 펼쳐졌지만 희망으로 인생을 시작하려 할 때 인생이 "
+        "끝났다 잔인하게..",
+        "내가 아직 역시 중국산이란 인식이있나... 어른이 보기엔 여기저기 짜맞춘 스토리에 다소 떨어지는 "
+        "그래픽수준이 별로지만, 아무생각없는 아이들이 보기엔 그럭저럭 볼만할듯...",
+    ]
     stage = QualityStage({}, "ko")
     assert all(s["ellipsis_line_ratio"] <= 1 / 3 for s in stage.signals(reviews, complete=True))
     reasons = make_stage({}, "ko")(table_of(reviews)).column("drop_reason").to_pylist()
@@ -290,8 +325,14 @@ def test_one_comment_trailing_off_is_no_page_of_snippets():
 
 def test_navigation_rows_count_their_items():
     ja = good_docs("ja")[0]
-    nav = "ホーム | ニュース | スポーツ | 芸能 | 経済 | 天気\n" + ja + "\n会社概要 ＞ 採用情報 ＞ お問い合わせ ＞ サイトマップ"
-    spaced = "ホーム ニュース スポーツ 芸能 経済 天気 ランキング\n" + ja + "\nプライバシー 利用規約 お問い合わせ 会社概要"
+    nav = (
+        "ホーム | ニュース | スポーツ | 芸能 | 経済 | 天気\n"
+        + ja
+        + "\n会社概要 ＞ 採用情報 ＞ お問い合わせ ＞ サイトマップ"
+    )
+    spaced = (
+        "ホーム ニュース スポーツ 芸能 経済 天気 ランキング\n" + ja + "\nプライバシー 利用規約 お問い合わせ 会社概要"
+    )
     stage = QualityStage({}, "ja")
     plain, bars, spaces = stage.signals([ja, nav, spaced], complete=True)
     assert plain["short_line_ratio"] <= 0.5  # a title line over the paragraph
@@ -302,8 +343,25 @@ def test_navigation_rows_count_their_items():
 def test_long_navigation_page_with_a_sentence_dropped():
     news = good_docs("ko")[0]
     lead = min((r["text"] for r in _rows("ko-news-sentences.jsonl") if 40 <= len(r["text"]) <= 70), key=len)
-    page = "\n".join(["닫기", "태그", "홈 > 연예 > 생활/문화", "로그인", "회원가입", "전체메뉴", "많이 본 뉴스",
-                      lead, "포토", "영상", "기자 구독", "댓글", "이 기사를 공유합니다", "글씨 크게", "인쇄하기"])
+    page = "\n".join(
+        [
+            "닫기",
+            "태그",
+            "홈 > 연예 > 생활/문화",
+            "로그인",
+            "회원가입",
+            "전체메뉴",
+            "많이 본 뉴스",
+            lead,
+            "포토",
+            "영상",
+            "기자 구독",
+            "댓글",
+            "이 기사를 공유합니다",
+            "글씨 크게",
+            "인쇄하기",
+        ]
+    )
     s, n = QualityStage({}, "ko").signals([page, news], complete=True)
     # only the lead, the one UI sentence ("이 기사를 공유합니다") and "많이 본 뉴스" end a sentence
     assert s["long_terminated_char_ratio"] < 0.6 and n["long_terminated_char_ratio"] is None  # one line: no value
@@ -362,20 +420,27 @@ def test_a_spam_phrase_in_a_short_news_sentence_is_no_spam():
 @pytest.mark.parametrize("lang", ["ko", "ja"])
 def test_table_rows_in_an_article_are_not_a_menu(lang):
     doc = good_docs(lang)[3]
-    rows = ["연도 | 관객 수 | 순위", "2019 | 1,234,567 | 3", "2020 | 987,654 | 5", "2021 | 1,002,003 | 2"] if lang == "ko" else \
-        ["1位 東京都 13,960千人", "2位 神奈川県 9,237千人", "3位 大阪府 8,839千人", "4位 愛知県 7,552千人"]
+    rows = (
+        ["연도 | 관객 수 | 순위", "2019 | 1,234,567 | 3", "2020 | 987,654 | 5", "2021 | 1,002,003 | 2"]
+        if lang == "ko"
+        else ["1位 東京都 13,960千人", "2位 神奈川県 9,237千人", "3位 大阪府 8,839千人", "4位 愛知県 7,552千人"]
+    )
     menu = "홈 | 뉴스 | 스포츠 | 연예 | 경제" if lang == "ko" else "ホーム ニュース スポーツ 芸能 経済 天気"
-    table, nav = QualityStage({}, lang).signals([doc + "\n" + "\n".join(rows), doc + "\n" + menu + "\n" + menu],
-                                                complete=True)
+    table, nav = QualityStage({}, lang).signals(
+        [doc + "\n" + "\n".join(rows), doc + "\n" + menu + "\n" + menu], complete=True
+    )
     assert table["short_line_ratio"] < 0.5 < nav["short_line_ratio"]
     assert make_stage({}, lang)(table_of([doc + "\n" + "\n".join(rows)])).column("drop_reason").to_pylist() == [None]
 
 
-@pytest.mark.parametrize("lang,spam", [
-    ("ko", " 온라인카지노 바카라 슬롯 24시간 환전 가능 무직자대출"),   # glued after a real sentence
-    ("ko", "\n바.카.라 사.이.트 출 장 안 마 당일 지급"),             # spelled apart
-    ("ja", " 高収入バイト 副業 風俗求人 即日"),
-])
+@pytest.mark.parametrize(
+    "lang,spam",
+    [
+        ("ko", " 온라인카지노 바카라 슬롯 24시간 환전 가능 무직자대출"),  # glued after a real sentence
+        ("ko", "\n바.카.라 사.이.트 출 장 안 마 당일 지급"),  # spelled apart
+        ("ja", " 高収入バイト 副業 風俗求人 即日"),
+    ],
+)
 def test_spam_after_a_sentence_or_spelled_apart_dropped(lang, spam):
     docs = [d + spam for d in good_docs(lang)[:10]]
     signals = QualityStage({}, lang).signals(docs, complete=True)
@@ -392,8 +457,10 @@ def test_kana_keyboard_mash_after_a_real_sentence_dropped():
     assert all(make_stage({}, "ja")(table_of(mashed)).column("drop_reason").to_pylist())
 
 
-@pytest.mark.parametrize("lang,keywords", [("ko", ["카지노사이트", "토토사이트", "출장안마"]),
-                                           ("ja", ["出会い系なら", "風俗なら", "副業なら"])])
+@pytest.mark.parametrize(
+    "lang,keywords",
+    [("ko", ["카지노사이트", "토토사이트", "출장안마"]), ("ja", ["出会い系なら", "風俗なら", "副業なら"])],
+)
 def test_doorway_pages_dropped(lang, keywords):
     """A doorway page puts a spam keyword in front of scraped sentences: spread over a
     long text the phrase rate is low, but most sentences open with one."""
@@ -432,7 +499,7 @@ def test_japanese_read_as_chinese_and_doorway_leads_dropped():
     docs = good_docs("ja")[:10]
     garbled = [d.encode("euc_jp", "ignore").decode("gbk", "replace") for d in docs]
     sentences = [s for d in good_docs("ja")[:30] for s in d.replace("\n", "").split("。") if len(s) > 10]
-    doorway = ["".join(f"東京賃貸なら、{s}。" for s in sentences[i:i + 4]) for i in range(0, 40, 4)]
+    doorway = ["".join(f"東京賃貸なら、{s}。" for s in sentences[i : i + 4]) for i in range(0, 40, 4)]
     sig = QualityStage({}, "ja").signals(garbled + doorway + docs, complete=True)
     assert all(s["non_jis_kanji_ratio"] > 0.01 for s in sig[:10])
     assert all(s["same_lead_ratio"] > 0.5 for s in sig[10:20])
@@ -449,19 +516,26 @@ def test_sentence_ends_found_by_grammar():
     """A comment ends its sentences with endings, not full stops; a caption with a verb.
     A menu row has neither, and stays unterminated."""
     ko = QualityStage({}, "ko")
-    comment, noun_phrase, menu = ko.signals([
-        "초반에 드라이버가 납치당할 때만 해도 이거 물건이겠다 싶었는데 진행될수록 연출의 한계가 드러난다",
-        "와 스토리 연기력 감독 3박자 다 갖춘 영화", "홈 뉴스 정치 경제 사회 국제 스포츠 연예"], complete=True)
+    comment, noun_phrase, menu = ko.signals(
+        [
+            "초반에 드라이버가 납치당할 때만 해도 이거 물건이겠다 싶었는데 진행될수록 연출의 한계가 드러난다",
+            "와 스토리 연기력 감독 3박자 다 갖춘 영화",
+            "홈 뉴스 정치 경제 사회 국제 스포츠 연예",
+        ],
+        complete=True,
+    )
     assert comment["terminated_char_ratio"] == 1.0 and noun_phrase["terminated_char_ratio"] == 1.0
     assert menu["terminated_char_ratio"] == 0.0
-    caption, nav = QualityStage({}, "ja").signals(["商品棚にパンやケーキが並んでいる", "ホーム ニュース スポーツ 芸能"],
-                                                  complete=True)
+    caption, nav = QualityStage({}, "ja").signals(
+        ["商品棚にパンやケーキが並んでいる", "ホーム ニュース スポーツ 芸能"], complete=True
+    )
     assert caption["terminated_char_ratio"] == 1.0 and nav["terminated_char_ratio"] == 0.0
 
 
 def test_repeated_ngram_counts_its_repeats_only():
     """A 5-eojeol name said twice in 50+ eojeol: its second use is the repetition."""
     from curate.stages.quality import _ngram_fracs
+
     words = [f"w{i}" for i in range(60)]
     words[40:45] = words[0:5]
     fracs = _ngram_fracs(words)

@@ -2,6 +2,7 @@
 (tests/data/quality_labels_{ko,ja}.jsonl, rubric in tests/data/QUALITY_RUBRIC.md): real
 text, informal comments included, is kept; junk, including junk that looks informal
 (keyboard mash, laughter-only comments, spam, copy-paste), is dropped."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,8 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from curate.stages.quality import make_stage
 from curate.io.schema import SHARD_SCHEMA
+from curate.stages.quality import make_stage
 
 DATA = Path(__file__).parent / "data"
 TARGET = 0.95

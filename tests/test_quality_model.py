@@ -1,4 +1,5 @@
 """fastText quality classifier trained on real paragraphs vs bad documents made from them."""
+
 from __future__ import annotations
 
 import json

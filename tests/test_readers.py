@@ -64,7 +64,8 @@ def test_bad_records_are_quarantined_with_reasons(tmp_path):
     path = tmp_path / "bad.jsonl"
     good = json.dumps({"text": "정상 문서입니다"}, ensure_ascii=False).encode()
     path.write_bytes(
-        good + b"\n"
+        good
+        + b"\n"
         + b'{"text": "\xff\xfe broken utf8"}\n'
         + b'{"text": "unterminated\n'
         + b'{"title": "no text"}\n'
@@ -126,9 +127,13 @@ def test_other_compressions_and_multiframe_zstd(tmp_path, suffix):
     import lzma
 
     data = _jsonl_bytes(DOCS)
-    packed = {".jsonl.bz2": bz2.compress, ".jsonl.xz": lzma.compress,
-              ".jsonl.zst": lambda d: b"".join(zstandard.ZstdCompressor().compress(d[i:i + 40])
-                                             for i in range(0, len(d), 40))}[suffix](data)  # zstd: many frames
+    packed = {
+        ".jsonl.bz2": bz2.compress,
+        ".jsonl.xz": lzma.compress,
+        ".jsonl.zst": lambda d: b"".join(
+            zstandard.ZstdCompressor().compress(d[i : i + 40]) for i in range(0, len(d), 40)
+        ),
+    }[suffix](data)  # zstd: many frames
     path = tmp_path / f"in{suffix}"
     path.write_bytes(packed)
     assert [r.text for r in read_records(str(path))] == [d["text"] for d in DOCS]
@@ -147,10 +152,16 @@ def test_truncated_zstd_is_quarantined_not_cut_short(tmp_path):
 
 def test_unreadable_json_values_are_quarantined(tmp_path):
     path = tmp_path / "odd.jsonl"
-    path.write_bytes(b"\xef\xbb\xbf" + _jsonl_bytes(DOCS[:1])  # a byte order mark before the first record
-                     + b"[" * 200_000 + b"\n"  # nesting no parser follows
-                     + b'{"text": "x", "n": ' + b"9" * 5000 + b"}\n"  # an integer past Python's limit
-                     + _jsonl_bytes(DOCS[1:]))
+    path.write_bytes(
+        b"\xef\xbb\xbf"
+        + _jsonl_bytes(DOCS[:1])  # a byte order mark before the first record
+        + b"[" * 200_000
+        + b"\n"  # nesting no parser follows
+        + b'{"text": "x", "n": '
+        + b"9" * 5000
+        + b"}\n"  # an integer past Python's limit
+        + _jsonl_bytes(DOCS[1:])
+    )
     recs = list(read_records(str(path)))
     assert [r.error is None for r in recs] == [True, False, False, True]
     assert recs[0].text == DOCS[0]["text"] and recs[1].origin.endswith(":2") and recs[2].origin.endswith(":3")
@@ -166,7 +177,7 @@ def test_parquet_rows_are_counted_when_lost(tmp_path):
     data = bytearray(good.read_bytes())
     meta = pq.ParquetFile(good).metadata.row_group(1).column(0)
     start, size = meta.dictionary_page_offset or meta.data_page_offset, meta.total_compressed_size
-    data[start + 4:start + size] = b"\xff" * (size - 4)  # the second row group's page is garbage
+    data[start + 4 : start + size] = b"\xff" * (size - 4)  # the second row group's page is garbage
     good.write_bytes(bytes(data))
     recs = list(read_records(str(good)))
     assert len(recs) == 60

@@ -11,6 +11,7 @@ own install stamp, so make does not reinstall. A command already run is not run 
 (the Make targets table repeats the Quick start's `make corpus LANG=ko`), and `make
 clean` runs last, since it removes what the others read.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,16 +31,14 @@ SECTIONS = ("Quick start", "Make targets", "Command line")
 EXCLUDED = {
     "make test": "the whole test suite, this test included",
     "make lock": "re-resolves requirements.lock against the package index and rewrites it, after which "
-                 "make would reinstall the shared virtualenv from this copy; tests/test_packaging.py "
-                 "checks the lock against setup.cfg's ranges",
+    "make would reinstall the shared virtualenv from this copy; tests/test_packaging.py "
+    "checks the lock against setup.cfg's ranges",
     "make train SIZE=tiny": "200 training steps on a CPU take minutes; the trainer's own commands "
-                            "in the Command line section run it for 4 and 6 steps",
-    "make corpus LANG=ko && make tokenizer LANG=ko && make tokens LANG=ko && make train SIZE=tiny":
-        "ends in `make train SIZE=tiny` (above); its other steps run on their own",
+    "in the Command line section run it for 4 and 6 steps",
+    "make corpus LANG=ko && make tokenizer LANG=ko && make tokens LANG=ko && make train SIZE=tiny": "ends in `make train SIZE=tiny` (above); its other steps run on their own",
     ".venv/bin/curate corpus --lang ko --input 's3://bucket/crawl/*.warc.gz?endpoint_override=http://127.0.0.1:9000' "
-    "--output 's3://bucket/curated/ko?endpoint_override=http://127.0.0.1:9000'":
-        "needs an S3 server on 127.0.0.1:9000; tests/test_remote_fs.py runs remote input and output "
-        "of every format against a moto server",
+    "--output 's3://bucket/curated/ko?endpoint_override=http://127.0.0.1:9000'": "needs an S3 server on 127.0.0.1:9000; tests/test_remote_fs.py runs remote input and output "
+    "of every format against a moto server",
 }
 LAST = ("make clean",)
 
@@ -82,13 +81,17 @@ def _venv() -> Path:
 
 
 def _copy_repo(dest: Path) -> None:
-    listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-co", "--exclude-standard", "-z"],
-                            capture_output=True, check=False)
+    listed = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-files", "-co", "--exclude-standard", "-z"], capture_output=True, check=False
+    )
     if listed.returncode == 0:
         files = [f for f in listed.stdout.decode().split("\0") if f]
     else:  # not a git checkout: everything but outputs and the virtualenv
-        files = [str(p.relative_to(ROOT)) for p in ROOT.rglob("*") if p.is_file()
-                 and p.relative_to(ROOT).parts[0] not in (".venv", "out", ".git", ".pytest_cache")]
+        files = [
+            str(p.relative_to(ROOT))
+            for p in ROOT.rglob("*")
+            if p.is_file() and p.relative_to(ROOT).parts[0] not in (".venv", "out", ".git", ".pytest_cache")
+        ]
     for rel in files:
         src = ROOT / rel
         if src.is_file():
@@ -113,14 +116,16 @@ def sandbox(tmp_path_factory):
     repo.mkdir()
     _copy_repo(repo)
     _venv_view(venv, repo)
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", str(repo)),
-           "PYTHONPATH": str(repo)}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", str(repo)),
+        "PYTHONPATH": str(repo),
+    }
     return repo, env
 
 
 def _run(command: str, repo: Path, env: dict, timeout: int = 900) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", "-c", command], cwd=repo, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(["bash", "-c", command], cwd=repo, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def test_every_readme_command_runs(sandbox):
@@ -161,15 +166,25 @@ def test_every_readme_command_runs(sandbox):
 
 def test_usage_errors_and_help(sandbox):
     repo, env = sandbox
-    bad = _run(".venv/bin/curate corpus --lang ko --input data/sample/ko.jsonl.gz --output out/x --workers 0",
-               repo, env, timeout=120)
+    bad = _run(
+        ".venv/bin/curate corpus --lang ko --input data/sample/ko.jsonl.gz --output out/x --workers 0",
+        repo,
+        env,
+        timeout=120,
+    )
     assert bad.returncode == 2
     assert bad.stderr.splitlines() == ["curate corpus: error: argument --workers: must be 1 or more, got 0"]
-    missing = _run(".venv/bin/curate corpus --lang ko --input data/sample/ko.jsonl.gz --output out/x "
-                   "--decontam-index out/none.npz", repo, env, timeout=120)
+    missing = _run(
+        ".venv/bin/curate corpus --lang ko --input data/sample/ko.jsonl.gz --output out/x "
+        "--decontam-index out/none.npz",
+        repo,
+        env,
+        timeout=120,
+    )
     assert missing.returncode == 2
     assert missing.stderr.splitlines() == [
-        "curate corpus: error: out/none.npz: benchmark file or decontamination index not found"]
+        "curate corpus: error: out/none.npz: benchmark file or decontamination index not found"
+    ]
     help_text = _run(".venv/bin/curate corpus --help", repo, env, timeout=120).stdout
     flat = " ".join(help_text.split())
     for word in ("extract", "urlfilter", "WARC", ".bz2", ".xz", "file://"):

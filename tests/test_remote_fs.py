@@ -1,5 +1,6 @@
 """Inputs and outputs on an S3-style URI (a local moto S3 server on 127.0.0.1) and on
 file:// URIs: every input format gives the same shards as the local path."""
+
 import bz2
 import gzip
 import io
@@ -15,9 +16,9 @@ import pytest
 import ray
 import zstandard
 from warcio.warcwriter import WARCWriter
+from web_pages import load_paragraphs, page, write_warc
 
 from pipelines.corpus import run_corpus
-from web_pages import load_paragraphs, page, write_warc
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "ja.jsonl.gz"
 STAGES = ["normalize"]  # extract runs too, on the WARC pages
@@ -37,12 +38,17 @@ def s3(tmp_path_factory):
     server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=port)
     server.start()
     with pytest.MonkeyPatch.context() as mp:
-        for key, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-                           "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}.items():
+        for key, value in {
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }.items():
             mp.setenv(key, value)
         mp.setenv("CURATE_CACHE", str(tmp_path_factory.mktemp("cache")))
-        fs = pafs.S3FileSystem(endpoint_override=f"127.0.0.1:{port}", scheme="http", region="us-east-1",
-                               allow_bucket_creation=True)
+        fs = pafs.S3FileSystem(
+            endpoint_override=f"127.0.0.1:{port}", scheme="http", region="us-east-1", allow_bucket_creation=True
+        )
         fs.create_dir("corpus")
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
         try:
@@ -56,8 +62,13 @@ def test_corpus_from_and_to_s3(s3):
     fs, query = s3
     with fs.open_output_stream("corpus/raw/ja.jsonl.gz", compression=None) as f:
         f.write(SAMPLE.read_bytes())
-    manifest = run_corpus([f"s3://corpus/raw/*.jsonl.gz?{query}"], f"s3://corpus/out?{query}", "ja",
-                          stages=["normalize", "langid", "dedup"], progress=False)
+    manifest = run_corpus(
+        [f"s3://corpus/raw/*.jsonl.gz?{query}"],
+        f"s3://corpus/out?{query}",
+        "ja",
+        stages=["normalize", "langid", "dedup"],
+        progress=False,
+    )
     remote = json.loads(fs.open_input_stream("corpus/out/manifest.json").read())
     assert manifest["counts"]["quarantined"] == 0
     assert remote["counts"] == manifest["counts"]
@@ -75,8 +86,12 @@ def _warc_wet(texts: list[str]) -> bytes:
     buf = io.BytesIO()
     writer = WARCWriter(buf, gzip=True)
     for i, text in enumerate(texts):
-        rec = writer.create_warc_record(f"https://wet.example/{i}", "conversion",
-                                        payload=io.BytesIO(text.encode("utf-8")), warc_content_type="text/plain")
+        rec = writer.create_warc_record(
+            f"https://wet.example/{i}",
+            "conversion",
+            payload=io.BytesIO(text.encode("utf-8")),
+            warc_content_type="text/plain",
+        )
         writer.write_record(rec)
     return buf.getvalue()
 
@@ -85,7 +100,7 @@ def _inputs(folder: Path) -> dict[str, int]:
     """One small file per input format, each with its own real paragraphs; returns
     file name -> number of documents in it."""
     paras = [p["text"] for p in load_paragraphs()]
-    chunks = iter(paras[i:i + 3] for i in range(0, 60, 3))
+    chunks = iter(paras[i : i + 3] for i in range(0, 60, 3))
 
     def docs(name):
         return [{"id": f"{name}-{i}", "text": t} for i, t in enumerate(next(chunks))]
@@ -105,10 +120,16 @@ def _inputs(folder: Path) -> dict[str, int]:
     files["f.parquet"] = sink.getvalue().to_pybytes()
     for name, chunk in files.items():
         (folder / name).write_bytes(chunk)
-    for name, gz in (("i.warc", False), ("j.warc.gz", True)):
-        pages = [{"url": f"https://news.example/{name}/{k}", "html": page("ko", t[:20], [t], "utf-8"),
-                  "encoding": "utf-8", "content_type": "text/html; charset=utf-8"}
-                 for k, t in enumerate(next(chunks))]
+    for name in ("i.warc", "j.warc.gz"):
+        pages = [
+            {
+                "url": f"https://news.example/{name}/{k}",
+                "html": page("ko", t[:20], [t], "utf-8"),
+                "encoding": "utf-8",
+                "content_type": "text/html; charset=utf-8",
+            }
+            for k, t in enumerate(next(chunks))
+        ]
         write_warc(folder / name, pages)
     return {p.name: 3 for p in folder.iterdir()}
 
@@ -140,8 +161,9 @@ def test_every_format_from_s3_and_file_uris_matches_local(s3, tmp_path):
     sources = {s.split("@")[0] for _, _, s, _ in expected}
     assert sources == set(sizes) and len(expected) == sum(sizes.values())
 
-    from_s3 = run_corpus([f"s3://corpus/crawl/*?{query}"], f"s3://corpus/out-all?{query}", "ko",
-                         stages=STAGES, progress=False)
+    from_s3 = run_corpus(
+        [f"s3://corpus/crawl/*?{query}"], f"s3://corpus/out-all?{query}", "ko", stages=STAGES, progress=False
+    )
     assert from_s3["counts"] == local["counts"]
     assert _shards(fs, "corpus/out-all") == expected
 

@@ -4,6 +4,7 @@ The curated folders are built from real text (tests/data/report, see NOTICE) by 
 reader, stages and writer, without Ray: exact dedup is applied the way the pipeline
 applies it (first row of a hash cluster kept).
 """
+
 from __future__ import annotations
 
 import atexit
@@ -23,18 +24,15 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from curate.report import compare
-
-from curate.report import inspect
-
-from curate.report import build as report
 from curate.dedup.exact import exact_clusters
 from curate.io.readers import is_quarantined, read_tables
-from curate.recipe import load_recipe
 from curate.io.schema import SCHEMA_VERSION, SHARD_SCHEMA
-from curate.stages.registry import StageChain
-from curate.report.stats import merge_stats, quality_rules, stats_fn_for, table_stats
 from curate.io.writer import QUARANTINE_SCHEMA, ShardWriter, atomic_write_json, to_quarantine
+from curate.recipe import load_recipe
+from curate.report import build as report
+from curate.report import compare, inspect
+from curate.report.stats import merge_stats, quality_rules, stats_fn_for, table_stats
+from curate.stages.registry import StageChain
 
 DATA = Path(__file__).parent / "data" / "report"
 SAMPLE = DATA / "sample.jsonl"
@@ -54,7 +52,9 @@ def _dedup(table: pa.Table) -> pa.Table:
         cluster[r], dup_of[r] = c, o
         reason[r] = reason[r] or d
     for name, vals in (("dup_cluster", cluster), ("dup_of", dup_of), ("drop_reason", reason)):
-        table = table.set_column(table.schema.get_field_index(name), SHARD_SCHEMA.field(name), pa.array(vals, pa.string()))
+        table = table.set_column(
+            table.schema.get_field_index(name), SHARD_SCHEMA.field(name), pa.array(vals, pa.string())
+        )
     return table
 
 
@@ -62,7 +62,9 @@ def _stage_of(reason: str) -> str:
     return "dedup" if reason in ("exact_dup", "near_dup") else reason.split(":", 1)[0]
 
 
-def build_curated_dir(out: Path, stages: list[str], lang: str = "ko", shard_rows: int = 25, sample: Path = SAMPLE) -> dict:
+def build_curated_dir(
+    out: Path, stages: list[str], lang: str = "ko", shard_rows: int = 25, sample: Path = SAMPLE
+) -> dict:
     """Curate `sample` into `out` (shards, rejected, quarantine, stats, manifest)."""
     recipe = load_recipe(lang)
     recipe.pop("_path", None)
@@ -74,8 +76,10 @@ def build_curated_dir(out: Path, stages: list[str], lang: str = "ko", shard_rows
     if "dedup" in stages:
         parsed = _dedup(parsed)
     stats_fn = stats_fn_for(recipe, lang)
-    writers = {k: ShardWriter(str(out), k, max_rows=shard_rows, stats_fn=stats_fn, stats_dir=str(out / "stats"))
-               for k in ("shards", "rejected")}
+    writers = {
+        k: ShardWriter(str(out), k, max_rows=shard_rows, stats_fn=stats_fn, stats_dir=str(out / "stats"))
+        for k in ("shards", "rejected")
+    }
     writers["quarantine"] = ShardWriter(str(out), "quarantine", schema=QUARANTINE_SCHEMA, max_rows=shard_rows)
     kept = pc.is_null(parsed.column("drop_reason"))
     for kind, part in (("shards", parsed.filter(kept)), ("rejected", parsed.filter(pc.invert(kept)))):
@@ -91,12 +95,22 @@ def build_curated_dir(out: Path, stages: list[str], lang: str = "ko", shard_rows
         per_stage[s] = {"in": docs, "dropped": dropped, "out": docs - dropped}
         docs -= dropped
     manifest = {
-        "schema_version": SCHEMA_VERSION, "created": "2026-01-01T00:00:00+00:00", "lang": lang,
-        "recipe": recipe, "inputs": [{"path": str(sample), "bytes": sample.stat().st_size, "sha256": ""}],
-        "versions": {}, "code_version": "test", "stages": stages,
-        "counts": {"read": table.num_rows, "kept": entries["shards"] and sum(e["rows"] for e in entries["shards"]),
-                   "rejected": sum(e["rows"] for e in entries["rejected"]),
-                   "quarantined": int(quarantined.sum()), "per_stage": per_stage, "drop_reasons": dict(reasons)},
+        "schema_version": SCHEMA_VERSION,
+        "created": "2026-01-01T00:00:00+00:00",
+        "lang": lang,
+        "recipe": recipe,
+        "inputs": [{"path": str(sample), "bytes": sample.stat().st_size, "sha256": ""}],
+        "versions": {},
+        "code_version": "test",
+        "stages": stages,
+        "counts": {
+            "read": table.num_rows,
+            "kept": entries["shards"] and sum(e["rows"] for e in entries["shards"]),
+            "rejected": sum(e["rows"] for e in entries["rejected"]),
+            "quarantined": int(quarantined.sum()),
+            "per_stage": per_stage,
+            "drop_reasons": dict(reasons),
+        },
         **entries,
     }
     atomic_write_json(str(out / "manifest.json"), manifest)
@@ -107,7 +121,7 @@ _TMP = tempfile.mkdtemp(prefix="report-test-")
 atexit.register(shutil.rmtree, _TMP, True)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def curated_dir(stages: tuple[str, ...] = ("normalize", "langid", "pii", "quality", "dedup")) -> Path:
     """Built once per test process; tests treat it as read-only (reports go to copies)."""
     out = Path(_TMP) / "-".join(stages)
@@ -119,7 +133,7 @@ BUNDLED = Path(__file__).parent.parent / "data" / "sample"
 BUNDLED_ROWS = 600  # the first rows of a bundled sample: every kind of source, quick to curate
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def bundled_dir(lang: str) -> Path:
     """The first BUNDLED_ROWS records of data/sample/LANG.jsonl.gz, curated with every stage."""
     import gzip
@@ -185,12 +199,16 @@ def test_histograms_languages_and_duplicates_match_shards(built):
         assert sum(r[name]["kept"]) == kept.num_rows and sum(r[name]["rejected"]) == rejected.num_rows
     scored = pc.sum(pc.is_valid(kept.column("quality_score"))).as_py()
     assert sum(r["quality_score"]["kept"]) == scored
-    assert {l: v["kept"] for l, v in r["languages"].items() if v["kept"]} == dict(Counter(kept.column("lang").to_pylist()))
+    assert {l: v["kept"] for l, v in r["languages"].items() if v["kept"]} == dict(
+        Counter(kept.column("lang").to_pylist())
+    )
     # clusters span shards: sizes must equal a global group-by
     members = Counter(c for t in (kept, rejected) for c in t.column("dup_cluster").to_pylist() if c)
     assert r["duplicates"]["clusters"] == len(members) > 0
     assert r["duplicates"]["size_distribution"] == {str(k): v for k, v in sorted(Counter(members.values()).items())}
-    assert r["duplicates"]["exact_dup"] == sum(1 for x in rejected.column("drop_reason").to_pylist() if x == "exact_dup")
+    assert r["duplicates"]["exact_dup"] == sum(
+        1 for x in rejected.column("drop_reason").to_pylist() if x == "exact_dup"
+    )
     top = r["duplicates"]["largest"][0]
     assert top["size"] == max(members.values()) and top["example"]["text"]
     for c in r["duplicates"]["largest"]:  # each example is a member of its own cluster
@@ -216,7 +234,7 @@ def test_sources_kept_and_rejected_match_shards(built):
 def test_samples_fold(built):
     out, r = built
     page = (out / "report.html").read_text(encoding="utf-8")
-    samples = page[page.index('id="samples"'):page.index('id="files"')]
+    samples = page[page.index('id="samples"') : page.index('id="files"')]
     groups = len(r["samples"]["quality_decile"]) + len(r["samples"]["drop_reason"])
     assert samples.count('<details class="samples"><summary>') == samples.count("</details>") == groups
     assert "<h3>" not in samples
@@ -228,16 +246,21 @@ def test_rule_pass_rates_match_quality_stage(built):
     out, r = built
     manifest = json.loads((out / "manifest.json").read_text())
     rules = [tuple(x) for x in quality_rules(manifest["recipe"], "ko")]
-    rows = [s for t in (_read(out, "shards"), _read(out, "rejected"))
-            for s in t.column("quality_signals").to_pylist() if s and s.get("n_chars") is not None]
+    rows = [
+        s
+        for t in (_read(out, "shards"), _read(out, "rejected"))
+        for s in t.column("quality_signals").to_pylist()
+        if s and s.get("n_chars") is not None
+    ]
     got = {x["rule"]: x for x in r["quality_rules"]["rules"]}
     assert r["quality_rules"]["judged"] == len(rows)
     for name, signal, _, _ in rules:
         computed = [s for s in rows if s.get(signal) is not None and not math.isnan(s[signal])]
         x = got[name]
         assert (x["computed"], x["not_computed"]) == (len(computed), len(rows) - len(computed)), name
-        assert x["pass"] == sum(failed_rule(s, [(name, signal, b, t)]) is None
-                                for s in computed for (n, _, b, t) in rules if n == name), name
+        assert x["pass"] == sum(
+            failed_rule(s, [(name, signal, b, t)]) is None for s in computed for (n, _, b, t) in rules if n == name
+        ), name
         assert x["pass_rate"] == (x["pass"] / len(computed) if computed else None), name
     assert got["min_n_chars"]["pass"] < len(rows)  # the sample has short reviews
     # a rule for long documents is not computed on short ones: never counted as passing them
@@ -324,9 +347,17 @@ def test_report_cli(built, tmp_path, capsys):
 
 
 def test_empty_run_still_reports(tmp_path):
-    atomic_write_json(str(tmp_path / "manifest.json"), {
-        "lang": "ko", "stages": ["normalize"], "counts": {"read": 0, "kept": 0, "rejected": 0, "quarantined": 0},
-        "shards": [], "rejected": [], "quarantine": []})
+    atomic_write_json(
+        str(tmp_path / "manifest.json"),
+        {
+            "lang": "ko",
+            "stages": ["normalize"],
+            "counts": {"read": 0, "kept": 0, "rejected": 0, "quarantined": 0},
+            "shards": [],
+            "rejected": [],
+            "quarantine": [],
+        },
+    )
     r = report.build_report(tmp_path)
     assert r["counts"]["kept"] == 0 and r["drop_reasons"] == {}
     assert "Shard quality report" in (tmp_path / "report.html").read_text(encoding="utf-8")
@@ -337,8 +368,23 @@ def _real_table() -> pa.Table:
     return pa.concat_tables(_read(curated_dir(), k) for k in ("shards", "rejected"))
 
 
-EXACT_KEYS = ("rows", "kept", "chars", "words", "chars_by_reason", "drop_reasons", "lang", "source", "hist", "quality_decile",
-              "pii", "pii_docs", "rules", "dup_clusters", "samples")
+EXACT_KEYS = (
+    "rows",
+    "kept",
+    "chars",
+    "words",
+    "chars_by_reason",
+    "drop_reasons",
+    "lang",
+    "source",
+    "hist",
+    "quality_decile",
+    "pii",
+    "pii_docs",
+    "rules",
+    "dup_clusters",
+    "samples",
+)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -358,9 +404,15 @@ def test_merge_of_any_split_equals_whole(seed):
 def test_pii_counts_sum_over_slices():
     # map columns: the per-kind sums must respect slicing (a sliced MapArray's .keys do not)
     table = _real_table()
-    maps = [[("email", t.count("@")), ("tel", t.count("0"))] if i % 3 else [] for i, t in enumerate(table.column("text").to_pylist())]
-    table = table.set_column(table.schema.get_field_index("pii_counts"), SHARD_SCHEMA.field("pii_counts"),
-                             pa.array(maps, SHARD_SCHEMA.field("pii_counts").type))
+    maps = [
+        [("email", t.count("@")), ("tel", t.count("0"))] if i % 3 else []
+        for i, t in enumerate(table.column("text").to_pylist())
+    ]
+    table = table.set_column(
+        table.schema.get_field_index("pii_counts"),
+        SHARD_SCHEMA.field("pii_counts"),
+        pa.array(maps, SHARD_SCHEMA.field("pii_counts").type),
+    )
     want = Counter()
     docs = Counter()
     for m in maps:
@@ -382,10 +434,13 @@ def test_repeated_lines_summary_bounds():
     docs = ["\n".join(rng.choices(lines, weights, k=rng.randint(1, 6))) for _ in range(1500)]
     truth = Counter(l.strip()[:200] for d in docs for l in d.split("\n"))
     table = pa.table({"id": [str(i) for i in range(len(docs))], "text": docs}).cast(
-        pa.schema([SHARD_SCHEMA.field("id"), SHARD_SCHEMA.field("text")]))
+        pa.schema([SHARD_SCHEMA.field("id"), SHARD_SCHEMA.field("text")])
+    )
     full = SHARD_SCHEMA.empty_table().to_pydict()
     for name in SHARD_SCHEMA.names:
-        full[name] = table.column(name) if name in table.column_names else pa.nulls(len(docs), SHARD_SCHEMA.field(name).type)
+        full[name] = (
+            table.column(name) if name in table.column_names else pa.nulls(len(docs), SHARD_SCHEMA.field(name).type)
+        )
     table = pa.table(full, schema=SHARD_SCHEMA)
     import curate.report.stats as stats
 
@@ -411,11 +466,21 @@ def test_where_parser_matches_python_filter():
     table = _real_table()
     rows = table.to_pylist()
     cases = {
-        "quality_score < 0.9 and lang == 'ko'": lambda d: d["quality_score"] is not None and d["quality_score"] < 0.9 and d["lang"] == "ko",
-        "not (lang in ('ko', 'en')) or len(text) >= 200": lambda d: (d["lang"] not in ("ko", "en")) or len(d["text"]) >= 200,
-        "drop_reason is null and quality_signals.hangul_ratio > 0.8": lambda d: d["drop_reason"] is None and d["quality_signals"]["hangul_ratio"] > 0.8,
-        "text contains '영화' and dup_cluster is not null": lambda d: "영화" in d["text"] and d["dup_cluster"] is not None,
-        "source startswith 'ja' and lang_score >= 0.5": lambda d: d["source"].startswith("ja") and d["lang_score"] >= 0.5,
+        "quality_score < 0.9 and lang == 'ko'": lambda d: (
+            d["quality_score"] is not None and d["quality_score"] < 0.9 and d["lang"] == "ko"
+        ),
+        "not (lang in ('ko', 'en')) or len(text) >= 200": lambda d: (
+            (d["lang"] not in ("ko", "en")) or len(d["text"]) >= 200
+        ),
+        "drop_reason is null and quality_signals.hangul_ratio > 0.8": lambda d: (
+            d["drop_reason"] is None and d["quality_signals"]["hangul_ratio"] > 0.8
+        ),
+        "text contains '영화' and dup_cluster is not null": lambda d: (
+            "영화" in d["text"] and d["dup_cluster"] is not None
+        ),
+        "source startswith 'ja' and lang_score >= 0.5": lambda d: (
+            d["source"].startswith("ja") and d["lang_score"] >= 0.5
+        ),
     }
     for where, pred in cases.items():
         expr = inspect.parse_where(where, table.schema)
@@ -424,8 +489,19 @@ def test_where_parser_matches_python_filter():
         assert got == want and want, where
 
 
-@pytest.mark.parametrize("bad", ["__import__('os').system('true')", "lang == ", "lang ==== 'ko'", "nosuch > 1",
-                                 "quality_signals.nosuch > 1", "text.__class__ == 1", "1 < quality_score", "lang == 'ko' ;"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "__import__('os').system('true')",
+        "lang == ",
+        "lang ==== 'ko'",
+        "nosuch > 1",
+        "quality_signals.nosuch > 1",
+        "text.__class__ == 1",
+        "1 < quality_score",
+        "lang == 'ko' ;",
+    ],
+)
 def test_where_parser_rejects(bad):
     with pytest.raises(inspect.WhereError):
         inspect.parse_where(bad, SHARD_SCHEMA)
@@ -433,7 +509,10 @@ def test_where_parser_rejects(bad):
 
 def test_inspect_cli(capsys):
     out = curated_dir()
-    assert inspect.main([str(out), "--reason", "exact_dup", "--columns", "id,dup_of,drop_reason,text", "--limit", "2"]) == 0
+    assert (
+        inspect.main([str(out), "--reason", "exact_dup", "--columns", "id,dup_of,drop_reason,text", "--limit", "2"])
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "exact_dup" in printed and "dup_of" in printed
     assert inspect.main([str(out), "--where", "lang == 'ja'", "--reason", "other_lang", "--limit", "1"]) == 0
@@ -446,10 +525,15 @@ def test_inspect_cli(capsys):
 def test_compare_shows_what_a_stage_changes(capsys):
     a = curated_dir()
     b = curated_dir(("normalize", "langid", "pii", "dedup"))
-    rows = {(s, n): (x, y) for s, n, x, y in compare.compare_rows(compare.load_numbers(str(a)), compare.load_numbers(str(b)))}
+    rows = {
+        (s, n): (x, y)
+        for s, n, x, y in compare.compare_rows(compare.load_numbers(str(a)), compare.load_numbers(str(b)))
+    }
     kept_a, kept_b = rows[("counts", "kept")]
     quality_drops = sum(x for (s, n), (x, _) in rows.items() if s == "dropped" and n.startswith("quality:"))
-    assert quality_drops > 0 and all(y == 0 for (s, n), (_, y) in rows.items() if s == "dropped" and n.startswith("quality:"))
+    assert quality_drops > 0 and all(
+        y == 0 for (s, n), (_, y) in rows.items() if s == "dropped" and n.startswith("quality:")
+    )
     assert kept_b > kept_a
     assert compare.main([str(a), str(b), "--changed"]) == 0
     printed = capsys.readouterr().out
@@ -525,7 +609,7 @@ def test_no_repeated_lines_is_said_once(built):
     assert "most a count" in page and "No line of 4" not in page
     for floor in (0, 2):
         page = report.render_html(dict(r, top_lines={"floor": floor, "lines": []}), {})
-        section = page[page.index('id="lines"'):page.index('id="samples"')]
+        section = page[page.index('id="lines"') : page.index('id="samples"')]
         assert "no data" not in section and "<img" not in section
         assert section.count("No line of 4 or more characters occurs twice") == 1
         assert ("at most 2 times in all" in section) == (floor == 2)
@@ -535,14 +619,16 @@ def test_no_repeated_lines_is_said_once(built):
 def test_key_comments_reads_comments_beside_and_above_keys():
     from curate.report.rule_docs import key_comments
 
-    text = ("# file header, about no key\n# second header line\n\n"
-            "a: 1   # beside a\n"
-            "# above b\n# more about b\n"
-            "b: 'x # not a comment' # beside b\n"
-            "c: 2\n"
-            "# orphan, a blank line follows\n\n"
-            "d:\n  nested: 3 # nested keys are not thresholds\n"
-            "e: path/to#file\n")
+    text = (
+        "# file header, about no key\n# second header line\n\n"
+        "a: 1   # beside a\n"
+        "# above b\n# more about b\n"
+        "b: 'x # not a comment' # beside b\n"
+        "c: 2\n"
+        "# orphan, a blank line follows\n\n"
+        "d:\n  nested: 3 # nested keys are not thresholds\n"
+        "e: path/to#file\n"
+    )
     assert key_comments(text) == {"a": "beside a", "b": "above b more about b beside b"}
 
 
@@ -584,6 +670,9 @@ def test_failing_examples_show_value_and_threshold(built):
             v = d["rule_value"]
             assert v == pytest.approx(rejected[d["id"]]["quality_signals"][rule["signal"]], abs=1e-4)
             assert (v < rule["threshold"]) if rule["bound"] == "min" else (v > rule["threshold"])
-            assert f'{rule["signal"]} = {v:g}</b> (must be {"≥" if rule["bound"] == "min" else "≤"} {rule["threshold"]:g})' in page
+            assert (
+                f"{rule['signal']} = {v:g}</b> (must be {'≥' if rule['bound'] == 'min' else '≤'} {rule['threshold']:g})"
+                in page
+            )
             seen += 1
     assert seen >= 3

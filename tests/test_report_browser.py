@@ -5,6 +5,7 @@ Chromium that sees no font at all (the page brings its own).
 Chromium comes from the system packages (Debian: `apt-get install chromium`); the test
 is skipped, saying so, only where no Chromium is found.
 """
+
 from __future__ import annotations
 
 import base64
@@ -21,13 +22,15 @@ import time
 import pytest
 
 from curate.report import build as report
-
 from curate.report import webfont
 
-CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome", "chrome")
-                 if shutil.which(n)), None)
+CHROMIUM = next(
+    (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome", "chrome") if shutil.which(n)), None
+)
 pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="no Chromium found: install it (Debian/Ubuntu: apt-get install chromium) to run the browser test")
+    CHROMIUM is None,
+    reason="no Chromium found: install it (Debian/Ubuntu: apt-get install chromium) to run the browser test",
+)
 CJK = re.compile(r"[\uac00-\ud7a3\u3040-\u30ff\u4e00-\u9fff]")
 HANGUL, KANA = re.compile(r"[\uac00-\ud7a3]"), re.compile(r"[\u3040-\u30ff]")
 
@@ -59,10 +62,26 @@ def _chromium(env: dict | None = None):
     """A headless Chromium and a DevTools client connected to it."""
     profile = tempfile.mkdtemp(prefix="chromium-")
     proc = subprocess.Popen(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-         "--disable-extensions", "--remote-debugging-port=0", f"--user-data-dir={profile}", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-extensions",
+            "--remote-debugging-port=0",
+            f"--user-data-dir={profile}",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         url = None
         deadline = time.monotonic() + 60
@@ -103,11 +122,13 @@ def cjkless_browser(tmp_path_factory):
     folder = tmp_path_factory.mktemp("fontconfig")
     conf = folder / "fonts.conf"
     latin_only = os.path.join(matplotlib.get_data_path(), "fonts", "ttf")
-    conf.write_text('<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n'
-                    f"<fontconfig><dir>{latin_only}</dir><cachedir>{folder / 'cache'}</cachedir>\n"
-                    # Last Resort draws a placeholder for every character: not a font for any text
-                    "<selectfont><rejectfont><glob>*/LastResort*</glob></rejectfont></selectfont></fontconfig>\n",
-                    encoding="utf-8")
+    conf.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n'
+        f"<fontconfig><dir>{latin_only}</dir><cachedir>{folder / 'cache'}</cachedir>\n"
+        # Last Resort draws a placeholder for every character: not a font for any text
+        "<selectfont><rejectfont><glob>*/LastResort*</glob></rejectfont></selectfont></fontconfig>\n",
+        encoding="utf-8",
+    )
     env = dict(os.environ, FONTCONFIG_FILE=str(conf))
     env.pop("FONTCONFIG_PATH", None)
     if shutil.which("fc-list"):
@@ -142,13 +163,19 @@ def page(browser, tmp_path_factory):
 
 
 def _eval(cdp, session, expr):
-    return cdp.call("Runtime.evaluate", session, expression=expr, returnByValue=True, awaitPromise=True)["result"].get("value")
+    return cdp.call("Runtime.evaluate", session, expression=expr, returnByValue=True, awaitPromise=True)["result"].get(
+        "value"
+    )
 
 
 def test_every_plot_loads(page):
     cdp, session, out, r = page
-    images = _eval(cdp, session, "Promise.all(Array.from(document.images).map(i => i.decode().then("
-                                 "() => [i.alt, i.naturalWidth, i.naturalHeight], () => [i.alt, 0, 0])))")
+    images = _eval(
+        cdp,
+        session,
+        "Promise.all(Array.from(document.images).map(i => i.decode().then("
+        "() => [i.alt, i.naturalWidth, i.naturalHeight], () => [i.alt, 0, 0])))",
+    )
     assert len(images) >= 6
     for alt, w, h in images:
         assert w > 100 and h > 100, f"plot '{alt}' did not load ({w}x{h})"
@@ -158,11 +185,16 @@ def test_every_plot_loads(page):
 def test_sources_table_and_folded_samples_render(page):
     cdp, session, out, r = page
     _eval(cdp, session, "document.querySelectorAll('details').forEach(d => d.open = false)")
-    rows = _eval(cdp, session, "Array.from(document.querySelectorAll('#sources + p + table tr')).map("
-                               "tr => Array.from(tr.cells).map(c => c.innerText))")
+    rows = _eval(
+        cdp,
+        session,
+        "Array.from(document.querySelectorAll('#sources + p + table tr')).map("
+        "tr => Array.from(tr.cells).map(c => c.innerText))",
+    )
     assert rows[0] == ["source", "kept", "rejected", "kept share"]
-    assert {row[0]: (int(row[1].replace(",", "")), int(row[2].replace(",", ""))) for row in rows[1:]} == \
-        {s: (v["kept"], v["rejected"]) for s, v in r["sources"].items()}
+    assert {row[0]: (int(row[1].replace(",", "")), int(row[2].replace(",", ""))) for row in rows[1:]} == {
+        s: (v["kept"], v["rejected"]) for s, v in r["sources"].items()
+    }
     assert _eval(cdp, session, "document.querySelector('#sources').getBoundingClientRect().height") > 0
     groups = len(r["samples"]["quality_decile"]) + len(r["samples"]["drop_reason"])
     folds = "Array.from(document.querySelectorAll('details.samples'))"
@@ -214,8 +246,13 @@ def test_page_text_renders_with_fonts_that_have_its_glyphs(page):
     checked_cjk = 0
     for node in nodes:
         obj = cdp.call("DOM.resolveNode", session, nodeId=node)["object"]["objectId"]
-        text = cdp.call("Runtime.callFunctionOn", session, objectId=obj, returnByValue=True,
-                        functionDeclaration="function() { return this.innerText; }")["result"]["value"]
+        text = cdp.call(
+            "Runtime.callFunctionOn",
+            session,
+            objectId=obj,
+            returnByValue=True,
+            functionDeclaration="function() { return this.innerText; }",
+        )["result"]["value"]
         fonts = cdp.call("CSS.getPlatformFontsForNode", session, nodeId=node)["fonts"]
         if not text.strip() or not fonts:
             continue
@@ -242,7 +279,10 @@ def _glyph_crops(cdp, session, chars: str, family: str = "") -> list[bytes]:
     """Screenshots of each character drawn alone, in the page's own font stack (or in
     the CSS font-family given)."""
     style = f"font-family:{family};" if family else ""
-    rects = _eval(cdp, session, f"""(async () => {{
+    rects = _eval(
+        cdp,
+        session,
+        f"""(async () => {{
         const box = document.createElement('div');
         box.style = 'position:fixed;left:0;top:0;background:#fff;z-index:9;font-size:40px;padding:10px;white-space:nowrap;{style}';
         // fixed whole-pixel cells: the same glyph drawn twice gives the same pixels
@@ -252,11 +292,13 @@ def _glyph_crops(cdp, session, chars: str, family: str = "") -> list[bytes]:
         await document.fonts.ready;  // the embedded font swaps in when decoded: shoot it, not the fallback
         return Array.from(box.children).map(s => {{ const r = s.getBoundingClientRect();
             return [r.x, r.y, r.width, r.height]; }});
-    }})()""")
+    }})()""",
+    )
     crops = []
     for x, y, w, h in rects:
-        data = cdp.call("Page.captureScreenshot", session, format="png",
-                        clip={"x": x, "y": y, "width": w, "height": h, "scale": 1})["data"]
+        data = cdp.call(
+            "Page.captureScreenshot", session, format="png", clip={"x": x, "y": y, "width": w, "height": h, "scale": 1}
+        )["data"]
         crops.append(base64.b64decode(data))
     _eval(cdp, session, "document.body.lastChild.remove()")
     return crops
@@ -309,7 +351,9 @@ def test_page_renders_hangul_and_kana_without_system_cjk_fonts(cjkless_page):
     text = _eval(cdp, session, "document.body.innerText")
     hangul, kana = _unique(HANGUL, text, 6), _unique(KANA, text, 3)
     assert len(hangul) >= 4 and len(kana) >= 2, "the page should hold Korean and Japanese text"
-    faces = _eval(cdp, session, "document.fonts.ready.then(() => Array.from(document.fonts).map(f => [f.family, f.status]))")
+    faces = _eval(
+        cdp, session, "document.fonts.ready.then(() => Array.from(document.fonts).map(f => [f.family, f.status]))"
+    )
     assert [webfont.FAMILY, "loaded"] in [list(f) for f in faces]
 
     chars = hangul + kana
@@ -328,8 +372,13 @@ def test_page_renders_hangul_and_kana_without_system_cjk_fonts(cjkless_page):
     for node in nodes[:20]:
         fonts = cdp.call("CSS.getPlatformFontsForNode", session, nodeId=node)["fonts"]
         obj = cdp.call("DOM.resolveNode", session, nodeId=node)["object"]["objectId"]
-        node_text = cdp.call("Runtime.callFunctionOn", session, objectId=obj, returnByValue=True,
-                             functionDeclaration="function() { return this.innerText; }")["result"]["value"]
+        node_text = cdp.call(
+            "Runtime.callFunctionOn",
+            session,
+            objectId=obj,
+            returnByValue=True,
+            functionDeclaration="function() { return this.innerText; }",
+        )["result"]["value"]
         if HANGUL.search(node_text) and fonts:
             assert all(f.get("isCustomFont") for f in fonts if f["glyphCount"]), fonts
             checked += 1

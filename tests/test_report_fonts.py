@@ -6,6 +6,7 @@ with no CJK font at all the report is still written.
 knows only matplotlib's own fonts (DejaVu, which has no Hangul or Kana), and no known
 system font paths.
 """
+
 from __future__ import annotations
 
 import base64
@@ -19,11 +20,8 @@ import warnings
 import matplotlib
 import pytest
 
-from curate.report import fonts
-
 from curate.report import build as report
-
-from curate.report import webfont
+from curate.report import fonts, webfont
 
 HANGUL_KANA = re.compile(r"[\uac00-\ud7a3\u3040-\u30ff]")
 

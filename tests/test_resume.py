@@ -1,4 +1,5 @@
 """kill -9 a real `curate corpus` run mid-way, re-run it, and get the same kept set."""
+
 import gzip
 import os
 import signal
@@ -19,13 +20,29 @@ def _split_sample(dst: Path, parts: int) -> None:
     dst.mkdir()
     step = len(lines) // parts + 1
     for i in range(parts):
-        (dst / f"part{i:02d}.jsonl").write_text("".join(lines[i * step:(i + 1) * step]), encoding="utf-8")
+        (dst / f"part{i:02d}.jsonl").write_text("".join(lines[i * step : (i + 1) * step]), encoding="utf-8")
 
 
 def _cli(out: Path, inputs: Path, **popen):
-    cmd = [sys.executable, "-m", "curate.cli", "corpus", "--lang", "ko", "--input", str(inputs),
-           "--output", str(out), "--stages", "normalize,langid,dedup", "--workers", "1",
-           "--batch-size", "64", "--no-progress"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "curate.cli",
+        "corpus",
+        "--lang",
+        "ko",
+        "--input",
+        str(inputs),
+        "--output",
+        str(out),
+        "--stages",
+        "normalize,langid,dedup",
+        "--workers",
+        "1",
+        "--batch-size",
+        "64",
+        "--no-progress",
+    ]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_AUTH_MODE": "disabled"}
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **popen)
 

@@ -1,4 +1,5 @@
 """Word segmentation: the fast paths give exactly what the analysers give."""
+
 from __future__ import annotations
 
 import json

@@ -1,5 +1,6 @@
 """Morpheme-aware BPE and token shards on real Korean and Japanese text
 (tests/data/tokenizer, see NOTICE there)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -40,8 +41,13 @@ def _curated(root: Path, docs: list[str], n_shards: int = 1, dropped: list[str] 
         part = docs[s::n_shards]
         texts = part + list(dropped if s == 0 else [])
         reasons = [None] * len(part) + ["quality:test"] * (len(texts) - len(part))
-        table = pa.table({"id": [f"{s}-{i}" for i in range(len(texts))], "text": texts,
-                          "drop_reason": pa.array(reasons, pa.string())})
+        table = pa.table(
+            {
+                "id": [f"{s}-{i}" for i in range(len(texts))],
+                "text": texts,
+                "drop_reason": pa.array(reasons, pa.string()),
+            }
+        )
         pq.write_table(table, root / "shards" / f"part-{s:05d}.parquet")
     (root / "manifest.json").write_text(json.dumps({"docs": len(docs)}))
     return root
@@ -54,8 +60,23 @@ def trained(tmp_path_factory):
     for lang in ("ko", "ja"):
         root = tmp_path_factory.mktemp(lang)
         data = _curated(root / "corpus", _docs(lang), dropped=["버려진 문서 dropped"])
-        assert T.main(["--lang", lang, "--data", str(data), "--vocab", str(VOCAB),
-                       "--out", str(root / "tok"), "--workers", "1"]) == 0
+        assert (
+            T.main(
+                [
+                    "--lang",
+                    lang,
+                    "--data",
+                    str(data),
+                    "--vocab",
+                    str(VOCAB),
+                    "--out",
+                    str(root / "tok"),
+                    "--workers",
+                    "1",
+                ]
+            )
+            == 0
+        )
         out[lang] = (data, root / "tok")
     return out
 
@@ -121,7 +142,7 @@ def test_special_tokens_are_single_ids(trained):
 def test_every_pii_kind_has_a_token():
     """The PII stage writes <|kind|> for each of its kinds; each needs its own id."""
     pii = pytest.importorskip("curate.stages.pii")
-    assert set(pii.KINDS) <= set(T.PII_KINDS)
+    assert set(pii.PII_KINDS) <= set(T.PII_KINDS)
 
 
 @pytest.mark.parametrize("lang", ["ko", "ja"])
@@ -149,8 +170,11 @@ def test_merges_never_cross_morpheme_boundaries(trained, lang):
     assert learned and all(t in inside for t in learned)
 
     plain = T.train_bpe(T.count_pieces(docs, None), VOCAB)
-    crossing = [t for t in plain.get_vocab(with_added_tokens=False)
-                if len(t) > 1 and t not in inside and t not in T.SPECIAL_TOKENS]
+    crossing = [
+        t
+        for t in plain.get_vocab(with_added_tokens=False)
+        if len(t) > 1 and t not in inside and t not in T.SPECIAL_TOKENS
+    ]
     assert len(crossing) > 50
 
 
@@ -167,8 +191,22 @@ def test_multilingual_tokenizer(trained, tmp_path):
 
     dirs = [str(trained["ko"][0]), str(trained["ja"][0])]
     out = tmp_path / "multi"
-    T.main(["--langs", "ko,ja", "--data", ",".join(dirs), "--weights", "0.5,0.5",
-            "--vocab", str(VOCAB), "--out", str(out), "--workers", "1"])
+    T.main(
+        [
+            "--langs",
+            "ko,ja",
+            "--data",
+            ",".join(dirs),
+            "--weights",
+            "0.5,0.5",
+            "--vocab",
+            str(VOCAB),
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+        ]
+    )
     tok = Tokenizer.from_file(str(out / "tokenizer.json"))
     for doc in _docs("ko")[:50] + _docs("ja")[:50]:
         assert tok.decode(tok.encode(doc).ids) == doc

@@ -1,6 +1,7 @@
 """A few steps of tiny training on real Korean news sentences (tests/data/train, see
 NOTICE): the loss falls, a checkpoint resumes to the identical next-step loss, and the
 exported model generates text with transformers."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,7 @@ from train import train as T
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "tests" / "data" / "train" / "ko-news-sentences.jsonl"
-COMMON = ["--size", "tiny", "--seq-len", "64", "--micro-batch", "4", "--lr", "3e-3", "--warmup", "2",
-          "--seed", "7"]
+COMMON = ["--size", "tiny", "--seq-len", "64", "--micro-batch", "4", "--lr", "3e-3", "--warmup", "2", "--seed", "7"]
 
 
 @pytest.fixture(autouse=True)
@@ -39,8 +39,10 @@ def corpus(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("corpus")
     rows = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
     (root / "shards").mkdir()
-    pq.write_table(pa.table({"id": [r["id"] for r in rows], "text": [r["text"] for r in rows],
-                             "drop_reason": [None] * len(rows)}), root / "shards" / "part-00000.parquet")
+    pq.write_table(
+        pa.table({"id": [r["id"] for r in rows], "text": [r["text"] for r in rows], "drop_reason": [None] * len(rows)}),
+        root / "shards" / "part-00000.parquet",
+    )
     (root / "manifest.json").write_text(json.dumps({"shards": ["part-00000.parquet"], "kept": len(rows)}))
     return root
 
@@ -72,9 +74,14 @@ def test_token_shards_refuse_a_different_tokenizer(tmp_path, corpus):
     for f in Path(tok).iterdir():
         (shards / "tokenizer" / f.name).write_bytes(f.read_bytes())
     ids.astype("<u2").tofile(shards / "part-00000.bin")
-    manifest = {"dtype": "uint16", "vocab_size": vocab, "eos_id": eos, "tokenizer_hash": D.tokenizer_hash(tok),
-                "curated_manifest_sha256": D.sha256_file(corpus / "manifest.json"),
-                "parts": [{"bin": "part-00000.bin", "idx": "part-00000.idx.npy", "n_tokens": len(ids), "n_docs": 200}]}
+    manifest = {
+        "dtype": "uint16",
+        "vocab_size": vocab,
+        "eos_id": eos,
+        "tokenizer_hash": D.tokenizer_hash(tok),
+        "curated_manifest_sha256": D.sha256_file(corpus / "manifest.json"),
+        "parts": [{"bin": "part-00000.bin", "idx": "part-00000.idx.npy", "n_tokens": len(ids), "n_docs": 200}],
+    }
     (shards / "manifest.json").write_text(json.dumps(manifest))
     c = D.open_token_shards(str(shards))
     assert np.array_equal(c.stream.window(0, len(ids)), ids) and c.eos_id == eos
@@ -110,8 +117,22 @@ def test_train_resume_export(tmp_path, corpus):
     assert text.startswith("정부의 연구학자들이") and len(text) > len("정부의 연구학자들이")
 
     # the export continues as a Hugging Face checkpoint would: from where training left off
-    cont = T.run(COMMON + ["--data", str(corpus), "--out", str(tmp_path / "cont"), "--steps", "1",
-                           "--init-hf", str(out / "hf"), "--ckpt-every", "0", "--no-export"])["losses"]
+    cont = T.run(
+        COMMON
+        + [
+            "--data",
+            str(corpus),
+            "--out",
+            str(tmp_path / "cont"),
+            "--steps",
+            "1",
+            "--init-hf",
+            str(out / "hf"),
+            "--ckpt-every",
+            "0",
+            "--no-export",
+        ]
+    )["losses"]
     assert cont[0] < first[0] - 0.5, (cont, first)
 
 
@@ -125,8 +146,10 @@ def test_train_on_token_shards(tmp_path, corpus):
     ids, _, _ = D.encode_texts(tok, D.read_shard_texts(str(corpus)))
     assert np.array_equal(c.stream.window(0, len(c.stream)), ids)  # same ids as tokenizing here
     out = tmp_path / "run"
-    losses = T.run(COMMON + ["--tokens", str(tmp_path / "tokens"), "--out", str(out), "--steps", "2",
-                             "--ckpt-every", "2", "--no-export"])["losses"]
+    losses = T.run(
+        COMMON
+        + ["--tokens", str(tmp_path / "tokens"), "--out", str(out), "--steps", "2", "--ckpt-every", "2", "--no-export"]
+    )["losses"]
     assert len(losses) == 2
     saved = json.loads((out / "checkpoints" / "step-0000002" / "trainer.json").read_text())
     assert saved["curated_manifest_sha256"] == m["curated_manifest_sha256"] == D.sha256_file(corpus / "manifest.json")
@@ -139,15 +162,28 @@ def _train_cli(args: list[str], env_extra: dict, prelude: str = "") -> subproces
     env = {k: v for k, v in os.environ.items() if k not in ("TRITON_INTERPRET", "KERNELS_REFERENCE")}
     env.update(env_extra, PYTHONPATH=str(ROOT))
     code = prelude + "import sys\nfrom train.train import main\nsys.exit(main(sys.argv[1:]))"
-    return subprocess.run([sys.executable, "-c", code, *args], env=env, cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_trainer_refuses_kernels_that_cannot_run(tmp_path, corpus):
     """Asked for the Triton kernels where they cannot run, the trainer stops before it
     starts, with one line naming the op and why; it never falls back quietly."""
-    args = COMMON + ["--cpu", "--kernels", "triton", "--data", str(corpus), "--out", str(tmp_path / "a"),
-                     "--steps", "1", "--ckpt-every", "0", "--no-export"]
+    args = COMMON + [
+        "--cpu",
+        "--kernels",
+        "triton",
+        "--data",
+        str(corpus),
+        "--out",
+        str(tmp_path / "a"),
+        "--steps",
+        "1",
+        "--ckpt-every",
+        "0",
+        "--no-export",
+    ]
     # on CPU without the interpreter
     r = _train_cli(args, {})
     assert r.returncode == 2, r.stderr[-2000:]
@@ -166,8 +202,24 @@ def test_trainer_refuses_kernels_that_cannot_run(tmp_path, corpus):
 def test_trainer_records_the_ops_it_ran(tmp_path, corpus):
     """The log line and the checkpoint name the implementation every op resolved to."""
     out = tmp_path / "run"
-    r = _train_cli(COMMON + ["--cpu", "--kernels", "triton", "--data", str(corpus), "--out", str(out),
-                             "--steps", "1", "--ckpt-every", "1", "--no-export"], {"TRITON_INTERPRET": "1"})
+    r = _train_cli(
+        COMMON
+        + [
+            "--cpu",
+            "--kernels",
+            "triton",
+            "--data",
+            str(corpus),
+            "--out",
+            str(out),
+            "--steps",
+            "1",
+            "--ckpt-every",
+            "1",
+            "--no-export",
+        ],
+        {"TRITON_INTERPRET": "1"},
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     ops = {"layer_norm", "rotary", "bias_gelu", "fused_linear_cross_entropy"}
     assert all(f"{op}=triton" in r.stdout for op in ops), r.stdout

@@ -1,18 +1,19 @@
 """WARC input: charsets decoded without mojibake, main content extracted, URL filters."""
+
 import html as htmllib
 import io
-import zlib
 import re
+import zlib
 from collections import Counter
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from web_pages import build_pages, build_trap_pages, load_paragraphs, write_warc
 
 from curate.io.charset import decode_html
-from curate.stages.extract import make_stage as make_extract
 from curate.io.readers import read_records, records_to_table
+from curate.stages.extract import make_stage as make_extract
 from curate.stages.urlfilter import make_stage as make_urlfilter
-from web_pages import build_pages, build_trap_pages, load_paragraphs, write_warc
 
 
 def char_f1(pred: str, gold: str) -> float:
@@ -40,8 +41,11 @@ def test_warc_pages_decode_and_extract(tmp_path):
     table = make_extract({}, "ko")(records_to_table(records))
     by_url = {p["url"]: p for p in pages}
     f1s = []
-    for url, text, charset, http in zip(table.column("url").to_pylist(), table.column("text").to_pylist(),
-                                        table.column("charset").to_pylist(), table.column("http_charset").to_pylist()):
+    for url, text, charset in zip(
+        table.column("url").to_pylist(),
+        table.column("text").to_pylist(),
+        table.column("charset").to_pylist(),
+    ):
         p = by_url[url]
         gold = "\n".join(p["paragraphs"])
         f1s.append(char_f1(text, gold))
@@ -79,8 +83,9 @@ def test_trap_pages_decode_and_extract(tmp_path):
     assert len(records) == len(pages) and all(r.error is None for r in records), [r.error for r in records if r.error]
     table = make_extract({}, "ko")(records_to_table(records))
     by_url = {p["url"]: p for p in pages}
-    for url, text, charset in zip(table.column("url").to_pylist(), table.column("text").to_pylist(),
-                                  table.column("charset").to_pylist()):
+    for url, text, charset in zip(
+        table.column("url").to_pylist(), table.column("text").to_pylist(), table.column("charset").to_pylist()
+    ):
         p = by_url[url]
         assert all(para in text for para in p["paragraphs"]), (url, charset, text[:120])
         assert char_f1(text, "\n".join(p["paragraphs"])) >= 0.95, (url, charset, text)
@@ -115,9 +120,15 @@ def test_shift_jis_label_reads_cp932_extensions_and_keeps_jis_mappings():
 
 def test_meta_charset_after_a_long_head():
     head = "<script>var big = '" + "x" * 20000 + "';</script>"
-    for codec, label, lang in (("cp949", "euc-kr", "ko"), ("shift_jis", "Shift_JIS", "ja"), ("euc-jp", "x-euc-jp", "ja")):
+    for codec, label, lang in (
+        ("cp949", "euc-kr", "ko"),
+        ("shift_jis", "Shift_JIS", "ja"),
+        ("euc-jp", "x-euc-jp", "ja"),
+    ):
         text = _paragraph(lang, 3)
-        data = _page(text, head + f'<meta http-equiv="Content-Type" content="text/html; charset={label}">').encode(codec)
+        data = _page(text, head + f'<meta http-equiv="Content-Type" content="text/html; charset={label}">').encode(
+            codec
+        )
         decoded, charset, how = decode_html(data, "text/html")
         assert text in decoded and how == "meta", (codec, charset, how)
 
@@ -158,10 +169,19 @@ def test_binary_bodies_are_rejected():
     from curate.io.charset import UndecodableError
 
     rng = random.Random(0)
-    blobs = [bytes(rng.randrange(256) for _ in range(4000)), gzip.compress("가나다라".encode("cp949") * 500),
-             b"\x89PNG\r\n\x1a\n" + bytes(rng.randrange(256) for _ in range(2000)), b"\x00\x01\x02\x03<p>x</p>" * 200]
+    blobs = [
+        bytes(rng.randrange(256) for _ in range(4000)),
+        gzip.compress("가나다라".encode("cp949") * 500),
+        b"\x89PNG\r\n\x1a\n" + bytes(rng.randrange(256) for _ in range(2000)),
+        b"\x00\x01\x02\x03<p>x</p>" * 200,
+    ]
     for blob in blobs:
-        for ctype in ("text/html", "text/html; charset=utf-8", "text/html; charset=euc-kr", "text/html; charset=shift_jis"):
+        for ctype in (
+            "text/html",
+            "text/html; charset=utf-8",
+            "text/html; charset=euc-kr",
+            "text/html; charset=shift_jis",
+        ):
             with pytest.raises(UndecodableError):
                 decode_html(blob, ctype)
 
@@ -172,8 +192,10 @@ def test_extract_drops_ruby_readings_and_keeps_literal_entities():
     text = _paragraph("ja", 4)
     kanji = next(w for w in re.findall(r"[\u4e00-\u9fff]{2,}", text))
     ruby = text.replace(kanji, f"<ruby>{kanji}<rp>(</rp><rt>よみがな</rt><rp>)</rp></ruby>", 1)
-    html = f"<html><head><title>{kanji}</title></head><body><article><h1>{kanji}</h1><p>{ruby}</p>" \
-           f"<p>{_paragraph('ja', 5)}</p><p>AT&amp;amp;T &amp;lt;br&amp;gt; 5 &lt; 6 &amp;#8226;</p></article></body></html>"
+    html = (
+        f"<html><head><title>{kanji}</title></head><body><article><h1>{kanji}</h1><p>{ruby}</p>"
+        f"<p>{_paragraph('ja', 5)}</p><p>AT&amp;amp;T &amp;lt;br&amp;gt; 5 &lt; 6 &amp;#8226;</p></article></body></html>"
+    )
     out = extract_text(html)
     assert text in out and "よみがな" not in out
     assert "AT&amp;T &lt;br&gt; 5 < 6 &#8226;" in out  # the page shows these entities as text
@@ -183,8 +205,17 @@ def test_extract_drops_ruby_readings_and_keeps_literal_entities():
 def test_undecodable_page_is_quarantined(tmp_path):
     path = tmp_path / "bad.warc"
     garbage = bytes(range(0x80, 0x100)) * 40
-    write_warc(path, [{"url": "https://x.example/", "html": garbage.decode("latin-1"),
-                       "encoding": "latin-1", "content_type": "text/html; charset=utf-8"}])
+    write_warc(
+        path,
+        [
+            {
+                "url": "https://x.example/",
+                "html": garbage.decode("latin-1"),
+                "encoding": "latin-1",
+                "content_type": "text/html; charset=utf-8",
+            }
+        ],
+    )
     (rec,) = read_records(str(path))
     assert (rec.error is None and "\ufffd" not in rec.text) or "undecodable" in rec.error
 
@@ -192,31 +223,47 @@ def test_undecodable_page_is_quarantined(tmp_path):
 def test_urlfilter_blocks_domains_and_substrings():
     from curate.io.readers import Record
 
-    urls = ["https://news.example/a", "https://www.example-casino.test/x", "https://blog.example/%EC%B9%B4%EC%A7%80%EB%85%B8",
-            "https://ok.example/totosite-review", None]
+    urls = [
+        "https://news.example/a",
+        "https://www.example-casino.test/x",
+        "https://blog.example/%EC%B9%B4%EC%A7%80%EB%85%B8",
+        "https://ok.example/totosite-review",
+        None,
+    ]
     table = records_to_table([Record(f"d{i}", "본문", f"t:{i}", url=u) for i, u in enumerate(urls)])
     out = make_urlfilter({}, "ko")(table)
     assert out.column("drop_reason").to_pylist() == [
-        None, "urlfilter:blocked_domain", "urlfilter:blocked_substring", "urlfilter:blocked_substring", None]
+        None,
+        "urlfilter:blocked_domain",
+        "urlfilter:blocked_substring",
+        "urlfilter:blocked_substring",
+        None,
+    ]
 
 
 def test_warc_through_the_pipeline(tmp_path):
     import ray
+    from web_pages import write_crawl
 
     from pipelines.corpus import run_corpus
-
-    from web_pages import write_crawl
 
     pages = build_pages()
     write_warc(tmp_path / "crawl.warc.gz", pages)
     crawl = write_crawl(tmp_path / "site.warc.gz", _page(_paragraph("ko", 5)), _page(_paragraph("ko", 6)))
     recipe = tmp_path / "ko.yaml"
-    recipe.write_text("lang: ko\nstages: [normalize, urlfilter, langid, dedup]\n"
-                      "urlfilter: {max_per_domain: 10}\nlangid: {keep: [ko]}\n")
+    recipe.write_text(
+        "lang: ko\nstages: [normalize, urlfilter, langid, dedup]\n"
+        "urlfilter: {max_per_domain: 10}\nlangid: {keep: [ko]}\n"
+    )
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
-        manifest = run_corpus([str(tmp_path / "crawl.warc.gz"), str(tmp_path / "site.warc.gz")], str(tmp_path / "out"), "ko",
-                              recipe_file=str(recipe), progress=False)
+        manifest = run_corpus(
+            [str(tmp_path / "crawl.warc.gz"), str(tmp_path / "site.warc.gz")],
+            str(tmp_path / "out"),
+            "ko",
+            recipe_file=str(recipe),
+            progress=False,
+        )
     finally:
         ray.shutdown()
     c = manifest["counts"]
@@ -239,7 +286,6 @@ def test_wet_conversion_records(tmp_path):
     import io
 
     from warcio.warcwriter import WARCWriter
-
     from web_pages import load_paragraphs
 
     paras = [p["text"] for p in load_paragraphs()[:3]]
@@ -247,8 +293,12 @@ def test_wet_conversion_records(tmp_path):
     with open(path, "wb") as f:
         writer = WARCWriter(f, gzip=True)
         for i, text in enumerate(paras):
-            rec = writer.create_warc_record(f"https://news.example/{i}", "conversion",
-                                            payload=io.BytesIO(text.encode("utf-8")), warc_content_type="text/plain")
+            rec = writer.create_warc_record(
+                f"https://news.example/{i}",
+                "conversion",
+                payload=io.BytesIO(text.encode("utf-8")),
+                warc_content_type="text/plain",
+            )
             writer.write_record(rec)
     records = list(read_records(str(path)))
     assert [r.text for r in records] == paras
@@ -271,18 +321,21 @@ def test_br_separated_article_body_keeps_every_paragraph():
     alone drops the first run (the photo box's tail)."""
     paras = [_paragraph("ko", i) for i in range(3)]
     links = lambda items: "<ul>" + "".join(f"<li><a href='/{i}'>{t}</a></li>" for i, t in enumerate(items)) + "</ul>"
-    html = ("<!DOCTYPE html><html><head><title>제목 : 한빛일보</title></head><body>"
-            f"<div id='header'><div id='gnb'>{links(['홈', '뉴스', '정치', '경제', '사회', '로그인'])}</div></div>"
-            "<div id='container'><div id='content'><div class='article_info'><h3 class='tit_view'>제목</h3>"
-            "<span class='t11'>2024.03.02. 오후 3:14</span></div>"
-            f"<div class='share'>{links(['공유하기', '페이스북', '카카오톡', 'URL 복사'])}</div>"
-            "<div id='articleBody' class='article_body'><div class='end_photo_org'><img src='/p.jpg' alt=''>"
-            "<em class='img_desc'>▲ 20일 서울 광화문 광장에서 시민들이 행사를 지켜보고 있다.</em></div>"
-            + "<br><br>\n".join(paras) + "<br><br>\n<span class='byline'>김민수 기자 minsu@hanbit.example</span></div>"
-            f"<div class='related'><h4>관련기사</h4>{links(['서울 아파트값 3주 연속 상승', '주말 전국에 비 소식'])}</div>"
-            f"</div><div id='aside'><h4>많이 본 뉴스</h4>{links(['주말 전국에 비 소식', '서울 아파트값 3주 연속 상승'])}</div></div>"
-            "<div id='footer'><p>한빛일보 | 서울특별시 중구 세종대로 00 | Copyright ⓒ 한빛일보. All rights reserved.</p></div>"
-            "</body></html>")
+    html = (
+        "<!DOCTYPE html><html><head><title>제목 : 한빛일보</title></head><body>"
+        f"<div id='header'><div id='gnb'>{links(['홈', '뉴스', '정치', '경제', '사회', '로그인'])}</div></div>"
+        "<div id='container'><div id='content'><div class='article_info'><h3 class='tit_view'>제목</h3>"
+        "<span class='t11'>2024.03.02. 오후 3:14</span></div>"
+        f"<div class='share'>{links(['공유하기', '페이스북', '카카오톡', 'URL 복사'])}</div>"
+        "<div id='articleBody' class='article_body'><div class='end_photo_org'><img src='/p.jpg' alt=''>"
+        "<em class='img_desc'>▲ 20일 서울 광화문 광장에서 시민들이 행사를 지켜보고 있다.</em></div>"
+        + "<br><br>\n".join(paras)
+        + "<br><br>\n<span class='byline'>김민수 기자 minsu@hanbit.example</span></div>"
+        f"<div class='related'><h4>관련기사</h4>{links(['서울 아파트값 3주 연속 상승', '주말 전국에 비 소식'])}</div>"
+        f"</div><div id='aside'><h4>많이 본 뉴스</h4>{links(['주말 전국에 비 소식', '서울 아파트값 3주 연속 상승'])}</div></div>"
+        "<div id='footer'><p>한빛일보 | 서울특별시 중구 세종대로 00 | Copyright ⓒ 한빛일보. All rights reserved.</p></div>"
+        "</body></html>"
+    )
     from curate.stages.extract import extract_text
 
     text = extract_text(html, "https://news.example.kr/a/1")
@@ -292,8 +345,15 @@ def test_br_separated_article_body_keeps_every_paragraph():
 
 def _three_pages(tmp_path, name="pages.warc"):
     paras = [p["text"] for p in load_paragraphs() if p["lang"] == "ko"][:3]
-    pages = [{"url": f"http://news.example.kr/{i}", "html": f"<html><body><article><p>{t}</p></article></body></html>",
-              "encoding": "utf-8", "content_type": "text/html; charset=utf-8"} for i, t in enumerate(paras)]
+    pages = [
+        {
+            "url": f"http://news.example.kr/{i}",
+            "html": f"<html><body><article><p>{t}</p></article></body></html>",
+            "encoding": "utf-8",
+            "content_type": "text/html; charset=utf-8",
+        }
+        for i, t in enumerate(paras)
+    ]
     path = tmp_path / name
     write_warc(path, pages)
     return path, paras
@@ -313,12 +373,12 @@ def test_wrong_content_length_is_caught_by_the_digests(tmp_path):
     path, paras = _three_pages(tmp_path)
     data = bytearray(path.read_bytes())
     starts = [m.start() for m in re.finditer(rb"WARC/1\.0\r\n", bytes(data))]
-    responses = [s for s in starts if b"WARC-Type: response" in data[s:s + 400]]
+    responses = [s for s in starts if b"WARC-Type: response" in data[s : s + 400]]
     head = responses[1]
     m = re.compile(rb"Content-Length: (\d+)").search(bytes(data), head)
     old = m.group(1)
     new = str(int(old) - 40).encode().rjust(len(old), b"0")  # same width: offsets stay
-    data[m.start(1):m.end(1)] = new
+    data[m.start(1) : m.end(1)] = new
     path.write_bytes(bytes(data))
     recs = list(read_records(str(path)))
     assert [r.error is None for r in recs] == [True, False, True]  # the cut page is not kept
@@ -336,6 +396,7 @@ def test_valid_utf8_wins_over_a_wrong_label():
 # Archives as crawlers and mirrors store them: compressed whole, damaged mid-file,
 # full of records that are no document.
 
+
 def _warc_bytes(tmp_path, pages, name="plain.warc"):
     path = tmp_path / name
     write_warc(path, pages)
@@ -344,8 +405,15 @@ def _warc_bytes(tmp_path, pages, name="plain.warc"):
 
 def _ko_pages(n, start=0):
     paras = [p["text"] for p in load_paragraphs() if p["lang"] == "ko"]
-    return [{"url": f"http://news.example.kr/{i}", "html": _page(paras[i % len(paras)] + f" ({i})"),
-             "encoding": "utf-8", "content_type": "text/html; charset=utf-8"} for i in range(start, start + n)]
+    return [
+        {
+            "url": f"http://news.example.kr/{i}",
+            "html": _page(paras[i % len(paras)] + f" ({i})"),
+            "encoding": "utf-8",
+            "content_type": "text/html; charset=utf-8",
+        }
+        for i in range(start, start + n)
+    ]
 
 
 def _texts(path):
@@ -363,8 +431,12 @@ def test_whole_file_compressed_warcs_are_read(tmp_path):
     plain = _warc_bytes(tmp_path, pages)
     expected = _texts(tmp_path / "plain.warc")
     assert len(expected) == 5 and all(e is None for _, _, e in expected)
-    for name, pack in ((".warc.zst", zstandard.ZstdCompressor().compress), (".warc.bz2", bz2.compress),
-                       (".warc.xz", lzma.compress), (".warc.gz", gzip.compress)):
+    for name, pack in (
+        (".warc.zst", zstandard.ZstdCompressor().compress),
+        (".warc.bz2", bz2.compress),
+        (".warc.xz", lzma.compress),
+        (".warc.gz", gzip.compress),
+    ):
         path = tmp_path / f"crawl{name}"
         path.write_bytes(pack(plain))
         assert _texts(path) == expected, name
@@ -378,8 +450,14 @@ def test_wet_zst_is_read(tmp_path):
     buf = io.BytesIO()
     writer = WARCWriter(buf, gzip=False)
     for i, text in enumerate(paras):
-        writer.write_record(writer.create_warc_record(f"https://news.example/{i}", "conversion",
-                                                      payload=io.BytesIO(text.encode()), warc_content_type="text/plain"))
+        writer.write_record(
+            writer.create_warc_record(
+                f"https://news.example/{i}",
+                "conversion",
+                payload=io.BytesIO(text.encode()),
+                warc_content_type="text/plain",
+            )
+        )
     path = tmp_path / "crawl.warc.wet.zst"
     path.write_bytes(zstandard.ZstdCompressor().compress(buf.getvalue()))
     assert [r.text for r in read_records(str(path))] == paras
@@ -395,8 +473,12 @@ def test_a_cut_or_corrupt_compressed_stream_keeps_the_pages_before_the_damage(tm
     pages = _ko_pages(300)  # several zstd and bzip2 blocks: a cut loses only the last
     by_url = {p["url"]: p for p in pages}
     plain = _warc_bytes(tmp_path, pages)
-    for kind, ext, pack in (("zstd", "zst", zstandard.ZstdCompressor().compress), ("bz2", "bz2", lambda b: bz2.compress(b, 1)),
-                            ("xz", "xz", lzma.compress), ("gzip-stream", "gz", gzip.compress)):
+    for kind, ext, pack in (
+        ("zstd", "zst", zstandard.ZstdCompressor().compress),
+        ("bz2", "bz2", lambda b: bz2.compress(b, 1)),
+        ("xz", "xz", lzma.compress),
+        ("gzip-stream", "gz", gzip.compress),
+    ):
         path = tmp_path / f"cut.warc.{ext}"
         packed = pack(plain)
         path.write_bytes(packed[: len(packed) * 2 // 3])
@@ -404,14 +486,17 @@ def test_a_cut_or_corrupt_compressed_stream_keeps_the_pages_before_the_damage(tm
         assert recs[-1].error.startswith(f"corrupt or truncated {kind} stream"), (kind, recs[-1].error)
         good = [r for r in recs if r.error is None]
         assert len(good) >= 100, (kind, len(good))
-        assert [r.url for r in good] == [p["url"] for p in pages[:len(good)]], kind
+        assert [r.url for r in good] == [p["url"] for p in pages[: len(good)]], kind
         damaged = bytearray(packed)  # 20 bytes flipped a third of the way in
-        damaged[len(packed) // 3:len(packed) // 3 + 20] = bytes(b ^ 0x5A for b in damaged[len(packed) // 3:][:20])
+        damaged[len(packed) // 3 : len(packed) // 3 + 20] = bytes(b ^ 0x5A for b in damaged[len(packed) // 3 :][:20])
         path.write_bytes(bytes(damaged))
         recs = list(read_records(str(path)))
         # the stream ends there, or (a block that inflates into other bytes) a record fails its digests
-        assert recs[-1].error and recs[-1].error.startswith(f"corrupt or truncated {kind} stream") or any(
-            r.error and r.error.startswith("damaged WARC record") for r in recs), (kind, [r.error for r in recs if r.error])
+        assert (
+            recs[-1].error
+            and recs[-1].error.startswith(f"corrupt or truncated {kind} stream")
+            or any(r.error and r.error.startswith("damaged WARC record") for r in recs)
+        ), (kind, [r.error for r in recs if r.error])
         good = [r for r in recs if r.error is None]
         assert len(good) >= 20, (kind, len(good))
         if kind in ("bz2", "gzip-stream"):
@@ -448,7 +533,7 @@ def test_corrupt_gzip_member_loses_only_its_own_record(tmp_path):
         lo, hi = starts[bad], starts[bad + 1]
         flip = {"middle": (lo + hi) // 2, "head": lo + 2, "tail": hi - 20}[where]
         data = bytearray(clean)
-        data[flip:flip + 20] = bytes(b ^ 0x5A for b in data[flip:flip + 20])
+        data[flip : flip + 20] = bytes(b ^ 0x5A for b in data[flip : flip + 20])
         path.write_bytes(bytes(data))
         with counting(str(path)) as tally:
             recs = list(read_records(str(path)))
@@ -467,8 +552,9 @@ def test_corrupt_gzip_member_loses_only_its_own_record(tmp_path):
 
 
 def test_every_record_is_counted_and_untyped_html_is_read(tmp_path):
-    from curate.io.warc import counting
     from web_pages import write_crawl
+
+    from curate.io.warc import counting
 
     text = _paragraph("ko", 1)
     for name in ("crawl.warc", "crawl.warc.gz"):
@@ -490,12 +576,23 @@ def test_inline_data_images_do_not_count_against_the_page_size(tmp_path):
     text = _paragraph("ko", 4)
     image = base64.b64encode(bytes(range(256)) * (7_000_000 * 3 // 4 // 256)).decode()  # a 7 MB photo, inlined
     article = _page(text, f'<link rel="icon" href="data:image/png;base64,{image[:5000]}">').replace(
-        "<p>", f'<p><img src="data:image/jpeg;base64,{image}" alt="">', 1)
+        "<p>", f'<p><img src="data:image/jpeg;base64,{image}" alt="">', 1
+    )
     bloated = _page(text + " 본문" * 700_000)  # 2 MB of real markup
     many = article.replace("<p>", f'<p><img src="data:image/jpeg;base64,{image}">' * 2, 1)  # 21 MB
     path = tmp_path / "images.warc"
-    write_warc(path, [{"url": f"https://img.example/{i}", "html": h, "encoding": "utf-8",
-                       "content_type": "text/html; charset=utf-8"} for i, h in enumerate((article, bloated, many))])
+    write_warc(
+        path,
+        [
+            {
+                "url": f"https://img.example/{i}",
+                "html": h,
+                "encoding": "utf-8",
+                "content_type": "text/html; charset=utf-8",
+            }
+            for i, h in enumerate((article, bloated, many))
+        ],
+    )
     ok, big, huge = read_records(str(path), max_doc_chars=200_000)  # pages up to 1.6 MB of markup
     assert ok.error is None and ok.text == article
     assert big.error.startswith("page too large") and huge.error.startswith("page too large")
@@ -511,14 +608,21 @@ def _cut_title_page(text: str, codec: str, title_chars: int) -> bytes:
         end += 1
     title = text[:end]
     cut = title.encode(codec)[:-1]
-    return (b"<html><head><title>" + cut + b"</title></head><body><p>" + text.encode(codec, "xmlcharrefreplace")
-            + b"</p></body></html>")
+    return (
+        b"<html><head><title>"
+        + cut
+        + b"</title></head><body><p>"
+        + text.encode(codec, "xmlcharrefreplace")
+        + b"</p></body></html>"
+    )
 
 
 def test_legacy_page_with_a_cut_character_is_read_lossy():
-    for codec, lang, labels, charsets in (("cp949", "ko", ("euc-kr", None), {"cp949", "euc_kr"}),
-                                          ("shift_jis", "ja", ("shift_jis", None), {"shift_jis", "cp932"}),
-                                          ("euc_jp", "ja", ("euc-jp", None), {"euc_jp"})):
+    for codec, lang, labels, charsets in (
+        ("cp949", "ko", ("euc-kr", None), {"cp949", "euc_kr"}),
+        ("shift_jis", "ja", ("shift_jis", None), {"shift_jis", "cp932"}),
+        ("euc_jp", "ja", ("euc-jp", None), {"euc_jp"}),
+    ):
         paras = [p["text"] for p in load_paragraphs() if p["lang"] == lang]
         for i, text in enumerate(paras):
             for title_chars in (11, 17, 24):
@@ -544,12 +648,23 @@ def test_cjk_bytes_under_other_wrong_labels_are_not_mojibake():
             assert ja in decoded, (codec, label, charset, how)
     # the labels still hold for the pages they are made for
     for own, codec, label in (
-            ("Москва — столица России, крупнейший по численности населения город страны и её политический центр.",
-             "cp1251", "windows-1251"),
-            ("Kraków jest drugim co do wielkości miastem Polski, położonym nad Wisłą w południowej części kraju.",
-             "iso8859-2", "iso-8859-2"),
-            ("北京是中华人民共和国的首都，是全国的政治中心、文化中心，也是世界著名的古都和现代化国际城市。"
-             "北京有着三千余年的建城史和八百多年的建都史，是一座历史悠久的城市。", "gbk", "gbk")):
+        (
+            "Москва — столица России, крупнейший по численности населения город страны и её политический центр.",
+            "cp1251",
+            "windows-1251",
+        ),
+        (
+            "Kraków jest drugim co do wielkości miastem Polski, położonym nad Wisłą w południowej części kraju.",
+            "iso8859-2",
+            "iso-8859-2",
+        ),
+        (
+            "北京是中华人民共和国的首都，是全国的政治中心、文化中心，也是世界著名的古都和现代化国际城市。"
+            "北京有着三千余年的建城史和八百多年的建都史，是一座历史悠久的城市。",
+            "gbk",
+            "gbk",
+        ),
+    ):
         decoded, charset, how = decode_html(_page(own).encode(codec), f"text/html; charset={label}")
         assert own in decoded and how == "http", (label, charset, how)
 
@@ -561,7 +676,7 @@ def test_a_response_with_a_garbled_status_line_is_counted(tmp_path):
     write_warc(path, _ko_pages(3))
     data = path.read_bytes()
     at = data.find(b"HTTP/1.1 200 OK", data.find(b"HTTP/1.1 200 OK") + 1)
-    path.write_bytes(data[:at] + b"\x00\x01garbage\xff\xfe\x00" + data[at + 15:])  # same length
+    path.write_bytes(data[:at] + b"\x00\x01garbage\xff\xfe\x00" + data[at + 15 :])  # same length
     with counting(str(path)) as tally:
         recs = list(read_records(str(path)))
     assert [r.url for r in recs] == ["http://news.example.kr/0", "http://news.example.kr/2"]
@@ -572,9 +687,10 @@ def test_a_response_with_a_garbled_status_line_is_counted(tmp_path):
 def test_archive_counts_survive_a_restart_of_the_run(tmp_path):
     """Each archive's counts are kept beside its staged rows, so a resumed run that
     does not read a finished archive again still reports its records."""
+    from web_pages import write_crawl
+
     from curate.io.warc import WarcTally, counting
     from pipelines.staging import StagedRun
-    from web_pages import write_crawl
 
     paths = []
     for name in ("a.warc", "b.warc.gz"):
@@ -607,7 +723,7 @@ def test_a_damaged_record_header_in_a_plain_warc_costs_only_that_record(tmp_path
     data = path.read_bytes()
     starts = [m.start() for m in re.finditer(rb"WARC/1\.[01]\r\n", data)] + [len(data)]
     head = data.index(b"\r\nContent-Length: ", starts[4]) + 2
-    path.write_bytes(data[:head] + b"Content-Lenght" + data[head + 14:])
+    path.write_bytes(data[:head] + b"Content-Lenght" + data[head + 14 :])
     with counting(str(path)) as tally:
         recs = list(read_records(str(path)))
     by_url = {p["url"]: p for p in pages}

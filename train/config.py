@@ -1,7 +1,8 @@
 """GPT-NeoX sizes matching the released Polyglot-Ko checkpoints, plus `tiny` for CPUs.
 
-    python -m train.config --size 1.3b      # parameter count, model built on the meta device
+python -m train.config --size 1.3b      # parameter count, model built on the meta device
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,7 +32,7 @@ class ModelConfig:
     def rotary_dim(self) -> int:
         return int(self.head_dim * self.rotary_pct)  # HF: int(head_size * rotary_pct)
 
-    def replace(self, **kw) -> "ModelConfig":
+    def replace(self, **kw) -> ModelConfig:
         return dataclasses.replace(self, **kw)
 
 
@@ -68,8 +69,10 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     cfg = get_config(args.size)
     n = count_params(cfg)
-    print(f"{args.size}: {n:,} parameters ({cfg.n_layer} layers, d_model {cfg.d_model}, d_ff {cfg.d_ff}, "
-          f"{cfg.n_head} heads of {cfg.head_dim}, rotary {cfg.rotary_dim} dims, vocab {cfg.vocab_size})")
+    print(
+        f"{args.size}: {n:,} parameters ({cfg.n_layer} layers, d_model {cfg.d_model}, d_ff {cfg.d_ff}, "
+        f"{cfg.n_head} heads of {cfg.head_dim}, rotary {cfg.rotary_dim} dims, vocab {cfg.vocab_size})"
+    )
     return 0
 
 

@@ -13,6 +13,7 @@ Two sources:
   fly with a Hugging Face tokenizer folder, or with a small byte-level BPE trained on
   the shard text itself when none is given (fine for samples; use token shards at scale).
 """
+
 from __future__ import annotations
 
 import glob
@@ -31,7 +32,7 @@ EOS = "<|endoftext|>"
 
 @dataclass
 class Corpus:
-    stream: "TokenStream"
+    stream: TokenStream
     eos_id: int
     vocab_size: int
     tokenizer_dir: str
@@ -57,7 +58,7 @@ class TokenStream:
         while a < b:
             part, lo = self.parts[i], int(self.starts[i])
             take = min(b, lo + len(part)) - a
-            out.append(np.asarray(part[a - lo:a - lo + take], dtype=np.int64))
+            out.append(np.asarray(part[a - lo : a - lo + take], dtype=np.int64))
             a += take
             i += 1
         return np.concatenate(out)
@@ -69,16 +70,23 @@ def open_token_shards(tok_shards: str, tokenizer_dir: str | None = None) -> Corp
     tokenizer_dir = tokenizer_dir or os.path.join(tok_shards, m.get("tokenizer_dir", "tokenizer"))
     have = tokenizer_hash(tokenizer_dir)
     if have != m["tokenizer_hash"]:
-        raise TokenizerMismatch(f"{tokenizer_dir}: tokenizer.json sha256 {have} is not the "
-                                f"{m['tokenizer_hash']} these token shards were made with")
+        raise TokenizerMismatch(
+            f"{tokenizer_dir}: tokenizer.json sha256 {have} is not the "
+            f"{m['tokenizer_hash']} these token shards were made with"
+        )
     dtype = np.dtype(m["dtype"]).newbyteorder("<")
-    parts = [np.memmap(os.path.join(tok_shards, p["bin"]), dtype=dtype, mode="r") for p in m["parts"]
-             if p["n_tokens"]]
+    parts = [np.memmap(os.path.join(tok_shards, p["bin"]), dtype=dtype, mode="r") for p in m["parts"] if p["n_tokens"]]
     for p, arr in zip([p for p in m["parts"] if p["n_tokens"]], parts):
         if len(arr) != p["n_tokens"]:
             raise ValueError(f"{p['bin']}: {len(arr)} tokens, manifest says {p['n_tokens']}")
-    return Corpus(TokenStream(parts), int(m["eos_id"]), int(m["vocab_size"]), tokenizer_dir, have,
-                  m.get("curated_manifest_sha256"))
+    return Corpus(
+        TokenStream(parts),
+        int(m["eos_id"]),
+        int(m["vocab_size"]),
+        tokenizer_dir,
+        have,
+        m.get("curated_manifest_sha256"),
+    )
 
 
 def read_shard_texts(data_dir: str) -> list[str]:
@@ -113,12 +121,17 @@ def train_small_tokenizer(texts: list[str], out_dir: str, vocab_size: int | None
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[EOS], show_progress=False,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=[EOS],
+        show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
     tok.train_from_iterator(texts, trainer=trainer)
     tmp = f"{out_dir}.tmp-{os.getpid()}"
-    PreTrainedTokenizerFast(tokenizer_object=tok, eos_token=EOS, bos_token=EOS, unk_token=EOS,
-                            pad_token=EOS).save_pretrained(tmp)
+    PreTrainedTokenizerFast(
+        tokenizer_object=tok, eos_token=EOS, bos_token=EOS, unk_token=EOS, pad_token=EOS
+    ).save_pretrained(tmp)
     os.replace(tmp, out_dir)
     return out_dir
 
@@ -140,8 +153,14 @@ def encode_texts(tokenizer_dir: str, texts: list[str]) -> tuple[np.ndarray, int,
 def open_parquet(data_dir: str, tokenizer_dir: str) -> Corpus:
     ids, eos_id, vocab = encode_texts(tokenizer_dir, read_shard_texts(data_dir))
     manifest = os.path.join(data_dir, "manifest.json")
-    return Corpus(TokenStream([ids]), eos_id, vocab, tokenizer_dir, tokenizer_hash(tokenizer_dir),
-                  sha256_file(manifest) if os.path.exists(manifest) else None)
+    return Corpus(
+        TokenStream([ids]),
+        eos_id,
+        vocab,
+        tokenizer_dir,
+        tokenizer_hash(tokenizer_dir),
+        sha256_file(manifest) if os.path.exists(manifest) else None,
+    )
 
 
 # ----------------------------------------------------------------------------- packing
@@ -150,14 +169,17 @@ def open_parquet(data_dir: str, tokenizer_dir: str) -> Corpus:
 class PackedLoader:
     """Micro-batches (inputs, targets) of shape (micro_batch, seq_len) for one rank."""
 
-    def __init__(self, stream: TokenStream, seq_len: int, micro_batch: int, rank: int = 0, world: int = 1,
-                 seed: int = 0):
+    def __init__(
+        self, stream: TokenStream, seq_len: int, micro_batch: int, rank: int = 0, world: int = 1, seed: int = 0
+    ):
         self.stream, self.seq_len, self.micro_batch = stream, seq_len, micro_batch
         self.rank, self.world, self.seed = rank, world, seed
         self.n_seqs = (len(stream) - 1) // seq_len
         if self.n_seqs < world * micro_batch:
-            raise ValueError(f"{len(stream)} tokens make {self.n_seqs} sequences of {seq_len}: fewer than one "
-                             f"global micro-batch ({world} ranks x {micro_batch})")
+            raise ValueError(
+                f"{len(stream)} tokens make {self.n_seqs} sequences of {seq_len}: fewer than one "
+                f"global micro-batch ({world} ranks x {micro_batch})"
+            )
         self.epoch, self.cursor = 0, 0
         self._order_epoch, self._order = None, None
 
@@ -168,20 +190,27 @@ class PackedLoader:
         return self._order
 
     def state_dict(self) -> dict:
-        return {"epoch": self.epoch, "cursor": self.cursor, "seed": self.seed, "seq_len": self.seq_len,
-                "n_seqs": self.n_seqs}
+        return {
+            "epoch": self.epoch,
+            "cursor": self.cursor,
+            "seed": self.seed,
+            "seq_len": self.seq_len,
+            "n_seqs": self.n_seqs,
+        }
 
     def load_state_dict(self, state: dict) -> None:
         if (state["seq_len"], state["n_seqs"], state["seed"]) != (self.seq_len, self.n_seqs, self.seed):
-            raise ValueError(f"data position {state} was taken on different data or packing "
-                             f"(now seq_len {self.seq_len}, {self.n_seqs} sequences, seed {self.seed})")
+            raise ValueError(
+                f"data position {state} was taken on different data or packing "
+                f"(now seq_len {self.seq_len}, {self.n_seqs} sequences, seed {self.seed})"
+            )
         self.epoch, self.cursor = state["epoch"], state["cursor"]
 
     def next_indices(self) -> np.ndarray:
         step = self.world * self.micro_batch
         if self.cursor + step > self.n_seqs:  # drop the ragged tail of an epoch, the same on every rank
             self.epoch, self.cursor = self.epoch + 1, 0
-        mine = self.order()[self.cursor + self.rank * self.micro_batch:][: self.micro_batch]
+        mine = self.order()[self.cursor + self.rank * self.micro_batch :][: self.micro_batch]
         self.cursor += step
         return mine
 

@@ -5,6 +5,7 @@ mesh, so the training loop is the same everywhere: each block is its own FSDP un
 (gathered just before it runs, resharded after), the root holds the embeddings, the
 final norm and the output layer. The model knows nothing of this file.
 """
+
 from __future__ import annotations
 
 import os
@@ -48,8 +49,9 @@ def init_distributed(cpu: bool = False) -> Dist:
         device = torch.device("cuda", 0) if use_cuda else torch.device("cpu")
         if use_cuda:
             torch.cuda.set_device(device)
-        dist.init_process_group(backend, store=dist.HashStore(), rank=0, world_size=1,
-                                device_id=device if use_cuda else None)
+        dist.init_process_group(
+            backend, store=dist.HashStore(), rank=0, world_size=1, device_id=device if use_cuda else None
+        )
     mesh = init_device_mesh(device.type, (world,))
     return Dist(rank, world, local_rank, local_world, device, mesh)
 
@@ -57,8 +59,9 @@ def init_distributed(cpu: bool = False) -> Dist:
 def parallelize(model: torch.nn.Module, mesh, bf16: bool, compile_blocks: bool = False) -> torch.nn.Module:
     """fully_shard each block, then the root. bf16 compute with fp32 master weights and
     fp32 gradient reduction when bf16; plain fp32 otherwise (CPU)."""
-    mp = MixedPrecisionPolicy(param_dtype=torch.bfloat16, reduce_dtype=torch.float32) if bf16 \
-        else MixedPrecisionPolicy()
+    mp = (
+        MixedPrecisionPolicy(param_dtype=torch.bfloat16, reduce_dtype=torch.float32) if bf16 else MixedPrecisionPolicy()
+    )
     for i, block in enumerate(model.layers):
         if compile_blocks:
             block.compile()
@@ -78,9 +81,9 @@ def gib(n: float) -> str:
 @dataclass
 class MemoryPlan:
     params: int
-    states_bytes: float       # per rank: fp32 weights + fp32 grads + Adam m and v, sharded
-    activation_bytes: float   # per rank, one micro-batch
-    available_bytes: float    # per rank
+    states_bytes: float  # per rank: fp32 weights + fp32 grads + Adam m and v, sharded
+    activation_bytes: float  # per rank, one micro-batch
+    available_bytes: float  # per rank
 
     @property
     def needed_bytes(self) -> float:
@@ -91,9 +94,11 @@ class MemoryPlan:
         return self.needed_bytes <= 0.9 * self.available_bytes
 
     def describe(self, world: int) -> str:
-        return (f"{self.params:,} parameters: weights+grads+Adam states {gib(self.params * 16)} in all "
-                f"({gib(self.states_bytes)} per rank over {world}), activations ~{gib(self.activation_bytes)} "
-                f"per rank; needed ~{gib(self.needed_bytes)} per rank, available {gib(self.available_bytes)}")
+        return (
+            f"{self.params:,} parameters: weights+grads+Adam states {gib(self.params * 16)} in all "
+            f"({gib(self.states_bytes)} per rank over {world}), activations ~{gib(self.activation_bytes)} "
+            f"per rank; needed ~{gib(self.needed_bytes)} per rank, available {gib(self.available_bytes)}"
+        )
 
 
 def available_memory(device: torch.device, local_world: int) -> float:
@@ -103,16 +108,25 @@ def available_memory(device: torch.device, local_world: int) -> float:
     return ram / local_world  # the ranks of one machine share its RAM
 
 
-def plan_memory(cfg: ModelConfig, params: int, micro_batch: int, seq_len: int, world: int, bf16: bool,
-                activation_checkpointing: bool, available: float) -> MemoryPlan:
+def plan_memory(
+    cfg: ModelConfig,
+    params: int,
+    micro_batch: int,
+    seq_len: int,
+    world: int,
+    bf16: bool,
+    activation_checkpointing: bool,
+    available: float,
+) -> MemoryPlan:
     """A conservative estimate: 16 bytes a parameter of optimizer-side state, and per layer
     about 34 bytes (bf16; 68 fp32) per token-channel of saved activations (Korthikanti et
     al. 2022, flash attention), 2 bytes with activation checkpointing plus one live layer."""
     tokens = micro_batch * seq_len
     act = 34 if bf16 else 68
     per_layer = act * tokens * cfg.d_model
-    layers = (2 * tokens * cfg.d_model * cfg.n_layer + per_layer) if activation_checkpointing \
-        else per_layer * cfg.n_layer
+    layers = (
+        (2 * tokens * cfg.d_model * cfg.n_layer + per_layer) if activation_checkpointing else per_layer * cfg.n_layer
+    )
     logits = tokens * cfg.vocab_size * (2 + 4 + 4 if bf16 else 4 + 4 + 4)
     gathered = 2 * (params / max(cfg.n_layer, 1)) * (2 if bf16 else 4)  # two blocks unsharded (prefetch)
     return MemoryPlan(params, params * 16 / world, layers + logits + gathered, available)

@@ -12,6 +12,7 @@ implementation of every op, or raises KernelUnavailable naming the op and why.
 (config.json + model.safetensors), so Polyglot-Ko checkpoints continue here and
 ours load in `transformers.GPTNeoXForCausalLM`.
 """
+
 from __future__ import annotations
 
 import functools
@@ -76,15 +77,15 @@ class CPULinearCrossEntropy(torch.autograd.Function):
         grad_hidden = torch.empty_like(hidden)
         grad_weight = torch.zeros(weight.shape, dtype=torch.float32)
         for start in range(0, len(hidden), rows):
-            h, t = hidden[start:start + rows], target[start:start + rows]
+            h, t = hidden[start : start + rows], target[start : start + rows]
             logp = F.log_softmax(F.linear(h, weight).float(), dim=-1)
-            torch.gather(logp, 1, t, out=target_logp[start:start + rows])
+            torch.gather(logp, 1, t, out=target_logp[start : start + rows])
             grad = logp.exp_()  # softmax
-            grad.scatter_add_(1, t, minus_one[:len(t)])  # minus the one-hot target
+            grad.scatter_add_(1, t, minus_one[: len(t)])  # minus the one-hot target
             if not all_valid:
-                grad.mul_(valid[start:start + rows, None])  # ignored rows have no gradient
+                grad.mul_(valid[start : start + rows, None])  # ignored rows have no gradient
             grad = grad.to(weight.dtype)
-            torch.mm(grad, weight, out=grad_hidden[start:start + rows])
+            torch.mm(grad, weight, out=grad_hidden[start : start + rows])
             grad_weight.addmm_(grad.t().float(), h.float())
         n_valid = valid.sum()
         ctx.save_for_backward(grad_hidden, grad_weight, n_valid)
@@ -108,8 +109,12 @@ def torch_linear_cross_entropy(hidden, weight, target, ignore_index=-100):
     return F.cross_entropy(F.linear(hidden, weight).float(), target, ignore_index=ignore_index)
 
 
-TORCH_OPS = {"layer_norm": torch_layer_norm, "rotary": torch_rotary, "bias_gelu": torch_bias_gelu,
-             "fused_linear_cross_entropy": torch_linear_cross_entropy}
+TORCH_OPS = {
+    "layer_norm": torch_layer_norm,
+    "rotary": torch_rotary,
+    "bias_gelu": torch_bias_gelu,
+    "fused_linear_cross_entropy": torch_linear_cross_entropy,
+}
 
 
 class KernelUnavailable(RuntimeError):
@@ -245,8 +250,10 @@ class GPTNeoX(nn.Module):
 
     def _rotary_tables(self, device):
         cfg = self.cfg
-        inv_freq = 1.0 / (cfg.rotary_base ** (torch.arange(0, cfg.rotary_dim, 2, device=device, dtype=torch.int64)
-                                              .float() / cfg.rotary_dim))
+        inv_freq = 1.0 / (
+            cfg.rotary_base
+            ** (torch.arange(0, cfg.rotary_dim, 2, device=device, dtype=torch.int64).float() / cfg.rotary_dim)
+        )
         freqs = torch.outer(torch.arange(cfg.max_seq_len, device=device, dtype=torch.float32), inv_freq)
         emb = torch.cat((freqs, freqs), dim=-1)
         return emb.cos(), emb.sin()
@@ -263,7 +270,11 @@ class GPTNeoX(nn.Module):
             elif "layernorm" in name or "layer_norm" in name:
                 p.fill_(1.0)
             else:
-                s = std / math.sqrt(2 * self.cfg.n_layer) if name.endswith(("dense.weight", "dense_4h_to_h.weight")) else std
+                s = (
+                    std / math.sqrt(2 * self.cfg.n_layer)
+                    if name.endswith(("dense.weight", "dense_4h_to_h.weight"))
+                    else std
+                )
                 p.copy_(torch.randn(p.shape, generator=gen) * s if gen is not None else torch.randn_like(p) * s)
         cos, sin = self._rotary_tables(self.rope_cos.device)
         self.rope_cos.copy_(cos)
@@ -292,14 +303,18 @@ def n_params(model: nn.Module, embedding: bool = True) -> int:
 # ----------------------------------------------------------------------------- Hugging Face format
 
 # our name -> HF name (a prefix replacement; block contents share HF's names)
-_HF_PREFIXES = (("embed_in.", "gpt_neox.embed_in."), ("layers.", "gpt_neox.layers."),
-                ("final_layer_norm.", "gpt_neox.final_layer_norm."), ("embed_out.", "embed_out."))
+_HF_PREFIXES = (
+    ("embed_in.", "gpt_neox.embed_in."),
+    ("layers.", "gpt_neox.layers."),
+    ("final_layer_norm.", "gpt_neox.final_layer_norm."),
+    ("embed_out.", "embed_out."),
+)
 
 
 def to_hf_name(name: str) -> str:
     for ours, theirs in _HF_PREFIXES:
         if name.startswith(ours):
-            return theirs + name[len(ours):]
+            return theirs + name[len(ours) :]
     raise KeyError(name)
 
 
@@ -308,23 +323,40 @@ def from_hf_name(name: str) -> str | None:
         return "embed_out.weight"
     for ours, theirs in _HF_PREFIXES:
         if name.startswith(theirs):
-            return ours + name[len(theirs):]
+            return ours + name[len(theirs) :]
     return None
 
 
 def hf_config(cfg: ModelConfig, eos_id: int = 0) -> dict:
     return {
-        "architectures": ["GPTNeoXForCausalLM"], "model_type": "gpt_neox",
-        "vocab_size": cfg.vocab_size, "hidden_size": cfg.d_model, "num_hidden_layers": cfg.n_layer,
-        "num_attention_heads": cfg.n_head, "intermediate_size": cfg.d_ff, "hidden_act": "gelu",
-        "rotary_pct": cfg.rotary_pct, "rotary_emb_base": cfg.rotary_base,
-        "max_position_embeddings": cfg.max_seq_len, "layer_norm_eps": cfg.layer_norm_eps,
-        "initializer_range": cfg.init_std, "use_parallel_residual": True, "attention_bias": True,
-        "tie_word_embeddings": False, "use_cache": True, "bos_token_id": eos_id, "eos_token_id": eos_id,
-        "attention_dropout": 0.0, "hidden_dropout": 0.0, "torch_dtype": "float32",
+        "architectures": ["GPTNeoXForCausalLM"],
+        "model_type": "gpt_neox",
+        "vocab_size": cfg.vocab_size,
+        "hidden_size": cfg.d_model,
+        "num_hidden_layers": cfg.n_layer,
+        "num_attention_heads": cfg.n_head,
+        "intermediate_size": cfg.d_ff,
+        "hidden_act": "gelu",
+        "rotary_pct": cfg.rotary_pct,
+        "rotary_emb_base": cfg.rotary_base,
+        "max_position_embeddings": cfg.max_seq_len,
+        "layer_norm_eps": cfg.layer_norm_eps,
+        "initializer_range": cfg.init_std,
+        "use_parallel_residual": True,
+        "attention_bias": True,
+        "tie_word_embeddings": False,
+        "use_cache": True,
+        "bos_token_id": eos_id,
+        "eos_token_id": eos_id,
+        "attention_dropout": 0.0,
+        "hidden_dropout": 0.0,
+        "torch_dtype": "float32",
         # newer transformers read rotary settings from here
-        "rope_parameters": {"rope_type": "default", "rope_theta": cfg.rotary_base,
-                            "partial_rotary_factor": cfg.rotary_pct},
+        "rope_parameters": {
+            "rope_type": "default",
+            "rope_theta": cfg.rotary_base,
+            "partial_rotary_factor": cfg.rotary_pct,
+        },
     }
 
 
@@ -337,24 +369,31 @@ def config_from_hf(d: dict) -> ModelConfig:
         raise ValueError(f"hidden_act {d['hidden_act']!r}: only exact 'gelu' is supported")
     rope = d.get("rope_parameters") or d.get("rope_scaling") or {}
     return ModelConfig(
-        n_layer=d["num_hidden_layers"], d_model=d["hidden_size"], d_ff=d["intermediate_size"],
-        n_head=d["num_attention_heads"], vocab_size=d["vocab_size"],
+        n_layer=d["num_hidden_layers"],
+        d_model=d["hidden_size"],
+        d_ff=d["intermediate_size"],
+        n_head=d["num_attention_heads"],
+        vocab_size=d["vocab_size"],
         max_seq_len=d.get("max_position_embeddings", 2048),
         rotary_pct=d.get("rotary_pct", rope.get("partial_rotary_factor", 0.25)),
         rotary_base=d.get("rotary_emb_base", rope.get("rope_theta", 10000.0)),
-        layer_norm_eps=d.get("layer_norm_eps", 1e-5), init_std=d.get("initializer_range", 0.02))
+        layer_norm_eps=d.get("layer_norm_eps", 1e-5),
+        init_std=d.get("initializer_range", 0.02),
+    )
 
 
-def save_hf(model: GPTNeoX, path: str, state_dict: dict | None = None, eos_id: int = 0,
-            dtype: torch.dtype = torch.float32) -> None:
+def save_hf(
+    model: GPTNeoX, path: str, state_dict: dict | None = None, eos_id: int = 0, dtype: torch.dtype = torch.float32
+) -> None:
     """Write config.json + model.safetensors. `state_dict` (ours, full tensors) overrides
     model.state_dict(), for FSDP models gathered elsewhere."""
     from safetensors.torch import save_file
 
     os.makedirs(path, exist_ok=True)
     sd = model.state_dict() if state_dict is None else state_dict
-    tensors = {to_hf_name(k): v.detach().to("cpu", dtype).contiguous() for k, v in sd.items()
-               if not k.startswith("rope_")}
+    tensors = {
+        to_hf_name(k): v.detach().to("cpu", dtype).contiguous() for k, v in sd.items() if not k.startswith("rope_")
+    }
     cfg = hf_config(model.cfg, eos_id)
     cfg["torch_dtype"] = str(dtype).removeprefix("torch.")
     with open(os.path.join(path, "config.json"), "w", encoding="utf-8") as f:

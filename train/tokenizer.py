@@ -16,6 +16,7 @@ encode time, so the merges learned in training are the ones inference uses.
 ``--vocab`` is the BPE vocabulary (bytes + merges + special tokens); reserved tokens
 then pad it to a multiple of 128 (30,000 -> 30,080, the Polyglot-Ko embedding size).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,8 @@ import shutil
 import sys
 import uuid
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 EOS = "<|endoftext|>"
 # The PII stage replaces what it finds with <|kind|>; each must stay one token.
@@ -50,6 +51,7 @@ _CHUNK_BREAK = re.compile(r"[\s。．！？!?.]")
 
 # ---------------------------------------------------------------- morpheme boundaries
 
+
 class KoreanMorphemes:
     """kiwipiepy (default ``cong`` model); kiwi reports spans in Python characters."""
 
@@ -60,7 +62,7 @@ class KoreanMorphemes:
 
     def __call__(self, chunks: list[str]) -> list[list[int]]:
         out = []
-        for chunk, toks in zip(chunks, self.kiwi.tokenize(chunks)):
+        for toks in self.kiwi.tokenize(chunks):
             cuts = set()
             for t in toks:
                 cuts.add(t.start)
@@ -102,7 +104,7 @@ class NoMorphemes:
         return [[] for _ in chunks]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def get_morphemes(lang: str | None):
     """One analyser per language per process (a Ray worker loads its own)."""
     if lang == "ko":
@@ -116,7 +118,7 @@ def _chunks(text: str) -> Iterator[str]:
     """Lines (newline kept), long lines cut near MAX_CHUNK_CHARS at a space or sentence end."""
     for line in text.splitlines(keepends=True):
         while len(line) > MAX_CHUNK_CHARS:
-            window = line[MAX_CHUNK_CHARS // 2: MAX_CHUNK_CHARS]
+            window = line[MAX_CHUNK_CHARS // 2 : MAX_CHUNK_CHARS]
             breaks = [m.end() for m in _CHUNK_BREAK.finditer(window)]
             cut = MAX_CHUNK_CHARS // 2 + breaks[-1] if breaks else MAX_CHUNK_CHARS
             yield line[:cut]
@@ -175,6 +177,7 @@ def count_pieces(texts: Iterable[str], lang: str | None, batch: int = 256) -> Co
 
 
 # ---------------------------------------------------------------- curated shards
+
 
 def shard_paths(data_dir: str) -> list[str]:
     """Curated shards DATA/shards/*.parquet (or *.parquet directly under DATA)."""
@@ -235,6 +238,7 @@ def sample_fractions(chars: dict[str, int], weights: dict[str, float], max_chars
 
 # ---------------------------------------------------------------- training and saving
 
+
 def _repeat(counts: Counter, batch: int = 8192) -> Iterator[list[str]]:
     """Feed each piece as often as it occurs, in batches (the trainer takes no weights).
     The trainer's cost is per occurrence either way; lists of one shared str are cheap."""
@@ -261,8 +265,12 @@ def train_bpe(counts: Counter, vocab_size: int, min_frequency: int = 2):
     tok.decoder = decoders.ByteLevel()
     tok.post_processor = processors.ByteLevel(trim_offsets=False)
     trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size, min_frequency=min_frequency, show_progress=False,
-        special_tokens=list(SPECIAL_TOKENS), initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+        vocab_size=vocab_size,
+        min_frequency=min_frequency,
+        show_progress=False,
+        special_tokens=list(SPECIAL_TOKENS),
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
     tok.train_from_iterator(_repeat(counts), trainer=trainer)
     n = tok.get_vocab_size(with_added_tokens=True)
     tok.add_special_tokens([AddedToken(RESERVED.format(i), special=True) for i in range(padded_size(n) - n)])
@@ -276,12 +284,24 @@ def save_tokenizer(tok, out_dir: str, meta: dict | None = None, model_max_length
     tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     tok.save(str(tmp / "tokenizer.json"))
-    special = {"bos_token": EOS, "eos_token": EOS, "unk_token": EOS, "pad_token": EOS,
-               "additional_special_tokens": list(PII_TOKENS)}
-    config = {"tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": model_max_length,
-              "clean_up_tokenization_spaces": False, **special}
-    for name, obj in (("tokenizer_config.json", config), ("special_tokens_map.json", special),
-                      (TRAINING_META, meta or {})):
+    special = {
+        "bos_token": EOS,
+        "eos_token": EOS,
+        "unk_token": EOS,
+        "pad_token": EOS,
+        "additional_special_tokens": list(PII_TOKENS),
+    }
+    config = {
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "model_max_length": model_max_length,
+        "clean_up_tokenization_spaces": False,
+        **special,
+    }
+    for name, obj in (
+        ("tokenizer_config.json", config),
+        ("special_tokens_map.json", special),
+        (TRAINING_META, meta or {}),
+    ):
         (tmp / name).write_text(json.dumps(obj, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     swap_into_place(tmp, out)
     return str(out)
@@ -312,9 +332,17 @@ def _manifest_hash(data_dir: str) -> str | None:
     return sha256_file(path) if os.path.exists(path) else None
 
 
-def train_from_shards(langs: list[str], data_dirs: list[str], vocab_size: int, out_dir: str,
-                      weights: list[float] | None = None, max_chars: int | None = None,
-                      workers: int | None = None, seed: int = 0, min_frequency: int = 2) -> str:
+def train_from_shards(
+    langs: list[str],
+    data_dirs: list[str],
+    vocab_size: int,
+    out_dir: str,
+    weights: list[float] | None = None,
+    max_chars: int | None = None,
+    workers: int | None = None,
+    seed: int = 0,
+    min_frequency: int = 2,
+) -> str:
     """Train on curated shards of one or more languages; returns the tokenizer folder."""
     if len(langs) != len(data_dirs):
         raise ValueError("one data folder per language")
@@ -339,15 +367,28 @@ def train_from_shards(langs: list[str], data_dirs: list[str], vocab_size: int, o
     tok = train_bpe(counts, vocab_size, min_frequency)
     learned = sum(1 for t in tok.get_vocab(with_added_tokens=True) if not t.startswith(RESERVED[:11]))
     if learned < vocab_size:  # BPE stops when no pair occurs min_frequency times
-        print(f"train.tokenizer: warning: the corpus is too small for --vocab {vocab_size}: learned {learned:,} "
-              f"tokens (padded to {tok.get_vocab_size(with_added_tokens=True):,}) from {sum(counts.values()):,} "
-              f"pieces ({len(counts):,} distinct); give more text or a smaller --vocab", file=sys.stderr)
-    meta = {"langs": langs, "weights": weights, "sample_fractions": fractions, "seed": seed,
-            "vocab_size_requested": vocab_size, "vocab_size": tok.get_vocab_size(with_added_tokens=True),
-            "data": [{"lang": lang, "dir": os.path.abspath(d), "manifest_sha256": _manifest_hash(d)}
-                     for lang, d in zip(langs, data_dirs)],
-            "pieces": sum(counts.values()), "distinct_pieces": len(counts),
-            "special_tokens": list(SPECIAL_TOKENS), "morphemes": {"ko": "kiwipiepy cong", "ja": "fugashi unidic-lite"}}
+        print(
+            f"train.tokenizer: warning: the corpus is too small for --vocab {vocab_size}: learned {learned:,} "
+            f"tokens (padded to {tok.get_vocab_size(with_added_tokens=True):,}) from {sum(counts.values()):,} "
+            f"pieces ({len(counts):,} distinct); give more text or a smaller --vocab",
+            file=sys.stderr,
+        )
+    meta = {
+        "langs": langs,
+        "weights": weights,
+        "sample_fractions": fractions,
+        "seed": seed,
+        "vocab_size_requested": vocab_size,
+        "vocab_size": tok.get_vocab_size(with_added_tokens=True),
+        "data": [
+            {"lang": lang, "dir": os.path.abspath(d), "manifest_sha256": _manifest_hash(d)}
+            for lang, d in zip(langs, data_dirs)
+        ],
+        "pieces": sum(counts.values()),
+        "distinct_pieces": len(counts),
+        "special_tokens": list(SPECIAL_TOKENS),
+        "morphemes": {"ko": "kiwipiepy cong", "ja": "fugashi unidic-lite"},
+    }
     return save_tokenizer(tok, out_dir, meta)
 
 
@@ -369,9 +410,17 @@ def main(argv: list[str] | None = None) -> int:
     langs = [args.lang] if args.lang else args.langs.split(",")
     dirs = args.data.split(",")
     weights = [float(w) for w in args.weights.split(",")] if args.weights else None
-    out = train_from_shards(langs, dirs, args.vocab, args.out, weights,
-                            int(args.max_chars) if args.max_chars else None, args.workers, args.seed,
-                            args.min_frequency)
+    out = train_from_shards(
+        langs,
+        dirs,
+        args.vocab,
+        args.out,
+        weights,
+        int(args.max_chars) if args.max_chars else None,
+        args.workers,
+        args.seed,
+        args.min_frequency,
+    )
     from tokenizers import Tokenizer
 
     n = Tokenizer.from_file(os.path.join(out, "tokenizer.json")).get_vocab_size(with_added_tokens=True)

@@ -12,6 +12,7 @@ Ray fan-out over shards lives in pipelines/tokenize.py.
 
     python -m train.tokens --data out/corpus/ko --tokenizer out/tokenizer/ko --out out/tokens/ko
 """
+
 from __future__ import annotations
 
 import argparse
@@ -86,7 +87,7 @@ def encode_documents(tok, texts: list[str], eos_id: int, dtype) -> tuple[np.ndar
     pos = 0
     for e in encs:
         n = len(e.ids)
-        ids[pos:pos + n] = e.ids
+        ids[pos : pos + n] = e.ids
         ids[pos + n] = eos_id
         pos += n + 1
     return ids, lengths, removed
@@ -117,8 +118,7 @@ def _atomic_path(path: str) -> str:
     return f"{path}.tmp-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
-def tokenize_part(task: dict, tok_dir: str, out_dir: str, vocab_size: int, eos_id: int,
-                  batch_docs: int = 1024) -> dict:
+def tokenize_part(task: dict, tok_dir: str, out_dir: str, vocab_size: int, eos_id: int, batch_docs: int = 1024) -> dict:
     """Encode one part task's kept documents into part-XXXXX.bin / .idx.npy in out_dir."""
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
@@ -151,9 +151,15 @@ def tokenize_part(task: dict, tok_dir: str, out_dir: str, vocab_size: int, eos_i
     np.save(tmp_idx, offsets)
     os.replace(tmp_bin, bin_path)
     os.replace(tmp_idx, idx_path)
-    return {"bin": name + ".bin", "idx": name + ".idx.npy", "n_tokens": int(offsets[-1]),
-            "n_docs": int(len(lens)), "source": task["path"], "row_groups": task["row_groups"],
-            "eos_literals_removed": removed}
+    return {
+        "bin": name + ".bin",
+        "idx": name + ".idx.npy",
+        "n_tokens": int(offsets[-1]),
+        "n_docs": int(len(lens)),
+        "source": task["path"],
+        "row_groups": task["row_groups"],
+        "eos_literals_removed": removed,
+    }
 
 
 def open_part(tok_shards: str, part: dict, dtype: str) -> tuple[np.ndarray, np.ndarray]:
@@ -163,8 +169,9 @@ def open_part(tok_shards: str, part: dict, dtype: str) -> tuple[np.ndarray, np.n
     return tokens, offsets
 
 
-def write_token_shards(data_dir: str, tok_dir: str, out_dir: str, workers: int | None = None,
-                       docs_per_part: int = 200_000) -> dict:
+def write_token_shards(
+    data_dir: str, tok_dir: str, out_dir: str, workers: int | None = None, docs_per_part: int = 200_000
+) -> dict:
     """Tokenize every curated shard of data_dir into out_dir; returns the manifest."""
     curated_manifest = os.path.join(data_dir, "manifest.json")
     if not os.path.exists(curated_manifest):
@@ -202,7 +209,7 @@ def write_token_shards(data_dir: str, tok_dir: str, out_dir: str, workers: int |
             "curated_dir": os.path.abspath(data_dir),
             "n_tokens": sum(p["n_tokens"] for p in parts),
             "n_docs": sum(p["n_docs"] for p in parts),
-            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             "parts": parts,
         }
         tmp = staging / (MANIFEST + ".tmp")
@@ -228,8 +235,10 @@ def main(argv: list[str] | None = None, prog: str = "curate tokenize") -> int:
     except FileNotFoundError as exc:
         print(f"curate tokenize: error: {exc}", file=sys.stderr)
         return 2
-    print(f"{m['n_docs']} docs, {m['n_tokens']} tokens ({m['dtype']}, {len(m['parts'])} parts) -> {args.out}",
-          file=sys.stderr)
+    print(
+        f"{m['n_docs']} docs, {m['n_tokens']} tokens ({m['dtype']}, {len(m['parts'])} parts) -> {args.out}",
+        file=sys.stderr,
+    )
     return 0
 
 

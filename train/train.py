@@ -8,6 +8,7 @@
 Every checkpoint (DCP) holds model, optimizer, scheduler, data position and RNG states,
 and names the curated shards' manifest (sha256) and tokenizer it was trained on.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,9 +24,13 @@ import numpy as np
 import torch
 import torch.distributed as dist
 import torch.distributed.checkpoint as dcp
-from torch.distributed.checkpoint.state_dict import (StateDictOptions, get_model_state_dict,
-                                                     get_optimizer_state_dict, set_model_state_dict,
-                                                     set_optimizer_state_dict)
+from torch.distributed.checkpoint.state_dict import (
+    StateDictOptions,
+    get_model_state_dict,
+    get_optimizer_state_dict,
+    set_model_state_dict,
+    set_optimizer_state_dict,
+)
 
 from train import data as D
 from train.config import SIZES, get_config
@@ -86,12 +91,15 @@ def set_rng_state(state: dict) -> None:
 
 def save_checkpoint(root: str, step: int, model, optimizer, scheduler, loader, meta: dict, rank: int) -> str:
     path = os.path.join(root, f"step-{step:07d}")
-    dcp.save({"model": get_model_state_dict(model), "optim": get_optimizer_state_dict(model, optimizer)},
-             checkpoint_id=path)
+    dcp.save(
+        {"model": get_model_state_dict(model), "optim": get_optimizer_state_dict(model, optimizer)}, checkpoint_id=path
+    )
     torch.save(rng_state(), os.path.join(path, f"rng-rank{rank}.pt"))
     if rank == 0:
-        torch.save({"step": step, "scheduler": scheduler.state_dict(), "data": loader.state_dict(), **meta},
-                   os.path.join(path, "trainer.pt"))
+        torch.save(
+            {"step": step, "scheduler": scheduler.state_dict(), "data": loader.state_dict(), **meta},
+            os.path.join(path, "trainer.pt"),
+        )
         with open(os.path.join(path, "trainer.json"), "w", encoding="utf-8") as f:
             json.dump({"step": step, "data": loader.state_dict(), **meta}, f, indent=2)
     dist.barrier()
@@ -106,8 +114,10 @@ def load_checkpoint(path: str, model, optimizer, scheduler, loader, meta: dict, 
     trainer = torch.load(os.path.join(path, "trainer.pt"), weights_only=False)
     for key in ("curated_manifest_sha256", "tokenizer_hash"):
         if trainer.get(key) != meta.get(key):
-            raise SystemExit(f"{path}: trained with {key} {trainer.get(key)}, this run has {meta.get(key)}; "
-                             "resume on the same data or start a new run")
+            raise SystemExit(
+                f"{path}: trained with {key} {trainer.get(key)}, this run has {meta.get(key)}; "
+                "resume on the same data or start a new run"
+            )
     state = {"model": get_model_state_dict(model), "optim": get_optimizer_state_dict(model, optimizer)}
     dcp.load(state, checkpoint_id=path)
     set_model_state_dict(model, state["model"])
@@ -139,13 +149,21 @@ def parse_args(argv=None):
     ap.add_argument("--size", default="tiny", choices=list(SIZES))
     ap.add_argument("--data", default="out/corpus/ko", help="curated corpus (shards/*.parquet, manifest.json)")
     ap.add_argument("--tokens", default=None, help="token shards (train.tokens); preferred over --data")
-    ap.add_argument("--tokenizer", default=None, help="HF tokenizer folder (default: the token shards' own, "
-                    "or a small BPE trained on --data into OUT/tokenizer)")
+    ap.add_argument(
+        "--tokenizer",
+        default=None,
+        help="HF tokenizer folder (default: the token shards' own, "
+        "or a small BPE trained on --data into OUT/tokenizer)",
+    )
     ap.add_argument("--out", default=None, help="default out/train/SIZE")
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--seq-len", type=int, default=None, help="default 256 for tiny, else the context (2048)")
-    ap.add_argument("--micro-batch", type=int, default=None, help="sequences per rank per micro-step "
-                    "(default: 8 for tiny, else the largest that fits)")
+    ap.add_argument(
+        "--micro-batch",
+        type=int,
+        default=None,
+        help="sequences per rank per micro-step (default: 8 for tiny, else the largest that fits)",
+    )
     ap.add_argument("--grad-accum", type=int, default=1)
     ap.add_argument("--lr", type=float, default=None, help="default 1e-3 tiny, 2e-4 otherwise")
     ap.add_argument("--warmup", type=int, default=None, help="default 10%% of --steps (at most 2000)")
@@ -153,17 +171,26 @@ def parse_args(argv=None):
     ap.add_argument("--clip", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--ac", action="store_true", help="activation checkpointing (per block)")
-    ap.add_argument("--kernels", choices=("auto", "triton", "torch"), default="auto",
-                    help="auto: the Triton kernels on CUDA, torch ops elsewhere; triton: the kernels "
-                    "everywhere (CPU: TRITON_INTERPRET=1). Asked-for kernels that cannot run stop the "
-                    "trainer before it starts, naming the op")
+    ap.add_argument(
+        "--kernels",
+        choices=("auto", "triton", "torch"),
+        default="auto",
+        help="auto: the Triton kernels on CUDA, torch ops elsewhere; triton: the kernels "
+        "everywhere (CPU: TRITON_INTERPRET=1). Asked-for kernels that cannot run stop the "
+        "trainer before it starts, naming the op",
+    )
     ap.add_argument("--no-kernels", action="store_true", help="torch ops only, even on CUDA (= --kernels torch)")
     ap.add_argument("--compile", action="store_true", help="torch.compile each block")
     ap.add_argument("--cpu", action="store_true", help="train on CPU even where CUDA exists")
     ap.add_argument("--force-cpu", action="store_true", help="try sizes above tiny on CPU when memory allows")
     ap.add_argument("--ckpt-every", type=int, default=100, help="0: no checkpoints at all")
-    ap.add_argument("--resume", nargs="?", const="latest", default=None,
-                    help="continue from OUT/checkpoints/latest, or from the checkpoint folder given")
+    ap.add_argument(
+        "--resume",
+        nargs="?",
+        const="latest",
+        default=None,
+        help="continue from OUT/checkpoints/latest, or from the checkpoint folder given",
+    )
     ap.add_argument("--init-hf", default=None, help="initial weights from a HF GPT-NeoX folder")
     ap.add_argument("--no-export", action="store_true", help="skip the HF export at the end")
     return ap.parse_args(argv)
@@ -178,7 +205,7 @@ def open_corpus(args, out: str, rank: int) -> D.Corpus:
         try:
             return D.open_token_shards(args.tokens, args.tokenizer)
         except D.TokenizerMismatch as e:
-            raise SystemExit(f"refusing to train: {e}")
+            raise SystemExit(f"refusing to train: {e}") from None
     tok_dir = args.tokenizer or os.path.join(out, "tokenizer")
     if not args.tokenizer and rank == 0:
         os.makedirs(out, exist_ok=True)
@@ -191,7 +218,7 @@ def choose_micro_batch(cfg, params, seq_len, env, bf16, ac) -> tuple[int, bool, 
     """The largest micro-batch (16 down to 1) that fits, without activation checkpointing first."""
     avail = available_memory(env.device, env.local_world)
     plan = None
-    for use_ac in ([ac] if ac else [False, True]):
+    for use_ac in [ac] if ac else [False, True]:
         for mb in (16, 8, 4, 2, 1):
             plan = plan_memory(cfg, params, mb, seq_len, env.world, bf16, use_ac, avail)
             if plan.fits:
@@ -226,11 +253,12 @@ def train(args, env) -> dict:
         impls = resolve_ops(use_kernels, env.device)
     except KernelUnavailable as e:
         log(f"refusing to train: {e} (--kernels torch runs the torch ops)", file=sys.stderr)
-        raise SystemExit(2)
+        raise SystemExit(2) from None
     corpus = open_corpus(args, out, env.rank)
     cfg = get_config(args.size)
     if args.init_hf:
         from train.model import config_from_hf
+
         with open(os.path.join(args.init_hf, "config.json"), encoding="utf-8") as f:
             cfg = config_from_hf(json.load(f))
     elif tiny:
@@ -251,16 +279,24 @@ def train(args, env) -> dict:
         mb, ac, plan = choose_micro_batch(cfg, params, seq_len, env, bf16, args.ac)
     flops_step = 6 * params * seq_len * mb * args.grad_accum
     if env.device.type == "cpu" and not tiny and not args.force_cpu:
-        log(f"{args.size} will not train on CPU: {plan.describe(env.world)}; one micro-batch step is "
+        log(
+            f"{args.size} will not train on CPU: {plan.describe(env.world)}; one micro-batch step is "
             f"~{flops_step / 1e12:,.0f} TFLOP (minutes to hours on a CPU). Run it on GPUs "
-            f"(torchrun --nproc_per_node N), or pass --force-cpu.", file=sys.stderr)
+            f"(torchrun --nproc_per_node N), or pass --force-cpu.",
+            file=sys.stderr,
+        )
         raise SystemExit(2)
     if not plan.fits:
-        where = f"{env.world} x {torch.cuda.get_device_name(env.device)}" if env.device.type == "cuda" \
+        where = (
+            f"{env.world} x {torch.cuda.get_device_name(env.device)}"
+            if env.device.type == "cuda"
             else f"{env.world} CPU process(es)"
-        log(f"{args.size} does not fit on {where}: {plan.describe(env.world)}.\n"
+        )
+        log(
+            f"{args.size} does not fit on {where}: {plan.describe(env.world)}.\n"
             f"Use more GPUs (torchrun --nproc_per_node / --nnodes), --ac, or a smaller --micro-batch/--seq-len.",
-            file=sys.stderr)
+            file=sys.stderr,
+        )
         raise SystemExit(2)
 
     # small models: identical init whatever the world size; large: initialise the shards in place
@@ -281,8 +317,11 @@ def train(args, env) -> dict:
         model.to_empty(device=env.device)
         model.init_weights()
         if args.init_hf:
-            set_model_state_dict(model, read_hf_state(args.init_hf),
-                                 options=StateDictOptions(full_state_dict=True, broadcast_from_rank0=False))
+            set_model_state_dict(
+                model,
+                read_hf_state(args.init_hf),
+                options=StateDictOptions(full_state_dict=True, broadcast_from_rank0=False),
+            )
 
     lr = args.lr or (1e-3 if tiny else 2e-4)
     warmup = args.warmup if args.warmup is not None else min(2000, max(1, args.steps // 10))
@@ -291,9 +330,17 @@ def train(args, env) -> dict:
     optimizer = build_optimizer(model, lr, args.weight_decay, fused=fused)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_at(s, 1.0, warmup, args.steps))
     loader = D.PackedLoader(corpus.stream, seq_len, mb, env.rank, env.world, args.seed)
-    meta = {"size": args.size, "model_config": vars(cfg), "curated_manifest_sha256": corpus.curated_manifest_sha256,
-            "tokenizer_hash": corpus.tokenizer_hash, "world": env.world, "micro_batch": mb,
-            "grad_accum": args.grad_accum, "seq_len": seq_len, "ops": impls}
+    meta = {
+        "size": args.size,
+        "model_config": vars(cfg),
+        "curated_manifest_sha256": corpus.curated_manifest_sha256,
+        "tokenizer_hash": corpus.tokenizer_hash,
+        "world": env.world,
+        "micro_batch": mb,
+        "grad_accum": args.grad_accum,
+        "seq_len": seq_len,
+        "ops": impls,
+    }
 
     ckpt_root = os.path.join(out, "checkpoints")
     step, history = 0, []
@@ -309,9 +356,11 @@ def train(args, env) -> dict:
     tokens_per_step = env.world * mb * seq_len * args.grad_accum
     fpt = flops_per_token(cfg, params - cfg.vocab_size * cfg.d_model, seq_len)
     peak = peak_flops(env.device)
-    log(f"{args.size}: {params:,} params | {env.world} rank(s) on {env.device.type} | micro-batch {mb} x {seq_len}"
+    log(
+        f"{args.size}: {params:,} params | {env.world} rank(s) on {env.device.type} | micro-batch {mb} x {seq_len}"
         f" | accum {args.grad_accum} | {tokens_per_step:,} tokens/step | ac {ac} | ops {' '.join(f'{k}={v}' for k, v in impls.items())}"
-        f" | bf16 {bf16} | {len(corpus.stream):,} tokens in corpus | manifest {corpus.curated_manifest_sha256}")
+        f" | bf16 {bf16} | {len(corpus.stream):,} tokens in corpus | manifest {corpus.curated_manifest_sha256}"
+    )
 
     model.train()
     while step < args.steps:
@@ -335,8 +384,11 @@ def train(args, env) -> dict:
         tps = tokens_per_step / dt
         history.append(loss_val)
         mfu = f"{100 * tps / env.world * fpt / peak:.1f}%" if peak else "n/a"
-        log(f"step {step}/{args.steps} | loss {loss_val:.4f} | lr {scheduler.get_last_lr()[0]:.2e} | "
-            f"gnorm {gnorm.item():.3f} | {tps:,.0f} tok/s | mfu {mfu}", flush=True)
+        log(
+            f"step {step}/{args.steps} | loss {loss_val:.4f} | lr {scheduler.get_last_lr()[0]:.2e} | "
+            f"gnorm {gnorm.item():.3f} | {tps:,.0f} tok/s | mfu {mfu}",
+            flush=True,
+        )
         if args.ckpt_every and (step % args.ckpt_every == 0 or step == args.steps):
             save_checkpoint(ckpt_root, step, model, optimizer, scheduler, loader, meta, env.rank)
 

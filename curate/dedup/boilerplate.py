@@ -14,6 +14,7 @@ spacing removed) with every run of digits masked, so a date or a counter does no
 line new. Only the first and last ``EDGE_LINES`` lines of a document are recorded:
 boilerplate sits at the edges, and the record stays small.
 """
+
 from __future__ import annotations
 
 import re
@@ -126,8 +127,9 @@ def cluster_labels(rows: np.ndarray, members: pa.Table) -> np.ndarray:
     labels = rows.astype(np.int64).copy()
     if members.num_rows:
         m_rows = members.column("row").to_numpy()
-        _, cluster_index = np.unique(np.asarray(members.column("dup_cluster").to_pylist(), dtype=object),
-                                     return_inverse=True)
+        _, cluster_index = np.unique(
+            np.asarray(members.column("dup_cluster").to_pylist(), dtype=object), return_inverse=True
+        )
         order = np.argsort(rows)
         pos = order[np.searchsorted(rows[order], m_rows)]
         labels[pos] = -1 - cluster_index.astype(np.int64)

@@ -11,7 +11,7 @@ over its cap. Memory: one counter per domain plus a few fields per cluster membe
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable
+from collections.abc import Iterable
 
 import pyarrow as pa
 

@@ -1,5 +1,6 @@
 """Exact-duplicate keys: a 64-bit hash of the text with case, width, spacing and
 punctuation folded away, so "좋아요!!" and "좋아요 !" are the same document."""
+
 from __future__ import annotations
 
 import hashlib
@@ -27,7 +28,9 @@ def text_hashes(texts: list[str]) -> np.ndarray:
     return np.fromiter((text_hash(t) for t in texts), dtype=np.uint64, count=len(texts))
 
 
-def exact_clusters(rows: np.ndarray, hashes: np.ndarray, ids: list[str]) -> dict[int, tuple[str, str | None, str | None]]:
+def exact_clusters(
+    rows: np.ndarray, hashes: np.ndarray, ids: list[str]
+) -> dict[int, tuple[str, str | None, str | None]]:
     """For every row whose hash repeats: row -> (dup_cluster, dup_of, drop_reason).
 
     The first row in input order is kept, so the result does not depend on how the

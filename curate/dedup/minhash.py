@@ -11,6 +11,7 @@ same shingle hashes; tests/test_minhash.py proves it. Two schemes:
 Instead of one Python call per shingle, all shingles of a batch are permuted in a
 few numpy passes and reduced per document with ``np.minimum.reduceat``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -40,8 +41,10 @@ def permutations(num_perm: int, seed: int, scheme: str = "affine32") -> tuple[np
     gen = np.random.RandomState(seed)
     if scheme == "legacy":
         ab = np.array(
-            [(gen.randint(1, MERSENNE_PRIME, dtype=np.uint64), gen.randint(0, MERSENNE_PRIME, dtype=np.uint64))
-             for _ in range(num_perm)],
+            [
+                (gen.randint(1, MERSENNE_PRIME, dtype=np.uint64), gen.randint(0, MERSENNE_PRIME, dtype=np.uint64))
+                for _ in range(num_perm)
+            ],
             dtype=np.uint64,
         ).T
         return ab[0].copy(), ab[1].copy()
@@ -79,8 +82,9 @@ def _permute(hv: np.ndarray, a: np.ndarray, b: np.ndarray, scheme: str) -> np.nd
     return (x & np.uint64(0xFFFFFFFF)).astype(np.uint32)
 
 
-def signatures(hashes: np.ndarray, offsets: np.ndarray, num_perm: int = 128, seed: int = 1,
-               scheme: str = "affine32") -> np.ndarray:
+def signatures(
+    hashes: np.ndarray, offsets: np.ndarray, num_perm: int = 128, seed: int = 1, scheme: str = "affine32"
+) -> np.ndarray:
     """MinHash signatures of many documents.
 
     ``hashes``: uint32 shingle hashes of all documents, concatenated.
@@ -103,7 +107,7 @@ def signatures(hashes: np.ndarray, offsets: np.ndarray, num_perm: int = 128, see
         if hi > lo:
             phv = _permute(hashes[lo:hi], a, b, scheme)
             starts = offsets[doc:end] - lo
-            nonempty = offsets[doc + 1:end + 1] > offsets[doc:end]
+            nonempty = offsets[doc + 1 : end + 1] > offsets[doc:end]
             out[doc:end][nonempty] = np.minimum.reduceat(phv, starts[nonempty], axis=1).T
         doc = end
     return out
@@ -116,9 +120,11 @@ def jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------- LSH banding
 
+
 @lru_cache(maxsize=64)
-def optimal_bands(threshold: float, num_perm: int, false_positive_weight: float = 0.5,
-                  false_negative_weight: float = 0.5) -> tuple[int, int]:
+def optimal_bands(
+    threshold: float, num_perm: int, false_positive_weight: float = 0.5, false_negative_weight: float = 0.5
+) -> tuple[int, int]:
     """(bands, rows) minimizing the weighted false-positive/negative areas under the
     LSH S-curve: the search of datasketch.MinHashLSH (``_optimal_param``), with the
     integrals done for all (b, r) at once by Gauss-Legendre quadrature instead of
@@ -129,7 +135,7 @@ def optimal_bands(threshold: float, num_perm: int, false_positive_weight: float 
 
     def area(lo: float, hi: float, false_positive: bool) -> np.ndarray:
         s = (hi - lo) / 2 * x[None, :] + (hi + lo) / 2
-        p = 1 - (1 - s ** r) ** b  # probability of becoming a candidate
+        p = 1 - (1 - s**r) ** b  # probability of becoming a candidate
         return ((p if false_positive else 1 - p) * w[None, :]).sum(axis=1) * (hi - lo) / 2
 
     err = area(0.0, threshold, True) * false_positive_weight + area(threshold, 1.0, False) * false_negative_weight

@@ -18,16 +18,23 @@ Best = highest quality_score (null lowest), then most characters, then smallest
 row, so the result does not depend on how the work was split. Exactly one member
 of every cluster is kept. curate/dedup/near_ray.py runs the same steps on Ray.
 """
+
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from typing import NamedTuple
-
-from curate.dedup.boilerplate import (boilerplate_lines, cluster_labels, core_text, line_hash_array, rows_with,
-                                strip_lines)
+from curate.dedup.boilerplate import (
+    boilerplate_lines,
+    cluster_labels,
+    core_text,
+    line_hash_array,
+    rows_with,
+    strip_lines,
+)
 from curate.dedup.minhash import band_keys, jaccard, optimal_bands, signatures
 from curate.dedup.shingles import shingle_config, shingle_hashes
 
@@ -78,12 +85,14 @@ DEFAULTS = {
 }
 _MAX_CHARS_PER_PASS = 4_000_000  # bounds the scratch arrays of one shingling pass
 
-OUTPUT_SCHEMA = pa.schema([
-    pa.field("row", pa.int64()),
-    pa.field("dup_cluster", pa.string()),
-    pa.field("dup_of", pa.string()),
-    pa.field("drop_reason", pa.string()),
-])
+OUTPUT_SCHEMA = pa.schema(
+    [
+        pa.field("row", pa.int64()),
+        pa.field("dup_cluster", pa.string()),
+        pa.field("dup_of", pa.string()),
+        pa.field("drop_reason", pa.string()),
+    ]
+)
 
 
 _UNIT_INTERVAL = ("threshold", "lsh_threshold", "short_threshold", "frame_threshold", "core_ratio")
@@ -117,6 +126,7 @@ def settings(cfg: dict | None) -> dict:
 
 
 # ---------------------------------------------------------------- per batch
+
 
 def minhash_type(num_perm: int) -> pa.DataType:
     return pa.list_(pa.uint32(), num_perm)
@@ -169,29 +179,33 @@ def _core_on(cfg: dict) -> bool:
     return bool(settings(cfg)["core_links"])
 
 
-def keys_for_texts(texts: list[str], ids: list[str], cfg: dict, lang: str,
-                   rows: np.ndarray | None = None, quality: list | None = None) -> pa.Table:
+def keys_for_texts(
+    texts: list[str], ids: list[str], cfg: dict, lang: str, rows: np.ndarray | None = None, quality: list | None = None
+) -> pa.Table:
     """The global-dedup keys (see ``cluster``) of plain texts: for evaluations and benches."""
     from curate.dedup.exact import text_hashes
 
     n = len(texts)
-    return pa.table({
-        "row": pa.array(np.arange(n) if rows is None else rows, pa.int64()),
-        "id": pa.array(ids, pa.string()),
-        "text_hash": pa.array(text_hashes(texts), pa.uint64()),
-        "minhash": to_fixed_list(text_signatures(texts, cfg, lang)),
-        "quality_score": pa.array(quality if quality is not None else [None] * n, pa.float32()),
-        "n_chars": pa.array([len(t) for t in texts], pa.int64()),
-        "line_hashes": line_hash_array(texts),
-        **(core_columns(texts, cfg, lang) if _core_on(cfg) else {}),
-    })
+    return pa.table(
+        {
+            "row": pa.array(np.arange(n) if rows is None else rows, pa.int64()),
+            "id": pa.array(ids, pa.string()),
+            "text_hash": pa.array(text_hashes(texts), pa.uint64()),
+            "minhash": to_fixed_list(text_signatures(texts, cfg, lang)),
+            "quality_score": pa.array(quality if quality is not None else [None] * n, pa.float32()),
+            "n_chars": pa.array([len(t) for t in texts], pa.int64()),
+            "line_hashes": line_hash_array(texts),
+            **(core_columns(texts, cfg, lang) if _core_on(cfg) else {}),
+        }
+    )
 
 
 def dedup_texts(texts: list[str], ids: list[str], cfg: dict, lang: str, quality: list | None = None) -> pa.Table:
     """``cluster_without_boilerplate`` over plain texts (evaluations, benches, tests)."""
     keys = keys_for_texts(texts, ids, cfg, lang, quality=quality)
     return cluster_without_boilerplate(
-        keys, cfg, lambda rows, boiler: stripped_keys([texts[r] for r in rows], rows, boiler, cfg, lang))
+        keys, cfg, lambda rows, boiler: stripped_keys([texts[r] for r in rows], rows, boiler, cfg, lang)
+    )
 
 
 def dedup_keys(table: pa.Table, cfg: dict, lang: str) -> pa.Table:
@@ -199,13 +213,17 @@ def dedup_keys(table: pa.Table, cfg: dict, lang: str) -> pa.Table:
     core links on, ``core_minhash`` and ``core_chars`` for every row given."""
     texts = [t or "" for t in table.column("text").to_pylist()]
     sigs = text_signatures(texts, cfg, lang)
-    return pa.table({"id": table.column("id").cast(pa.string()), "minhash": to_fixed_list(sigs),
-                     "line_hashes": line_hash_array(texts),
-                     **(core_columns(texts, cfg, lang) if _core_on(cfg) else {})})
+    return pa.table(
+        {
+            "id": table.column("id").cast(pa.string()),
+            "minhash": to_fixed_list(sigs),
+            "line_hashes": line_hash_array(texts),
+            **(core_columns(texts, cfg, lang) if _core_on(cfg) else {}),
+        }
+    )
 
 
-def stripped_keys(texts: list[str], rows, boilerplate: tuple[np.ndarray, np.ndarray], cfg: dict,
-                  lang: str) -> pa.Table:
+def stripped_keys(texts: list[str], rows, boilerplate: tuple[np.ndarray, np.ndarray], cfg: dict, lang: str) -> pa.Table:
     """row, minhash and n_chars (and the core columns, with core links on) of the texts
     without their boilerplate lines (hashes and cluster counts), for the rows where a
     line was stripped."""
@@ -220,16 +238,20 @@ def stripped_keys(texts: list[str], rows, boilerplate: tuple[np.ndarray, np.ndar
             # in a site frame takes the short-text threshold); a title line less does
             # not move a paragraph across that boundary.
             out_chars.append(len(stripped) if 2 * len(stripped) <= len(text) else len(text))
-    return pa.table({
-        "row": pa.array(out_rows, pa.int64()),
-        "minhash": to_fixed_list(text_signatures(out_texts, cfg, lang)) if out_texts
-        else pa.array([], minhash_type(settings(cfg)["num_perm"])),
-        "n_chars": pa.array(out_chars, pa.int64()),
-        **(core_columns(out_texts, cfg, lang) if _core_on(cfg) else {}),
-    })
+    return pa.table(
+        {
+            "row": pa.array(out_rows, pa.int64()),
+            "minhash": to_fixed_list(text_signatures(out_texts, cfg, lang))
+            if out_texts
+            else pa.array([], minhash_type(settings(cfg)["num_perm"])),
+            "n_chars": pa.array(out_chars, pa.int64()),
+            **(core_columns(out_texts, cfg, lang) if _core_on(cfg) else {}),
+        }
+    )
 
 
 # ---------------------------------------------------------------- building blocks
+
 
 def best_first(quality: np.ndarray, n_chars: np.ndarray, rows: np.ndarray, group: np.ndarray) -> np.ndarray:
     """Order sorting by group, then best member first (quality, length, row)."""
@@ -265,8 +287,9 @@ def exact_representatives(text_hash: np.ndarray, order_key: tuple) -> np.ndarray
     return rep
 
 
-def bucket_pairs(keys: np.ndarray, members: np.ndarray, max_all_pairs: int = 16,
-                 members_ascending: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def bucket_pairs(
+    keys: np.ndarray, members: np.ndarray, max_all_pairs: int = 16, members_ascending: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Candidate pairs (a < b) of members sharing a key.
 
     Buckets up to ``max_all_pairs`` give every pair; larger ones a star around the
@@ -291,7 +314,11 @@ def bucket_pairs(keys: np.ndarray, members: np.ndarray, max_all_pairs: int = 16,
     if large.any():
         # positions after the first member of each large bucket, with their bucket's first
         firsts = np.repeat(starts[large], sizes[large] - 1)
-        pos = firsts + (np.arange(len(firsts)) - np.repeat(np.cumsum(sizes[large] - 1) - (sizes[large] - 1), sizes[large] - 1)) + 1
+        pos = (
+            firsts
+            + (np.arange(len(firsts)) - np.repeat(np.cumsum(sizes[large] - 1) - (sizes[large] - 1), sizes[large] - 1))
+            + 1
+        )
         a_out.append(m[firsts])  # star
         b_out.append(m[pos])
         chain = pos - 1 != firsts
@@ -329,7 +356,7 @@ def verified(sigs_a: np.ndarray, sigs_b: np.ndarray, threshold, chunk: int = 655
     threshold = np.broadcast_to(np.asarray(threshold, dtype=np.float64), (len(sigs_a),))
     out = np.empty(len(sigs_a), dtype=bool)
     for s in range(0, len(sigs_a), chunk):
-        out[s:s + chunk] = jaccard(sigs_a[s:s + chunk], sigs_b[s:s + chunk]) >= threshold[s:s + chunk]
+        out[s : s + chunk] = jaccard(sigs_a[s : s + chunk], sigs_b[s : s + chunk]) >= threshold[s : s + chunk]
     return out
 
 
@@ -353,9 +380,17 @@ def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return parent
 
 
-def near_pairs_after_change(sigs: np.ndarray, n_chars: np.ndarray, s: dict, old_keys: np.ndarray,
-                            old_a: np.ndarray, old_b: np.ndarray, changed: np.ndarray,
-                            present: np.ndarray | None = None, n_full: int | None = None):
+def near_pairs_after_change(
+    sigs: np.ndarray,
+    n_chars: np.ndarray,
+    s: dict,
+    old_keys: np.ndarray,
+    old_a: np.ndarray,
+    old_b: np.ndarray,
+    changed: np.ndarray,
+    present: np.ndarray | None = None,
+    n_full: int | None = None,
+):
     """What ``near_pairs(sigs, n_chars, s, present, n_full)`` gives, from what it gave
     before the signatures (or n_chars, or presence) at positions ``changed`` were
     replaced (old band keys, old pairs): pairs of two unchanged documents stand, since
@@ -386,8 +421,10 @@ def near_pairs_after_change(sigs: np.ndarray, n_chars: np.ndarray, s: dict, old_
         members = maybe[touched[at] == keys[band, maybe]]  # after: every member of a touched bucket
         stayed = members[~is_changed[members]]
         old_members = np.r_[keys[band, stayed], before[band]]  # before: the same unchanged ones + the old keys
-        if (np.unique(keys[band, members], return_counts=True)[1].max(initial=0) > max_all
-                or np.unique(old_members, return_counts=True)[1].max(initial=0) > max_all):
+        if (
+            np.unique(keys[band, members], return_counts=True)[1].max(initial=0) > max_all
+            or np.unique(old_members, return_counts=True)[1].max(initial=0) > max_all
+        ):
             return None
         pa_, pb_ = bucket_pairs(keys[band, members], members, max_all, members_ascending=True)
         mine = is_changed[pa_] | is_changed[pb_]
@@ -400,8 +437,9 @@ def near_pairs_after_change(sigs: np.ndarray, n_chars: np.ndarray, s: dict, old_
     return np.r_[old_a[kept], a[ok]], np.r_[old_b[kept], b[ok]], keys
 
 
-def not_frame_only(sigs: np.ndarray, present: np.ndarray | None, n_full: int | None, a: np.ndarray,
-                   b: np.ndarray, s: dict) -> np.ndarray:
+def not_frame_only(
+    sigs: np.ndarray, present: np.ndarray | None, n_full: int | None, a: np.ndarray, b: np.ndarray, s: dict
+) -> np.ndarray:
     """Mask of verified pairs that are more than a shared frame: a pair of full
     signatures where at least one document has a body (n_full + i) must also match on
     the bodies (a document without one stands in with its full text) at
@@ -438,8 +476,9 @@ def _linkable(a: np.ndarray, b: np.ndarray, n_full: int | None) -> tuple[np.ndar
     return a[ok], b[ok]
 
 
-def near_pairs(sigs: np.ndarray, n_chars: np.ndarray, s: dict, present: np.ndarray | None = None,
-               n_full: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def near_pairs(
+    sigs: np.ndarray, n_chars: np.ndarray, s: dict, present: np.ndarray | None = None, n_full: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Verified near-duplicate pairs (positions into sigs and n_chars), and the
     (bands, nodes) band keys they came from. present: the nodes that take part (the
     others get keys of their own); n_full: see _linkable."""
@@ -451,9 +490,15 @@ def near_pairs(sigs: np.ndarray, n_chars: np.ndarray, s: dict, present: np.ndarr
         keys[:, absent] = _absent_keys(absent, s["bands"])
     # Band keys never collide across bands (the band index is mixed in), so each band
     # is bucketed on its own: many small sorts beat one over docs x bands entries.
-    per_band = [bucket_pairs(keys[band] if present is None else keys[band, members], members,
-                             s["max_bucket_all_pairs"], members_ascending=True)
-                for band in range(s["bands"])]
+    per_band = [
+        bucket_pairs(
+            keys[band] if present is None else keys[band, members],
+            members,
+            s["max_bucket_all_pairs"],
+            members_ascending=True,
+        )
+        for band in range(s["bands"])
+    ]
     a, b = unique_pairs(np.concatenate([p[0] for p in per_band]), np.concatenate([p[1] for p in per_band]))
     a, b = _linkable(a, b, n_full)
     ok = verified(sigs[a], sigs[b], pair_thresholds(n_chars[a], n_chars[b], s))
@@ -476,12 +521,14 @@ def assign(rows, ids, rep, label, order_key) -> pa.Table:
     ids = np.asarray(ids, dtype=object)
     kept = keeper == order
     reason = np.where(kept, None, np.where(rep[order] != order, "exact_dup", "near_dup"))
-    return pa.table({
-        "row": pa.array(rows[order], pa.int64()),
-        "dup_cluster": pa.array(ids[keeper], pa.string()),
-        "dup_of": pa.array(np.where(kept, None, ids[keeper]), pa.string()),
-        "drop_reason": pa.array(reason, pa.string()),
-    }).sort_by("row")
+    return pa.table(
+        {
+            "row": pa.array(rows[order], pa.int64()),
+            "dup_cluster": pa.array(ids[keeper], pa.string()),
+            "dup_of": pa.array(np.where(kept, None, ids[keeper]), pa.string()),
+            "drop_reason": pa.array(reason, pa.string()),
+        }
+    ).sort_by("row")
 
 
 def key_columns(keys: pa.Table):
@@ -504,6 +551,7 @@ class NearGraph(NamedTuple):
     """What one near-dedup pass built, for a second pass to reuse: the representative
     positions, then per node (each representative, then with core links its body)
     signature, n_chars and presence, the (bands, nodes) band keys and the verified pairs."""
+
     reps: np.ndarray
     sigs: np.ndarray
     n_chars: np.ndarray
@@ -543,14 +591,18 @@ def _cluster(keys: pa.Table, s: dict, previous: NearGraph | None = None) -> tupl
         sigs, chars, present = _nodes(keys, s, reps, n_chars)
         n_full = None if present is None else len(reps)
         pairs = None
-        if (previous is not None and np.array_equal(previous.reps, reps)
-                and (previous.present is None) == (present is None)):
+        if (
+            previous is not None
+            and np.array_equal(previous.reps, reps)
+            and (previous.present is None) == (present is None)
+        ):
             moved = (previous.sigs != sigs).any(axis=1) | (previous.n_chars != chars)
             if present is not None:
                 moved |= previous.present != present
                 moved[:n_full] |= moved[n_full:]  # its pairs' frame check reads the body
-            pairs = near_pairs_after_change(sigs, chars, s, previous.band_keys, previous.a, previous.b,
-                                            np.flatnonzero(moved), present, n_full)
+            pairs = near_pairs_after_change(
+                sigs, chars, s, previous.band_keys, previous.a, previous.b, np.flatnonzero(moved), present, n_full
+            )
         na, nb, node_keys = pairs if pairs is not None else near_pairs(sigs, chars, s, present, n_full)
         graph = NearGraph(reps, sigs, chars, present, node_keys, na, nb)
         owner = reps if n_full is None else np.r_[reps, reps]  # a body's node stands for its document
@@ -562,8 +614,9 @@ def _cluster(keys: pa.Table, s: dict, previous: NearGraph | None = None) -> tupl
     return assign(rows, keys.column("id").to_pylist(), rep, label, order_key), graph
 
 
-def cluster_without_boilerplate(keys: pa.Table, cfg: dict, resign, cluster_fn=cluster,
-                                lines_fn=boilerplate_lines, info: dict | None = None) -> pa.Table:
+def cluster_without_boilerplate(
+    keys: pa.Table, cfg: dict, resign, cluster_fn=cluster, lines_fn=boilerplate_lines, info: dict | None = None
+) -> pa.Table:
     """Cluster, find the boilerplate lines (curate/dedup/boilerplate.py), then cluster again
     with the documents that carry them re-signed on their text without them.
 
@@ -605,6 +658,7 @@ def cluster_without_boilerplate(keys: pa.Table, cfg: dict, resign, cluster_fn=cl
         body_chars = pc.fill_null(keys.column("core_chars"), 0).to_numpy().astype(np.int64)
         body_chars[at] = new.column("core_chars").to_numpy()
         keys = keys.set_column(keys.schema.get_field_index("core_minhash"), "core_minhash", to_fixed_list(body))
-        keys = keys.set_column(keys.schema.get_field_index("core_chars"), "core_chars",
-                               pa.array(body_chars, pa.int64()))
+        keys = keys.set_column(
+            keys.schema.get_field_index("core_chars"), "core_chars", pa.array(body_chars, pa.int64())
+        )
     return _cluster(keys, s, graph)[0] if cluster_fn is cluster else cluster_fn(keys, cfg)

@@ -16,6 +16,7 @@ with every row of that key, vectorized in numpy):
 A reducer holds 1/P of one step's rows; choose ``partitions`` so that fits memory.
 Partitions are object-store objects, which Ray spills to disk when needed.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,13 +24,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import ray
 
+from curate.dedup.boilerplate import frequent, line_label_pairs
+from curate.dedup.boilerplate import unique_pairs as unique_line_pairs
+from curate.dedup.minhash import band_keys, mix64
 from curate.dedup.near import (
     OUTPUT_SCHEMA,
     best_first,
     bucket_pairs,
     exact_rep_positions,
-    has_shingles,
     from_fixed_list,
+    has_shingles,
     key_columns,
     pair_thresholds,
     settings,
@@ -37,8 +41,6 @@ from curate.dedup.near import (
     unique_pairs,
     verified,
 )
-from curate.dedup.boilerplate import frequent, line_label_pairs, unique_pairs as unique_line_pairs
-from curate.dedup.minhash import mix64, band_keys
 
 KEY_COLUMNS = ["row", "id", "text_hash", "minhash", "quality_score", "n_chars"]
 CORE_COLUMNS = ["core_minhash", "core_chars"]
@@ -59,6 +61,7 @@ def _owner(nodes: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------- shuffle
 
+
 def _partition_of(values: np.ndarray, parts: int) -> np.ndarray:
     with np.errstate(over="ignore"):
         return (mix64(values.astype(np.uint64)) % np.uint64(parts)).astype(np.int64)
@@ -69,7 +72,7 @@ def _split(table: pa.Table, key: str, parts: int) -> list[pa.Table]:
     part = _partition_of(table.column(key).to_numpy(zero_copy_only=False), parts)
     order = np.argsort(part, kind="stable")
     bounds = np.searchsorted(part[order], np.arange(parts + 1))
-    return [table.take(order[bounds[p]:bounds[p + 1]]) for p in range(parts)]
+    return [table.take(order[bounds[p] : bounds[p + 1]]) for p in range(parts)]
 
 
 def shuffle(blocks: list, key: str, parts: int) -> list[list]:
@@ -86,6 +89,7 @@ def _concat(tables) -> pa.Table:
 
 
 # ---------------------------------------------------------------- reducers
+
 
 @ray.remote
 def _exact_reduce(do_exact: bool, *pieces: pa.Table) -> pa.Table:
@@ -106,8 +110,13 @@ def _nodes(table: pa.Table, width: int, bodies: bool) -> dict[str, np.ndarray]:
     reps = table.filter(pc.equal(table.column("row"), table.column("rep")))
     if not reps.num_rows:
         empty = np.empty((0, width), np.uint32)
-        return {"row": np.empty(0, np.int64), "minhash": empty, "n_chars": np.empty(0, np.int64),
-                "body": empty, "has_body": np.empty(0, bool)}
+        return {
+            "row": np.empty(0, np.int64),
+            "minhash": empty,
+            "n_chars": np.empty(0, np.int64),
+            "body": empty,
+            "has_body": np.empty(0, bool),
+        }
     rows = reps.column("row").to_numpy()
     sigs = from_fixed_list(reps.column("minhash"))
     n_chars = pc.fill_null(reps.column("n_chars"), 0).to_numpy().astype(np.int64)
@@ -128,15 +137,19 @@ def _nodes(table: pa.Table, width: int, bodies: bool) -> dict[str, np.ndarray]:
 def _band_rows(table: pa.Table, bands: int, rows_per_band: int, bodies: bool) -> pa.Table:
     nodes = _nodes(table, bands * rows_per_band, bodies)
     keys = band_keys(nodes["minhash"], bands, rows_per_band)
-    return pa.table({"band_key": pa.array(keys.ravel(), pa.uint64()),
-                     "row": pa.array(np.repeat(nodes["row"], bands), pa.int64())})
+    return pa.table(
+        {"band_key": pa.array(keys.ravel(), pa.uint64()), "row": pa.array(np.repeat(nodes["row"], bands), pa.int64())}
+    )
 
 
 @ray.remote
 def _signature_rows(table: pa.Table, width: int, bodies: bool) -> pa.Table:
     nodes = _nodes(table, width, bodies)
-    cols = {"row": pa.array(nodes["row"], pa.int64()), "minhash": to_fixed_list(nodes["minhash"]),
-            "n_chars": pa.array(nodes["n_chars"], pa.int64())}
+    cols = {
+        "row": pa.array(nodes["row"], pa.int64()),
+        "minhash": to_fixed_list(nodes["minhash"]),
+        "n_chars": pa.array(nodes["n_chars"], pa.int64()),
+    }
     if bodies:
         cols |= {"body": to_fixed_list(nodes["body"]), "has_body": pa.array(nodes["has_body"], pa.bool_())}
     return pa.table(cols)
@@ -170,8 +183,12 @@ def _join_a(n_pairs: int, *pieces: pa.Table) -> pa.Table:
     pairs, sigs = _concat(pieces[:n_pairs]), _concat(pieces[n_pairs:])
     a, b = unique_pairs(pairs.column("a").to_numpy(), pairs.column("b").to_numpy())  # all copies of a pair meet here
     found = _lookup(sigs, a)
-    cols = {"a": pa.array(a, pa.int64()), "b": pa.array(b, pa.int64()), "sig_a": to_fixed_list(found["minhash"]),
-            "n_a": pa.array(found["n_chars"], pa.int64())}
+    cols = {
+        "a": pa.array(a, pa.int64()),
+        "b": pa.array(b, pa.int64()),
+        "sig_a": to_fixed_list(found["minhash"]),
+        "n_a": pa.array(found["n_chars"], pa.int64()),
+    }
     if "body" in found:
         cols |= {"body_a": to_fixed_list(found["body"]), "has_a": pa.array(found["has_body"], pa.bool_())}
     return pa.table(cols)
@@ -184,16 +201,22 @@ def _join_b_verify(n_pairs: int, s: dict, *pieces: pa.Table) -> pa.Table:
     if len(a) == 0:
         return pa.table({"u": pa.array([], pa.int64()), "v": pa.array([], pa.int64())})
     found = _lookup(sigs, b)
-    ok = verified(from_fixed_list(pairs.column("sig_a")), found["minhash"],
-                  pair_thresholds(pairs.column("n_a").to_numpy(), found["n_chars"], s))
+    ok = verified(
+        from_fixed_list(pairs.column("sig_a")),
+        found["minhash"],
+        pair_thresholds(pairs.column("n_a").to_numpy(), found["n_chars"], s),
+    )
     if "body_a" in pairs.column_names and s["frame_threshold"]:
         # curate.dedup.near.not_frame_only: two full signatures where a body is known must match on bodies too
         full = ok & (b < BODY)
         check = full & (pairs.column("has_a").to_numpy(zero_copy_only=False) | found["has_body"])
         idx = np.flatnonzero(check)
-        ok[idx] = verified(from_fixed_list(pairs.column("body_a"))[idx], found["body"][idx],
-                           float(s["frame_threshold"]))
-    return pa.table({"u": pa.array(a[ok], pa.int64()), "v": pa.array(_owner(b[ok]), pa.int64())})  # a < b: b may be a body
+        ok[idx] = verified(
+            from_fixed_list(pairs.column("body_a"))[idx], found["body"][idx], float(s["frame_threshold"])
+        )
+    return pa.table(
+        {"u": pa.array(a[ok], pa.int64()), "v": pa.array(_owner(b[ok]), pa.int64())}
+    )  # a < b: b may be a body
 
 
 @ray.remote
@@ -204,6 +227,7 @@ def _exact_edges(table: pa.Table) -> pa.Table:
 
 
 # ---------------------------------------------------------------- connected components
+
 
 def _edges(u: np.ndarray, v: np.ndarray) -> pa.Table:
     if len(u):
@@ -282,6 +306,7 @@ def connected_components(edges: list, parts: int, max_rounds: int = 100) -> list
 
 # ---------------------------------------------------------------- keepers
 
+
 @ray.remote
 def _attributes(table: pa.Table) -> pa.Table:
     return table.select(["row", "id", "quality_score", "n_chars", "rep"])
@@ -320,15 +345,19 @@ def _keepers(*pieces: pa.Table) -> pa.Table:
     keeper = np.repeat(order[starts], np.diff(np.r_[starts, len(order)]))
     kept = keeper == order
     reason = np.where(kept, None, np.where(rep[order] != rows[order], "exact_dup", "near_dup"))
-    return pa.table({
-        "row": pa.array(rows[order], pa.int64()),
-        "dup_cluster": pa.array(ids[keeper], pa.string()),
-        "dup_of": pa.array(np.where(kept, None, ids[keeper]), pa.string()),
-        "drop_reason": pa.array(reason, pa.string()),
-    }, schema=OUTPUT_SCHEMA)
+    return pa.table(
+        {
+            "row": pa.array(rows[order], pa.int64()),
+            "dup_cluster": pa.array(ids[keeper], pa.string()),
+            "dup_of": pa.array(np.where(kept, None, ids[keeper]), pa.string()),
+            "drop_reason": pa.array(reason, pa.string()),
+        },
+        schema=OUTPUT_SCHEMA,
+    )
 
 
 # ---------------------------------------------------------------- entry point
+
 
 def _input_blocks(keys, columns: list[str], parts: int) -> list:
     if isinstance(keys, pa.Table):
@@ -378,6 +407,7 @@ def global_dedup(keys, cfg: dict) -> pa.Table:
 
 # ---------------------------------------------------------------- boilerplate lines
 
+
 @ray.remote
 def _line_pairs(line_lists: pa.ListArray, labels: np.ndarray) -> pa.Table:
     h, lab = line_label_pairs(line_lists, labels)
@@ -397,7 +427,7 @@ def boilerplate_lines(line_lists, labels: np.ndarray, k: int, parts: int = 16) -
     if isinstance(line_lists, pa.ChunkedArray):
         line_lists = line_lists.combine_chunks()
     step = max(1, -(-len(labels) // parts))
-    blocks = [_line_pairs.remote(line_lists.slice(s, step), labels[s:s + step]) for s in range(0, len(labels), step)]
+    blocks = [_line_pairs.remote(line_lists.slice(s, step), labels[s : s + step]) for s in range(0, len(labels), step)]
     found = ray.get([_frequent_lines.remote(k, *p) for p in shuffle(blocks, "line_hash", parts)])
     hashes = np.concatenate([h for h, _ in found]) if found else np.empty(0, np.uint64)
     counts = np.concatenate([c for _, c in found]) if found else np.empty(0, np.int64)

@@ -16,6 +16,7 @@ bits of splitmix64(h). Every n-gram of a batch is hashed at once from prefix sum
 (B is odd, so it has an inverse mod 2^64). ``shingle_strings`` + ``hash32`` are the
 scalar reference the tests compare with.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -70,6 +71,7 @@ def normalize(text: str) -> str:
 
 # ------------------------------------------------------------- scalar reference
 
+
 def _is_kept(ch: str) -> bool:
     c = ord(ch)
     return chr(c).isalnum() if c < 0x10000 else 0x20000 <= c < 0x40000
@@ -105,13 +107,13 @@ def shingle_strings(text: str, kind: str = "char", n: int = 5) -> list[str]:
         s = "".join(_words(text))
         if not s:
             return []
-        return [s] if len(s) < n else [s[i:i + n] for i in range(len(s) - n + 1)]
+        return [s] if len(s) < n else [s[i : i + n] for i in range(len(s) - n + 1)]
     words = _words(text)
     if not words:
         return []
     if len(words) < n:
         return [" ".join(words)]
-    return [" ".join(words[i:i + n]) for i in range(len(words) - n + 1)]
+    return [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
 
 
 def hash32(shingle: str, kind: str = "char") -> int:
@@ -124,6 +126,7 @@ def hash32(shingle: str, kind: str = "char") -> int:
 
 
 # ------------------------------------------------------------- batch (numpy)
+
 
 class _Powers:
     """B^k and B^-k mod 2^64 for k < size, grown on demand."""
@@ -172,7 +175,9 @@ def _runs(kept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
 
 
-def shingle_hashes(texts: list[str], kind: str = "char", n: int = 5, hash: str = "poly") -> tuple[np.ndarray, np.ndarray]:
+def shingle_hashes(
+    texts: list[str], kind: str = "char", n: int = 5, hash: str = "poly"
+) -> tuple[np.ndarray, np.ndarray]:
     """uint32 shingle hashes of every text, concatenated, and offsets (len(texts) + 1).
 
     ``hash="sha1"`` hashes the shingle strings with datasketch's sha1_hash32 instead

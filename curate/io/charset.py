@@ -19,11 +19,12 @@ each tried and the one that reads best wins. Pages nothing decodes, even with a
 few broken characters dropped, are rejected (UndecodableError); broken
 characters are dropped, never returned as replacement characters.
 """
+
 from __future__ import annotations
 
 import codecs
 import re
-from functools import lru_cache
+from functools import cache
 
 # Label -> codecs to try in order. The exact codec comes first where it and its
 # superset map a few byte pairs differently (Shift_JIS 0x8160 is 〜 in JIS, ～ in
@@ -36,27 +37,99 @@ _ISO2022JP = ("iso2022_jp", "iso2022_jp_ext", "iso2022_jp_2", "iso2022_jp_2004")
 _UTF8 = ("utf-8",)
 _WEST = ("cp1252",)
 LABELS = {
-    **dict.fromkeys(["euc-kr", "euc_kr", "euckr", "cseuckr", "csksc56011987", "iso-ir-149", "korean",
-                     "ks_c_5601-1987", "ks_c_5601-1989", "ks_c_5601", "ksc5601", "ksc_5601", "ksc-5601",
-                     "windows-949", "x-windows-949", "cp949", "ms949", "uhc", "x-uhc"], _KO),
-    **dict.fromkeys(["shift_jis", "shift-jis", "shiftjis", "sjis", "x-sjis", "csshiftjis", "x-shift-jis",
-                     "shift_jisx0213", "shift_jis_2004"], _SJIS),
+    **dict.fromkeys(
+        [
+            "euc-kr",
+            "euc_kr",
+            "euckr",
+            "cseuckr",
+            "csksc56011987",
+            "iso-ir-149",
+            "korean",
+            "ks_c_5601-1987",
+            "ks_c_5601-1989",
+            "ks_c_5601",
+            "ksc5601",
+            "ksc_5601",
+            "ksc-5601",
+            "windows-949",
+            "x-windows-949",
+            "cp949",
+            "ms949",
+            "uhc",
+            "x-uhc",
+        ],
+        _KO,
+    ),
+    **dict.fromkeys(
+        [
+            "shift_jis",
+            "shift-jis",
+            "shiftjis",
+            "sjis",
+            "x-sjis",
+            "csshiftjis",
+            "x-shift-jis",
+            "shift_jisx0213",
+            "shift_jis_2004",
+        ],
+        _SJIS,
+    ),
     **dict.fromkeys(["windows-31j", "cswindows31j", "cp932", "ms932", "ms_kanji", "x-ms-cp932"], _CP932),
-    **dict.fromkeys(["euc-jp", "euc_jp", "eucjp", "x-euc-jp", "x-euc", "ujis", "cseucpkdfmtjapanese",
-                     "euc-jisx0213", "euc_jis_2004"], _EUCJP),
-    **dict.fromkeys(["iso-2022-jp", "iso2022_jp", "csiso2022jp", "iso-2022-jp-2", "iso-2022-jp-3",
-                     "iso-2022-jp-2004"], _ISO2022JP),
+    **dict.fromkeys(
+        [
+            "euc-jp",
+            "euc_jp",
+            "eucjp",
+            "x-euc-jp",
+            "x-euc",
+            "ujis",
+            "cseucpkdfmtjapanese",
+            "euc-jisx0213",
+            "euc_jis_2004",
+        ],
+        _EUCJP,
+    ),
+    **dict.fromkeys(
+        ["iso-2022-jp", "iso2022_jp", "csiso2022jp", "iso-2022-jp-2", "iso-2022-jp-3", "iso-2022-jp-2004"], _ISO2022JP
+    ),
     **dict.fromkeys(["utf-8", "utf8", "unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8", "x-unicode20utf8"], _UTF8),
-    **dict.fromkeys(["iso-8859-1", "iso8859-1", "iso_8859-1", "latin-1", "latin1", "l1", "us-ascii", "ascii",
-                     "windows-1252", "cp1252", "x-cp1252", "cp819", "ibm819", "csisolatin1"], _WEST),
+    **dict.fromkeys(
+        [
+            "iso-8859-1",
+            "iso8859-1",
+            "iso_8859-1",
+            "latin-1",
+            "latin1",
+            "l1",
+            "us-ascii",
+            "ascii",
+            "windows-1252",
+            "cp1252",
+            "x-cp1252",
+            "cp819",
+            "ibm819",
+            "csisolatin1",
+        ],
+        _WEST,
+    ),
     **dict.fromkeys(["gb2312", "gbk", "gb18030", "x-gbk", "chinese", "csgb2312", "euc-cn"], ("gb18030",)),
     **dict.fromkeys(["big5", "big5-hkscs", "cn-big5", "x-x-big5", "csbig5"], ("big5hkscs", "big5")),
 }
 WESTERN = {"cp1252", "latin_1", "iso8859-1", "ascii"}
 CHINESE = {"gb18030", "gbk", "gb2312", "hz", "big5", "big5hkscs", "cp950"}
 KOREAN = {"cp949", "euc_kr", "johab", "iso2022_kr"}
-JAPANESE = {"cp932", "shift_jis", "shift_jis_2004", "euc_jp", "euc_jis_2004",
-            "iso2022_jp", "iso2022_jp_ext", "iso2022_jp_2", "iso2022_jp_2004"}
+JAPANESE = {
+    "cp932",
+    "shift_jis",
+    "shift_jis_2004",
+    "euc_jp",
+    "euc_jis_2004",
+    "iso2022_jp",
+    "iso2022_jp_ext",
+    "iso2022_jp_2",
+    "iso2022_jp_2004",
+}
 META_SCAN_BYTES = 64 * 1024  # browsers prescan 1 KiB; real heads put <meta> after long inline scripts
 _META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
 _HEADER = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
@@ -65,8 +138,19 @@ _NOT_YET = object()
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
-_NOT_CHARSETS = {"unicode-escape", "unicode_escape", "raw-unicode-escape", "raw_unicode_escape", "punycode",
-                 "idna", "undefined", "utf-7", "utf_7", "mbcs", "oem"}
+_NOT_CHARSETS = {
+    "unicode-escape",
+    "unicode_escape",
+    "raw-unicode-escape",
+    "raw_unicode_escape",
+    "punycode",
+    "idna",
+    "undefined",
+    "utf-7",
+    "utf_7",
+    "mbcs",
+    "oem",
+}
 
 
 class UndecodableError(ValueError):
@@ -142,8 +226,9 @@ def detect(data: bytes) -> str | None:
 
 # Neutral symbols (punctuation, full-width forms, arrows, circled numbers) count for
 # neither script; everything else non-ASCII does.
-_NEUTRAL = re.compile("[\u00a0-\u00bf\u00d7\u00f7\u2000-\u206f\u2100-\u2bff\u3000-\u303f\u3200-\u33ff"
-                      "\uff01-\uff60\uffe0-\uffef]+")
+_NEUTRAL = re.compile(
+    "[\u00a0-\u00bf\u00d7\u00f7\u2000-\u206f\u2100-\u2bff\u3000-\u303f\u3200-\u33ff\uff01-\uff60\uffe0-\uffef]+"
+)
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _HANGUL = re.compile("[\uac00-\ud7a3]")
 _KANA = re.compile("[\u3041-\u30ff]")
@@ -243,7 +328,7 @@ def _cjk_reading(data: bytes) -> tuple[str, str, str] | None:
     return got
 
 
-@lru_cache(maxsize=None)
+@cache
 def _single_byte(encoding: str) -> bool:
     """One byte, one character: such a label on CJK bytes decodes them into mojibake."""
     try:
@@ -342,4 +427,3 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str,
         if text is not None and plausible(text, detected):
             return _checked(text, detected, "detected")
     raise UndecodableError("no declared or detected charset decodes this page")
-

@@ -4,6 +4,7 @@ Inputs are streamed straight from the filesystem. A remote output is built in a
 local folder and uploaded at the end, manifest last, so readers of the bucket
 never see a half-written run.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -143,9 +144,11 @@ def publish_remote(local: Path, uri: str, folders: list[str], last: list[str]) -
             fs.delete_dir(remote)
         if (local / folder).exists():
             fs.create_dir(remote, recursive=True)  # a store with real folders (hdfs://) needs it
-            pafs.copy_files(str(local / folder), remote, source_filesystem=pafs.LocalFileSystem(),
-                            destination_filesystem=fs)
+            pafs.copy_files(
+                str(local / folder), remote, source_filesystem=pafs.LocalFileSystem(), destination_filesystem=fs
+            )
     for name in last:
         if (local / name).exists():
-            pafs.copy_files(str(local / name), f"{base}/{name}", source_filesystem=pafs.LocalFileSystem(),
-                            destination_filesystem=fs)
+            pafs.copy_files(
+                str(local / name), f"{base}/{name}", source_filesystem=pafs.LocalFileSystem(), destination_filesystem=fs
+            )

@@ -5,6 +5,7 @@ JSON, no ``text``, too large, a truncated archive, an empty file) becomes a
 quarantine row: ``drop_reason`` = ``"quarantine: <why>"`` and ``text`` = a raw
 snippet, so nothing is silently lost and the count invariant holds.
 """
+
 from __future__ import annotations
 
 import glob
@@ -13,9 +14,9 @@ import io
 import json
 import os
 import zlib
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -54,7 +55,7 @@ def _has_glob(pattern: str) -> bool:
 
 def _hidden(path: str, root: str) -> bool:
     """A dot-file or a "_"-file (``_SUCCESS``, ``.crc``: job metadata) under a folder input."""
-    rel = path[len(root):].lstrip("/\\") if path.startswith(root) else os.path.basename(path)
+    rel = path[len(root) :].lstrip("/\\") if path.startswith(root) else os.path.basename(path)
     return any(part.startswith((".", "_")) for part in rel.replace("\\", "/").split("/"))
 
 
@@ -70,8 +71,11 @@ def expand_inputs(patterns: list[str]) -> list[str]:
     paths: list[str] = []
     for pattern in patterns:
         if _has_glob(pattern) and not fs.is_file(pattern):  # "[1].jsonl" that exists is a file
-            matched = [m for m in (fs.glob(pattern) if fs.is_uri(pattern) else
-                                   sorted(glob.glob(pattern, recursive=True))) if fs.is_file(m)]
+            matched = [
+                m
+                for m in (fs.glob(pattern) if fs.is_uri(pattern) else sorted(glob.glob(pattern, recursive=True)))
+                if fs.is_file(m)
+            ]
             if not matched:
                 raise InputError(f"{pattern}: no file matches this pattern")
             paths.extend(matched)
@@ -167,7 +171,7 @@ class _ZstdReader(io.RawIOBase):
             self._pending, self._at = b"".join(out), 0
         # an offset, not a slice: a chunk decompresses to megabytes, read 8 KB at a time
         n = min(len(buffer), len(self._pending) - self._at)
-        buffer[:n] = memoryview(self._pending)[self._at:self._at + n]
+        buffer[:n] = memoryview(self._pending)[self._at : self._at + n]
         self._at += n
         return n
 
@@ -228,11 +232,17 @@ def _read_jsonl(path: str, name: str, max_doc_chars: int) -> Iterator[Record]:
             yield Record(rec_id, _snippet(decoded), origin, error=why)
             continue
         if len(text) > max_doc_chars:
-            yield Record(rec_id, _snippet(clean_text(text)), origin,
-                         error=f"document too large: {len(text)} chars > {max_doc_chars}")
+            yield Record(
+                rec_id,
+                _snippet(clean_text(text)),
+                origin,
+                error=f"document too large: {len(text)} chars > {max_doc_chars}",
+            )
             continue
         yield Record(
-            rec_id, clean_text(text), origin,
+            rec_id,
+            clean_text(text),
+            origin,
             source=_opt_str(obj.get("source")) or name,
             url=_opt_str(obj.get("url")),
         )
@@ -266,7 +276,9 @@ def _read_text(path: str, name: str, max_doc_chars: int) -> Iterator[Record]:
         except UnicodeDecodeError as exc:
             return Record(rec_id, _snippet(raw), origin, error=f"invalid UTF-8: {exc.reason} at byte {exc.start}")
         if len(text) > max_doc_chars:
-            return Record(rec_id, _snippet(text), origin, error=f"document too large: {len(text)} chars > {max_doc_chars}")
+            return Record(
+                rec_id, _snippet(text), origin, error=f"document too large: {len(text)} chars > {max_doc_chars}"
+            )
         return Record(rec_id, text, origin, source=name)
 
     for line_no, line, stream_error in _lines(path):
@@ -309,8 +321,12 @@ def _read_parquet(path: str, name: str, max_doc_chars: int) -> Iterator[Record]:
                     yield _parquet_record(data, i, f"{path}:{row + done}", f"{name}:{row + done}", name, max_doc_chars)
         except Exception as exc:
             for i in range(done, size):
-                yield Record(None, None, f"{path}:{row + i + 1}",
-                             error=f"corrupt Parquet row group {group} after row {row + done}: {exc}")
+                yield Record(
+                    None,
+                    None,
+                    f"{path}:{row + i + 1}",
+                    error=f"corrupt Parquet row group {group} after row {row + done}: {exc}",
+                )
         row += size
 
 
@@ -322,8 +338,13 @@ def _parquet_record(data: dict, i: int, origin: str, default_id: str, name: str,
         return Record(rec_id, None, origin, error="'text' is null or not a string")
     if len(text) > max_doc_chars:
         return Record(rec_id, _snippet(text), origin, error=f"document too large: {len(text)} chars > {max_doc_chars}")
-    return Record(rec_id, text, origin, source=_opt_str(data["source"][i]) if "source" in data else name,
-                  url=_opt_str(data["url"][i]) if "url" in data else None)
+    return Record(
+        rec_id,
+        text,
+        origin,
+        source=_opt_str(data["source"][i]) if "source" in data else name,
+        url=_opt_str(data["url"][i]) if "url" in data else None,
+    )
 
 
 def _read_warc(path: str, name: str, max_doc_chars: int) -> Iterator[Record]:
@@ -340,8 +361,12 @@ def read_records(path: str, max_doc_chars: int = DEFAULT_MAX_DOC_CHARS) -> Itera
     fmt = input_format(path)
     name = os.path.basename(path.split("?", 1)[0])
     if fmt is None:
-        yield Record(None, None, f"{path}:0", error="unknown input format (want .jsonl/.json, .parquet, .txt "
-                                                     "or .warc, optionally .gz/.zst/.bz2/.xz)")
+        yield Record(
+            None,
+            None,
+            f"{path}:0",
+            error="unknown input format (want .jsonl/.json, .parquet, .txt or .warc, optionally .gz/.zst/.bz2/.xz)",
+        )
         return
     if fs.size(path) == 0:
         yield Record(None, None, f"{path}:0", error="empty file")
@@ -366,9 +391,7 @@ def records_to_table(records: list[Record]) -> pa.Table:
     for name in WEB_COLUMNS:
         if any(r.web for r in records):
             cols[name] = pa.array([(r.web or {}).get(name) for r in records], pa.string())
-    cols["drop_reason"] = pa.array(
-        [f"{QUARANTINE}: {r.error}" if r.error else None for r in records], pa.string()
-    )
+    cols["drop_reason"] = pa.array([f"{QUARANTINE}: {r.error}" if r.error else None for r in records], pa.string())
     return pa.Table.from_pydict(cols, schema=SHARD_SCHEMA)
 
 

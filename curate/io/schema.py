@@ -3,6 +3,7 @@
 Kept and rejected shards share this schema. Adding a column is fine; renaming one
 bumps SCHEMA_VERSION, which the manifest records.
 """
+
 from __future__ import annotations
 
 import pyarrow as pa
@@ -64,6 +65,11 @@ QUALITY_SIGNAL_FIELDS: list[tuple[str, pa.DataType]] = [
 ]
 QUALITY_SIGNALS_TYPE = pa.struct([pa.field(n, t) for n, t in QUALITY_SIGNAL_FIELDS])
 
+# The identifiers the pii stage masks, each as the token <|kind|>; a shard's pii_counts
+# holds these keys, and a tokenizer reserves one special token for each.
+PII_KINDS = ("acc", "tel", "rrn", "card", "mynumber", "email", "ip", "passport")
+
+
 SHARD_SCHEMA = pa.schema(
     [
         pa.field("id", pa.string(), nullable=False),
@@ -87,8 +93,10 @@ SHARD_SCHEMA = pa.schema(
         pa.field("http_charset", pa.string()),  # as the server declared it
         pa.field("charset", pa.string()),  # "<codec>/<http|meta|detected|utf-8|bom>" actually used
         # Benchmarks curate.stages.decontam found in the text (null: none found, or not run).
-        pa.field("contamination", pa.list_(pa.struct([("benchmark", pa.string()), ("matched_chars", pa.int32()),
-                                                      ("ngrams", pa.int32())]))),
+        pa.field(
+            "contamination",
+            pa.list_(pa.struct([("benchmark", pa.string()), ("matched_chars", pa.int32()), ("ngrams", pa.int32())])),
+        ),
     ]
 )
 

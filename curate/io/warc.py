@@ -14,6 +14,7 @@ stream. In a plain or per-record gzip archive, damage (a corrupt member, a recor
 header that does not parse or has no Content-Length) is skipped up to the next
 record that reads, as one quarantine row naming the byte range.
 """
+
 from __future__ import annotations
 
 import bz2
@@ -24,8 +25,8 @@ import lzma
 import re
 import zlib
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -44,11 +45,14 @@ _RESYNC_PROBE = 1 << 16  # bytes looked at past a place to resume reading (a gzi
 _FIRST_MEMBER_PROBE = 16 << 20  # decompressed bytes of the first member looked at
 _NEXT_RECORD = re.compile(rb"\r\n\r\nWARC/1\.[01]\r\n")
 # WHATWG MIME sniffing: a body that starts (after whitespace) with one of these is HTML.
-_HTML_START = re.compile(rb"\s*<(?:!doctype\s+html|html|head|script|iframe|h1|div|font|table|a|style|title|b|body"
-                         rb"|br|p|!--)[\s>]", re.I)
+_HTML_START = re.compile(
+    rb"\s*<(?:!doctype\s+html|html|head|script|iframe|h1|div|font|table|a|style|title|b|body"
+    rb"|br|p|!--)[\s>]",
+    re.I,
+)
 
 TALLY_REASON = "warc:tally"  # the drop_reason of the one row per archive that carries its WarcTally
-_SINKS: dict[str, "WarcTally"] = {}  # path -> the tally read_warc adds that archive's counts to
+_SINKS: dict[str, WarcTally] = {}  # path -> the tally read_warc adds that archive's counts to
 
 
 class WarcTally:
@@ -59,7 +63,7 @@ class WarcTally:
         self.records, self.skipped, self.damaged = Counter(), Counter(), Counter()
         self.documents = 0
 
-    def merge(self, other: "WarcTally | dict") -> None:
+    def merge(self, other: WarcTally | dict) -> None:
         other = other if isinstance(other, dict) else other.to_dict()
         self.records.update(other.get("records", {}))
         self.skipped.update(other.get("skipped", {}))
@@ -67,8 +71,12 @@ class WarcTally:
         self.documents += other.get("documents", 0)
 
     def to_dict(self) -> dict:
-        return {"records": dict(sorted(self.records.items())), "documents": self.documents,
-                "skipped": dict(self.skipped.most_common()), "damaged": dict(self.damaged)}
+        return {
+            "records": dict(sorted(self.records.items())),
+            "documents": self.documents,
+            "skipped": dict(self.skipped.most_common()),
+            "damaged": dict(self.damaged),
+        }
 
     def __bool__(self) -> bool:
         return bool(self.records or self.damaged)
@@ -89,8 +97,9 @@ def tally_table(path: str, tally: WarcTally) -> pa.Table:
     from curate.io.readers import records_to_table
 
     row = records_to_table([Record(f"{path}#warc-tally", json.dumps(tally.to_dict()), f"{path}:0")])
-    return row.set_column(row.schema.get_field_index("drop_reason"), "drop_reason",
-                          pa.array([TALLY_REASON], pa.string()))
+    return row.set_column(
+        row.schema.get_field_index("drop_reason"), "drop_reason", pa.array([TALLY_REASON], pa.string())
+    )
 
 
 def split_tallies(table: pa.Table) -> tuple[pa.Table, list[tuple[str, dict]]]:
@@ -99,8 +108,10 @@ def split_tallies(table: pa.Table) -> tuple[pa.Table, list[tuple[str, dict]]]:
     if not pc.any(is_tally).as_py():
         return table, []
     rows = table.filter(is_tally)
-    tallies = [(origin.rsplit(":", 1)[0], json.loads(text))
-               for origin, text in zip(rows.column("origin").to_pylist(), rows.column("text").to_pylist())]
+    tallies = [
+        (origin.rsplit(":", 1)[0], json.loads(text))
+        for origin, text in zip(rows.column("origin").to_pylist(), rows.column("text").to_pylist())
+    ]
     return table.filter(pc.invert(is_tally)), tallies
 
 
@@ -120,7 +131,7 @@ class _Tellable(io.RawIOBase):
 
     def readinto(self, buffer) -> int:
         data = self.read(len(buffer))
-        buffer[:len(data)] = data
+        buffer[: len(data)] = data
         return len(data)
 
     def tell(self) -> int:
@@ -216,7 +227,7 @@ def _next_start(path: str, start: int, gzip_members: bool) -> int | None:
                     hit = m.start() if m else -1
                 if hit < 0:
                     break
-                probe = buf[hit:hit + _RESYNC_PROBE]
+                probe = buf[hit : hit + _RESYNC_PROBE]
                 if len(probe) < _RESYNC_PROBE and more:
                     break  # read more before judging this candidate
                 if not gzip_members or _is_member(probe):
@@ -258,8 +269,12 @@ def _read(path: str, name: str, max_doc_chars: int, tally: WarcTally) -> Iterato
             scan.error = scan.error or exc
         if scan.error is not None:
             tally.damaged[f"{kind} stream cut"] += 1
-            yield Record(None, None, f"{path}:{scan.offset + 1}", error=f"corrupt or truncated {kind} stream after "
-                                                                       f"decompressed offset {scan.offset}: {_why(scan.error)}")
+            yield Record(
+                None,
+                None,
+                f"{path}:{scan.offset + 1}",
+                error=f"corrupt or truncated {kind} stream after decompressed offset {scan.offset}: {_why(scan.error)}",
+            )
         return
     pos: int | None = 0
     while pos is not None:
@@ -274,8 +289,12 @@ def _read(path: str, name: str, max_doc_chars: int, tally: WarcTally) -> Iterato
         what = "gzip" if kind == "gzip" else "WARC"
         tally.damaged[f"{what} ranges skipped"] += 1
         tally.damaged[f"{what} bytes skipped"] += end - start
-        yield Record(None, None, f"{path}:{start}",
-                     error=f"corrupt {what} data: bytes {start}-{end} skipped, records there are lost ({_why(scan.error)})")
+        yield Record(
+            None,
+            None,
+            f"{path}:{start}",
+            error=f"corrupt {what} data: bytes {start}-{end} skipped, records there are lost ({_why(scan.error)})",
+        )
 
 
 def _stream_errors() -> tuple[type[BaseException], ...]:
@@ -290,8 +309,9 @@ def _why(exc: Exception) -> str:
     return re.sub(r"[^\x20-\x7e]+", "?", str(exc))[:160] or type(exc).__name__
 
 
-def _scan(stream, scan: _Scan, path: str, name: str, max_doc_chars: int, tally: WarcTally,
-          members: bool) -> Iterator[Record]:
+def _scan(
+    stream, scan: _Scan, path: str, name: str, max_doc_chars: int, tally: WarcTally, members: bool
+) -> Iterator[Record]:
     """Records of one pass of warcio; on an error it stops and leaves it in scan."""
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
@@ -323,8 +343,12 @@ def _scan(stream, scan: _Scan, path: str, name: str, max_doc_chars: int, tally: 
             tally.documents += 1
             problem = _damage(rec)
             if problem:
-                held = Record(_record_id(rec, name, offset), _snippet(data), f"{path}:{offset}",
-                              error=f"damaged WARC record: {problem}")
+                held = Record(
+                    _record_id(rec, name, offset),
+                    _snippet(data),
+                    f"{path}:{offset}",
+                    error=f"damaged WARC record: {problem}",
+                )
             else:
                 held = _record(rec, data, path, name, offset, max_doc_chars)
             vouched = getattr(getattr(rec, "digest_checker", None), "passed", None) is True
@@ -334,8 +358,12 @@ def _scan(stream, scan: _Scan, path: str, name: str, max_doc_chars: int, tally: 
             # The record after it does not parse: its Content-Length was likely wrong,
             # so this page may hold part of the next record, or miss its own end. In
             # a per-record gzip the member boundary vouches for it, and so do digests.
-            held = Record(held.id, _snippet(held.text or ""), held.origin,
-                          error=f"WARC record boundary broken after this record: {_why(exc)}")
+            held = Record(
+                held.id,
+                _snippet(held.text or ""),
+                held.origin,
+                error=f"WARC record boundary broken after this record: {_why(exc)}",
+            )
     if held is not None:
         yield held
 
@@ -426,18 +454,33 @@ def _record(rec, data: bytes, path: str, name: str, offset: int, max_doc_chars: 
         if not text:  # a page the crawler could not convert: counted, not dropped unseen
             return Record(rec_id, None, origin, error=f"empty WET record ({url})")
         if len(text) > max_doc_chars:
-            return Record(rec_id, _snippet(text), origin, error=f"document too large: {len(text)} chars > {max_doc_chars}")
-        return Record(rec_id, text, origin, source=source, url=url,
-                      web={"fetch_date": date, "charset": "utf-8/wet"})
+            return Record(
+                rec_id, _snippet(text), origin, error=f"document too large: {len(text)} chars > {max_doc_chars}"
+            )
+        return Record(rec_id, text, origin, source=source, url=url, web={"fetch_date": date, "charset": "utf-8/wet"})
     content_type = _content_type(rec)
     limit = max_doc_chars * MAX_PAGE_BYTES_PER_CHAR
     if len(data) > limit and (len(data) > limit * MAX_INLINE_DATA_FACTOR or markup_bytes(data) > limit):
-        return Record(rec_id, _snippet(data), origin,
-                      error=f"page too large: {len(data)} bytes ({markup_bytes(data)} without inline data: URIs)")
+        return Record(
+            rec_id,
+            _snippet(data),
+            origin,
+            error=f"page too large: {len(data)} bytes ({markup_bytes(data)} without inline data: URIs)",
+        )
     try:
         html, charset, how = decode_html(data, content_type)
     except UndecodableError as exc:
         return Record(rec_id, _snippet(data), origin, error=f"undecodable page ({url}): {exc}")
-    return Record(rec_id, html, origin, source=source, url=url,
-                  web={"content_type": "text/html", "fetch_date": date,
-                       "http_charset": header_charset(content_type), "charset": f"{charset}/{how}"})
+    return Record(
+        rec_id,
+        html,
+        origin,
+        source=source,
+        url=url,
+        web={
+            "content_type": "text/html",
+            "fetch_date": date,
+            "http_charset": header_charset(content_type),
+            "charset": f"{charset}/{how}",
+        },
+    )

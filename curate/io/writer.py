@@ -1,28 +1,21 @@
 """Atomic Parquet shard writers: each shard is written under a temporary name and
 renamed into place, so a crash never leaves a half-written shard that looks done."""
+
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from curate.io import fs
 from curate.io.readers import QUARANTINE
 from curate.io.schema import SHARD_SCHEMA
 
 QUARANTINE_SCHEMA = pa.schema(
     [("id", pa.string()), ("origin", pa.string()), ("error", pa.string()), ("raw", pa.string())]
 )
-
-
-def sha256_file(path: str, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def atomic_write_text(path: str, text: str) -> None:
@@ -41,7 +34,7 @@ def atomic_write_json(path: str, obj) -> None:
 def to_quarantine(table: pa.Table) -> pa.Table:
     reasons = table.column("drop_reason").to_pylist()
     prefix = f"{QUARANTINE}: "
-    errors = [r[len(prefix):] if r.startswith(prefix) else r for r in reasons]
+    errors = [r[len(prefix) :] if r.startswith(prefix) else r for r in reasons]
     return pa.table(
         {
             "id": table.column("id"),
@@ -60,9 +53,16 @@ class ShardWriter:
     called on each shard's table and its result saved beside the shards in stats_dir.
     """
 
-    def __init__(self, root: str, kind: str, schema: pa.Schema = SHARD_SCHEMA,
-                 max_rows: int = 200_000, max_bytes: int = 256 << 20,
-                 stats_fn=None, stats_dir: str | None = None):
+    def __init__(
+        self,
+        root: str,
+        kind: str,
+        schema: pa.Schema = SHARD_SCHEMA,
+        max_rows: int = 200_000,
+        max_bytes: int = 256 << 20,
+        stats_fn=None,
+        stats_dir: str | None = None,
+    ):
         self.root, self.kind, self.schema = root, kind, schema
         self.dir = os.path.join(root, kind)
         self.max_rows, self.max_bytes = max_rows, max_bytes
@@ -93,8 +93,12 @@ class ShardWriter:
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
-        entry = {"path": f"{self.kind}/{name}", "rows": table.num_rows,
-                 "bytes": os.path.getsize(path), "sha256": sha256_file(path)}
+        entry = {
+            "path": f"{self.kind}/{name}",
+            "rows": table.num_rows,
+            "bytes": os.path.getsize(path),
+            "sha256": fs.sha256(path),
+        }
         if self.stats_fn is not None and self.stats_dir is not None:
             os.makedirs(self.stats_dir, exist_ok=True)
             stats = self.stats_fn(table)

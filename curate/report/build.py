@@ -7,6 +7,7 @@ is missing or older than curate.report.stats. Plots are matplotlib (Agg) PNGs em
 of the same font embedded in the page (curate.report.webfont), so it needs no font installed.
 Without any CJK font the report is still written, its CJK plot labels shown as '?'.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,6 +27,7 @@ import pyarrow.parquet as pq
 from curate.report import webfont
 from curate.report.rule_docs import rule_docs
 from curate.report.stats import STATS_VERSION, merge_stats, merge_stats_rules, quality_rules, rule_passes, table_stats
+from curate.stages.base import reason_stage
 
 LANG_NAMES = {"ko": "한국어", "ja": "日本語", "en": "English", "fr": "Français", "zh": "中文", "und": "?"}
 # Chart titles in the run's language (English elsewhere): a Japanese report has no Korean title.
@@ -101,22 +103,20 @@ def _rules_from_signals(out: Path, manifest: dict) -> dict | None:
     return merge_stats_rules(parts)
 
 
-def _stage_of(reason: str) -> str:
-    return "dedup" if reason in ("exact_dup", "near_dup") else reason.split(":", 1)[0]
-
-
 # ---------------------------------------------------------------------------- numbers
 def _funnel(manifest: dict, kept: dict, rejected: dict) -> list[dict]:
     """Documents and characters in, after each stage, and kept."""
     counts = manifest.get("counts") or {}
     stages = manifest.get("stages") or list(counts.get("per_stage") or {})
     total_chars = kept["chars"] + rejected["chars"]
-    rows = [{"step": "read", "docs": counts.get("read", kept["rows"] + rejected["rows"]), "chars": None},
-            {"step": "parsed", "docs": kept["rows"] + rejected["rows"], "chars": total_chars}]
+    rows = [
+        {"step": "read", "docs": counts.get("read", kept["rows"] + rejected["rows"]), "chars": None},
+        {"step": "parsed", "docs": kept["rows"] + rejected["rows"], "chars": total_chars},
+    ]
     docs, chars = kept["rows"] + rejected["rows"], total_chars
     for s in stages:
-        dropped = sum(n for r, n in rejected["drop_reasons"].items() if _stage_of(r) == s)
-        dropped_chars = sum(c for r, c in rejected["chars_by_reason"].items() if _stage_of(r) == s)
+        dropped = sum(n for r, n in rejected["drop_reasons"].items() if reason_stage(r) == s)
+        dropped_chars = sum(c for r, c in rejected["chars_by_reason"].items() if reason_stage(r) == s)
         docs, chars = docs - dropped, chars - dropped_chars
         # characters of the final text of the documents still in after this stage
         rows.append({"step": s, "docs": docs, "chars": chars, "dropped": dropped})
@@ -138,8 +138,11 @@ def _cluster_summary(all_stats: dict) -> dict:
 
 
 def _hist_pair(kept: dict, rejected: dict, name: str) -> dict:
-    return {"edges": kept["hist"][name]["edges"], "kept": kept["hist"][name]["counts"],
-            "rejected": rejected["hist"][name]["counts"]}
+    return {
+        "edges": kept["hist"][name]["edges"],
+        "kept": kept["hist"][name]["counts"],
+        "rejected": rejected["hist"][name]["counts"],
+    }
 
 
 def _strip_keys(docs: list[dict]) -> list[dict]:
@@ -150,17 +153,24 @@ def _sources(kept: dict, rejected: dict) -> dict:
     """source -> kept, rejected and the kept share, largest source first."""
     k, r = kept.get("source") or {}, rejected.get("source") or {}
     names = sorted(set(k) | set(r), key=lambda s: (-(k.get(s, 0) + r.get(s, 0)), s))
-    return {s: {"kept": k.get(s, 0), "rejected": r.get(s, 0),
-                "kept_share": k.get(s, 0) / (k.get(s, 0) + r.get(s, 0))} for s in names}
+    return {
+        s: {"kept": k.get(s, 0), "rejected": r.get(s, 0), "kept_share": k.get(s, 0) / (k.get(s, 0) + r.get(s, 0))}
+        for s in names
+    }
 
 
 def _rule_row(rules: dict, rule: str, reasons: dict) -> dict:
     """One rule's numbers; its pass rate is over the documents whose signal was computed."""
     missing = (rules.get("not_computed") or {}).get(rule, 0)
     computed = rules["judged"] - missing
-    return {"rule": rule, "computed": computed, "not_computed": missing, "pass": rules["pass"][rule],
-            "pass_rate": rules["pass"][rule] / computed if computed else None,
-            "first_failure_drops": reasons.get(f"quality:{rule}", 0)}
+    return {
+        "rule": rule,
+        "computed": computed,
+        "not_computed": missing,
+        "pass": rules["pass"][rule],
+        "pass_rate": rules["pass"][rule] / computed if computed else None,
+        "first_failure_drops": reasons.get(f"quality:{rule}", 0),
+    }
 
 
 def compute_report(out_dir: str | os.PathLike) -> dict:
@@ -179,7 +189,9 @@ def compute_report(out_dir: str | os.PathLike) -> dict:
     applied = quality_rules(manifest.get("recipe") or {}, manifest.get("lang", "")) if rules else None
     docs = rule_docs(applied or [], manifest.get("lang", ""))
     reasons = dict(sorted(rejected["drop_reasons"].items(), key=lambda kv: (-kv[1], kv[0])))
-    langs = sorted(set(kept["lang"]) | set(rejected["lang"]), key=lambda l: -(kept["lang"].get(l, 0) + rejected["lang"].get(l, 0)))
+    langs = sorted(
+        set(kept["lang"]) | set(rejected["lang"]), key=lambda l: -(kept["lang"].get(l, 0) + rejected["lang"].get(l, 0))
+    )
     top_lines = sorted(kept["top_lines"]["items"].items(), key=lambda kv: (-kv[1][0], kv[0]))[:TOP_LINES_SHOWN]
     report = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -190,8 +202,11 @@ def compute_report(out_dir: str | os.PathLike) -> dict:
         "stages": manifest.get("stages"),
         "counts": {
             "read": counts.get("read", kept["rows"] + rejected["rows"] + quarantined),
-            "kept": kept["rows"], "rejected": rejected["rows"], "quarantined": quarantined,
-            "kept_chars": kept["chars"], "rejected_chars": rejected["chars"],
+            "kept": kept["rows"],
+            "rejected": rejected["rows"],
+            "quarantined": quarantined,
+            "kept_chars": kept["chars"],
+            "rejected_chars": rejected["chars"],
             "kept_words": kept["words"],
         },
         "funnel": _funnel(manifest, kept, rejected),
@@ -205,23 +220,32 @@ def compute_report(out_dir: str | os.PathLike) -> dict:
         "length_words": _hist_pair(kept, rejected, "words"),
         "quality_score": _hist_pair(kept, rejected, "quality_score"),
         "quality_deciles": {"kept": kept["quality_decile"], "rejected": rejected["quality_decile"]},
-        "quality_rules": None if not rules else {
+        "quality_rules": None
+        if not rules
+        else {
             "judged": rules["judged"],
             "rules": [dict(_rule_row(rules, r, reasons), **docs.get(r, {})) for r in rules["order"]],
         },
         "quality_first_failures": {r.split(":", 1)[1]: n for r, n in reasons.items() if r.startswith("quality:")},
         "pii": {"replaced": every["pii"], "docs": every["pii_docs"], "kept": kept["pii"]},
-        "duplicates": {**_cluster_summary(every),
-                       "exact_dup": reasons.get("exact_dup", 0), "near_dup": reasons.get("near_dup", 0),
-                       "boilerplate": manifest.get("dedup") or {}},
-        "top_lines": {"floor": kept["top_lines"]["floor"],
-                      "lines": [{"line": l, "count": c, "err": e} for l, (c, e) in top_lines]},
+        "duplicates": {
+            **_cluster_summary(every),
+            "exact_dup": reasons.get("exact_dup", 0),
+            "near_dup": reasons.get("near_dup", 0),
+            "boilerplate": manifest.get("dedup") or {},
+        },
+        "top_lines": {
+            "floor": kept["top_lines"]["floor"],
+            "lines": [{"line": l, "count": c, "err": e} for l, (c, e) in top_lines],
+        },
         "decontam": {r.split(":", 1)[1]: n for r, n in reasons.items() if r.startswith("decontam:")},
         "samples": {
             "quality_decile": {d: _strip_keys(v) for d, v in sorted(every["samples"]["quality_decile"].items())},
             "drop_reason": {r: _strip_keys(rejected["samples"]["drop_reason"].get(r, [])) for r in reasons},
         },
-        "files": [dict(e, kind=kind) for kind in ("shards", "rejected", "quarantine") for e in manifest.get(kind) or []],
+        "files": [
+            dict(e, kind=kind) for kind in ("shards", "rejected", "quarantine") for e in manifest.get(kind) or []
+        ],
         "stats_recomputed": re1 + re2,
     }
     return report
@@ -277,7 +301,7 @@ class _Plots:
 
 
 def local_title(title: str, lang: str | None) -> str:
-    """"<title in the run's language> / <English title>", or the English title alone."""
+    """ "<title in the run's language> / <English title>", or the English title alone."""
     local = LOCAL_TITLES.get(lang or "", {}).get(title)
     return f"{local} / {title}" if local else title
 
@@ -360,8 +384,9 @@ def render_plots(r: dict) -> tuple[dict[str, str], _Plots]:
     x = np.arange(len(langs))
     a1.bar(x - 0.2, [v["kept"] for _, v in langs], 0.4, color=KEPT, label="kept")
     a1.bar(x + 0.2, [v["rejected"] for _, v in langs], 0.4, color=REJECTED, label="rejected")
-    a1.set_xticks(x, [p.label(f"{l} ({LANG_NAMES[l]})" if l in LANG_NAMES else l) for l, _ in langs],
-                  rotation=30, ha="right")
+    a1.set_xticks(
+        x, [p.label(f"{l} ({LANG_NAMES[l]})" if l in LANG_NAMES else l) for l, _ in langs], rotation=30, ha="right"
+    )
     a1.set_title(p.label(local_title("language mix", r.get("lang")), 80))
     a1.set_ylabel("documents")
     a1.legend(fontsize=8)
@@ -379,17 +404,29 @@ def render_plots(r: dict) -> tuple[dict[str, str], _Plots]:
     rules = r["quality_rules"]
     if rules:
         # rules never computed have no rate: left out of the chart, listed in the table
-        items = [(x["rule"] + ("" if not x["not_computed"] else f" ({x['computed']:,} computed)"),
-                  100.0 * x["pass_rate"]) for x in rules["rules"] if x["pass_rate"] is not None]
+        items = [
+            (x["rule"] + ("" if not x["not_computed"] else f" ({x['computed']:,} computed)"), 100.0 * x["pass_rate"])
+            for x in rules["rules"]
+            if x["pass_rate"] is not None
+        ]
         fig, ax = p.figure(8, 0.8 + 0.25 * len(items))
-        _hbar(p, ax, items, f"pass rate per rule, of documents where computed ({rules['judged']:,} judged)",
-              "% passing", color=KEPT, fmt="{:.1f}%")
+        _hbar(
+            p,
+            ax,
+            items,
+            f"pass rate per rule, of documents where computed ({rules['judged']:,} judged)",
+            "% passing",
+            color=KEPT,
+            fmt="{:.1f}%",
+        )
         plots["rules"] = p.png(fig)
 
     pii = r["pii"]["replaced"]
     if pii:
         fig, ax = p.figure(7, 0.8 + 0.35 * len(pii))
-        _hbar(p, ax, sorted(pii.items(), key=lambda kv: -kv[1]), "PII replaced, by kind", "identifiers", color="#7b5ea7")
+        _hbar(
+            p, ax, sorted(pii.items(), key=lambda kv: -kv[1]), "PII replaced, by kind", "identifiers", color="#7b5ea7"
+        )
         plots["pii"] = p.png(fig)
 
     sizes = r["duplicates"]["size_distribution"]
@@ -410,8 +447,14 @@ def render_plots(r: dict) -> tuple[dict[str, str], _Plots]:
     lines = r["top_lines"]["lines"][:20]
     if lines:
         fig, ax = p.figure(9, 0.8 + 0.3 * len(lines))
-        _hbar(p, ax, [(l["line"], l["count"]) for l in lines], p.label(local_title("most repeated lines (kept)", r.get("lang")), 80),
-              "occurrences", color="#4c956c")
+        _hbar(
+            p,
+            ax,
+            [(l["line"], l["count"]) for l in lines],
+            p.label(local_title("most repeated lines (kept)", r.get("lang")), 80),
+            "occurrences",
+            color="#4c956c",
+        )
         plots["top_lines"] = p.png(fig)
 
     return plots, p
@@ -449,9 +492,15 @@ def fmt_number(x) -> str:
 
 def _table(header: list[str], rows: list[list], numeric: set[int] = frozenset()) -> str:
     head = "".join(f"<th>{_e(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(
-        f'<td class="n">{fmt_number(c)}</td>' if i in numeric else f"<td>{c if isinstance(c, _Raw) else _e(c)}</td>"
-        for i, c in enumerate(row)) + "</tr>" for row in rows)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="n">{fmt_number(c)}</td>' if i in numeric else f"<td>{c if isinstance(c, _Raw) else _e(c)}</td>"
+            for i, c in enumerate(row)
+        )
+        + "</tr>"
+        for row in rows
+    )
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
@@ -460,7 +509,7 @@ class _Raw(str):
 
 
 def _threshold(rule: dict) -> str:
-    return f'{"≥" if rule["bound"] == "min" else "≤"} {rule["threshold"]:g}'
+    return f"{'≥' if rule['bound'] == 'min' else '≤'} {rule['threshold']:g}"
 
 
 def _failed_html(d: dict, rules: dict) -> str:
@@ -468,7 +517,7 @@ def _failed_html(d: dict, rules: dict) -> str:
     rule = rules.get((d.get("drop_reason") or "").split(":", 1)[-1])
     if d.get("rule_value") is None or not rule or "bound" not in rule:
         return ""
-    return f' · <b>{_e(rule["signal"])} = {d["rule_value"]:g}</b> (must be {_e(_threshold(rule))})'
+    return f" · <b>{_e(rule['signal'])} = {d['rule_value']:g}</b> (must be {_e(_threshold(rule))})"
 
 
 def _docs_html(docs: list[dict], rules: dict | None = None) -> str:
@@ -476,9 +525,12 @@ def _docs_html(docs: list[dict], rules: dict | None = None) -> str:
         return '<p class="meta">no documents</p>'
     rows = []
     for d in docs:
-        meta = (f'{_e(d["id"])} · {_e(d.get("lang"))} · quality {fmt_number(d.get("quality_score"))} · '
-                f'{fmt_number(d.get("chars"))} chars' + (f' · {_e(d["drop_reason"])}' if d.get("drop_reason") else "")
-                + _failed_html(d, rules or {}))
+        meta = (
+            f"{_e(d['id'])} · {_e(d.get('lang'))} · quality {fmt_number(d.get('quality_score'))} · "
+            f"{fmt_number(d.get('chars'))} chars"
+            + (f" · {_e(d['drop_reason'])}" if d.get("drop_reason") else "")
+            + _failed_html(d, rules or {})
+        )
         rows.append([_Raw(f'<div class="meta">{meta}</div><div class="doc">{_e(d["text"])}</div>')])
     return _table(["document (truncated)"], rows)
 
@@ -486,8 +538,10 @@ def _docs_html(docs: list[dict], rules: dict | None = None) -> str:
 def _fold(title: str, docs: list[dict], body: str) -> str:
     """A folded group of sample documents: its title and how many it holds, opened on a click."""
     kept = sum(1 for d in docs if not d.get("drop_reason"))
-    return (f'<details class="samples"><summary>{_e(title)} <span class="meta">({plural(len(docs), "document")}, '
-            f'{fmt_number(kept)} kept)</span></summary>{body}</details>')
+    return (
+        f'<details class="samples"><summary>{_e(title)} <span class="meta">({plural(len(docs), "document")}, '
+        f"{fmt_number(kept)} kept)</span></summary>{body}</details>"
+    )
 
 
 def _img(plots: dict, name: str, alt: str) -> str:
@@ -499,43 +553,91 @@ def _img(plots: dict, name: str, alt: str) -> str:
 def render_html(r: dict, plots: dict, font_face: str = "") -> str:
     """The page; font_face is the @font-face rule of the embedded font (curate.report.webfont)."""
     c = r["counts"]
-    parts = [f"<!doctype html><html lang=\"{_e(r['lang'] or 'en')}\"><head><meta charset=\"utf-8\">"
-             f"<title>Shard report: {_e(r['dir'])}</title><style>{font_face}{CSS}</style></head><body>"]
-    parts.append(f"<h1>Shard quality report</h1><p class=\"meta\"><code>{_e(r['dir'])}</code> · language "
-                 f"{_e(r['lang'])} · run {_e(r['manifest_created'])} · code {_e(r['code_version'])} · "
-                 f"stages {_e(', '.join(r['stages'] or []))}</p>")
-    sections = ["funnel", "drops", "languages", "sources", "lengths", "quality", "pii", "duplicates", "lines", "samples", "files"]
+    parts = [
+        f'<!doctype html><html lang="{_e(r["lang"] or "en")}"><head><meta charset="utf-8">'
+        f"<title>Shard report: {_e(r['dir'])}</title><style>{font_face}{CSS}</style></head><body>"
+    ]
+    parts.append(
+        f'<h1>Shard quality report</h1><p class="meta"><code>{_e(r["dir"])}</code> · language '
+        f"{_e(r['lang'])} · run {_e(r['manifest_created'])} · code {_e(r['code_version'])} · "
+        f"stages {_e(', '.join(r['stages'] or []))}</p>"
+    )
+    sections = [
+        "funnel",
+        "drops",
+        "languages",
+        "sources",
+        "lengths",
+        "quality",
+        "pii",
+        "duplicates",
+        "lines",
+        "samples",
+        "files",
+    ]
     if not r.get("sources"):
         sections.remove("sources")
     parts.append("<nav>" + "".join(f'<a href="#{s}">{s}</a>' for s in sections) + "</nav>")
-    cards = [("read", c["read"]), ("kept", c["kept"]), ("rejected", c["rejected"]), ("quarantined", c["quarantined"]),
-             ("kept characters", c["kept_chars"])]
-    parts.append('<div class="cards">' + "".join(f'<div class="card"><b>{fmt_number(v)}</b>{_e(k)}</div>' for k, v in cards) + "</div>")
+    cards = [
+        ("read", c["read"]),
+        ("kept", c["kept"]),
+        ("rejected", c["rejected"]),
+        ("quarantined", c["quarantined"]),
+        ("kept characters", c["kept_chars"]),
+    ]
+    parts.append(
+        '<div class="cards">'
+        + "".join(f'<div class="card"><b>{fmt_number(v)}</b>{_e(k)}</div>' for k, v in cards)
+        + "</div>"
+    )
 
     parts.append('<h2 id="funnel">Funnel</h2>' + _img(plots, "funnel", "funnel"))
-    parts.append(_table(["step", "documents", "characters", "dropped here"],
-                        [[f["step"], f["docs"], f["chars"], f.get("dropped")] for f in r["funnel"]], {1, 2, 3}))
+    parts.append(
+        _table(
+            ["step", "documents", "characters", "dropped here"],
+            [[f["step"], f["docs"], f["chars"], f.get("dropped")] for f in r["funnel"]],
+            {1, 2, 3},
+        )
+    )
 
     parts.append('<h2 id="drops">Drop reasons</h2>' + _img(plots, "drop_reasons", "drop reasons"))
-    parts.append(_table(["reason", "documents", "characters"],
-                        [[k, v, r["drop_reason_chars"].get(k)] for k, v in r["drop_reasons"].items()], {1, 2}))
+    parts.append(
+        _table(
+            ["reason", "documents", "characters"],
+            [[k, v, r["drop_reason_chars"].get(k)] for k, v in r["drop_reasons"].items()],
+            {1, 2},
+        )
+    )
     if r["quarantine_errors"]:
-        parts.append("<p>Quarantined input records, by error:</p>" +
-                     _table(["error", "records"], [[k, v] for k, v in r["quarantine_errors"].items()], {1}))
+        parts.append(
+            "<p>Quarantined input records, by error:</p>"
+            + _table(["error", "records"], [[k, v] for k, v in r["quarantine_errors"].items()], {1})
+        )
     if r["decontam"]:
-        parts.append("<p>Decontamination (documents overlapping a benchmark):</p>" +
-                     _table(["benchmark", "documents"], [[k, v] for k, v in r["decontam"].items()], {1}))
+        parts.append(
+            "<p>Decontamination (documents overlapping a benchmark):</p>"
+            + _table(["benchmark", "documents"], [[k, v] for k, v in r["decontam"].items()], {1})
+        )
 
     parts.append('<h2 id="languages">Languages</h2>' + _img(plots, "languages", "language mix"))
-    parts.append(_table(["language", "kept", "rejected"],
-                        [[l, v["kept"], v["rejected"]] for l, v in r["languages"].items()], {1, 2}))
+    parts.append(
+        _table(
+            ["language", "kept", "rejected"], [[l, v["kept"], v["rejected"]] for l, v in r["languages"].items()], {1, 2}
+        )
+    )
 
     if r.get("sources"):
-        parts.append('<h2 id="sources">Sources</h2><p class="meta">Documents per value of the input\'s '
-                     '<code>source</code> field.</p>')
-        parts.append(_table(["source", "kept", "rejected", "kept share"],
-                            [[s, v["kept"], v["rejected"], f'{100 * v["kept_share"]:.1f}%']
-                             for s, v in r["sources"].items()], {1, 2}))
+        parts.append(
+            '<h2 id="sources">Sources</h2><p class="meta">Documents per value of the input\'s '
+            "<code>source</code> field.</p>"
+        )
+        parts.append(
+            _table(
+                ["source", "kept", "rejected", "kept share"],
+                [[s, v["kept"], v["rejected"], f"{100 * v['kept_share']:.1f}%"] for s, v in r["sources"].items()],
+                {1, 2},
+            )
+        )
 
     parts.append('<h2 id="lengths">Lengths</h2>' + _img(plots, "lengths", "length histograms"))
 
@@ -543,65 +645,133 @@ def render_html(r: dict, plots: dict, font_face: str = "") -> str:
     if r["quality_rules"]:
         parts.append(_img(plots, "rules", "rule pass rates"))
     if r["quality_rules"]:
-        parts.append('<p class="meta">A rule\'s pass rate is over the documents its signal was computed for; '
-                     '"not computed" counts the judged documents it does not apply to (a rule for documents of '
-                     'several lines on a one-line text) or whose signal this run did not measure.</p>')
-        parts.append(_table(["rule", "computed", "not computed", "pass", "pass rate", "first failure (drops)"],
-                            [[x["rule"], x["computed"], x["not_computed"], x["pass"], x["pass_rate"],
-                              x["first_failure_drops"]] for x in r["quality_rules"]["rules"]], {1, 2, 3, 4, 5}))
+        parts.append(
+            '<p class="meta">A rule\'s pass rate is over the documents its signal was computed for; '
+            '"not computed" counts the judged documents it does not apply to (a rule for documents of '
+            "several lines on a one-line text) or whose signal this run did not measure.</p>"
+        )
+        parts.append(
+            _table(
+                ["rule", "computed", "not computed", "pass", "pass rate", "first failure (drops)"],
+                [
+                    [x["rule"], x["computed"], x["not_computed"], x["pass"], x["pass_rate"], x["first_failure_drops"]]
+                    for x in r["quality_rules"]["rules"]
+                ],
+                {1, 2, 3, 4, 5},
+            )
+        )
     if r["quality_rules"] and any("bound" in x for x in r["quality_rules"]["rules"]):
-        parts.append('<details id="rules"><summary>What each rule checks</summary><p class="meta">A document passes a '
-                     'rule when its signal is within the threshold; "why" quotes the comment beside the threshold in '
-                     'the recipe.</p>')
-        parts.append(_table(["rule", "what it measures", "passes when", "why this threshold"],
-                            [[x["rule"], x["meaning"], _threshold(x),
-                              _Raw(f'{_e(x["why"] or "(no comment in the recipe)")} '
-                                   f'<span class="meta">({_e(x["source"])})</span>')]
-                             for x in r["quality_rules"]["rules"] if "bound" in x]) + "</details>")
+        parts.append(
+            '<details id="rules"><summary>What each rule checks</summary><p class="meta">A document passes a '
+            'rule when its signal is within the threshold; "why" quotes the comment beside the threshold in '
+            "the recipe.</p>"
+        )
+        parts.append(
+            _table(
+                ["rule", "what it measures", "passes when", "why this threshold"],
+                [
+                    [
+                        x["rule"],
+                        x["meaning"],
+                        _threshold(x),
+                        _Raw(
+                            f"{_e(x['why'] or '(no comment in the recipe)')} "
+                            f'<span class="meta">({_e(x["source"])})</span>'
+                        ),
+                    ]
+                    for x in r["quality_rules"]["rules"]
+                    if "bound" in x
+                ],
+            )
+            + "</details>"
+        )
     elif r["quality_first_failures"]:
-        parts.append(_table(["rule (first failure)", "drops"], [[k, v] for k, v in r["quality_first_failures"].items()], {1}))
+        parts.append(
+            _table(["rule (first failure)", "drops"], [[k, v] for k, v in r["quality_first_failures"].items()], {1})
+        )
 
     pii = r["pii"]
     parts.append('<h2 id="pii">PII</h2>')
     if not pii["replaced"]:
-        parts.append('<p>No personal identifiers were found.</p>')
+        parts.append("<p>No personal identifiers were found.</p>")
     else:
         parts.append(_img(plots, "pii", "PII per kind"))
-        parts.append(_table(["kind", "identifiers replaced", "documents", "in kept shards"],
-                        [[k, v, pii["docs"].get(k), pii["kept"].get(k, 0)] for k, v in pii["replaced"].items()], {1, 2, 3}))
+        parts.append(
+            _table(
+                ["kind", "identifiers replaced", "documents", "in kept shards"],
+                [[k, v, pii["docs"].get(k), pii["kept"].get(k, 0)] for k, v in pii["replaced"].items()],
+                {1, 2, 3},
+            )
+        )
 
     d = r["duplicates"]
-    parts.append(f'<h2 id="duplicates">Duplicates</h2><p>{fmt_number(d["clusters"])} clusters holding {fmt_number(d["docs_in_clusters"])} '
-                 f'documents; dropped {fmt_number(d["exact_dup"])} exact and {fmt_number(d["near_dup"])} near duplicates.</p>')
+    parts.append(
+        f'<h2 id="duplicates">Duplicates</h2><p>{fmt_number(d["clusters"])} clusters holding {fmt_number(d["docs_in_clusters"])} '
+        f"documents; dropped {fmt_number(d['exact_dup'])} exact and {fmt_number(d['near_dup'])} near duplicates.</p>"
+    )
     b = d.get("boilerplate") or {}
     if b.get("boilerplate_lines"):
-        parts.append(f'<p>Boilerplate pass: {fmt_number(b["boilerplate_lines"])} lines were found in enough first-pass clusters '
-                     f'to count as site chrome; {fmt_number(b.get("resigned_docs", 0))} documents were compared without them. '
-                     'The most widespread:</p>')
-        parts.append(_table(["line", "clusters"], [[_Raw(f'<div class="doc">{_e(x["line"])}</div>'), x["clusters"]]
-                                                   for x in b.get("top_boilerplate") or []], {1}))
+        parts.append(
+            f"<p>Boilerplate pass: {fmt_number(b['boilerplate_lines'])} lines were found in enough first-pass clusters "
+            f"to count as site chrome; {fmt_number(b.get('resigned_docs', 0))} documents were compared without them. "
+            "The most widespread:</p>"
+        )
+        parts.append(
+            _table(
+                ["line", "clusters"],
+                [
+                    [_Raw(f'<div class="doc">{_e(x["line"])}</div>'), x["clusters"]]
+                    for x in b.get("top_boilerplate") or []
+                ],
+                {1},
+            )
+        )
     parts.append(_img(plots, "dup_sizes", "cluster sizes"))
-    parts.append(_table(["cluster", "size", "example (truncated)"],
-                        [[x["cluster"], x["size"],
-                          _Raw(f'<div class="doc">{_e((x["example"] or {}).get("text", "(no example in the summary)"))}</div>')]
-                         for x in d["largest"]], {1}))
+    parts.append(
+        _table(
+            ["cluster", "size", "example (truncated)"],
+            [
+                [
+                    x["cluster"],
+                    x["size"],
+                    _Raw(
+                        f'<div class="doc">{_e((x["example"] or {}).get("text", "(no example in the summary)"))}</div>'
+                    ),
+                ]
+                for x in d["largest"]
+            ],
+            {1},
+        )
+    )
 
     tl = r["top_lines"]
     parts.append('<h2 id="lines">Most repeated lines (kept shards)</h2>')
     if not tl["lines"]:
         # one statement, no empty chart beside it
-        parts.append("<p>No line of 4 or more characters occurs twice within one kept shard"
-                     + (f'; a line occurs at most {plural(tl["floor"], "time")} in all.' if tl["floor"] else ".") + "</p>")
+        parts.append(
+            "<p>No line of 4 or more characters occurs twice within one kept shard"
+            + (f"; a line occurs at most {plural(tl['floor'], 'time')} in all." if tl["floor"] else ".")
+            + "</p>"
+        )
     else:
         parts.append(_img(plots, "top_lines", "repeated lines"))
-        parts.append(f'<p class="meta">Counts are lower bounds from merged per-shard summaries; "± up to" is the most a count '
-                     f'can be missing; a line not listed occurs at most {plural(tl["floor"], "time")}.</p>')
-        parts.append(_table(["line", "occurrences", "± up to"],
-                        [[_Raw(f'<div class="doc">{_e(x["line"])}</div>'), x["count"], x["err"]] for x in tl["lines"]], {1, 2}))
+        parts.append(
+            f'<p class="meta">Counts are lower bounds from merged per-shard summaries; "± up to" is the most a count '
+            f"can be missing; a line not listed occurs at most {plural(tl['floor'], 'time')}.</p>"
+        )
+        parts.append(
+            _table(
+                ["line", "occurrences", "± up to"],
+                [[_Raw(f'<div class="doc">{_e(x["line"])}</div>'), x["count"], x["err"]] for x in tl["lines"]],
+                {1, 2},
+            )
+        )
 
-    parts.append('<h2 id="samples">Sample documents</h2><p class="meta">Uniform samples of kept and dropped documents '
-                 "alike (the smallest hashes of the document id per bucket), after PII replacement, truncated. "
-                 "Click a group to open it.</p>")
+    parts.append(
+        '<h2 id="samples">Sample documents</h2><p class="meta">Uniform samples of kept and dropped documents '
+        "alike (the smallest hashes of the document id per bucket), after PII replacement, truncated. "
+        "Click a group to open it.</p>"
+    )
     for dec, docs in r["samples"]["quality_decile"].items():
         lo = int(dec) / 10
         parts.append(_fold(f"quality {lo:.1f}–{lo + 0.1:.1f}", docs, _docs_html(docs)))
@@ -610,13 +780,20 @@ def render_html(r: dict, plots: dict, font_face: str = "") -> str:
         parts.append(_fold(f"dropped: {reason}", docs, _docs_html(docs, rule_info)))
 
     parts.append('<h2 id="files">Files</h2>')
-    parts.append(_table(["file", "rows", "bytes", "sha256"],
-                        [[f["path"], f["rows"], f["bytes"], _Raw(f"<code>{_e(f['sha256'])}</code>")] for f in r["files"]], {1, 2}))
+    parts.append(
+        _table(
+            ["file", "rows", "bytes", "sha256"],
+            [[f["path"], f["rows"], f["bytes"], _Raw(f"<code>{_e(f['sha256'])}</code>")] for f in r["files"]],
+            {1, 2},
+        )
+    )
     if r.get("font"):
         parts.append(f'<p class="meta">Set in {_e(r["font"])}. Generated {_e(r["created"])}.</p></body></html>')
     else:
-        parts.append(f'<p class="meta">No font with Hangul and Kana was found: plot labels show them as "?" '
-                     f'({_e(r.get("font_error"))}). Generated {_e(r["created"])}.</p></body></html>')
+        parts.append(
+            f'<p class="meta">No font with Hangul and Kana was found: plot labels show them as "?" '
+            f"({_e(r.get('font_error'))}). Generated {_e(r['created'])}.</p></body></html>"
+        )
     return "\n".join(parts)
 
 
@@ -639,7 +816,9 @@ def build_report(out_dir: str | os.PathLike) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="curate report", description="build report.html and report.json for a curated folder")
+    ap = argparse.ArgumentParser(
+        prog="curate report", description="build report.html and report.json for a curated folder"
+    )
     ap.add_argument("dir", help="output folder of `curate corpus` (holds manifest.json)")
     args = ap.parse_args(argv)
     if not (Path(args.dir) / "manifest.json").exists():
@@ -652,8 +831,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"curate report: {args.dir}: cannot read the curated folder: {exc}", file=sys.stderr)
         return 2
     c = r["counts"]
-    print(f"kept {c['kept']:,}  rejected {c['rejected']:,}  quarantined {c['quarantined']:,}  "
-          f"-> {Path(args.dir) / 'report.html'} ({time.perf_counter() - t0:.1f}s)")
+    print(
+        f"kept {c['kept']:,}  rejected {c['rejected']:,}  quarantined {c['quarantined']:,}  "
+        f"-> {Path(args.dir) / 'report.html'} ({time.perf_counter() - t0:.1f}s)"
+    )
     if r["font_error"]:
         print(f"warning: {r['font_error']}: plot labels show Hangul and Kana as '?'", file=sys.stderr)
     if r["missing_glyphs"]:

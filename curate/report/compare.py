@@ -4,6 +4,7 @@ Counts, kept characters, drops per reason (each quality rule is its own reason),
 language mix and per-rule pass rates, from each folder's report numbers (report.json
 when present and current, else computed from manifest + stats, never from the text).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,7 +33,9 @@ def compare_rows(a: dict, b: dict) -> list[tuple[str, str, float | int | None, f
     for r in sorted(set(ra) | set(rb), key=lambda r: -(ra.get(r, 0) + rb.get(r, 0))):
         rows.append(("dropped", r, ra.get(r, 0), rb.get(r, 0)))
     la, lb = a.get("languages") or {}, b.get("languages") or {}
-    for l in sorted(set(la) | set(lb), key=lambda l: -((la.get(l) or {}).get("kept", 0) + (lb.get(l) or {}).get("kept", 0))):
+    for l in sorted(
+        set(la) | set(lb), key=lambda l: -((la.get(l) or {}).get("kept", 0) + (lb.get(l) or {}).get("kept", 0))
+    ):
         rows.append(("kept lang", l, (la.get(l) or {}).get("kept", 0), (lb.get(l) or {}).get("kept", 0)))
     qa = {x["rule"]: x["pass_rate"] for x in ((a.get("quality_rules") or {}).get("rules") or [])}
     qb = {x["rule"]: x["pass_rate"] for x in ((b.get("quality_rules") or {}).get("rules") or [])}
@@ -64,8 +67,12 @@ def format_table(rows, name_a: str, name_b: str, changed_only: bool = False) -> 
     for r in body:
         sec = r[0] if r[0] != prev else ""
         prev = r[0]
-        lines.append("  ".join((sec if i == 0 else str(c)).ljust(w) if i < 2 else str(c).rjust(w)
-                               for i, (c, w) in enumerate(zip(r, widths))))
+        lines.append(
+            "  ".join(
+                (sec if i == 0 else str(c)).ljust(w) if i < 2 else str(c).rjust(w)
+                for i, (c, w) in enumerate(zip(r, widths))
+            )
+        )
     return "\n".join(lines)
 
 

@@ -8,6 +8,7 @@ brings in (so a machine with no system fonts still has one), then any installed 
 whose character map covers both a Hangul syllable and a Hiragana letter. The font is
 registered with matplotlib's font manager so the lookup does not depend on its cache.
 """
+
 from __future__ import annotations
 
 import functools
@@ -77,12 +78,15 @@ def find_cjk_font() -> str:
 
     for path in sorted(font_manager.findSystemFonts()):
         name = os.path.basename(path).lower()
-        if any(k in name for k in ("cjk", "nanum", "gothic", "ipaex", "noto sans kr", "notosanskr")) and covers_cjk(path):
+        if any(k in name for k in ("cjk", "nanum", "gothic", "ipaex", "noto sans kr", "notosanskr")) and covers_cjk(
+            path
+        ):
             return path
     raise FontNotFound(
         "no font with Hangul and Kana found; reinstall the package (its dependency notojp-matplotlib "
         "ships Noto Sans CJK), install one (Debian/Ubuntu: apt-get install fonts-noto-cjk) "
-        "or point CURATE_CJK_FONT at a .ttf/.otf/.ttc file")
+        "or point CURATE_CJK_FONT at a .ttf/.otf/.ttc file"
+    )
 
 
 @functools.lru_cache(maxsize=1)

@@ -9,6 +9,7 @@
 turned into a pyarrow.compute expression evaluated by pyarrow.dataset: nothing the
 user types is evaluated as Python.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,12 +31,15 @@ class WhereError(ValueError):
 
 
 # ---------------------------------------------------------------------------- --where
-_TOKEN = re.compile(r"""\s*(?:
+_TOKEN = re.compile(
+    r"""\s*(?:
     (?P<num>-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)
   | (?P<str>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
   | (?P<op>==|!=|<=|>=|=|<|>|\(|\)|,)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)
-)""", re.X)
+)""",
+    re.X,
+)
 KEYWORDS = {"and", "or", "not", "is", "null", "in", "contains", "startswith", "endswith", "true", "false", "len"}
 
 
@@ -45,7 +49,7 @@ def _tokens(text: str) -> list[tuple[str, object]]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
-            raise WhereError(f"cannot read --where at: {text[pos:pos + 20]!r}")
+            raise WhereError(f"cannot read --where at: {text[pos : pos + 20]!r}")
         pos = m.end()
         kind = m.lastgroup
         val = m.group(kind)
@@ -143,7 +147,7 @@ class _Parser:
             negate = self.peek("kw", "not") and self.take()
             self.take("kw", "null")
             return left.is_valid() if negate else left.is_null()
-        if self.peek("kw", "in") or (self.peek("kw", "not") and self.toks[self.i + 1:self.i + 2] == [("kw", "in")]):
+        if self.peek("kw", "in") or (self.peek("kw", "not") and self.toks[self.i + 1 : self.i + 2] == [("kw", "in")]):
             negate = self.take() == "not" and self.take("kw", "in")
             self.take("op", "(")
             values = [self.take("lit")]
@@ -160,7 +164,15 @@ class _Parser:
                 return getattr(pc, fn)(left, pattern=str(pattern))
         op = self.take("op")
         right, _ = self.operand()
-        ops = {"==": "__eq__", "=": "__eq__", "!=": "__ne__", "<": "__lt__", "<=": "__le__", ">": "__gt__", ">=": "__ge__"}
+        ops = {
+            "==": "__eq__",
+            "=": "__eq__",
+            "!=": "__ne__",
+            "<": "__lt__",
+            "<=": "__le__",
+            ">": "__gt__",
+            ">=": "__ge__",
+        }
         if op not in ops:
             raise WhereError(f"expected a comparison operator, got {op!r}")
         return getattr(left, ops[op])(right)
@@ -206,16 +218,24 @@ def print_docs(rows: list[dict], columns: list[str], max_chars: int, file=None) 
             short = text[:max_chars] + (f" … [{len(text) - max_chars:,} more chars]" if len(text) > max_chars else "")
             for para in short.split("\n"):
                 # wrap by display width: CJK characters take two columns
-                print(textwrap.indent(textwrap.fill(para, width=width // 2 if _wide(para) else width - 4) or "", "    "),
-                      file=file)
+                print(
+                    textwrap.indent(textwrap.fill(para, width=width // 2 if _wide(para) else width - 4) or "", "    "),
+                    file=file,
+                )
 
 
 def _wide(s: str) -> bool:
     return sum(1 for ch in s[:200] if ord(ch) >= 0x1100) > len(s[:200]) // 3
 
 
-def find_docs(out_dir: str, where: str | None = None, reason: str | None = None, kinds=("shards", "rejected"),
-              columns: list[str] | None = None, limit: int = 5) -> list[dict]:
+def find_docs(
+    out_dir: str,
+    where: str | None = None,
+    reason: str | None = None,
+    kinds=("shards", "rejected"),
+    columns: list[str] | None = None,
+    limit: int = 5,
+) -> list[dict]:
     files = _files(Path(out_dir), list(kinds))
     if not files:
         return []
@@ -236,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reason", help="drop reason or its stage/rule (near_dup, quality, min_n_chars, ...)")
     ap.add_argument("--kind", choices=["shards", "rejected", "all"], default="all", help="which files to search")
     ap.add_argument("--limit", type=int, default=5)
-    ap.add_argument("--columns", help="comma-separated columns to show (default: %s)" % ",".join(DEFAULT_COLUMNS))
+    ap.add_argument("--columns", help=f"comma-separated columns to show (default: {','.join(DEFAULT_COLUMNS)})")
     ap.add_argument("--chars", type=int, default=600, help="show at most this many characters of text")
     args = ap.parse_args(argv)
     kinds = ["shards", "rejected"] if args.kind == "all" else [args.kind]

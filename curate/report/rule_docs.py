@@ -5,6 +5,7 @@ thresholds file writes beside (or just above) the key: YAML parsers drop comment
 the file's lines are read here, and only the comment of a threshold the run actually
 used is quoted (a threshold the run's recipe overrode says so instead).
 """
+
 from __future__ import annotations
 
 import re
@@ -78,7 +79,7 @@ def _trailing_comment(rest: str) -> str | None:
         elif ch in "'\"":
             quote = ch
         elif ch == "#" and (i == 0 or rest[i - 1].isspace()):
-            return rest[i + 1:].strip()
+            return rest[i + 1 :].strip()
     return None
 
 
@@ -121,8 +122,18 @@ def rule_docs(rules: list, lang: str) -> dict[str, dict]:
         if default is not None and float(default) == float(thr):
             why, source = comments.get(name), rel
         else:
-            note = f"; {rel} has {default}" + (f": {comments[name]}" if name in comments else "") if default is not None else ""
+            note = (
+                f"; {rel} has {default}" + (f": {comments[name]}" if name in comments else "")
+                if default is not None
+                else ""
+            )
             why, source = f"set by the run's recipe{note}", "recipe"
-        out[name] = {"meaning": SIGNAL_MEANING.get(signal, signal), "signal": signal, "bound": bound,
-                     "threshold": thr, "why": why, "source": source}
+        out[name] = {
+            "meaning": SIGNAL_MEANING.get(signal, signal),
+            "signal": signal,
+            "bound": bound,
+            "threshold": thr,
+            "why": why,
+            "source": source,
+        }
     return out

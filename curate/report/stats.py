@@ -14,6 +14,7 @@ heavy-hitters summary with an error bound:
   documents alike), so the merged
   sample is the same uniform sample whichever way the shards were split.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -33,9 +34,9 @@ EDGES = {
     "lang_score": [i / 20 for i in range(21)],
     "quality_score": [i / 20 for i in range(21)],
 }
-TOP_LINES = 200        # lines kept per summary
-LINE_KEY_CHARS = 200   # a line is keyed (and shown) by its first 200 characters
-MIN_LINE_CHARS = 4     # shorter lines ("", "-", "ㅋㅋ") say nothing about boilerplate
+TOP_LINES = 200  # lines kept per summary
+LINE_KEY_CHARS = 200  # a line is keyed (and shown) by its first 200 characters
+MIN_LINE_CHARS = 4  # shorter lines ("", "-", "ㅋㅋ") say nothing about boilerplate
 SAMPLES_PER_BUCKET = 3
 SAMPLE_CHARS = 300
 CLUSTER_EXAMPLES = 50  # clusters per shard that carry an example text
@@ -103,11 +104,26 @@ def _failed_value(row: dict) -> float | None:
     return None if v is None or (isinstance(v, float) and math.isnan(v)) else round(float(v), 4)
 
 
-def _bottom_k(table: pa.Table, keys: np.ndarray, groups: np.ndarray, labels: list[str], k: int) -> dict[str, list[dict]]:
+def _bottom_k(
+    table: pa.Table, keys: np.ndarray, groups: np.ndarray, labels: list[str], k: int
+) -> dict[str, list[dict]]:
     """For each group (integer codes into labels, -1 = none), the k rows with the smallest keys."""
     out: dict[str, list[dict]] = {}
-    cols = [c for c in ("id", "text", "source", "lang", "lang_score", "quality_score", "drop_reason", "dup_cluster",
-                        "quality_signals") if c in table.column_names]
+    cols = [
+        c
+        for c in (
+            "id",
+            "text",
+            "source",
+            "lang",
+            "lang_score",
+            "quality_score",
+            "drop_reason",
+            "dup_cluster",
+            "quality_signals",
+        )
+        if c in table.column_names
+    ]
     order = np.lexsort((keys, groups))  # by group, then key
     g_sorted = groups[order]
     starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]]) if len(order) else []
@@ -234,7 +250,9 @@ def table_stats(table: pa.Table, rules: list | None = None) -> dict:
         by_reason = dict(zip(agg.column("r").to_pylist(), (int(x) for x in agg.column("c_sum").to_pylist())))
     drop_reasons = {k: v for k, v in _value_counts(reasons.drop_null()).items()}
     lang_counts = _value_counts(pc.fill_null(table.column("lang"), "und"))
-    source_counts = _value_counts(pc.fill_null(table.column("source"), "(none)")) if "source" in table.column_names else {}
+    source_counts = (
+        _value_counts(pc.fill_null(table.column("source"), "(none)")) if "source" in table.column_names else {}
+    )
 
     pii_totals, pii_docs = _pii(table)
 
@@ -249,14 +267,29 @@ def table_stats(table: pa.Table, rules: list | None = None) -> dict:
             mask = pc.fill_null(pc.is_in(dc, value_set=wanted), False).to_numpy(zero_copy_only=False)
             rows = np.flatnonzero(mask)
             if len(rows):
-                cols = [c for c in ("id", "text", "source", "lang", "lang_score", "quality_score",
-                                    "drop_reason", "dup_cluster") if c in table.column_names]
+                cols = [
+                    c
+                    for c in (
+                        "id",
+                        "text",
+                        "source",
+                        "lang",
+                        "lang_score",
+                        "quality_score",
+                        "drop_reason",
+                        "dup_cluster",
+                    )
+                    if c in table.column_names
+                ]
                 for i, r in zip(rows, table.select(cols).take(pa.array(rows)).to_pylist()):
                     ex = cluster_examples.get(r["dup_cluster"])
                     # prefer the member that was kept, then the smallest key
                     cand = _doc(r, keys[i])
-                    if ex is None or (ex["drop_reason"] is not None and r["drop_reason"] is None) or \
-                            ((ex["drop_reason"] is None) == (r["drop_reason"] is None) and cand["key"] < ex["key"]):
+                    if (
+                        ex is None
+                        or (ex["drop_reason"] is not None and r["drop_reason"] is None)
+                        or ((ex["drop_reason"] is None) == (r["drop_reason"] is None) and cand["key"] < ex["key"])
+                    ):
                         cluster_examples[r["dup_cluster"]] = cand
 
     deciles = _quality_deciles(quality)
@@ -264,8 +297,9 @@ def table_stats(table: pa.Table, rules: list | None = None) -> dict:
     reason_codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64) if n else deciles
     samples = {
         "quality_decile": _bottom_k(table, keys, deciles, [str(i) for i in range(10)], SAMPLES_PER_BUCKET),
-        "drop_reason": _bottom_k(table, keys, reason_codes, enc.dictionary.to_pylist() if n else [],
-                                 SAMPLES_PER_BUCKET),
+        "drop_reason": _bottom_k(
+            table, keys, reason_codes, enc.dictionary.to_pylist() if n else [], SAMPLES_PER_BUCKET
+        ),
     }
     dec_counts = np.bincount(deciles + 1, minlength=11)
     decile_counts = {("none" if i == 0 else str(i - 1)): int(c) for i, c in enumerate(dec_counts) if c}
@@ -352,10 +386,12 @@ def merge_stats_rules(parts: list[dict | None]) -> dict | None:
     if not parts:
         return None
     order = parts[0]["order"]
-    return {"judged": sum(p["judged"] for p in parts),
-            "pass": {r: sum(p["pass"].get(r, 0) for p in parts) for r in order},
-            "not_computed": {r: sum((p.get("not_computed") or {}).get(r, 0) for p in parts) for r in order},
-            "order": order}
+    return {
+        "judged": sum(p["judged"] for p in parts),
+        "pass": {r: sum(p["pass"].get(r, 0) for p in parts) for r in order},
+        "not_computed": {r: sum((p.get("not_computed") or {}).get(r, 0) for p in parts) for r in order},
+        "order": order,
+    }
 
 
 def merge_stats(parts: list[dict]) -> dict:
@@ -365,7 +401,16 @@ def merge_stats(parts: list[dict]) -> dict:
     out = {"stats_version": STATS_VERSION}
     for key in ("rows", "kept", "chars", "words"):
         out[key] = sum(p[key] for p in parts)
-    for key in ("chars_by_reason", "drop_reasons", "lang", "source", "quality_decile", "pii", "pii_docs", "dup_clusters"):
+    for key in (
+        "chars_by_reason",
+        "drop_reasons",
+        "lang",
+        "source",
+        "quality_decile",
+        "pii",
+        "pii_docs",
+        "dup_clusters",
+    ):
         acc: dict = {}
         for p in parts:
             acc = _add(acc, p.get(key) or {})
@@ -386,8 +431,9 @@ def merge_stats(parts: list[dict]) -> dict:
                 examples[c] = ex
     out["cluster_examples"] = examples
     out["top_lines"] = _merge_lines([p["top_lines"] for p in parts])
-    out["samples"] = {g: _merge_samples([p["samples"].get(g, {}) for p in parts])
-                      for g in ("quality_decile", "drop_reason")}
+    out["samples"] = {
+        g: _merge_samples([p["samples"].get(g, {}) for p in parts]) for g in ("quality_decile", "drop_reason")
+    }
     return out
 
 

@@ -4,6 +4,7 @@ A browser on a machine without CJK fonts draws Hangul and Kana as empty boxes. T
 carries, as an @font-face data URL, only the glyphs of the characters it contains
 (fontTools subsetter, WOFF with zlib), so it renders alike everywhere and stays one file.
 """
+
 from __future__ import annotations
 
 import base64
@@ -44,4 +45,6 @@ def font_face_css(font_path: str, text: str | set[str]) -> str:
     """An @font-face rule naming FAMILY, its source the subset as a base64 data URL."""
     woff, _ = subset_font(font_path, text)
     data = base64.b64encode(woff).decode("ascii")
-    return f'@font-face{{font-family:"{FAMILY}";src:url(data:font/woff;base64,{data}) format("woff");font-display:swap}}'
+    return (
+        f'@font-face{{font-family:"{FAMILY}";src:url(data:font/woff;base64,{data}) format("woff");font-display:swap}}'
+    )

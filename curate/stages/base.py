@@ -7,9 +7,11 @@ stage that drops a live row sets ``drop_reason`` to ``"<stage>:<rule>"`` (the fi
 reason wins). Stages never import Ray: a unit test calls them on one table and
 Ray Data calls them unchanged inside ``map_batches``.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -49,3 +51,10 @@ class StageNotBuilt(RuntimeError):
 
 
 StageFactory = Callable[[dict, str], Stage]
+
+
+def reason_stage(reason: str) -> str:
+    """The step that set a drop reason: "quality:short_line" -> "quality"; duplicates -> "dedup"."""
+    if reason in ("exact_dup", "near_dup"):
+        return "dedup"
+    return reason.split(":", 1)[0]

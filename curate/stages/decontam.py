@@ -20,11 +20,11 @@ Hashing is vectorized over a whole batch: the batch's texts are joined into one
 code point array, and all n-gram windows are hashed at once with a polynomial
 hash built by doubling (h[2k] = h[k] * B^k + h[k] shifted by k), mod 2^64.
 """
+
 from __future__ import annotations
 
 import argparse
 import gzip
-import hashlib
 import html
 import io
 import json
@@ -37,9 +37,11 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from curate.dedup.minhash import mix64
+from curate.io import fs
 from curate.io.schema import SHARD_SCHEMA
-from curate.stages.base import live_mask, merge_drop_reasons, set_column
 from curate.recipe import RECIPE_DIR
+from curate.stages.base import live_mask, merge_drop_reasons, set_column
 
 NAME = "decontam"
 NORMALIZATION_VERSION = 3  # bump when _unit_table or hashing changes: old indexes then refuse to load
@@ -54,6 +56,7 @@ def _defaults() -> dict:
     global _defaults_cache
     if _defaults_cache is None:
         import yaml
+
         _defaults_cache = yaml.safe_load(RECIPE_DEFAULTS.read_text(encoding="utf-8"))
     return _defaults_cache
 
@@ -76,8 +79,18 @@ _ignorable_cache: dict | None = None
 # jamo (or a kana and its voicing mark, or inside &quot;) does not split the syllable.
 # The Hangul fillers (U+115F, U+1160, U+3164 ㅤ, U+FFA0) are letters to Unicode but
 # blank on screen: put where the spaces were, they would split every window.
-_IGNORABLE_MARKS = {0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, *range(0x180B, 0x1810), 0x3164, *range(0xFE00, 0xFE10),
-                    0xFFA0, *range(0xE0100, 0xE01F0)}
+_IGNORABLE_MARKS = {
+    0x034F,
+    0x115F,
+    0x1160,
+    0x17B4,
+    0x17B5,
+    *range(0x180B, 0x1810),
+    0x3164,
+    *range(0xFE00, 0xFE10),
+    0xFFA0,
+    *range(0xE0100, 0xE01F0),
+}
 
 
 def _ignorable(c: str) -> bool:
@@ -91,7 +104,7 @@ def _ignorable(c: str) -> bool:
 _ENTITY = re.compile(r"&(?:amp;)*(#[0-9]{1,7};?|#[xX][0-9a-fA-F]{1,6};?|[A-Za-z][A-Za-z0-9]{1,31};)")
 
 
-def _entity_char(m: "re.Match") -> str:
+def _entity_char(m: re.Match) -> str:
     ref = "&" + m.group(1)
     s = html.unescape(ref)
     return m.group(0) if s == ref else s  # unknown name: left as written
@@ -177,9 +190,15 @@ def _nfc_with_offsets(text: str) -> tuple[str, list[int], list[int]]:
     i, n = 0, len(text)
     while i < n:
         j = i + 1
-        while j < n and (unicodedata.combining(text[j]) or 0x1160 <= ord(text[j]) <= 0x11FF
-                         or (ord(text[j]) < _TABLE_SIZE and _unit_table()[4][ord(text[j])]
-                             and unicodedata.normalize("NFC", text[j]) == text[j])):
+        while j < n and (
+            unicodedata.combining(text[j])
+            or 0x1160 <= ord(text[j]) <= 0x11FF
+            or (
+                ord(text[j]) < _TABLE_SIZE
+                and _unit_table()[4][ord(text[j])]
+                and unicodedata.normalize("NFC", text[j]) == text[j]
+            )
+        ):
             j += 1
         piece = unicodedata.normalize("NFC", text[i:j])
         out.append(piece)
@@ -269,6 +288,7 @@ def _codepoints(texts: list[str]):
         # remembering where each char came from.
         def docs_of(mask):
             return _sorted_unique(np.searchsorted(doc_base, np.flatnonzero(mask), side="right") - 1)
+
         suspects = docs_of(maybe).tolist()
         ign_docs = set(docs_of(_unit_table()[5][clipped] | (cps >= 0xE0000)).tolist())
         fixed = {i: f for i in suspects if (f := _fix_with_offsets(texts[i], i in ign_docs)) is not None}
@@ -284,8 +304,8 @@ def _codepoints(texts: list[str]):
     end = start + 1
     for i, (_, st, en) in fixed.items():
         b = new_base[i]
-        start[b:b + new_len[i]] = np.asarray(st, np.int64) + doc_base[i]
-        end[b:b + new_len[i]] = np.asarray(en, np.int64) + doc_base[i]
+        start[b : b + new_len[i]] = np.asarray(st, np.int64) + doc_base[i]
+        end[b : b + new_len[i]] = np.asarray(en, np.int64) + doc_base[i]
     return cps, start, end, lengths, doc_base
 
 
@@ -340,7 +360,7 @@ def normalize_units(texts: list[str], unit: str) -> Units:
     wid = np.cumsum(gap) - 1
     pos_in_word = np.arange(len(vals)) - wstart[wid]
     powers = _powers(int(pos_in_word.max(initial=0)) + 1)
-    mixed = _mix(vals.astype(np.uint64)) * powers[pos_in_word]
+    mixed = mix64(vals.astype(np.uint64)) * powers[pos_in_word]
     word_vals = np.add.reduceat(mixed, wstart) if len(wstart) else np.zeros(0, np.uint64)
     wend = np.append(wstart[1:], len(vals)) - 1
     return Units(word_vals.astype(np.uint64), doc_of_pos[wstart], ustart[wstart], uend[wend])
@@ -348,21 +368,12 @@ def normalize_units(texts: list[str], unit: str) -> Units:
 
 # ---------------------------------------------------------------- hashing
 
+
 def _powers(k: int) -> np.ndarray:
     """B^0 .. B^(k-1) mod 2^64."""
     p = np.full(max(k, 1), _B, np.uint64)
     p[0] = 1
     return np.cumprod(p, dtype=np.uint64)  # wraps mod 2^64, as the hash wants
-
-
-def _mix(z: np.ndarray) -> np.ndarray:
-    """splitmix64 finalizer: spreads the polynomial hash over all 64 bits."""
-    with np.errstate(over="ignore"):
-        z = z ^ (z >> np.uint64(30))
-        z = z * np.uint64(0xBF58476D1CE4E5B9)
-        z = z ^ (z >> np.uint64(27))
-        z = z * np.uint64(0x94D049BB133111EB)
-        return z ^ (z >> np.uint64(31))
 
 
 def window_hashes(values: np.ndarray, n: int) -> np.ndarray:
@@ -380,10 +391,10 @@ def window_hashes(values: np.ndarray, n: int) -> np.ndarray:
         out, used = None, 0
         for s in sorted(blocks, reverse=True):
             if n - used >= s:
-                part = blocks[s][used:used + m]
+                part = blocks[s][used : used + m]
                 out = part.copy() if out is None else out * (_B ** np.uint64(s)) + part
                 used += s
-    return _mix(out)
+    return mix64(out)
 
 
 def unit_ngrams(units: Units, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -395,6 +406,7 @@ def unit_ngrams(units: Units, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 # ---------------------------------------------------------------- the index
+
 
 @dataclass
 class Index:
@@ -414,10 +426,15 @@ class Index:
         return list(self.sets)
 
     def save(self, path: str | Path) -> None:
-        header = {"format": "decontam-index", "normalization_version": NORMALIZATION_VERSION,
-                  "unit": self.unit, "n": self.n, "min_match": self.min_match, "max_gap": self.max_gap,
-                  "benchmarks": [{"name": k, "kind": self.kinds.get(k, "sorted"), **self.meta.get(k, {})}
-                                 for k in self.sets]}
+        header = {
+            "format": "decontam-index",
+            "normalization_version": NORMALIZATION_VERSION,
+            "unit": self.unit,
+            "n": self.n,
+            "min_match": self.min_match,
+            "max_gap": self.max_gap,
+            "benchmarks": [{"name": k, "kind": self.kinds.get(k, "sorted"), **self.meta.get(k, {})} for k in self.sets],
+        }
         arrays = {f"set_{i}": v for i, v in enumerate(self.sets.values())}
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -425,14 +442,16 @@ class Index:
             np.savez(f, header=np.array(json.dumps(header, ensure_ascii=False)), **arrays)
 
     @classmethod
-    def load(cls, path: str | Path) -> "Index":
+    def load(cls, path: str | Path) -> Index:
         with np.load(path, allow_pickle=False) as z:
             header = json.loads(str(z["header"]))
             if header.get("format") != "decontam-index":
                 raise ValueError(f"{path}: not a decontamination index")
             if header["normalization_version"] != NORMALIZATION_VERSION:
-                raise ValueError(f"{path}: built with normalization v{header['normalization_version']}, "
-                                 f"this code is v{NORMALIZATION_VERSION}: rebuild it")
+                raise ValueError(
+                    f"{path}: built with normalization v{header['normalization_version']}, "
+                    f"this code is v{NORMALIZATION_VERSION}: rebuild it"
+                )
             sets, kinds, meta = {}, {}, {}
             for i, b in enumerate(header["benchmarks"]):
                 name = b.pop("name")
@@ -450,8 +469,9 @@ class Index:
     def _bits(self):
         """One-probe bitmap over every benchmark: most corpus n-grams stop here."""
         if self._prefilter is None:
-            total = sum(len(v) if self.kinds.get(k) != "bloom" else self.meta[k]["ngrams"]
-                        for k, v in self.sets.items())
+            total = sum(
+                len(v) if self.kinds.get(k) != "bloom" else self.meta[k]["ngrams"] for k, v in self.sets.items()
+            )
             # ~16 bits per n-gram, capped at 32 MB per process (then it just filters less)
             log2 = int(min(28, max(16, np.ceil(np.log2(max(total, 1) * 16)))))
             bits = np.zeros(1 << (log2 - 3), np.uint8)
@@ -460,8 +480,9 @@ class Index:
                     bits[:] = 0xFF  # cannot enumerate a Bloom filter's members: no prefilter
                     break
                 idx = v >> np.uint64(64 - log2)
-                np.bitwise_or.at(bits, (idx >> np.uint64(3)).astype(np.int64),
-                                 (np.uint8(1) << (idx & np.uint64(7)).astype(np.uint8)))
+                np.bitwise_or.at(
+                    bits, (idx >> np.uint64(3)).astype(np.int64), (np.uint8(1) << (idx & np.uint64(7)).astype(np.uint8))
+                )
             self._prefilter = (log2, bits)
         return self._prefilter
 
@@ -511,6 +532,7 @@ def _bloom_contains(bits: np.ndarray, k: int, hashes: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------- benchmark files
 
+
 def benchmark_name(path: str | Path) -> str:
     name = Path(path).name
     for suffix in (".gz", ".zst", ".jsonl", ".json", ".parquet"):
@@ -535,6 +557,7 @@ def _open_text(path: Path):
         return gzip.open(path, "rt", encoding="utf-8")
     if path.suffix == ".zst":
         import zstandard
+
         return io.TextIOWrapper(zstandard.ZstdDecompressor().stream_reader(open(path, "rb")), encoding="utf-8")
     return open(path, encoding="utf-8")
 
@@ -544,6 +567,7 @@ def read_benchmark_texts(path: str | Path, fields=None, exclude=()) -> list[str]
     path = Path(path)
     if path.suffix == ".parquet":
         import pyarrow.parquet as pq
+
         records = pq.read_table(path).to_pylist()
     else:
         with _open_text(path) as f:
@@ -588,13 +612,16 @@ def build_index(paths, cfg: dict | None = None, unit: str | None = None) -> Inde
         # answer, sentence pair) or a copied run of items even when each part is short.
         hashes, step = [], 4096
         for i in range(0, len(texts), step):  # chunks share a text, so no window is lost
-            chunk = _clean_text("\n".join(texts[max(0, i - 1):i + step]))  # no offsets needed here
+            chunk = _clean_text("\n".join(texts[max(0, i - 1) : i + step]))  # no offsets needed here
             h, _ = unit_ngrams(normalize_units([chunk], unit), n)
             hashes.append(h)
         h = np.sort(np.concatenate(hashes)) if hashes else np.zeros(0, np.uint64)
         h = _sorted_unique(h)
-        meta[name] = {"items": len(texts), "ngrams": int(len(h)),
-                      "files": [{"path": str(f), "sha256": hashlib.sha256(f.read_bytes()).hexdigest()} for f in files]}
+        meta[name] = {
+            "items": len(texts),
+            "ngrams": int(len(h)),
+            "files": [{"path": str(f), "sha256": fs.sha256(str(f))} for f in files],
+        }
         if len(h) > int(cfg["bloom_above_ngrams"]):
             sets[name], meta[name]["bloom_k"] = _bloom_build(h, int(cfg["bloom_bits_per_ngram"]))
             kinds[name] = "bloom"
@@ -604,6 +631,7 @@ def build_index(paths, cfg: dict | None = None, unit: str | None = None) -> Inde
 
 
 # ---------------------------------------------------------------- matching
+
 
 @dataclass
 class Match:
@@ -652,28 +680,30 @@ def find_matches(texts: list[str], index: Index) -> list[Match]:
     return matches
 
 
-def reference_matches(texts: list[str], benchmarks: dict[str, list[str]], n: int, min_match: int,
-                      max_gap: int = 0) -> dict:
+def reference_matches(
+    texts: list[str], benchmarks: dict[str, list[str]], n: int, min_match: int, max_gap: int = 0
+) -> dict:
     """Plain-Python reference for char units: {(doc, benchmark): matched units}.
 
     A set of n-gram strings per benchmark and per-char loops; the vectorized path
     (normalize_units + window_hashes + Index) must find the same runs.
     """
+
     def norm(t: str) -> str:
         return unicodedata.normalize("NFC", "".join(_normalize_char(c) for c in _clean_text(t)))
 
     sets = {}
     for name, items in benchmarks.items():
         stream = norm("\n".join(items))
-        sets[name] = {stream[i:i + n] for i in range(len(stream) - n + 1)}
+        sets[name] = {stream[i : i + n] for i in range(len(stream) - n + 1)}
     found = {}
     for d, t in enumerate(texts):
         u = norm(t)
         for name, grams in sets.items():
             covered = [False] * len(u)
             for i in range(len(u) - n + 1):
-                if u[i:i + n] in grams:
-                    covered[i:i + n] = [True] * n
+                if u[i : i + n] in grams:
+                    covered[i : i + n] = [True] * n
             for i in range(len(u)):  # fill gaps of <= max_gap units between covered stretches
                 if not covered[i] and i > 0 and covered[i - 1]:
                     j = i
@@ -731,8 +761,9 @@ class DecontamStage:
 
     def __call__(self, table: pa.Table) -> pa.Table:
         if "contamination" not in table.column_names:
-            table = table.append_column(pa.field("contamination", CONTAMINATION_TYPE),
-                                        pa.nulls(table.num_rows, CONTAMINATION_TYPE))
+            table = table.append_column(
+                pa.field("contamination", CONTAMINATION_TYPE), pa.nulls(table.num_rows, CONTAMINATION_TYPE)
+            )
         live = np.flatnonzero(live_mask(table))
         all_texts = table.column("text").to_pylist()
         texts = [all_texts[i] or "" for i in live]
@@ -746,9 +777,17 @@ class DecontamStage:
         new_texts = list(all_texts)
         for d, by_bench in per_doc.items():
             row = int(live[d])
-            record = sorted(({"benchmark": b, "matched_chars": sum(m.end - m.start for m in ms),
-                              "ngrams": sum(m.ngrams for m in ms)} for b, ms in by_bench.items()),
-                            key=lambda r: -r["matched_chars"])
+            record = sorted(
+                (
+                    {
+                        "benchmark": b,
+                        "matched_chars": sum(m.end - m.start for m in ms),
+                        "ngrams": sum(m.ngrams for m in ms),
+                    }
+                    for b, ms in by_bench.items()
+                ),
+                key=lambda r: -r["matched_chars"],
+            )
             contamination[row] = record
             reason = f"{NAME}:{record[0]['benchmark']}"
             if self.cfg["action"] == "drop":
@@ -785,18 +824,25 @@ def decontam_totals(table: pa.Table) -> dict[str, dict[str, int]]:
 
 # ---------------------------------------------------------------- CLI
 
+
 def main_index(argv: list[str] | None = None) -> int:
     """`curate decontam-index BENCH... --out INDEX`."""
     p = argparse.ArgumentParser(prog="curate decontam-index", description=__doc__.split("\n\n")[0])
-    p.add_argument("benchmarks", nargs="+", metavar="BENCH",
-                   help="benchmark files (.jsonl[.gz|.zst], .parquet); NAME=PATH names one explicitly")
+    p.add_argument(
+        "benchmarks",
+        nargs="+",
+        metavar="BENCH",
+        help="benchmark files (.jsonl[.gz|.zst], .parquet); NAME=PATH names one explicitly",
+    )
     p.add_argument("--out", required=True, metavar="INDEX", help="index file to write (.npz)")
     p.add_argument("--lang", default="ko", help="corpus language: picks char (ko, ja, zh, ...) or word units")
     p.add_argument("--unit", choices=["auto", "char", "word"], default="auto")
     p.add_argument("--n", type=int, help="units per n-gram (default from the recipe)")
     p.add_argument("--min-match", type=int, help="units a matched run must cover to flag a document")
     p.add_argument("--fields", nargs="+", metavar="FIELD", help="index only these fields (default: all strings)")
-    p.add_argument("--recipe", metavar="FILE", help="decontam recipe (default pipelines/recipes/decontam/defaults.yaml)")
+    p.add_argument(
+        "--recipe", metavar="FILE", help="decontam recipe (default pipelines/recipes/decontam/defaults.yaml)"
+    )
     args = p.parse_args(argv)
     cfg = load_defaults(args.recipe)
     unit = unit_for(args.lang, {"unit": args.unit})
@@ -827,9 +873,11 @@ def load_defaults(path: str | None = None) -> dict:
     if not path:
         return _merged({})
     import yaml
+
     doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     if "decontam" in doc:  # a language recipe: resolve its `include:`
         from curate.recipe import load_recipe
+
         doc = load_recipe(doc.get("lang", "ko"), path).get("decontam") or {}
     return _merged(doc)
 

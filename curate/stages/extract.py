@@ -17,6 +17,7 @@ A heading line that repeats the page's <title> is metadata, not body text, and o
 a one-paragraph page it is a large share of the output: it is dropped. Text runs
 split by <br> become paragraphs first (see br_runs_to_paragraphs).
 """
+
 from __future__ import annotations
 
 import re
@@ -49,8 +50,31 @@ def strip_ruby_annotations(html: str) -> str:
 
 
 _BR = re.compile(r"<br\b", re.I)
-_BLOCKS = {"div", "p", "ul", "ol", "table", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "blockquote",
-           "pre", "form", "header", "footer", "aside", "nav", "figure", "dl", "hr"}
+_BLOCKS = {
+    "div",
+    "p",
+    "ul",
+    "ol",
+    "table",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "section",
+    "article",
+    "blockquote",
+    "pre",
+    "form",
+    "header",
+    "footer",
+    "aside",
+    "nav",
+    "figure",
+    "dl",
+    "hr",
+}
 
 
 def br_runs_to_paragraphs(html: str) -> str:
@@ -118,8 +142,9 @@ def extract_text(html: str, url: str | None = None, favor_precision: bool = True
     import trafilatura
 
     html = br_runs_to_paragraphs(strip_ruby_annotations(html)).replace("&", "&amp;")
-    options = dict(url=url, include_comments=False, include_tables=False, deduplicate=False,
-                   config=_trafilatura_config())
+    options = dict(
+        url=url, include_comments=False, include_tables=False, deduplicate=False, config=_trafilatura_config()
+    )
     text = trafilatura.extract(html, favor_precision=favor_precision, **options)
     if not text and favor_precision:  # precision can prune a sparse page to nothing
         text = trafilatura.extract(html, **options)

@@ -71,7 +71,7 @@ def word_score(word: str) -> float | None:
         return None
     logp = _log_probs()
     seq = START + letters + END
-    return sum(logp[seq[i:i + 2]] for i in range(len(seq) - 1)) / (len(seq) - 1)
+    return sum(logp[seq[i : i + 2]] for i in range(len(seq) - 1)) / (len(seq) - 1)
 
 
 def mash_chars(text: str) -> int:
@@ -105,8 +105,11 @@ def build(paths: list[str], out: Path = BIGRAMS_FILE) -> dict:
                     for a, b in zip(seq, seq[1:]):
                         row = counts.setdefault(a, {})
                         row[b] = row.get(b, 0) + 1
-    model = {"source": [Path(p).name for p in paths], "words": n_words,
-             "counts": {a: dict(sorted(row.items())) for a, row in sorted(counts.items())}}
+    model = {
+        "source": [Path(p).name for p in paths],
+        "words": n_words,
+        "counts": {a: dict(sorted(row.items())) for a, row in sorted(counts.items())},
+    }
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(model, ensure_ascii=False, indent=0) + "\n")
     tmp.replace(out)

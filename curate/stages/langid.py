@@ -5,6 +5,7 @@ a Japanese caption with one kanji compound). Script ratios are near-certain evid
 for Korean (Hangul) and Japanese (kana), so they decide where they are strong and
 fastText decides the rest.
 """
+
 from __future__ import annotations
 
 import os
@@ -65,8 +66,10 @@ MAX_WINDOWS = 5  # a long document is judged on up to this many windows spread o
 # about the rest of the text.
 NAMES_BELOW = 0.4
 _LINK = re.compile(r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_CJK_RUN = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f"
-                      r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_CJK_RUN = re.compile(
+    r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f"
+    r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+"
+)
 
 
 def _fasttext(text: str, model) -> tuple[str, float]:
@@ -126,8 +129,11 @@ def _impossible(lang: str, hangul: int, kana: int, zh_forms: int, han_only: bool
     Japanese for text without kana that has Han forms no Japanese charset has, and any
     language not written in Han for text whose letters are all Han (fastText calls many
     lone Chinese characters English)."""
-    return ((lang == "ko" and not hangul) or (lang == "ja" and not kana and zh_forms > 0)
-            or (han_only and lang not in HAN_LANGS))
+    return (
+        (lang == "ko" and not hangul)
+        or (lang == "ja" and not kana and zh_forms > 0)
+        or (han_only and lang not in HAN_LANGS)
+    )
 
 
 def _identify_window(text: str, model) -> tuple[str, float]:
@@ -197,7 +203,7 @@ def _windows(text: str) -> list[str]:
         if start:  # start on a space where one is near
             space = text.find(" ", start, start + 50)
             start = space + 1 if space >= 0 else start
-        out.append(text[start:start + PREDICT_CHARS])
+        out.append(text[start : start + PREDICT_CHARS])
     return out
 
 

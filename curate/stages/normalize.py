@@ -8,6 +8,7 @@ are noise by construction: one Hangul jamo repeated (ㅋㅋㅋㅋㅋㅋ, ㅠㅠ�
 expressive punctuation mark repeated (!!!!!!, ?????, ~~~~~~) and w / ｗ laughter
 after Japanese text (草wwwwww), each cut to max_repeat.
 """
+
 from __future__ import annotations
 
 import html
@@ -53,13 +54,13 @@ _PROTECTED = re.compile(f"{_URL}|{_EMAIL}")
 # squeezed: a string literal "!!!!!!", an indented block, a `~~~~~~` fence or a `^^^^^^`
 # heading underline is what its author wrote.
 _CODE_LINE = re.compile(
-    r"^(?:\t| {2,})"                                   # indented
-    r"|[{}]|`[^`]+`|[A-Za-z0-9_)\]'\"];\s*$"          # braces, inline code, a statement's semicolon
-    r"|[A-Za-z_][A-Za-z0-9_.]*\("                      # a call
-    r"|::|==|!=|&&|\|\||[-+*/%|&]="                    # operators (not -> or 1+1=2: prose has them)
+    r"^(?:\t| {2,})"  # indented
+    r"|[{}]|`[^`]+`|[A-Za-z0-9_)\]'\"];\s*$"  # braces, inline code, a statement's semicolon
+    r"|[A-Za-z_][A-Za-z0-9_.]*\("  # a call
+    r"|::|==|!=|&&|\|\||[-+*/%|&]="  # operators (not -> or 1+1=2: prose has them)
     r"|(?<![A-Za-z0-9_])[A-Za-z_][A-Za-z0-9_.\[\]]*\s?=\s?[A-Za-z0-9_\"'\[(-]"  # an assignment
     r"|^\s*(?:#include|#!|import\s|from\s+\S+\s+import|def\s|class\s|return\b|//|/\*|<\?|</?[A-Za-z])"
-    r"|^\s*\^{3,}\s*$"                                  # a ^^^ heading underline
+    r"|^\s*\^{3,}\s*$"  # a ^^^ heading underline
 )
 # A Markdown code fence (``` or ~~~, then at most a language name) opens or closes a block
 # of code; "~~~~~ 재밌어요" is not one.
@@ -96,7 +97,7 @@ def squeeze_runs(text: str, max_repeat: int) -> str:
             continue
         parts, start = [], 0
         for m in _PROTECTED.finditer(line):
-            parts += [noise.sub(cut, line[start:m.start()]), m.group()]
+            parts += [noise.sub(cut, line[start : m.start()]), m.group()]
             start = m.end()
         parts.append(noise.sub(cut, line[start:]))
         lines[i] = "".join(parts)

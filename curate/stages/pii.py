@@ -18,6 +18,7 @@ Speed: a text without a digit, "@", ":" or the lead of a spoken number (공일, 
 returns at once; each detector only runs
 when its cheap trigger (a digit, "@", "::", a context word) is in the text.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -27,13 +28,13 @@ from dataclasses import dataclass
 
 import phonenumbers
 import pyarrow as pa
-from stdnum import iban as _iban, luhn as _luhn
+from stdnum import iban as _iban
+from stdnum import luhn as _luhn
 from stdnum.jp import in_ as _jp_in
 from stdnum.kr import rrn as _kr_rrn
 
+from curate.io.schema import PII_KINDS
 from curate.stages.base import live_mask, merge_drop_reasons, set_column
-
-KINDS = ("rrn", "tel", "acc", "card", "mynumber", "email", "ip", "passport")
 
 # Tie-break between overlapping candidates of equal strength and length.
 _PRIORITY = {"email": 0, "rrn": 1, "mynumber": 2, "card": 3, "acc": 4, "tel": 5, "passport": 6, "ip": 7}
@@ -55,8 +56,10 @@ class Span:
 _L_NOSEP = r"(?<![\dA-Za-z+\-‐‑‒–—－―])(?<!\d[.．])"  # not glued to a longer dashed/dotted number
 _R = r"(?![\dA-Za-z])(?![-‐‑‒–—－―.．]\d)"
 # Phone numbers may also follow their label with no space: "TEL03-1234-5678", "HP010-...".
-_L_TEL = (r"(?:(?<![\dA-Za-z+\-‐‑‒–—－―])|(?<=[Tt][Ee][Ll])|(?<=[Ff][Aa][Xx])|(?<=HP)|(?<=hp)|(?<=Hp)"
-          r"|(?<=PH)|(?<=Ph)|(?<=(?<![A-Za-z])[TF]))(?<!\d[.．])")
+_L_TEL = (
+    r"(?:(?<![\dA-Za-z+\-‐‑‒–—－―])|(?<=[Tt][Ee][Ll])|(?<=[Ff][Aa][Xx])|(?<=HP)|(?<=hp)|(?<=Hp)"
+    r"|(?<=PH)|(?<=Ph)|(?<=(?<![A-Za-z])[TF]))(?<!\d[.．])"
+)
 _DASH = "-‐‑‒–—－ー"
 # Separators inside phone numbers: dash, dot, space, spaced dash ("010 - 1234 - 5678").
 # Japanese text also writes them with the horizontal bar or the wave dash ("090〜1234〜5678");
@@ -67,9 +70,11 @@ _HYPH = f"[{_DASH}]"
 # space. The dash leads its class so it is never read as a range.
 _GSEP = f"(?:[ ]?{_HYPH}[ ]?|[ ])"
 # A number followed by a unit is an amount or a count, not an identifier.
-_UNIT = re.compile(r"원|円|달러|%|만|억|조|년|年|월|月|일|日|개|명|人|회|件"
-                   r"|\s(?:円|달러|%|won|yen|KRW|JPY|USD)(?![A-Za-z])"
-                   r"|\s원(?![가-힣])|\s원(?=[이을은의에으도만가씩])")  # "3,000 원이다", not " 원칙"
+_UNIT = re.compile(
+    r"원|円|달러|%|만|억|조|년|年|월|月|일|日|개|명|人|회|件"
+    r"|\s(?:円|달러|%|won|yen|KRW|JPY|USD)(?![A-Za-z])"
+    r"|\s원(?![가-힣])|\s원(?=[이을은의에으도만가씩])"
+)  # "3,000 원이다", not " 원칙"
 
 # A word or a bracketed "at" written for "@" to dodge harvesters: "(at)", "[ at ]", 골뱅이,
 # アットマーク. Bare " at " stays out: it is English ("look at example.com"). The gate, the
@@ -87,8 +92,7 @@ _GATE = re.compile(r"[\d@＠:：]|" + _AT_MARK, re.I)
 # The ideographic space separates digit groups in Japanese text ("１２３４　５６７８"), so
 # does a no-break space; the minus sign is what Shift_JIS conversion makes of "－"
 # ("03−1234−5678").
-_FULLWIDTH = ({c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
-              | {0x3000: 0x20, 0x00A0: 0x20, 0x2212: 0x2D, 0x2012: 0x2D})
+_FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20, 0x00A0: 0x20, 0x2212: 0x2D, 0x2012: 0x2D}
 _HAS_FULLWIDTH = re.compile("[\uff01-\uff5e\u3000\u00a0\u2212\u2012]")
 # The Hangul vowel ㅡ and the halfwidth prolonged sound mark ｰ typed as a dash between
 # digits ("010ㅡ1234ㅡ5678", "090ｰ1234ｰ5678"). Only there: elsewhere ｰ belongs to a
@@ -118,7 +122,7 @@ def _near(pat: re.Pattern, text: str, start: int, end: int, before: int = 30, af
     """A context word within the window around [start, end), in the same sentence."""
     lo, hi = max(0, start - before), min(len(text), end + after)
     last = None
-    for last in _SENTENCE_END.finditer(text, lo, start):
+    for last in _SENTENCE_END.finditer(text, lo, start):  # noqa: B007 (the last match)
         pass
     if last is not None:
         lo = last.end()
@@ -156,7 +160,7 @@ def _header_cell(text: str, start: int) -> str | None:
         if not _PIPE.search(text, ps, pos - 1):
             break
         if not _TABLE_RULE.fullmatch(text, ps, pos - 1):
-            header = text[ps:pos - 1]
+            header = text[ps : pos - 1]
         pos = ps
     if header is None:
         return None
@@ -174,11 +178,53 @@ _NOT_PII = re.compile(
     r"|EAN|JAN|UPC|serial|update|patch)(?![A-Za-z])|"
     # numbers of orders, bookings, documents ... ("주문 번호", "예약번호"), spaced or not
     r"(?:주문|신청|접수|관리|문서|거래|승인|송장|일련|사건|쿠폰|핀|인증|등기|배송|상품|제품|티켓|발급|결제)\s?번호|"
-    + "|".join(["버전", "バージョン", "빌드", "모델명", "型番", "품번", "사업자", "법인번호", "법인등록", "송장",
-                "注文番号", "品番", "部品", "펌웨어", "ファームウェア", "바코드", "バーコード", "伝票", "追跡番号",
-                "承認番号", "受付番号", "会員番号", "회원번호", "고객번호", "シリアル", "쿠폰", "クーポン",
-                "이체일시", "거래일시", "お問い合わせ番号", "問い合わせ番号", "送り状", "配送", "기프티콘",
-                "PIN번호", "업데이트", "패치", "アップデート", "パッチ", "整理番号", "受験番号", "管理番号", "申込番号"]),
+    + "|".join(
+        [
+            "버전",
+            "バージョン",
+            "빌드",
+            "모델명",
+            "型番",
+            "품번",
+            "사업자",
+            "법인번호",
+            "법인등록",
+            "송장",
+            "注文番号",
+            "品番",
+            "部品",
+            "펌웨어",
+            "ファームウェア",
+            "바코드",
+            "バーコード",
+            "伝票",
+            "追跡番号",
+            "承認番号",
+            "受付番号",
+            "会員番号",
+            "회원번호",
+            "고객번호",
+            "シリアル",
+            "쿠폰",
+            "クーポン",
+            "이체일시",
+            "거래일시",
+            "お問い合わせ番号",
+            "問い合わせ番号",
+            "送り状",
+            "配送",
+            "기프티콘",
+            "PIN번호",
+            "업데이트",
+            "패치",
+            "アップデート",
+            "パッチ",
+            "整理番号",
+            "受験番号",
+            "管理番号",
+            "申込番号",
+        ]
+    ),
     re.IGNORECASE,
 )
 
@@ -195,14 +241,15 @@ _GAP_SENTENCE = re.compile(r"[.!?。！？]\s*[^\W\d_]")
 _VALUE_IN_GAP = re.compile(r"[^\s\d]*\d\S*[\s,;]+")
 
 
-def _not_pii(text: str, start: int, end: int | None = None, ctx: re.Pattern | None = None,
-             labels: re.Pattern = _NOT_PII_ID) -> bool:
+def _not_pii(
+    text: str, start: int, end: int | None = None, ctx: re.Pattern | None = None, labels: re.Pattern = _NOT_PII_ID
+) -> bool:
     """A unit after the number, or a not-PII label before it that no context word of the
     number's own kind follows ("주문번호 123, 연락처 010-..." keeps the phone)."""
     if end is not None and _UNIT.match(text, end):
         return True
     last = None
-    for last in labels.finditer(text, max(0, start - 15), start):
+    for last in labels.finditer(text, max(0, start - 15), start):  # noqa: B007 (the last match)
         pass
     if last is None:
         return False
@@ -217,13 +264,27 @@ def _not_pii(text: str, start: int, end: int | None = None, ctx: re.Pattern | No
 # "등록번호" alone also ends 법인등록번호 / 사업자등록번호, which number companies, not people.
 # Foreigners' numbers are also labelled in English (ARC, Alien Registration No.) or by the
 # card (외국인등록증, 거소신고증).
-_RRN_CTX = re.compile(_ctx(["주민등록", "주민번호", "주민 번호", "외국인등록", "외국인 등록", "RRN",
-                            "resident registration", "住民登録", "alien registration", "거소신고", "거소 신고"]).pattern
-                      + r"|(?<![A-Za-z])ARC(?![A-Za-z])"
-                      + r"|(?<!법인)(?<!법인 )(?<!사업자)(?<!사업자 )등록(?:번호|증)", re.IGNORECASE)
-_RRN = re.compile(
-    _L_NOSEP + r"(\d{2})(\d{2})(\d{2})[ ]?(" + _HYPH + r")?[ ]?(\d)(\d{6}|[*＊xX●○]{6})" + _R
+_RRN_CTX = re.compile(
+    _ctx(
+        [
+            "주민등록",
+            "주민번호",
+            "주민 번호",
+            "외국인등록",
+            "외국인 등록",
+            "RRN",
+            "resident registration",
+            "住民登録",
+            "alien registration",
+            "거소신고",
+            "거소 신고",
+        ]
+    ).pattern
+    + r"|(?<![A-Za-z])ARC(?![A-Za-z])"
+    + r"|(?<!법인)(?<!법인 )(?<!사업자)(?<!사업자 )등록(?:번호|증)",
+    re.IGNORECASE,
 )
+_RRN = re.compile(_L_NOSEP + r"(\d{2})(\d{2})(\d{2})[ ]?(" + _HYPH + r")?[ ]?(\d)(\d{6}|[*＊xX●○]{6})" + _R)
 _RRN_W = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
 # 9 and 0 (born 1800-1899) are left out: no holder is alive, and "-9"/"-0" after a date
 # is a serial number, not a registration.
@@ -261,8 +322,10 @@ def _birth_ok(yy: str, mm: str, dd: str, g: str) -> bool:
 
 
 # The two halves written apart: "주민번호 앞자리 900101 뒷자리 1234567" leaks the whole number.
-_RRN_SPLIT = re.compile(r"(?<!\d)(\d{2})(\d{2})(\d{2})(?!\d)[^\d\n]{1,14}?"
-                        r"(?:뒷자리|뒷번호|뒤\s?7\s?자리|뒤\s?일곱\s?자리|뒤)[^\d\n]{0,6}?(?<!\d)([1-8]\d{6})(?!\d)")
+_RRN_SPLIT = re.compile(
+    r"(?<!\d)(\d{2})(\d{2})(\d{2})(?!\d)[^\d\n]{1,14}?"
+    r"(?:뒷자리|뒷번호|뒤\s?7\s?자리|뒤\s?일곱\s?자리|뒤)[^\d\n]{0,6}?(?<!\d)([1-8]\d{6})(?!\d)"
+)
 
 
 def _find_rrn(text: str, out: list, lang: str = "") -> None:
@@ -285,27 +348,73 @@ def _find_rrn(text: str, out: list, lang: str = "") -> None:
         for m in _RRN_SPLIT.finditer(text):
             if not _birth_ok(m.group(1), m.group(2), m.group(3), m.group(4)[0]):
                 continue
-            if _near(_RRN_CTX, text, m.start(), m.end(), 20, 10) or "앞자리" in text[max(0, m.start() - 12):m.start()]:
+            if (
+                _near(_RRN_CTX, text, m.start(), m.end(), 20, 10)
+                or "앞자리" in text[max(0, m.start() - 12) : m.start()]
+            ):
                 out.append((m.start(1), m.end(3), "rrn", True))
                 out.append((m.start(4), m.end(4), "rrn", True))
 
 
 # ---------------------------------------------------------------- tel
-_TEL_CTX = _ctx(["전화", "연락", "휴대폰", "핸드폰", "폰번호", "문자", "문의", "번호", "예약", "tel", "phone", "fax", "팩스",
-                 "☎", "📞", "電話", "携帯", "連絡", "問い合わせ", "問合せ", "予約", "call", "mobile", "contact",
-                 "代表", "H.P", "고객센터", "콜센터", "상담",
-                 "ﾃﾞﾝﾜ", "ｹｲﾀｲ", "ﾚﾝﾗｸ", "ﾄｲｱﾜｾ"])  # halfwidth katakana, as old forms and SJIS mail write them
+_TEL_CTX = _ctx(
+    [
+        "전화",
+        "연락",
+        "휴대폰",
+        "핸드폰",
+        "폰번호",
+        "문자",
+        "문의",
+        "번호",
+        "예약",
+        "tel",
+        "phone",
+        "fax",
+        "팩스",
+        "☎",
+        "📞",
+        "電話",
+        "携帯",
+        "連絡",
+        "問い合わせ",
+        "問合せ",
+        "予約",
+        "call",
+        "mobile",
+        "contact",
+        "代表",
+        "H.P",
+        "고객센터",
+        "콜센터",
+        "상담",
+        "ﾃﾞﾝﾜ",
+        "ｹｲﾀｲ",
+        "ﾚﾝﾗｸ",
+        "ﾄｲｱﾜｾ",
+    ]
+)  # halfwidth katakana, as old forms and SJIS mail write them
 # A phone number may run straight into the next label of a contact line ("TEL:03-1234-5678FAX:...").
-_R_TEL = (r"(?:(?![\dA-Za-z])|(?=(?:FAX|Fax|fax|TEL|Tel|tel|E-?[Mm]ail|EMAIL|[Mm]ail|MAIL|URL|HP|Web|WEB)))"
-          r"(?![-‐‑‒–—－―.．]\d)")
+_R_TEL = (
+    r"(?:(?![\dA-Za-z])|(?=(?:FAX|Fax|fax|TEL|Tel|tel|E-?[Mm]ail|EMAIL|[Mm]ail|MAIL|URL|HP|Web|WEB)))"
+    r"(?![-‐‑‒–—－―.．]\d)"
+)
 # Domestic form: 0AA(A) - EXCH - NNNN, with the area code or exchange in parentheses.
 # Slashes ("010/1234/5678") count only in Korean mobiles or next to a phone word.
 _TSEP_OR_SLASH = f"(?:{_TSEP}|/)"
 _TEL = re.compile(
-    r"(?=[(0])" + _L_TEL  # the cheap first-character test runs before the lookbehinds
-    + r"(?:\((0\d{1,4})\)(?:[ ]?" + _HYPH + r"[ ]?|[ ])?|(0\d{1,4})(\)[ ]?|" + _TSEP_OR_SLASH + r")?)"
-    + r"(?:\((\d{1,4})\)|(\d{1,4})(" + _TSEP_OR_SLASH + r")?)"
-    + r"(\d{4})" + _R_TEL
+    r"(?=[(0])"
+    + _L_TEL  # the cheap first-character test runs before the lookbehinds
+    + r"(?:\((0\d{1,4})\)(?:[ ]?"
+    + _HYPH
+    + r"[ ]?|[ ])?|(0\d{1,4})(\)[ ]?|"
+    + _TSEP_OR_SLASH
+    + r")?)"
+    + r"(?:\((\d{1,4})\)|(\d{1,4})("
+    + _TSEP_OR_SLASH
+    + r")?)"
+    + r"(\d{4})"
+    + _R_TEL
 )
 # Japanese free dial and navi dial: 0120-XXX-XXX, 0570-XXX-XXX, 0800-XXX-XXXX.
 _TEL_JP_FREE = re.compile(_L_TEL + r"(0120|0570|0990|0800)(" + _TSEP + r")(\d{3})(" + _TSEP + r")(\d{3,4})" + _R_TEL)
@@ -320,18 +429,32 @@ _TEL_INTL = re.compile(
 # North American numbers without "+1": (NXX) NXX-XXXX, NXX-NXX-XXXX, NXX.NXX.XXXX, an optional
 # leading "1-". Area codes and exchanges never start with 0 or 1, so Korean and Japanese
 # domestic numbers (0...) never take this shape.
-_TEL_NANP = re.compile(r"(?=[(1-9])(?<![\dA-Za-z+\-‐‑‒–—－.．/(])(?<!\+1 )(?<!\+ 1 )"
-                       r"(?:1([-. ]))?(?:\(([2-9]\d\d)\)[ ]?|([2-9]\d\d)([-. ]))"
-                       r"([2-9]\d\d)([-. ])(\d{4})" + _R)
+_TEL_NANP = re.compile(
+    r"(?=[(1-9])(?<![\dA-Za-z+\-‐‑‒–—－.．/(])(?<!\+1 )(?<!\+ 1 )"
+    r"(?:1([-. ]))?(?:\(([2-9]\d\d)\)[ ]?|([2-9]\d\d)([-. ]))"
+    r"([2-9]\d\d)([-. ])(\d{4})" + _R
+)
 _GROUP = re.compile(r"\(?\d+\)?")
 # "82-10-1234-5678", "(82)10-...", "82-010-...": the Korean or Japanese country code written
 # without its "+", the trunk 0 sometimes kept; or dialled from abroad ("0082-", "001-82-",
 # "00700-82-", "010-82-" from Japan), where the prefix alone says it is a phone number.
-_TEL_CC = re.compile(r"(?=[0(8])(?<![\dA-Za-z+\-‐‑‒–—－.．])(?:(00\d{0,3}|010)" + _TSEP + r"?(?=\(?8[12]))?"
-                     r"(\(8[12]\)" + _TSEP + r"?|8[12]" + _TSEP + r")(?:\(0\)[ ]?|0)?(\d{1,2})" + _TSEP
-                     + r"(\d{3,4})" + _TSEP + r"(\d{4})" + _R)
-_KR_TEL = re.compile(r"01[016789]\d{7,8}|02\d{7,8}|0(?:3[1-3]|4[1-4]|5[1-5]|6[1-4])\d{7,8}"
-                     r"|070\d{8}|050[2-8]\d{7,8}|080\d{7}")  # 080-XXX-XXXX: toll-free
+_TEL_CC = re.compile(
+    r"(?=[0(8])(?<![\dA-Za-z+\-‐‑‒–—－.．])(?:(00\d{0,3}|010)" + _TSEP + r"?(?=\(?8[12]))?"
+    r"(\(8[12]\)"
+    + _TSEP
+    + r"?|8[12]"
+    + _TSEP
+    + r")(?:\(0\)[ ]?|0)?(\d{1,2})"
+    + _TSEP
+    + r"(\d{3,4})"
+    + _TSEP
+    + r"(\d{4})"
+    + _R
+)
+_KR_TEL = re.compile(
+    r"01[016789]\d{7,8}|02\d{7,8}|0(?:3[1-3]|4[1-4]|5[1-5]|6[1-4])\d{7,8}"
+    r"|070\d{8}|050[2-8]\d{7,8}|080\d{7}"
+)  # 080-XXX-XXXX: toll-free
 # Japanese 0A0 prefixes (050/070/080/090 ...) only exist with 11 digits: "080-123-4567" is
 # a Korean toll-free number or nothing, not a Japanese landline.
 _JP_TEL = re.compile(r"0[5789]0\d{8}|0[1-9][1-9]\d{7}")
@@ -359,8 +482,11 @@ def _plans(d: str, area: str | None = None, exch: str | None = None) -> tuple[bo
             # The groups say where the area code ends, so "(03) 0586-3410" reads as Tokyo
             # even though bare "0305863410" would start like a 0A0 prefix; a 0A0 area
             # group itself (080-874-9330) is still no landline.
-            jp = (bool(_JP_LANDLINE.fullmatch(d)) and len(area) + len(exch) == 6
-                  and not (len(area) == 3 and area[2] == "0"))
+            jp = (
+                bool(_JP_LANDLINE.fullmatch(d))
+                and len(area) + len(exch) == 6
+                and not (len(area) == 3 and area[2] == "0")
+            )
             # Hokkaido's 012x-016x exist only as 4- and 5-digit codes: "012-345-6789" fits no plan.
             jp = jp and not (len(area) == 3 and area[1] == "1" and area[2] in "23456")
     return kr, jp
@@ -451,8 +577,11 @@ def _find_tel(text: str, out: list, lang: str = "") -> None:
         # Without the "+" only a mobile number, a dial prefix, or any number of the plan with a phone word.
         mobile = (_KR_MOBILE if plan == "ko" else _JP_MOBILE).fullmatch(nat)
         ctx = _near(_TEL_CTX, text, m.start(), m.end())
-        if (mobile or ctx or prefix) and _national_ok(nat, plan) and not _not_pii(text, m.start(), ctx=_TEL_CTX,
-                                                                                  labels=_NOT_PII):
+        if (
+            (mobile or ctx or prefix)
+            and _national_ok(nat, plan)
+            and not _not_pii(text, m.start(), ctx=_TEL_CTX, labels=_NOT_PII)
+        ):
             out.append((m.start(), m.end(), "tel", True))
     for m in _TEL_NANP.finditer(text):
         lead, paren, sep1, sep2 = m.group(1), m.group(2), m.group(4), m.group(6)
@@ -469,7 +598,7 @@ def _find_tel(text: str, out: list, lang: str = "") -> None:
         return
     for m in _TEL_INTL.finditer(text):
         # "(+82) 10-..." keeps its parenthesis; "(+82 10-...)" does not.
-        start = m.start() if m.group(1) and ")" in text[m.start(2):m.start(2) + 4] else m.start(2) - 1
+        start = m.start() if m.group(1) and ")" in text[m.start(2) : m.start(2) + 4] else m.start(2) - 1
         while text[start] not in "(+":
             start -= 1
         # The group pattern may run on into a following number ("+82-2-123-4567 3명"):
@@ -478,7 +607,7 @@ def _find_tel(text: str, out: list, lang: str = "") -> None:
         ctx = _near(_TEL_CTX, text, start, m.end())
         for k in range(len(groups), 0, -1):
             g = groups[k - 1]
-            if _intl_ok(_digits(text[m.start(2):g.end()]), g.group(), [_digits(x.group()) for x in groups[:k]], ctx):
+            if _intl_ok(_digits(text[m.start(2) : g.end()]), g.group(), [_digits(x.group()) for x in groups[:k]], ctx):
                 # a ")" that closes a parenthesis opened before the number stays outside
                 end = g.end() - 1 if g.group().endswith(")") and "(" not in g.group() else g.end()
                 out.append((start, end, "tel", True))
@@ -488,11 +617,24 @@ def _find_tel(text: str, out: list, lang: str = "") -> None:
 # A Korean number read out in Sino-Korean digit words: "공일공 일이삼사 오육칠팔" (010-1234-5678),
 # as chat logs and transcripts write it to dodge filters. The first character class
 # leads, so the scan skips ahead on it; the groups keep one separator.
-_SINO_DIGITS = {"공": "0", "영": "0", "일": "1", "이": "2", "삼": "3", "사": "4", "오": "5", "육": "6", "륙": "6",
-                "칠": "7", "팔": "8", "구": "9"}
+_SINO_DIGITS = {
+    "공": "0",
+    "영": "0",
+    "일": "1",
+    "이": "2",
+    "삼": "3",
+    "사": "4",
+    "오": "5",
+    "육": "6",
+    "륙": "6",
+    "칠": "7",
+    "팔": "8",
+    "구": "9",
+}
 _SINO = "공영일이삼사오육륙칠팔구"
-_SPOKEN_TEL = re.compile(f"[공영](?<![가-힣][공영])[{_SINO}]{{1,3}}([ \\-]?)[{_SINO}]{{3,4}}\\1[{_SINO}]{{4}}"
-                         f"(?![{_SINO}십백천만])")
+_SPOKEN_TEL = re.compile(
+    f"[공영](?<![가-힣][공영])[{_SINO}]{{1,3}}([ \\-]?)[{_SINO}]{{3,4}}\\1[{_SINO}]{{4}}(?![{_SINO}십백천만])"
+)
 
 
 # A spoken number starts with one of these pairs (010, 02, 031 ...); "영" alone is in most
@@ -517,13 +659,14 @@ def _intl_ok(d: str, last_group: str, groups: list[str] | None = None, ctx: bool
     (with the area and exchange groups where the number is written in four groups)."""
     for cc, plan in (("82", "ko"), ("81", "ja")):
         if d.startswith(cc):
-            nat = d[len(cc):]
+            nat = d[len(cc) :]
             area = exch = None
             if groups and len(groups) == 4 and groups[0] == cc:
                 area, exch = groups[1] if groups[1].startswith("0") else "0" + groups[1], groups[2]
             # Korean and Japanese numbers end in a 4-digit group (or are written unbroken).
-            return len(_digits(last_group)) >= 4 and _national_ok(nat if nat.startswith("0") else "0" + nat, plan,
-                                                                  area, exch)
+            return len(_digits(last_group)) >= 4 and _national_ok(
+                nat if nat.startswith("0") else "0" + nat, plan, area, exch
+            )
     # Every other country: a number libphonenumber's metadata holds valid for its region,
     # or, next to a phone word, any E.164 length.
     if not (8 <= len(d) <= 15 and len(_digits(last_group)) >= 2):
@@ -537,39 +680,128 @@ def _intl_ok(d: str, last_group: str, groups: list[str] | None = None, ctx: bool
 
 
 # ---------------------------------------------------------------- acc
-_BANKS = ["국민", "신한", "우리", "하나", "농협", "기업", "SC제일", "제일", "씨티",
-          "카카오", "토스", "케이뱅크", "K뱅크", "우체국", "새마을", "신협", "수협", "산업", "대구", "부산",
-          "경남", "광주", "전북", "제주", "iM뱅크", "카뱅", "케뱅", "토뱅", "스탠다드차타드"]
+_BANKS = [
+    "국민",
+    "신한",
+    "우리",
+    "하나",
+    "농협",
+    "기업",
+    "SC제일",
+    "제일",
+    "씨티",
+    "카카오",
+    "토스",
+    "케이뱅크",
+    "K뱅크",
+    "우체국",
+    "새마을",
+    "신협",
+    "수협",
+    "산업",
+    "대구",
+    "부산",
+    "경남",
+    "광주",
+    "전북",
+    "제주",
+    "iM뱅크",
+    "카뱅",
+    "케뱅",
+    "토뱅",
+    "스탠다드차타드",
+]
 # Latin abbreviations only as whole words ("KB", not "KBOX").
 _BANK_PAT = "|".join(re.escape(w) for w in _BANKS) + r"|(?<![A-Za-z])(?:KB|NH|IBK|SC)(?![A-Za-z])"
 # A whole word: "unaccounted", "accountability" say nothing about a bank.
 _ACCOUNT = r"(?<![A-Za-z])accounts?(?![A-Za-z])"
-_ACC_CTX = re.compile("(?<!중앙)(?<!투자)은행(?!장|권|들)|" + "|".join(re.escape(w) for w in [
-    "계좌", "입금", "예금주", "송금", "통장", "이체", "뱅크", "口座", "振込", "ｺｳｻﾞ", "ﾌﾘｺﾐ"])
-    + "|" + _ACCOUNT + "|" + _BANK_PAT, re.I)
+_ACC_CTX = re.compile(
+    "(?<!중앙)(?<!투자)은행(?!장|권|들)|"
+    + "|".join(
+        re.escape(w) for w in ["계좌", "입금", "예금주", "송금", "통장", "이체", "뱅크", "口座", "振込", "ｺｳｻﾞ", "ﾌﾘｺﾐ"]
+    )
+    + "|"
+    + _ACCOUNT
+    + "|"
+    + _BANK_PAT,
+    re.I,
+)
 # The gate: an account word or an unambiguous bank name somewhere in the text ("우리",
 # "하나", "기업" alone are everyday words: without this gate they count only right next
 # to the number).
-_ACC_WORD = re.compile(_ctx(["계좌", "입금", "예금주", "송금", "통장", "이체", "은행", "뱅크", "口座", "振込", "ｺｳｻﾞ", "ﾌﾘｺﾐ",
-                             "농협", "우체국", "새마을금고", "신협", "수협", "KB국민", "IBK", "SC제일", "카뱅", "케뱅",
-                             "토뱅"]).pattern
-                       + "|" + _ACCOUNT, re.I)
-_OTHER_LABEL = _ctx(["주민", "외국인등록", "전화", "연락처", "휴대폰", "핸드폰", "팩스", "카드", "tel", "fax",
-                     "phone", "電話", "カード", "マイナンバー", "個人番号", "여권", "ﾃﾞﾝﾜ", "ｶｰﾄﾞ", "ﾏｲﾅﾝﾊﾞｰ"])
+_ACC_WORD = re.compile(
+    _ctx(
+        [
+            "계좌",
+            "입금",
+            "예금주",
+            "송금",
+            "통장",
+            "이체",
+            "은행",
+            "뱅크",
+            "口座",
+            "振込",
+            "ｺｳｻﾞ",
+            "ﾌﾘｺﾐ",
+            "농협",
+            "우체국",
+            "새마을금고",
+            "신협",
+            "수협",
+            "KB국민",
+            "IBK",
+            "SC제일",
+            "카뱅",
+            "케뱅",
+            "토뱅",
+        ]
+    ).pattern
+    + "|"
+    + _ACCOUNT,
+    re.I,
+)
+_OTHER_LABEL = _ctx(
+    [
+        "주민",
+        "외국인등록",
+        "전화",
+        "연락처",
+        "휴대폰",
+        "핸드폰",
+        "팩스",
+        "카드",
+        "tel",
+        "fax",
+        "phone",
+        "電話",
+        "カード",
+        "マイナンバー",
+        "個人番号",
+        "여권",
+        "ﾃﾞﾝﾜ",
+        "ｶｰﾄﾞ",
+        "ﾏｲﾅﾝﾊﾞｰ",
+    ]
+)
 # "NH301-...": a bank abbreviation may be glued to the number.
 _L_ACC = r"(?=\d)(?:" + _L_NOSEP + r"|(?<=KB)|(?<=NH)|(?<=IBK))"
 # Groups joined by one separator style: dashes, spaced dashes or single spaces.
-_ACC = re.compile(_L_ACC + r"\d{2,7}(" + _GSEP + r")\d{1,7}(?:\1\d{1,7}){0,3}" + _R
-                  + "|" + _L_ACC + r"\d{10,14}" + _R)
+_ACC = re.compile(_L_ACC + r"\d{2,7}(" + _GSEP + r")\d{1,7}(?:\1\d{1,7}){0,3}" + _R + "|" + _L_ACC + r"\d{10,14}" + _R)
 _BANK_NAME = re.compile(_BANK_PAT)
 # A bare short bank name counts only right next to the number: "신한 110-...", "... (KB)".
 # After the number it must be bracketed, name a bank, or end the phrase: a sentence that
 # merely starts with "국민 ..." or "우리 ..." after a number says nothing about it.
 _BANK_BEFORE = re.compile("(?:" + _BANK_PAT + r")(?:은행)?[ :：(/\[「『\"“'|\n]{0,3}$")
 # Names that are no everyday word may also be followed by the holder: "... 신한 홍길동".
-_BANK_AFTER = re.compile(r"[ ]?[(/][ ]?(?:" + _BANK_PAT + r")(?![가-힣])|[ ,/]{0,2}(?:" + _BANK_PAT
-                         + r")(?:은행|뱅크|금고|[ ]?(?:$|[,.)/]))"
-                         + r"|[ ,/]{0,2}(?:신한|농협|씨티|수협|신협|우체국|카카오|토스|KB|NH|IBK)(?![A-Za-z가-힣])")
+_BANK_AFTER = re.compile(
+    r"[ ]?[(/][ ]?(?:"
+    + _BANK_PAT
+    + r")(?![가-힣])|[ ,/]{0,2}(?:"
+    + _BANK_PAT
+    + r")(?:은행|뱅크|금고|[ ]?(?:$|[,.)/]))"
+    + r"|[ ,/]{0,2}(?:신한|농협|씨티|수협|신협|우체국|카카오|토스|KB|NH|IBK)(?![A-Za-z가-힣])"
+)
 _SPACE_GROUP = re.compile(r" \d+$")
 # "이체일시 20240103233557", "거래번호 20171027847125": an unbroken run that opens with a
 # date is a timestamp or a transaction serial (an account starts so about 1 time in 300).
@@ -603,8 +835,9 @@ def _acc_ok(text: str, start: int, end: int, strong_gate: bool) -> bool:
         ctx = _near(_ACC_CTX, text, start, end, 30, 12)
     else:
         ctx = False
-    if not ctx and not (_BANK_BEFORE.search(text[max(0, start - 12):start])
-                        or _BANK_AFTER.match(text, end, end + 12)):
+    if not ctx and not (
+        _BANK_BEFORE.search(text[max(0, start - 12) : start]) or _BANK_AFTER.match(text, end, end + 12)
+    ):
         return False
     # ... and not labelled as something else right before it ("주민등록번호 ...").
     if _OTHER_LABEL.search(text, max(0, start - 10), start):
@@ -616,12 +849,35 @@ def _acc_ok(text: str, start: int, end: int, strong_gate: bool) -> bool:
 # bank word nearby; ゆうちょ writes 記号 (5 digits, 1xxx0) and 番号 (8 digits). 銀行 is kept out of
 # _ACC_CTX on purpose: there it turns JAN codes, 法人番号 and timestamps near a bank name into
 # 10-14 digit "accounts".
-_JP_BANK_CTX = _ctx(["銀行", "信用金庫", "信金", "信用組合", "労働金庫", "ろうきん", "ゆうちょ", "農協", "JAバンク",
-                     "支店", "店番", "口座", "振込", "振り込み", "名義", "ｺｳｻﾞ", "ﾌﾘｺﾐ"])
-_JP_ACC = re.compile(r"(?:(?:普通|当座|貯蓄|総合)(?:預金)?(?:口座)?|[(（][普当][)）]|(口座番号|口座No)(?:は)?)"
-                     r"[\s:：.．]{0,3}(?:No\.?\s?)?(\d{7})(?![\d\-])")
-_YUCHO = re.compile(r"記号\s?[:：]?\s?(1\d{3}0)\s?[、,]?\s?番号\s?[:：]?\s?(\d{8})(?!\d)"
-                    r"|(?<![\d\-])(1\d{3}0" + _HYPH + r"?[ ]?\d{8})(?!\d)")
+_JP_BANK_CTX = _ctx(
+    [
+        "銀行",
+        "信用金庫",
+        "信金",
+        "信用組合",
+        "労働金庫",
+        "ろうきん",
+        "ゆうちょ",
+        "農協",
+        "JAバンク",
+        "支店",
+        "店番",
+        "口座",
+        "振込",
+        "振り込み",
+        "名義",
+        "ｺｳｻﾞ",
+        "ﾌﾘｺﾐ",
+    ]
+)
+_JP_ACC = re.compile(
+    r"(?:(?:普通|当座|貯蓄|総合)(?:預金)?(?:口座)?|[(（][普当][)）]|(口座番号|口座No)(?:は)?)"
+    r"[\s:：.．]{0,3}(?:No\.?\s?)?(\d{7})(?![\d\-])"
+)
+_YUCHO = re.compile(
+    r"記号\s?[:：]?\s?(1\d{3}0)\s?[、,]?\s?番号\s?[:：]?\s?(\d{8})(?!\d)"
+    r"|(?<![\d\-])(1\d{3}0" + _HYPH + r"?[ ]?\d{8})(?!\d)"
+)
 
 
 def _find_acc_jp(text: str, out: list) -> None:
@@ -635,15 +891,17 @@ def _find_acc_jp(text: str, out: list) -> None:
         if m.group(1):  # 記号 ... 番号 ...: both parts
             out.append((m.start(1), m.end(1), "acc", True))
             out.append((m.start(2), m.end(2), "acc", True))
-        elif "ゆうちょ" in text[max(0, m.start() - 40):m.start()]:
+        elif "ゆうちょ" in text[max(0, m.start() - 40) : m.start()]:
             out.append((m.start(3), m.end(3), "acc", True))
 
 
 # IBAN: country code, two check digits, then up to 30 letters and digits, printed in
 # groups of four. python-stdnum checks the country's length and format and the mod-97
 # check digits, so the shape alone never counts.
-_IBAN = re.compile(r"[A-Z](?<![A-Za-z0-9][A-Z])[A-Z]\d\d(?:([ \-]?)[A-Z0-9]{4}(?:\1[A-Z0-9]{4}){1,6}(?:\1[A-Z0-9]{1,4})?)"
-                   r"(?![A-Za-z0-9])")
+_IBAN = re.compile(
+    r"[A-Z](?<![A-Za-z0-9][A-Z])[A-Z]\d\d(?:([ \-]?)[A-Z0-9]{4}(?:\1[A-Z0-9]{4}){1,6}(?:\1[A-Z0-9]{1,4})?)"
+    r"(?![A-Za-z0-9])"
+)
 _IBAN_GROUP = re.compile(r"[ \-]?[A-Z0-9]{1,4}$")
 
 
@@ -769,12 +1027,47 @@ def _find_mynumber(text: str, out: list, lang: str = "") -> None:
 # Internationalized domains: labels in any script ("도메인.한국", "例え.jp") or in their
 # punycode form ("xn--d1acufc.xn--p1ai"). A non-ASCII top-level domain must be one that
 # exists: a bare "[^\W_]+" would swallow the Korean particle or word after ".com".
-_IDN_TLDS = ["한국", "닷컴", "닷넷", "中国", "中國", "香港", "台灣", "台湾", "新加坡", "コム", "みんな", "世界",
-             "公司", "网络", "在线", "рф", "срб", "укр", "бел", "мкд", "қаз", "мон", "ею", "бг", "ελ", "இந்தியா",
-             "भारत", "ไทย", "مصر", "السعودية", "امارات", "ایران", "קום"]
-_DOMAIN = (r"(?:[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?\.)+"
-           r"(?:[A-Za-z]{2,24}(?![A-Za-z0-9\-])|xn--[A-Za-z0-9\-]{1,59}[A-Za-z0-9](?![A-Za-z0-9\-])|(?:"
-           + "|".join(_IDN_TLDS) + r")(?![\-.]?[^\W_]*\.))")
+_IDN_TLDS = [
+    "한국",
+    "닷컴",
+    "닷넷",
+    "中国",
+    "中國",
+    "香港",
+    "台灣",
+    "台湾",
+    "新加坡",
+    "コム",
+    "みんな",
+    "世界",
+    "公司",
+    "网络",
+    "在线",
+    "рф",
+    "срб",
+    "укр",
+    "бел",
+    "мкд",
+    "қаз",
+    "мон",
+    "ею",
+    "бг",
+    "ελ",
+    "இந்தியா",
+    "भारत",
+    "ไทย",
+    "مصر",
+    "السعودية",
+    "امارات",
+    "ایران",
+    "קום",
+]
+_DOMAIN = (
+    r"(?:[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?\.)+"
+    r"(?:[A-Za-z]{2,24}(?![A-Za-z0-9\-])|xn--[A-Za-z0-9\-]{1,59}[A-Za-z0-9](?![A-Za-z0-9\-])|(?:"
+    + "|".join(_IDN_TLDS)
+    + r")(?![\-.]?[^\W_]*\.))"
+)
 _EMAIL = re.compile(
     r"(?:(?<![A-Za-z0-9._%+\-])|(?<=[^\x00-\x7f][.\-])|(?<=\.\.))"
     r"[A-Za-z0-9](?:[A-Za-z0-9._%+\-]{0,63}[A-Za-z0-9_%+\-.])?"
@@ -783,8 +1076,11 @@ _EMAIL = re.compile(
 
 
 # Japanese carriers long allowed ".." and a final "." before the "@" (taro..ya.@docomo.ne.jp).
-_CARRIER_DOMAIN = re.compile(r"@(?:docomo\.ne\.jp|ezweb\.ne\.jp|au\.com|[a-z]\.vodafone\.ne\.jp"
-                             r"|(?:[a-z]\.)?softbank\.(?:ne\.)?jp|disney\.ne\.jp)$", re.I)
+_CARRIER_DOMAIN = re.compile(
+    r"@(?:docomo\.ne\.jp|ezweb\.ne\.jp|au\.com|[a-z]\.vodafone\.ne\.jp"
+    r"|(?:[a-z]\.)?softbank\.(?:ne\.)?jp|disney\.ne\.jp)$",
+    re.I,
+)
 # Retina image names in scraped HTML ("icon@2x.png") have an email's shape.
 _IMAGE_FILE = re.compile(r"\.(?:png|jpe?g|gif|webp|svg|avif|bmp|ico)$", re.I)
 
@@ -793,7 +1089,9 @@ _IMAGE_FILE = re.compile(r"\.(?:png|jpe?g|gif|webp|svg|avif|bmp|ico)$", re.I)
 # "lee골뱅이daum.net", "ito1985 @ yahoo.co.jp". The domain must still end in a dotted name.
 _EMAIL_DODGED = re.compile(
     r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9](?:[A-Za-z0-9._%+\-]{0,63}[A-Za-z0-9_%+\-])?"
-    r"(?:\s?(?:" + _AT_WORD + r")\s?|\s+@\s*|\s*@\s+)" + _DOMAIN, re.I)
+    r"(?:\s?(?:" + _AT_WORD + r")\s?|\s+@\s*|\s*@\s+)" + _DOMAIN,
+    re.I,
+)
 _DODGE_MARK = re.compile(_AT_MARK + r"|\s@|@\s", re.I)
 # "info★example.co.jp（★を@に変えてください）": a symbol that the reader is told to read as "@".
 _STAR_RULE = re.compile(r"([★☆◆◇◎●■▲#*])\s*[をは]\s*[「『]?@[」』]?\s*[にへと]")
@@ -821,7 +1119,7 @@ def _find_star_email(text: str, sym: str, out: list) -> None:
     part and a domain (a 1:1 shadow, so offsets hold); "★を@に" itself stays a symbol."""
     shadow = re.sub(r"(?<=[A-Za-z0-9._%+\-])" + re.escape(sym) + r"(?=[A-Za-z0-9])", "@", text)
     for m in _EMAIL.finditer(shadow):
-        if sym in text[m.start():m.end()] and not _IMAGE_FILE.search(m.group(0)):
+        if sym in text[m.start() : m.end()] and not _IMAGE_FILE.search(m.group(0)):
             out.append((m.start(), m.end(), "email", True))
 
 
@@ -829,13 +1127,15 @@ def _find_star_email(text: str, sym: str, out: list) -> None:
 _IPV4 = re.compile(r"(?:(?<![\dA-Za-z.])|(?<=IP))(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![\dA-Za-z])(?!\.\d)")
 # An address may follow its label's colon with no space: "IPv6:2001:db8::1", "주소:::1".
 # A match never starts on a label's colon: "アドレス:2001:db8::1" starts at "2001", "主机:::1" at "::1".
-_IPV6 = re.compile(r"(?:(?<![0-9A-Za-z:])|(?<=[^0-9A-Fa-f:]:)|(?<=[Ii][Pp][Vv]6:))(?!:[^:]|:::)"
-                   r"(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?"
-                   r"(?![0-9A-Za-z:])(?!\.\d)")
+_IPV6 = re.compile(
+    r"(?:(?<![0-9A-Za-z:])|(?<=[^0-9A-Fa-f:]:)|(?<=[Ii][Pp][Vv]6:))(?!:[^:]|:::)"
+    r"(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?"
+    r"(?![0-9A-Za-z:])(?!\.\d)"
+)
 
 
 def _has_ipv6(text: str) -> bool:
-    """"::", eight groups, or six groups with an IPv4 tail ("0:0:0:0:0:FFFF:129.144.52.38")."""
+    """ "::", eight groups, or six groups with an IPv4 tail ("0:0:0:0:0:FFFF:129.144.52.38")."""
     if "::" in text:
         return True
     colons = text.count(":")
@@ -844,13 +1144,19 @@ def _has_ipv6(text: str) -> bool:
 
 # Section and episode suffixes; "부터" (from) is a particle, and after a space the word
 # must end there ("1.2.3.4 부시" is an address followed by a name).
-_SECTION_SUFFIX = re.compile(r"(?:편|항|項|절|節|장|章|조|条|부(?!터)|권|화|판|버전|版)"
-                             r"|\s(?:편|항|절|장|조|부|권|화|판)(?![가-힣])|\s?(?:項|節|章|条|版|버전)"
-                             r"|\s?(?:업데이트|패치|アップデート|パッチ)|\s(?:update|patch)(?![A-Za-z])", re.I)
+_SECTION_SUFFIX = re.compile(
+    r"(?:편|항|項|절|節|장|章|조|条|부(?!터)|권|화|판|버전|版)"
+    r"|\s(?:편|항|절|장|조|부|권|화|판)(?![가-힣])|\s?(?:項|節|章|条|版|버전)"
+    r"|\s?(?:업데이트|패치|アップデート|パッチ)|\s(?:update|patch)(?![A-Za-z])",
+    re.I,
+)
 # "Section 12.3.4.1", "§ 4.2.10.1", "Fig. 3.1.2.4": a numbered part of a document. ("table"
 # and "rule" stay out: "routing table 10.0.0.0", "firewall rule 10.1.2.3".)
-_SECTION_BEFORE = re.compile(r"(?<![A-Za-z])(?:section|sec|chapter|ch|clause|article|figure|fig"
-                             r"|paragraph|para|appendix)\.?\s?$|§\s?$", re.I)
+_SECTION_BEFORE = re.compile(
+    r"(?<![A-Za-z])(?:section|sec|chapter|ch|clause|article|figure|fig"
+    r"|paragraph|para|appendix)\.?\s?$|§\s?$",
+    re.I,
+)
 # "2.10.3.15-beta", "4.2.1.0-rc1": a version with a pre-release tag.
 _PRERELEASE = re.compile(r"[-_+~](?:alpha|beta|rc|pre|dev|snapshot|b\d|a\d)", re.I)
 # Zone index of a link-local address: "fe80::1%eth0".
@@ -866,7 +1172,7 @@ def _find_ip(text: str, out: list, lang: str = "") -> None:
         for m in _IPV4.finditer(text):
             if not all(_octet_ok(m.group(i)) for i in range(1, 5)):
                 continue
-            if _not_pii(text, m.start()) or text[max(0, m.start() - 1):m.start()] in ("v", "V"):
+            if _not_pii(text, m.start()) or text[max(0, m.start() - 1) : m.start()] in ("v", "V"):
                 continue
             octets = [int(m.group(i)) for i in range(1, 5)]
             # "1.2.3.4편", "8.2.4.1項", "0.0.0.0": enumerations, section numbers, no host.
@@ -910,8 +1216,11 @@ _PASS_CTX = _ctx(["여권", "passport", "旅券", "パスポート", "護照", "
 _PASS = re.compile(r"(?<![0-9A-Za-z])(?:[MSRGD](?:\d{8}|\d{3}[A-Z]\d{4})|[A-Z]{2}\d{7})(?![0-9A-Za-z])")
 # Loosely typed: lowercase, or a space or dash after the letter ("m12345678", "M 12345678",
 # "M-12345678", "M1234 5678"). Weaker evidence, so the passport word must be closer.
-_PASS_LOOSE = re.compile(r"(?<![0-9A-Za-z])(?:[MSRGD][ \-]?\d{8}|[MSRGD]\d{3}[A-Z]\d{4}|[MSRGD]\d{4} \d{4}"
-                         r"|[A-Z]{2}\d{7})(?![0-9A-Za-z])", re.I)
+_PASS_LOOSE = re.compile(
+    r"(?<![0-9A-Za-z])(?:[MSRGD][ \-]?\d{8}|[MSRGD]\d{3}[A-Z]\d{4}|[MSRGD]\d{4} \d{4}"
+    r"|[A-Z]{2}\d{7})(?![0-9A-Za-z])",
+    re.I,
+)
 
 
 def _find_passport(text: str, out: list, lang: str = "") -> None:
@@ -923,8 +1232,14 @@ def _find_passport(text: str, out: list, lang: str = "") -> None:
 
 # ---------------------------------------------------------------- find / scrub
 _DETECTORS = {
-    "rrn": _find_rrn, "tel": _find_tel, "acc": _find_acc, "card": _find_card,
-    "mynumber": _find_mynumber, "email": _find_email, "ip": _find_ip, "passport": _find_passport,
+    "rrn": _find_rrn,
+    "tel": _find_tel,
+    "acc": _find_acc,
+    "card": _find_card,
+    "mynumber": _find_mynumber,
+    "email": _find_email,
+    "ip": _find_ip,
+    "passport": _find_passport,
 }
 
 
@@ -943,8 +1258,13 @@ _GROUP_BEFORE = re.compile(r"(?<![^\s])\d{1,6} $")
 
 def _space_glued(text: str, start: int, end: int, kind: str = "") -> bool:
     """A space-grouped candidate that is only part of a longer space-grouped digit run."""
-    glued_before = (start >= 2 and text[start - 1] == " " and text[start - 2].isdecimal() and text[start].isdecimal()
-                    and _GROUP_BEFORE.search(text, max(0, start - 9), start) is not None)
+    glued_before = (
+        start >= 2
+        and text[start - 1] == " "
+        and text[start - 2].isdecimal()
+        and text[start].isdecimal()
+        and _GROUP_BEFORE.search(text, max(0, start - 9), start) is not None
+    )
     if not glued_before and _RUN_CONTINUES.match(text, end) is None:
         return False
     if kind == "tel" and re.fullmatch(_SPACED_PHONE, text[start:end]):
@@ -1024,7 +1344,7 @@ def _find_spans(text: str, lang: str, kinds: tuple[str, ...] | None, spoken: boo
     cands: list[tuple[int, int, str, bool]] = []
     if spoken and (kinds is None or "tel" in kinds):
         _find_spoken_tel(text, cands)
-    for kind in kinds or KINDS:
+    for kind in kinds or PII_KINDS:
         if kind == "email":
             if has_email:
                 _find_email(text, cands, lang)
@@ -1058,7 +1378,7 @@ def scrub(text: str, lang: str = "", kinds: tuple[str, ...] | None = None) -> tu
         return text, {}
     parts, counts, pos = [], {}, 0
     for sp in spans:
-        parts.append(text[pos:sp.start])
+        parts.append(text[pos : sp.start])
         parts.append(f"<|{sp.kind}|>")
         counts[sp.kind] = counts.get(sp.kind, 0) + 1
         pos = sp.end
@@ -1068,7 +1388,7 @@ def scrub(text: str, lang: str = "", kinds: tuple[str, ...] | None = None) -> tu
 
 # ---------------------------------------------------------------- stage
 class PIIStage:
-    """Recipe keys: mode (replace | drop), max_identifiers, kinds (default: all KINDS).
+    """Recipe keys: mode (replace | drop), max_identifiers, kinds (default: all PII_KINDS).
 
     Every live row gets its identifiers replaced and ``pii_counts`` set (kinds with a
     count > 0; an empty map when none). With ``mode: drop`` a row with more than
@@ -1089,9 +1409,9 @@ class PIIStage:
         if self.mode == "drop" and self.max_identifiers is None:
             self.max_identifiers = 0  # drop mode without a limit drops any document with PII
         kinds = cfg.get("kinds")
-        unknown = set(kinds or ()) - set(KINDS)
+        unknown = set(kinds or ()) - set(PII_KINDS)
         if unknown:
-            raise ValueError(f"unknown pii kinds {sorted(unknown)}; known: {list(KINDS)}")
+            raise ValueError(f"unknown pii kinds {sorted(unknown)}; known: {list(PII_KINDS)}")
         self.kinds = tuple(kinds) if kinds else None
 
     def __call__(self, table: pa.Table) -> pa.Table:

@@ -4,12 +4,13 @@ An example is {"text", "lang", "spans": [[start, end, kind]], "decoys": [[start,
 A predicted span counts as correct only with the exact gold offsets and kind. A decoy
 counts as masked when any predicted span overlaps it.
 """
+
 from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 Finder = Callable[[str, str], Iterable]  # (text, lang) -> spans with .start .end .kind
 
@@ -54,10 +55,14 @@ def score(examples: list[dict], find: Finder) -> dict:
 
 
 def format_report(name: str, result: dict) -> str:
-    lines = [f"{name}: precision {result['precision']:.4f}  recall {result['recall']:.4f}  "
-             f"decoys masked {result['decoy_rate']:.2%}"]
+    lines = [
+        f"{name}: precision {result['precision']:.4f}  recall {result['recall']:.4f}  "
+        f"decoys masked {result['decoy_rate']:.2%}"
+    ]
     for k, v in result["per_kind"].items():
-        lines.append(f"  {k:9s} P {v['precision']:.4f}  R {v['recall']:.4f}  (tp {v['tp']}, fp {v['fp']}, fn {v['fn']})")
+        lines.append(
+            f"  {k:9s} P {v['precision']:.4f}  R {v['recall']:.4f}  (tp {v['tp']}, fp {v['fp']}, fn {v['fn']})"
+        )
     hit = {t: f"{h}/{n}" for t, (h, n) in result["decoys"].items() if h}
     lines.append(f"  decoys masked by type: {hit or 'none'}")
     return "\n".join(lines)
@@ -85,9 +90,17 @@ def score_cases(cases: list[dict], find: Finder) -> dict:
         for p in pred - gold:
             false_flags[p[2]] += 1
         if pred != gold:
-            failures.append({"text": case["text"], "source": case.get("source"), "gold": sorted(gold),
-                             "pred": sorted(pred)})
-    per_kind = {k: {"cases": cases_per_kind[k], "expected": expected[k], "found": found[k],
-                    "recall": found[k] / expected[k] if expected[k] else 1.0, "false_flags": false_flags[k]}
-                for k in sorted(cases_per_kind)}
+            failures.append(
+                {"text": case["text"], "source": case.get("source"), "gold": sorted(gold), "pred": sorted(pred)}
+            )
+    per_kind = {
+        k: {
+            "cases": cases_per_kind[k],
+            "expected": expected[k],
+            "found": found[k],
+            "recall": found[k] / expected[k] if expected[k] else 1.0,
+            "false_flags": false_flags[k],
+        }
+        for k in sorted(cases_per_kind)
+    }
     return {"per_kind": per_kind, "failures": failures}

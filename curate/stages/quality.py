@@ -13,6 +13,7 @@ before rules on word signals (see ordered_rules), and the first failure is the r
 A null value switches a rule off. Documents that fail a surface rule are not segmented
 (their word signals stay null) unless the section says ``analyze_dropped: true``.
 """
+
 from __future__ import annotations
 
 import functools
@@ -20,25 +21,38 @@ import math
 import random
 import re
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pyarrow as pa
 import yaml
 
 from curate.io.charset import encodes
-from curate.stages.gibberish import mash_chars
 from curate.io.schema import QUALITY_SIGNAL_FIELDS, QUALITY_SIGNALS_TYPE
-from curate.stages.segment import analyze, eojeols
-from curate.stages.base import live_mask, merge_drop_reasons, set_column
 from curate.recipe import RECIPE_DIR
+from curate.stages.base import live_mask, merge_drop_reasons, set_column
+from curate.stages.gibberish import mash_chars
+from curate.stages.segment import analyze, eojeols
 
 SIGNAL_NAMES = [n for n, _ in QUALITY_SIGNAL_FIELDS]
 # Keys of a quality section that are settings, not rules.
-SETTINGS = {"short_line_chars", "stop_words", "flagged_words", "model", "model_weight", "batch_size",
-            "segment", "workers", "analyze_dropped", "include", "repetition_min_words", "flagged_min_words",
-            "word_order_gate", "count_min_words"}
+SETTINGS = {
+    "short_line_chars",
+    "stop_words",
+    "flagged_words",
+    "model",
+    "model_weight",
+    "batch_size",
+    "segment",
+    "workers",
+    "analyze_dropped",
+    "include",
+    "repetition_min_words",
+    "flagged_min_words",
+    "word_order_gate",
+    "count_min_words",
+}
 
 # A scorer adds signals to a batch: f(texts, lang) -> {signal: list of float}. The
 # fastText classifier is one (model_score); a perplexity signal from the project's own
@@ -141,8 +155,10 @@ _NON_SPACE = re.compile(r"\S")
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3131-\u318e]+")
 _JAMO_RUN = re.compile(r"[\u1100-\u11ff\u3131-\u318e]+")  # ㅋㅋㅋ, ㅠㅠ, ㅁㄴㅇㄹ
 # Chat noise beside jamo runs: w/ｗ laughter (not www.), (笑), kaomoji, orz.
-_CHATTER = re.compile(r"[\u1100-\u11ff\u3131-\u318e]+|(?<![A-Za-zＡ-Ｚａ-ｚ])[wｗＷ]{2,}(?![A-Za-zＡ-Ｚａ-ｚ.])"
-                      r"|[（(][笑泣汗][）)]|[（(][^\w()（）\s]{0,3}[;_^ω´`・ー゜∀Д][^()（）\s]{0,6}[）)]|\borz\b|\^\^")
+_CHATTER = re.compile(
+    r"[\u1100-\u11ff\u3131-\u318e]+|(?<![A-Za-zＡ-Ｚａ-ｚ])[wｗＷ]{2,}(?![A-Za-zＡ-Ｚａ-ｚ.])"
+    r"|[（(][笑泣汗][）)]|[（(][^\w()（）\s]{0,3}[;_^ω´`・ー゜∀Д][^()（）\s]{0,6}[）)]|\borz\b|\^\^"
+)
 _KANA = re.compile(r"[\u3041-\u309f\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f]+")
 _HIRAGANA = re.compile(r"[\u3041-\u309f]+")
 _KANJI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005]+")
@@ -151,7 +167,9 @@ _DIGIT = re.compile(r"[0-9\uff10-\uff19]+")
 _WORDISH = re.compile(r"\w+")
 # A URL runs to the first space or non-ASCII character: Korean and Japanese write the
 # next word or particle right after it (https://www.google.co.jpでアクセス可能).
-_URL = re.compile(r"(?:https?://|www\.)[!-~]+|\b[\w-]+\.(?:com|net|org|kr|jp|co\.kr|co\.jp|io|me|xyz|top)\b[!-~]*", re.I)
+_URL = re.compile(
+    r"(?:https?://|www\.)[!-~]+|\b[\w-]+\.(?:com|net|org|kr|jp|co\.kr|co\.jp|io|me|xyz|top)\b[!-~]*", re.I
+)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 # Gopher: '#' and '...' per word
 _SYMBOL_WORD = re.compile(r"#|\.\.\.|…")
@@ -170,10 +188,12 @@ _SENTENCE_END = re.compile(r"(?<![0-9])[.!?][\"'”’」』）)\]]*(?=\s|$)|[�
 # KS X 1001 (UTF-8 read as cp949); half-width katakana (UTF-8 read as cp932) and
 # level-2 kanji in Japanese.
 _MOJIBAKE_ALL = "\ufffd\u0080-\u009f"
-_CP1252_LETTERS = "\u00c0-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2020\u2021\u2030\u2039\u203a"
+_CP1252_LETTERS = (
+    "\u00c0-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2020\u2021\u2030\u2039\u203a"
+)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _mojibake_pattern(lang: str) -> re.Pattern:
     rare_hangul = _ranges_class(_not_encodable(0xAC00, 0xD7A3, "euc-kr"))[1:-1]
     if lang == "ko":
@@ -193,7 +213,7 @@ def _count(pattern: re.Pattern, text: str) -> int:
     return sum(map(len, pattern.findall(text)))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _flagged_pattern(path: str) -> re.Pattern | None:
     p = Path(path)
     if not p.is_absolute():
@@ -277,8 +297,9 @@ def _table_row(line: str, parts: list[str]) -> bool:
     """A row of a table in an article ("1995 | 1,234 | 567", "1位 東京 13,960千人"):
     cells split by a pipe with a figure in one, or a row that starts with a figure (a
     year, a rank). A menu row ("ホーム | ニュース | 会社概要") has no figures."""
-    return len(parts) >= 2 and bool((_PIPE.search(line) and any(_FIGURE.search(p) for p in parts))
-                                    or _FIGURE.match(parts[0]))
+    return len(parts) >= 2 and bool(
+        (_PIPE.search(line) and any(_FIGURE.search(p) for p in parts)) or _FIGURE.match(parts[0])
+    )
 
 
 # A field row of an infobox or a spec sheet ("名称：東京タワー", "무게: 1.2kg"): one item,
@@ -327,7 +348,10 @@ def _dup_fracs(parts: list[str], prefix: str, scale: float = 1.0) -> dict[str, f
             dup_chars += len(p)
         else:
             seen.add(p)
-    return {f"dup_{prefix}_frac": scale * dup_n / len(parts), f"dup_{prefix}_char_frac": scale * dup_chars / max(1, total)}
+    return {
+        f"dup_{prefix}_frac": scale * dup_n / len(parts),
+        f"dup_{prefix}_char_frac": scale * dup_chars / max(1, total),
+    }
 
 
 def _short_scale(n_words: float, min_words: int) -> float:
@@ -353,11 +377,28 @@ JA_MORPHEMES_PER_PHRASE = 2.6
 # read off the surface text. Korean keeps eojeol-based signals (as Polyglot-Ko and
 # Gopher define them) on the surface, so kiwi is needed only for word counts.
 WORD_SIGNALS = {
-    "ko": {"n_words", "function_word_ratio", "lm_score", "word_order_gain", "terminated_char_ratio",
-           "long_terminated_char_ratio"},
-    "ja": {"n_words", "function_word_ratio", "lm_score", "mean_word_len", "symbol_word_ratio", "flagged_word_ratio",
-           "terminated_char_ratio", "long_terminated_char_ratio",
-           "top_2gram_frac", "top_3gram_frac", "top_4gram_frac"} | {f"dup_{n}gram_frac" for n in range(5, 11)},
+    "ko": {
+        "n_words",
+        "function_word_ratio",
+        "lm_score",
+        "word_order_gain",
+        "terminated_char_ratio",
+        "long_terminated_char_ratio",
+    },
+    "ja": {
+        "n_words",
+        "function_word_ratio",
+        "lm_score",
+        "mean_word_len",
+        "symbol_word_ratio",
+        "flagged_word_ratio",
+        "terminated_char_ratio",
+        "long_terminated_char_ratio",
+        "top_2gram_frac",
+        "top_3gram_frac",
+        "top_4gram_frac",
+    }
+    | {f"dup_{n}gram_frac" for n in range(5, 11)},
 }
 
 
@@ -379,8 +420,9 @@ def surface_signals(text: str, lang: str, cfg: dict) -> dict[str, float]:
         words = [w for w in units if _WORDISH.search(w)]
         s["n_words"] = len(words)
         stop = set(cfg.get("stop_words") or ())
-        s["function_word_ratio"] = (sum(1 for w in units if w.lower().strip(".,;:!?\"'()") in stop) / n_units
-                                    if stop else None)
+        s["function_word_ratio"] = (
+            sum(1 for w in units if w.lower().strip(".,;:!?\"'()") in stop) / n_units if stop else None
+        )
     if lang != "ja":
         # Polyglot-Ko measures mean word length on eojeol, Gopher on whitespace words.
         s["mean_word_len"] = sum(map(len, units)) / len(units) if units else 0.0
@@ -403,15 +445,18 @@ def surface_signals(text: str, lang: str, cfg: dict) -> dict[str, float]:
     # comments write it, and is not counted.
     # Like the short-line share, it is taken over at least 3 lines: a page of snippets is
     # many lines, and a one-line comment trailing off ("기대되는 영화..") is none.
-    s["ellipsis_line_ratio"] = few * sum(1 for l in lines if _ELLIPSIS_MARK.search(l)) / max(n_lines, SHORT_LINE_MIN_ITEMS)
+    s["ellipsis_line_ratio"] = (
+        few * sum(1 for l in lines if _ELLIPSIS_MARK.search(l)) / max(n_lines, SHORT_LINE_MIN_ITEMS)
+    )
     s["punct_end_line_ratio"] = sum(1 for l in lines if _PUNCT_END.search(l)) / n_lines
     s.update(_terminated_ratios(lines, ends))
     short = int(cfg.get("short_line_chars", 30))
     items = _line_items(lines, ends, lang)
     # FineWeb judges pages of lines: a text of one or two short lines (a question, a
     # comment) is no page of short lines, so the share is taken over at least 3 items.
-    s["short_line_ratio"] = (sum(1 for l in items if len(l) <= short and not _FIELD_ROW.match(l))
-                             / max(SHORT_LINE_MIN_ITEMS, len(items)))
+    s["short_line_ratio"] = sum(1 for l in items if len(l) <= short and not _FIELD_ROW.match(l)) / max(
+        SHORT_LINE_MIN_ITEMS, len(items)
+    )
     s["keyword_rows"] = sum(1 for l, e in zip(lines, ends) if not e and _keyword_row(l))
     s.update(_dup_fracs(lines, "line", rep))
     paras = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
@@ -437,8 +482,9 @@ def surface_signals(text: str, lang: str, cfg: dict) -> dict[str, float]:
     s["flagged_lines"] = _flagged_lines(units, cfg) if n_flagged else 0
     s["flagged_lead_ratio"] = _flagged_lead_ratio(units, cfg)
     if lang == "ja":
-        s["kana_mash_ratio"] = few * (sum(len(l) for l in lines if _HIRAGANA_LINE.match(l))
-                                      + _count(_BAD_SOKUON, text)) / nonspace
+        s["kana_mash_ratio"] = (
+            few * (sum(len(l) for l in lines if _HIRAGANA_LINE.match(l)) + _count(_BAD_SOKUON, text)) / nonspace
+        )
         s["non_jis_kanji_ratio"] = few * _count(_non_jis_kanji(), text) / nonspace
         s["same_lead_ratio"] = _same_lead_ratio(_sentences(text))
     return s
@@ -505,7 +551,7 @@ def _sentences(text: str) -> list[str]:
     for line in text.split("\n"):
         start = 0
         for m in _SENTENCE_END.finditer(line):
-            out.append(line[start:m.end()].strip())
+            out.append(line[start : m.end()].strip())
             start = m.end()
         out.append(line[start:].strip())
     return [u for u in out if u]
@@ -529,7 +575,7 @@ def _keyword_row(line: str) -> bool:
         return False
     held: dict[str, int] = {}
     for token in set(tokens):
-        for sub in {token[i:i + k] for k in range(2, min(len(token), 8) + 1) for i in range(len(token) - k + 1)}:
+        for sub in {token[i : i + k] for k in range(2, min(len(token), 8) + 1) for i in range(len(token) - k + 1)}:
             held[sub] = held.get(sub, 0) + tokens.count(token)
     total = sum(map(len, tokens))
     for sub, n in held.items():
@@ -629,8 +675,11 @@ def _flagged_lines(units: list[str], cfg: dict) -> int:
         tokens = _KEYWORD_TOKEN.findall(unit)
         hits = sum(1 for t in tokens if flagged.search(t))
         distinct = len({f.lower() for f in found})
-        if ((len(tokens) >= 3 and hits >= 2 and 2 * hits >= len(tokens))
-                or distinct >= 3 or (distinct >= 2 and (3 * covered >= nonspace or 4 * hits >= len(tokens)))):
+        if (
+            (len(tokens) >= 3 and hits >= 2 and 2 * hits >= len(tokens))
+            or distinct >= 3
+            or (distinct >= 2 and (3 * covered >= nonspace or 4 * hits >= len(tokens)))
+        ):
             n += 1
     return n
 

@@ -10,15 +10,16 @@ scoring uses the same binding through ``model.f.predict``, which, unlike
 
 and in a recipe: ``quality: {model: model.bin, min_model_score: 0.5}``.
 """
+
 from __future__ import annotations
 
 import argparse
 import functools
 import gzip
 import json
-import sys
 import os
 import random
+import sys
 import tempfile
 from pathlib import Path
 
@@ -51,9 +52,17 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())  # fastText reads one example per line
 
 
-def train_quality_model(good: list[str | Path] | str | Path, bad: list[str | Path] | str | Path, out: str | Path,
-                        lang: str, epoch: int = 10, lr: float = 0.5, word_ngrams: int = 2, dim: int = 64,
-                        seed: int = 0) -> dict:
+def train_quality_model(
+    good: list[str | Path] | str | Path,
+    bad: list[str | Path] | str | Path,
+    out: str | Path,
+    lang: str,
+    epoch: int = 10,
+    lr: float = 0.5,
+    word_ngrams: int = 2,
+    dim: int = 64,
+    seed: int = 0,
+) -> dict:
     """Train and save the classifier; returns counts and training-set precision/recall."""
     import fasttext
 
@@ -70,8 +79,18 @@ def train_quality_model(good: list[str | Path] | str | Path, bad: list[str | Pat
         f.write("\n".join(rows) + "\n")
         train_path = f.name
     try:
-        model = fasttext.train_supervised(input=train_path, epoch=epoch, lr=lr, wordNgrams=word_ngrams, dim=dim,
-                                          minCount=1, loss="softmax", thread=1, seed=seed, verbose=0)
+        model = fasttext.train_supervised(
+            input=train_path,
+            epoch=epoch,
+            lr=lr,
+            wordNgrams=word_ngrams,
+            dim=dim,
+            minCount=1,
+            loss="softmax",
+            thread=1,
+            seed=seed,
+            verbose=0,
+        )
         n, precision, recall = model.test(train_path)
     finally:
         os.unlink(train_path)
@@ -101,7 +120,7 @@ class QualityModel:
         return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load(path: str) -> QualityModel:
     return QualityModel(path)
 

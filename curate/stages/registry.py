@@ -1,4 +1,5 @@
 """Stage registry: name -> module with make_stage(cfg, lang), and the chain that runs them."""
+
 from __future__ import annotations
 
 import importlib
@@ -93,8 +94,9 @@ class StageChain:
             keys = dedup_keys(table.take(pa.array(idx, pa.int64())), self.dedup_cfg, self.lang)
             table = table.append_column("minhash", _scatter_signatures(keys.column("minhash"), idx, table.num_rows))
             if "core_minhash" in keys.column_names:  # dropped rows get empty bodies (all 0xFFFFFFFF)
-                table = table.append_column("core_minhash", _scatter_signatures(
-                    keys.column("core_minhash"), idx, table.num_rows, 0xFFFFFFFF))
+                table = table.append_column(
+                    "core_minhash", _scatter_signatures(keys.column("core_minhash"), idx, table.num_rows, 0xFFFFFFFF)
+                )
                 chars = np.zeros(table.num_rows, dtype=np.int64)
                 chars[idx] = keys.column("core_chars").to_numpy()
                 table = table.append_column("core_chars", pa.array(chars, pa.int64()))

@@ -11,6 +11,7 @@ a coarse class: content word, function word (particles, endings, auxiliaries) or
 punctuation/symbol. Function words are what real prose has and menus, keyboard mash
 and keyword lists lack.
 """
+
 from __future__ import annotations
 
 import functools
@@ -116,12 +117,12 @@ def _ko_sentence_ends(text: str, toks) -> list[int]:
         if not (t.tag.startswith("N") or t.tag == "XSN"):
             continue
         nxt = toks[j + 1] if j + 1 < len(toks) else None
-        if nxt is not None and nxt.tag not in _KO_AFTER_END and "\n" not in text[t.start + t.len:nxt.start]:
+        if nxt is not None and nxt.tag not in _KO_AFTER_END and "\n" not in text[t.start + t.len : nxt.start]:
             continue
         i = j - 1
         while i >= 0 and j - i <= 2 and (toks[i].tag.startswith("N") or toks[i].tag == "XSN"):
             i -= 1
-        if i >= 0 and toks[i].tag == "ETM" and "\n" not in text[toks[i].start:t.start]:
+        if i >= 0 and toks[i].tag == "ETM" and "\n" not in text[toks[i].start : t.start]:
             ends.append(t.start + t.len)
     return ends
 
@@ -154,8 +155,16 @@ class KoreanSegmenter:
         out = []
         for (prefix, scale), (toks, score) in zip(cut, results):
             n = len(prefix) - prefix.count(" ") - prefix.count("\n")
-            out.append(Morphs([t.form for t in toks], [_ko_class(t.tag) for t in toks], scale,
-                              score / n if n else None, prefix, _ko_sentence_ends(prefix, toks)))
+            out.append(
+                Morphs(
+                    [t.form for t in toks],
+                    [_ko_class(t.tag) for t in toks],
+                    scale,
+                    score / n if n else None,
+                    prefix,
+                    _ko_sentence_ends(prefix, toks),
+                )
+            )
         return out
 
 
@@ -187,8 +196,14 @@ class JapaneseSegmenter:
                 if found >= 0:
                     at = found + len(fields[0])
                 spans.append((found, at))
-                finals.append(pos.startswith(_JA_FINAL_POS) and (pos[0] == "助" and pos[1] == "詞"  # 終助詞
-                                                               or _JA_FINAL_FORM.search(fields[5]) is not None))
+                finals.append(
+                    pos.startswith(_JA_FINAL_POS)
+                    and (
+                        pos[0] == "助"
+                        and pos[1] == "詞"  # 終助詞
+                        or _JA_FINAL_FORM.search(fields[5]) is not None
+                    )
+                )
                 if pos.startswith(_JA_PUNCT_POS):
                     classes.append(PUNCT)
                 elif pos.startswith(_JA_FUNCTION_POS):
@@ -215,7 +230,7 @@ def _ja_sentence_ends(text: str, spans, finals, classes) -> list[int]:
         if not final or start < 0:
             continue
         nxt = spans[j + 1] if j + 1 < len(spans) else None
-        if nxt is None or classes[j + 1] == PUNCT or (nxt[0] >= 0 and "\n" in text[end:nxt[0]]):
+        if nxt is None or classes[j + 1] == PUNCT or (nxt[0] >= 0 and "\n" in text[end : nxt[0]]):
             ends.append(end)
     return ends
 
@@ -235,7 +250,7 @@ class SpacedSegmenter:
         return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def get_segmenter(lang: str, workers: int = 1):
     """One analyser per language per process, built on first use."""
     if lang == "ko":

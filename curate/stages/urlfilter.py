@@ -3,6 +3,7 @@
 Per-domain caps need the whole corpus in order, so the pipeline applies
 `max_per_domain` in its global pass; this stage handles the per-document lists.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -11,8 +12,8 @@ from urllib.parse import unquote, urlsplit
 
 import pyarrow as pa
 
-from curate.stages.base import live_mask, merge_drop_reasons
 from curate.recipe import RECIPE_DIR
+from curate.stages.base import live_mask, merge_drop_reasons
 
 DEFAULT_DOMAINS = ["urlfilter/blocked_domains.txt"]
 DEFAULT_SUBSTRINGS = ["urlfilter/blocked_substrings.txt"]
@@ -43,8 +44,9 @@ class UrlFilterStage:
 
     def __init__(self, cfg: dict, lang: str):
         self.domains = frozenset().union(*(load_list(p) for p in cfg.get("blocked_domains", DEFAULT_DOMAINS)))
-        self.substrings = tuple(sorted(frozenset().union(
-            *(load_list(p) for p in cfg.get("blocked_substrings", DEFAULT_SUBSTRINGS)))))
+        self.substrings = tuple(
+            sorted(frozenset().union(*(load_list(p) for p in cfg.get("blocked_substrings", DEFAULT_SUBSTRINGS))))
+        )
 
     def reason(self, url: str | None) -> str | None:
         if not url:

@@ -1,7 +1,8 @@
 """Rebuild the small samples in this folder from ../shared/corpora (seeded, reproducible).
 
-    PYTHONPATH=. .venv/bin/python tests/data/decontam/make_sample.py
+PYTHONPATH=. .venv/bin/python tests/data/decontam/make_sample.py
 """
+
 import gzip
 import json
 import random
@@ -31,7 +32,10 @@ def main():
     klue = read("ko-klue-sentences.jsonl.gz")
     long_ko = [r for r in klue if len(r["text"]) >= 50]
     short_ko = rng.sample([r for r in klue if len(r["text"]) < 50], 500)
-    write("ko-klue-sentences.jsonl.gz", [{"id": r["id"], "text": r["text"]} for r in sorted(long_ko + short_ko, key=lambda r: r["id"])])
+    write(
+        "ko-klue-sentences.jsonl.gz",
+        [{"id": r["id"], "text": r["text"]} for r in sorted(long_ko + short_ko, key=lambda r: r["id"])],
+    )
 
     # JGLUE: whole JNLI/JSTS pairs (both sentences of one item) and JCommonsenseQA questions.
     jglue = read("ja-jglue-sentences.jsonl.gz")
@@ -44,7 +48,7 @@ def main():
     # Unrelated text: news paragraphs (3 consecutive sentences of one article set),
     # Wikipedia paragraphs, and groups of 4 movie reviews.
     news = read("ko-news-sentences.jsonl.gz")
-    paras = [news[i:i + 3] for i in range(0, len(news) - 2, 3)]
+    paras = [news[i : i + 3] for i in range(0, len(news) - 2, 3)]
     paras = rng.sample(paras, 600)
     write("ko-news-paragraphs.jsonl.gz", [{"id": p[0]["id"], "text": " ".join(s["text"] for s in p)} for p in paras])
 
@@ -61,8 +65,13 @@ def main():
                 reviews.append(json.loads(line))
     reviews = [r for r in reviews if len(r["text"]) >= 10 and squash(r["text"]) not in klue_keys]
     reviews = rng.sample(reviews, 1000 * 4)
-    write("ko-nsmc-review-groups.jsonl.gz",
-          [{"id": reviews[i]["id"], "text": "\n".join(r["text"] for r in reviews[i:i + 4])} for i in range(0, len(reviews), 4)])
+    write(
+        "ko-nsmc-review-groups.jsonl.gz",
+        [
+            {"id": reviews[i]["id"], "text": "\n".join(r["text"] for r in reviews[i : i + 4])}
+            for i in range(0, len(reviews), 4)
+        ],
+    )
 
 
 if __name__ == "__main__":

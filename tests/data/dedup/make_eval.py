@@ -12,6 +12,7 @@ edition (different spacing and spelling, written by people, not by this script).
 
     PYTHONPATH=. .venv/bin/python tests/data/dedup/make_eval.py   # seeded, reproducible
 """
+
 from __future__ import annotations
 
 import gzip
@@ -104,6 +105,7 @@ def japanese_paragraphs(rng: random.Random) -> list[str]:
 
 # ---------------------------------------------------------------- edits
 
+
 def tokenize(text: str, lang: str) -> list[str]:
     """Words with the text between them kept, so "".join(tokens) == text."""
     if lang == "ko":
@@ -193,8 +195,9 @@ def build(lang: str, seed: int = 0) -> list[dict]:
         fid = f"{lang}-f{i}"
         rows.append({"id": fid, "family": fid, "kind": "original", "text": paras[i]})
         for kind in KINDS:
-            rows.append({"id": f"{fid}-{kind}", "family": fid, "kind": kind,
-                         "text": variant(paras[i], kind, lang, vocab, rng)})
+            rows.append(
+                {"id": f"{fid}-{kind}", "family": fid, "kind": kind, "text": variant(paras[i], kind, lang, vocab, rng)}
+            )
         if i in north:
             rows.append({"id": f"{fid}-north", "family": fid, "kind": "north", "text": north[i]})
     for i in unrelated:

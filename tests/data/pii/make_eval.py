@@ -14,6 +14,7 @@ word, or carrying a valid check digit; otherwise it is a decoy.
 
     PYTHONPATH=. .venv/bin/python tests/data/pii/make_eval.py   # seeded, reproducible
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -143,21 +144,40 @@ def gen_rrn(rng, lang):
     return full, ("valid" if check_ok else "ctx_only")
 
 
-KR_AREAS = ["02", "031", "032", "033", "041", "042", "043", "044", "051", "052", "053", "054", "055",
-            "061", "062", "063", "064"]
+KR_AREAS = [
+    "02",
+    "031",
+    "032",
+    "033",
+    "041",
+    "042",
+    "043",
+    "044",
+    "051",
+    "052",
+    "053",
+    "054",
+    "055",
+    "061",
+    "062",
+    "063",
+    "064",
+]
 JP_AREAS = ["03", "06", "011", "022", "045", "052", "075", "078", "092", "0123", "0467", "01267"]
 
 
 def gen_tel(rng, lang):
-    style = rng.choice(["kr_mobile", "kr_mobile", "kr_land", "kr_land", "kr_voip", "jp_mobile",
-                        "jp_land", "jp_land", "intl"])
+    style = rng.choice(
+        ["kr_mobile", "kr_mobile", "kr_land", "kr_land", "kr_voip", "jp_mobile", "jp_land", "jp_land", "intl"]
+    )
     sep = rng.choice(["-", "-", "-", ".", " "])
     if style == "kr_mobile":
         pre = rng.choice(["010"] * 6 + ["011", "016", "017", "019"])
         mid = d(rng, 4) if pre == "010" or rng.random() < 0.5 else str(rng.randint(200, 999))
         last = d(rng, 4)
-        form = rng.choice(["dom", "dom", "dom", "plain", "plus", "plus0", "plusplain", "paren", "keep0", "full",
-                           "spaced", "pluspar"])
+        form = rng.choice(
+            ["dom", "dom", "dom", "plain", "plus", "plus0", "plusplain", "paren", "keep0", "full", "spaced", "pluspar"]
+        )
         if form == "spaced":
             return f"{pre} - {mid} - {last}"
         if form == "pluspar":
@@ -215,24 +235,58 @@ def gen_tel(rng, lang):
         if form == "plus":
             return "+81-" + "-".join([area[1:], mid, last])
         return "+81 (0)" + " ".join([area[1:], mid, last])
-    cc, fmt = rng.choice([
-        ("1", "+1 ({a}) {b}-{c}"), ("1", "+1 {a}-{b}-{c}"), ("44", "+44 20 {b4} {c}"),
-        ("86", "+86 138 {c} {c2}"), ("33", "+33 1 {p} {p2} {p3} {p4}"), ("49", "+49 30 {b4}{c3}"),
-        ("61", "+61 2 {c} {c2}"), ("65", "+65 {c} {c2}"), ("852", "+852 {c} {c2}"),
-        ("1", "+1{a}{b}{c}"), ("44", "+4420{b4}{c}"), ("7", "+7 495 {c3}-{p}-{p2}"),
-    ])
-    return fmt.format(a=str(rng.randint(201, 989)), b=str(rng.randint(200, 999)), c=d(rng, 4),
-                      c2=d(rng, 4), b4=d(rng, 4), c3=d(rng, 3), p=d(rng, 2), p2=d(rng, 2),
-                      p3=d(rng, 2), p4=d(rng, 2))
+    cc, fmt = rng.choice(
+        [
+            ("1", "+1 ({a}) {b}-{c}"),
+            ("1", "+1 {a}-{b}-{c}"),
+            ("44", "+44 20 {b4} {c}"),
+            ("86", "+86 138 {c} {c2}"),
+            ("33", "+33 1 {p} {p2} {p3} {p4}"),
+            ("49", "+49 30 {b4}{c3}"),
+            ("61", "+61 2 {c} {c2}"),
+            ("65", "+65 {c} {c2}"),
+            ("852", "+852 {c} {c2}"),
+            ("1", "+1{a}{b}{c}"),
+            ("44", "+4420{b4}{c}"),
+            ("7", "+7 495 {c3}-{p}-{p2}"),
+        ]
+    )
+    return fmt.format(
+        a=str(rng.randint(201, 989)),
+        b=str(rng.randint(200, 999)),
+        c=d(rng, 4),
+        c2=d(rng, 4),
+        b4=d(rng, 4),
+        c3=d(rng, 3),
+        p=d(rng, 2),
+        p2=d(rng, 2),
+        p3=d(rng, 2),
+        p4=d(rng, 2),
+    )
 
 
 BANK_FORMATS = [
-    ("국민은행", [6, 2, 6]), ("KB국민은행", [3, 2, 4, 3]), ("신한은행", [3, 3, 6]), ("신한은행", [3, 2, 6]),
-    ("우리은행", [4, 3, 6]), ("하나은행", [3, 6, 5]), ("농협", [3, 4, 4, 2]), ("NH농협은행", [3, 4, 4, 2]),
-    ("기업은행", [3, 6, 2, 3]), ("IBK기업은행", [3, 6, 2, 3]), ("SC제일은행", [3, 2, 6]),
-    ("카카오뱅크", [4, 2, 7]), ("토스뱅크", [4, 4, 4]), ("케이뱅크", [3, 3, 6]), ("우체국", [6, 2, 6]),
-    ("새마을금고", [4, 4, 4, 1]), ("부산은행", [3, 4, 4, 2]), ("대구은행", [3, 2, 6, 1]),
-    ("씨티은행", [3, 6, 3]), ("수협", [3, 2, 6]), ("신협", [3, 3, 6]),
+    ("국민은행", [6, 2, 6]),
+    ("KB국민은행", [3, 2, 4, 3]),
+    ("신한은행", [3, 3, 6]),
+    ("신한은행", [3, 2, 6]),
+    ("우리은행", [4, 3, 6]),
+    ("하나은행", [3, 6, 5]),
+    ("농협", [3, 4, 4, 2]),
+    ("NH농협은행", [3, 4, 4, 2]),
+    ("기업은행", [3, 6, 2, 3]),
+    ("IBK기업은행", [3, 6, 2, 3]),
+    ("SC제일은행", [3, 2, 6]),
+    ("카카오뱅크", [4, 2, 7]),
+    ("토스뱅크", [4, 4, 4]),
+    ("케이뱅크", [3, 3, 6]),
+    ("우체국", [6, 2, 6]),
+    ("새마을금고", [4, 4, 4, 1]),
+    ("부산은행", [3, 4, 4, 2]),
+    ("대구은행", [3, 2, 6, 1]),
+    ("씨티은행", [3, 6, 3]),
+    ("수협", [3, 2, 6]),
+    ("신협", [3, 3, 6]),
 ]
 
 
@@ -244,8 +298,23 @@ def gen_acc(rng, lang):
     return acct, bank
 
 
-CARD_IIN = [("4", 16), ("4", 16), ("51", 16), ("53", 16), ("55", 16), ("2221", 16), ("2720", 16),
-            ("34", 15), ("37", 15), ("35", 16), ("36", 14), ("62", 16), ("6011", 16), ("9410", 16), ("4", 19)]
+CARD_IIN = [
+    ("4", 16),
+    ("4", 16),
+    ("51", 16),
+    ("53", 16),
+    ("55", 16),
+    ("2221", 16),
+    ("2720", 16),
+    ("34", 15),
+    ("37", 15),
+    ("35", 16),
+    ("36", 14),
+    ("62", 16),
+    ("6011", 16),
+    ("9410", 16),
+    ("4", 19),
+]
 
 
 def gen_card(rng, lang):
@@ -274,11 +343,41 @@ def gen_mynumber(rng, lang):
     return num, True  # the bare form needs a context word
 
 
-NAMES = ["hong", "gildong", "kim.minji", "lee_jh", "park2019", "sato.taro", "yamada-hanako", "j.smith",
-         "choi+news", "jung.ho.seok", "tanaka1985", "minsu_k", "info", "press", "hr.team", "yuna0412"]
-DOMAINS = ["naver.com", "daum.net", "hanmail.net", "gmail.com", "kakao.com", "nate.com", "yahoo.co.jp",
-           "docomo.ne.jp", "example.co.kr", "snu.ac.kr", "u-tokyo.ac.jp", "mail.company.com", "outlook.jp",
-           "korea.kr", "ezweb.ne.jp"]
+NAMES = [
+    "hong",
+    "gildong",
+    "kim.minji",
+    "lee_jh",
+    "park2019",
+    "sato.taro",
+    "yamada-hanako",
+    "j.smith",
+    "choi+news",
+    "jung.ho.seok",
+    "tanaka1985",
+    "minsu_k",
+    "info",
+    "press",
+    "hr.team",
+    "yuna0412",
+]
+DOMAINS = [
+    "naver.com",
+    "daum.net",
+    "hanmail.net",
+    "gmail.com",
+    "kakao.com",
+    "nate.com",
+    "yahoo.co.jp",
+    "docomo.ne.jp",
+    "example.co.kr",
+    "snu.ac.kr",
+    "u-tokyo.ac.jp",
+    "mail.company.com",
+    "outlook.jp",
+    "korea.kr",
+    "ezweb.ne.jp",
+]
 
 
 def gen_email(rng, lang):
@@ -317,22 +416,50 @@ def gen_passport(rng, lang):
 # ---------------------------------------------------------------- templates
 TEMPLATES = {
     "rrn": {
-        "ko": ["주민등록번호 {}", "주민번호: {}", "주민등록번호는 {}이며", "외국인등록번호 {}", "(주민번호 {})",
-               "신청자 주민등록번호 {} 확인"],
+        "ko": [
+            "주민등록번호 {}",
+            "주민번호: {}",
+            "주민등록번호는 {}이며",
+            "외국인등록번호 {}",
+            "(주민번호 {})",
+            "신청자 주민등록번호 {} 확인",
+        ],
         "ja": ["韓国の住民登録番号 {} を記載", "住民登録番号：{}"],
         "en": ["resident registration number {}", "RRN {}"],
     },
     "rrn_nocontext": {"ko": ["{} 본인 확인", "신청인 {}", "{}"], "ja": ["{}"], "en": ["({})"]},
     "tel": {
-        "ko": ["연락처는 {}입니다.", "문의: {}", "전화 {}로 연락 주세요.", "☎ {}", "휴대폰 {}번으로 문자 주세요.",
-               "자세한 내용은 {}로 문의하면 된다.", "대표번호 {}", "TEL {}", "{}로 전화하세요.", "팩스 {}"],
-        "ja": ["連絡先は{}です。", "電話：{}", "お問い合わせは{}まで。", "TEL {}", "携帯{}に連絡してください。",
-               "予約は{}へ。"],
+        "ko": [
+            "연락처는 {}입니다.",
+            "문의: {}",
+            "전화 {}로 연락 주세요.",
+            "☎ {}",
+            "휴대폰 {}번으로 문자 주세요.",
+            "자세한 내용은 {}로 문의하면 된다.",
+            "대표번호 {}",
+            "TEL {}",
+            "{}로 전화하세요.",
+            "팩스 {}",
+        ],
+        "ja": [
+            "連絡先は{}です。",
+            "電話：{}",
+            "お問い合わせは{}まで。",
+            "TEL {}",
+            "携帯{}に連絡してください。",
+            "予約は{}へ。",
+        ],
         "en": ["Call {} for details.", "Phone: {}", "contact us at {}.", "Tel. {}"],
     },
     "acc": {
-        "ko": ["계좌번호 {bank} {}", "입금 계좌: {bank} {} (예금주 홍길동)", "{bank} {}로 송금해 주세요.",
-               "후원 계좌 {bank} {} 예금주 김철수", "{bank} 통장 {}", "환불은 {bank} {}로 이체됩니다."],
+        "ko": [
+            "계좌번호 {bank} {}",
+            "입금 계좌: {bank} {} (예금주 홍길동)",
+            "{bank} {}로 송금해 주세요.",
+            "후원 계좌 {bank} {} 예금주 김철수",
+            "{bank} 통장 {}",
+            "환불은 {bank} {}로 이체됩니다.",
+        ],
         "ja": ["韓国の{bank}口座 {} に振込"],
         "en": ["Korean bank account ({bank}) {}"],
     },
@@ -347,7 +474,8 @@ TEMPLATES = {
         "en": ["My Number {}", "{}"],
     },
     "mynumber_ctx": {
-        "ko": ["일본 마이넘버 {}"], "ja": ["マイナンバー：{}", "個人番号 {} を記入", "マイナンバーは{}です。"],
+        "ko": ["일본 마이넘버 {}"],
+        "ja": ["マイナンバー：{}", "個人番号 {} を記入", "マイナンバーは{}です。"],
         "en": ["My Number {}"],
     },
     "email": {
@@ -371,28 +499,76 @@ TEMPLATES = {
 def decoys(rng: random.Random, lang: str) -> tuple[str, str, str]:
     """(decoy type, value, phrase with {})."""
     y, m, day = rng.randint(1950, 2025), rng.randint(1, 12), rng.randint(1, 28)
-    kind = rng.choice(["date", "date", "time", "price", "isbn", "case", "model", "version", "coord",
-                       "postal", "bad_card", "bad_rrn", "bad_mynumber", "bad_ip", "year_range",
-                       "bizno", "bad_tel", "plain_passport", "orderno", "acc_nocontext", "amount"])
+    kind = rng.choice(
+        [
+            "date",
+            "date",
+            "time",
+            "price",
+            "isbn",
+            "case",
+            "model",
+            "version",
+            "coord",
+            "postal",
+            "bad_card",
+            "bad_rrn",
+            "bad_mynumber",
+            "bad_ip",
+            "year_range",
+            "bizno",
+            "bad_tel",
+            "plain_passport",
+            "orderno",
+            "acc_nocontext",
+            "amount",
+        ]
+    )
     if kind == "amount":  # long numbers with a unit, next to bank words
-        v = rng.choice([f"{rng.randint(10 ** 9, 10 ** 12)}원", f"{rng.randint(10 ** 9, 10 ** 12)}円",
-                        f"{rng.randint(10 ** 9, 10 ** 11)} 달러"])
+        v = rng.choice(
+            [f"{rng.randint(10**9, 10**12)}원", f"{rng.randint(10**9, 10**12)}円", f"{rng.randint(10**9, 10**11)} 달러"]
+        )
         return kind, v, rng.choice(["은행 대출 잔액은 {}이다.", "송금액 {}", "銀行口座の残高{}"])
     if kind == "date":
-        v = rng.choice([f"{y}-{m:02d}-{day:02d}", f"{y}.{m:02d}.{day:02d}", f"{y}/{m}/{day}",
-                        f"{y}{m:02d}{day:02d}", f"{y}년 {m}월 {day}일", f"{y % 100:02d}.{m:02d}.{day:02d}",
-                        f"{m:02d}/{day:02d}/{y}", f"{day:02d}.{m:02d}.{y}", f"令和{rng.randint(1, 6)}年{m}月{day}日",
-                        f"{y}年{m}月{day}日", f"{y}. {m}. {day}.", f"{y}-{m:02d}-{day:02d} {rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00"])
+        v = rng.choice(
+            [
+                f"{y}-{m:02d}-{day:02d}",
+                f"{y}.{m:02d}.{day:02d}",
+                f"{y}/{m}/{day}",
+                f"{y}{m:02d}{day:02d}",
+                f"{y}년 {m}월 {day}일",
+                f"{y % 100:02d}.{m:02d}.{day:02d}",
+                f"{m:02d}/{day:02d}/{y}",
+                f"{day:02d}.{m:02d}.{y}",
+                f"令和{rng.randint(1, 6)}年{m}月{day}日",
+                f"{y}年{m}月{day}日",
+                f"{y}. {m}. {day}.",
+                f"{y}-{m:02d}-{day:02d} {rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00",
+            ]
+        )
         return kind, v, rng.choice(["{} 기준", "{}에 공개됐다.", "({})", "{}更新", "on {}"])
     if kind == "time":
-        v = rng.choice([f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}",
-                        f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}",
-                        f"{rng.randint(6, 11):02d}:00~{rng.randint(17, 22)}:00", f"{rng.randint(1, 12)}:{rng.randint(10, 59)} PM"])
+        v = rng.choice(
+            [
+                f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}",
+                f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}",
+                f"{rng.randint(6, 11):02d}:00~{rng.randint(17, 22)}:00",
+                f"{rng.randint(1, 12)}:{rng.randint(10, 59)} PM",
+            ]
+        )
         return kind, v, rng.choice(["영업시간 {}", "{}開始", "at {}"])
     if kind == "price":
-        v = rng.choice([f"₩{rng.randint(1000, 99999999):,}", f"{rng.randint(1, 999) * 1000:,}원",
-                        f"¥{rng.randint(100, 99999):,}", f"{rng.randint(100, 99999):,}円", f"${rng.randint(1, 9999)}.{d(rng, 2)}",
-                        f"{rng.randint(1000000000, 9999999999):,}원", f"US$ {rng.randint(1, 999):,}"])
+        v = rng.choice(
+            [
+                f"₩{rng.randint(1000, 99999999):,}",
+                f"{rng.randint(1, 999) * 1000:,}원",
+                f"¥{rng.randint(100, 99999):,}",
+                f"{rng.randint(100, 99999):,}円",
+                f"${rng.randint(1, 9999)}.{d(rng, 2)}",
+                f"{rng.randint(1000000000, 9999999999):,}원",
+                f"US$ {rng.randint(1, 999):,}",
+            ]
+        )
         return kind, v, rng.choice(["가격은 {}이다.", "{}", "価格{}（税込）", "costs {}"])
     if kind == "isbn":
         body = rng.choice(["97889", "97911", "97848", "97801"]) + d(rng, 7)
@@ -401,26 +577,51 @@ def decoys(rng: random.Random, lang: str) -> tuple[str, str, str]:
         v = rng.choice([isbn, "-".join([isbn[:3], isbn[3:5], isbn[5:9], isbn[9:12], isbn[12]])])
         return kind, v, rng.choice(["ISBN {}", "ISBN: {}", "(ISBN {})"])
     if kind == "case":
-        v = rng.choice([f"{y}다{rng.randint(1000, 99999)}", f"{y}가합{rng.randint(100, 99999)}",
-                        f"{y}도{rng.randint(100, 99999)}", f"{y}헌마{rng.randint(100, 9999)}",
-                        f"{y}노{rng.randint(100, 9999)}", f"令和{rng.randint(1, 6)}年(ワ)第{rng.randint(100, 99999)}号"])
+        v = rng.choice(
+            [
+                f"{y}다{rng.randint(1000, 99999)}",
+                f"{y}가합{rng.randint(100, 99999)}",
+                f"{y}도{rng.randint(100, 99999)}",
+                f"{y}헌마{rng.randint(100, 9999)}",
+                f"{y}노{rng.randint(100, 9999)}",
+                f"令和{rng.randint(1, 6)}年(ワ)第{rng.randint(100, 99999)}号",
+            ]
+        )
         return kind, v, rng.choice(["대법원 {} 판결", "사건번호 {}", "{} 事件", "case {}"])
     if kind == "model":
-        v = rng.choice([f"SM-G{rng.randint(900, 999)}N", f"WH-{rng.randint(1, 9)}000XM{rng.randint(2, 5)}",
-                        f"RTX {rng.choice([3060, 3080, 4090])}", f"KQ{rng.randint(43, 85)}QNB95AFXKR",
-                        f"A{rng.randint(1000, 2999)}", f"{rng.randint(20, 49)}GN{rng.randint(600, 999)}-B",
-                        f"SCH-W{rng.randint(1000, 9999)}", f"M{d(rng, 8)}", f"DS{rng.randint(100, 999)}+"])
+        v = rng.choice(
+            [
+                f"SM-G{rng.randint(900, 999)}N",
+                f"WH-{rng.randint(1, 9)}000XM{rng.randint(2, 5)}",
+                f"RTX {rng.choice([3060, 3080, 4090])}",
+                f"KQ{rng.randint(43, 85)}QNB95AFXKR",
+                f"A{rng.randint(1000, 2999)}",
+                f"{rng.randint(20, 49)}GN{rng.randint(600, 999)}-B",
+                f"SCH-W{rng.randint(1000, 9999)}",
+                f"M{d(rng, 8)}",
+                f"DS{rng.randint(100, 999)}+",
+            ]
+        )
         return kind, v, rng.choice(["모델명 {}", "{} 제품", "型番{}", "model {}"])
     if kind == "version":
-        v = rng.choice([f"v{rng.randint(0, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 30)}",
-                        f"10.0.{rng.randint(10000, 22999)}", f"{rng.randint(1, 5)}.{rng.randint(0, 15)}.{rng.randint(0, 9)}",
-                        f"v{rng.randint(1, 9)}.{rng.randint(0, 9)}.{rng.randint(0, 9)}.{rng.randint(0, 99)}",
-                        f"{rng.randint(1, 20)}.{rng.randint(0, 9)}.{rng.randint(0, 9)}.{rng.randint(100, 9999)}"])
+        v = rng.choice(
+            [
+                f"v{rng.randint(0, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 30)}",
+                f"10.0.{rng.randint(10000, 22999)}",
+                f"{rng.randint(1, 5)}.{rng.randint(0, 15)}.{rng.randint(0, 9)}",
+                f"v{rng.randint(1, 9)}.{rng.randint(0, 9)}.{rng.randint(0, 9)}.{rng.randint(0, 99)}",
+                f"{rng.randint(1, 20)}.{rng.randint(0, 9)}.{rng.randint(0, 9)}.{rng.randint(100, 9999)}",
+            ]
+        )
         return kind, v, rng.choice(["버전 {}", "version {}", "バージョン{}", "{} 업데이트"])
     if kind == "coord":
-        v = rng.choice([f"{rng.uniform(33, 38):.4f}, {rng.uniform(124, 131):.4f}",
-                        f"{rng.uniform(33, 38):.6f}° N, {rng.uniform(124, 131):.6f}° E",
-                        f"{rng.randint(30, 45)}°{rng.randint(0, 59)}′{rng.randint(0, 59)}″N {rng.randint(125, 145)}°{rng.randint(0, 59)}′{rng.randint(0, 59)}″E"])
+        v = rng.choice(
+            [
+                f"{rng.uniform(33, 38):.4f}, {rng.uniform(124, 131):.4f}",
+                f"{rng.uniform(33, 38):.6f}° N, {rng.uniform(124, 131):.6f}° E",
+                f"{rng.randint(30, 45)}°{rng.randint(0, 59)}′{rng.randint(0, 59)}″N {rng.randint(125, 145)}°{rng.randint(0, 59)}′{rng.randint(0, 59)}″E",
+            ]
+        )
         return kind, v, rng.choice(["좌표 {}", "({})", "位置 {}"])
     if kind == "postal":
         v = rng.choice([f"{rng.randint(1000, 63999):05d}", f"〒{d(rng, 3)}-{d(rng, 4)}", f"{d(rng, 3)}-{d(rng, 4)}"])
@@ -446,7 +647,9 @@ def decoys(rng: random.Random, lang: str) -> tuple[str, str, str]:
         v = group(body + rng.choice([c for c in "0123456789" if c != good]), [4, 4, 4], rng.choice(["-", " "]))
         return kind, v, rng.choice(["マイナンバー {}", "{}"])
     if kind == "bad_ip":
-        v = ".".join(str(x) for x in [rng.randint(256, 999), rng.randint(0, 255), rng.randint(0, 255), rng.randint(0, 255)])
+        v = ".".join(
+            str(x) for x in [rng.randint(256, 999), rng.randint(0, 255), rng.randint(0, 255), rng.randint(0, 255)]
+        )
         return kind, v, rng.choice(["IP {}", "{}"])
     if kind == "year_range":
         a = rng.randint(1392, 2020)
@@ -454,15 +657,24 @@ def decoys(rng: random.Random, lang: str) -> tuple[str, str, str]:
     if kind == "bizno":
         return kind, f"{d(rng, 3)}-{d(rng, 2)}-{d(rng, 5)}", rng.choice(["사업자등록번호 {}", "법인 {}"])
     if kind == "bad_tel":
-        v = rng.choice([rng.choice([f"00{rng.randint(0, 9)}", f"09{rng.randint(1, 9)}"]) + f"-{d(rng, 4)}-{d(rng, 4)}", f"{d(rng, 4)}-{d(rng, 4)}",
-                        f"15{rng.choice('4678')}{rng.randint(0, 9)}-{d(rng, 4)}", "-".join([rng.choice("0123456789") * 4] * 3),
-                        f"{rng.randint(1, 9)}{d(rng, 2)}-{d(rng, 4)}-{d(rng, 4)}"])
+        v = rng.choice(
+            [
+                rng.choice([f"00{rng.randint(0, 9)}", f"09{rng.randint(1, 9)}"]) + f"-{d(rng, 4)}-{d(rng, 4)}",
+                f"{d(rng, 4)}-{d(rng, 4)}",
+                f"15{rng.choice('4678')}{rng.randint(0, 9)}-{d(rng, 4)}",
+                "-".join([rng.choice("0123456789") * 4] * 3),
+                f"{rng.randint(1, 9)}{d(rng, 2)}-{d(rng, 4)}-{d(rng, 4)}",
+            ]
+        )
         return kind, v, rng.choice(["{}", "코드 {}", "No. {}"])
     if kind == "plain_passport":
         return kind, rng.choice("MSRGD") + d(rng, 8), rng.choice(["부품 {}", "{}", "品番{}"])
     if kind == "orderno":
-        return kind, rng.choice([f"{y}{m:02d}{day:02d}-{d(rng, 6)}", f"{d(rng, 12)}", f"{d(rng, 4)}-{d(rng, 4)}"]), \
-            rng.choice(["주문번호 {}", "注文番号{}", "order #{}"])
+        return (
+            kind,
+            rng.choice([f"{y}{m:02d}{day:02d}-{d(rng, 6)}", f"{d(rng, 12)}", f"{d(rng, 4)}-{d(rng, 4)}"]),
+            rng.choice(["주문번호 {}", "注文番号{}", "order #{}"]),
+        )
     # account-shaped digits with no bank or account word nearby
     bank, sizes = rng.choice(BANK_FORMATS)
     return kind, group(str(rng.randint(1, 9)) + d(rng, sum(sizes) - 1), sizes, "-"), rng.choice(["관리번호 {}", "{}"])
@@ -548,8 +760,11 @@ def write_snippets() -> None:
     out = []
 
     def take(name, n, lang, maxlen=160, limit=None):
-        rows = [r for r in read(name, limit) if 15 <= len(r["text"]) <= maxlen and "@" not in r["text"]
-                and not any(c.isdigit() for c in r["text"])]
+        rows = [
+            r
+            for r in read(name, limit)
+            if 15 <= len(r["text"]) <= maxlen and "@" not in r["text"] and not any(c.isdigit() for c in r["text"])
+        ]
         rng.shuffle(rows)
         for r in rows[:n]:
             out.append({"source": name, "id": r["id"], "lang": r.get("lang", lang), "text": r["text"]})

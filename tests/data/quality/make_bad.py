@@ -6,6 +6,7 @@ mash, repeated lines, number lists, laughter/crying chatter, mojibake and SEO
 keyword stuffing. ``make_bad(paragraphs, lang, n_per_kind, seed)`` returns
 [(kind, text)], the same list for the same arguments.
 """
+
 from __future__ import annotations
 
 import random
@@ -18,28 +19,132 @@ FLAGGED_DIR = HERE.parents[2] / "pipelines" / "recipes" / "flagged"
 KINDS = ["menu", "keyboard_mash", "repeated_lines", "number_list", "chatter", "mojibake", "seo_spam"]
 
 MENU_WORDS = {
-    "ko": ["홈", "로그인", "회원가입", "고객센터", "공지사항", "이용약관", "개인정보처리방침", "사이트맵",
-           "이전", "다음", "목록", "검색", "전체메뉴", "마이페이지", "장바구니", "바로가기", "더보기", "TOP"],
-    "ja": ["ホーム", "ログイン", "新規登録", "お問い合わせ", "お知らせ", "利用規約", "プライバシーポリシー",
-           "サイトマップ", "前へ", "次へ", "一覧", "検索", "メニュー", "マイページ", "カート", "もっと見る", "TOP"],
+    "ko": [
+        "홈",
+        "로그인",
+        "회원가입",
+        "고객센터",
+        "공지사항",
+        "이용약관",
+        "개인정보처리방침",
+        "사이트맵",
+        "이전",
+        "다음",
+        "목록",
+        "검색",
+        "전체메뉴",
+        "마이페이지",
+        "장바구니",
+        "바로가기",
+        "더보기",
+        "TOP",
+    ],
+    "ja": [
+        "ホーム",
+        "ログイン",
+        "新規登録",
+        "お問い合わせ",
+        "お知らせ",
+        "利用規約",
+        "プライバシーポリシー",
+        "サイトマップ",
+        "前へ",
+        "次へ",
+        "一覧",
+        "検索",
+        "メニュー",
+        "マイページ",
+        "カート",
+        "もっと見る",
+        "TOP",
+    ],
 }
 FOOTERS = {
-    "ko": ["Copyright © {y} {w} All rights reserved.", "대표전화 02-{a}-{b} | 팩스 02-{a}-{b}", "무단전재 및 재배포 금지"],
+    "ko": [
+        "Copyright © {y} {w} All rights reserved.",
+        "대표전화 02-{a}-{b} | 팩스 02-{a}-{b}",
+        "무단전재 및 재배포 금지",
+    ],
     "ja": ["Copyright © {y} {w} All Rights Reserved.", "TEL 03-{a}-{b} / FAX 03-{a}-{b}", "無断転載を禁じます"],
 }
 CHATTER = {
-    "ko": ["ㅋㅋㅋㅋ", "ㅋㅋ", "ㅎㅎㅎ", "ㅠㅠ", "ㅠㅠㅠㅠ", "ㅜㅜ", "ㄷㄷ", "ㅇㅇ", "ㄴㄴ", "ㅇㅋ", "ㅋㅋㅋㅋㅋ", "ㄱㄱ", "ㅎㅇ"],
+    "ko": [
+        "ㅋㅋㅋㅋ",
+        "ㅋㅋ",
+        "ㅎㅎㅎ",
+        "ㅠㅠ",
+        "ㅠㅠㅠㅠ",
+        "ㅜㅜ",
+        "ㄷㄷ",
+        "ㅇㅇ",
+        "ㄴㄴ",
+        "ㅇㅋ",
+        "ㅋㅋㅋㅋㅋ",
+        "ㄱㄱ",
+        "ㅎㅇ",
+    ],
     "ja": ["ｗｗｗ", "ｗｗｗｗ", "www", "草", "(笑)", "(^^)", "(^_^;)", "ｗ", "orz", "(´;ω;`)", "ﾜﾛﾀ", "ｗｗ"],
 }
 
 # 2-beolsik layout: compatibility jamo -> QWERTY key (what Korean typed with the IME
 # off looks like: 안녕하세요 -> dkssudgktpdy).
-_KEYS = dict(zip("ㅂㅈㄷㄱㅅㅛㅕㅑㅐㅔㅁㄴㅇㄹㅎㅗㅓㅏㅣㅋㅌㅊㅍㅠㅜㅡㅃㅉㄸㄲㅆㅒㅖ",
-                 "qwertyuiopasdfghjklzxcvbnmQWERTOP"))
+_KEYS = dict(
+    zip("ㅂㅈㄷㄱㅅㅛㅕㅑㅐㅔㅁㄴㅇㄹㅎㅗㅓㅏㅣㅋㅌㅊㅍㅠㅜㅡㅃㅉㄸㄲㅆㅒㅖ", "qwertyuiopasdfghjklzxcvbnmQWERTOP")
+)
 _L = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"
-_V = ["ㅏ", "ㅐ", "ㅑ", "ㅒ", "ㅓ", "ㅔ", "ㅕ", "ㅖ", "ㅗ", "ㅗㅏ", "ㅗㅐ", "ㅗㅣ", "ㅛ", "ㅜ", "ㅜㅓ", "ㅜㅔ", "ㅜㅣ", "ㅠ", "ㅡ", "ㅡㅣ", "ㅣ"]
-_T = ["", "ㄱ", "ㄲ", "ㄱㅅ", "ㄴ", "ㄴㅈ", "ㄴㅎ", "ㄷ", "ㄹ", "ㄹㄱ", "ㄹㅁ", "ㄹㅂ", "ㄹㅅ", "ㄹㅌ", "ㄹㅍ", "ㄹㅎ",
-      "ㅁ", "ㅂ", "ㅂㅅ", "ㅅ", "ㅆ", "ㅇ", "ㅈ", "ㅊ", "ㅋ", "ㅌ", "ㅍ", "ㅎ"]
+_V = [
+    "ㅏ",
+    "ㅐ",
+    "ㅑ",
+    "ㅒ",
+    "ㅓ",
+    "ㅔ",
+    "ㅕ",
+    "ㅖ",
+    "ㅗ",
+    "ㅗㅏ",
+    "ㅗㅐ",
+    "ㅗㅣ",
+    "ㅛ",
+    "ㅜ",
+    "ㅜㅓ",
+    "ㅜㅔ",
+    "ㅜㅣ",
+    "ㅠ",
+    "ㅡ",
+    "ㅡㅣ",
+    "ㅣ",
+]
+_T = [
+    "",
+    "ㄱ",
+    "ㄲ",
+    "ㄱㅅ",
+    "ㄴ",
+    "ㄴㅈ",
+    "ㄴㅎ",
+    "ㄷ",
+    "ㄹ",
+    "ㄹㄱ",
+    "ㄹㅁ",
+    "ㄹㅂ",
+    "ㄹㅅ",
+    "ㄹㅌ",
+    "ㄹㅍ",
+    "ㄹㅎ",
+    "ㅁ",
+    "ㅂ",
+    "ㅂㅅ",
+    "ㅅ",
+    "ㅆ",
+    "ㅇ",
+    "ㅈ",
+    "ㅊ",
+    "ㅋ",
+    "ㅌ",
+    "ㅍ",
+    "ㅎ",
+]
 
 
 def hangul_to_qwerty(text: str) -> str:
@@ -83,8 +188,9 @@ def _menu(rng, paragraphs, lang):
         items = rng.sample(menu, rng.randint(1, 4)) + rng.sample(chunks, rng.randint(0, 3))
         rng.shuffle(items)
         lines.append(rng.choice([" | ", " > ", " · ", "  ", "\n"]).join(items))
-    footer = rng.choice(FOOTERS[lang]).format(y=rng.randint(2005, 2024), w=rng.choice(chunks),
-                                              a=rng.randint(100, 9999), b=rng.randint(1000, 9999))
+    footer = rng.choice(FOOTERS[lang]).format(
+        y=rng.randint(2005, 2024), w=rng.choice(chunks), a=rng.randint(100, 9999), b=rng.randint(1000, 9999)
+    )
     lines.append(footer)
     return "\n".join(lines)
 
@@ -94,19 +200,27 @@ def _mash(rng, paragraphs, lang):
     if style == 3:  # the language's own characters, at their real frequencies, in random order
         chars = [c for p in rng.sample(paragraphs, min(20, len(paragraphs))) for c in p if not c.isspace()]
         sep = " " if lang == "ko" else ""
-        return sep.join("".join(rng.choice(chars) for _ in range(rng.randint(2, 5))) for _ in range(rng.randint(15, 60)))
+        return sep.join(
+            "".join(rng.choice(chars) for _ in range(rng.randint(2, 5))) for _ in range(rng.randint(15, 60))
+        )
     if lang == "ko" and style == 0:  # a real sentence typed with the Korean IME off
         return " ".join(hangul_to_qwerty(s) for s in rng.sample(_sentences(paragraphs, lang), rng.randint(1, 4)))
     if style == 1:  # random key runs on the home rows (latin, jamo or kana)
-        rows = {"ko": ["ㅁㄴㅇㄹㅎㅗㅓㅏㅣ", "ㅂㅈㄷㄱㅅㅛㅕㅑㅐㅔ", "asdfghjkl", "qwertyuiop"],
-                "ja": ["asdfghjkl", "ｑｗｅｒｔｙ", "あさだふぁ", "ｊｋｌ；", "zxcvbnm"]}[lang]
-        words = ["".join(rng.choice(rng.choice(rows)) for _ in range(rng.randint(3, 12))) for _ in range(rng.randint(8, 40))]
+        rows = {
+            "ko": ["ㅁㄴㅇㄹㅎㅗㅓㅏㅣ", "ㅂㅈㄷㄱㅅㅛㅕㅑㅐㅔ", "asdfghjkl", "qwertyuiop"],
+            "ja": ["asdfghjkl", "ｑｗｅｒｔｙ", "あさだふぁ", "ｊｋｌ；", "zxcvbnm"],
+        }[lang]
+        words = [
+            "".join(rng.choice(rng.choice(rows)) for _ in range(rng.randint(3, 12))) for _ in range(rng.randint(8, 40))
+        ]
         return " ".join(words)
     # random characters of the language's own script in word-sized runs
     if lang == "ko":
         pick = lambda: chr(0xAC00 + rng.randrange(11172))
     else:
-        pick = lambda: chr(rng.choice([rng.randint(0x3041, 0x3093), rng.randint(0x30A1, 0x30F3), rng.randint(0x4E00, 0x9FA5)]))
+        pick = lambda: chr(
+            rng.choice([rng.randint(0x3041, 0x3093), rng.randint(0x30A1, 0x30F3), rng.randint(0x4E00, 0x9FA5)])
+        )
     sep = " " if lang == "ko" else rng.choice(["", " ", "、"])
     return sep.join("".join(pick() for _ in range(rng.randint(2, 7))) for _ in range(rng.randint(10, 50)))
 
@@ -123,8 +237,12 @@ def _number_list(rng, paragraphs, lang):
     unit = {"ko": ["원", "명", "건", "%", "개"], "ja": ["円", "人", "件", "%", "個"]}[lang]
     lines = []
     for i in range(rng.randint(8, 40)):
-        cells = [f"{i + 1}.", f"{rng.randint(2000, 2024)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
-                 f"{rng.randint(1, 999999):,}{rng.choice(unit)}", f"{rng.uniform(-30, 30):+.2f}"]
+        cells = [
+            f"{i + 1}.",
+            f"{rng.randint(2000, 2024)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+            f"{rng.randint(1, 999999):,}{rng.choice(unit)}",
+            f"{rng.uniform(-30, 30):+.2f}",
+        ]
         if rng.random() < 0.5:
             cells.insert(1, rng.choice(chunks))
         lines.append(" ".join(cells))
@@ -144,8 +262,14 @@ def _chatter(rng, paragraphs, lang):
 
 _CONFUSIONS = {
     "ko": [("utf-8", "latin-1"), ("utf-8", "cp1252"), ("utf-8", "cp949"), ("cp949", "utf-8"), ("utf-8", "cp932")],
-    "ja": [("utf-8", "latin-1"), ("utf-8", "cp1252"), ("utf-8", "cp932"), ("cp932", "utf-8"), ("euc-jp", "utf-8"),
-           ("utf-8", "cp949")],
+    "ja": [
+        ("utf-8", "latin-1"),
+        ("utf-8", "cp1252"),
+        ("utf-8", "cp932"),
+        ("cp932", "utf-8"),
+        ("euc-jp", "utf-8"),
+        ("utf-8", "cp949"),
+    ],
 }
 
 
@@ -163,8 +287,11 @@ def _seo_spam(rng, paragraphs, lang):
     sep = " " if lang == "ko" else rng.choice(["", " ", "・"])
     lines = []
     for _ in range(rng.randint(3, 12)):
-        kw = [rng.choice(flagged) + rng.choice(["", "", "사이트" if lang == "ko" else "サイト", "추천" if lang == "ko" else "おすすめ"])
-              for _ in range(rng.randint(3, 10))]
+        kw = [
+            rng.choice(flagged)
+            + rng.choice(["", "", "사이트" if lang == "ko" else "サイト", "추천" if lang == "ko" else "おすすめ"])
+            for _ in range(rng.randint(3, 10))
+        ]
         kw += rng.sample(chunks, rng.randint(0, 2))
         rng.shuffle(kw)
         lines.append(sep.join(kw))
@@ -173,8 +300,15 @@ def _seo_spam(rng, paragraphs, lang):
     return "\n".join(lines)
 
 
-_MAKERS = {"menu": _menu, "keyboard_mash": _mash, "repeated_lines": _repeated, "number_list": _number_list,
-           "chatter": _chatter, "mojibake": _mojibake, "seo_spam": _seo_spam}
+_MAKERS = {
+    "menu": _menu,
+    "keyboard_mash": _mash,
+    "repeated_lines": _repeated,
+    "number_list": _number_list,
+    "chatter": _chatter,
+    "mojibake": _mojibake,
+    "seo_spam": _seo_spam,
+}
 
 
 def _punctuate(rng, text: str, lang: str) -> str:

@@ -3,6 +3,7 @@
 Run from the project root: python tests/data/quality/make_samples.py
 Deterministic: takes fixed slices, no randomness. See NOTICE for sources and licences.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -32,7 +33,10 @@ def main() -> None:
     write("ko-news-sentences.jsonl", south + north)
     klue = read("ko-klue-sentences.jsonl.gz")
     # premises only: NLI hypotheses paraphrase their premise, so side by side they repeat it
-    write("ko-klue-wiki-sentences.jsonl", [r for r in klue if r["source"] in ("wikipedia", "wikinews") and r["id"].endswith("premise")])
+    write(
+        "ko-klue-wiki-sentences.jsonl",
+        [r for r in klue if r["source"] in ("wikipedia", "wikinews") and r["id"].endswith("premise")],
+    )
     jsquad = read("ja-wiki-jsquad.jsonl.gz")
     write("ja-wiki-jsquad.jsonl", [{"id": r["id"], "text": r["text"]} for r in jsquad[1000:1250]])
     enfr = read("en-fr-sentences.jsonl.gz")
