@@ -90,6 +90,9 @@ def wheel_venv(tmp_path_factory) -> Path:
     )
     wheels = list((tmp / "dist").glob("polyglot_curate-*.whl"))
     assert len(wheels) == 1, wheels
+    # a PYTHONPATH pointing at a checkout (with the egg-info the build leaves there) would
+    # make the venv's pip think the project is installed already
+    outside = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     venv = tmp / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     py = venv / "bin" / "python"
@@ -101,12 +104,14 @@ def wheel_venv(tmp_path_factory) -> Path:
         check=True,
         capture_output=True,
         cwd=tmp,
+        env=outside,
     )
     subprocess.run(
         [str(py), "-m", "pip", "install", "--quiet", "-c", str(lock), "torch", "triton", "transformers"],
         check=True,
         capture_output=True,
         cwd=tmp,
+        env=outside,
     )
     return py
 
