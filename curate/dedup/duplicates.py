@@ -44,6 +44,12 @@ class Duplicates:
     summary: dict
     _sorted: tuple | None = field(default=None, repr=False)
 
+    @classmethod
+    def of(cls, table: pa.Table, summary: dict) -> Duplicates:
+        """From a table of row, dup_cluster, dup_of, drop_reason (OUTPUT_SCHEMA)."""
+        columns = [table.column(name).to_pylist() for name in OUTPUT_SCHEMA.names]
+        return cls({r: (c, o, d) for r, c, o, d in zip(*columns)}, summary)
+
     def sorted_columns(self) -> tuple[np.ndarray, pa.Table]:
         """Rows ascending and their three columns; built once, when pass 2 starts
         (after every step has decided, the domain cap's promotions included)."""
@@ -94,12 +100,11 @@ class ExactDedup:
             pq.write_table(table, f"{path}.tmp")
             os.replace(f"{path}.tmp", path)
         t = pq.read_table(path)
-        summary = json.loads((t.schema.metadata or {}).get(b"summary", b"{}"))
-        columns = [t.column(name).to_pylist() for name in OUTPUT_SCHEMA.names]
-        return Duplicates({r: (c, o, d) for r, c, o, d in zip(*columns)}, summary)
+        return Duplicates.of(t, json.loads((t.schema.metadata or {}).get(b"summary", b"{}")))
 
-    def cluster(self, keys: pa.Table, corpus: StagedCorpus, summary: dict) -> pa.Table:
-        """row, dup_cluster, dup_of, drop_reason for every member of a cluster."""
+    def cluster(self, keys: pa.Table, corpus: StagedCorpus | None, summary: dict) -> pa.Table:
+        """row, dup_cluster, dup_of, drop_reason for every member of a cluster (exact
+        dedup reads only the keys; near dedup reads texts back from the corpus)."""
         return self._engine(keys)[0](keys, self.s)
 
     def _engine(self, keys: pa.Table):
