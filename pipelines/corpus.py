@@ -118,6 +118,7 @@ def run_corpus(
     check_stages(names)
     check_settings(recipe, names, lang)
     steps = build_steps(recipe, names, lang)
+    max_doc_chars = _max_doc_chars(recipe)
 
     out = _output_folder(output)
     staged = StagedRun(out / "_work" / run_key(recipe, names, paths), paths, key_columns(steps))
@@ -128,7 +129,7 @@ def run_corpus(
             if staged.pending():
                 ray_if_needed.enter_context(ray_session(workers))
                 chain = {"recipe": recipe, "lang": lang, "stages": names, "steps": steps}
-                stage_files(staged, chain, workers, batch_size, _max_doc_chars(recipe), progress)
+                stage_files(staged, chain, workers, batch_size, max_doc_chars, progress)
             decided = decide_all(steps, staged)
             output_rows = RunOutput(staging, shard_rows, _stats_fn(recipe, lang), names)
             offset = 0
@@ -138,8 +139,8 @@ def run_corpus(
                 offset += table.num_rows
                 output_rows.write(table)
             entries, counts, lang_mix = output_rows.close(sum(staged.row_counts()))
-            fields = {**manifest_fields(steps, decided), "counts": counts, "lang_mix": lang_mix}
-            manifest = _manifest(recipe, lang, names, staged, fields, entries)
+            step_fields = manifest_fields(steps, decided)
+            manifest = _manifest(recipe, lang, names, staged, step_fields, counts, lang_mix, entries)
             _publish(staging, out, manifest)
             shutil.rmtree(out / "_work", ignore_errors=True)  # finished: nothing left to resume
         finally:
@@ -179,8 +180,16 @@ def _output_folder(output: str) -> Path:
     return out
 
 
-def _manifest(recipe: dict, lang: str, names: list[str], staged: StagedRun, fields: dict, entries: dict) -> dict:
-    """fields: the corpus steps' fields, counts and lang_mix (placed as manifests always had them)."""
+def _manifest(
+    recipe: dict,
+    lang: str,
+    names: list[str],
+    staged: StagedRun,
+    step_fields: dict,
+    counts: dict,
+    lang_mix: dict,
+    entries: dict,
+) -> dict:
     warc_counts = staged.warc_tally()
     return {
         "schema_version": SCHEMA_VERSION,
@@ -192,9 +201,10 @@ def _manifest(recipe: dict, lang: str, names: list[str], staged: StagedRun, fiel
         "versions": _versions(),
         "code_version": _code_version(),
         "stages": names,
-        **{k: v for k, v in fields.items() if k != "lang_mix"},
+        **step_fields,
+        "counts": counts,
         **({"warc": warc_counts} if warc_counts else {}),
-        "lang_mix": fields["lang_mix"],
+        "lang_mix": lang_mix,
         "shards": entries["shards"],
         "rejected": entries["rejected"],
         "quarantine": entries["quarantine"],
