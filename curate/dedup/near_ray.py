@@ -126,9 +126,9 @@ def _nodes(table: pa.Table, width: int, bodies: bool) -> dict[str, np.ndarray]:
 @ray.remote
 def _band_rows(table: pa.Table, bands: int, rows_per_band: int, bodies: bool) -> pa.Table:
     nodes = _nodes(table, bands * rows_per_band, bodies)
-    keys = band_keys(nodes.minhash, bands, rows_per_band)
+    keys = band_keys(nodes["minhash"], bands, rows_per_band)
     return pa.table(
-        {"band_key": pa.array(keys.ravel(), pa.uint64()), "row": pa.array(np.repeat(nodes.row, bands), pa.int64())}
+        {"band_key": pa.array(keys.ravel(), pa.uint64()), "row": pa.array(np.repeat(nodes["row"], bands), pa.int64())}
     )
 
 
@@ -136,12 +136,12 @@ def _band_rows(table: pa.Table, bands: int, rows_per_band: int, bodies: bool) ->
 def _signature_rows(table: pa.Table, width: int, bodies: bool) -> pa.Table:
     nodes = _nodes(table, width, bodies)
     cols = {
-        "row": pa.array(nodes.row, pa.int64()),
-        "minhash": to_fixed_list(nodes.minhash),
-        "n_chars": pa.array(nodes.n_chars, pa.int64()),
+        "row": pa.array(nodes["row"], pa.int64()),
+        "minhash": to_fixed_list(nodes["minhash"]),
+        "n_chars": pa.array(nodes["n_chars"], pa.int64()),
     }
     if bodies:
-        cols |= {"body": to_fixed_list(nodes.body), "has_body": pa.array(nodes.has_body, pa.bool_())}
+        cols |= {"body": to_fixed_list(nodes["body"]), "has_body": pa.array(nodes["has_body"], pa.bool_())}
     return pa.table(cols)
 
 
