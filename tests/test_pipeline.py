@@ -211,6 +211,28 @@ def test_exact_only_run_keeps_the_document_a_near_run_keeps(tmp_path):
         assert (dropped["id"], dropped["drop_reason"], dropped["dup_of"]) == ("first", "exact_dup", "second"), near
 
 
+def test_command_line_files_go_into_the_recipe_or_are_named(tmp_path):
+    from curate.io.readers import InputError
+    from curate.recipe import apply_cli_options, load_recipe
+
+    recipe = load_recipe("ko")
+    with pytest.raises(FileNotFoundError, match=r"nope\.bin: language-ID model not found"):
+        apply_cli_options(recipe, None, langid_model=str(tmp_path / "nope.bin"))
+    bogus = tmp_path / "lid.bin"
+    bogus.write_bytes(b"not a fastText model at all")
+    with pytest.raises(InputError, match=r"lid\.bin: not a fastText model"):
+        apply_cli_options(recipe, None, langid_model=str(bogus))
+    with pytest.raises(FileNotFoundError, match="benchmark file or decontamination index not found"):
+        apply_cli_options(recipe, None, decontam_index=str(tmp_path / "none.npz"))
+    assert apply_cli_options(recipe, ["normalize"]) == ["normalize"]  # no files: nothing changes
+    assert "decontam" not in recipe
+    bench = tmp_path / "bench.jsonl"
+    bench.write_text('{"text": "a benchmark question"}\n', encoding="utf-8")
+    assert apply_cli_options(recipe, ["normalize"], benchmarks=[str(bench)]) == ["normalize", "decontam"]
+    assert recipe["decontam"]["benchmarks"] == [os.path.abspath(bench)]
+    assert "include" not in recipe["decontam"] and len(recipe["decontam"]) > 1  # over the defaults
+
+
 def test_failed_run_leaves_previous_output_intact(tmp_path, monkeypatch):
     out = tmp_path / "out"
     run_corpus([str(SAMPLE / "ja.jsonl.gz")], str(out), "ja", stages=["normalize"], progress=False)
