@@ -350,3 +350,39 @@ def test_null_text_hash_is_unique_and_empty_texts_are_not_near_dups():
     out = cluster(keys, settings()).to_pylist()
     # no shingles in the first two: not linked; the null-hash pair is linked only as near dups
     assert [(r["row"], r["drop_reason"]) for r in out] == [(11, None), (14, "near_dup")]
+
+
+def test_the_recipe_picks_the_corpus_steps():
+    from curate.dedup.domain_cap import DomainCap
+    from curate.dedup.duplicates import ExactDedup, NearDedup
+    from curate.dedup.steps import build_steps, key_columns
+
+    both = build_steps({"dedup": {}, "urlfilter": {"max_per_domain": 3}}, ["normalize", "urlfilter", "dedup"], "ko")
+    assert [type(s) for s in both] == [NearDedup, DomainCap] and both[1].cap == 3
+    exact = build_steps({"dedup": {"near": False}}, ["normalize", "dedup"], "ko")
+    assert [type(s) for s in exact] == [ExactDedup]
+    assert key_columns(exact) == ["id", "text_hash", "quality_score", "n_chars"]
+    assert key_columns(both)[-4:] == ["minhash", "line_hashes", "core_minhash", "core_chars"]
+    assert build_steps({"urlfilter": {"max_per_domain": 3}}, ["normalize"], "ko") == []  # urlfilter not run
+    with pytest.raises(ValueError, match="threshold must be a number from 0 to 1"):
+        build_steps({"dedup": {"threshold": 5}}, ["dedup"], "ko")
+
+
+def test_duplicate_decisions_apply_to_their_rows_and_keep_earlier_reasons():
+    from curate.dedup.duplicates import Duplicates, ExactDedup
+    from curate.io.schema import SHARD_SCHEMA
+
+    batch = pa.table(
+        {name: pa.array([None] * 4, SHARD_SCHEMA.field(name).type) for name in ("dup_cluster", "dup_of")}
+        | {"drop_reason": pa.array([None, None, "quality:short", None], pa.string())}
+    )
+    decision = Duplicates(
+        {1: ("x", None, None), 5: ("a", None, None), 6: ("a", "a", "exact_dup"), 7: ("a", "a", "near_dup")}, {}
+    )
+    out = ExactDedup(settings({"near": False}), "ko").apply(batch, 4, decision)  # global rows 4..7
+    assert out.to_pylist() == [
+        {"dup_cluster": None, "dup_of": None, "drop_reason": None},
+        {"dup_cluster": "a", "dup_of": None, "drop_reason": None},
+        {"dup_cluster": "a", "dup_of": "a", "drop_reason": "quality:short"},  # the first reason stays
+        {"dup_cluster": "a", "dup_of": "a", "drop_reason": "near_dup"},
+    ]
