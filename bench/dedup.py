@@ -88,10 +88,11 @@ def _file_keys(path: str) -> tuple:
     """One input file's rows and dedup keys, as a pipeline worker makes them."""
     import pyarrow.json as pj
 
-    from curate.dedup.near import keys_for_texts
+    from curate.dedup.settings import settings
+    from curate.dedup.signatures import keys_for_texts
 
     table = pj.read_json(path)
-    return table, keys_for_texts(table.column("text").to_pylist(), table.column("id").to_pylist(), {}, "ko")
+    return table, keys_for_texts(table.column("text").to_pylist(), table.column("id").to_pylist(), settings(), "ko")
 
 
 def run_ours(in_dir: Path, out_dir: Path) -> set[str]:
@@ -104,7 +105,9 @@ def run_ours(in_dir: Path, out_dir: Path) -> set[str]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from curate.dedup.near import cluster_without_boilerplate, stripped_keys
+    from curate.dedup.near import cluster_without_boilerplate
+    from curate.dedup.settings import settings
+    from curate.dedup.signatures import stripped_keys
 
     with mp.get_context("spawn").Pool(2) as pool:
         parts = pool.map(_file_keys, [str(p) for p in sorted(in_dir.glob("*.jsonl"))])
@@ -114,9 +117,9 @@ def run_ours(in_dir: Path, out_dir: Path) -> set[str]:
     texts = table.column("text")
 
     def resign(rows, boilerplate):  # as the pipeline does: the staged texts of those rows only
-        return stripped_keys(texts.take(pa.array(rows)).to_pylist(), rows, boilerplate, {}, "ko")
+        return stripped_keys(texts.take(pa.array(rows)).to_pylist(), rows, boilerplate, settings(), "ko")
 
-    result = cluster_without_boilerplate(keys, {}, resign)  # with the boilerplate-line pass, as the pipeline
+    result = cluster_without_boilerplate(keys, settings(), resign)  # with the boilerplate-line pass, as the pipeline
     pq.write_table(keys, in_dir.parent / "keys.parquet")  # for --ray, outside the timed run
     dropped = result.filter(pa.compute.is_valid(result.column("drop_reason"))).column("row").to_numpy()
     keep = np.ones(table.num_rows, dtype=bool)
@@ -270,15 +273,16 @@ def check_ray(keys_path: Path) -> None:
 
     from curate.dedup.near import cluster
     from curate.dedup.near_ray import global_dedup
+    from curate.dedup.settings import settings
 
     keys = pq.read_table(keys_path)
     t0 = time.perf_counter()
-    expected = cluster(keys, {})
+    expected = cluster(keys, settings())
     t1 = time.perf_counter()
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     try:
         t2 = time.perf_counter()
-        got = global_dedup(keys, {"partitions": 8})
+        got = global_dedup(keys, settings({"partitions": 8}))
         t3 = time.perf_counter()
     finally:
         ray.shutdown()

@@ -25,7 +25,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from chrome_pages import pages_in_chrome, pages_in_rare_chrome  # noqa: E402
 
-from curate.dedup.near import cluster, dedup_texts, keys_for_texts  # noqa: E402
+from curate.dedup.near import cluster, dedup_texts  # noqa: E402
+from curate.dedup.settings import settings  # noqa: E402
+from curate.dedup.signatures import keys_for_texts  # noqa: E402
 
 
 def score(result, family: list[int]) -> tuple[float, float]:
@@ -45,7 +47,7 @@ def main() -> None:
     ap.add_argument("--seeds", default="0,1")
     args = ap.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
-    no_core = {"core_links": False}
+    no_core = settings({"core_links": False})
     print(f"{'set':<22} {'lang':<4} {'seed':>4} {'pages':>6}  setting                       found   wrong")
     for name, make in (("common chrome", pages_in_chrome), ("rare chrome", pages_in_rare_chrome)):
         for lang in ("ko", "ja"):
@@ -59,7 +61,7 @@ def main() -> None:
                             lambda: cluster(keys_for_texts(texts, ids, no_core, lang), no_core),
                         ),
                         ("two passes, no body links", lambda: dedup_texts(texts, ids, no_core, lang)),
-                        ("two passes + body links", lambda: dedup_texts(texts, ids, {}, lang)),
+                        ("two passes + body links", lambda: dedup_texts(texts, ids, settings(), lang)),
                     ]
                 else:
                     runs = [
@@ -67,8 +69,11 @@ def main() -> None:
                             "one pass, no body links",
                             lambda: cluster(keys_for_texts(texts, ids, no_core, lang), no_core),
                         ),
-                        ("one pass + body links", lambda: cluster(keys_for_texts(texts, ids, {}, lang), {})),
-                        ("two passes + body links", lambda: dedup_texts(texts, ids, {}, lang)),
+                        (
+                            "one pass + body links",
+                            lambda: cluster(keys_for_texts(texts, ids, settings(), lang), settings()),
+                        ),
+                        ("two passes + body links", lambda: dedup_texts(texts, ids, settings(), lang)),
                     ]
                 for setting, run in runs:
                     found, wrong = score(run(), family)

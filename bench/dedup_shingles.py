@@ -19,8 +19,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from curate.dedup.near import DEFAULTS, cluster, keys_for_texts, text_signatures
+from curate.dedup.near import cluster
+from curate.dedup.settings import DEFAULTS, settings
 from curate.dedup.shingles import shingle_strings
+from curate.dedup.signatures import keys_for_texts, text_signatures
 
 EVAL = Path(__file__).parents[1] / "tests" / "data" / "dedup"
 CHOICES = [("char", 3), ("char", 4), ("char", 5), ("char", 6), ("char", 7), ("word", 1), ("word", 2), ("word", 3)]
@@ -81,11 +83,13 @@ def main() -> None:
         print(f"\n== {lang}: {len(docs)} docs, {len(unrelated)} mutually unrelated; threshold {args.threshold}")
         print(f"{'shingles':9s} " + " ".join(f"{k:>17s}" for k in KINDS) + "  unrel.removed  max J unrelated  merged")
         for kind, n in CHOICES:
-            cfg = {
-                "threshold": args.threshold,
-                "lsh_threshold": args.lsh_threshold,
-                "shingles": {lang: {"kind": kind, "n": n}},
-            }
+            cfg = settings(
+                {
+                    "threshold": args.threshold,
+                    "lsh_threshold": args.lsh_threshold,
+                    "shingles": {lang: {"kind": kind, "n": n}},
+                }
+            )
             sets = {d["id"]: set(shingle_strings(d["text"], kind, n)) for d in docs}
             med = {}
             for k in KINDS:

@@ -4,7 +4,7 @@
 
 What is measured, all in this process on one core:
 1. curation: the batch stages of the Korean recipe (normalize, langid, pii, quality)
-   plus the dedup key, run by curate.stages.registry.StageChain on `--curate-docs` real documents
+   plus the dedup key, run by pipelines.pass1.StageChain on `--curate-docs` real documents
    (nsmc reviews + news paragraphs) -> seconds per MB of UTF-8 text. The Ray pipeline
    spreads the same work over cores; both sides of the ratio here are single-core.
 2. report, part 1: curate.report.stats.table_stats on shards made of the real nsmc reviews
@@ -28,7 +28,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -36,13 +35,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 CORPORA = Path(__file__).parents[1] / ".." / "shared" / "corpora"
 
-from curate.dedup.exact import exact_clusters  # noqa: E402
+from curate.dedup.duplicates import Duplicates, ExactDedup  # noqa: E402
+from curate.dedup.settings import settings  # noqa: E402
+from curate.dedup.step import live_keys  # noqa: E402
 from curate.io.readers import Record, records_to_table  # noqa: E402
 from curate.io.schema import SCHEMA_VERSION, SHARD_SCHEMA  # noqa: E402
 from curate.io.writer import ShardWriter, atomic_write_json  # noqa: E402
 from curate.recipe import load_recipe  # noqa: E402
 from curate.report.stats import stats_fn_for  # noqa: E402
-from curate.stages.registry import StageChain  # noqa: E402
+from pipelines.pass1 import StageChain  # noqa: E402
+
+EXACT = ExactDedup(settings({"near": False}), "ko")  # the dedup key and exact-dup clusters
 
 
 def read_jsonl(name: str, limit: int) -> list[dict]:
@@ -88,7 +91,7 @@ def main() -> None:
     half = args.curate_docs // 2
     sample = to_table(paras[:half] + reviews[: args.curate_docs - len(paras[:half])])
     stages = ["normalize", "langid", "pii", "quality", "dedup"]
-    chain = StageChain(recipe, "ko", stages)
+    chain = StageChain(recipe, "ko", stages, [EXACT])
     chain(sample.slice(0, 64))  # load models outside the timing
     t0 = time.perf_counter()
     chain(sample)
@@ -99,21 +102,12 @@ def main() -> None:
     )
 
     # 2. shards of all nsmc reviews, stats per shard as the writer computes them
-    light = StageChain(recipe, "ko", ["normalize", "langid", "dedup"])
+    light = StageChain(recipe, "ko", ["normalize", "langid", "dedup"], [EXACT])
     t0 = time.perf_counter()
     table = pa.concat_tables(light(to_table(reviews[i : i + 50_000])) for i in range(0, len(reviews), 50_000))
     light_s = time.perf_counter() - t0
-    live = np.flatnonzero(pc.is_null(table.column("drop_reason")).to_numpy(zero_copy_only=False))
-    hashes = table.column("text_hash").to_numpy(zero_copy_only=False)[live].astype(np.uint64)
-    ids = table.column("id").to_pylist()
-    decisions = exact_clusters(live, hashes, [ids[r] for r in live])
-    cluster, dup_of, reason = (table.column(c).to_pylist() for c in ("dup_cluster", "dup_of", "drop_reason"))
-    for r, (c, o, d) in decisions.items():
-        cluster[r], dup_of[r], reason[r] = c, o, reason[r] or d
-    for name, vals in (("dup_cluster", cluster), ("dup_of", dup_of), ("drop_reason", reason)):
-        table = table.set_column(
-            table.schema.get_field_index(name), SHARD_SCHEMA.field(name), pa.array(vals, pa.string())
-        )
+    keys = live_keys(table, 0, list(EXACT.key_columns))
+    table = EXACT.apply(table, 0, Duplicates.of(EXACT.cluster(keys, None, {}), {})).select(SHARD_SCHEMA.names)
     print(f"nsmc shards: {table.num_rows:,} docs, {mb(table):.1f} MB (normalize+langid+dedup keys took {light_s:.1f}s)")
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-report-"))

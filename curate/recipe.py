@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import yaml
@@ -60,7 +61,7 @@ def check_recipe(recipe: dict) -> None:
     ):
         raise RecipeError(f"{where}: langid.keep must be a language code or a list of them, got {keep!r}")
     if recipe.get("dedup") is not None:
-        from curate.dedup.near import settings
+        from curate.dedup.settings import settings
 
         try:
             settings(recipe["dedup"])
@@ -99,3 +100,39 @@ def select_stages(recipe: dict, requested: list[str] | None) -> list[str]:
         raise RecipeError(f"unknown stage(s): {', '.join(unknown)} (known: {', '.join(STAGE_ORDER)})")
     chosen = set(names) | ALWAYS
     return [n for n in STAGE_ORDER if n in chosen]
+
+
+def apply_cli_options(
+    recipe: dict,
+    stages: list[str] | None,
+    langid_model: str | None = None,
+    benchmarks: list[str] | None = None,
+    decontam_index: str | None = None,
+) -> list[str] | None:
+    """The command line's files into the recipe, checked before any work starts: the
+    language-ID model (langid.model), the benchmarks and decontamination index
+    (decontam, over its defaults). Returns the stages to run: the decontam stage is
+    added when a benchmark or index is given."""
+    if langid_model:
+        from curate.io.readers import InputError
+        from curate.stages.langid import load_model
+
+        if not os.path.exists(langid_model):
+            raise FileNotFoundError(f"{langid_model}: language-ID model not found")
+        try:
+            load_model(os.path.abspath(langid_model))
+        except ValueError as exc:  # fails here, not in every worker
+            raise InputError(f"{langid_model}: not a fastText model ({exc})") from exc
+        recipe.setdefault("langid", {})["model"] = os.path.abspath(langid_model)
+    for path in list(benchmarks or []) + ([decontam_index] if decontam_index else []):
+        if not os.path.exists(path):  # here, not as a traceback from every stage worker
+            raise FileNotFoundError(f"{path}: benchmark file or decontamination index not found")
+    if benchmarks or decontam_index:
+        section = recipe.setdefault("decontam", {"include": "decontam/defaults.yaml"})
+        if benchmarks:
+            section["benchmarks"] = [os.path.abspath(b) for b in benchmarks]
+        if decontam_index:
+            section["index"] = os.path.abspath(decontam_index)
+        recipe["decontam"] = resolve_include(section)
+        stages = list(stages or recipe.get("stages") or []) + ["decontam"]
+    return stages

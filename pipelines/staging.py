@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from curate.dedup.step import live_keys
 from curate.io import fs
 from curate.io.schema import SHARD_SCHEMA
 from curate.stages.normalize import NORMALIZE_VERSION
@@ -30,13 +31,12 @@ def file_key(path: str) -> str:
     return hashlib.sha256(fs.identity(path).encode()).hexdigest()[:20]
 
 
-def run_key(recipe: dict, stages: list[str], near: bool, paths: list[str]) -> str:
+def run_key(recipe: dict, stages: list[str], paths: list[str]) -> str:
     # the schema too: staged rows of an older schema (a signal added since) are not reused
     blob = json.dumps(
         {
             "recipe": {k: v for k, v in recipe.items() if not k.startswith("_")},
             "stages": stages,
-            "near": near,
             "files": [file_key(p) for p in paths],
             "schema": str(SHARD_SCHEMA),
             "keys": KEYS_VERSION,
@@ -52,30 +52,19 @@ def origin_path(origin: str) -> str:
     return origin.rsplit(":", 1)[0]
 
 
-def dedup_keys_of(rows: pa.Table, first_row: int) -> pa.Table:
-    """The small per-document keys the global dedup needs, for live rows only."""
-    cols = {
-        "row": pa.array(np.arange(first_row, first_row + rows.num_rows, dtype=np.int64)),
-        "id": rows.column("id"),
-        "text_hash": rows.column("text_hash"),
-        "quality_score": rows.column("quality_score"),
-        "n_chars": pc.utf8_length(rows.column("text")).cast(pa.int64()),
-    }
-    for name in ("minhash", "line_hashes", "core_minhash", "core_chars"):
-        if name in rows.column_names:
-            cols[name] = rows.column(name)
-    table = pa.table(cols)
-    return table.filter(pc.is_null(rows.column("drop_reason")))
-
-
 class StagedRun:
-    """Per-input-file staged rows and dedup keys inside one work folder."""
+    """Per-input-file staged rows and corpus-step keys inside one work folder.
 
-    def __init__(self, work_dir: Path, paths: list[str], with_keys: bool):
+    key_columns: the columns the corpus steps keep per live row (curate/dedup/step.py);
+    none: no keys files."""
+
+    def __init__(self, work_dir: Path, paths: list[str], key_columns: list[str]):
+        self.work = work_dir
         self.dir = work_dir / "files"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.paths = [p if fs.is_uri(p) else os.path.abspath(p) for p in paths]
-        self.with_keys = with_keys
+        self.key_columns = list(key_columns)
+        self.with_keys = bool(self.key_columns)
         self._keys = {p: file_key(p) for p in self.paths}
         self._open_path: str | None = None
         self._writers: tuple | None = None
@@ -110,7 +99,7 @@ class StagedRun:
         staged, key_writer = self._writers
         staged.write_table(rows.select(SHARD_SCHEMA.names).cast(SHARD_SCHEMA))
         if self.with_keys:
-            keys = dedup_keys_of(rows, self._n)
+            keys = live_keys(rows, self._n, self.key_columns)
             if key_writer is None:
                 key_writer = pq.ParquetWriter(f"{self.keys(path)}.tmp", keys.schema, compression="zstd")
                 self._writers[1] = key_writer

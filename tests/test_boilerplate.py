@@ -19,7 +19,9 @@ from curate.dedup.boilerplate import (
     rows_with,
     strip_lines,
 )
-from curate.dedup.near import cluster, dedup_texts, keys_for_texts
+from curate.dedup.near import cluster, dedup_texts
+from curate.dedup.settings import settings
+from curate.dedup.signatures import keys_for_texts
 
 
 def test_line_key_folds_digits_case_width_and_punctuation():
@@ -109,9 +111,9 @@ def test_short_pages_in_site_chrome(lang):
             members.setdefault(c, set()).add(family[row])
         return float(np.mean(found)), sum(len(v) > 1 for v in members.values())
 
-    no_core = {"core_links": False}  # body links alone find most copies; this is about the second pass
+    no_core = settings({"core_links": False})  # body links alone find most copies; this is about the second pass
     one_pass = score(cluster(keys_for_texts(texts, ids, no_core, lang), no_core))
-    two_pass = score(dedup_texts(texts, ids, {}, lang))
+    two_pass = score(dedup_texts(texts, ids, settings(), lang))
     assert one_pass[0] < 0.5  # the case the second pass is for
     assert two_pass[0] >= 0.98, (one_pass, two_pass)
     assert two_pass[1] == 0, two_pass
@@ -121,12 +123,12 @@ def test_second_pass_off_is_the_first_pass():
     texts = short_sentences("ko")[:40]
     texts = texts + [f"{t}\n관련기사 더보기\n이 기사를 공유합니다" for t in texts]
     ids = [str(i) for i in range(len(texts))]
-    off = {"boilerplate_clusters": 0}
+    off = settings({"boilerplate_clusters": 0})
     assert (
         dedup_texts(texts, ids, off, "ko").to_pylist()
         == cluster(keys_for_texts(texts, ids, off, "ko"), off).to_pylist()
     )
-    assert dedup_texts(texts, ids, {}, "ko").num_rows == 80
+    assert dedup_texts(texts, ids, settings(), "ko").num_rows == 80
 
 
 @pytest.mark.parametrize("max_bucket", [16, 2])
@@ -134,13 +136,14 @@ def test_one_process_second_pass_equals_a_full_second_clustering(max_bucket):
     """The second pass on one process reuses the first pass's pairs and re-pairs only the
     buckets a re-signed document leaves or joins; it must give what a full clustering of
     the re-signed keys gives (max_bucket 2: touched buckets are large, the fallback runs)."""
-    from curate.dedup.near import cluster_without_boilerplate, stripped_keys
+    from curate.dedup.near import cluster_without_boilerplate
+    from curate.dedup.signatures import stripped_keys
 
     texts, _ = pages_in_chrome("ko")
     with gzip.open(DATA / "eval-ko.jsonl.gz", "rt", encoding="utf-8") as f:
         texts += [json.loads(line)["text"] for line in f][:400]  # paragraph families with edits
     ids = [str(i) for i in range(len(texts))]
-    cfg = {"max_bucket_all_pairs": max_bucket}
+    cfg = settings({"max_bucket_all_pairs": max_bucket})
     keys = keys_for_texts(texts, ids, cfg, "ko")
 
     def resign(rows, boiler):

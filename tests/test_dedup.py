@@ -8,16 +8,10 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from curate.dedup.near import (
-    bucket_pairs,
-    cluster,
-    components,
-    dedup_keys,
-    from_fixed_list,
-    has_shingles,
-    keys_for_texts,
-    text_signatures,
-)
+from curate.dedup.near import cluster
+from curate.dedup.pairs import bucket_pairs, components, has_shingles
+from curate.dedup.settings import settings
+from curate.dedup.signatures import dedup_keys, from_fixed_list, keys_for_texts, text_signatures
 
 DATA = Path(__file__).parent / "data" / "dedup"
 
@@ -28,10 +22,10 @@ def load(lang, n=None):
     return rows[:n] if n else rows
 
 
-def keys_for(texts, ids=None, quality=None, lang="ko", cfg=None):
+def keys_for(texts, ids=None, quality=None, lang="ko", s=None):
     n = len(texts)
     return keys_for_texts(
-        texts, ids or [f"d{i}" for i in range(n)], cfg or {}, lang, rows=np.arange(n) * 3 + 5, quality=quality
+        texts, ids or [f"d{i}" for i in range(n)], s or settings(), lang, rows=np.arange(n) * 3 + 5, quality=quality
     )  # rows need not be dense
 
 
@@ -48,14 +42,14 @@ OTHER = (
 
 def test_dedup_keys_schema_and_values():
     t = pa.table({"id": ["a", "b"], "text": [BASE, OTHER]})
-    keys = dedup_keys(t, {"num_perm": 64}, "ko")
+    keys = dedup_keys(t, settings({"num_perm": 64}), "ko")
     assert keys.column_names == ["id", "minhash", "line_hashes", "core_minhash", "core_chars"]
     assert keys.column("line_hashes").to_pylist() == [[], []]  # one-line texts have nothing to strip
     assert not has_shingles(from_fixed_list(keys.column("core_minhash"))).any()  # nor a body to sign apart
     assert keys.column("core_chars").to_pylist() == [0, 0]
     assert keys.schema.field("minhash").type == pa.list_(pa.uint32(), 64)
     assert np.array_equal(
-        from_fixed_list(keys.column("minhash")), text_signatures([BASE, OTHER], {"num_perm": 64}, "ko")
+        from_fixed_list(keys.column("minhash")), text_signatures([BASE, OTHER], settings({"num_perm": 64}), "ko")
     )
 
 
@@ -68,7 +62,7 @@ def test_exact_then_near_with_keeper_by_quality_then_length_then_row():
         OTHER,  # 4 unique
         "관련기사 더보기\n" + BASE,  # 5 near dup, longest
     ]
-    out = cluster(keys_for(texts, quality=[0.5, 0.9, 0.9, None, 1.0, 0.2]), {})
+    out = cluster(keys_for(texts, quality=[0.5, 0.9, 0.9, None, 1.0, 0.2]), settings())
     got = {r["row"]: r for r in out.to_pylist()}
     rows = {i: i * 3 + 5 for i in range(6)}
     assert rows[4] not in got  # unique docs are not returned
@@ -83,20 +77,20 @@ def test_exact_then_near_with_keeper_by_quality_then_length_then_row():
 
 def test_tie_breaks_on_length_then_row_and_switches():
     texts = [BASE, BASE, BASE + " 끝."]
-    out = cluster(keys_for(texts), {}).to_pylist()
+    out = cluster(keys_for(texts), settings()).to_pylist()
     # longest kept (quality all null); row 0 represents its exact group in the near step
     assert [r["drop_reason"] for r in out] == ["near_dup", "exact_dup", None]
-    out = cluster(keys_for(texts[:2]), {}).to_pylist()
+    out = cluster(keys_for(texts[:2]), settings()).to_pylist()
     assert [r["drop_reason"] for r in out] == [None, "exact_dup"]  # smallest row
-    assert cluster(keys_for(texts), {"exact": False, "near": False}).num_rows == 0
-    only_exact = cluster(keys_for(texts), {"near": False}).to_pylist()
+    assert cluster(keys_for(texts), settings({"exact": False, "near": False})).num_rows == 0
+    only_exact = cluster(keys_for(texts), settings({"near": False})).to_pylist()
     assert [r["row"] for r in only_exact] == [5, 8]
 
 
 def test_unrelated_paragraphs_stay_and_one_kept_per_cluster():
     docs = load("ja")
     keys = keys_for([d["text"] for d in docs], ids=[d["id"] for d in docs], lang="ja")
-    out = cluster(keys, {})
+    out = cluster(keys, settings())
     kept_per_cluster = {}
     for r in out.to_pylist():
         kept_per_cluster.setdefault(r["dup_cluster"], 0)
@@ -183,14 +177,14 @@ def short_variants(text):
 
 def test_short_texts_link_on_edits_but_not_on_a_shared_template():
     texts = [t for pair in SHORT_TEMPLATE_PAIRS for t in pair]
-    got = cluster(keys_for(texts, lang="ja", cfg={}), {})
+    got = cluster(keys_for(texts, lang="ja", s=settings()), settings())
     assert got.num_rows == 0  # one changed word in a caption is another caption
     # at the long-text threshold the same pairs would be removed: the rule is what keeps them
-    loose = {"short_threshold": 0.6}
-    assert cluster(keys_for(texts, lang="ja", cfg=loose), loose).num_rows >= 4
+    loose = settings({"short_threshold": 0.6})
+    assert cluster(keys_for(texts, lang="ja", s=loose), loose).num_rows >= 4
     for original, _ in SHORT_TEMPLATE_PAIRS:
         family = [original] + short_variants(original)
-        out = cluster(keys_for(family, lang="ja", cfg={}), {}).to_pylist()
+        out = cluster(keys_for(family, lang="ja", s=settings()), settings()).to_pylist()
         assert len(out) == len(family) and sum(r["drop_reason"] is None for r in out) == 1, original
 
 
@@ -205,22 +199,24 @@ def test_ray_global_dedup_equals_single_process(local_ray):
     rng = np.random.default_rng(0)
     quality = [None if q < 0.2 else float(q) for q in rng.random(len(texts))]
     keys = keys_for(texts, quality=quality)
-    expected = cluster(keys, {})
+    expected = cluster(keys, settings())
     assert expected.num_rows > 40 and "exact_dup" in expected.column("drop_reason").to_pylist()
-    got = global_dedup(keys, {"partitions": 3})
+    got = global_dedup(keys, settings({"partitions": 3}))
     assert got.to_pylist() == expected.to_pylist()
     ds = local_ray.data.from_arrow(keys).repartition(4)
     assert (
-        global_dedup(ds, {"partitions": 2, "exact": False}).to_pylist() == cluster(keys, {"exact": False}).to_pylist()
+        global_dedup(ds, settings({"partitions": 2, "exact": False})).to_pylist()
+        == cluster(keys, settings({"exact": False})).to_pylist()
     )
 
 
 def test_ray_boilerplate_pass_equals_single_process(local_ray):
     """The two-pass dedup with Ray's clustering and line counting gives the single-process result."""
     from curate.dedup.boilerplate import boilerplate_lines
-    from curate.dedup.near import cluster_without_boilerplate, stripped_keys
+    from curate.dedup.near import cluster_without_boilerplate
     from curate.dedup.near_ray import boilerplate_lines as boilerplate_lines_on_ray
     from curate.dedup.near_ray import global_dedup
+    from curate.dedup.signatures import stripped_keys
 
     chrome = [
         "관련기사 더보기",
@@ -239,16 +235,16 @@ def test_ray_boilerplate_pass_equals_single_process(local_ray):
     keys = keys_for(texts)
 
     def resign(sel, boiler):
-        return stripped_keys([texts[(r - 5) // 3] for r in sel], sel, boiler, {}, "ko")
+        return stripped_keys([texts[(r - 5) // 3] for r in sel], sel, boiler, settings(), "ko")
 
     labels = np.arange(len(texts)) * 7
     single = boilerplate_lines(keys.column("line_hashes"), labels, 5)
     on_ray = boilerplate_lines_on_ray(keys.column("line_hashes"), labels, 5, parts=3)
     assert len(single[0]) >= 4 and all(np.array_equal(a, b) for a, b in zip(single, on_ray))
-    expected = cluster_without_boilerplate(keys, {}, resign)
-    assert expected.num_rows > cluster(keys, {}).num_rows  # the second pass found the chrome-wrapped copies
+    expected = cluster_without_boilerplate(keys, settings(), resign)
+    assert expected.num_rows > cluster(keys, settings()).num_rows  # the second pass found the chrome-wrapped copies
     got = cluster_without_boilerplate(
-        keys, {"partitions": 3}, resign, lambda k, c: global_dedup(k, c), boilerplate_lines_on_ray
+        keys, settings({"partitions": 3}), resign, lambda k, c: global_dedup(k, c), boilerplate_lines_on_ray
     )
     assert got.to_pylist() == expected.to_pylist()
 
@@ -298,9 +294,9 @@ def test_body_links_find_short_pages_in_chrome_of_their_own(lang):
     """A short page inside a byline, tags and a link of its own (never boilerplate: seen
     once) matches a bare copy through its body; pages sharing a frame never link."""
     texts, family = _rare_chrome_keys(lang)
-    off = {"core_links": False}
-    without = _families_found(texts, family, cluster(keys_for(texts, lang=lang, cfg=off), off))
-    with_bodies = _families_found(texts, family, cluster(keys_for(texts, lang=lang), {}))
+    off = settings({"core_links": False})
+    without = _families_found(texts, family, cluster(keys_for(texts, lang=lang, s=off), off))
+    with_bodies = _families_found(texts, family, cluster(keys_for(texts, lang=lang), settings()))
     assert without[0] < 0.6 and with_bodies[0] >= 0.95, (without, with_bodies)
     assert with_bodies[1] == 0
 
@@ -310,10 +306,10 @@ def test_frame_check_keeps_pages_of_a_small_site_apart():
     posts = [(t, f) for t, f in zip(texts, family) if t.startswith("우리동네 커뮤니티")]
     bare = [t.split("\n")[3] for t, _ in posts]
     site = [t for t, _ in posts]
-    no_check = {"frame_threshold": 0}
+    no_check = settings({"frame_threshold": 0})
     assert cluster(keys_for(site), no_check).num_rows >= 2  # the frame alone links different posts
-    assert cluster(keys_for(site), {}).num_rows == 0
-    out = cluster(keys_for(site + bare), {}).to_pylist()  # each post still finds its bare copy
+    assert cluster(keys_for(site), settings()).num_rows == 0
+    out = cluster(keys_for(site + bare), settings()).to_pylist()  # each post still finds its bare copy
     assert len(out) == 2 * len(site) and sum(r["drop_reason"] is None for r in out) == len(site)
 
 
@@ -324,9 +320,9 @@ def test_ray_global_dedup_with_bodies_equals_single_process(local_ray):
     texts += [t + "\n" + "좋아요 3 · 댓글 1" for t in texts[:60]]
     keys = keys_for(texts)
     for cfg in ({}, {"max_bucket_all_pairs": 2}, {"frame_threshold": 0}):  # 2: star-and-chain buckets
-        expected = cluster(keys, cfg)
+        expected = cluster(keys, settings(cfg))
         assert expected.num_rows > 100
-        assert global_dedup(keys, {**cfg, "partitions": 3}).to_pylist() == expected.to_pylist(), cfg
+        assert global_dedup(keys, settings({**cfg, "partitions": 3})).to_pylist() == expected.to_pylist(), cfg
 
 
 def test_ray_connected_components_on_long_chains(local_ray):
@@ -351,6 +347,42 @@ def test_null_text_hash_is_unique_and_empty_texts_are_not_near_dups():
     texts = ["!!!", "???", BASE, BASE]
     keys = keys_for(texts)
     keys = keys.set_column(2, "text_hash", pa.array([1, 2, None, None], pa.uint64()))
-    out = cluster(keys, {}).to_pylist()
+    out = cluster(keys, settings()).to_pylist()
     # no shingles in the first two: not linked; the null-hash pair is linked only as near dups
     assert [(r["row"], r["drop_reason"]) for r in out] == [(11, None), (14, "near_dup")]
+
+
+def test_the_recipe_picks_the_corpus_steps():
+    from curate.dedup.domain_cap import DomainCap
+    from curate.dedup.duplicates import ExactDedup, NearDedup
+    from curate.dedup.steps import build_steps, key_columns
+
+    both = build_steps({"dedup": {}, "urlfilter": {"max_per_domain": 3}}, ["normalize", "urlfilter", "dedup"], "ko")
+    assert [type(s) for s in both] == [NearDedup, DomainCap] and both[1].cap == 3
+    exact = build_steps({"dedup": {"near": False}}, ["normalize", "dedup"], "ko")
+    assert [type(s) for s in exact] == [ExactDedup]
+    assert key_columns(exact) == ["id", "text_hash", "quality_score", "n_chars"]
+    assert key_columns(both)[-4:] == ["minhash", "line_hashes", "core_minhash", "core_chars"]
+    assert build_steps({"urlfilter": {"max_per_domain": 3}}, ["normalize"], "ko") == []  # urlfilter not run
+    with pytest.raises(ValueError, match="threshold must be a number from 0 to 1"):
+        build_steps({"dedup": {"threshold": 5}}, ["dedup"], "ko")
+
+
+def test_duplicate_decisions_apply_to_their_rows_and_keep_earlier_reasons():
+    from curate.dedup.duplicates import Duplicates, ExactDedup
+    from curate.io.schema import SHARD_SCHEMA
+
+    batch = pa.table(
+        {name: pa.array([None] * 4, SHARD_SCHEMA.field(name).type) for name in ("dup_cluster", "dup_of")}
+        | {"drop_reason": pa.array([None, None, "quality:short", None], pa.string())}
+    )
+    decision = Duplicates(
+        {1: ("x", None, None), 5: ("a", None, None), 6: ("a", "a", "exact_dup"), 7: ("a", "a", "near_dup")}, {}
+    )
+    out = ExactDedup(settings({"near": False}), "ko").apply(batch, 4, decision)  # global rows 4..7
+    assert out.to_pylist() == [
+        {"dup_cluster": None, "dup_of": None, "drop_reason": None},
+        {"dup_cluster": "a", "dup_of": None, "drop_reason": None},
+        {"dup_cluster": "a", "dup_of": "a", "drop_reason": "quality:short"},  # the first reason stays
+        {"dup_cluster": "a", "dup_of": "a", "drop_reason": "near_dup"},
+    ]

@@ -12,7 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from curate.dedup.near import cluster, dedup_texts, keys_for_texts
+from curate.dedup.near import cluster, dedup_texts
+from curate.dedup.settings import settings
+from curate.dedup.signatures import keys_for_texts
 
 DATA = Path(__file__).parent / "data" / "dedup"
 TARGETS = {"spacing": 0.98, "boilerplate": 0.98, "words2": 0.98, "trunc10": 0.98, "words5": 0.90}
@@ -21,7 +23,7 @@ TARGETS = {"spacing": 0.98, "boilerplate": 0.98, "words2": 0.98, "trunc10": 0.98
 def evaluate(lang: str, cfg: dict) -> dict:
     with gzip.open(DATA / f"eval-{lang}.jsonl.gz", "rt", encoding="utf-8") as f:
         docs = [json.loads(line) for line in f]
-    out = dedup_texts([d["text"] for d in docs], [d["id"] for d in docs], cfg, lang).to_pylist()
+    out = dedup_texts([d["text"] for d in docs], [d["id"] for d in docs], settings(cfg), lang).to_pylist()
     cluster_of = {r["row"]: r["dup_cluster"] for r in out}
     removed = {r["row"] for r in out if r["drop_reason"]}
     origin = {d["family"]: cluster_of.get(i) for i, d in enumerate(docs) if d["kind"] == "original"}
@@ -102,8 +104,8 @@ def test_short_documents_with_long_boilerplate(lang):
         texts.append(s)
         family.append(i)
     assert len(shorts) >= 100
-    keys = keys_for_texts(texts, [str(i) for i in range(len(texts))], {}, lang)
-    cluster_of = {r["row"]: r["dup_cluster"] for r in cluster(keys, {}).to_pylist()}
+    keys = keys_for_texts(texts, [str(i) for i in range(len(texts))], settings(), lang)
+    cluster_of = {r["row"]: r["dup_cluster"] for r in cluster(keys, settings()).to_pylist()}
     orig = {f: str(i) for i, f in enumerate(family) if "\n" not in texts[i]}
     hits = [
         cluster_of.get(i) is not None and cluster_of.get(int(orig[f])) == cluster_of[i]

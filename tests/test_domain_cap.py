@@ -4,6 +4,7 @@ import gzip
 import json
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -36,7 +37,8 @@ def test_capped_keeper_hands_its_cluster_to_a_member_with_room():
     assert capped == {2, 6}
     assert decisions[4] == ("k", None, None)  # promoted
     assert decisions[3] == ("k", "m2", "near_dup") and decisions[5] == ("k", "m2", "exact_dup")
-    out = apply_domain_cap(tables[0], 0, capped)
+    rows = np.array(sorted(capped))
+    out = apply_domain_cap(tables[0], 0, rows)
     assert out.column("drop_reason").to_pylist() == [
         None,
         None,
@@ -47,6 +49,8 @@ def test_capped_keeper_hands_its_cluster_to_a_member_with_room():
         CAP_REASON,
         "quality:short",
     ]
+    later = apply_domain_cap(tables[0].slice(4), 4, rows)  # a later batch: global rows 4..7
+    assert later.column("drop_reason").to_pylist() == [None, None, CAP_REASON, "quality:short"]
 
 
 def test_family_on_full_domains_only_is_capped_whole():

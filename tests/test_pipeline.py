@@ -186,6 +186,53 @@ def test_dedup_sees_through_site_chrome(tmp_path):
         assert len(removed) >= 0.98 * len(pairs), (name, len(removed), len(pairs))
 
 
+def test_exact_only_run_keeps_the_document_a_near_run_keeps(tmp_path):
+    """One keeper rule for both dedup paths (curate/dedup/keeper.py): of exact duplicates
+    (the same text up to case, width, spacing and punctuation) the best member is kept,
+    here the longer copy that comes second in input order, with or without near dedup."""
+    with gzip.open(SAMPLE / "ko.jsonl.gz", "rt", encoding="utf-8") as f:
+        texts = [t for t in (json.loads(line)["text"] for line in f) if 200 <= len(t) <= 600][:3]
+    docs = [
+        {"id": "first", "text": texts[0]},
+        {"id": "second", "text": texts[0] + " !!"},  # the same dedup key, more characters
+        {"id": "other-1", "text": texts[1]},
+        {"id": "other-2", "text": texts[2]},
+    ]
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs), encoding="utf-8")
+    for near in ("false", "true"):
+        recipe = tmp_path / f"near-{near}.yaml"
+        recipe.write_text(f"lang: ko\nstages: [normalize, dedup]\ndedup: {{near: {near}}}\n")
+        out = tmp_path / f"out-{near}"
+        manifest = run_corpus([str(path)], str(out), "ko", recipe_file=str(recipe), progress=False)
+        assert manifest["near_dedup"] is (near == "true")
+        assert sorted(r["id"] for r in _rows(out, "shards")) == ["other-1", "other-2", "second"], near
+        (dropped,) = _rows(out, "rejected")
+        assert (dropped["id"], dropped["drop_reason"], dropped["dup_of"]) == ("first", "exact_dup", "second"), near
+
+
+def test_command_line_files_go_into_the_recipe_or_are_named(tmp_path):
+    from curate.io.readers import InputError
+    from curate.recipe import apply_cli_options, load_recipe
+
+    recipe = load_recipe("ko")
+    with pytest.raises(FileNotFoundError, match=r"nope\.bin: language-ID model not found"):
+        apply_cli_options(recipe, None, langid_model=str(tmp_path / "nope.bin"))
+    bogus = tmp_path / "lid.bin"
+    bogus.write_bytes(b"not a fastText model at all")
+    with pytest.raises(InputError, match=r"lid\.bin: not a fastText model"):
+        apply_cli_options(recipe, None, langid_model=str(bogus))
+    with pytest.raises(FileNotFoundError, match="benchmark file or decontamination index not found"):
+        apply_cli_options(recipe, None, decontam_index=str(tmp_path / "none.npz"))
+    assert apply_cli_options(recipe, ["normalize"]) == ["normalize"]  # no files: nothing changes
+    assert "decontam" not in recipe
+    bench = tmp_path / "bench.jsonl"
+    bench.write_text('{"text": "a benchmark question"}\n', encoding="utf-8")
+    assert apply_cli_options(recipe, ["normalize"], benchmarks=[str(bench)]) == ["normalize", "decontam"]
+    assert recipe["decontam"]["benchmarks"] == [os.path.abspath(bench)]
+    assert "include" not in recipe["decontam"] and len(recipe["decontam"]) > 1  # over the defaults
+
+
 def test_failed_run_leaves_previous_output_intact(tmp_path, monkeypatch):
     out = tmp_path / "out"
     run_corpus([str(SAMPLE / "ja.jsonl.gz")], str(out), "ja", stages=["normalize"], progress=False)

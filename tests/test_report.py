@@ -24,7 +24,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from curate.dedup.exact import exact_clusters
+from curate.dedup.duplicates import Duplicates, ExactDedup
+from curate.dedup.settings import settings
+from curate.dedup.step import live_keys
 from curate.io.readers import is_quarantined, read_tables
 from curate.io.schema import SCHEMA_VERSION, SHARD_SCHEMA
 from curate.io.writer import QUARANTINE_SCHEMA, ShardWriter, atomic_write_json, to_quarantine
@@ -32,30 +34,19 @@ from curate.recipe import load_recipe
 from curate.report import build as report
 from curate.report import compare, inspect
 from curate.report.stats import merge_stats, quality_rules, stats_fn_for, table_stats
-from curate.stages.registry import StageChain
+from pipelines.pass1 import StageChain
 
 DATA = Path(__file__).parent / "data" / "report"
 SAMPLE = DATA / "sample.jsonl"
 
 
 # ---------------------------------------------------------------------------- fixture folders
+EXACT = ExactDedup(settings({"near": False}), "ko")
+
+
 def _dedup(table: pa.Table) -> pa.Table:
-    live = pc.is_null(table.column("drop_reason")).to_numpy(zero_copy_only=False)
-    rows = np.flatnonzero(live)
-    hashes = table.column("text_hash").to_numpy(zero_copy_only=False)[rows].astype(np.uint64)
-    ids = table.column("id").to_pylist()
-    decisions = exact_clusters(rows, hashes, [ids[r] for r in rows]) if len(rows) else {}
-    cluster = table.column("dup_cluster").to_pylist()
-    dup_of = table.column("dup_of").to_pylist()
-    reason = table.column("drop_reason").to_pylist()
-    for r, (c, o, d) in decisions.items():
-        cluster[r], dup_of[r] = c, o
-        reason[r] = reason[r] or d
-    for name, vals in (("dup_cluster", cluster), ("dup_of", dup_of), ("drop_reason", reason)):
-        table = table.set_column(
-            table.schema.get_field_index(name), SHARD_SCHEMA.field(name), pa.array(vals, pa.string())
-        )
-    return table
+    keys = live_keys(table, 0, list(EXACT.key_columns))
+    return EXACT.apply(table, 0, Duplicates.of(EXACT.cluster(keys, None, {}), {}))
 
 
 def _stage_of(reason: str) -> str:
@@ -72,9 +63,10 @@ def build_curated_dir(
     table = pa.concat_tables(read_tables(str(sample), batch_size=4096))
     quarantined = np.array([is_quarantined(r) for r in table.column("drop_reason").to_pylist()])
     parsed = table.filter(pa.array(~quarantined))
-    parsed = StageChain(recipe, lang, stages)(parsed).select(SHARD_SCHEMA.names)
+    parsed = StageChain(recipe, lang, stages, [EXACT] if "dedup" in stages else [])(parsed)
     if "dedup" in stages:
         parsed = _dedup(parsed)
+    parsed = parsed.select(SHARD_SCHEMA.names)
     stats_fn = stats_fn_for(recipe, lang)
     writers = {
         k: ShardWriter(str(out), k, max_rows=shard_rows, stats_fn=stats_fn, stats_dir=str(out / "stats"))

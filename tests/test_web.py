@@ -696,7 +696,7 @@ def test_archive_counts_survive_a_restart_of_the_run(tmp_path):
     for name in ("a.warc", "b.warc.gz"):
         write_crawl(tmp_path / name, _page(_paragraph("ko", 7)))
         paths.append(str(tmp_path / name))
-    staged = StagedRun(tmp_path / "work", paths, with_keys=False)
+    staged = StagedRun(tmp_path / "work", paths, key_columns=[])
     assert staged.warc_tally() is None
     tallies = []
     for path in paths:
@@ -707,7 +707,7 @@ def test_archive_counts_survive_a_restart_of_the_run(tmp_path):
     total = WarcTally()
     for t in tallies:
         total.merge(t)
-    again = StagedRun(tmp_path / "work", paths, with_keys=False)  # a new process, same work folder
+    again = StagedRun(tmp_path / "work", paths, key_columns=[])  # a new process, same work folder
     assert again.warc_tally() == total.to_dict()
     assert again.warc_tally()["documents"] == 4 and again.warc_tally()["records"]["response 200"] == 8
 

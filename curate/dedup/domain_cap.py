@@ -12,9 +12,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from curate.dedup.duplicates import DUPLICATES
+from curate.dedup.step import StagedCorpus, batch_positions
 from curate.stages.urlfilter import domain_of
 
 DUP_REASONS = ("near_dup", "exact_dup")
@@ -71,13 +76,43 @@ def plan_domain_cap(tables: Iterable[pa.Table], decisions: dict, cap: int) -> se
     return capped
 
 
-def apply_domain_cap(table: pa.Table, offset: int, capped: set[int]) -> pa.Table:
-    """Set CAP_REASON on this batch's capped rows (global rows offset..offset+n)."""
-    hits = [i for i in range(table.num_rows) if offset + i in capped]
-    if not hits:
+def apply_domain_cap(table: pa.Table, offset: int, capped: np.ndarray) -> pa.Table:
+    """Set CAP_REASON on this batch's capped rows (``capped``: global rows, ascending)."""
+    lo, hi = batch_positions(capped, offset, table.num_rows)
+    if lo == hi:
         return table
-    reason = table.column("drop_reason").to_pylist()
-    for i in hits:
-        reason[i] = CAP_REASON
+    hit = np.zeros(table.num_rows, dtype=bool)
+    hit[capped[lo:hi] - offset] = True
     idx = table.schema.get_field_index("drop_reason")
-    return table.set_column(idx, table.schema.field(idx), pa.array(reason, pa.string()))
+    reason = pc.if_else(pa.array(hit), pa.scalar(CAP_REASON, pa.string()), table.column(idx))
+    return table.set_column(idx, table.schema.field(idx), reason)
+
+
+@dataclass(frozen=True)
+class DomainCap:
+    """The corpus step (curate/dedup/step.py) of ``urlfilter.max_per_domain``."""
+
+    cap: int
+    name = "domain_cap"
+    key_columns = ()
+
+    @classmethod
+    def build(cls, recipe: dict, stages: list[str], lang: str):
+        cap = (recipe.get("urlfilter") or {}).get("max_per_domain") if "urlfilter" in stages else None
+        return cls(int(cap)) if cap else None
+
+    def keys(self, table: pa.Table) -> pa.Table:
+        return table  # reads the staged id, url and drop_reason instead
+
+    def decide(self, corpus: StagedCorpus, decided: dict) -> np.ndarray:
+        """The capped rows, ascending; promotes duplicates in the duplicate decision (in place)."""
+        duplicates = decided.get(DUPLICATES)
+        by_row = duplicates.by_row if duplicates is not None else {}
+        rows = corpus.iter_rows(65536, columns=["id", "url", "drop_reason"])
+        return np.array(sorted(plan_domain_cap(rows, by_row, self.cap)), dtype=np.int64)
+
+    def apply(self, table: pa.Table, offset: int, decision: np.ndarray) -> pa.Table:
+        return apply_domain_cap(table, offset, decision)
+
+    def manifest(self, decision: np.ndarray) -> dict:
+        return {}

@@ -26,21 +26,11 @@ import ray
 
 from curate.dedup.boilerplate import frequent, line_label_pairs
 from curate.dedup.boilerplate import unique_pairs as unique_line_pairs
+from curate.dedup.keeper import OUTPUT_SCHEMA, best_first, exact_rep_positions, key_columns
 from curate.dedup.minhash import band_keys, mix64
-from curate.dedup.near import (
-    OUTPUT_SCHEMA,
-    best_first,
-    bucket_pairs,
-    exact_rep_positions,
-    from_fixed_list,
-    has_shingles,
-    key_columns,
-    pair_thresholds,
-    settings,
-    to_fixed_list,
-    unique_pairs,
-    verified,
-)
+from curate.dedup.pairs import bucket_pairs, has_shingles, pair_thresholds, unique_pairs, verified
+from curate.dedup.settings import DedupSettings
+from curate.dedup.signatures import from_fixed_list, to_fixed_list
 
 KEY_COLUMNS = ["row", "id", "text_hash", "minhash", "quality_score", "n_chars"]
 CORE_COLUMNS = ["core_minhash", "core_chars"]
@@ -195,7 +185,7 @@ def _join_a(n_pairs: int, *pieces: pa.Table) -> pa.Table:
 
 
 @ray.remote
-def _join_b_verify(n_pairs: int, s: dict, *pieces: pa.Table) -> pa.Table:
+def _join_b_verify(n_pairs: int, s: DedupSettings, *pieces: pa.Table) -> pa.Table:
     pairs, sigs = _concat(pieces[:n_pairs]), _concat(pieces[n_pairs:])
     a, b = pairs.column("a").to_numpy(), pairs.column("b").to_numpy()
     if len(a) == 0:
@@ -206,14 +196,12 @@ def _join_b_verify(n_pairs: int, s: dict, *pieces: pa.Table) -> pa.Table:
         found["minhash"],
         pair_thresholds(pairs.column("n_a").to_numpy(), found["n_chars"], s),
     )
-    if "body_a" in pairs.column_names and s["frame_threshold"]:
-        # curate.dedup.near.not_frame_only: two full signatures where a body is known must match on bodies too
+    if "body_a" in pairs.column_names and s.frame_threshold:
+        # curate.dedup.pairs.not_frame_only: two full signatures where a body is known must match on bodies too
         full = ok & (b < BODY)
         check = full & (pairs.column("has_a").to_numpy(zero_copy_only=False) | found["has_body"])
         idx = np.flatnonzero(check)
-        ok[idx] = verified(
-            from_fixed_list(pairs.column("body_a"))[idx], found["body"][idx], float(s["frame_threshold"])
-        )
+        ok[idx] = verified(from_fixed_list(pairs.column("body_a"))[idx], found["body"][idx], float(s.frame_threshold))
     return pa.table(
         {"u": pa.array(a[ok], pa.int64()), "v": pa.array(_owner(b[ok]), pa.int64())}
     )  # a < b: b may be a body
@@ -367,7 +355,7 @@ def _input_blocks(keys, columns: list[str], parts: int) -> list:
     return keys.select_columns(columns).to_arrow_refs()
 
 
-def global_dedup(keys, cfg: dict) -> pa.Table:
+def global_dedup(keys, s: DedupSettings) -> pa.Table:
     """Dedup the keys of a whole corpus (a ray.data.Dataset or a pa.Table).
 
     keys: row, id, text_hash, minhash, quality_score, n_chars (and core_minhash,
@@ -375,19 +363,18 @@ def global_dedup(keys, cfg: dict) -> pa.Table:
     dup_cluster, dup_of, drop_reason for every member of a cluster of two or more;
     equal to curate.dedup.near.cluster on the same keys.
     """
-    s = settings(cfg)
-    parts = int(s["partitions"])
+    parts = int(s.partitions)
     names = keys.column_names if isinstance(keys, pa.Table) else keys.schema().names
-    bodies = bool(s["core_links"]) and all(c in names for c in CORE_COLUMNS)
+    bodies = bool(s.core_links) and all(c in names for c in CORE_COLUMNS)
     blocks = _input_blocks(keys, KEY_COLUMNS + (CORE_COLUMNS if bodies else []), parts)
     # 1. exact groups
-    exact = [_exact_reduce.remote(bool(s["exact"]), *p) for p in shuffle(blocks, "text_hash", parts)]
+    exact = [_exact_reduce.remote(bool(s.exact), *p) for p in shuffle(blocks, "text_hash", parts)]
     edges = [_exact_edges.remote(t) for t in exact]
     # 2-3. LSH buckets -> candidate pairs -> verified near edges
-    if s["near"]:
-        bands = [_band_rows.remote(t, s["bands"], s["rows"], bodies) for t in exact]
-        pairs = [_bucket_reduce.remote(s["max_bucket_all_pairs"], *p) for p in shuffle(bands, "band_key", parts)]
-        sig_by_row = shuffle([_signature_rows.remote(t, s["num_perm"], bodies) for t in exact], "row", parts)
+    if s.near:
+        bands = [_band_rows.remote(t, s.bands, s.rows, bodies) for t in exact]
+        pairs = [_bucket_reduce.remote(s.max_bucket_all_pairs, *p) for p in shuffle(bands, "band_key", parts)]
+        sig_by_row = shuffle([_signature_rows.remote(t, s.num_perm, bodies) for t in exact], "row", parts)
         by_a = shuffle(pairs, "a", parts)
         with_a = [_join_a.remote(len(by_a[p]), *by_a[p], *sig_by_row[p]) for p in range(parts)]
         by_b = shuffle(with_a, "b", parts)

@@ -39,9 +39,9 @@ DEFAULT_SHINGLES = {
 }
 
 
-def shingle_config(cfg: dict, lang: str) -> dict:
+def shingle_config(shingles: dict | None, lang: str) -> dict:
     """Shingle settings for ``lang``: the recipe's ``shingles: {lang: {...}}`` over the defaults."""
-    override = cfg.get("shingles") or {}
+    override = shingles or {}
     if lang in DEFAULT_SHINGLES:
         base = dict(DEFAULT_SHINGLES[lang])
     else:

@@ -1,0 +1,142 @@
+"""Per-batch dedup keys: MinHash signatures of texts, their bodies and their lines.
+
+Pure functions of a batch of texts and the settings; pass 1 runs them on the workers
+(curate/dedup/duplicates.py), evaluations and benches on plain texts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from curate.dedup.boilerplate import core_text, line_hash_array, strip_lines
+from curate.dedup.minhash import signatures
+from curate.dedup.settings import DedupSettings
+from curate.dedup.shingles import shingle_config, shingle_hashes
+
+_MAX_CHARS_PER_PASS = 4_000_000  # bounds the scratch arrays of one shingling pass
+
+
+def minhash_type(num_perm: int) -> pa.DataType:
+    return pa.list_(pa.uint32(), num_perm)
+
+
+def to_fixed_list(sigs: np.ndarray) -> pa.FixedSizeListArray:
+    return pa.FixedSizeListArray.from_arrays(pa.array(sigs.reshape(-1), type=pa.uint32()), sigs.shape[1])
+
+
+def from_fixed_list(col) -> np.ndarray:
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    width = col.type.list_size
+    flat = col.flatten()
+    return np.asarray(flat.to_numpy(zero_copy_only=False), dtype=np.uint32).reshape(-1, width)
+
+
+def text_signatures(texts: list[str], s: DedupSettings, lang: str) -> np.ndarray:
+    sh = shingle_config(s.shingles, lang)
+    out, start = [], 0
+    while start < len(texts) or not out:
+        end, size = start, 0
+        while end < len(texts) and (end == start or size + len(texts[end]) <= _MAX_CHARS_PER_PASS):
+            size += len(texts[end])
+            end += 1
+        hashes, offsets = shingle_hashes(texts[start:end], sh["kind"], sh["n"], sh.get("hash", "poly"))
+        out.append(signatures(hashes, offsets, s.num_perm, s.seed, s.scheme))
+        start = end
+        if end >= len(texts):
+            break
+    return np.concatenate(out) if out else np.empty((0, s.num_perm), np.uint32)
+
+
+def core_columns(texts: list[str], s: DedupSettings, lang: str) -> dict[str, pa.Array]:
+    """``core_minhash`` and ``core_chars`` of each text's body (see core_text); a text
+    with no short edge line gets an empty signature (all 0xFFFFFFFF) and 0 characters."""
+    bodies = [core_text(t or "", s.core_ratio, s.core_max_edge) if t and "\n" in t else None for t in texts]
+    have = [i for i, b in enumerate(bodies) if b is not None]
+    sigs = np.full((len(texts), s.num_perm), 0xFFFFFFFF, dtype=np.uint32)
+    chars = np.zeros(len(texts), dtype=np.int64)
+    if have:
+        sigs[have] = text_signatures([bodies[i] for i in have], s, lang)
+        chars[have] = [len(bodies[i]) for i in have]
+    return {"core_minhash": to_fixed_list(sigs), "core_chars": pa.array(chars, pa.int64())}
+
+
+def keys_for_texts(
+    texts: list[str],
+    ids: list[str],
+    s: DedupSettings,
+    lang: str,
+    rows: np.ndarray | None = None,
+    quality: list | None = None,
+) -> pa.Table:
+    """The global-dedup keys (see ``cluster``) of plain texts: for evaluations and benches."""
+    from curate.dedup.exact import text_hashes
+
+    n = len(texts)
+    return pa.table(
+        {
+            "row": pa.array(np.arange(n) if rows is None else rows, pa.int64()),
+            "id": pa.array(ids, pa.string()),
+            "text_hash": pa.array(text_hashes(texts), pa.uint64()),
+            "minhash": to_fixed_list(text_signatures(texts, s, lang)),
+            "quality_score": pa.array(quality if quality is not None else [None] * n, pa.float32()),
+            "n_chars": pa.array([len(t) for t in texts], pa.int64()),
+            "line_hashes": line_hash_array(texts),
+            **(core_columns(texts, s, lang) if s.core_links else {}),
+        }
+    )
+
+
+def dedup_keys(table: pa.Table, s: DedupSettings, lang: str) -> pa.Table:
+    """``id``, ``minhash`` (fixed_size_list<uint32>[num_perm]), ``line_hashes`` and, with
+    core links on, ``core_minhash`` and ``core_chars`` for every row given."""
+    texts = [t or "" for t in table.column("text").to_pylist()]
+    sigs = text_signatures(texts, s, lang)
+    return pa.table(
+        {
+            "id": table.column("id").cast(pa.string()),
+            "minhash": to_fixed_list(sigs),
+            "line_hashes": line_hash_array(texts),
+            **(core_columns(texts, s, lang) if s.core_links else {}),
+        }
+    )
+
+
+def stripped_keys(
+    texts: list[str], rows, boilerplate: tuple[np.ndarray, np.ndarray], s: DedupSettings, lang: str
+) -> pa.Table:
+    """row, minhash and n_chars (and the core columns, with core links on) of the texts
+    without their boilerplate lines (hashes and cluster counts), for the rows where a
+    line was stripped."""
+    boiler = dict(zip(boilerplate[0].tolist(), boilerplate[1].tolist()))
+    out_rows, out_texts, out_chars = [], [], []
+    for row, text in zip(rows, texts):
+        stripped = strip_lines(text or "", boiler)
+        if stripped is not None:
+            out_rows.append(int(row))
+            out_texts.append(stripped)
+            # A page that was mostly chrome is judged by its content's length (a caption
+            # in a site frame takes the short-text threshold); a title line less does
+            # not move a paragraph across that boundary.
+            out_chars.append(len(stripped) if 2 * len(stripped) <= len(text) else len(text))
+    return pa.table(
+        {
+            "row": pa.array(out_rows, pa.int64()),
+            "minhash": to_fixed_list(text_signatures(out_texts, s, lang))
+            if out_texts
+            else pa.array([], minhash_type(s.num_perm)),
+            "n_chars": pa.array(out_chars, pa.int64()),
+            **(core_columns(out_texts, s, lang) if s.core_links else {}),
+        }
+    )
+
+
+def scatter_signatures(sigs, idx: np.ndarray, n_rows: int, fill: int = 0) -> pa.FixedSizeListArray:
+    """Signatures of the rows at idx placed in a column of n_rows (the others ``fill``)."""
+    sigs = sigs.combine_chunks() if isinstance(sigs, pa.ChunkedArray) else sigs
+    width = sigs.type.list_size
+    flat = np.full((n_rows, width), fill, dtype=np.uint32)
+    if len(idx):
+        flat[idx] = sigs.flatten().to_numpy().reshape(len(idx), width)
+    return pa.FixedSizeListArray.from_arrays(pa.array(flat.ravel(), pa.uint32()), width)
