@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 CORPORA = Path(__file__).parents[1] / ".." / "shared" / "corpora"
 
 from curate.dedup.exact import exact_clusters  # noqa: E402
-from curate.io.readers import Record, records_to_table  # noqa: E402
+from curate.io.records import Record, records_to_table  # noqa: E402
 from curate.io.schema import SCHEMA_VERSION, SHARD_SCHEMA  # noqa: E402
 from curate.io.writer import ShardWriter, atomic_write_json  # noqa: E402
 from curate.recipe import load_recipe  # noqa: E402
