@@ -1,4 +1,5 @@
-"""Input readers: JSON Lines (plain, .gz, .zst), Parquet and plain text.
+"""Input readers: JSON Lines, Parquet and plain text, plain or compressed (curate.io.streams),
+and WARC/WET archives (curate.io.warc).
 
 Every input record becomes one row. A record that cannot be used (bad UTF-8, bad
 JSON, no ``text``, too large, a truncated archive, an empty file) becomes a
