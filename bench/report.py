@@ -38,7 +38,7 @@ CORPORA = Path(__file__).parents[1] / ".." / "shared" / "corpora"
 from curate.dedup.duplicates import Duplicates, ExactDedup  # noqa: E402
 from curate.dedup.settings import settings  # noqa: E402
 from curate.dedup.step import live_keys  # noqa: E402
-from curate.io.readers import Record, records_to_table  # noqa: E402
+from curate.io.records import Record, records_to_table  # noqa: E402
 from curate.io.schema import SCHEMA_VERSION, SHARD_SCHEMA  # noqa: E402
 from curate.io.writer import ShardWriter, atomic_write_json  # noqa: E402
 from curate.recipe import load_recipe  # noqa: E402

@@ -3,19 +3,38 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 
-# Subcommands implemented by a module's main(argv) -> int.
+# Subcommands run by another module's main(argv) -> int, with their help line.
 DELEGATED = {
-    "report": ("curate.report.build", "main", "build report.html and report.json for a curated folder"),
-    "inspect": ("curate.report.inspect", "main", "print matching documents of a curated folder"),
-    "compare": ("curate.report.compare", "main", "what changed between two curated folders"),
-    "train-quality": ("curate.stages.quality_model", "main", "train a fastText quality classifier"),
-    "decontam-index": ("curate.stages.decontam", "main_index", "index benchmark files for decontamination"),
-    "tokenize": ("train.tokens", "main", "turn curated shards into token shards"),
+    "report": "build report.html and report.json for a curated folder",
+    "inspect": "print matching documents of a curated folder",
+    "compare": "what changed between two curated folders",
+    "train-quality": "train a fastText quality classifier",
+    "decontam-index": "index benchmark files for decontamination",
+    "tokenize": "turn curated shards into token shards",
 }
+
+
+def _delegate(command: str, argv: list[str]) -> int:
+    """Run a subcommand of DELEGATED; its module is imported only now, so `curate --help`
+    loads neither pyarrow, matplotlib nor torch."""
+    if command == "report":
+        from curate.report.build import main
+    elif command == "inspect":
+        from curate.report.inspect import main
+    elif command == "compare":
+        from curate.report.compare import main
+    elif command == "train-quality":
+        from curate.stages.quality_model import main
+    elif command == "decontam-index":
+        from curate.stages.decontam import main_index as main
+    elif command == "tokenize":
+        from train.tokens import main
+    else:
+        raise ValueError(f"no subcommand {command!r} in DELEGATED")
+    return int(main(argv) or 0)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -114,18 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="curate", description=__doc__)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _corpus_parser(sub)
-    for name, (_, _, help_text) in DELEGATED.items():
+    for name, help_text in DELEGATED.items():
         sub.add_parser(name, help=help_text, add_help=False)
     if argv and argv[0] in DELEGATED:
-        module_name, func, _ = DELEGATED[argv[0]]
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            print(f"curate {argv[0]}: not built yet ({module_name} does not exist)", file=sys.stderr)
-            return 2
-        return int(getattr(module, func)(argv[1:]) or 0)
+        return _delegate(argv[0], argv[1:])
     args = parser.parse_args(argv)
     if args.command == "corpus":
         return _run_corpus(args)

@@ -5,7 +5,8 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from curate.io.readers import Record, clean_text, read_records, records_to_table
+from curate.io.readers import clean_text, read_records
+from curate.io.records import Record, records_to_table
 from curate.stages.langid import make_stage as make_langid
 from curate.stages.normalize import make_stage as make_normalize
 from curate.stages.registry import build_stage

@@ -3,7 +3,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from curate.io.readers import Record, records_to_table
+from curate.io.records import Record, records_to_table
 from curate.stages.langid import identify, load_model, non_japanese_forms, script_counts
 from curate.stages.langid import make_stage as make_langid
 from curate.stages.normalize import make_stage as make_normalize

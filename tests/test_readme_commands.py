@@ -191,3 +191,15 @@ def test_usage_errors_and_help(sandbox):
         assert word in flat, word
     tokenize = _run(".venv/bin/curate tokenize --help", repo, env, timeout=120)
     assert tokenize.returncode == 0 and tokenize.stdout.startswith("usage: curate tokenize"), tokenize.stdout
+
+
+def test_every_delegated_subcommand_reaches_its_own_parser(capsys):
+    """curate.cli names each helper command twice (its help line, its import): every name
+    of the table must reach the parser of its own module."""
+    from curate import cli
+
+    for name in cli.DELEGATED:
+        with pytest.raises(SystemExit) as done:
+            cli.main([name, "--help"])
+        assert done.value.code == 0, name
+        assert capsys.readouterr().out.startswith(f"usage: curate {name} "), name

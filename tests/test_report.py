@@ -32,7 +32,8 @@ from curate.io.schema import SCHEMA_VERSION, SHARD_SCHEMA
 from curate.io.writer import QUARANTINE_SCHEMA, ShardWriter, atomic_write_json, to_quarantine
 from curate.recipe import load_recipe
 from curate.report import build as report
-from curate.report import compare, inspect
+from curate.report import compare, fmt, inspect, model, plots
+from curate.report.page import render_html
 from curate.report.stats import merge_stats, quality_rules, stats_fn_for, table_stats
 from pipelines.pass1 import StageChain
 
@@ -309,7 +310,7 @@ def test_missing_stats_file_is_recomputed_from_shard(built, tmp_path):
     copy = _copy(out, tmp_path / "copy")
     victim = sorted((copy / "stats").glob("rejected-*.json"))[0]
     victim.unlink()
-    r2 = report.compute_report(copy)
+    r2 = model.compute_report(copy)
     assert r2["stats_recomputed"] == [f"rejected/{victim.stem.split('-', 1)[1]}.parquet"]
     for key in ("counts", "drop_reasons", "languages", "length_chars", "quality_rules", "duplicates", "pii"):
         assert r2[key] == r[key], key
@@ -323,7 +324,7 @@ def test_stats_file_of_an_older_version_is_recomputed(built, tmp_path):
     stale["stats_version"] -= 1
     stale["rows"] += 1000  # a number an older version could have got wrong
     old.write_text(json.dumps(stale), encoding="utf-8")
-    r2 = report.compute_report(copy)
+    r2 = model.compute_report(copy)
     assert r2["stats_recomputed"] == [f"shards/{old.stem.split('-', 1)[1]}.parquet"]
     for key in ("counts", "quality_rules", "samples", "sources"):
         assert r2[key] == r[key], key
@@ -557,14 +558,14 @@ def test_korean_title_renders_with_cjk_font_and_fails_without():
 # ---------------------------------------------------------------------------- wording
 def _plot_titles(r: dict, monkeypatch) -> list[str]:
     titles = []
-    png = report._Plots.png
+    png = plots.Plots.png
 
     def record(self, fig):
         titles.extend(ax.get_title() for ax in fig.axes)
         return png(self, fig)
 
-    monkeypatch.setattr(report._Plots, "png", record)
-    report.render_plots(r)
+    monkeypatch.setattr(plots.Plots, "png", record)
+    plots.render_plots(r)
     return titles
 
 
@@ -585,11 +586,11 @@ def test_chart_titles_are_in_the_run_language(built, monkeypatch):
 
 def test_counts_are_pluralized(built):
     _, r = built
-    assert report.plural(1, "time") == "1 time" and report.plural(2, "time") == "2 times"
-    assert report.plural(1200, "document") == "1,200 documents"
+    assert fmt.plural(1, "time") == "1 time" and fmt.plural(2, "time") == "2 times"
+    assert fmt.plural(1200, "document") == "1,200 documents"
     line = {"line": "이 영화 정말 재밌어요", "count": 4, "err": 0}
     for floor in (1, 3):
-        page = report.render_html(dict(r, top_lines={"floor": floor, "lines": [line]}), {})
+        page = render_html(dict(r, top_lines={"floor": floor, "lines": [line]}), {})
         assert "1 times" not in page
         assert ("at most 1 time." if floor == 1 else "at most 3 times.") in page
 
@@ -597,10 +598,10 @@ def test_counts_are_pluralized(built):
 def test_no_repeated_lines_is_said_once(built):
     _, r = built
     line = {"line": "이 영화 정말 재밌어요", "count": 4, "err": 0}
-    page = report.render_html(dict(r, top_lines={"floor": 1, "lines": [line]}), {"top_lines": "AAAA"})
+    page = render_html(dict(r, top_lines={"floor": 1, "lines": [line]}), {"top_lines": "AAAA"})
     assert "most a count" in page and "No line of 4" not in page
     for floor in (0, 2):
-        page = report.render_html(dict(r, top_lines={"floor": floor, "lines": []}), {})
+        page = render_html(dict(r, top_lines={"floor": floor, "lines": []}), {})
         section = page[page.index('id="lines"') : page.index('id="samples"')]
         assert "no data" not in section and "<img" not in section
         assert section.count("No line of 4 or more characters occurs twice") == 1

@@ -11,7 +11,8 @@ import pyarrow.parquet as pq
 from web_pages import build_pages, build_trap_pages, load_paragraphs, write_warc
 
 from curate.io.charset import decode_html
-from curate.io.readers import read_records, records_to_table
+from curate.io.readers import read_records
+from curate.io.records import records_to_table
 from curate.stages.extract import make_stage as make_extract
 from curate.stages.urlfilter import make_stage as make_urlfilter
 
@@ -221,7 +222,7 @@ def test_undecodable_page_is_quarantined(tmp_path):
 
 
 def test_urlfilter_blocks_domains_and_substrings():
-    from curate.io.readers import Record
+    from curate.io.records import Record
 
     urls = [
         "https://news.example/a",

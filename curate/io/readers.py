@@ -1,4 +1,5 @@
-"""Input readers: JSON Lines (plain, .gz, .zst), Parquet and plain text.
+"""Input readers: JSON Lines, Parquet and plain text, plain or compressed (curate.io.streams),
+and WARC/WET archives (curate.io.warc).
 
 Every input record becomes one row. A record that cannot be used (bad UTF-8, bad
 JSON, no ``text``, too large, a truncated archive, an empty file) becomes a
@@ -10,41 +11,25 @@ from __future__ import annotations
 
 import glob
 import gzip
-import io
 import json
 import os
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from curate.io import fs
-from curate.io.schema import SHARD_SCHEMA
+from curate.io.records import QUARANTINE, Record, records_to_table, snippet
+from curate.io.streams import COMPRESSIONS, open_binary
+from curate.io.warc import read_warc
 
-QUARANTINE = "quarantine"
-RAW_SNIPPET_CHARS = 1000
 JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
-COMPRESSIONS = (".gz", ".zst", ".zstd", ".bz2", ".xz")
 DEFAULT_MAX_DOC_CHARS = 1_000_000
-WEB_COLUMNS = ("content_type", "fetch_date", "http_charset", "charset")
 
 
 class InputError(Exception):
     """A path the user named cannot be read at all."""
-
-
-@dataclass
-class Record:
-    id: str | None
-    text: str | None
-    origin: str
-    source: str | None = None
-    url: str | None = None
-    error: str | None = None
-    web: dict | None = None  # content_type, fetch_date, http_charset, charset (WARC input)
 
 
 def _has_glob(pattern: str) -> bool:
@@ -109,84 +94,11 @@ def input_format(path: str) -> str | None:
     return None
 
 
-@contextmanager
-def _open_binary(path: str) -> Iterator[io.BufferedIOBase]:
-    """The decompressed byte stream of a local or remote file."""
-    name = path.split("?", 1)[0].lower()
-    with fs.open_input(path) as raw:
-        if name.endswith(".gz"):
-            with gzip.GzipFile(fileobj=raw, mode="rb") as f:
-                yield f
-        elif name.endswith((".zst", ".zstd")):
-            with io.BufferedReader(_ZstdReader(raw)) as f:
-                yield f
-        elif name.endswith(".bz2"):
-            import bz2
-
-            with bz2.BZ2File(raw, "rb") as f:
-                yield f
-        elif name.endswith(".xz"):
-            import lzma
-
-            with lzma.LZMAFile(raw, "rb") as f:
-                yield f
-        else:
-            yield raw
-
-
-class TruncatedStream(OSError):
-    pass
-
-
-class _ZstdReader(io.RawIOBase):
-    """Zstandard frames, one after another, decompressed as a stream. Unlike
-    zstandard's stream_reader it fails on a frame cut short (a truncated download)
-    instead of ending quietly where the bytes run out."""
-
-    def __init__(self, raw, chunk: int = 1 << 17):
-        import zstandard
-
-        self._raw, self._chunk, self._zstd = raw, chunk, zstandard
-        self._dobj = zstandard.ZstdDecompressor().decompressobj()
-        self._started = False  # the current frame has had input
-        self._pending, self._at = b"", 0  # decompressed bytes, and how many were handed out
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        while self._at == len(self._pending):
-            data = self._raw.read(self._chunk)
-            if not data:
-                if self._started and not self._dobj.eof:
-                    raise TruncatedStream("zstd frame cut short (truncated file)")
-                return 0
-            out = []
-            while data:
-                if self._dobj.eof:  # the next frame
-                    self._dobj = self._zstd.ZstdDecompressor().decompressobj()
-                self._started = True
-                out.append(self._dobj.decompress(data))
-                data = self._dobj.unused_data if self._dobj.eof else b""
-            self._pending, self._at = b"".join(out), 0
-        # an offset, not a slice: a chunk decompresses to megabytes, read 8 KB at a time
-        n = min(len(buffer), len(self._pending) - self._at)
-        buffer[:n] = memoryview(self._pending)[self._at : self._at + n]
-        self._at += n
-        return n
-
-
-def _snippet(data: bytes | str) -> str:
-    if isinstance(data, bytes):
-        data = data[: RAW_SNIPPET_CHARS * 4].decode("utf-8", errors="replace")
-    return data[:RAW_SNIPPET_CHARS]
-
-
 def _lines(path: str) -> Iterator[tuple[int, bytes | None, str | None]]:
     """Yield (line_no, bytes, None), or (line_no, None, error) once if the stream breaks."""
     line_no = 0
     try:
-        with _open_binary(path) as f:
+        with open_binary(path) as f:
             for line_no, line in enumerate(f, start=1):
                 yield line_no, line, None
     except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
@@ -211,30 +123,30 @@ def _read_jsonl(path: str, name: str, max_doc_chars: int) -> Iterator[Record]:
         try:
             decoded = line.decode("utf-8")
         except UnicodeDecodeError as exc:
-            yield Record(None, _snippet(line), origin, error=f"invalid UTF-8: {exc.reason} at byte {exc.start}")
+            yield Record(None, snippet(line), origin, error=f"invalid UTF-8: {exc.reason} at byte {exc.start}")
             continue
         try:
             obj = json.loads(decoded)
         except json.JSONDecodeError as exc:
-            yield Record(None, _snippet(decoded), origin, error=f"malformed JSON: {exc.msg} at column {exc.colno}")
+            yield Record(None, snippet(decoded), origin, error=f"malformed JSON: {exc.msg} at column {exc.colno}")
             continue
         except (ValueError, RecursionError) as exc:  # a 5,000-digit number, 200,000 nested brackets
-            yield Record(None, _snippet(decoded), origin, error=f"unreadable JSON: {str(exc)[:200]}")
+            yield Record(None, snippet(decoded), origin, error=f"unreadable JSON: {str(exc)[:200]}")
             continue
         if not isinstance(obj, dict):
-            yield Record(None, _snippet(decoded), origin, error="JSON line is not an object")
+            yield Record(None, snippet(decoded), origin, error="JSON line is not an object")
             continue
         text = obj.get("text")
         rec_id = obj.get("id")
         rec_id = clean_text(str(rec_id)) if rec_id is not None else f"{name}:{line_no}"
         if not isinstance(text, str):
             why = "record has no 'text' field" if text is None else "'text' is not a string"
-            yield Record(rec_id, _snippet(decoded), origin, error=why)
+            yield Record(rec_id, snippet(decoded), origin, error=why)
             continue
         if len(text) > max_doc_chars:
             yield Record(
                 rec_id,
-                _snippet(clean_text(text)),
+                snippet(clean_text(text)),
                 origin,
                 error=f"document too large: {len(text)} chars > {max_doc_chars}",
             )
@@ -274,10 +186,10 @@ def _read_text(path: str, name: str, max_doc_chars: int) -> Iterator[Record]:
         try:
             text = raw.decode("utf-8").strip()
         except UnicodeDecodeError as exc:
-            return Record(rec_id, _snippet(raw), origin, error=f"invalid UTF-8: {exc.reason} at byte {exc.start}")
+            return Record(rec_id, snippet(raw), origin, error=f"invalid UTF-8: {exc.reason} at byte {exc.start}")
         if len(text) > max_doc_chars:
             return Record(
-                rec_id, _snippet(text), origin, error=f"document too large: {len(text)} chars > {max_doc_chars}"
+                rec_id, snippet(text), origin, error=f"document too large: {len(text)} chars > {max_doc_chars}"
             )
         return Record(rec_id, text, origin, source=name)
 
@@ -337,7 +249,7 @@ def _parquet_record(data: dict, i: int, origin: str, default_id: str, name: str,
     if not isinstance(text, str):
         return Record(rec_id, None, origin, error="'text' is null or not a string")
     if len(text) > max_doc_chars:
-        return Record(rec_id, _snippet(text), origin, error=f"document too large: {len(text)} chars > {max_doc_chars}")
+        return Record(rec_id, snippet(text), origin, error=f"document too large: {len(text)} chars > {max_doc_chars}")
     return Record(
         rec_id,
         text,
@@ -347,13 +259,7 @@ def _parquet_record(data: dict, i: int, origin: str, default_id: str, name: str,
     )
 
 
-def _read_warc(path: str, name: str, max_doc_chars: int) -> Iterator[Record]:
-    from curate.io.warc import read_warc
-
-    return read_warc(path, name, max_doc_chars)
-
-
-READERS = {"jsonl": _read_jsonl, "text": _read_text, "parquet": _read_parquet, "warc": _read_warc}
+READERS = {"jsonl": _read_jsonl, "text": _read_text, "parquet": _read_parquet, "warc": read_warc}
 
 
 def read_records(path: str, max_doc_chars: int = DEFAULT_MAX_DOC_CHARS) -> Iterator[Record]:
@@ -377,22 +283,6 @@ def read_records(path: str, max_doc_chars: int = DEFAULT_MAX_DOC_CHARS) -> Itera
         yield rec
     if not seen:
         yield Record(None, None, f"{path}:0", error="file holds no records")
-
-
-def records_to_table(records: list[Record]) -> pa.Table:
-    """Build a SHARD_SCHEMA table; quarantined records carry their reason in drop_reason."""
-    n = len(records)
-    cols = {name: pa.nulls(n, type=SHARD_SCHEMA.field(name).type) for name in SHARD_SCHEMA.names}
-    cols["id"] = pa.array([r.id if r.id is not None else r.origin for r in records], pa.string())
-    cols["text"] = pa.array([r.text for r in records], pa.string())
-    cols["source"] = pa.array([r.source for r in records], pa.string())
-    cols["url"] = pa.array([r.url for r in records], pa.string())
-    cols["origin"] = pa.array([r.origin for r in records], pa.string())
-    for name in WEB_COLUMNS:
-        if any(r.web for r in records):
-            cols[name] = pa.array([(r.web or {}).get(name) for r in records], pa.string())
-    cols["drop_reason"] = pa.array([f"{QUARANTINE}: {r.error}" if r.error else None for r in records], pa.string())
-    return pa.Table.from_pydict(cols, schema=SHARD_SCHEMA)
 
 
 def read_tables(path: str, batch_size: int = 2048, max_doc_chars: int = DEFAULT_MAX_DOC_CHARS) -> Iterator[pa.Table]:

@@ -33,7 +33,8 @@ import pyarrow.compute as pc
 
 from curate.io import fs
 from curate.io.charset import UndecodableError, decode_html, header_charset
-from curate.io.readers import Record, _snippet, _ZstdReader
+from curate.io.records import Record, records_to_table, snippet
+from curate.io.streams import ZstdReader
 
 MAX_PAGE_BYTES_PER_CHAR = 8  # markup is several times its text
 # Inline images (src="data:image/png;base64,...") carry no text: they are not held
@@ -94,8 +95,6 @@ def counting(path: str) -> Iterator[WarcTally]:
 
 def tally_table(path: str, tally: WarcTally) -> pa.Table:
     """One row that carries an archive's WarcTally through the stages to the driver."""
-    from curate.io.readers import records_to_table
-
     row = records_to_table([Record(f"{path}#warc-tally", json.dumps(tally.to_dict()), f"{path}:0")])
     return row.set_column(
         row.schema.get_field_index("drop_reason"), "drop_reason", pa.array([TALLY_REASON], pa.string())
@@ -190,7 +189,7 @@ def _decompressed(path: str, kind: str):
         if kind == "gzip-stream":
             stream = gzip.GzipFile(fileobj=raw, mode="rb")
         elif kind == "zstd":
-            stream = _ZstdReader(raw, chunk=1 << 14)  # unbuffered, small steps: damage costs little before it
+            stream = ZstdReader(raw, chunk=1 << 14)  # unbuffered, small steps: damage costs little before it
         elif kind == "bz2":
             stream = bz2.BZ2File(raw, "rb")
         else:
@@ -345,7 +344,7 @@ def _scan(
             if problem:
                 held = Record(
                     _record_id(rec, name, offset),
-                    _snippet(data),
+                    snippet(data),
                     f"{path}:{offset}",
                     error=f"damaged WARC record: {problem}",
                 )
@@ -360,7 +359,7 @@ def _scan(
             # a per-record gzip the member boundary vouches for it, and so do digests.
             held = Record(
                 held.id,
-                _snippet(held.text or ""),
+                snippet(held.text or ""),
                 held.origin,
                 error=f"WARC record boundary broken after this record: {_why(exc)}",
             )
@@ -455,7 +454,7 @@ def _record(rec, data: bytes, path: str, name: str, offset: int, max_doc_chars: 
             return Record(rec_id, None, origin, error=f"empty WET record ({url})")
         if len(text) > max_doc_chars:
             return Record(
-                rec_id, _snippet(text), origin, error=f"document too large: {len(text)} chars > {max_doc_chars}"
+                rec_id, snippet(text), origin, error=f"document too large: {len(text)} chars > {max_doc_chars}"
             )
         return Record(rec_id, text, origin, source=source, url=url, web={"fetch_date": date, "charset": "utf-8/wet"})
     content_type = _content_type(rec)
@@ -463,14 +462,14 @@ def _record(rec, data: bytes, path: str, name: str, offset: int, max_doc_chars: 
     if len(data) > limit and (len(data) > limit * MAX_INLINE_DATA_FACTOR or markup_bytes(data) > limit):
         return Record(
             rec_id,
-            _snippet(data),
+            snippet(data),
             origin,
             error=f"page too large: {len(data)} bytes ({markup_bytes(data)} without inline data: URIs)",
         )
     try:
         html, charset, how = decode_html(data, content_type)
     except UndecodableError as exc:
-        return Record(rec_id, _snippet(data), origin, error=f"undecodable page ({url}): {exc}")
+        return Record(rec_id, snippet(data), origin, error=f"undecodable page ({url}): {exc}")
     return Record(
         rec_id,
         html,

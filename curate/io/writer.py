@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from curate.io import fs
-from curate.io.readers import QUARANTINE
+from curate.io.records import QUARANTINE
 from curate.io.schema import SHARD_SCHEMA
 
 QUARANTINE_SCHEMA = pa.schema(

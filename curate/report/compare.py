@@ -12,7 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-from curate.report.build import compute_report, fmt_number
+from curate.report.fmt import fmt_number
+from curate.report.model import compute_report
 
 
 def load_numbers(out_dir: str) -> dict:
