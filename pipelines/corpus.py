@@ -39,7 +39,7 @@ from curate.io.writer import QUARANTINE_SCHEMA, ShardWriter, atomic_write_json, 
 from curate.recipe import load_recipe, resolve_include, select_stages
 from curate.stages.base import reason_stage
 from curate.stages.langid import load_model
-from curate.stages.registry import StageChain, check_settings, check_stages
+from curate.stages.registry import StageChain
 from pipelines.ray_session import ray_session
 from pipelines.staging import StagedRun, run_key
 
@@ -161,8 +161,6 @@ def run_corpus(
         recipe["decontam"] = resolve_include(section)
         stages = list(stages or recipe.get("stages") or []) + ["decontam"]
     names = select_stages(recipe, stages)
-    check_stages(names)
-    check_settings(recipe, names, lang)
     dedup_cfg = dict(recipe.get("dedup") or {})
     near = "dedup" in names and bool(dedup_cfg.get("near", True))
     max_doc_chars = int((recipe.get("normalize") or {}).get("max_doc_chars", DEFAULT_MAX_DOC_CHARS))
