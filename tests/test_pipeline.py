@@ -257,11 +257,23 @@ def test_unknown_stage_fails_clearly():
     assert select_stages(load_recipe("ko"), ["pii", "dedup"]) == ["extract", "normalize", "pii", "dedup"]
 
 
+def _recipe_errors(tmp_path, texts) -> dict[str, str]:
+    """The RecipeError each recipe text gives when loaded, its file's path written PATH."""
+    from curate.recipe import RecipeError, load_recipe
+
+    errors = {}
+    for i, text in enumerate(texts):
+        path = tmp_path / f"r{i}.yaml"
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(RecipeError) as exc:
+            load_recipe("ko", str(path))
+        errors[text] = str(exc.value).replace(str(path), "PATH")
+    return errors
+
+
 def test_stage_settings_are_checked_when_the_recipe_loads(tmp_path):
     """A wrong key, type or range in a stage's section fails at load time, naming the
     recipe file, the stage and the key (not inside a worker)."""
-    from curate.recipe import RecipeError, load_recipe
-
     cases = {
         "langid:\n  model: /nonexistent/lid.bin\n": "langid: model: /nonexistent/lid.bin: file not found",
         "langid:\n  min_score: 2\n": "langid: min_score: must be between 0.0 and 1.0",
@@ -278,11 +290,8 @@ def test_stage_settings_are_checked_when_the_recipe_loads(tmp_path):
         "decontam:\n  char: {n: 10, min_match: 5}\n": "decontam: char.min_match: must be >= char.n",
         "extract:\n  favor_precision: maybe\n": "extract: favor_precision: must be true or false",
     }
-    for i, (text, needle) in enumerate(cases.items()):
-        path = tmp_path / f"r{i}.yaml"
-        path.write_text(text, encoding="utf-8")
-        with pytest.raises(RecipeError, match=f"^{re.escape(str(path))}: {needle}"):
-            load_recipe("ko", str(path))
+    for text, message in _recipe_errors(tmp_path, cases).items():
+        assert re.match(f"PATH: {cases[text]}", message), message
 
 
 def test_recipe_mistakes_are_named_before_the_run(tmp_path):
@@ -296,11 +305,8 @@ def test_recipe_mistakes_are_named_before_the_run(tmp_path):
         "langid: [ko]\n": "langid",
         "- normalize\n": "mapping",
     }
-    for i, (text, needle) in enumerate(cases.items()):
-        path = tmp_path / f"r{i}.yaml"
-        path.write_text(text, encoding="utf-8")
-        with pytest.raises(RecipeError, match=needle):
-            load_recipe("ko", str(path))
+    for text, message in _recipe_errors(tmp_path, cases).items():
+        assert re.search(cases[text], message), message
     (tmp_path / "latin1.yaml").write_bytes("stages: [normalize]  # caf\xe9\n".encode("latin-1"))
     with pytest.raises(RecipeError, match="not UTF-8"):
         load_recipe("ko", str(tmp_path / "latin1.yaml"))

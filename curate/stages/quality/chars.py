@@ -79,7 +79,6 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 # Gopher: '#' and '...' per word
 _SYMBOL_WORD = re.compile(r"#|\.\.\.|…")
 _BULLET = re.compile(r"^\s*[-*•‣●○◦■□▪▫▶►▷▸◆◇★☆※✓✔➤☞·・]")
-_ELLIPSIS_END = re.compile(r"(?:\.\.\.|…|‥|・・・)\s*$")
 # Line ends a sentence (C4 / FineWeb terminal punctuation, plus CJK full stops and
 # closing quotes/brackets after them).
 _PUNCT_END = re.compile(r"[.!?。！？．…\"'”’」』）)]\s*$")
