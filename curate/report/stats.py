@@ -79,13 +79,12 @@ def rule_passes(table: pa.Table, rules) -> dict | None:
     return {"judged": int(judged.sum()), "pass": passes, "not_computed": missing, "order": [r[0] for r in rules]}
 
 
-def _words(table: pa.Table, parts) -> np.ndarray:
+def _words(table: pa.Table) -> np.ndarray:
     """Words per document: whitespace words, or the words a stage counted (Japanese has no spaces)."""
     words = pc.fill_null(pc.list_value_length(pc.utf8_split_whitespace(table.column("text"))), 0).cast(pa.int64())
-    for part in parts:
-        counted = getattr(part, "word_counts", None)
-        if counted is not None and (found := counted(table)) is not None:
-            words = pc.coalesce(found, words)
+    for stage in BATCH_STAGES:
+        if (counted := stage.word_counts(table)) is not None:
+            words = pc.coalesce(counted, words)
     return words.to_numpy(zero_copy_only=False).astype(np.float64)
 
 
@@ -115,7 +114,7 @@ def table_stats(table: pa.Table, rules: list | None = None) -> dict:
     n = table.num_rows
     text = table.column("text")
     chars = pc.fill_null(pc.utf8_length(text), 0).cast(pa.int64()).to_numpy(zero_copy_only=False)
-    words = _words(table, PARTS)
+    words = _words(table)
     reasons = table.column("drop_reason")
     out = {
         "stats_version": STATS_VERSION,

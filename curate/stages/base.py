@@ -15,7 +15,8 @@ A batch stage is a class with
 - ``stats(table) -> dict`` and ``merge_stats(parts) -> dict``: what the stage adds to
   the per-shard statistics of the report (counts, histograms, samples, see
   curate.stages.summaries), computed from the columns it fills, and how parts of it
-  merge. The report driver calls them for every registered stage without knowing
+  merge; ``word_counts(table)`` when the stage counts words better than whitespace
+  does. The report driver calls them for every registered stage without knowing
   which stage it is.
 
 Stages never import Ray: a unit test calls them on one table and Ray Data calls them
@@ -68,8 +69,15 @@ class BatchStage:
 
     @staticmethod
     def merge_stats(parts: list[dict]) -> dict:
-        """Merge the parts stats() made of any split of the data."""
+        """Merge the parts stats() made of any split of the data (entries under "hist" and
+        "samples" merge by themselves)."""
         return {}
+
+    @staticmethod
+    def word_counts(table: pa.Table) -> pa.ChunkedArray | None:
+        """Words per document as this stage counted them (null where it did not), for
+        the report's word counts; None: the stage counts no words."""
+        return None
 
 
 class Section:

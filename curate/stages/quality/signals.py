@@ -70,6 +70,24 @@ def surface_signals(text: str, lang: str, cfg: dict) -> dict[str, float]:
     rep_words = nonspace / (JA_CHARS_PER_WORD * JA_MORPHEMES_PER_PHRASE) if lang == "ja" else len(units)
     rep = _short_scale(rep_words, int(cfg.get("repetition_min_words") or 0))
     s["n_chars"] = n_chars
+    s.update(_unit_signals(text, units, lang, cfg, few))
+    n_alnum = _count(_WORDISH, text)
+    s["symbol_ratio"] = few * max(0, nonspace - n_alnum) / nonspace
+    s["digit_ratio"] = few * _count(_DIGIT, text) / nonspace
+    lines = [l for l in (l.strip() for l in text.split("\n")) if l]
+    s.update(_line_signals(text, lines, lang, cfg, few, rep))
+    s.update(_script_signals(text, lines, lang, few, nonspace))
+    s["url_density"] = few * _count(_URL, text) / max(1, n_chars)
+    s["email_density"] = few * len(_EMAIL.findall(text)) / n_units
+    s.update(_flagged_signals(text, lang, cfg, n_units))
+    return s
+
+
+def _unit_signals(text: str, units: list[str], lang: str, cfg: dict, few: float) -> dict[str, float]:
+    """Signals of space-separated units: word counts of spaced languages, Polyglot-Ko /
+    Gopher mean word length, symbol words and n-gram repetition."""
+    s: dict[str, float] = {}
+    n_units = max(1, len(units))
     if lang not in WORD_SIGNALS:
         words = [w for w in units if _WORDISH.search(w)]
         s["n_words"] = len(words)
@@ -82,12 +100,12 @@ def surface_signals(text: str, lang: str, cfg: dict) -> dict[str, float]:
         s["mean_word_len"] = sum(map(len, units)) / len(units) if units else 0.0
         s["symbol_word_ratio"] = few * len(_SYMBOL_WORD.findall(text)) / n_units
         s.update(_ngram_fracs(units, int(cfg.get("repetition_min_words") or 0)))  # Gopher repetition on eojeol / words
-    n_alnum = _count(_WORDISH, text)
-    s["symbol_ratio"] = few * max(0, nonspace - n_alnum) / nonspace
-    s["digit_ratio"] = few * _count(_DIGIT, text) / nonspace
+    return s
 
-    lines = [l.strip() for l in text.split("\n")]
-    lines = [l for l in lines if l]
+
+def _line_signals(text: str, lines: list[str], lang: str, cfg: dict, few: float, rep: float) -> dict[str, float]:
+    """Signals of the non-empty lines (stripped) and paragraphs of a text."""
+    s: dict[str, float] = {}
     n_lines = max(1, len(lines))
     s["n_lines"] = len(lines)
     ends = [_terminated(l) for l in lines]
@@ -115,7 +133,12 @@ def surface_signals(text: str, lang: str, cfg: dict) -> dict[str, float]:
     s.update(_dup_fracs(lines, "line", rep))
     paras = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
     s.update(_dup_fracs(paras, "para", rep))
+    return s
 
+
+def _script_signals(text: str, lines: list[str], lang: str, few: float, nonspace: int) -> dict[str, float]:
+    """Shares of each script, of chat noise, keyboard mash and mojibake."""
+    s: dict[str, float] = {}
     s["hangul_ratio"] = _count(_HANGUL, text) / nonspace
     s["jamo_ratio"] = few * _count(_JAMO_RUN, text) / nonspace
     s["chatter_ratio"] = few * _count(_CHATTER, text) / nonspace
@@ -126,8 +149,19 @@ def surface_signals(text: str, lang: str, cfg: dict) -> dict[str, float]:
     s["latin_ratio"] = _count(_LATIN, text) / nonspace
     s["latin_mash_ratio"] = few * mash_chars(text) / nonspace
     s["mojibake_ratio"] = few * _count(_mojibake_pattern(lang), text) / nonspace
-    s["url_density"] = few * _count(_URL, text) / max(1, n_chars)
-    s["email_density"] = few * len(_EMAIL.findall(text)) / n_units
+    if lang == "ja":
+        s["kana_mash_ratio"] = (
+            few * (sum(len(l) for l in lines if _HIRAGANA_LINE.match(l)) + _count(_BAD_SOKUON, text)) / nonspace
+        )
+        s["non_jis_kanji_ratio"] = few * _count(_non_jis_kanji(), text) / nonspace
+        s["same_lead_ratio"] = _same_lead_ratio(_sentences(text))
+    return s
+
+
+def _flagged_signals(text: str, lang: str, cfg: dict, n_units: int) -> dict[str, float]:
+    """Spam phrases: their rate per unit (Japanese: per morpheme, in word_signals), the
+    sentences made of them, and sentences that open with one."""
+    s: dict[str, float] = {}
     unevaded = _unevade(text, lang)
     n_flagged = _flagged_hits(unevaded, cfg)
     if lang != "ja":
@@ -135,12 +169,6 @@ def surface_signals(text: str, lang: str, cfg: dict) -> dict[str, float]:
     units = _sentences(unevaded) if n_flagged else []
     s["flagged_lines"] = _flagged_lines(units, cfg) if n_flagged else 0
     s["flagged_lead_ratio"] = _flagged_lead_ratio(units, cfg)
-    if lang == "ja":
-        s["kana_mash_ratio"] = (
-            few * (sum(len(l) for l in lines if _HIRAGANA_LINE.match(l)) + _count(_BAD_SOKUON, text)) / nonspace
-        )
-        s["non_jis_kanji_ratio"] = few * _count(_non_jis_kanji(), text) / nonspace
-        s["same_lead_ratio"] = _same_lead_ratio(_sentences(text))
     return s
 
 
