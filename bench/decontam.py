@@ -27,8 +27,8 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from curate.io.schema import SHARD_SCHEMA  # noqa: E402
+from curate.stages.decontam import load_defaults  # noqa: E402
 from curate.stages.decontam.build import build_index, read_benchmark_texts  # noqa: E402
-from curate.stages.decontam.cli import load_defaults  # noqa: E402
 from curate.stages.decontam.index import Index  # noqa: E402
 from curate.stages.decontam.matching import find_matches, reference_matches  # noqa: E402
 from curate.stages.decontam.stage import DecontamStage  # noqa: E402

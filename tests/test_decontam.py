@@ -14,8 +14,8 @@ import yaml
 
 from curate.dedup.minhash import mix64
 from curate.io.schema import SHARD_SCHEMA
+from curate.stages.decontam import main_index
 from curate.stages.decontam.build import RECIPE_DEFAULTS, build_index
-from curate.stages.decontam.cli import main_index
 from curate.stages.decontam.hashing import window_hashes
 from curate.stages.decontam.index import Index
 from curate.stages.decontam.matching import find_matches, reference_matches
