@@ -5,9 +5,10 @@ JSON-able dict; `merge_stats([...])` combines any number of them into the same s
 This module computes what every table has (rows, characters, words, drop reasons,
 sources, repeated lines, sample documents by drop reason); each registered stage adds
 its own part through its ``stats`` / ``merge_stats`` (curate.stages.base), and so do
-the duplicate clusters (curate.report.clusters). Entries under "hist" and "samples"
-of any part merge here: histograms add bin by bin (their edges are fixed), samples
-keep the bottom-k by key (curate.stages.summaries). Everything merges exactly except
+the duplicate clusters (curate.report.clusters). Histograms a part puts under "hist"
+merge here, bin by bin (their edges are fixed); a part's "sample_groups" (a group code
+per row and the groups' names) become sample documents under "samples", the bottom-k
+by key of each group (curate.stages.summaries), which merge here too. Everything merges exactly except
 the repeated-lines summary, a bounded heavy-hitters summary with an error bound:
 repeated lines keep the top-K lines of each shard plus a floor (the largest count a
 line not kept could have); merged counts are lower bounds, `err` their slack.
@@ -94,14 +95,12 @@ def _chars_by_reason(reasons, chars: np.ndarray) -> dict[str, int]:
     return dict(zip(agg.column("r").to_pylist(), (int(x) for x in agg.column("c_sum").to_pylist())))
 
 
-def _reason_samples(table: pa.Table, reasons) -> dict[str, list[dict]]:
-    """Sample documents per drop reason."""
-    keys = summaries.sample_keys(table)
-    if not table.num_rows:
-        return summaries.bottom_k(table, keys, np.zeros(0, dtype=np.int64), [])
+def _reason_groups(reasons) -> tuple[np.ndarray, list[str]]:
+    """Each row's drop reason as a code into the list of reasons (-1: kept)."""
+    if not len(reasons):
+        return np.zeros(0, dtype=np.int64), []
     enc = pc.dictionary_encode(reasons).combine_chunks()
-    codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    return summaries.bottom_k(table, keys, codes, enc.dictionary.to_pylist())
+    return pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary.to_pylist()
 
 
 def table_stats(table: pa.Table, rules: list | None = None) -> dict:
@@ -135,14 +134,20 @@ def table_stats(table: pa.Table, rules: list | None = None) -> dict:
         },
         "rules": rule_passes(table, rules),
         "top_lines": _top_lines(text) if n else {"items": {}, "floor": 0, "k": TOP_LINES},
-        "samples": {"drop_reason": _reason_samples(table, reasons)},
+        "samples": {},
     }
+    groups = {"drop_reason": _reason_groups(reasons)}
     for part in PARTS:
         for key, value in part.stats(table).items():
-            if key in ("hist", "samples"):
+            if key == "hist":
                 out[key].update(value)
+            elif key == "sample_groups":
+                groups.update(value)
             else:
                 out[key] = value
+    keys = summaries.sample_keys(table)  # one key per document, shared by every grouping
+    for name, (codes, labels) in groups.items():
+        out["samples"][name] = summaries.bottom_k(table, keys, codes, labels)
     return out
 
 

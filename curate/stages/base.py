@@ -13,9 +13,9 @@ A batch stage is a class with
   ``drop_reason`` is already set are passed through untouched; a stage that drops a
   live row sets ``drop_reason`` to ``"<stage>:<rule>"`` (the first reason wins);
 - ``stats(table) -> dict`` and ``merge_stats(parts) -> dict``: what the stage adds to
-  the per-shard statistics of the report (counts, histograms, samples, see
-  curate.stages.summaries), computed from the columns it fills, and how parts of it
-  merge; ``word_counts(table)`` when the stage counts words better than whitespace
+  the per-shard statistics of the report (counts; histograms under "hist"; under
+  "sample_groups", rows grouped for sample documents; see curate.stages.summaries),
+  computed from the columns it fills, and how its counts merge; ``word_counts(table)`` when the stage counts words better than whitespace
   does. The report driver calls them for every registered stage without knowing
   which stage it is.
 
@@ -69,8 +69,8 @@ class BatchStage:
 
     @staticmethod
     def merge_stats(parts: list[dict]) -> dict:
-        """Merge the parts stats() made of any split of the data (entries under "hist" and
-        "samples" merge by themselves)."""
+        """Merge the parts stats() made of any split of the data (histograms and samples
+        merge by themselves)."""
         return {}
 
     @staticmethod

@@ -184,7 +184,7 @@ class QualityStage(BatchStage):
                 "quality_score": summaries.histogram(summaries.floats(table.column("quality_score")), SCORE_EDGES)
             },
             "quality_decile": {("none" if i == 0 else str(i - 1)): int(c) for i, c in enumerate(counts) if c},
-            "samples": {"quality_decile": summaries.bottom_k(table, summaries.sample_keys(table), deciles, labels)},
+            "sample_groups": {"quality_decile": (deciles, labels)},
         }
 
     @staticmethod
