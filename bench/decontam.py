@@ -26,8 +26,13 @@ from pathlib import Path
 import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from curate import decontam  # noqa: E402
 from curate.io.schema import SHARD_SCHEMA  # noqa: E402
+from curate.stages.decontam import load_defaults  # noqa: E402
+from curate.stages.decontam.build import build_index, read_benchmark_texts  # noqa: E402
+from curate.stages.decontam.index import Index  # noqa: E402
+from curate.stages.decontam.matching import find_matches, reference_matches  # noqa: E402
+from curate.stages.decontam.stage import DecontamStage  # noqa: E402
+from curate.stages.decontam.units import _normalize_char, _unit_table  # noqa: E402
 
 CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"
 BENCHMARKS = {"klue": CORPORA / "ko-klue-sentences.jsonl.gz", "jglue": CORPORA / "ja-jglue-sentences.jsonl.gz"}
@@ -90,28 +95,28 @@ def main() -> None:
     BENCHMARKS = {"klue": CORPORA / "ko-klue-sentences.jsonl.gz", "jglue": CORPORA / "ja-jglue-sentences.jsonl.gz"}
     rng = random.Random(0)
 
-    cfg = decontam.load_defaults()
-    decontam._unit_table()  # built once per process (~1 s); not part of the per-shard cost
-    index, t_build = cpu(lambda: decontam.build_index(BENCHMARKS, cfg, unit="char"))
+    cfg = load_defaults()
+    _unit_table()  # built once per process (~1 s); not part of the per-shard cost
+    index, t_build = cpu(lambda: build_index(BENCHMARKS, cfg, unit="char"))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.npz"
         index.save(path)
         file_bytes = path.stat().st_size
-        index = decontam.Index.load(path)
+        index = Index.load(path)
     ngrams = index.ngram_count()
     print(f"index: {len(index.names)} benchmarks, {ngrams:,} {index.n}-char n-grams, built in {t_build:.2f} s CPU")
     print(
         f"index size: {file_bytes / ngrams * 1e6:,.0f} bytes per million n-grams on disk "
         f"({file_bytes:,} bytes; sorted uint64 hashes, exact)"
     )
-    bloom = decontam.build_index(BENCHMARKS, {**cfg, "bloom_above_ngrams": 0}, unit="char")
+    bloom = build_index(BENCHMARKS, {**cfg, "bloom_above_ngrams": 0}, unit="char")
     print(
         f"            {bloom.nbytes() / ngrams * 1e6:,.0f} bytes per million n-grams as Bloom filters "
         f"({cfg['bloom_bits_per_ngram']} bits/n-gram, rounded up to a power of two; for very large benchmark sets)"
     )
 
     parts = corpus(args.mb, rng)
-    stage = decontam.DecontamStage({"action": "drop"}, "ko", index=index)
+    stage = DecontamStage(DecontamStage.Settings.from_section({"action": "drop"}, "ko"), index=index)
     print(f"\nstage (n={index.n}, min_match={index.min_match}, batches of {args.batch} docs), one core:")
     total_mb = total_s = 0.0
     for name, docs in parts.items():
@@ -125,9 +130,7 @@ def main() -> None:
     print(f"  {'all':11s} {total_mb:6.1f} MB  {fast_rate:6.1f} MB/s per core (target >= 10)")
 
     # Plain-Python reference on a slice of every part, against the same benchmarks.
-    bench_texts = {
-        name: decontam.read_benchmark_texts(p, None, cfg["exclude_fields"]) for name, p in BENCHMARKS.items()
-    }
+    bench_texts = {name: read_benchmark_texts(p, None, cfg["exclude_fields"]) for name, p in BENCHMARKS.items()}
     share = args.ref_mb * 1e6 / len(parts)
     sample = []
     for docs in parts.values():
@@ -138,19 +141,19 @@ def main() -> None:
             sample.append(d)
             size += len(d.encode())
     ref_mb = sum(len(d.encode()) for d in sample) / 1e6
-    ref, ref_s = cpu(lambda: decontam.reference_matches(sample, bench_texts, index.n, index.min_match, index.max_gap))
+    ref, ref_s = cpu(lambda: reference_matches(sample, bench_texts, index.n, index.min_match, index.max_gap))
     fast, fast_s = cpu(
         lambda: [
             (m.doc + i, m.benchmark)
             for i in range(0, len(sample), args.batch)
-            for m in decontam.find_matches(sample[i : i + args.batch], index)
+            for m in find_matches(sample[i : i + args.batch], index)
         ]
     )
     same = set(ref) == set(fast)
     # In-memory size of the reference's index: the set of n-gram strings.
     sets = {}
     for name, items in bench_texts.items():
-        stream = "".join(decontam._normalize_char(c) for c in "\n".join(items))
+        stream = "".join(_normalize_char(c) for c in "\n".join(items))
         sets[name] = {stream[i : i + index.n] for i in range(len(stream) - index.n + 1)}
     set_bytes = sum(sys.getsizeof(s) + sum(sys.getsizeof(g) for g in s) for s in sets.values())
     set_ngrams = sum(len(s) for s in sets.values())
@@ -166,7 +169,7 @@ def main() -> None:
     bloom_same = {
         (m.doc + i, m.benchmark)
         for i in range(0, len(sample), args.batch)
-        for m in decontam.find_matches(sample[i : i + args.batch], bloom)
+        for m in find_matches(sample[i : i + args.batch], bloom)
     } == set(fast)
     print(f"  Bloom-filter index flags the same docs: {bloom_same}")
 

@@ -23,8 +23,11 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from curate.io.schema import SHARD_SCHEMA
-from curate.stages import pii, pii_eval
+from curate.io.schema import PII_KINDS, SHARD_SCHEMA
+from curate.stages import pii_eval
+from curate.stages.pii.common import Span
+from curate.stages.pii.spans import find, scrub
+from curate.stages.pii.stage import PIIStage
 
 ROOT = Path(__file__).parents[1]
 CORPORA = ROOT / ".." / "shared" / "corpora"
@@ -44,8 +47,8 @@ NAIVE_PATTERNS = [
 NAIVE = re.compile("|".join(f"(?P<{k}>{p})" for k, p in NAIVE_PATTERNS))
 
 
-def naive_find(text: str, lang: str = "") -> list[pii.Span]:
-    return [pii.Span(m.start(), m.end(), m.lastgroup) for m in NAIVE.finditer(text)]
+def naive_find(text: str, lang: str = "") -> list[Span]:
+    return [Span(m.start(), m.end(), m.lastgroup) for m in NAIVE.finditer(text)]
 
 
 def naive_scrub(text: str, lang: str = "") -> tuple[str, dict]:
@@ -78,7 +81,7 @@ def korean_docs(mb: float, seed: int = 0, corpora: Path = CORPORA) -> list[str]:
         for i, line in enumerate(f):
             text = json.loads(line)["text"] if i % 8 else " ".join(news[(i // 8 * 3 + k) % len(news)] for k in range(3))
             if rng.random() < 0.02:
-                kind = rng.choice(list(pii.PII_KINDS))
+                kind = rng.choice(list(PII_KINDS))
                 value, phrase, _ = gen.identifier(rng, kind, "ko")
                 text = text + " " + phrase.replace("{}", value)
             docs.append(text)
@@ -106,7 +109,7 @@ def main() -> None:
 
     examples = pii_eval.load(EVAL)
     print(f"eval set: {len(examples)} examples ({EVAL.relative_to(ROOT)})")
-    ours = pii_eval.score(examples, pii.find)
+    ours = pii_eval.score(examples, find)
     ref = pii_eval.score(examples, naive_find)
     print(pii_eval.format_report("curate.stages.pii", ours))
     print(pii_eval.format_report("naive regex", ref))
@@ -114,7 +117,7 @@ def main() -> None:
     docs = korean_docs(args.mb, corpora=args.corpora)
     nbytes = sum(len(d.encode("utf-8")) for d in docs)
     print(f"\nthroughput on {len(docs):,} real Korean documents, {nbytes / 1e6:.1f} MB (1 core):")
-    ours_cpu, ours_wall, ours_n = throughput(pii.scrub, docs)
+    ours_cpu, ours_wall, ours_n = throughput(scrub, docs)
     ref_cpu, ref_wall, ref_n = throughput(naive_scrub, docs)
     print(
         f"  curate.stages.pii   {ours_cpu:7.1f} MB/s CPU  {ours_wall:7.1f} MB/s wall  {ours_n:,} identifiers replaced"
@@ -124,7 +127,7 @@ def main() -> None:
 
     # The gate skips text without digits, "@" or ":"; the rest is the harder part.
     dense = [d for d in docs if any(c.isdigit() or c in "@:" for c in d)]
-    dense_cpu, _, _ = throughput(pii.scrub, dense)
+    dense_cpu, _, _ = throughput(scrub, dense)
     dense_ref, _, _ = throughput(naive_scrub, dense)
     print(
         f"  only the {len(dense):,} documents with a digit, '@' or ':' "
@@ -135,7 +138,7 @@ def main() -> None:
     table = pa.Table.from_pylist(
         [{"id": str(i), "text": t, "lang": "ko"} for i, t in enumerate(docs)], schema=SHARD_SCHEMA
     )
-    stage = pii.make_stage({"mode": "replace"}, "ko")
+    stage = PIIStage.from_section({"mode": "replace"}, "ko")
     c0 = time.process_time()
     stage(table)
     print(f"  PIIStage on a {table.num_rows:,}-row table: {nbytes / 1e6 / (time.process_time() - c0):.1f} MB/s CPU")

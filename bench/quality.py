@@ -24,7 +24,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from curate.io.schema import SHARD_SCHEMA
-from curate.stages.quality import make_stage
+from curate.stages.quality.stage import QualityStage
 
 CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"
 
@@ -60,7 +60,7 @@ def timed(fn) -> tuple[object, float, float]:
 
 
 def run_ours(lang: str, docs: list[str]):
-    stage = make_stage({}, lang)
+    stage = QualityStage.from_section({}, lang)
     stage(table_of(docs[:4]))  # load kiwi / fugashi
     out, wall, cpu = timed(lambda: stage(table_of(docs)))
     kept = sum(r is None for r in out.column("drop_reason").to_pylist())

@@ -93,7 +93,6 @@ def _positive(value: str) -> int:
 def _run_corpus(args) -> int:
     from curate.io.readers import InputError
     from curate.recipe import RecipeError
-    from curate.stages.base import StageNotBuilt
     from pipelines.corpus import run_corpus
 
     stages = [s.strip() for s in args.stages.split(",") if s.strip()] if args.stages else None
@@ -112,7 +111,7 @@ def _run_corpus(args) -> int:
             benchmarks=args.benchmarks,
             decontam_index=args.decontam_index,
         )
-    except (InputError, RecipeError, StageNotBuilt, FileNotFoundError) as exc:
+    except (InputError, RecipeError, FileNotFoundError) as exc:
         print(f"curate corpus: error: {exc}", file=sys.stderr)
         return 2
     except (ValueError, TypeError) as exc:  # a setting of the wrong type met while running

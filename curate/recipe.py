@@ -7,8 +7,11 @@ from pathlib import Path
 
 import yaml
 
-RECIPE_DIR = Path(__file__).resolve().parents[1] / "pipelines" / "recipes"
-STAGE_ORDER = ["extract", "normalize", "urlfilter", "langid", "decontam", "pii", "quality", "dedup"]
+from curate.stages.base import RECIPE_DIR
+from curate.stages.registry import BATCH_STAGES
+
+# The batch stages in pipeline order, then dedup (a pass over the whole corpus).
+STAGE_ORDER = [stage.name for stage in BATCH_STAGES] + ["dedup"]
 # Always run: extract touches only HTML rows, normalize makes every later stage see one form.
 ALWAYS = {"extract", "normalize"}
 
@@ -44,22 +47,31 @@ def load_recipe(lang: str, path: str | None = None) -> dict:
             raise RecipeError(f"{p}: section '{name}' must be a mapping of settings, got {type(section).__name__}")
     recipe.setdefault("lang", lang)
     recipe["_path"] = str(p)
-    check_recipe(recipe)
+    check_recipe(recipe, lang)
     return recipe
 
 
-def check_recipe(recipe: dict) -> None:
-    """Settings whose wrong type or range would not fail loudly later: a misspelt or
-    out-of-range dedup setting, a stage list or a language list written as one string."""
+def check_recipe(recipe: dict, lang: str) -> None:
+    """Settings whose wrong name, type or range would not fail loudly later: a stage list
+    written as one string, and every stage's section (see check_settings)."""
     where = recipe.get("_path", "recipe")
     stages = recipe.get("stages")
     if stages is not None and (not isinstance(stages, list) or not all(isinstance(x, str) for x in stages)):
         raise RecipeError(f"{where}: 'stages' must be a list of stage names, got {stages!r}")
-    keep = (recipe.get("langid") or {}).get("keep")
-    if keep is not None and not (
-        isinstance(keep, str) or isinstance(keep, list) and all(isinstance(x, str) for x in keep)
-    ):
-        raise RecipeError(f"{where}: langid.keep must be a language code or a list of them, got {keep!r}")
+    check_settings(recipe, lang)
+
+
+def check_settings(recipe: dict, lang: str) -> None:
+    """Build the settings of every batch stage the recipe has a section for, and of dedup,
+    so that a wrong setting fails here, naming the recipe, the stage and the key, and not
+    later inside a worker."""
+    where = recipe.get("_path", "recipe")
+    for stage in BATCH_STAGES:
+        if recipe.get(stage.name) is not None:
+            try:
+                stage.Settings.from_section(dict(recipe[stage.name]), lang)
+            except (ValueError, TypeError) as exc:
+                raise RecipeError(f"{where}: {stage.name}: {exc}") from exc
     if recipe.get("dedup") is not None:
         from curate.dedup.settings import settings
 

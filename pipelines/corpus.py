@@ -29,7 +29,6 @@ from curate.io.readers import DEFAULT_MAX_DOC_CHARS, InputError, expand_inputs
 from curate.io.schema import SCHEMA_VERSION
 from curate.io.writer import atomic_write_json
 from curate.recipe import apply_cli_options, load_recipe, select_stages
-from curate.stages.registry import check_settings, check_stages
 from pipelines.pass1 import stage_files
 from pipelines.pass2 import RunOutput
 from pipelines.ray_session import ray_session
@@ -115,8 +114,6 @@ def run_corpus(
     recipe = load_recipe(lang, recipe_file)
     stages = apply_cli_options(recipe, stages, langid_model, benchmarks, decontam_index)
     names = select_stages(recipe, stages)
-    check_stages(names)
-    check_settings(recipe, names, lang)
     steps = build_steps(recipe, names, lang)
     max_doc_chars = _max_doc_chars(recipe)
 

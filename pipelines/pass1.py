@@ -16,7 +16,7 @@ import pyarrow as pa
 from curate.dedup.step import CorpusStep
 from curate.io import warc
 from curate.io.readers import read_tables
-from curate.stages.registry import BATCH_STAGES, build_stage
+from curate.stages.registry import build_stages
 from pipelines.staging import StagedRun
 
 
@@ -24,7 +24,7 @@ class StageChain:
     """Runs the batch stages in order, then each corpus step's ``keys`` (curate/dedup/step.py)."""
 
     def __init__(self, recipe: dict, lang: str, stages: list[str], steps: list[CorpusStep] = ()):
-        self.stages = [build_stage(n, recipe, lang) for n in stages if n in BATCH_STAGES]
+        self.stages = build_stages(recipe, lang, stages)
         self.steps = list(steps)
 
     def __call__(self, table: pa.Table) -> pa.Table:

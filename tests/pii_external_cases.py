@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from curate.stages import pii
+from curate.stages.pii.spans import find
 
 DATA = Path(__file__).parent / "data" / "pii_external"
 
@@ -25,7 +25,7 @@ def split(cases: list[dict], excluded: dict[str, str]) -> tuple[list[dict], list
 
 def predicted(case: dict) -> list[list]:
     kinds = set(case["kinds"])
-    return sorted([s.start, s.end, s.kind] for s in pii.find(case["text"], case.get("lang", "")) if s.kind in kinds)
+    return sorted([s.start, s.end, s.kind] for s in find(case["text"], case.get("lang", "")) if s.kind in kinds)
 
 
 def case_id(case: dict) -> str:

@@ -12,8 +12,15 @@ import pyarrow as pa
 import pytest
 import yaml
 
+from curate.dedup.minhash import mix64
 from curate.io.schema import SHARD_SCHEMA
-from curate.stages import decontam
+from curate.stages.decontam import main_index
+from curate.stages.decontam.build import RECIPE_DEFAULTS, build_index
+from curate.stages.decontam.hashing import window_hashes
+from curate.stages.decontam.index import Index
+from curate.stages.decontam.matching import find_matches, reference_matches
+from curate.stages.decontam.stage import DecontamStage, decontam_totals
+from curate.stages.decontam.units import normalize_units
 
 DATA = Path(__file__).parent / "data" / "decontam"
 BENCHMARKS = [DATA / "ko-klue-sentences.jsonl.gz", DATA / "ja-jglue-sentences.jsonl.gz"]
@@ -26,7 +33,7 @@ def read(name):
 
 @pytest.fixture(scope="module")
 def index():
-    return decontam.build_index(BENCHMARKS, unit="char")
+    return build_index(BENCHMARKS, unit="char")
 
 
 # ---- the edits a copied benchmark passage goes through on the web
@@ -150,7 +157,7 @@ def test_recall_on_edited_passages(index):
             for kind, v in variants(p, rng).items():
                 docs.append(insert(rng.choice(hosts[lang]), v, rng))
                 kinds.append((lang, kind))
-    flagged = {m.doc for m in decontam.find_matches(docs, index)}
+    flagged = {m.doc for m in find_matches(docs, index)}
     for key in sorted(set(kinds)):
         idx = [i for i, k in enumerate(kinds) if k == key]
         recall = sum(i in flagged for i in idx) / len(idx)
@@ -171,7 +178,7 @@ def test_partial_copy_of_two_sentences_from_different_items(index):
     for lang, sents, joiner in (("ko", ko, " "), ("ja", ja, "")):
         pairs = [joiner.join(rng.sample(sents, 2)) for _ in range(800)]
         docs = [insert(rng.choice(hosts[lang]), partial(p, rng), rng) for p in pairs if len(p) >= 50][:300]
-        flagged = {m.doc for m in decontam.find_matches(docs, index)}
+        flagged = {m.doc for m in find_matches(docs, index)}
         assert len(docs) >= 200 and len(flagged) / len(docs) >= 0.99, (lang, len(flagged) / len(docs))
 
 
@@ -180,9 +187,9 @@ def test_one_changed_letter_inside_a_passage_is_bridged(index):
     ko, ja = passages()
     hosts = [r["text"] for r in read("ko-news-paragraphs.jsonl.gz")]
     docs = [insert(rng.choice(hosts), with_typo(p, rng), rng) for p in ko[:300] + ja[:100]]
-    flagged = {m.doc for m in decontam.find_matches(docs, index)}
-    strict = decontam.Index(index.unit, index.n, index.min_match, 0, index.sets, index.kinds, index.meta)
-    flagged_strict = {m.doc for m in decontam.find_matches(docs, strict)}
+    flagged = {m.doc for m in find_matches(docs, index)}
+    strict = Index(index.unit, index.n, index.min_match, 0, index.sets, index.kinds, index.meta)
+    flagged_strict = {m.doc for m in find_matches(docs, strict)}
     assert len(flagged) / len(docs) >= 0.97 and len(flagged) > len(flagged_strict)
 
 
@@ -193,7 +200,7 @@ def test_unrelated_paragraphs_are_not_flagged(index):
         for r in read(name)
     ]
     assert len(docs) >= 2000
-    flagged = {m.doc for m in decontam.find_matches(docs, index)}
+    flagged = {m.doc for m in find_matches(docs, index)}
     assert len(flagged) / len(docs) <= 0.001, [docs[i][:80] for i in sorted(flagged)]
 
 
@@ -201,8 +208,8 @@ def test_short_shared_phrase_does_not_flag(index):
     # A 25-char stretch of a benchmark sentence (n-grams match, but the run is < min_match).
     s = next(r["text"] for r in read("ko-klue-sentences.jsonl.gz") if len(r["text"]) >= 60)
     part = s[:25]
-    assert decontam.find_matches(["오늘의 기사입니다. " + part + " 그리고 다른 이야기."], index) == []
-    assert decontam.find_matches(["오늘의 기사입니다. " + s + " 그리고 다른 이야기."], index)
+    assert find_matches(["오늘의 기사입니다. " + part + " 그리고 다른 이야기."], index) == []
+    assert find_matches(["오늘의 기사입니다. " + s + " 그리고 다른 이야기."], index)
 
 
 # ---- normalization and hashing
@@ -227,17 +234,17 @@ def test_normalization_makes_variants_equal():
         ("AT&T &copy x&foo; y", "AT T copy x foo y"),
     ]
     for a, b in pairs:
-        ua, ub = decontam.normalize_units([a], "char"), decontam.normalize_units([b], "char")
+        ua, ub = normalize_units([a], "char"), normalize_units([b], "char")
         assert ua.values.tolist() == ub.values.tolist(), (a, b)
 
 
 def test_unit_spans_point_into_original_text():
     texts = ["ｶﾞｿﾘﾝ、ＡＢＣ", unicodedata.normalize("NFD", "한 국"), "Hello, World"]
-    u = decontam.normalize_units(texts, "char")
+    u = normalize_units(texts, "char")
     got = ["".join(texts[d][s:e] for d, s, e in zip(u.doc, u.start, u.end) if d == i) for i in range(3)]
     assert got == ["ｶﾞｿﾘﾝＡＢＣ", unicodedata.normalize("NFD", "한국"), "HelloWorld"]
     refs = ["x&eacute;y&#44032;&quot;", unicodedata.normalize("NFD", "한") + "\u200b" + "&amp;&#x41;"]
-    u = decontam.normalize_units(refs, "char")
+    u = normalize_units(refs, "char")
     assert [refs[d][s:e] for d, s, e in zip(u.doc, u.start, u.end)] == [
         "x",
         "&eacute;",
@@ -247,7 +254,7 @@ def test_unit_spans_point_into_original_text():
         "&#x41;",
     ]
     assert "".join(chr(v) for v in u.values.tolist()) == "xéy가한a"
-    w = decontam.normalize_units(["Hello, wide-world ㎏ end"], "word")
+    w = normalize_units(["Hello, wide-world ㎏ end"], "word")
     assert [texts_ for texts_ in (["Hello, wide-world ㎏ end"][0][s:e] for s, e in zip(w.start, w.end))] == [
         "Hello",
         "wide",
@@ -267,25 +274,20 @@ def test_window_hashes_equal_scalar_polynomial():
             for c in v[i : i + n].tolist():
                 x = (x * 0x100000001B3 + c) % 2**64
             ref.append(x)
-        assert decontam.window_hashes(v, n).tolist() == decontam.mix64(np.array(ref, np.uint64)).tolist()
+        assert window_hashes(v, n).tolist() == mix64(np.array(ref, np.uint64)).tolist()
 
 
 def test_word_units_for_other_languages(tmp_path):
     bench = tmp_path / "squad-mini.jsonl"
     q = "The supercomputer at Lawrence Livermore National Laboratory mainly will be used to simulate weapons."
     bench.write_text(json.dumps({"id": "q1", "question": q}) + "\n", encoding="utf-8")
-    idx = decontam.build_index([bench], unit="word")
+    idx = build_index([bench], unit="word")
     assert idx.unit == "word" and idx.n == 13
     doc = "Officials said: THE SUPERCOMPUTER at Lawrence-Livermore National Laboratory, mainly, will be used to simulate weapons!"
-    assert [m.benchmark for m in decontam.find_matches([doc, "An unrelated sentence about weather."], idx)] == [
-        "squad-mini"
-    ]
+    assert [m.benchmark for m in find_matches([doc, "An unrelated sentence about weather."], idx)] == ["squad-mini"]
     # 12 shared words are below the 13-gram threshold
     assert (
-        decontam.find_matches(
-            ["at Lawrence Livermore National Laboratory mainly will be used to simulate weapons"], idx
-        )
-        == []
+        find_matches(["at Lawrence Livermore National Laboratory mainly will be used to simulate weapons"], idx) == []
     )
 
 
@@ -319,7 +321,10 @@ def _stage_inputs():
 def test_stage_actions(index, action):
     texts, klue, long_host = _stage_inputs()
     table = _table(texts + [klue], drop=[None] * 4 + ["quality:short"])
-    stage = decontam.DecontamStage({"action": action, "margin_chars": 20, "min_keep_chars": 200}, "ko", index=index)
+    stage = DecontamStage(
+        DecontamStage.Settings.from_section({"action": action, "margin_chars": 20, "min_keep_chars": 200}, "ko"),
+        index=index,
+    )
     out = stage(table)
     assert out.num_rows == table.num_rows and out.column("id").to_pylist() == table.column("id").to_pylist()
     reasons = out.column("drop_reason").to_pylist()
@@ -339,8 +344,8 @@ def test_stage_actions(index, action):
         assert reasons[2] is None
         assert to_width_variant(klue) not in out_texts[2]
         assert long_host[:250] in out_texts[2] and long_host[350:] in out_texts[2]
-        assert decontam.find_matches([out_texts[2]], index) == []
-    totals = decontam.decontam_totals(out)
+        assert find_matches([out_texts[2]], index) == []
+    totals = decontam_totals(out)
     assert totals["ko-klue-sentences"]["docs"] == 3
     assert totals["ko-klue-sentences"]["chars"] == sum(cont[i][0]["matched_chars"] for i in (1, 2, 3))
 
@@ -354,12 +359,12 @@ def test_make_stage_reads_recipe_defaults(tmp_path):
         f"lang: ko\ndecontam: {{include: {RECIPE_DIR / 'decontam' / 'defaults.yaml'}, action: cut}}\n", encoding="utf-8"
     )
     cut = build_stage("decontam", load_recipe("ko", str(recipe)), "ko")
-    defaults = yaml.safe_load(decontam.RECIPE_DEFAULTS.read_text(encoding="utf-8"))
-    assert cut.cfg["action"] == "cut" and cut.cfg["margin_chars"] == 200
-    assert cut.cfg["char"]["min_match"] == defaults["char"]["min_match"]
-    stage = decontam.make_stage({"benchmarks": [str(BENCHMARKS[0])]}, "ko")
-    assert stage.name == "decontam" and stage.cfg["action"] == "drop"
-    assert stage.cfg["char"]["n"] == defaults["char"]["n"]
+    defaults = yaml.safe_load(RECIPE_DEFAULTS.read_text(encoding="utf-8"))
+    assert cut.settings.action == "cut" and cut.settings.margin_chars == 200
+    assert cut.settings.section["char"]["min_match"] == defaults["char"]["min_match"]
+    stage = DecontamStage.from_section({"benchmarks": [str(BENCHMARKS[0])]}, "ko")
+    assert stage.name == "decontam" and stage.settings.action == "drop"
+    assert stage.settings.section["char"]["n"] == defaults["char"]["n"]
     out = stage(_table(_stage_inputs()[0]))
     assert out.column("drop_reason").to_pylist()[0] is None
     assert out.column("drop_reason").to_pylist()[3] == "decontam:ko-klue-sentences"
@@ -368,7 +373,7 @@ def test_make_stage_reads_recipe_defaults(tmp_path):
 def test_index_save_load_round_trip(index, tmp_path):
     path = tmp_path / "bench.npz"
     index.save(path)
-    loaded = decontam.Index.load(path)
+    loaded = Index.load(path)
     assert (loaded.unit, loaded.n, loaded.min_match, loaded.max_gap) == (
         index.unit,
         index.n,
@@ -380,10 +385,10 @@ def test_index_save_load_round_trip(index, tmp_path):
         assert np.array_equal(loaded.sets[name], index.sets[name])
         assert loaded.meta[name]["ngrams"] == len(index.sets[name]) > 1000
     docs = _stage_inputs()[0]
-    assert [(m.doc, m.start, m.end) for m in decontam.find_matches(docs, loaded)] == [
-        (m.doc, m.start, m.end) for m in decontam.find_matches(docs, index)
+    assert [(m.doc, m.start, m.end) for m in find_matches(docs, loaded)] == [
+        (m.doc, m.start, m.end) for m in find_matches(docs, index)
     ]
-    from_file = decontam.make_stage({"index": str(path)}, "ko")(_table(docs))
+    from_file = DecontamStage.from_section({"index": str(path)}, "ko")(_table(docs))
     assert from_file.column("drop_reason").to_pylist() == [None] + ["decontam:ko-klue-sentences"] * 3
 
 
@@ -399,21 +404,21 @@ def test_benchmark_text_is_normalized_like_documents(tmp_path):
         ),
         encoding="utf-8",
     )
-    idx = decontam.build_index([bench], unit="char")
+    idx = build_index([bench], unit="char")
     host = read("ko-news-paragraphs.jsonl.gz")[0]["text"]
-    assert {m.doc for m in decontam.find_matches([host + " " + t for t in rows] + [host], idx)} == set(range(len(rows)))
+    assert {m.doc for m in find_matches([host + " " + t for t in rows] + [host], idx)} == set(range(len(rows)))
 
 
 def test_cli_builds_index_and_bloom_agrees(tmp_path, index):
     out = tmp_path / "idx.npz"
-    assert decontam.main_index([str(BENCHMARKS[0]), f"jglue={BENCHMARKS[1]}", "--lang", "ja", "--out", str(out)]) == 0
-    loaded = decontam.Index.load(out)
+    assert main_index([str(BENCHMARKS[0]), f"jglue={BENCHMARKS[1]}", "--lang", "ja", "--out", str(out)]) == 0
+    loaded = Index.load(out)
     assert loaded.names == ["ko-klue-sentences", "jglue"] and loaded.unit == "char"
-    bloom = decontam.build_index(BENCHMARKS, {"bloom_above_ngrams": 0}, unit="char")
+    bloom = build_index(BENCHMARKS, {"bloom_above_ngrams": 0}, unit="char")
     assert set(bloom.kinds.values()) == {"bloom"}
     texts = _stage_inputs()[0] + [r["text"] for r in read("ja-wiki-paragraphs.jsonl.gz")[:200]]
-    assert [(m.doc, m.benchmark) for m in decontam.find_matches(texts, bloom)] == [
-        (m.doc, m.benchmark) for m in decontam.find_matches(texts, index)
+    assert [(m.doc, m.benchmark) for m in find_matches(texts, bloom)] == [
+        (m.doc, m.benchmark) for m in find_matches(texts, index)
     ]
 
 
@@ -429,10 +434,10 @@ def test_vectorized_path_equals_plain_python_reference(index):
     ]
     docs += [insert(h, with_typo(p, rng), rng) for h, p in zip(hosts[:60], ko[50:80] + ja[50:80])]
     benches = {b.name.split(".")[0]: [s for r in read(b.name) for s in [r["text"]]] for b in BENCHMARKS}
-    ref = decontam.reference_matches(docs, benches, index.n, index.min_match, index.max_gap)
+    ref = reference_matches(docs, benches, index.n, index.min_match, index.max_gap)
     got = {}
-    units = decontam.normalize_units(docs, "char")
-    for m in decontam.find_matches(docs, index):
+    units = normalize_units(docs, "char")
+    for m in find_matches(docs, index):
         inside = (units.doc == m.doc) & (units.start >= m.start) & (units.end <= m.end)
         got[(m.doc, m.benchmark)] = got.get((m.doc, m.benchmark), 0) + int(inside.sum())
     assert len(ref) >= 140 and got == ref

@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 
 from curate.io.readers import clean_text, read_records
 from curate.io.records import Record, records_to_table
-from curate.stages.langid import make_stage as make_langid
-from curate.stages.normalize import make_stage as make_normalize
+from curate.stages.langid import LangIdStage
+from curate.stages.normalize import NormalizeStage
 from curate.stages.registry import build_stage
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -74,7 +74,7 @@ def test_hostile_unicode_through_the_stages(texts):
     objs = [json.dumps({"text": t}) for t in texts]
     records = [Record(f"d{i}", clean_text(json.loads(o)["text"]), f"fuzz:{i}") for i, o in enumerate(objs)]
     table = records_to_table(records)
-    stages = [make_normalize({}, "ko"), make_langid({"keep": ["ko"]}, "ko")]
+    stages = [NormalizeStage.from_section({}, "ko"), LangIdStage.from_section({"keep": ["ko"]}, "ko")]
     for optional in ("pii", "quality"):
         try:
             stages.append(build_stage(optional, {}, "ko"))

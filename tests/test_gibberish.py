@@ -12,7 +12,7 @@ from test_quality import table_of
 
 from curate.stages import gibberish
 from curate.stages.gibberish import MASH_SCORE, mash_chars, word_score
-from curate.stages.quality import make_stage
+from curate.stages.quality.stage import QualityStage
 
 DATA = Path(__file__).parent / "data" / "quality"
 
@@ -107,7 +107,7 @@ def test_mash_line_between_real_sentences_dropped(lang):
         mash = " ".join("".join(rng.choice(pool) for _ in range(rng.randint(5, 10))) for _ in range(rng.randint(6, 12)))
         docs.append(f"{sents[i]}\n{mash}\n{sents[i + 1]}")
         clean.append(f"{sents[i]}\n{sents[i + 1]}")
-    out = make_stage({}, lang)(table_of(docs + clean)).column("drop_reason").to_pylist()
+    out = QualityStage.from_section({}, lang)(table_of(docs + clean)).column("drop_reason").to_pylist()
     mashed, kept = out[: len(docs)], out[len(docs) :]
     assert sum(r == "quality:max_latin_mash_ratio" for r in mashed) >= 0.9 * len(docs), mashed
     assert all(r != "quality:max_latin_mash_ratio" for r in kept), kept

@@ -195,7 +195,7 @@ def test_entities_decode_only_with_their_semicolon():
 
 
 def test_a_card_number_survives_to_be_masked():
-    from curate.stages.pii import scrub
+    from curate.stages.pii.spans import scrub
 
     text, counts = scrub(normalize_text("카드번호 4012888888881881 로 결제했어요"), "ko")
     assert counts == {"card": 1} and "4012" not in text

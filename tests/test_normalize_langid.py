@@ -4,10 +4,8 @@ from collections import Counter
 from pathlib import Path
 
 from curate.io.records import Record, records_to_table
-from curate.stages.langid import identify, load_model, non_japanese_forms, script_counts
-from curate.stages.langid import make_stage as make_langid
-from curate.stages.normalize import make_stage as make_normalize
-from curate.stages.normalize import normalize_text
+from curate.stages.langid import LangIdStage, identify, load_model, non_japanese_forms, script_counts
+from curate.stages.normalize import NormalizeStage, normalize_text
 
 HELDOUT = Path(__file__).parent / "data" / "langid" / "heldout.jsonl.gz"
 
@@ -28,7 +26,7 @@ def test_normalize_text():
 
 def test_normalize_stage_drops_empty_and_keeps_order():
     table = _table(["좋아요  \n\n", "\u200b \u3000", "둘째"])
-    out = make_normalize({}, "ko")(table)
+    out = NormalizeStage.from_section({}, "ko")(table)
     assert out.column("text").to_pylist() == ["좋아요", "", "둘째"]
     assert out.column("drop_reason").to_pylist() == [None, "normalize:empty", None]
 
@@ -46,7 +44,7 @@ def test_langid_stage_marks_other_languages():
     table = _table(
         ["흡연자분들은 발코니가 있는 방이면 발코니에서 흡연이 가능합니다.", "屋根の上に看板があり時計もついています。"]
     )
-    out = make_langid({"keep": ["ko"]}, "ko")(table)
+    out = LangIdStage.from_section({"keep": ["ko"]}, "ko")(table)
     assert out.column("lang").to_pylist() == ["ko", "ja"]
     assert out.column("drop_reason").to_pylist() == [None, "langid:other_lang"]
     assert out.column("lang_score").to_pylist()[0] > 0.5

@@ -12,8 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from curate.io.schema import SHARD_SCHEMA
-from curate.stages import pii, pii_eval
+from curate.io.schema import PII_KINDS, SHARD_SCHEMA
+from curate.stages import pii_eval
+from curate.stages.pii.common import _EU_DASH, _GATE
+from curate.stages.pii.financial import luhn_ok
+from curate.stages.pii.national import _rrn_checksum_ok, mynumber_ok
+from curate.stages.pii.network import _DODGE_MARK
+from curate.stages.pii.spans import find, scrub
+from curate.stages.pii.stage import PIIStage
 
 DATA = Path(__file__).parent / "data" / "pii"
 SNIPPETS = [json.loads(line) for line in open(DATA / "snippets.jsonl", encoding="utf-8")]
@@ -29,7 +35,7 @@ def embed(base: str, phrase: str, value: str, lang: str = "ko") -> tuple[str, in
 
 
 def only_span(text: str, lang: str = "ko") -> list[tuple[int, int, str]]:
-    return [(s.start, s.end, s.kind) for s in pii.find(text, lang)]
+    return [(s.start, s.end, s.kind) for s in find(text, lang)]
 
 
 # ---------------------------------------------------------------- identifiers per kind
@@ -236,9 +242,9 @@ def test_rrn_checksum_is_evidence_not_a_gate():
 
 
 def test_luhn_and_mynumber_check_digits():
-    assert pii.luhn_ok("4111111111111111") and not pii.luhn_ok("4111111111111112")
-    assert pii.luhn_ok("378282246310005") and pii.luhn_ok("6011111111111117")
-    assert pii.mynumber_ok("123456789018") and not pii.mynumber_ok("123456789012")
+    assert luhn_ok("4111111111111111") and not luhn_ok("4111111111111112")
+    assert luhn_ok("378282246310005") and luhn_ok("6011111111111117")
+    assert mynumber_ok("123456789018") and not mynumber_ok("123456789012")
 
 
 @given(st.ip_addresses(v=4))
@@ -266,18 +272,18 @@ def test_ipv6_matches_ipaddress_library(addr):
 @given(st.text(alphabet="0123456789 -.@:+()가나다abc年月", max_size=80))
 @settings(max_examples=200, deadline=None)
 def test_spans_sorted_non_overlapping(text):
-    spans = pii.find(text, "ko")
+    spans = find(text, "ko")
     for a, b in zip(spans, spans[1:]):
         assert a.end <= b.start
-    assert all(0 <= s.start < s.end <= len(text) and s.kind in pii.PII_KINDS for s in spans)
+    assert all(0 <= s.start < s.end <= len(text) and s.kind in PII_KINDS for s in spans)
 
 
 def test_scrub_replaces_and_counts():
     text = f"{KO[3]} 연락처 010-2345-6789, 이메일 hong@naver.com, 회신 010-9876-5432."
-    out, counts = pii.scrub(text, "ko")
+    out, counts = scrub(text, "ko")
     assert out == f"{KO[3]} 연락처 <|tel|>, 이메일 <|email|>, 회신 <|tel|>."
     assert counts == {"tel": 2, "email": 1}
-    assert pii.scrub(KO[4], "ko") == (KO[4], {})
+    assert scrub(KO[4], "ko") == (KO[4], {})
 
 
 def test_context_stays_in_its_sentence_and_units_mean_amounts():
@@ -295,8 +301,8 @@ def test_context_stays_in_its_sentence_and_units_mean_amounts():
 
 def test_decoy_values_pass_the_checks_they_must_not_rely_on():
     # the tracking number and the barcode decoys are only meaningful with valid check digits
-    assert pii.mynumber_ok("671927961840") and pii.mynumber_ok("050747580224")
-    assert pii._rrn_checksum_ok("8805115628908")
+    assert mynumber_ok("671927961840") and mynumber_ok("050747580224")
+    assert _rrn_checksum_ok("8805115628908")
 
 
 def test_not_pii_label_gives_way_to_a_closer_context_word():
@@ -309,7 +315,7 @@ def test_not_pii_label_gives_way_to_a_closer_context_word():
 
 def test_kinds_filter():
     text = f"{KO[5]} 연락처 010-2345-6789, hong@naver.com"
-    assert [s.kind for s in pii.find(text, "ko", kinds=("email",))] == ["email"]
+    assert [s.kind for s in find(text, "ko", kinds=("email",))] == ["email"]
 
 
 # ---------------------------------------------------------------- the stage
@@ -323,7 +329,7 @@ def make_table(texts, drop=None):
 def test_stage_replaces_and_sets_counts():
     texts = [f"{KO[0]} 연락처는 010-2345-6789입니다.", KO[1], f"{KO[2]} 문의 hong@naver.com", f"{KO[3]} 010-1111-2222"]
     table = make_table(texts, drop={3: "langid:not_ko"})
-    stage = pii.make_stage({"mode": "replace", "max_identifiers": None}, "ko")
+    stage = PIIStage.from_section({"mode": "replace", "max_identifiers": None}, "ko")
     assert stage.name == "pii"
     out = stage(table)
     assert out.schema == table.schema and out.num_rows == 4
@@ -340,18 +346,18 @@ def test_stage_replaces_and_sets_counts():
 def test_stage_drop_mode():
     many = f"{KO[0]} 010-2345-6789, 010-3456-7890, hong@naver.com"
     table = make_table([many, f"{KO[1]} 010-2345-6789", KO[2]])
-    out = pii.make_stage({"mode": "drop", "max_identifiers": 2}, "ko")(table)
+    out = PIIStage.from_section({"mode": "drop", "max_identifiers": 2}, "ko")(table)
     assert out.column("drop_reason").to_pylist() == ["pii:too_many_identifiers", None, None]
     assert out.column("text").to_pylist()[1] == f"{KO[1]} <|tel|>"
-    out = pii.make_stage({"mode": "drop", "max_identifiers": 0}, "ko")(table)
+    out = PIIStage.from_section({"mode": "drop", "max_identifiers": 0}, "ko")(table)
     assert out.column("drop_reason").to_pylist() == ["pii:too_many_identifiers"] * 2 + [None]
 
 
 def test_stage_rejects_bad_config():
     with pytest.raises(ValueError):
-        pii.make_stage({"mode": "mask"}, "ko")
+        PIIStage.from_section({"mode": "mask"}, "ko")
     with pytest.raises(ValueError):
-        pii.make_stage({"kinds": ["ssn"]}, "ko")
+        PIIStage.from_section({"kinds": ["ssn"]}, "ko")
 
 
 def test_stage_registered():
@@ -365,9 +371,9 @@ def test_stage_registered():
 def test_eval_set_precision_recall_decoys():
     examples = pii_eval.load(DATA / "eval.jsonl")
     assert len(examples) > 3000 and {e["lang"] for e in examples} >= {"ko", "ja", "en"}
-    result = pii_eval.score(examples, pii.find)
+    result = pii_eval.score(examples, find)
     report = pii_eval.format_report("pii", result)
-    assert set(result["per_kind"]) == set(pii.PII_KINDS), report
+    assert set(result["per_kind"]) == set(PII_KINDS), report
     for v in result["per_kind"].values():
         assert v["tp"] >= 200, report
         assert v["recall"] >= 0.98, report
@@ -381,7 +387,7 @@ def test_eval_set_is_well_formed():
     examples = pii_eval.load(DATA / "eval.jsonl")
     for ex in rng.sample(examples, 300):
         for s, e, kind in ex["spans"]:
-            assert kind in pii.PII_KINDS and 0 <= s < e <= len(ex["text"])
+            assert kind in PII_KINDS and 0 <= s < e <= len(ex["text"])
         spans = sorted(ex["spans"] + ex["decoys"])
         assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
 
@@ -487,7 +493,7 @@ LAYOUT_CASES = [
 
 @pytest.mark.parametrize("text,lang,expected", LAYOUT_CASES)
 def test_layout_and_lookalikes(text, lang, expected):
-    assert [(text[s.start : s.end], s.kind) for s in pii.find(text, lang)] == expected
+    assert [(text[s.start : s.end], s.kind) for s in find(text, lang)] == expected
 
 
 def test_foreigner_check_digit_only_for_foreigners():
@@ -495,8 +501,8 @@ def test_foreigner_check_digit_only_for_foreigners():
     citizen, foreigner = "900101123456", "900101523456"
     good = rrn_with_check(citizen)
     foreign_style = citizen + str((int(good) + 2) % 10)
-    assert pii._rrn_checksum_ok(good) and not pii._rrn_checksum_ok(foreign_style)
-    assert pii._rrn_checksum_ok(foreigner + str((int(rrn_with_check(foreigner)[-1]) + 2) % 10))
+    assert _rrn_checksum_ok(good) and not _rrn_checksum_ok(foreign_style)
+    assert _rrn_checksum_ok(foreigner + str((int(rrn_with_check(foreigner)[-1]) + 2) % 10))
     base = KO[0]
     assert only_span(embed(base, "{}", foreign_style)[0]) == []
     assert only_span(embed(base, "주민등록번호 {}", foreign_style)[0])[0][2] == "rrn"
@@ -583,7 +589,7 @@ PII4_CASES = [
 
 @pytest.mark.parametrize("text,lang,expected", PII4_CASES)
 def test_pii4_forms(text, lang, expected):
-    assert [(text[s.start : s.end], s.kind) for s in pii.find(text, lang)] == expected
+    assert [(text[s.start : s.end], s.kind) for s in find(text, lang)] == expected
 
 
 @pytest.mark.parametrize(
@@ -614,19 +620,19 @@ def test_pii4_forms(text, lang, expected):
 )
 def test_number_broken_by_line_break_or_tags(text, lang, expected, scrubbed):
     # spans are found on the joined text but point into the original one
-    assert [(text[s.start : s.end], s.kind) for s in pii.find(text, lang)] == expected
-    assert pii.scrub(text, lang)[0] == scrubbed
+    assert [(text[s.start : s.end], s.kind) for s in find(text, lang)] == expected
+    assert scrub(text, lang)[0] == scrubbed
 
 
 def test_halfwidth_long_mark_is_a_dash_only_between_digits():
-    assert pii._EU_DASH.sub(r"\1-", "ﾏｲﾅﾝﾊﾞｰ 090ｰ1234 ｰ 5678") == "ﾏｲﾅﾝﾊﾞｰ 090-1234 - 5678"
+    assert _EU_DASH.sub(r"\1-", "ﾏｲﾅﾝﾊﾞｰ 090ｰ1234 ｰ 5678") == "ﾏｲﾅﾝﾊﾞｰ 090-1234 - 5678"
 
 
 def test_email_gate_and_trigger_share_the_at_word():
     # "( at )" with spaces passed the dodged-email pattern but not the gate before
     for text in ("kim ( at ) naver.com", "lee골뱅이daum.net", "ito アットマーク nifty.com"):
-        assert pii._GATE.search(text) and pii._DODGE_MARK.search(text)
-        assert [s.kind for s in pii.find(text)] == ["email"]
+        assert _GATE.search(text) and _DODGE_MARK.search(text)
+        assert [s.kind for s in find(text)] == ["email"]
 
 
 # ---------------------------------------------------------------- misses found by other projects' tests
@@ -685,12 +691,12 @@ STILL_LEFT_ALONE = [
 
 @pytest.mark.parametrize("text,lang,expected", FOUND_AFTER_LOOKALIKES)
 def test_found_after_lookalikes(text, lang, expected):
-    assert [(text[s.start : s.end], s.kind) for s in pii.find(text, lang)] == expected
+    assert [(text[s.start : s.end], s.kind) for s in find(text, lang)] == expected
 
 
 @pytest.mark.parametrize("text,lang", STILL_LEFT_ALONE)
 def test_still_left_alone(text, lang):
-    assert pii.find(text, lang) == []
+    assert find(text, lang) == []
 
 
 def test_validators_agree_with_python_stdnum_where_they_should():
@@ -699,5 +705,5 @@ def test_validators_agree_with_python_stdnum_where_they_should():
 
     foreigner = "900101523456"
     alt = foreigner + str((int(rrn_with_check(foreigner)[-1]) + 2) % 10)
-    assert not rrn.is_valid(alt) and pii._rrn_checksum_ok(alt)
-    assert pii._rrn_checksum_ok("8501266401473") and not pii._rrn_checksum_ok("9710139019903")
+    assert not rrn.is_valid(alt) and _rrn_checksum_ok(alt)
+    assert _rrn_checksum_ok("8501266401473") and not _rrn_checksum_ok("9710139019903")

@@ -4,6 +4,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -293,13 +294,51 @@ def test_cli_errors_name_the_problem(tmp_path):
     assert proc.returncode == 2 and "bogus" in proc.stderr
 
 
-def test_unbuilt_stage_fails_clearly(monkeypatch):
-    from curate.stages import registry as stages
-    from curate.stages.base import StageNotBuilt
+def test_unknown_stage_fails_clearly():
+    from curate.recipe import STAGE_ORDER, RecipeError, load_recipe, select_stages
+    from curate.stages.registry import BATCH_STAGES
 
-    monkeypatch.setitem(stages.BATCH_STAGES, "pii", "curate.not_a_module")
-    with pytest.raises(StageNotBuilt, match="stage 'pii' is not built yet"):
-        stages.check_stages(["normalize", "pii"])
+    assert STAGE_ORDER == [stage.name for stage in BATCH_STAGES] + ["dedup"]
+    with pytest.raises(RecipeError, match=r"unknown stage\(s\): piii \(known: extract, .*, pii, quality, dedup\)"):
+        select_stages(load_recipe("ko"), ["normalize", "piii"])
+    assert select_stages(load_recipe("ko"), ["pii", "dedup"]) == ["extract", "normalize", "pii", "dedup"]
+
+
+def _recipe_errors(tmp_path, texts) -> dict[str, str]:
+    """The RecipeError each recipe text gives when loaded, its file's path written PATH."""
+    from curate.recipe import RecipeError, load_recipe
+
+    errors = {}
+    for i, text in enumerate(texts):
+        path = tmp_path / f"r{i}.yaml"
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(RecipeError) as exc:
+            load_recipe("ko", str(path))
+        errors[text] = str(exc.value).replace(str(path), "PATH")
+    return errors
+
+
+def test_stage_settings_are_checked_when_the_recipe_loads(tmp_path):
+    """A wrong key, type or range in a stage's section fails at load time, naming the
+    recipe file, the stage and the key (not inside a worker)."""
+    cases = {
+        "langid:\n  model: /nonexistent/lid.bin\n": "langid: model: /nonexistent/lid.bin: file not found",
+        "langid:\n  min_score: 2\n": "langid: min_score: must be between 0.0 and 1.0",
+        "langid:\n  keep: [ko, 3]\n": "langid: keep: must be a string or a list of strings",
+        "normalize:\n  max_repeat: many\n": "normalize: max_repeat: must be a whole number",
+        "normalize:\n  max_repaet: 3\n": "normalize: max_repaet: unknown setting",
+        "pii:\n  mode: mask\n": "pii: mode: must be one of replace, drop",
+        "pii:\n  kinds: [ssn]\n": "pii: kinds: unknown pii kinds",
+        "quality:\n  min_no_such_signal: 1\n": "quality: min_no_such_signal: unknown setting or rule",
+        "quality:\n  min_n_chars: short\n": "quality: min_n_chars: a threshold must be a number",
+        "quality:\n  model: /nonexistent/q.bin\n": "quality: model: /nonexistent/q.bin: file not found",
+        "urlfilter:\n  blocked_domains: [no_such_list.txt]\n": "urlfilter: blocked_domains: .*no_such_list.txt: list file not found",
+        "decontam:\n  action: keep\n": "decontam: action: must be one of drop, cut",
+        "decontam:\n  char: {n: 10, min_match: 5}\n": "decontam: char.min_match: must be >= char.n",
+        "extract:\n  favor_precision: maybe\n": "extract: favor_precision: must be true or false",
+    }
+    for text, message in _recipe_errors(tmp_path, cases).items():
+        assert re.match(f"PATH: {cases[text]}", message), message
 
 
 def test_recipe_mistakes_are_named_before_the_run(tmp_path):
@@ -313,19 +352,18 @@ def test_recipe_mistakes_are_named_before_the_run(tmp_path):
         "langid: [ko]\n": "langid",
         "- normalize\n": "mapping",
     }
-    for i, (text, needle) in enumerate(cases.items()):
-        path = tmp_path / f"r{i}.yaml"
-        path.write_text(text, encoding="utf-8")
-        with pytest.raises(RecipeError, match=needle):
-            load_recipe("ko", str(path))
+    for text, message in _recipe_errors(tmp_path, cases).items():
+        assert re.search(cases[text], message), message
     (tmp_path / "latin1.yaml").write_bytes("stages: [normalize]  # caf\xe9\n".encode("latin-1"))
     with pytest.raises(RecipeError, match="not UTF-8"):
         load_recipe("ko", str(tmp_path / "latin1.yaml"))
     ok = tmp_path / "ok.yaml"
     ok.write_text("stages: [normalize, langid]\nlangid:\n  keep: ko\n", encoding="utf-8")
-    from curate.stages.langid import make_stage
+    from curate.stages.langid import LangIdStage
 
-    assert make_stage(load_recipe("ko", str(ok))["langid"], "ko").keep == {"ko"}  # one code, not its letters
+    assert LangIdStage.from_section(load_recipe("ko", str(ok))["langid"], "ko").settings.keep == {
+        "ko"
+    }  # one code, not its letters
 
 
 def test_output_folder_inside_an_input_folder_is_not_read_back(tmp_path):

@@ -13,14 +13,8 @@ import pyarrow as pa
 import pytest
 
 from curate.io.schema import SHARD_SCHEMA
-from curate.stages.quality import (
-    QualityStage,
-    load_thresholds,
-    make_stage,
-    rule_names,
-    rule_pass_counts,
-    rules_from_cfg,
-)
+from curate.stages.quality.rules import load_thresholds, rule_names, rules_from_cfg
+from curate.stages.quality.stage import QualityStage, rule_pass_counts
 
 DATA = Path(__file__).parent / "data" / "quality"
 sys.path.insert(0, str(DATA))
@@ -59,7 +53,7 @@ def table_of(texts: list[str], dropped: dict[int, str] | None = None) -> pa.Tabl
 @pytest.fixture(scope="module", params=["ko", "ja"])
 def judged(request):
     lang = request.param
-    stage = make_stage({}, lang)
+    stage = QualityStage.from_section({}, lang)
     good = good_docs(lang)
     bad = make_bad(good, lang, n_per_kind=15, seed=0)
     out = stage(table_of(good + [t for _, t in bad]))
@@ -100,8 +94,8 @@ def test_reasons_name_rules_and_scores_rank(judged):
 
 def test_real_words_not_spaces():
     ko, ja = good_docs("ko")[0], good_docs("ja")[0]
-    sk = QualityStage({}, "ko").signals([ko])[0]
-    sj = QualityStage({}, "ja").signals([ja])[0]
+    sk = QualityStage.from_section({}, "ko").signals([ko])[0]
+    sj = QualityStage.from_section({}, "ja").signals([ja])[0]
     assert sk["n_words"] > len(ko.split())  # morphemes, not eojeol
     assert len(ja.split()) <= 2 and sj["n_words"] > 30  # unsplittable on spaces
     assert 0.2 < sk["function_word_ratio"] < 0.6 and 0.2 < sj["function_word_ratio"] < 0.6
@@ -109,7 +103,7 @@ def test_real_words_not_spaces():
 
 def test_stage_passes_dropped_rows_untouched():
     texts = good_docs("ko")[:3]
-    out = make_stage({}, "ko")(table_of(texts, dropped={1: "langid:lang"}))
+    out = QualityStage.from_section({}, "ko")(table_of(texts, dropped={1: "langid:lang"}))
     assert out.column("drop_reason").to_pylist()[1] == "langid:lang"
     assert out.column("quality_signals").to_pylist()[1] is None
     assert out.column("quality_score").to_pylist()[1] is None
@@ -118,13 +112,13 @@ def test_stage_passes_dropped_rows_untouched():
 
 def test_cfg_overrides_defaults():
     doc = good_docs("ko")[0]
-    stage = make_stage({"min_n_chars": len(doc) + 1}, "ko")
+    stage = QualityStage.from_section({"min_n_chars": len(doc) + 1}, "ko")
     assert stage(table_of([doc])).column("drop_reason").to_pylist() == ["quality:min_n_chars"]
-    off = make_stage({"min_n_chars": None, "max_n_chars": 10}, "ko")
-    assert "min_n_chars" not in [r[0] for r in off.rules]
+    off = QualityStage.from_section({"min_n_chars": None, "max_n_chars": 10}, "ko")
+    assert "min_n_chars" not in [r[0] for r in off.settings.rules]
     assert off(table_of([doc])).column("drop_reason").to_pylist() == ["quality:max_n_chars"]
     with pytest.raises(ValueError):
-        make_stage({"max_no_such_signal": 1}, "ko")
+        QualityStage.from_section({"max_no_such_signal": 1}, "ko")
 
 
 @pytest.mark.parametrize("lang", ["ko", "ja", "en", "fr"])
@@ -153,7 +147,7 @@ def test_rule_pass_counts_match_signals(judged):
 
 def test_mojibake_and_chatter_signals():
     ko = good_docs("ko")[0]
-    stage = QualityStage({}, "ko")
+    stage = QualityStage.from_section({}, "ko")
     clean, cp949, latin1, chatter = stage.signals(
         [
             ko,
@@ -170,7 +164,7 @@ def test_mojibake_and_chatter_signals():
     (one,) = stage.signals([short])
     assert one["jamo_ratio"] == pytest.approx(1 / len(short.replace(" ", "")) * len(short.split()) / 20)
     ja = good_docs("ja")[0]
-    clean, cp932, kusa = QualityStage({}, "ja").signals(
+    clean, cp932, kusa = QualityStage.from_section({}, "ja").signals(
         [ja, ja.encode("utf-8").decode("cp932", errors="replace"), "今日は楽しかったｗｗｗ (笑) まじでｗｗ orz" * 4]
     )
     assert clean["mojibake_ratio"] < 0.05 and cp932["mojibake_ratio"] > 0.3
@@ -178,15 +172,15 @@ def test_mojibake_and_chatter_signals():
 
 
 def test_flagged_words_rate_not_presence():
-    stage = QualityStage({}, "ko")
+    stage = QualityStage.from_section({}, "ko")
     news = "정부는 가계 대출 규제를 강화하기로 했다고 밝혔다. 은행들은 다음 달부터 새 기준을 적용한다."
     spam = "카지노사이트 바카라 추천 안전놀이터 먹튀검증 토토사이트 꽁머니 지급 이벤트 진행중입니다."
     a, b = stage.signals([news, spam])
-    assert 0 < a["flagged_word_ratio"] <= stage.cfg["max_flagged_word_ratio"] < b["flagged_word_ratio"]
+    assert 0 < a["flagged_word_ratio"] <= stage.settings.section["max_flagged_word_ratio"] < b["flagged_word_ratio"]
 
 
 def test_fast_path_skips_analysis_of_surface_drops():
-    stage = QualityStage({}, "ko")
+    stage = QualityStage.from_section({}, "ko")
     menu = "홈 | 로그인 | 회원가입\n고객센터 | 공지사항 | 이용약관\n사이트맵 | 전체메뉴 | 바로가기"
     fast, full = stage.signals([menu])[0], stage.signals([menu], complete=True)[0]
     assert fast.get("n_words") is None and full["n_words"] > 0  # kiwi skipped, then run on request
@@ -194,19 +188,19 @@ def test_fast_path_skips_analysis_of_surface_drops():
 
 
 def test_fast_path_gives_the_same_reasons():
-    from curate.stages.quality import failed_rule
+    from curate.stages.quality.rules import failed_rule
 
-    stage = QualityStage({}, "ko")
+    stage = QualityStage.from_section({}, "ko")
     texts = [t for _, t in make_bad(good_docs("ko"), "ko", n_per_kind=3, seed=5)] + good_docs("ko")[:5]
     fast, full = stage.signals(texts), stage.signals(texts, complete=True)
-    assert [failed_rule(a, stage.rules) for a in fast] == [failed_rule(b, stage.rules) for b in full]
+    assert [failed_rule(a, stage.settings.rules) for a in fast] == [failed_rule(b, stage.settings.rules) for b in full]
 
 
 def test_wrong_decodes_without_replacement_chars_are_mojibake():
     # errors="ignore" leaves no U+FFFD: what marks the text is the characters the wrong
     # codec produces (Hangul outside KS X 1001, half-width katakana)
     ko, ja = good_docs("ko")[0], good_docs("ja")[0]
-    sko, sja = make_stage({}, "ko"), make_stage({}, "ja")
+    sko, sja = QualityStage.from_section({}, "ko"), QualityStage.from_section({}, "ja")
     bad_ko = [ko.encode("utf-8").decode(c, errors="ignore") for c in ("cp949", "shift_jis")]
     bad_ja = [ja.encode("utf-8").decode("cp949", errors="ignore")]
     for stage, texts in ((sko, bad_ko), (sja, bad_ja)):
@@ -220,9 +214,9 @@ def test_wrong_decodes_without_replacement_chars_are_mojibake():
 def test_short_paragraphs_not_dropped_for_a_phrase_said_twice():
     # two Wikipedia sentences that name their subject twice are not repetitive text;
     # Gopher's n-gram rules are scaled for documents under 50 words
-    from curate.stages.quality import _ngram_fracs
+    from curate.stages.quality.lines import _ngram_fracs
 
-    stage = make_stage({}, "ko")
+    stage = QualityStage.from_section({}, "ko")
     sents = [r["text"] for r in _rows("ko-klue-wiki-sentences.jsonl")]
     pairs = _group(sents, 2)
     reasons = stage(table_of(pairs)).column("drop_reason").to_pylist()
@@ -238,13 +232,13 @@ def test_url_ends_at_non_ascii():
     ja = good_docs("ja")[0]
     url = "https://www.example.co.jp"
     text = ja + f"詳しくは{url}で確認できる。"
-    sig = make_stage({}, "ja").signals([text])[0]
+    sig = QualityStage.from_section({}, "ja").signals([text])[0]
     assert sig["url_density"] == pytest.approx(len(url) / len(text))
 
 
 def test_japanese_dating_and_loan_spam_dropped():
     docs = good_docs("ja")
-    stage = make_stage({}, "ja")
+    stage = QualityStage.from_section({}, "ja")
     spam = [
         "。".join(d.split("。")[:2])
         + "。\n無料出会い 即会い 割り切り 審査なし ブラックOK 在宅ワーク\nhttps://example.club"
@@ -252,7 +246,8 @@ def test_japanese_dating_and_loan_spam_dropped():
     ]
     assert all(stage(table_of(spam)).column("drop_reason").to_pylist())
     assert all(
-        s["flagged_word_ratio"] > stage.cfg["max_flagged_word_ratio"] for s in stage.signals(spam, complete=True)
+        s["flagged_word_ratio"] > stage.settings.section["max_flagged_word_ratio"]
+        for s in stage.signals(spam, complete=True)
     )
     reasons = stage(table_of(docs)).column("drop_reason").to_pylist()
     assert "quality:max_flagged_word_ratio" not in reasons
@@ -265,10 +260,12 @@ def test_keyword_line_after_scraped_text_dropped(lang, keywords):
     """SEO spam pastes real text above one line of spam phrases: the rate over the whole
     document stays low, the line itself is what gives it away."""
     docs = good_docs(lang)[:12]
-    stage = make_stage({}, lang)
+    stage = QualityStage.from_section({}, lang)
     spam = [d + "\n" + keywords + "\nhttps://win859.com" for d in docs]
     signals = stage.signals(spam, complete=True)
-    assert any(s["flagged_word_ratio"] <= stage.cfg["max_flagged_word_ratio"] for s in signals)  # the rate misses some
+    assert any(
+        s["flagged_word_ratio"] <= stage.settings.section["max_flagged_word_ratio"] for s in signals
+    )  # the rate misses some
     assert all(s["flagged_lines"] == 1 for s in signals)
     reasons = stage(table_of(spam)).column("drop_reason").to_pylist()
     assert all(r is not None for r in reasons), reasons
@@ -289,7 +286,7 @@ NSMC_THREAD = [
 
 
 def test_teaser_ellipsis_is_no_sentence_end():
-    stage = QualityStage({}, "ko")
+    stage = QualityStage.from_section({}, "ko")
     teasers = "\n".join(
         [
             "배우 김모씨 결혼 3년 만에 충격 고백…",
@@ -302,7 +299,7 @@ def test_teaser_ellipsis_is_no_sentence_end():
     news = "23세의 이병은 유죄판결을 받은 지난 달 초부터 복역을 시작했다…"  # ko-news: a complete sentence
     t, n = stage.signals([teasers, news], complete=True)
     assert t["terminated_char_ratio"] == 0 and n["terminated_char_ratio"] == 1.0
-    assert make_stage({}, "ko")(table_of([teasers])).column("drop_reason").to_pylist() != [None]
+    assert QualityStage.from_section({}, "ko")(table_of([teasers])).column("drop_reason").to_pylist() != [None]
 
 
 def test_one_comment_trailing_off_is_no_page_of_snippets():
@@ -317,9 +314,9 @@ def test_one_comment_trailing_off_is_no_page_of_snippets():
         "내가 아직 역시 중국산이란 인식이있나... 어른이 보기엔 여기저기 짜맞춘 스토리에 다소 떨어지는 "
         "그래픽수준이 별로지만, 아무생각없는 아이들이 보기엔 그럭저럭 볼만할듯...",
     ]
-    stage = QualityStage({}, "ko")
+    stage = QualityStage.from_section({}, "ko")
     assert all(s["ellipsis_line_ratio"] <= 1 / 3 for s in stage.signals(reviews, complete=True))
-    reasons = make_stage({}, "ko")(table_of(reviews)).column("drop_reason").to_pylist()
+    reasons = QualityStage.from_section({}, "ko")(table_of(reviews)).column("drop_reason").to_pylist()
     assert not any(r and "ellipsis" in r for r in reasons), reasons
 
 
@@ -333,11 +330,14 @@ def test_navigation_rows_count_their_items():
     spaced = (
         "ホーム ニュース スポーツ 芸能 経済 天気 ランキング\n" + ja + "\nプライバシー 利用規約 お問い合わせ 会社概要"
     )
-    stage = QualityStage({}, "ja")
+    stage = QualityStage.from_section({}, "ja")
     plain, bars, spaces = stage.signals([ja, nav, spaced], complete=True)
     assert plain["short_line_ratio"] <= 0.5  # a title line over the paragraph
     assert bars["short_line_ratio"] > 0.9 and spaces["short_line_ratio"] > 0.9
-    assert all(r is not None for r in make_stage({}, "ja")(table_of([nav, spaced])).column("drop_reason").to_pylist())
+    assert all(
+        r is not None
+        for r in QualityStage.from_section({}, "ja")(table_of([nav, spaced])).column("drop_reason").to_pylist()
+    )
 
 
 def test_long_navigation_page_with_a_sentence_dropped():
@@ -362,11 +362,11 @@ def test_long_navigation_page_with_a_sentence_dropped():
             "인쇄하기",
         ]
     )
-    s, n = QualityStage({}, "ko").signals([page, news], complete=True)
+    s, n = QualityStage.from_section({}, "ko").signals([page, news], complete=True)
     # only the lead, the one UI sentence ("이 기사를 공유합니다") and "많이 본 뉴스" end a sentence
     assert s["long_terminated_char_ratio"] < 0.6 and n["long_terminated_char_ratio"] is None  # one line: no value
-    assert make_stage({}, "ko")(table_of([page, news])).column("drop_reason").to_pylist()[0] is not None
-    assert make_stage({}, "ko")(table_of([page, news])).column("drop_reason").to_pylist()[1] is None
+    assert QualityStage.from_section({}, "ko")(table_of([page, news])).column("drop_reason").to_pylist()[0] is not None
+    assert QualityStage.from_section({}, "ko")(table_of([page, news])).column("drop_reason").to_pylist()[1] is None
 
 
 def test_comment_thread_with_a_laugh_on_most_lines_kept_laughter_only_dropped():
@@ -374,7 +374,11 @@ def test_comment_thread_with_a_laugh_on_most_lines_kept_laughter_only_dropped():
     laughter alone, or mash, is not (kiwi reads ㅋㅋ as a symbol: no words at all)."""
     thread = "\n".join(NSMC_THREAD)
     laughter = "\n".join(["ㅋㅋㅋㅋ", "ㅠㅠ ㅠㅠ", "ㅋㅋㅋㅋ ㅎㅎㅎ", "ㄷㄷㄷ", "ㅋㅋ ㅋㅋㅋㅋ", "ㅎㅎ"])
-    out = make_stage({}, "ko")(table_of([thread, laughter] + good_docs("ko")[:50])).column("drop_reason").to_pylist()
+    out = (
+        QualityStage.from_section({}, "ko")(table_of([thread, laughter] + good_docs("ko")[:50]))
+        .column("drop_reason")
+        .to_pylist()
+    )
     assert out[0] is None and out[1] is not None
     assert all(r is None for r in out[2:])
 
@@ -383,7 +387,7 @@ def test_keyword_line_of_compound_spam_words():
     """에볼루션카지노 hits only on 카지노: by characters the line is under half spam, by
     tokens it is all spam."""
     doc = good_docs("ko")[1] + "\n오피, 신용불량자대출, 에볼루션카지노, 개인돈"
-    (s,) = QualityStage({}, "ko").signals([doc], complete=True)
+    (s,) = QualityStage.from_section({}, "ko").signals([doc], complete=True)
     assert s["flagged_lines"] == 1
 
 
@@ -391,7 +395,7 @@ def test_bulleted_sentences_are_a_list_not_a_menu():
     sents = [r["text"] for r in _rows("ko-klue-wiki-sentences.jsonl")[:12]]
     listed = "\n".join("- " + t for t in sents)
     menu = "\n".join("- " + t.split()[0] for t in sents)
-    a, b = QualityStage({}, "ko").signals([listed, menu], complete=True)
+    a, b = QualityStage.from_section({}, "ko").signals([listed, menu], complete=True)
     assert a["bullet_line_ratio"] == 0 and b["bullet_line_ratio"] == 1.0
 
 
@@ -402,7 +406,7 @@ def test_one_sentence_paragraphs_kept():
     ja = [s + "。" for d in good_docs("ja") for s in d.split("。") if 15 <= len(s) < 30][:40]
     assert len(ko) == 40 and len(ja) == 40
     for lang, docs in (("ko", ko), ("ja", ja)):
-        reasons = make_stage({}, lang)(table_of(docs)).column("drop_reason").to_pylist()
+        reasons = QualityStage.from_section({}, lang)(table_of(docs)).column("drop_reason").to_pylist()
         # the few left are fragments of the sentence corpus ("...결혼했을지도 모르며")
         assert sum(r is None for r in reasons) >= 0.9 * len(docs), (lang, Counter(reasons))
         assert "quality:min_n_chars" not in reasons
@@ -411,9 +415,9 @@ def test_one_sentence_paragraphs_kept():
 def test_a_spam_phrase_in_a_short_news_sentence_is_no_spam():
     news = "대만의 지방은행과 환전소는 임시 휴장했다."  # ko-news: one phrase in five eojeol
     spam = "바카라 카지노 토토 슬롯 환전 당일 대출"
-    a, b = QualityStage({}, "ko").signals([news, spam], complete=True)
+    a, b = QualityStage.from_section({}, "ko").signals([news, spam], complete=True)
     assert a["flagged_word_ratio"] <= 0.1 < b["flagged_word_ratio"]
-    reasons = make_stage({}, "ko")(table_of([news, spam])).column("drop_reason").to_pylist()
+    reasons = QualityStage.from_section({}, "ko")(table_of([news, spam])).column("drop_reason").to_pylist()
     assert reasons[0] is None and reasons[1] is not None
 
 
@@ -426,11 +430,13 @@ def test_table_rows_in_an_article_are_not_a_menu(lang):
         else ["1位 東京都 13,960千人", "2位 神奈川県 9,237千人", "3位 大阪府 8,839千人", "4位 愛知県 7,552千人"]
     )
     menu = "홈 | 뉴스 | 스포츠 | 연예 | 경제" if lang == "ko" else "ホーム ニュース スポーツ 芸能 経済 天気"
-    table, nav = QualityStage({}, lang).signals(
+    table, nav = QualityStage.from_section({}, lang).signals(
         [doc + "\n" + "\n".join(rows), doc + "\n" + menu + "\n" + menu], complete=True
     )
     assert table["short_line_ratio"] < 0.5 < nav["short_line_ratio"]
-    assert make_stage({}, lang)(table_of([doc + "\n" + "\n".join(rows)])).column("drop_reason").to_pylist() == [None]
+    assert QualityStage.from_section({}, lang)(table_of([doc + "\n" + "\n".join(rows)])).column(
+        "drop_reason"
+    ).to_pylist() == [None]
 
 
 @pytest.mark.parametrize(
@@ -443,18 +449,18 @@ def test_table_rows_in_an_article_are_not_a_menu(lang):
 )
 def test_spam_after_a_sentence_or_spelled_apart_dropped(lang, spam):
     docs = [d + spam for d in good_docs(lang)[:10]]
-    signals = QualityStage({}, lang).signals(docs, complete=True)
+    signals = QualityStage.from_section({}, lang).signals(docs, complete=True)
     assert all(s["flagged_lines"] >= 1 for s in signals), [s["flagged_lines"] for s in signals]
-    assert all(make_stage({}, lang)(table_of(docs)).column("drop_reason").to_pylist())
+    assert all(QualityStage.from_section({}, lang)(table_of(docs)).column("drop_reason").to_pylist())
 
 
 def test_kana_keyboard_mash_after_a_real_sentence_dropped():
     docs = good_docs("ja")
     mashed = [d.split("。")[0] + "。\nすかなにせんすんかひそこさ\nあっいしてっるよっっ" for d in docs[:10]]
-    signals = QualityStage({}, "ja").signals(mashed + docs, complete=True)
+    signals = QualityStage.from_section({}, "ja").signals(mashed + docs, complete=True)
     assert all(s["kana_mash_ratio"] > 0.05 for s in signals[:10])
     assert all(s["kana_mash_ratio"] == 0 for s in signals[10:])  # every JSQuAD paragraph of the test set
-    assert all(make_stage({}, "ja")(table_of(mashed)).column("drop_reason").to_pylist())
+    assert all(QualityStage.from_section({}, "ja")(table_of(mashed)).column("drop_reason").to_pylist())
 
 
 @pytest.mark.parametrize(
@@ -470,12 +476,12 @@ def test_doorway_pages_dropped(lang, keywords):
     for i, d in enumerate(docs):
         sents = [x for x in d.split(stop) if x.strip()][:6]
         pages.append(stop.join(f"{keywords[(i + k) % 3]} {x.strip()}" for k, x in enumerate(sents)) + stop)
-    stage = QualityStage({}, lang)
+    stage = QualityStage.from_section({}, lang)
     signals = stage.signals(pages + docs, complete=True)
-    assert any(s["flagged_word_ratio"] <= stage.cfg["max_flagged_word_ratio"] for s in signals[:10])
+    assert any(s["flagged_word_ratio"] <= stage.settings.section["max_flagged_word_ratio"] for s in signals[:10])
     assert len(docs) == 10 and all(s["flagged_lead_ratio"] > 0.5 for s in signals[:10])
     assert all(s["flagged_lead_ratio"] == 0 for s in signals[10:])
-    assert all(make_stage({}, lang)(table_of(pages)).column("drop_reason").to_pylist())
+    assert all(QualityStage.from_section({}, lang)(table_of(pages)).column("drop_reason").to_pylist())
 
 
 def test_spaced_menu_rows_and_keyword_rows_dropped_field_rows_kept():
@@ -485,13 +491,15 @@ def test_spaced_menu_rows_and_keyword_rows_dropped_field_rows_kept():
     first = [d.split("다. ")[0] + "다." for d in docs]
     menued = [f"{menu}\n{s}\n{menu}" for s in first]
     stuffed = [f"{d}\n{keywords}" for d in docs]
-    sig = QualityStage({}, "ko").signals(menued + stuffed + docs, complete=True)
+    sig = QualityStage.from_section({}, "ko").signals(menued + stuffed + docs, complete=True)
     assert all(s["short_line_ratio"] > 0.67 for s in sig[:10])  # a bare-noun row is a row of menu items
     assert all(s["keyword_rows"] >= 1 for s in sig[10:20]) and all(s["keyword_rows"] == 0 for s in sig[20:])
-    assert all(make_stage({}, "ko")(table_of(menued + stuffed)).column("drop_reason").to_pylist())
+    assert all(QualityStage.from_section({}, "ko")(table_of(menued + stuffed)).column("drop_reason").to_pylist())
     ja = good_docs("ja")[:10]
     fields = "名称：東京タワー\n所在地：東京都港区\n高さ：333m\n開業：1958年"
-    kept = make_stage({}, "ja")(table_of([f"{fields}\n{d}" for d in ja])).column("drop_reason").to_pylist()
+    kept = (
+        QualityStage.from_section({}, "ja")(table_of([f"{fields}\n{d}" for d in ja])).column("drop_reason").to_pylist()
+    )
     assert kept == [None] * 10  # an infobox above a paragraph is no menu
 
 
@@ -500,22 +508,22 @@ def test_japanese_read_as_chinese_and_doorway_leads_dropped():
     garbled = [d.encode("euc_jp", "ignore").decode("gbk", "replace") for d in docs]
     sentences = [s for d in good_docs("ja")[:30] for s in d.replace("\n", "").split("。") if len(s) > 10]
     doorway = ["".join(f"東京賃貸なら、{s}。" for s in sentences[i : i + 4]) for i in range(0, 40, 4)]
-    sig = QualityStage({}, "ja").signals(garbled + doorway + docs, complete=True)
+    sig = QualityStage.from_section({}, "ja").signals(garbled + doorway + docs, complete=True)
     assert all(s["non_jis_kanji_ratio"] > 0.01 for s in sig[:10])
     assert all(s["same_lead_ratio"] > 0.5 for s in sig[10:20])
     assert all(s["non_jis_kanji_ratio"] == 0 and s["same_lead_ratio"] <= 0.5 for s in sig[20:])
-    assert all(make_stage({}, "ja")(table_of(garbled + doorway)).column("drop_reason").to_pylist())
+    assert all(QualityStage.from_section({}, "ja")(table_of(garbled + doorway)).column("drop_reason").to_pylist())
 
 
 def test_complete_short_korean_sentences_kept():
     short = ["그는 결국 사표를 냈다.", "오늘은 비가 많이 온다.", "회의는 내일 열린다."]  # 10-19 characters
-    assert make_stage({}, "ko")(table_of(short)).column("drop_reason").to_pylist() == [None] * 3
+    assert QualityStage.from_section({}, "ko")(table_of(short)).column("drop_reason").to_pylist() == [None] * 3
 
 
 def test_sentence_ends_found_by_grammar():
     """A comment ends its sentences with endings, not full stops; a caption with a verb.
     A menu row has neither, and stays unterminated."""
-    ko = QualityStage({}, "ko")
+    ko = QualityStage.from_section({}, "ko")
     comment, noun_phrase, menu = ko.signals(
         [
             "초반에 드라이버가 납치당할 때만 해도 이거 물건이겠다 싶었는데 진행될수록 연출의 한계가 드러난다",
@@ -526,7 +534,7 @@ def test_sentence_ends_found_by_grammar():
     )
     assert comment["terminated_char_ratio"] == 1.0 and noun_phrase["terminated_char_ratio"] == 1.0
     assert menu["terminated_char_ratio"] == 0.0
-    caption, nav = QualityStage({}, "ja").signals(
+    caption, nav = QualityStage.from_section({}, "ja").signals(
         ["商品棚にパンやケーキが並んでいる", "ホーム ニュース スポーツ 芸能"], complete=True
     )
     assert caption["terminated_char_ratio"] == 1.0 and nav["terminated_char_ratio"] == 0.0
@@ -534,7 +542,7 @@ def test_sentence_ends_found_by_grammar():
 
 def test_repeated_ngram_counts_its_repeats_only():
     """A 5-eojeol name said twice in 50+ eojeol: its second use is the repetition."""
-    from curate.stages.quality import _ngram_fracs
+    from curate.stages.quality.lines import _ngram_fracs
 
     words = [f"w{i}" for i in range(60)]
     words[40:45] = words[0:5]

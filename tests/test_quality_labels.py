@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 
 from curate.io.schema import SHARD_SCHEMA
-from curate.stages.quality import make_stage
+from curate.stages.quality.stage import QualityStage
 
 DATA = Path(__file__).parent / "data"
 TARGET = 0.95
@@ -35,7 +35,7 @@ def table_of(texts: list[str]) -> pa.Table:
 def verdicts(request):
     lang = request.param
     rows = labelled(lang)
-    out = make_stage({}, lang)(table_of([r["text"] for r in rows]))
+    out = QualityStage.from_section({}, lang)(table_of([r["text"] for r in rows]))
     return lang, rows, out.column("drop_reason").to_pylist()
 
 

@@ -13,7 +13,7 @@ pytest.importorskip("fasttext")
 if not hasattr(__import__("fasttext"), "train_supervised"):
     pytest.skip("the fasttext package that can train is not installed", allow_module_level=True)
 
-from curate.stages.quality import make_stage  # noqa: E402
+from curate.stages.quality.stage import QualityStage  # noqa: E402
 from curate.stages.quality_model import QualityModel, main  # noqa: E402
 
 DATA = Path(__file__).parent / "data" / "quality"
@@ -40,8 +40,8 @@ def test_train_and_score_ja(tmp_path):
     assert p_good.dtype == np.float32 and np.all((p_good >= 0) & (p_good <= 1))
     assert p_good.mean() > 0.8 and p_bad.mean() < 0.5
     # usable from a recipe: fills model_score and its threshold is a rule
-    stage = make_stage({"model": str(out), "min_model_score": 0.5}, "ja")
+    stage = QualityStage.from_section({"model": str(out), "min_model_score": 0.5}, "ja")
     res = stage(table_of(good[1:5]))
     sig = res.column("quality_signals").to_pylist()
     assert all(s["model_score"] is not None for s in sig)
-    assert "min_model_score" in [r[0] for r in stage.rules]
+    assert "min_model_score" in [r[0] for r in stage.settings.rules]

@@ -234,7 +234,7 @@ def test_samples_fold(built):
 
 
 def test_rule_pass_rates_match_quality_stage(built):
-    from curate.stages.quality import failed_rule
+    from curate.stages.quality.rules import failed_rule
 
     out, r = built
     manifest = json.loads((out / "manifest.json").read_text())

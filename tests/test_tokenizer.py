@@ -141,7 +141,7 @@ def test_special_tokens_are_single_ids(trained):
 
 def test_every_pii_kind_has_a_token():
     """The PII stage writes <|kind|> for each of its kinds; each needs its own id."""
-    pii = pytest.importorskip("curate.stages.pii")
+    pii = pytest.importorskip("curate.stages.pii.stage")
     assert set(pii.PII_KINDS) <= set(T.PII_KINDS)
 
 

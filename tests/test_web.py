@@ -13,8 +13,8 @@ from web_pages import build_pages, build_trap_pages, load_paragraphs, write_warc
 from curate.io.charset import decode_html
 from curate.io.readers import read_records
 from curate.io.records import records_to_table
-from curate.stages.extract import make_stage as make_extract
-from curate.stages.urlfilter import make_stage as make_urlfilter
+from curate.stages.extract import ExtractStage
+from curate.stages.urlfilter import UrlFilterStage
 
 
 def char_f1(pred: str, gold: str) -> float:
@@ -39,7 +39,7 @@ def test_warc_pages_decode_and_extract(tmp_path):
     write_warc(path, pages)
     records = list(read_records(str(path)))
     assert len(records) == len(pages) and all(r.error is None for r in records)
-    table = make_extract({}, "ko")(records_to_table(records))
+    table = ExtractStage.from_section({}, "ko")(records_to_table(records))
     by_url = {p["url"]: p for p in pages}
     f1s = []
     for url, text, charset in zip(
@@ -82,7 +82,7 @@ def test_trap_pages_decode_and_extract(tmp_path):
     write_warc(path, pages)
     records = list(read_records(str(path)))
     assert len(records) == len(pages) and all(r.error is None for r in records), [r.error for r in records if r.error]
-    table = make_extract({}, "ko")(records_to_table(records))
+    table = ExtractStage.from_section({}, "ko")(records_to_table(records))
     by_url = {p["url"]: p for p in pages}
     for url, text, charset in zip(
         table.column("url").to_pylist(), table.column("text").to_pylist(), table.column("charset").to_pylist()
@@ -232,7 +232,7 @@ def test_urlfilter_blocks_domains_and_substrings():
         None,
     ]
     table = records_to_table([Record(f"d{i}", "본문", f"t:{i}", url=u) for i, u in enumerate(urls)])
-    out = make_urlfilter({}, "ko")(table)
+    out = UrlFilterStage.from_section({}, "ko")(table)
     assert out.column("drop_reason").to_pylist() == [
         None,
         "urlfilter:blocked_domain",
@@ -597,7 +597,7 @@ def test_inline_data_images_do_not_count_against_the_page_size(tmp_path):
     ok, big, huge = read_records(str(path), max_doc_chars=200_000)  # pages up to 1.6 MB of markup
     assert ok.error is None and ok.text == article
     assert big.error.startswith("page too large") and huge.error.startswith("page too large")
-    table = make_extract({}, "ko")(records_to_table([ok]))
+    table = ExtractStage.from_section({}, "ko")(records_to_table([ok]))
     assert table.column("text")[0].as_py() == text
 
 

@@ -2,28 +2,28 @@
 
 `table_stats(table)` summarises one shard table (kept or rejected) into a small
 JSON-able dict; `merge_stats([...])` combines any number of them into the same shape.
-Everything merges exactly except the repeated-lines summary, which is a bounded
-heavy-hitters summary with an error bound:
-
-- counts, sums and histograms with FIXED bin edges (EDGES below) add up;
-- duplicate clusters are a cluster-id -> member-count map (ids come from the global
-  dedup pass, so adding counts by id is exact across shards);
-- repeated lines keep the top-K lines of each shard plus a floor (the largest count a
-  line not kept could have); merged counts are lower bounds, `err` their slack;
-- sample documents are bottom-k samples by a hash of the document id (kept and dropped
-  documents alike), so the merged
-  sample is the same uniform sample whichever way the shards were split.
+This module computes what every table has (rows, characters, words, drop reasons,
+sources, repeated lines, sample documents by drop reason); each registered stage adds
+its own part through its ``stats`` / ``merge_stats`` (curate.stages.base), and so do
+the duplicate clusters (curate.report.clusters). Histograms a part puts under "hist"
+merge here, bin by bin (their edges are fixed); a part's "sample_groups" (a group code
+per row and the groups' names) become sample documents under "samples", the bottom-k
+by key of each group (curate.stages.summaries), which merge here too. Everything merges exactly except
+the repeated-lines summary, a bounded heavy-hitters summary with an error bound:
+repeated lines keep the top-K lines of each shard plus a floor (the largest count a
+line not kept could have); merged counts are lower bounds, `err` their slack.
 """
 
 from __future__ import annotations
 
-import hashlib
-import heapq
-import math
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from curate.report import clusters
+from curate.stages import summaries
+from curate.stages.registry import BATCH_STAGES
+from curate.stages.summaries import sample_key  # noqa: F401  (the report's sampling key, for callers)
 
 STATS_VERSION = 2
 INF = float("inf")
@@ -31,135 +31,15 @@ INF = float("inf")
 EDGES = {
     "chars": [0, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, INF],
     "words": [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, INF],
-    "lang_score": [i / 20 for i in range(21)],
-    "quality_score": [i / 20 for i in range(21)],
 }
 TOP_LINES = 200  # lines kept per summary
 LINE_KEY_CHARS = 200  # a line is keyed (and shown) by its first 200 characters
 MIN_LINE_CHARS = 4  # shorter lines ("", "-", "ㅋㅋ") say nothing about boilerplate
-SAMPLES_PER_BUCKET = 3
-SAMPLE_CHARS = 300
-CLUSTER_EXAMPLES = 50  # clusters per shard that carry an example text
+# Whatever adds a part of its own: the batch stages, in pipeline order, then the clusters.
+PARTS = (*BATCH_STAGES, clusters)
 
 
-# ---------------------------------------------------------------------------- helpers
-def _edges_json(edges: list[float]) -> list:
-    return [None if math.isinf(e) else e for e in edges]
-
-
-def _hist(values: np.ndarray, edges: list[float]) -> list[int]:
-    """Counts per bin [e_i, e_i+1); the last bin is closed so 1.0 lands in it."""
-    values = values[~np.isnan(values)]
-    e = np.asarray(edges, dtype=np.float64)
-    idx = np.searchsorted(e, values, side="right") - 1
-    idx = np.clip(idx, 0, len(e) - 2)
-    return np.bincount(idx, minlength=len(e) - 1).astype(int).tolist()
-
-
-def _floats(arr) -> np.ndarray:
-    return pc.fill_null(arr.cast(pa.float64()), float("nan")).to_numpy(zero_copy_only=False)
-
-
-def sample_key(doc_id: str | None, text: str | None = None) -> int:
-    """The 64-bit sampling key of one document: a hash of its id (of its text when it has
-    none). Every document gets a key from the same distribution, kept or dropped, with or
-    without a text_hash, so the smallest keys are a uniform sample of all of them."""
-    data = (doc_id if doc_id is not None else "\x00" + (text or "")).encode("utf-8")
-    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
-
-
-def _sample_keys(table: pa.Table) -> np.ndarray:
-    """sample_key() of every row."""
-    ids = table.column("id").to_pylist()
-    if any(i is None for i in ids):
-        texts = table.column("text").to_pylist()
-        return np.fromiter((sample_key(i, t) for i, t in zip(ids, texts)), dtype=np.uint64, count=len(ids))
-    return np.fromiter((sample_key(i) for i in ids), dtype=np.uint64, count=len(ids))
-
-
-def _doc(row: dict, key: int) -> dict:
-    text = row.get("text") or ""
-    return {
-        "key": int(key),
-        "id": row.get("id"),
-        "source": row.get("source"),
-        "lang": row.get("lang"),
-        "lang_score": None if row.get("lang_score") is None else round(float(row["lang_score"]), 4),
-        "quality_score": None if row.get("quality_score") is None else round(float(row["quality_score"]), 4),
-        "drop_reason": row.get("drop_reason"),
-        "dup_cluster": row.get("dup_cluster"),
-        "chars": len(text),
-        "text": text[:SAMPLE_CHARS] + ("…" if len(text) > SAMPLE_CHARS else ""),
-        "rule_value": _failed_value(row),
-    }
-
-
-def _failed_value(row: dict) -> float | None:
-    """The value of the signal a document failed (drop reason quality:min_X / max_X)."""
-    reason = row.get("drop_reason") or ""
-    if not reason.startswith("quality:") or not row.get("quality_signals"):
-        return None
-    signal = reason.split(":", 1)[1].partition("_")[2]
-    v = row["quality_signals"].get(signal)
-    return None if v is None or (isinstance(v, float) and math.isnan(v)) else round(float(v), 4)
-
-
-def _bottom_k(
-    table: pa.Table, keys: np.ndarray, groups: np.ndarray, labels: list[str], k: int
-) -> dict[str, list[dict]]:
-    """For each group (integer codes into labels, -1 = none), the k rows with the smallest keys."""
-    out: dict[str, list[dict]] = {}
-    cols = [
-        c
-        for c in (
-            "id",
-            "text",
-            "source",
-            "lang",
-            "lang_score",
-            "quality_score",
-            "drop_reason",
-            "dup_cluster",
-            "quality_signals",
-        )
-        if c in table.column_names
-    ]
-    order = np.lexsort((keys, groups))  # by group, then key
-    g_sorted = groups[order]
-    starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]]) if len(order) else []
-    for s in starts:
-        g = int(g_sorted[s])
-        if g < 0:
-            continue
-        end = s + k
-        # rows tied with the k-th key come along, so that (key, id) decides as in merge_stats
-        while end < len(order) and groups[order[end]] == g and keys[order[end]] == keys[order[end - 1]]:
-            end += 1
-        pick = order[s:end]
-        pick = pick[groups[pick] == g]
-        sub = table.select(cols).take(pa.array(pick)).to_pylist()
-        docs = sorted((_doc(r, keys[i]) for r, i in zip(sub, pick)), key=lambda d: (d["key"], d["id"] or ""))
-        out[labels[g]] = docs[:k]
-    return out
-
-
-def _quality_deciles(scores: np.ndarray) -> np.ndarray:
-    """Decile 0-9 of each score, -1 where there is none."""
-    dec = np.full(len(scores), -1, dtype=np.int64)
-    ok = ~np.isnan(scores)
-    dec[ok] = np.clip(np.floor(scores[ok] * 10), 0, 9).astype(np.int64)
-    return dec
-
-
-def _value_counts(arr) -> dict[str, int]:
-    if len(arr) == 0:
-        return {}
-    vc = pc.value_counts(arr)
-    vals = vc.field("values").to_pylist()
-    counts = vc.field("counts").to_pylist()
-    return {("null" if v is None else str(v)): int(c) for v, c in zip(vals, counts)}
-
-
+# ---------------------------------------------------------------------------- per shard
 def _top_lines(text) -> dict:
     """Exact top-K lines of this table and the floor (largest count of a line not kept)."""
     lines = pc.list_flatten(pc.split_pattern(pc.fill_null(text, ""), "\n"))
@@ -179,41 +59,20 @@ def _top_lines(text) -> dict:
     return {"items": items, "floor": floor, "k": TOP_LINES}
 
 
-def _pii(table: pa.Table) -> tuple[dict, dict]:
-    if "pii_counts" not in table.column_names:
-        return {}, {}
-    col = table.column("pii_counts")
-    keys, items = [], []
-    for chunk in col.chunks:
-        # .keys/.items ignore a slice's offset: cut them to this chunk's value range
-        off = chunk.offsets
-        start, stop = off[0].as_py(), off[-1].as_py()
-        keys.append(chunk.keys.slice(start, stop - start))
-        items.append(chunk.items.slice(start, stop - start))
-    if not keys or sum(len(k) for k in keys) == 0:
-        return {}, {}
-    kv = pa.table({"kind": pa.concat_arrays(keys), "n": pa.concat_arrays(items).cast(pa.int64())})
-    kv = kv.filter(pc.greater(kv.column("n"), 0))
-    agg = kv.group_by("kind").aggregate([("n", "sum"), ("n", "count")])
-    totals = dict(zip(agg.column("kind").to_pylist(), agg.column("n_sum").to_pylist()))
-    docs = dict(zip(agg.column("kind").to_pylist(), agg.column("n_count").to_pylist()))
-    return {k: int(v) for k, v in totals.items()}, {k: int(v) for k, v in docs.items()}
-
-
 def rule_passes(table: pa.Table, rules) -> dict | None:
     """Of the documents the quality stage judged (those with signals: kept ones, those it
     dropped, and those a later stage such as dedup dropped), how many had each rule's
     signal computed, and how many of those pass the rule on its own. A signal that was
     not computed (null: a rule for long documents on a short one, a word signal on a
     text never segmented) is counted apart, never as a pass. Vectorised twin of
-    curate.stages.quality.failed_rule over the stored signals."""
+    curate.stages.quality.rules.failed_rule over the stored signals."""
     if not rules or "quality_signals" not in table.column_names or table.num_rows == 0:
         return None
     sig = table.column("quality_signals")
     judged = pc.is_valid(pc.struct_field(sig, "n_chars")).to_numpy(zero_copy_only=False)
     passes, missing = {}, {}
     for name, signal, bound, thr in rules:
-        v = _floats(pc.struct_field(sig, signal))
+        v = summaries.floats(pc.struct_field(sig, signal))
         computed = judged & ~np.isnan(v)
         fail = (v < thr) if bound == "min" else (v > thr)
         passes[name] = int((computed & ~fail).sum())
@@ -221,7 +80,29 @@ def rule_passes(table: pa.Table, rules) -> dict | None:
     return {"judged": int(judged.sum()), "pass": passes, "not_computed": missing, "order": [r[0] for r in rules]}
 
 
-# ---------------------------------------------------------------------------- per shard
+def _words(table: pa.Table) -> np.ndarray:
+    """Words per document: whitespace words, or the words a stage counted (Japanese has no spaces)."""
+    words = pc.fill_null(pc.list_value_length(pc.utf8_split_whitespace(table.column("text"))), 0).cast(pa.int64())
+    for stage in BATCH_STAGES:
+        if (counted := stage.word_counts(table)) is not None:
+            words = pc.coalesce(counted, words)
+    return words.to_numpy(zero_copy_only=False).astype(np.float64)
+
+
+def _chars_by_reason(reasons, chars: np.ndarray) -> dict[str, int]:
+    rt = pa.table({"r": pc.fill_null(reasons, "kept"), "c": pa.array(chars)})
+    agg = rt.group_by("r").aggregate([("c", "sum")])
+    return dict(zip(agg.column("r").to_pylist(), (int(x) for x in agg.column("c_sum").to_pylist())))
+
+
+def _reason_groups(reasons) -> tuple[np.ndarray, list[str]]:
+    """Each row's drop reason as a code into the list of reasons (-1: kept)."""
+    if not len(reasons):
+        return np.zeros(0, dtype=np.int64), []
+    enc = pc.dictionary_encode(reasons).combine_chunks()
+    return pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary.to_pylist()
+
+
 def table_stats(table: pa.Table, rules: list | None = None) -> dict:
     """Statistics of one shard table (SHARD_SCHEMA columns).
 
@@ -232,103 +113,42 @@ def table_stats(table: pa.Table, rules: list | None = None) -> dict:
     n = table.num_rows
     text = table.column("text")
     chars = pc.fill_null(pc.utf8_length(text), 0).cast(pa.int64()).to_numpy(zero_copy_only=False)
-    ws_words = pc.fill_null(pc.list_value_length(pc.utf8_split_whitespace(text)), 0)
-    words = ws_words.cast(pa.int64())
-    if "quality_signals" in table.column_names:
-        # morpheme words where the quality stage counted them (Japanese has no spaces)
-        words = pc.coalesce(pc.struct_field(table.column("quality_signals"), "n_words"), words)
-    words = words.to_numpy(zero_copy_only=False).astype(np.float64)
+    words = _words(table)
     reasons = table.column("drop_reason")
-    lang_score = _floats(table.column("lang_score"))
-    quality = _floats(table.column("quality_score"))
-    keys = _sample_keys(table)
-
-    by_reason = {}
-    if n:
-        rt = pa.table({"r": pc.fill_null(reasons, "kept"), "c": pa.array(chars)})
-        agg = rt.group_by("r").aggregate([("c", "sum")])
-        by_reason = dict(zip(agg.column("r").to_pylist(), (int(x) for x in agg.column("c_sum").to_pylist())))
-    drop_reasons = {k: v for k, v in _value_counts(reasons.drop_null()).items()}
-    lang_counts = _value_counts(pc.fill_null(table.column("lang"), "und"))
-    source_counts = (
-        _value_counts(pc.fill_null(table.column("source"), "(none)")) if "source" in table.column_names else {}
-    )
-
-    pii_totals, pii_docs = _pii(table)
-
-    clusters: dict[str, int] = {}
-    cluster_examples: dict[str, dict] = {}
-    if "dup_cluster" in table.column_names:
-        dc = table.column("dup_cluster")
-        clusters = _value_counts(dc.drop_null())
-        if clusters:
-            top = heapq.nlargest(CLUSTER_EXAMPLES, clusters.items(), key=lambda kv: (kv[1], kv[0]))
-            wanted = pa.array([c for c, _ in top])
-            mask = pc.fill_null(pc.is_in(dc, value_set=wanted), False).to_numpy(zero_copy_only=False)
-            rows = np.flatnonzero(mask)
-            if len(rows):
-                cols = [
-                    c
-                    for c in (
-                        "id",
-                        "text",
-                        "source",
-                        "lang",
-                        "lang_score",
-                        "quality_score",
-                        "drop_reason",
-                        "dup_cluster",
-                    )
-                    if c in table.column_names
-                ]
-                for i, r in zip(rows, table.select(cols).take(pa.array(rows)).to_pylist()):
-                    ex = cluster_examples.get(r["dup_cluster"])
-                    # prefer the member that was kept, then the smallest key
-                    cand = _doc(r, keys[i])
-                    if (
-                        ex is None
-                        or (ex["drop_reason"] is not None and r["drop_reason"] is None)
-                        or ((ex["drop_reason"] is None) == (r["drop_reason"] is None) and cand["key"] < ex["key"])
-                    ):
-                        cluster_examples[r["dup_cluster"]] = cand
-
-    deciles = _quality_deciles(quality)
-    enc = pc.dictionary_encode(reasons).combine_chunks() if n else None
-    reason_codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64) if n else deciles
-    samples = {
-        "quality_decile": _bottom_k(table, keys, deciles, [str(i) for i in range(10)], SAMPLES_PER_BUCKET),
-        "drop_reason": _bottom_k(
-            table, keys, reason_codes, enc.dictionary.to_pylist() if n else [], SAMPLES_PER_BUCKET
-        ),
-    }
-    dec_counts = np.bincount(deciles + 1, minlength=11)
-    decile_counts = {("none" if i == 0 else str(i - 1)): int(c) for i, c in enumerate(dec_counts) if c}
-
-    return {
+    out = {
         "stats_version": STATS_VERSION,
         "rows": n,
         "kept": int(n - reasons.null_count) if n else 0,
         "chars": int(chars.sum()),
         "words": int(np.nansum(words)),
-        "chars_by_reason": by_reason,
-        "drop_reasons": drop_reasons,
-        "lang": lang_counts,
-        "source": source_counts,
+        "chars_by_reason": _chars_by_reason(reasons, chars) if n else {},
+        "drop_reasons": summaries.value_counts(reasons.drop_null()),
+        "source": (
+            summaries.value_counts(pc.fill_null(table.column("source"), "(none)"))
+            if "source" in table.column_names
+            else {}
+        ),
         "hist": {
-            "chars": {"edges": _edges_json(EDGES["chars"]), "counts": _hist(chars.astype(np.float64), EDGES["chars"])},
-            "words": {"edges": _edges_json(EDGES["words"]), "counts": _hist(words, EDGES["words"])},
-            "lang_score": {"edges": EDGES["lang_score"], "counts": _hist(lang_score, EDGES["lang_score"])},
-            "quality_score": {"edges": EDGES["quality_score"], "counts": _hist(quality, EDGES["quality_score"])},
+            "chars": summaries.histogram(chars.astype(np.float64), EDGES["chars"]),
+            "words": summaries.histogram(words, EDGES["words"]),
         },
-        "quality_decile": decile_counts,
-        "pii": pii_totals,
-        "pii_docs": pii_docs,
         "rules": rule_passes(table, rules),
-        "dup_clusters": clusters,
-        "cluster_examples": cluster_examples,
         "top_lines": _top_lines(text) if n else {"items": {}, "floor": 0, "k": TOP_LINES},
-        "samples": samples,
+        "samples": {},
     }
+    groups = {"drop_reason": _reason_groups(reasons)}
+    for part in PARTS:
+        for key, value in part.stats(table).items():
+            if key == "hist":
+                out[key].update(value)
+            elif key == "sample_groups":
+                groups.update(value)
+            else:
+                out[key] = value
+    keys = summaries.sample_keys(table)  # one key per document, shared by every grouping
+    for name, (codes, labels) in groups.items():
+        out["samples"][name] = summaries.bottom_k(table, keys, codes, labels)
+    return out
 
 
 def quality_rules(recipe: dict, lang: str) -> list | None:
@@ -336,9 +156,10 @@ def quality_rules(recipe: dict, lang: str) -> list | None:
     stages = recipe.get("stages")
     if stages is not None and "quality" not in stages:
         return None
-    from curate.stages.quality import _merged, rules_from_cfg
+    from curate.stages.quality.stage import QualityStage
 
-    return [list(r) for r in rules_from_cfg(_merged(dict(recipe.get("quality") or {}), lang))]
+    settings = QualityStage.Settings.from_section(dict(recipe.get("quality") or {}), lang)
+    return [list(r) for r in settings.file_rules]
 
 
 def stats_fn_for(recipe: dict, lang: str):
@@ -348,21 +169,6 @@ def stats_fn_for(recipe: dict, lang: str):
 
 
 # ---------------------------------------------------------------------------- merging
-def _add(a: dict, b: dict) -> dict:
-    out = dict(a)
-    for k, v in b.items():
-        out[k] = out.get(k, 0) + v
-    return out
-
-
-def _merge_samples(parts: list[dict]) -> dict:
-    out: dict[str, list[dict]] = {}
-    for p in parts:
-        for g, docs in p.items():
-            out.setdefault(g, []).extend(docs)
-    return {g: sorted(d, key=lambda x: (x["key"], x["id"] or ""))[:SAMPLES_PER_BUCKET] for g, d in out.items()}
-
-
 def _merge_lines(parts: list[dict]) -> dict:
     k = max([p.get("k", TOP_LINES) for p in parts] or [TOP_LINES])
     total_floor = sum(p["floor"] for p in parts)
@@ -401,20 +207,8 @@ def merge_stats(parts: list[dict]) -> dict:
     out = {"stats_version": STATS_VERSION}
     for key in ("rows", "kept", "chars", "words"):
         out[key] = sum(p[key] for p in parts)
-    for key in (
-        "chars_by_reason",
-        "drop_reasons",
-        "lang",
-        "source",
-        "quality_decile",
-        "pii",
-        "pii_docs",
-        "dup_clusters",
-    ):
-        acc: dict = {}
-        for p in parts:
-            acc = _add(acc, p.get(key) or {})
-        out[key] = acc
+    for key in ("chars_by_reason", "drop_reasons", "source"):
+        out[key] = summaries.add_counts(p.get(key) for p in parts)
     out["hist"] = {}
     for name in parts[0]["hist"]:
         edges = parts[0]["hist"][name]["edges"]
@@ -423,17 +217,11 @@ def merge_stats(parts: list[dict]) -> dict:
         counts = np.sum([p["hist"][name]["counts"] for p in parts], axis=0).astype(int).tolist()
         out["hist"][name] = {"edges": edges, "counts": counts}
     out["rules"] = merge_stats_rules([p.get("rules") for p in parts])
-    examples: dict[str, dict] = {}
-    for p in parts:
-        for c, ex in (p.get("cluster_examples") or {}).items():
-            cur = examples.get(c)
-            if cur is None or (cur["drop_reason"] is not None and ex["drop_reason"] is None):
-                examples[c] = ex
-    out["cluster_examples"] = examples
     out["top_lines"] = _merge_lines([p["top_lines"] for p in parts])
-    out["samples"] = {
-        g: _merge_samples([p["samples"].get(g, {}) for p in parts]) for g in ("quality_decile", "drop_reason")
-    }
+    groups = dict.fromkeys(g for p in parts for g in p["samples"])
+    out["samples"] = {g: summaries.merge_samples([p["samples"].get(g, {}) for p in parts]) for g in groups}
+    for part in PARTS:
+        out.update(part.merge_stats(parts))
     return out
 
 

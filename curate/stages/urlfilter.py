@@ -6,14 +6,14 @@ Per-domain caps need the whole corpus in order, so the pipeline applies
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pyarrow as pa
 
-from curate.recipe import RECIPE_DIR
-from curate.stages.base import live_mask, merge_drop_reasons
+from curate.stages.base import RECIPE_DIR, BatchStage, Section, SettingError, live_mask, merge_drop_reasons
 
 DEFAULT_DOMAINS = ["urlfilter/blocked_domains.txt"]
 DEFAULT_SUBSTRINGS = ["urlfilter/blocked_substrings.txt"]
@@ -39,14 +39,32 @@ def blocked_domain(host: str, domains: frozenset[str]) -> bool:
     return any(".".join(parts[i:]) in domains for i in range(len(parts)))
 
 
-class UrlFilterStage:
-    name = "urlfilter"
+@dataclass(frozen=True)
+class UrlFilterSettings:
+    blocked_domains: tuple[str, ...] = tuple(DEFAULT_DOMAINS)  # list files, relative to the recipes folder
+    blocked_substrings: tuple[str, ...] = tuple(DEFAULT_SUBSTRINGS)
+    max_per_domain: int | None = None  # applied by the corpus pass (curate.dedup.domain_cap)
 
-    def __init__(self, cfg: dict, lang: str):
-        self.domains = frozenset().union(*(load_list(p) for p in cfg.get("blocked_domains", DEFAULT_DOMAINS)))
-        self.substrings = tuple(
-            sorted(frozenset().union(*(load_list(p) for p in cfg.get("blocked_substrings", DEFAULT_SUBSTRINGS))))
-        )
+    @classmethod
+    def from_section(cls, section: dict, lang: str) -> UrlFilterSettings:
+        s = Section(section, {"blocked_domains", "blocked_substrings", "max_per_domain"})
+        lists = {}
+        for key, default in (("blocked_domains", DEFAULT_DOMAINS), ("blocked_substrings", DEFAULT_SUBSTRINGS)):
+            lists[key] = s.strings(key, default)
+            for p in lists[key]:
+                if not (RECIPE_DIR / p).is_file():
+                    raise SettingError(key, f"{RECIPE_DIR / p}: list file not found")
+        return cls(**lists, max_per_domain=s.integer("max_per_domain", None, minimum=1))
+
+
+class UrlFilterStage(BatchStage):
+    name = "urlfilter"
+    Settings = UrlFilterSettings
+
+    def __init__(self, settings: UrlFilterSettings):
+        super().__init__(settings)
+        self.domains = frozenset().union(*(load_list(p) for p in settings.blocked_domains))
+        self.substrings = tuple(sorted(frozenset().union(*(load_list(p) for p in settings.blocked_substrings))))
 
     def reason(self, url: str | None) -> str | None:
         if not url:
@@ -63,7 +81,3 @@ class UrlFilterStage:
         live = live_mask(table)
         urls = table.column("url").to_pylist()
         return merge_drop_reasons(table, [self.reason(u) if k else None for k, u in zip(live, urls)])
-
-
-def make_stage(cfg: dict, lang: str) -> UrlFilterStage:
-    return UrlFilterStage(cfg or {}, lang)

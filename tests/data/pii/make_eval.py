@@ -8,7 +8,7 @@ case numbers, model numbers, versions, coordinates, postal codes, numbers that f
 checksum or a date check). Gold spans cover the identifier only; decoy spans are
 recorded so the evaluation can count how many decoys a detector masks.
 
-An identifier is gold exactly when the rules of curate/stages/pii.py's docstring say it is
+An identifier is gold exactly when the rules of curate/stages/pii/__init__.py's docstring say it is
 personal: e.g. a 13-digit resident number is gold when hyphenated, next to a context
 word, or carrying a valid check digit; otherwise it is a decoy.
 
