@@ -44,37 +44,29 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+_INPUT_HELP = (
+    "input files, folders or globs, local or URIs (s3://, gs://, hdfs://, file://): JSON Lines "
+    "(.jsonl/.json/.ndjson), .parquet, .txt, WARC/WET (.warc, .warc.wet), each plain or .gz/.zst/.bz2/.xz"
+)
+_STAGES_HELP = (
+    "run only these stages, in pipeline order (extract, for HTML rows, and normalize always run): "
+    "extract,normalize,urlfilter,langid,decontam,pii,quality,dedup"
+)
+_BENCHMARKS_HELP = "benchmark files (JSONL/Parquet) to keep out of the corpus: turns on the decontam stage"
+_INDEX_HELP = "an index from `curate decontam-index`: turns on the decontam stage"
+
+
 def _corpus_parser(sub) -> None:
     p = sub.add_parser("corpus", help="curate raw text into shards, manifest and report")
     p.add_argument("--lang", required=True, help="target language code (ko, ja, en, fr, ...)")
-    p.add_argument(
-        "--input",
-        nargs="+",
-        required=True,
-        metavar="PATH",
-        help="input files, folders or globs, local or URIs (s3://, gs://, hdfs://, file://): "
-        "JSON Lines (.jsonl/.json/.ndjson), .parquet, .txt, WARC/WET (.warc, .warc.wet), "
-        "each plain or .gz/.zst/.bz2/.xz",
-    )
+    p.add_argument("--input", nargs="+", required=True, metavar="PATH", help=_INPUT_HELP)
     p.add_argument("--output", required=True, metavar="DIR", help="output folder or URI")
     p.add_argument("--recipe", metavar="FILE", help="recipe YAML (default pipelines/recipes/LANG.yaml)")
-    p.add_argument(
-        "--stages",
-        metavar="a,b,c",
-        help="run only these stages, in pipeline order (extract, for HTML rows, and normalize "
-        "always run): extract,normalize,urlfilter,langid,decontam,pii,quality,dedup",
-    )
+    p.add_argument("--stages", metavar="a,b,c", help=_STAGES_HELP)
     p.add_argument("--workers", type=_positive, metavar="N", help="parallel stage workers (default: all CPUs)")
     p.add_argument("--langid-model", metavar="PATH", help="fastText model (lid.176.bin, GlotLID, ...)")
-    p.add_argument(
-        "--benchmarks",
-        nargs="+",
-        metavar="PATH",
-        help="benchmark files (JSONL/Parquet) to keep out of the corpus: turns on the decontam stage",
-    )
-    p.add_argument(
-        "--decontam-index", metavar="INDEX", help="an index from `curate decontam-index`: turns on the decontam stage"
-    )
+    p.add_argument("--benchmarks", nargs="+", metavar="PATH", help=_BENCHMARKS_HELP)
+    p.add_argument("--decontam-index", metavar="INDEX", help=_INDEX_HELP)
     p.add_argument("--batch-size", type=_positive, default=1024, help="documents per stage batch")
     p.add_argument("--shard-rows", type=_positive, default=200_000, help="rows per output shard")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -119,11 +111,8 @@ def _run_corpus(args) -> int:
             raise
         print(f"curate corpus: error: {type(exc).__name__}: {exc} (CURATE_DEBUG=1 shows where)", file=sys.stderr)
         return 2
-    c = manifest["counts"]
-    print(
-        f"read {c['read']}  kept {c['kept']}  rejected {c['rejected']}  "
-        f"quarantined {c['quarantined']}  -> {args.output}"
-    )
+    counts = "  ".join(f"{kind} {manifest['counts'][kind]}" for kind in ("read", "kept", "rejected", "quarantined"))
+    print(f"{counts}  -> {args.output}")
     return 0
 
 

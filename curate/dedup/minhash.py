@@ -55,13 +55,24 @@ def permutations(num_perm: int, seed: int, scheme: str = "affine32") -> tuple[np
     raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
 
 
+def _xorshift_multiply(x: np.ndarray, shifts: tuple, multipliers: tuple) -> np.ndarray:
+    """x ^= x >> s; x *= m for each pair, then a last xor-shift: the shape of both finalizers below."""
+    for shift, multiplier in zip(shifts, multipliers):
+        x = x ^ (x >> shift)
+        x = x * multiplier
+    return x ^ (x >> shifts[-1])
+
+
+_FMIX32 = ((np.uint32(16), np.uint32(13), np.uint32(16)), (np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)))
+_SPLITMIX64 = (
+    (np.uint64(30), np.uint64(27), np.uint64(31)),
+    (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)),
+)
+
+
 def fmix32(h: np.ndarray) -> np.ndarray:
     """MurmurHash3 32-bit finalizer (datasketch pre-mixes with it in affine32)."""
-    h = h ^ (h >> np.uint32(16))
-    h = h * np.uint32(0x85EBCA6B)
-    h = h ^ (h >> np.uint32(13))
-    h = h * np.uint32(0xC2B2AE35)
-    return h ^ (h >> np.uint32(16))
+    return _xorshift_multiply(h, *_FMIX32)
 
 
 def _permute(hv: np.ndarray, a: np.ndarray, b: np.ndarray, scheme: str) -> np.ndarray:
@@ -148,11 +159,7 @@ _BAND_MUL = np.uint64(0x9E3779B97F4A7C15)
 
 def mix64(x: np.ndarray) -> np.ndarray:
     """splitmix64 finalizer: a bijection on uint64 with good avalanche."""
-    x = x ^ (x >> np.uint64(30))
-    x = x * np.uint64(0xBF58476D1CE4E5B9)
-    x = x ^ (x >> np.uint64(27))
-    x = x * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
+    return _xorshift_multiply(x, *_SPLITMIX64)
 
 
 def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:

@@ -246,13 +246,19 @@ def _group_min(node: np.ndarray, nbr: np.ndarray):
     return node, nbr, np.repeat(m, sizes), starts
 
 
+def _neighborhoods(pieces) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The edge pieces grouped by node, with each neighborhood's minimum (see _group_min)."""
+    t = _concat(pieces)
+    if t.num_rows == 0:
+        empty = np.empty(0, np.int64)
+        return empty, empty, empty, empty
+    return _group_min(t.column("node").to_numpy(), t.column("nbr").to_numpy())
+
+
 @ray.remote
 def _large_star(*pieces: pa.Table) -> pa.Table:
     """Every neighbor larger than the node is linked to the neighborhood's minimum."""
-    t = _concat(pieces)
-    if t.num_rows == 0:
-        return _edges(np.empty(0, np.int64), np.empty(0, np.int64))
-    node, nbr, m, _ = _group_min(t.column("node").to_numpy(), t.column("nbr").to_numpy())
+    node, nbr, m, _ = _neighborhoods(pieces)
     keep = nbr > node
     return _edges(nbr[keep], m[keep])
 
@@ -260,10 +266,7 @@ def _large_star(*pieces: pa.Table) -> pa.Table:
 @ray.remote
 def _small_star(*pieces: pa.Table) -> pa.Table:
     """The node and its smaller neighbors are all linked to their minimum."""
-    t = _concat(pieces)
-    if t.num_rows == 0:
-        return _edges(np.empty(0, np.int64), np.empty(0, np.int64))
-    node, nbr, m, starts = _group_min(t.column("node").to_numpy(), t.column("nbr").to_numpy())
+    node, nbr, m, starts = _neighborhoods(pieces)
     u = np.r_[nbr, node[starts]]
     mm = np.r_[m, m[starts]]
     keep = u != mm
