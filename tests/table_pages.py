@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import json
 import random
+from collections import Counter
 from pathlib import Path
 
 SHORT_TEXTS = Path(__file__).parent / "data" / "web" / "short_texts.jsonl"
@@ -120,3 +121,12 @@ def build_table_pages(n: int = 25, seed: int = 0) -> list[dict]:
             }
         )
     return pages
+
+
+def recall_precision(pred: str | None, gold: str) -> tuple[float, float]:
+    """Character-level recall and precision of extracted text against the article,
+    spaces and line breaks aside."""
+    p = Counter((pred or "").replace(" ", "").replace("\n", ""))
+    g = Counter(gold.replace(" ", "").replace("\n", ""))
+    overlap = sum((p & g).values())
+    return overlap / max(1, sum(g.values())), overlap / max(1, sum(p.values()))

@@ -1,21 +1,12 @@
 """Korean news pages laid out in nested tables: the article, not the cookie banner,
 the navigation, the related articles or the footer."""
 
-from collections import Counter
-
-from table_pages import COOKIE, build_table_pages, news_sentences
+from table_pages import COOKIE, build_table_pages, news_sentences, recall_precision
 from web_pages import write_warc
 
 from curate.io.readers import read_records, records_to_table
 from curate.stages.extract import extract_text
 from curate.stages.extract import make_stage as make_extract
-
-
-def recall_precision(pred: str, gold: str) -> tuple[float, float]:
-    p = Counter(pred.replace(" ", "").replace("\n", ""))
-    g = Counter(gold.replace(" ", "").replace("\n", ""))
-    overlap = sum((p & g).values())
-    return overlap / max(1, sum(g.values())), overlap / max(1, sum(p.values()))
 
 
 def test_article_in_a_table_cell_wins_over_the_cookie_banner():

@@ -242,10 +242,12 @@ _MIN_SCORED = 20  # below this many letters a score says little
 
 
 @cache
-def _common_hangul() -> frozenset[str]:
-    """The 2,350 syllables of KS X 1001 (EUC-KR): nearly all of any real Korean text."""
-    # Python's euc_kr writes the others as 8-byte make-up sequences; cp949's are 2 bytes.
-    return frozenset(ch for ch in map(chr, range(0xAC00, 0xD7A4)) if min(ch.encode("cp949")) >= 0xA1)
+def _common_hangul() -> re.Pattern:
+    """The 2,350 syllables of KS X 1001 (EUC-KR): nearly all of any real Korean text.
+    CP949 writes them in EUC-KR's two-byte range (both bytes 0xA1+), the 8,822 it adds
+    below it (Python's euc_kr writes those as make-up sequences)."""
+    common = [ch for ch in map(chr, range(0xAC00, 0xD7A4)) if min(ch.encode("cp949")) >= 0xA1]
+    return re.compile("[" + "".join(common) + "]")
 
 
 def script_score(text: str, korean: bool) -> tuple[float, int]:
@@ -261,8 +263,7 @@ def script_score(text: str, korean: bool) -> tuple[float, int]:
     if not n:
         return 0.0, 0
     if korean:
-        common = _common_hangul()
-        return sum(ch in common for ch in letters) / n, n
+        return len(_common_hangul().findall(letters)) / n, n
     kana = len(_KANA.findall(letters))
     han = len(_HAN.findall(letters))
     # Korean decoded as EUC-JP is all kanji; with ㅋㅋ runs, kanji plus stray hiragana,
@@ -347,31 +348,35 @@ def _reads(got: tuple[str, str, str]) -> float:
     return script_score(got[0], got[1] in KOREAN)[0]
 
 
-def _detector_reading(data: bytes, detected: str | None, cjk: tuple[str, str, str] | None) -> tuple[str, str] | None:
-    """(text, codec) of the detector's Korean or Japanese guess, if it reads as that
-    language and as well as the best strict reading (cjk): on a short page a detector
-    takes EUC-JP kanji and kana for CP949 Hangul and jamo. Korean bytes read as
-    EUC-JP are kanji, but their CP949 reading scores higher."""
+def _detector_reading(data: bytes, detected: str | None, cjk) -> tuple[tuple[str, str] | None, object]:
+    """((text, codec) of the detector's Korean or Japanese guess if it reads as that
+    language, or None; cjk). Where the reading is in doubt it must read as well as the
+    best strict reading (cjk, looked for here if it is still _NOT_YET): on a short
+    page a detector takes EUC-JP kanji and kana for CP949 Hangul and jamo, and Korean
+    bytes read as EUC-JP are kanji with no particles, but their CP949 reading scores
+    higher."""
     if detected not in KOREAN and detected not in JAPANESE:
-        return None
+        return None, cjk
     # A detector cannot tell Shift_JIS from CP932 (or EUC-KR from CP949): read its
     # guess the way a browser reads the label, first codec that decodes.
     chain = _SJIS if detected in _SJIS else codecs_for(detected) or (detected,)
     got = next((g for g in (_decode(data, enc) for enc in chain) if g is not None), None)
     if got is None:
-        return None
+        return None, cjk
     score = script_score(got[0], detected in KOREAN)[0]
     # A Japanese guess whose letters are all kana and kanji reads as Japanese even
     # without particles (script_score halves that: a headline, a list of names).
     if score < (READS_AS_CJK if detected in KOREAN else 0.5):
-        return None
+        return None, cjk
     # Korean chat jamo (ㅋㅋ, ㅛㅛ) read as EUC-JP make hiragana too: a Korean guess
-    # loses only where its reading shows kana's tell, jamo nobody types alone
+    # is in doubt only where its reading shows kana's tell, jamo nobody types alone
     # (one may be a typo).
-    if detected in KOREAN and len(_KANA_AS_JAMO.findall(got[0])) < 2:
-        return got
+    if score >= READS_AS_CJK and (detected in JAPANESE or len(_KANA_AS_JAMO.findall(got[0])) < 2):
+        return got, cjk
+    if cjk is _NOT_YET:
+        cjk = _detect_cjk(data)
     better = cjk is not None and not cjk[2].endswith("-lossy") and _reads(cjk) > score
-    return None if better else got
+    return (None if better else got), cjk
 
 
 @cache
@@ -451,11 +456,11 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str,
     if text is not None:
         return _checked(text, "utf-8", "utf-8")
     detected = detected or detect(data)
-    if cjk is _NOT_YET:
-        cjk = _detect_cjk(data)
-    got = _detector_reading(data, detected, cjk)
+    got, cjk = _detector_reading(data, detected, cjk)
     if got is not None:
         return _checked(got[0], got[1], "detected")
+    if cjk is _NOT_YET:
+        cjk = _detect_cjk(data)
     if cjk is not None and not cjk[2].endswith("-lossy"):
         return _checked(*cjk)
     text = _mostly_utf8(data)
