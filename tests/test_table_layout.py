@@ -4,9 +4,9 @@ the navigation, the related articles or the footer."""
 from table_pages import COOKIE, build_table_pages, news_sentences, recall_precision
 from web_pages import write_warc
 
-from curate.io.readers import read_records, records_to_table
-from curate.stages.extract import extract_text
-from curate.stages.extract import make_stage as make_extract
+from curate.io.readers import read_records
+from curate.io.records import records_to_table
+from curate.stages.extract import ExtractStage, extract_text
 
 
 def test_article_in_a_table_cell_wins_over_the_cookie_banner():
@@ -29,7 +29,7 @@ def test_table_layout_pages_from_a_warc_give_the_article(tmp_path):
     write_warc(path, pages)
     records = list(read_records(str(path)))
     assert [r.error for r in records] == [None] * len(pages)
-    table = make_extract({}, "ko")(records_to_table(records))
+    table = ExtractStage.from_section({}, "ko")(records_to_table(records))
     by_url = {p["url"]: p for p in pages}
     recalls, precisions = [], []
     for url, text in zip(table.column("url").to_pylist(), table.column("text").to_pylist()):
