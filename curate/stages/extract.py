@@ -15,7 +15,9 @@ that shows an entity ("AT&amp;amp;T" on the page reads "AT&amp;T") into somethin
 else; escaping every "&" first makes that second pass give the page's text back.
 A heading line that repeats the page's <title> is metadata, not body text, and on
 a one-paragraph page it is a large share of the output: it is dropped. Text runs
-split by <br> become paragraphs first (see br_runs_to_paragraphs).
+split by <br> become paragraphs first (see br_runs_to_paragraphs), and pages laid out
+in nested tables get their layout tables as blocks and their article cell marked as
+one (see _layout_tables_to_divs).
 """
 
 from __future__ import annotations
@@ -137,7 +139,8 @@ def _runs_to_paragraphs(el) -> None:
 
 
 _TABLE = re.compile(r"<table\b", re.I)
-_TABLE_PARTS = "./tbody|./thead|./tfoot|./tr|./*/tr|./tr/td|./tr/th|./*/tr/td|./*/tr/th"
+_CELLS = "./tr/td|./tr/th|./*/tr/td|./*/tr/th"  # a table's own cells, not a nested table's
+_TABLE_PARTS = "./tbody|./thead|./tfoot|./tr|./*/tr|" + _CELLS
 _CELL_BLOCKS = ".//p|.//div|.//ul|.//ol|.//h1|.//h2|.//h3|.//h4|.//blockquote"
 LAYOUT_CELL_CHARS = 100
 
@@ -147,7 +150,7 @@ def _is_layout(table) -> bool:
     or one of its cells holds blocks or a paragraph's worth of text."""
     if table.find(".//table") is not None:
         return True
-    for cell in table.xpath("./tr/td|./tr/th|./*/tr/td|./*/tr/th"):
+    for cell in table.xpath(_CELLS):
         if cell.xpath(_CELL_BLOCKS) or len("".join(cell.itertext()).strip()) >= LAYOUT_CELL_CHARS:
             return True
     return False
