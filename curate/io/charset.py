@@ -230,12 +230,24 @@ _NEUTRAL = re.compile(
     "[\u00a0-\u00bf\u00d7\u00f7\u2000-\u206f\u2100-\u2bff\u3000-\u303f\u3200-\u33ff\uff01-\uff60\uffe0-\uffef]+"
 )
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
-_HANGUL = re.compile("[\uac00-\ud7a3]")
 _KANA = re.compile("[\u3041-\u30ff]")
+_KATAKANA = re.compile("[\u30a1-\u30fa\u30fc]")
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
 # Particles and endings that make up a large share of any Japanese prose.
+# EUC-JP hiragana read as CP949: compound and archaic jamo, which Korean text never
+# has standalone (chat writes ㅋㅋ, ㅠㅠ, ㅇㅇ).
+_KANA_AS_JAMO = re.compile("[ㄳㄵㄶㄺ-ㅀㅄㅐㅒㅔㅖㅘ-ㅚㅝ-ㅟㅢ\u3164-\u318e]")
 _JA_FUNCTION = re.compile("[のにはをがでてとたしなるれもか]")
 _MIN_SCORED = 20  # below this many letters a score says little
+
+
+@cache
+def _common_hangul() -> re.Pattern:
+    """The 2,350 syllables of KS X 1001 (EUC-KR): nearly all of any real Korean text.
+    CP949 writes them in EUC-KR's two-byte range (both bytes 0xA1+), the 8,822 it adds
+    below it (Python's euc_kr writes those as make-up sequences)."""
+    common = [ch for ch in map(chr, range(0xAC00, 0xD7A4)) if min(ch.encode("cp949")) >= 0xA1]
+    return re.compile("[" + "".join(common) + "]")
 
 
 def script_score(text: str, korean: bool) -> tuple[float, int]:
@@ -243,18 +255,22 @@ def script_score(text: str, korean: bool) -> tuple[float, int]:
 
     Bytes decoded under the wrong East Asian charset come out as a mix of jamo,
     half-width katakana, rare Hanja, Greek and box drawing; right ones come out
-    as Hangul syllables (Korean) or kana and kanji with particles (Japanese)."""
+    as Hangul syllables (Korean) or kana and kanji with particles (Japanese).
+    Shift_JIS bytes read as CP949 do make Hangul syllables, but the rare ones
+    CP949 adds to EUC-KR (먷, 뽋, 궻): only KS X 1001's syllables count."""
     letters = _NEUTRAL.sub("", "".join(_NON_ASCII.findall(text)))
     n = len(letters)
     if not n:
         return 0.0, 0
     if korean:
-        return len(_HANGUL.findall(letters)) / n, n
+        return len(_common_hangul().findall(letters)) / n, n
     kana = len(_KANA.findall(letters))
     han = len(_HAN.findall(letters))
-    # Korean decoded as EUC-JP is all kanji; with ㅋㅋ runs, kanji plus stray hiragana.
+    # Korean decoded as EUC-JP is all kanji; with ㅋㅋ runs, kanji plus stray hiragana,
+    # never katakana words (KS X 1001 has Greek and Roman numerals where JIS has katakana).
     function = len(_JA_FUNCTION.findall(letters))
-    if kana < 0.1 * (kana + han) or function < 0.04 * (kana + han):
+    katakana = len(_KATAKANA.findall(letters))
+    if kana < 0.1 * (kana + han) or (function < 0.04 * (kana + han) and katakana < 0.1 * (kana + han)):
         return (kana + han) / n * 0.5, n
     return (kana + han) / n, n
 
@@ -326,6 +342,41 @@ def _cjk_reading(data: bytes) -> tuple[str, str, str] | None:
     if got is None and _mostly_utf8(data) is None:
         got = _detect_cjk(data, lossy=True)
     return got
+
+
+def _reads(got: tuple[str, str, str]) -> float:
+    return script_score(got[0], got[1] in KOREAN)[0]
+
+
+def _detector_reading(data: bytes, detected: str | None, cjk) -> tuple[tuple[str, str] | None, object]:
+    """((text, codec) of the detector's Korean or Japanese guess if it reads as that
+    language, or None; cjk). Where the reading is in doubt it must read as well as the
+    best strict reading (cjk, looked for here if it is still _NOT_YET): on a short
+    page a detector takes EUC-JP kanji and kana for CP949 Hangul and jamo, and Korean
+    bytes read as EUC-JP are kanji with no particles, but their CP949 reading scores
+    higher."""
+    if detected not in KOREAN and detected not in JAPANESE:
+        return None, cjk
+    # A detector cannot tell Shift_JIS from CP932 (or EUC-KR from CP949): read its
+    # guess the way a browser reads the label, first codec that decodes.
+    chain = _SJIS if detected in _SJIS else codecs_for(detected) or (detected,)
+    got = next((g for g in (_decode(data, enc) for enc in chain) if g is not None), None)
+    if got is None:
+        return None, cjk
+    score = script_score(got[0], detected in KOREAN)[0]
+    # A Japanese guess whose letters are all kana and kanji reads as Japanese even
+    # without particles (script_score halves that: a headline, a list of names).
+    if score < (READS_AS_CJK if detected in KOREAN else 0.5):
+        return None, cjk
+    # Korean chat jamo (ㅋㅋ, ㅛㅛ) read as EUC-JP make hiragana too: a Korean guess
+    # is in doubt only where its reading shows kana's tell, jamo nobody types alone
+    # (one may be a typo).
+    if score >= READS_AS_CJK and (detected in JAPANESE or len(_KANA_AS_JAMO.findall(got[0])) < 2):
+        return got, cjk
+    if cjk is _NOT_YET:
+        cjk = _detect_cjk(data)
+    better = cjk is not None and not cjk[2].endswith("-lossy") and _reads(cjk) > score
+    return (None if better else got), cjk
 
 
 @cache
@@ -405,13 +456,9 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str,
     if text is not None:
         return _checked(text, "utf-8", "utf-8")
     detected = detected or detect(data)
-    if detected in KOREAN or detected in JAPANESE:
-        # A detector cannot tell Shift_JIS from CP932 (or EUC-KR from CP949): read its
-        # guess the way a browser reads the label, first codec that decodes.
-        chain = _SJIS if detected in _SJIS else codecs_for(detected) or (detected,)
-        got = next((g for g in (_decode(data, enc) for enc in chain) if g is not None), None)
-        if got is not None and script_score(got[0], detected in KOREAN)[0] >= READS_AS_CJK:
-            return _checked(got[0], got[1], "detected")
+    got, cjk = _detector_reading(data, detected, cjk)
+    if got is not None:
+        return _checked(got[0], got[1], "detected")
     if cjk is _NOT_YET:
         cjk = _detect_cjk(data)
     if cjk is not None and not cjk[2].endswith("-lossy"):
