@@ -279,7 +279,7 @@ def check_ray(keys_path: Path) -> None:
     t0 = time.perf_counter()
     expected = cluster(keys, settings())
     t1 = time.perf_counter()
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     try:
         t2 = time.perf_counter()
         got = global_dedup(keys, settings({"partitions": 8}))

@@ -20,7 +20,8 @@ def ray_session(workers: int | None = None):
         if os.environ.get("RAY_ADDRESS"):
             ray.init(**kwargs)
         else:
-            ray.init(num_cpus=workers or os.cpu_count() or 1, **kwargs)
+            # address='local': a fresh cluster of our own, even where `ray start` left one running
+            ray.init(address="local", num_cpus=workers or os.cpu_count() or 1, **kwargs)
         started = True
     try:
         yield ray

@@ -462,7 +462,7 @@ def test_corpus_with_benchmarks_flag(tmp_path):
     ]
     with gzip.open(corpus, "wt", encoding="utf-8") as f:
         f.writelines(json.dumps(d, ensure_ascii=False) + "\n" for d in docs)
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         manifest = run_corpus(
             [str(corpus)],

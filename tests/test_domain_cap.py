@@ -92,7 +92,7 @@ def test_pipeline_keeps_a_duplicate_when_the_cap_drops_its_keeper(tmp_path):
     path.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs), encoding="utf-8")
     recipe = tmp_path / "ko.yaml"
     recipe.write_text("lang: ko\nstages: [normalize, urlfilter, dedup]\nurlfilter: {max_per_domain: 3}\n")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         manifest = run_corpus([str(path)], str(tmp_path / "out"), "ko", recipe_file=str(recipe), progress=False)
     finally:

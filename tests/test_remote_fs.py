@@ -50,7 +50,7 @@ def s3(tmp_path_factory):
             endpoint_override=f"127.0.0.1:{port}", scheme="http", region="us-east-1", allow_bucket_creation=True
         )
         fs.create_dir("corpus")
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
         try:
             yield fs, f"endpoint_override=127.0.0.1:{port}&scheme=http&region=us-east-1"
         finally:

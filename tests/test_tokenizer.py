@@ -272,7 +272,7 @@ def test_ray_paths_match_in_process(trained, tmp_path):
     data = _curated(tmp_path / "corpus", _docs("ja")[:150], n_shards=3)
     local_tok = T.train_from_shards(["ja"], [str(data)], 800, str(tmp_path / "tok-local"), workers=1)
     local = K.write_token_shards(str(data), str(tok_dir), str(tmp_path / "local"), workers=1)
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     try:
         ray_tok = T.train_from_shards(["ja"], [str(data)], 800, str(tmp_path / "tok-ray"), workers=2)
         on_ray = K.write_token_shards(str(data), str(tok_dir), str(tmp_path / "ray"), workers=2)

@@ -256,7 +256,7 @@ def test_warc_through_the_pipeline(tmp_path):
         "lang: ko\nstages: [normalize, urlfilter, langid, dedup]\n"
         "urlfilter: {max_per_domain: 10}\nlangid: {keep: [ko]}\n"
     )
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         manifest = run_corpus(
             [str(tmp_path / "crawl.warc.gz"), str(tmp_path / "site.warc.gz")],
