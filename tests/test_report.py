@@ -195,6 +195,9 @@ def test_histograms_languages_and_duplicates_match_shards(built):
     assert {l: v["kept"] for l, v in r["languages"].items() if v["kept"]} == dict(
         Counter(kept.column("lang").to_pylist())
     )
+    # most documents first, ties by name: the order does not depend on the hash seed
+    totals = [(-(v["kept"] + v["rejected"]), l) for l, v in r["languages"].items()]
+    assert totals == sorted(totals)
     # clusters span shards: sizes must equal a global group-by
     members = Counter(c for t in (kept, rejected) for c in t.column("dup_cluster").to_pylist() if c)
     assert r["duplicates"]["clusters"] == len(members) > 0

@@ -162,8 +162,9 @@ def compute_report(out_dir: str | os.PathLike) -> dict:
     applied = quality_rules(manifest.get("recipe") or {}, manifest.get("lang", "")) if rules else None
     docs = rule_docs(applied or [], manifest.get("lang", ""))
     reasons = dict(sorted(rejected["drop_reasons"].items(), key=lambda kv: (-kv[1], kv[0])))
-    langs = sorted(
-        set(kept["lang"]) | set(rejected["lang"]), key=lambda l: -(kept["lang"].get(l, 0) + rejected["lang"].get(l, 0))
+    langs = sorted(  # most documents first; ties by name, so two builds of one folder read alike
+        set(kept["lang"]) | set(rejected["lang"]),
+        key=lambda l: (-(kept["lang"].get(l, 0) + rejected["lang"].get(l, 0)), l),
     )
     top_lines = sorted(kept["top_lines"]["items"].items(), key=lambda kv: (-kv[1][0], kv[0]))[:TOP_LINES_SHOWN]
     report = {
