@@ -38,7 +38,7 @@ else:
 
 from train import data as D  # noqa: E402
 from train.config import get_config  # noqa: E402
-from train.model import GPTNeoX, n_params, save_hf  # noqa: E402
+from train.model import GPTNeoX, count_params, n_params, save_hf  # noqa: E402
 
 SHARED = Path(__file__).parents[1] / ".." / "shared" / "corpora" / "ko-news-sentences.jsonl.gz"
 BUNDLED = ROOT / "tests" / "data" / "train" / "ko-news-sentences.jsonl"
@@ -133,12 +133,12 @@ def gpu_1p3b(args, ids: np.ndarray) -> None:
     import torch.distributed as dist
 
     from train.fsdp import available_memory, init_distributed, parallelize, plan_memory
+    from train.ops import op_table
     from train.train import build_optimizer, flops_per_token, peak_flops
 
     env = init_distributed()
     cfg = get_config("1.3b")
-    with torch.device("meta"):
-        params = n_params(GPTNeoX(cfg))
+    params = count_params(cfg)
     fpt = flops_per_token(cfg, params - cfg.vocab_size * cfg.d_model, args.gpu_seq)
     peak = peak_flops(env.device)
     name = torch.cuda.get_device_name(env.device)
@@ -153,8 +153,8 @@ def gpu_1p3b(args, ids: np.ndarray) -> None:
             avail = available_memory(env.device, 1)
             plan = plan_memory(cfg, params, micro_batch, args.gpu_seq, 1, True, ac, avail)
             with torch.device("meta"):
-                model = GPTNeoX(cfg, use_kernels=kernels, checkpoint_blocks=ac)
-            parallelize(model, env.mesh, bf16=True, compile_blocks=compile_blocks)
+                model = GPTNeoX(cfg, op_table(kernels))
+            parallelize(model, env.mesh, bf16=True, compile_blocks=compile_blocks, ac=ac)
             model.to_empty(device=env.device)
             model.init_weights()
             opt = build_optimizer(model, 2e-4, 0.1, fused=True)
