@@ -14,7 +14,7 @@ DELEGATED = {
     "compare": ("curate.report.compare", "main", "what changed between two curated folders"),
     "train-quality": ("curate.stages.quality_model", "main", "train a fastText quality classifier"),
     "decontam-index": ("curate.stages.decontam", "main_index", "index benchmark files for decontamination"),
-    "tokenize": ("train.tokens", "main", "turn curated shards into token shards"),
+    "tokenize": ("train.token_shards", "main", "turn curated shards into token shards"),
 }
 
 

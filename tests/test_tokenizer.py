@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from train import token_shards as K
 from train import tokenizer as T
-from train import tokens as K
 
 DATA = Path(__file__).parent / "data" / "tokenizer"
 VOCAB = 2000
@@ -139,10 +139,17 @@ def test_special_tokens_are_single_ids(trained):
         assert got.count(tid) == 1 and tok.decode(got, skip_special_tokens=False) == f"연락처는{token}입니다"
 
 
-def test_every_pii_kind_has_a_token():
-    """The PII stage writes <|kind|> for each of its kinds; each needs its own id."""
-    pii = pytest.importorskip("curate.stages.pii")
-    assert set(pii.PII_KINDS) <= set(T.PII_KINDS)
+def test_every_pii_kind_has_a_token(trained):
+    """The PII stage writes <|kind|> for each of its kinds; each needs its own id, and the
+    ids stay where tokenizers trained before put them (EOS first, then the kinds in order)."""
+    from tokenizers import Tokenizer
+
+    from curate.io.schema import PII_KINDS
+
+    tok = Tokenizer.from_file(str(trained["ko"][1] / "tokenizer.json"))
+    ids = {kind: tok.token_to_id(f"<|{kind}|>") for kind in PII_KINDS}
+    assert tok.token_to_id(T.EOS) == 0
+    assert ids == {"acc": 1, "tel": 2, "rrn": 3, "card": 4, "mynumber": 5, "email": 6, "ip": 7, "passport": 8}
 
 
 @pytest.mark.parametrize("lang", ["ko", "ja"])

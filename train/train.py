@@ -149,7 +149,7 @@ def parse_args(argv=None):
     ap = argparse.ArgumentParser(description="FSDP2 GPT-NeoX trainer")
     ap.add_argument("--size", default="tiny", choices=list(SIZES))
     ap.add_argument("--data", default="out/corpus/ko", help="curated corpus (shards/*.parquet, manifest.json)")
-    ap.add_argument("--tokens", default=None, help="token shards (train.tokens); preferred over --data")
+    ap.add_argument("--tokens", default=None, help="token shards (train.token_shards); preferred over --data")
     ap.add_argument(
         "--tokenizer",
         default=None,
