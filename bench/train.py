@@ -4,7 +4,9 @@ CPU (always): the tiny config, both models built from the same weights and train
 the trainer's AdamW on the same packed batches of real Korean news text against the same
 targets, in one process (same threads), steps interleaved and alternating who goes
 first so machine load hits both alike, warm-up steps left out; prints the median
-tokens/s of each and the ratio (ours / HF).
+tokens/s of each and the ratio (ours / HF), by wall time and by the process's CPU time
+(which a machine shared with other work disturbs less: time spent waiting for a core
+is not counted, spinning threads are).
 CUDA (when present): the 1.3b model on one GPU, bf16 FSDP2 as the trainer runs it,
 sequence 2048; tokens/s and MFU per setting (Triton kernels on/off, activation
 checkpointing, torch.compile), each measured on its own so one failure spoils nothing.
@@ -102,18 +104,22 @@ def cpu_vs_transformers(args, ids: np.ndarray) -> None:
     opt_ours = build_optimizer(ours, 1e-3, 0.1, fused=CPU_FUSED_ADAMW)
     opt_theirs = build_optimizer(theirs, 1e-3, 0.1, fused=CPU_FUSED_ADAMW)
     times = {"ours": [], "transformers": []}
+    cpu_times = {"ours": [], "transformers": []}
     losses = {"ours": [], "transformers": []}
     runs = [("ours", step_ours, opt_ours), ("transformers", step_theirs, opt_theirs)]
     for i, (x, y) in enumerate(data):
         for name, fn, opt in runs if i % 2 else runs[::-1]:  # alternate who goes first
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             losses[name].append(fn(opt, x, y))
             if i >= args.warmup:
                 times[name].append(time.perf_counter() - t)
+                cpu_times[name].append(time.process_time() - c)
     tokens = args.batch * args.seq
     tps = {k: tokens / np.median(v) for k, v in times.items()}
     # each step's pair ran back to back, so their ratio sees the same machine load
     paired = np.median(np.array(times["transformers"]) / np.array(times["ours"]))
+    cpu = {k: float(np.median(v)) for k, v in cpu_times.items()}
+    cpu_paired = np.median(np.array(cpu_times["transformers"]) / np.array(cpu_times["ours"]))
     print(
         f"CPU tiny ({n_params(ours):,} params, batch {args.batch} x {args.seq}, {torch.get_num_threads()} threads,"
         f" AdamW fused={CPU_FUSED_ADAMW}, median of {args.steps} steps after {args.warmup} warm-up):"
@@ -123,6 +129,10 @@ def cpu_vs_transformers(args, ids: np.ndarray) -> None:
     print(
         f"  ratio ours / transformers: {tps['ours'] / tps['transformers']:.2f}x tokens/s"
         f" (median of the {args.steps} step-by-step ratios: {paired:.2f}x)"
+    )
+    print(
+        f"  CPU time per step: ours {1e3 * cpu['ours']:,.0f} ms, transformers {1e3 * cpu['transformers']:,.0f} ms;"
+        f" ratio {cpu['transformers'] / cpu['ours']:.2f}x (step-by-step: {cpu_paired:.2f}x)"
     )
 
 

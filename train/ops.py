@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 
 import torch
-import torch.nn.functional as F
 
 from polyglot_kernels import reference
 
@@ -31,25 +30,34 @@ class CPULinearCrossEntropy(torch.autograd.Function):
     @staticmethod
     def forward(ctx, hidden, weight, target, ignore_index):
         # few ops per chunk: with several threads each op is a barrier they all must reach
-        rows = max(1, CPULinearCrossEntropy.CHUNK_BYTES // (4 * weight.shape[0]))
+        rows = min(len(hidden), max(1, CPULinearCrossEntropy.CHUNK_BYTES // (4 * weight.shape[0])))
         valid = target != ignore_index
         all_valid = bool(valid.all())
         target = target.masked_fill(~valid, 0)[:, None]
         target_logp = torch.empty(target.shape, dtype=torch.float32)
-        minus_one = torch.full((min(rows, len(target)), 1), -1.0)
+        minus_one = torch.full((rows, 1), -1.0)
         grad_hidden = torch.empty_like(hidden)
-        grad_weight = torch.zeros(weight.shape, dtype=torch.float32)
+        grad_weight = torch.empty(weight.shape, dtype=torch.float32)
+        # one logits and one log-softmax buffer for every chunk: each fresh one would be
+        # page-faulted in again
+        logits = torch.empty((rows, weight.shape[0]), dtype=hidden.dtype)
+        logp_buf = torch.empty((rows, weight.shape[0]), dtype=torch.float32)
         for start in range(0, len(hidden), rows):
             h, t = hidden[start : start + rows], target[start : start + rows]
-            logp = F.log_softmax(F.linear(h, weight).float(), dim=-1)
+            n = len(h)
+            torch.mm(h, weight.t(), out=logits[:n])
+            logp = torch.log_softmax(logits[:n].float(), dim=-1, out=logp_buf[:n])
             torch.gather(logp, 1, t, out=target_logp[start : start + rows])
             grad = logp.exp_()  # softmax
-            grad.scatter_add_(1, t, minus_one[: len(t)])  # minus the one-hot target
+            grad.scatter_add_(1, t, minus_one[:n])  # minus the one-hot target
             if not all_valid:
                 grad.mul_(valid[start : start + rows, None])  # ignored rows have no gradient
             grad = grad.to(weight.dtype)
             torch.mm(grad, weight, out=grad_hidden[start : start + rows])
-            grad_weight.addmm_(grad.t().float(), h.float())
+            if start == 0:
+                torch.mm(grad.t().float(), h.float(), out=grad_weight)
+            else:
+                grad_weight.addmm_(grad.t().float(), h.float())
         n_valid = valid.sum()
         ctx.save_for_backward(grad_hidden, grad_weight, n_valid)
         ctx.weight_dtype = weight.dtype
