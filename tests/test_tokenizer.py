@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -288,6 +291,30 @@ def test_ray_paths_match_in_process(trained, tmp_path):
     assert (Path(local_tok) / "tokenizer.json").read_bytes() == (Path(ray_tok) / "tokenizer.json").read_bytes()
     assert len(local["parts"]) == 3
     assert [p["n_tokens"] for p in local["parts"]] == [p["n_tokens"] for p in on_ray["parts"]]
+    for part in local["parts"]:
+        for key in ("bin", "idx"):
+            assert (tmp_path / "local" / part[key]).read_bytes() == (tmp_path / "ray" / part[key]).read_bytes()
+
+
+def test_ray_runs_the_work_of_a_module_run_as_main(trained, tmp_path):
+    """`python -m train.token_shards --workers 2`: the work function's module is then
+    __main__, which Ray's workers cannot import; they get it from train.token_shards."""
+    _, tok_dir = trained["ja"]
+    data = _curated(tmp_path / "corpus", _docs("ja")[:60], n_shards=2)
+    local = K.write_token_shards(str(data), str(tok_dir), str(tmp_path / "local"), workers=1)
+    args = ["--data", str(data), "--tokenizer", str(tok_dir), "--out", str(tmp_path / "ray"), "--workers", "2"]
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(root))
+    r = subprocess.run(
+        [sys.executable, "-m", "train.token_shards", *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert len(local["parts"]) == 2
     for part in local["parts"]:
         for key in ("bin", "idx"):
             assert (tmp_path / "local" / part[key]).read_bytes() == (tmp_path / "ray" / part[key]).read_bytes()
