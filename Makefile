@@ -56,7 +56,7 @@ tokenizer: $(STAMP)  ## morpheme-aware byte-level BPE trained on the curated sha
 	$(RUN) -m train.tokenizer $(if $(LANGS),--langs $(LANGS),--lang $(L)) $(if $(WEIGHTS),--weights $(WEIGHTS)) --data $(DATA) --vocab $(VOCAB) --out $(TOKENIZER) $(ARGS)
 
 tokens: $(STAMP)  ## curated shards in DATA -> token shards in TOKENS (the trainer's input)
-	$(RUN) -m train.tokens --data $(DATA) --tokenizer $(TOKENIZER) --out $(TOKENS) $(ARGS)
+	$(RUN) -m train.token_shards --data $(DATA) --tokenizer $(TOKENIZER) --out $(TOKENS) $(ARGS)
 
 # One process per GPU under torchrun, or one plain CPU process when there is none.
 # Trains on token shards when TOKENS holds them (make tokens), else tokenizes DATA on the fly;

@@ -4,7 +4,9 @@ CPU (always): the tiny config, both models built from the same weights and train
 the trainer's AdamW on the same packed batches of real Korean news text against the same
 targets, in one process (same threads), steps interleaved and alternating who goes
 first so machine load hits both alike, warm-up steps left out; prints the median
-tokens/s of each and the ratio (ours / HF).
+tokens/s of each and the ratio (ours / HF), by wall time and by the process's CPU time
+(which a machine shared with other work disturbs less: time spent waiting for a core
+is not counted, spinning threads are).
 CUDA (when present): the 1.3b model on one GPU, bf16 FSDP2 as the trainer runs it,
 sequence 2048; tokens/s and MFU per setting (Triton kernels on/off, activation
 checkpointing, torch.compile), each measured on its own so one failure spoils nothing.
@@ -38,7 +40,7 @@ else:
 
 from train import data as D  # noqa: E402
 from train.config import get_config  # noqa: E402
-from train.model import GPTNeoX, n_params, save_hf  # noqa: E402
+from train.model import GPTNeoX, count_params, n_params, save_hf  # noqa: E402
 
 SHARED = Path(__file__).parents[1] / ".." / "shared" / "corpora" / "ko-news-sentences.jsonl.gz"
 BUNDLED = ROOT / "tests" / "data" / "train" / "ko-news-sentences.jsonl"
@@ -102,18 +104,22 @@ def cpu_vs_transformers(args, ids: np.ndarray) -> None:
     opt_ours = build_optimizer(ours, 1e-3, 0.1, fused=CPU_FUSED_ADAMW)
     opt_theirs = build_optimizer(theirs, 1e-3, 0.1, fused=CPU_FUSED_ADAMW)
     times = {"ours": [], "transformers": []}
+    cpu_times = {"ours": [], "transformers": []}
     losses = {"ours": [], "transformers": []}
     runs = [("ours", step_ours, opt_ours), ("transformers", step_theirs, opt_theirs)]
     for i, (x, y) in enumerate(data):
         for name, fn, opt in runs if i % 2 else runs[::-1]:  # alternate who goes first
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             losses[name].append(fn(opt, x, y))
             if i >= args.warmup:
                 times[name].append(time.perf_counter() - t)
+                cpu_times[name].append(time.process_time() - c)
     tokens = args.batch * args.seq
     tps = {k: tokens / np.median(v) for k, v in times.items()}
     # each step's pair ran back to back, so their ratio sees the same machine load
     paired = np.median(np.array(times["transformers"]) / np.array(times["ours"]))
+    cpu = {k: float(np.median(v)) for k, v in cpu_times.items()}
+    cpu_paired = np.median(np.array(cpu_times["transformers"]) / np.array(cpu_times["ours"]))
     print(
         f"CPU tiny ({n_params(ours):,} params, batch {args.batch} x {args.seq}, {torch.get_num_threads()} threads,"
         f" AdamW fused={CPU_FUSED_ADAMW}, median of {args.steps} steps after {args.warmup} warm-up):"
@@ -124,6 +130,10 @@ def cpu_vs_transformers(args, ids: np.ndarray) -> None:
         f"  ratio ours / transformers: {tps['ours'] / tps['transformers']:.2f}x tokens/s"
         f" (median of the {args.steps} step-by-step ratios: {paired:.2f}x)"
     )
+    print(
+        f"  CPU time per step: ours {1e3 * cpu['ours']:,.0f} ms, transformers {1e3 * cpu['transformers']:,.0f} ms;"
+        f" ratio {cpu['transformers'] / cpu['ours']:.2f}x (step-by-step: {cpu_paired:.2f}x)"
+    )
 
 
 # ----------------------------------------------------------------------------- GPU: 1.3b on one device
@@ -133,12 +143,12 @@ def gpu_1p3b(args, ids: np.ndarray) -> None:
     import torch.distributed as dist
 
     from train.fsdp import available_memory, init_distributed, parallelize, plan_memory
+    from train.ops import op_table
     from train.train import build_optimizer, flops_per_token, peak_flops
 
     env = init_distributed()
     cfg = get_config("1.3b")
-    with torch.device("meta"):
-        params = n_params(GPTNeoX(cfg))
+    params = count_params(cfg)
     fpt = flops_per_token(cfg, params - cfg.vocab_size * cfg.d_model, args.gpu_seq)
     peak = peak_flops(env.device)
     name = torch.cuda.get_device_name(env.device)
@@ -153,8 +163,8 @@ def gpu_1p3b(args, ids: np.ndarray) -> None:
             avail = available_memory(env.device, 1)
             plan = plan_memory(cfg, params, micro_batch, args.gpu_seq, 1, True, ac, avail)
             with torch.device("meta"):
-                model = GPTNeoX(cfg, use_kernels=kernels, checkpoint_blocks=ac)
-            parallelize(model, env.mesh, bf16=True, compile_blocks=compile_blocks)
+                model = GPTNeoX(cfg, op_table(kernels))
+            parallelize(model, env.mesh, bf16=True, compile_blocks=compile_blocks, ac=ac)
             model.to_empty(device=env.device)
             model.init_weights()
             opt = build_optimizer(model, 2e-4, 0.1, fused=True)

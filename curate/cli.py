@@ -31,7 +31,7 @@ def _delegate(command: str, argv: list[str]) -> int:
     elif command == "decontam-index":
         from curate.stages.decontam import main_index as main
     elif command == "tokenize":
-        from train.tokens import main
+        from train.token_shards import main
     else:
         raise ValueError(f"no subcommand {command!r} in DELEGATED")
     return int(main(argv) or 0)

@@ -52,6 +52,7 @@ def _full(t):
 
 def _worker(rank: int, port: int, out: str):
     import torch.distributed as dist
+    from torch.distributed.algorithms._checkpoint.checkpoint_wrapper import _CHECKPOINT_PREFIX
     from torch.distributed.device_mesh import init_device_mesh
 
     from train.fsdp import parallelize
@@ -76,14 +77,13 @@ def _worker(rank: int, port: int, out: str):
         # bf16 mixed precision (FSDP casts each block's inputs) with and without activation
         # checkpointing: the recomputed forward must see the same bf16 inputs
         for ac in (False, True):
-            m = _model()
-            for block in m.layers:
-                block.checkpoint = ac
-            m = parallelize(m, mesh, bf16=True)
+            m = parallelize(_model(), mesh, bf16=True, ac=ac)
             half = slice(rank * per, (rank + 1) * per)
             loss = m(x[half], targets=y[half])
             loss.backward()
-            result[f"bf16_ac{int(ac)}"] = (loss.detach(), {n: _full(p.grad) for n, p in m.named_parameters()})
+            # the checkpoint wrapper's name is in parameter names (not in the state dict): drop it
+            grads = {n.replace(_CHECKPOINT_PREFIX, ""): _full(p.grad) for n, p in m.named_parameters()}
+            result[f"bf16_ac{int(ac)}"] = (loss.detach(), grads, any(_CHECKPOINT_PREFIX in n for n in m.state_dict()))
         if rank == 0:
             torch.save(result, out)
         dist.barrier()
@@ -147,7 +147,9 @@ def test_same_weights_after_a_clipped_adamw_step(both):
 
 def test_activation_checkpointing_under_bf16_fsdp(both):
     _, sharded = both
-    (loss0, grads0), (loss1, grads1) = sharded["bf16_ac0"], sharded["bf16_ac1"]
+    (loss0, grads0, _), (loss1, grads1, wrapper_in_state_dict) = sharded["bf16_ac0"], sharded["bf16_ac1"]
+    assert not wrapper_in_state_dict  # checkpoints and exports keep the model's own names
+    assert grads0.keys() == grads1.keys()
     assert torch.equal(loss0, loss1)
     for name, g in grads0.items():
         torch.testing.assert_close(grads1[name], g, atol=0, rtol=0, msg=lambda m: f"{name}: {m}")

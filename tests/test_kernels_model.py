@@ -21,10 +21,11 @@ def train_losses(use_kernels: bool, device: str = "cpu") -> list[float]:
 
     from train.config import get_config
     from train.model import GPTNeoX
+    from train.ops import op_table
 
     torch.manual_seed(0)
     data = torch.tensor(list(SAMPLE.read_bytes()), dtype=torch.long)
-    model = GPTNeoX(get_config("tiny"), use_kernels=use_kernels)
+    model = GPTNeoX(get_config("tiny"), op_table(use_kernels))
     model.init_weights(seed=0)
     model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.1)

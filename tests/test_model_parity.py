@@ -93,7 +93,7 @@ def test_training_gradients_match_transformers(tmp_path, monkeypatch, chunk_rows
     """The training path (on CPU the loss and its gradients come chunk by chunk, computed
     in forward) against autograd through HF's logits and F.cross_entropy, ignored targets
     included; 7 rows a chunk leaves a short last chunk."""
-    from train.model import CPULinearCrossEntropy
+    from train.ops import CPULinearCrossEntropy
 
     if chunk_rows:
         monkeypatch.setattr(CPULinearCrossEntropy, "CHUNK_BYTES", 4 * 384 * chunk_rows)

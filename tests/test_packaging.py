@@ -123,7 +123,7 @@ def test_wheel_outside_repo_loads_transformers_and_our_kernels(wheel_venv, tmp_p
         GPTNeoXForCausalLM(GPTNeoXConfig(vocab_size=64, hidden_size=32, num_hidden_layers=1,
                                          num_attention_heads=4, intermediate_size=64))
         import polyglot_kernels.ops as K
-        from train.model import kernel_ops, resolve_ops
+        from train.ops import kernel_ops, resolve_ops
         assert resolve_ops(True, "cpu") == {op: "triton" for op in K.OPS}, resolve_ops(True, "cpu")
         ops = kernel_ops()
         for op in K.OPS:

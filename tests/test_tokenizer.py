@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from train import token_shards as K
 from train import tokenizer as T
-from train import tokens as K
 
 DATA = Path(__file__).parent / "data" / "tokenizer"
 VOCAB = 2000
@@ -139,10 +142,17 @@ def test_special_tokens_are_single_ids(trained):
         assert got.count(tid) == 1 and tok.decode(got, skip_special_tokens=False) == f"연락처는{token}입니다"
 
 
-def test_every_pii_kind_has_a_token():
-    """The PII stage writes <|kind|> for each of its kinds; each needs its own id."""
-    pii = pytest.importorskip("curate.stages.pii.stage")
-    assert set(pii.PII_KINDS) <= set(T.PII_KINDS)
+def test_every_pii_kind_has_a_token(trained):
+    """The PII stage writes <|kind|> for each of its kinds; each needs its own id, and the
+    ids stay where tokenizers trained before put them (EOS first, then the kinds in order)."""
+    from tokenizers import Tokenizer
+
+    from curate.io.schema import PII_KINDS
+
+    tok = Tokenizer.from_file(str(trained["ko"][1] / "tokenizer.json"))
+    ids = {kind: tok.token_to_id(f"<|{kind}|>") for kind in PII_KINDS}
+    assert tok.token_to_id(T.EOS) == 0
+    assert ids == {"acc": 1, "tel": 2, "rrn": 3, "card": 4, "mynumber": 5, "email": 6, "ip": 7, "passport": 8}
 
 
 @pytest.mark.parametrize("lang", ["ko", "ja"])
@@ -281,6 +291,30 @@ def test_ray_paths_match_in_process(trained, tmp_path):
     assert (Path(local_tok) / "tokenizer.json").read_bytes() == (Path(ray_tok) / "tokenizer.json").read_bytes()
     assert len(local["parts"]) == 3
     assert [p["n_tokens"] for p in local["parts"]] == [p["n_tokens"] for p in on_ray["parts"]]
+    for part in local["parts"]:
+        for key in ("bin", "idx"):
+            assert (tmp_path / "local" / part[key]).read_bytes() == (tmp_path / "ray" / part[key]).read_bytes()
+
+
+def test_ray_runs_the_work_of_a_module_run_as_main(trained, tmp_path):
+    """`python -m train.token_shards --workers 2`: the work function's module is then
+    __main__, which Ray's workers cannot import; they get it from train.token_shards."""
+    _, tok_dir = trained["ja"]
+    data = _curated(tmp_path / "corpus", _docs("ja")[:60], n_shards=2)
+    local = K.write_token_shards(str(data), str(tok_dir), str(tmp_path / "local"), workers=1)
+    args = ["--data", str(data), "--tokenizer", str(tok_dir), "--out", str(tmp_path / "ray"), "--workers", "2"]
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(root))
+    r = subprocess.run(
+        [sys.executable, "-m", "train.token_shards", *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert len(local["parts"]) == 2
     for part in local["parts"]:
         for key in ("bin", "idx"):
             assert (tmp_path / "local" / part[key]).read_bytes() == (tmp_path / "ray" / part[key]).read_bytes()

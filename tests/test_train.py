@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 import torch
 
+from curate.io.fs import sha256
 from train import data as D
 from train import train as T
 
@@ -79,7 +80,7 @@ def test_token_shards_refuse_a_different_tokenizer(tmp_path, corpus):
         "vocab_size": vocab,
         "eos_id": eos,
         "tokenizer_hash": D.tokenizer_hash(tok),
-        "curated_manifest_sha256": D.sha256_file(corpus / "manifest.json"),
+        "curated_manifest_sha256": sha256(str(corpus / "manifest.json")),
         "parts": [{"bin": "part-00000.bin", "idx": "part-00000.idx.npy", "n_tokens": len(ids), "n_docs": 200}],
     }
     (shards / "manifest.json").write_text(json.dumps(manifest))
@@ -100,7 +101,7 @@ def test_train_resume_export(tmp_path, corpus):
     # the step-6 checkpoint resumes to the identical step-7 loss (and the rest)
     ckpt = out / "checkpoints" / "step-0000006"
     saved = json.loads((ckpt / "trainer.json").read_text())
-    assert saved["curated_manifest_sha256"] == D.sha256_file(corpus / "manifest.json")
+    assert saved["curated_manifest_sha256"] == sha256(str(corpus / "manifest.json"))
     assert set(saved["ops"].values()) == {"torch"}  # CPU, --kernels auto
     again = T.run(args + ["--resume", str(ckpt), "--no-export"])["losses"]
     assert again == first[6:]
@@ -137,9 +138,9 @@ def test_train_resume_export(tmp_path, corpus):
 
 
 def test_train_on_token_shards(tmp_path, corpus):
-    """The token shards train.tokens writes feed the trainer; the checkpoint names the
+    """The token shards train.token_shards writes feed the trainer; the checkpoint names the
     curated manifest they came from; a different tokenizer is refused."""
-    tokens = pytest.importorskip("train.tokens")
+    tokens = pytest.importorskip("train.token_shards")
     tok = D.train_small_tokenizer(D.read_shard_texts(str(corpus)), str(tmp_path / "tok"), vocab_size=512)
     m = tokens.write_token_shards(str(corpus), tok, str(tmp_path / "tokens"), workers=1)
     c = D.open_token_shards(str(tmp_path / "tokens"))
@@ -152,7 +153,7 @@ def test_train_on_token_shards(tmp_path, corpus):
     )["losses"]
     assert len(losses) == 2
     saved = json.loads((out / "checkpoints" / "step-0000002" / "trainer.json").read_text())
-    assert saved["curated_manifest_sha256"] == m["curated_manifest_sha256"] == D.sha256_file(corpus / "manifest.json")
+    assert saved["curated_manifest_sha256"] == m["curated_manifest_sha256"] == sha256(str(corpus / "manifest.json"))
     other = D.train_small_tokenizer(D.read_shard_texts(str(corpus))[:50], str(tmp_path / "other"), vocab_size=300)
     with pytest.raises(SystemExit, match="refusing"):
         T.run(COMMON + ["--tokens", str(tmp_path / "tokens"), "--tokenizer", other, "--out", str(out), "--steps", "1"])
@@ -225,3 +226,21 @@ def test_trainer_records_the_ops_it_ran(tmp_path, corpus):
     assert all(f"{op}=triton" in r.stdout for op in ops), r.stdout
     saved = json.loads((out / "checkpoints" / "step-0000001" / "trainer.json").read_text())
     assert saved["ops"] == {op: "triton" for op in ops}
+
+
+def test_activation_checkpointing_keeps_losses_and_names(tmp_path, corpus):
+    """--ac on one CPU process (the trainer wraps each block from outside the model) trains
+    to the same losses, and the checkpoint and the export keep the model's own names."""
+    from safetensors import safe_open
+
+    losses, names = {}, {}
+    for ac in (False, True):
+        out = tmp_path / f"ac{int(ac)}"
+        args = ["--cpu", "--data", str(corpus), "--out", str(out), "--steps", "3", "--ckpt-every", "3"]
+        losses[ac] = T.run(COMMON + args + (["--ac"] if ac else []))["losses"]
+        with safe_open(str(out / "hf" / "model.safetensors"), "pt") as f:
+            names[ac] = set(f.keys())
+        saved = json.loads((out / "checkpoints" / "step-0000003" / "trainer.json").read_text())
+        assert saved["step"] == 3
+    assert losses[True] == losses[False] and len(losses[True]) == 3
+    assert names[True] == names[False]

@@ -1,13 +1,8 @@
-"""GPT-NeoX sizes matching the released Polyglot-Ko checkpoints, plus `tiny` for CPUs.
-
-python -m train.config --size 1.3b      # parameter count, model built on the meta device
-"""
+"""GPT-NeoX sizes matching the released Polyglot-Ko checkpoints, plus `tiny` for CPUs."""
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import sys
 from dataclasses import dataclass
 
 
@@ -50,31 +45,3 @@ def get_config(size: str, **overrides) -> ModelConfig:
     if size not in SIZES:
         raise SystemExit(f"unknown size {size!r}; choose from {', '.join(SIZES)}")
     return SIZES[size].replace(**overrides)
-
-
-def count_params(cfg: ModelConfig) -> int:
-    """Exact parameter count, from the model itself built on the meta device."""
-    import torch
-
-    from train.model import GPTNeoX
-
-    with torch.device("meta"):
-        model = GPTNeoX(cfg)
-    return sum(p.numel() for p in model.parameters())
-
-
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--size", default="1.3b", choices=list(SIZES))
-    args = ap.parse_args(argv)
-    cfg = get_config(args.size)
-    n = count_params(cfg)
-    print(
-        f"{args.size}: {n:,} parameters ({cfg.n_layer} layers, d_model {cfg.d_model}, d_ff {cfg.d_ff}, "
-        f"{cfg.n_head} heads of {cfg.head_dim}, rotary {cfg.rotary_dim} dims, vocab {cfg.vocab_size})"
-    )
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -8,7 +8,7 @@ next world*micro_batch indices of it, rank r taking its own slice. The loader's
 whole state is (epoch, cursor): resuming from it neither repeats nor skips data.
 
 Two sources:
-- token shards (`train.tokens`): TOK/manifest.json + part-XXXXX.bin (read as memmaps);
+- token shards (`train.token_shards`): TOK/manifest.json + part-XXXXX.bin (read as memmaps);
 - curated Parquet shards (DATA/shards/*.parquet, column `text`), tokenized here on the
   fly with a Hugging Face tokenizer folder, or with a small byte-level BPE trained on
   the shard text itself when none is given (fine for samples; use token shards at scale).
@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from train.tokenizer import sha256_file
-from train.tokens import TokenizerMismatch, tokenizer_hash
+from curate.io.fs import sha256
+from train.token_shards import TokenizerMismatch, tokenizer_hash
 
 EOS = "<|endoftext|>"
 
@@ -159,7 +159,7 @@ def open_parquet(data_dir: str, tokenizer_dir: str) -> Corpus:
         vocab,
         tokenizer_dir,
         tokenizer_hash(tokenizer_dir),
-        sha256_file(manifest) if os.path.exists(manifest) else None,
+        sha256(manifest) if os.path.exists(manifest) else None,
     )
 
 

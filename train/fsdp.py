@@ -3,7 +3,8 @@
 Every run, torchrun or a plain single process, gets a process group and a 1-D device
 mesh, so the training loop is the same everywhere: each block is its own FSDP unit
 (gathered just before it runs, resharded after), the root holds the embeddings, the
-final norm and the output layer. The model knows nothing of this file.
+final norm and the output layer. Activation checkpointing wraps the blocks first
+(train.activation_checkpointing). The model knows nothing of either.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import torch.distributed as dist
 from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
 
+from train.activation_checkpointing import checkpoint_blocks
 from train.config import ModelConfig
 
 
@@ -56,15 +58,24 @@ def init_distributed(cpu: bool = False) -> Dist:
     return Dist(rank, world, local_rank, local_world, device, mesh)
 
 
-def parallelize(model: torch.nn.Module, mesh, bf16: bool, compile_blocks: bool = False) -> torch.nn.Module:
-    """fully_shard each block, then the root. bf16 compute with fp32 master weights and
-    fp32 gradient reduction when bf16; plain fp32 otherwise (CPU)."""
+def parallelize(
+    model: torch.nn.Module, mesh, bf16: bool, compile_blocks: bool = False, ac: bool = False, shard: bool = True
+) -> torch.nn.Module:
+    """In torchtitan's order: activation checkpointing of each block (ac), torch.compile of
+    each block, then (shard) fully_shard each block and the root. bf16 compute with fp32
+    master weights and fp32 gradient reduction when bf16; plain fp32 otherwise (CPU).
+    shard=False (one fp32 process: nothing to shard or cast) applies the first two only."""
+    if ac:
+        checkpoint_blocks(model)
+    if compile_blocks:
+        for block in model.layers:
+            block.compile()
+    if not shard:
+        return model
     mp = (
         MixedPrecisionPolicy(param_dtype=torch.bfloat16, reduce_dtype=torch.float32) if bf16 else MixedPrecisionPolicy()
     )
     for i, block in enumerate(model.layers):
-        if compile_blocks:
-            block.compile()
         # the last block's parameters are needed again first in backward: keep them gathered
         fully_shard(block, mesh=mesh, mp_policy=mp, reshard_after_forward=i < len(model.layers) - 1)
     fully_shard(model, mesh=mesh, mp_policy=mp, reshard_after_forward=False)

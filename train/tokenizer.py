@@ -33,9 +33,12 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from curate.io.fs import sha256
+from curate.io.schema import PII_KINDS
+
 EOS = "<|endoftext|>"
-# The PII stage replaces what it finds with <|kind|>; each must stay one token.
-PII_KINDS = ("acc", "tel", "rrn", "card", "mynumber", "email", "ip", "passport")
+# The PII stage replaces what it finds with <|kind|>; each must stay one token, and in
+# PII_KINDS' order, which fixes their ids
 PII_TOKENS = tuple(f"<|{kind}|>" for kind in PII_KINDS)
 SPECIAL_TOKENS = (EOS, *PII_TOKENS)
 RESERVED = "<|reserved_{}|>"
@@ -319,17 +322,9 @@ def swap_into_place(new: Path, out: Path) -> None:
         shutil.rmtree(old)
 
 
-def sha256_file(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _manifest_hash(data_dir: str) -> str | None:
     path = os.path.join(data_dir, "manifest.json")
-    return sha256_file(path) if os.path.exists(path) else None
+    return sha256(path) if os.path.exists(path) else None
 
 
 def train_from_shards(
@@ -361,9 +356,9 @@ def train_from_shards(
         for task in tasks:
             counts.update(count_shard_pieces(*task))
     else:
-        from pipelines.tokenize import count_pieces_on_ray
+        from pipelines.token_jobs import merge_counts_on_ray
 
-        counts = count_pieces_on_ray(tasks, workers)
+        counts = merge_counts_on_ray(count_shard_pieces, tasks, workers)
     tok = train_bpe(counts, vocab_size, min_frequency)
     learned = sum(1 for t in tok.get_vocab(with_added_tokens=True) if not t.startswith(RESERVED[:11]))
     if learned < vocab_size:  # BPE stops when no pair occurs min_frequency times

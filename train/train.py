@@ -35,7 +35,8 @@ from torch.distributed.checkpoint.state_dict import (
 from train import data as D
 from train.config import SIZES, get_config
 from train.fsdp import available_memory, init_distributed, parallelize, plan_memory
-from train.model import GPTNeoX, KernelUnavailable, n_params, read_hf_state, resolve_ops, save_hf
+from train.model import GPTNeoX, config_from_hf, count_params, read_hf_state, save_hf
+from train.ops import KernelUnavailable, op_table, resolve_ops
 
 # dense bf16 peaks, first match in the device name wins (PCIe H100 before the SXM default)
 PEAK_BF16_FLOPS = {"H100 PCIe": 756e12, "H100": 989e12, "H200": 989e12, "A100": 312e12}
@@ -148,7 +149,7 @@ def parse_args(argv=None):
     ap = argparse.ArgumentParser(description="FSDP2 GPT-NeoX trainer")
     ap.add_argument("--size", default="tiny", choices=list(SIZES))
     ap.add_argument("--data", default="out/corpus/ko", help="curated corpus (shards/*.parquet, manifest.json)")
-    ap.add_argument("--tokens", default=None, help="token shards (train.tokens); preferred over --data")
+    ap.add_argument("--tokens", default=None, help="token shards (train.token_shards); preferred over --data")
     ap.add_argument(
         "--tokenizer",
         default=None,
@@ -241,12 +242,9 @@ def main(argv=None) -> int:
     return 0
 
 
-def train(args, env) -> dict:
-    log = print if env.is_main else (lambda *a, **k: None)
-    out = args.out or os.path.join("out", "train", args.size)
-    tiny = args.size == "tiny"
-    bf16 = env.device.type == "cuda"
-    # before anything else: asked-for kernels that cannot run stop the run here, loudly
+def choose_ops(args, env, log) -> tuple[dict, dict]:
+    """(op table, {op: implementation}); asked-for kernels that cannot run stop the run
+    here, before anything else, loudly."""
     kernels = "torch" if args.no_kernels else args.kernels
     use_kernels = kernels == "triton" or (kernels == "auto" and env.device.type == "cuda")
     try:
@@ -254,26 +252,26 @@ def train(args, env) -> dict:
     except KernelUnavailable as e:
         log(f"refusing to train: {e} (--kernels torch runs the torch ops)", file=sys.stderr)
         raise SystemExit(2) from None
-    corpus = open_corpus(args, out, env.rank)
+    return op_table(use_kernels), impls
+
+
+def model_config(args, corpus: D.Corpus):
     cfg = get_config(args.size)
     if args.init_hf:
-        from train.model import config_from_hf
-
         with open(os.path.join(args.init_hf, "config.json"), encoding="utf-8") as f:
             cfg = config_from_hf(json.load(f))
-    elif tiny:
+    elif args.size == "tiny":  # the vocabulary follows the tokenizer, padded to 128
         cfg = cfg.replace(vocab_size=-(-corpus.vocab_size // 128) * 128)
     if corpus.vocab_size > cfg.vocab_size:
         raise SystemExit(f"tokenizer has {corpus.vocab_size} tokens, the {args.size} model only {cfg.vocab_size}")
-    seq_len = args.seq_len or (256 if tiny else cfg.max_seq_len)
+    return cfg
 
-    with torch.device("meta"):
-        params = n_params(GPTNeoX(cfg))
-    if args.micro_batch:
-        mb, ac = args.micro_batch, args.ac
-        plan = plan_memory(cfg, params, mb, seq_len, env.world, bf16, ac, available_memory(env.device, env.local_world))
-    elif tiny:
-        mb, ac = 8, args.ac
+
+def plan_batch(args, cfg, params: int, seq_len: int, env, bf16: bool, log) -> tuple[int, bool]:
+    """(micro-batch, activation checkpointing), or SystemExit saying why the size cannot train here."""
+    tiny = args.size == "tiny"
+    if args.micro_batch or tiny:
+        mb, ac = args.micro_batch or 8, args.ac
         plan = plan_memory(cfg, params, mb, seq_len, env.world, bf16, ac, available_memory(env.device, env.local_world))
     else:
         mb, ac, plan = choose_micro_batch(cfg, params, seq_len, env, bf16, args.ac)
@@ -298,32 +296,55 @@ def train(args, env) -> dict:
             file=sys.stderr,
         )
         raise SystemExit(2)
+    return mb, ac
 
-    # small models: identical init whatever the world size; large: initialise the shards in place
+
+def build_model(args, cfg, params: int, ops: dict, ac: bool, env, bf16: bool):
+    """The model with the chosen ops, checkpointed, compiled and sharded as asked.
+    Small models: identical init whatever the world size; large: the shards initialised in place."""
     torch.manual_seed(args.seed)
-    small = params * 4 < 2 * 2**30
-    if small:
-        model = GPTNeoX(cfg, use_kernels=use_kernels, checkpoint_blocks=ac)
+    if params * 4 < 2 * 2**30:
+        model = GPTNeoX(cfg, ops)
         model.init_weights(seed=args.seed)
         model.to(env.device)
         if args.init_hf:
             model.load_state_dict(read_hf_state(args.init_hf))
-        if env.world > 1 or bf16:  # one fp32 CPU process: nothing to shard or cast
-            parallelize(model, env.mesh, bf16, args.compile)
-    else:
-        with torch.device("meta"):
-            model = GPTNeoX(cfg, use_kernels=use_kernels, checkpoint_blocks=ac)
-        parallelize(model, env.mesh, bf16, args.compile)
-        model.to_empty(device=env.device)
-        model.init_weights()
-        if args.init_hf:
-            set_model_state_dict(
-                model,
-                read_hf_state(args.init_hf),
-                options=StateDictOptions(full_state_dict=True, broadcast_from_rank0=False),
-            )
+        # one fp32 CPU process: nothing to shard or cast
+        return parallelize(model, env.mesh, bf16, args.compile, ac, shard=env.world > 1 or bf16)
+    with torch.device("meta"):
+        model = GPTNeoX(cfg, ops)
+    parallelize(model, env.mesh, bf16, args.compile, ac)
+    model.to_empty(device=env.device)
+    model.init_weights()
+    if args.init_hf:
+        set_model_state_dict(
+            model,
+            read_hf_state(args.init_hf),
+            options=StateDictOptions(full_state_dict=True, broadcast_from_rank0=False),
+        )
+    return model
 
-    lr = args.lr or (1e-3 if tiny else 2e-4)
+
+def resume_from(args, ckpt_root: str) -> str | None:
+    if args.resume != "latest":
+        return args.resume
+    latest = os.path.join(ckpt_root, "latest")
+    return os.path.join(ckpt_root, open(latest).read().strip()) if os.path.exists(latest) else None
+
+
+def train(args, env) -> dict:
+    log = print if env.is_main else (lambda *a, **k: None)
+    out = args.out or os.path.join("out", "train", args.size)
+    bf16 = env.device.type == "cuda"
+    ops, impls = choose_ops(args, env, log)
+    corpus = open_corpus(args, out, env.rank)
+    cfg = model_config(args, corpus)
+    seq_len = args.seq_len or (256 if args.size == "tiny" else cfg.max_seq_len)
+    params = count_params(cfg)
+    mb, ac = plan_batch(args, cfg, params, seq_len, env, bf16, log)
+    model = build_model(args, cfg, params, ops, ac, env, bf16)
+
+    lr = args.lr or (1e-3 if args.size == "tiny" else 2e-4)
     warmup = args.warmup if args.warmup is not None else min(2000, max(1, args.steps // 10))
     # fused AdamW on CUDA, and on one CPU process (plain tensors, no FSDP DTensors)
     fused = env.device.type == "cuda" or (env.device.type == "cpu" and env.world == 1 and CPU_FUSED_ADAMW)
@@ -343,25 +364,39 @@ def train(args, env) -> dict:
     }
 
     ckpt_root = os.path.join(out, "checkpoints")
-    step, history = 0, []
-    resume = args.resume
-    if resume == "latest":
-        latest = os.path.join(ckpt_root, "latest")
-        resume = os.path.join(ckpt_root, open(latest).read().strip()) if os.path.exists(latest) else None
+    step = 0
+    resume = resume_from(args, ckpt_root)
     if resume:
         step = load_checkpoint(resume, model, optimizer, scheduler, loader, meta, env.rank)
         log(f"resumed from {resume} at step {step}")
     os.makedirs(ckpt_root, exist_ok=True)
 
     tokens_per_step = env.world * mb * seq_len * args.grad_accum
-    fpt = flops_per_token(cfg, params - cfg.vocab_size * cfg.d_model, seq_len)
-    peak = peak_flops(env.device)
     log(
         f"{args.size}: {params:,} params | {env.world} rank(s) on {env.device.type} | micro-batch {mb} x {seq_len}"
         f" | accum {args.grad_accum} | {tokens_per_step:,} tokens/step | ac {ac} | ops {' '.join(f'{k}={v}' for k, v in impls.items())}"
         f" | bf16 {bf16} | {len(corpus.stream):,} tokens in corpus | manifest {corpus.curated_manifest_sha256}"
     )
+    fpt = flops_per_token(cfg, params - cfg.vocab_size * cfg.d_model, seq_len)
+    run = (model, optimizer, scheduler, loader)
 
+    def save(at_step: int) -> None:
+        save_checkpoint(ckpt_root, at_step, *run, meta, env.rank)
+
+    history, step = train_steps(args, env, run, step, tokens_per_step, fpt, save, log)
+
+    if not args.no_export:
+        export_hf(model, os.path.join(out, "hf"), corpus, env.rank)
+        log(f"exported {os.path.join(out, 'hf')} (transformers.GPTNeoXForCausalLM)")
+    return {"losses": history, "step": step, "out": out}
+
+
+def train_steps(args, env, run, step: int, tokens_per_step: int, fpt: float, save, log) -> tuple[list[float], int]:
+    """Steps from `step` to args.steps, each logged; save(step) every --ckpt-every and at the end.
+    Returns the losses of the steps run, and the step reached."""
+    model, optimizer, scheduler, loader = run
+    peak = peak_flops(env.device)
+    history = []
     model.train()
     while step < args.steps:
         t0 = time.perf_counter()
@@ -390,12 +425,8 @@ def train(args, env) -> dict:
             flush=True,
         )
         if args.ckpt_every and (step % args.ckpt_every == 0 or step == args.steps):
-            save_checkpoint(ckpt_root, step, model, optimizer, scheduler, loader, meta, env.rank)
-
-    if not args.no_export:
-        export_hf(model, os.path.join(out, "hf"), corpus, env.rank)
-        log(f"exported {os.path.join(out, 'hf')} (transformers.GPTNeoXForCausalLM)")
-    return {"losses": history, "step": step, "out": out}
+            save(step)
+    return history, step
 
 
 if __name__ == "__main__":

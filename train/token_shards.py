@@ -8,9 +8,9 @@
 uint16 when the vocabulary fits, uint32 otherwise. Every file is written under a
 temporary name and renamed; the whole folder is built aside and swapped in last, so a
 crash never leaves token shards that look complete. The pure functions live here; the
-Ray fan-out over shards lives in pipelines/tokenize.py.
+Ray fan-out over shards is pipelines/token_jobs.py, handed tokenize_part.
 
-    python -m train.tokens --data out/corpus/ko --tokenizer out/tokenizer/ko --out out/tokens/ko
+    python -m train.token_shards --data out/corpus/ko --tokenizer out/tokenizer/ko --out out/tokens/ko
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from train.tokenizer import EOS, sha256_file, shard_paths, swap_into_place
+from curate.io.fs import sha256
+from train.tokenizer import EOS, shard_paths, swap_into_place
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
@@ -38,7 +39,7 @@ class TokenizerMismatch(ValueError):
 
 
 def tokenizer_hash(tok_dir: str) -> str:
-    return sha256_file(os.path.join(tok_dir, "tokenizer.json"))
+    return sha256(os.path.join(tok_dir, "tokenizer.json"))
 
 
 def load_manifest(tok_shards: str) -> dict:
@@ -195,9 +196,9 @@ def write_token_shards(
         if workers == 1 or len(tasks) <= 1:
             parts = [tokenize_part(t, tok_copy, str(staging), vocab_size, eos_id) for t in tasks]
         else:
-            from pipelines.tokenize import tokenize_parts_on_ray
+            from pipelines.token_jobs import map_on_ray
 
-            parts = tokenize_parts_on_ray(tasks, tok_copy, str(staging), vocab_size, eos_id, workers)
+            parts = map_on_ray(tokenize_part, tasks, tok_copy, str(staging), vocab_size, eos_id, workers=workers)
         manifest = {
             "format_version": FORMAT_VERSION,
             "dtype": token_dtype(vocab_size).name,
@@ -205,7 +206,7 @@ def write_token_shards(
             "eos_id": eos_id,
             "tokenizer_hash": tokenizer_hash(tok_copy),
             "tokenizer_dir": "tokenizer",
-            "curated_manifest_sha256": sha256_file(curated_manifest),
+            "curated_manifest_sha256": sha256(curated_manifest),
             "curated_dir": os.path.abspath(data_dir),
             "n_tokens": sum(p["n_tokens"] for p in parts),
             "n_docs": sum(p["n_docs"] for p in parts),
@@ -243,4 +244,4 @@ def main(argv: list[str] | None = None, prog: str = "curate tokenize") -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(prog="python -m train.tokens"))
+    sys.exit(main(prog="python -m train.token_shards"))
