@@ -149,6 +149,11 @@ def candidate_tiles(N: int) -> list[dict]:
     return tiles
 
 
+def _launch_settings(tile: dict, *names: str) -> dict:
+    """The tile entries a kernel launch takes (block sizes, pipeline stages, warps)."""
+    return {name: tile[name] for name in names}
+
+
 def forward(x, weight, bias, eps, tile=None):
     """y (x's shape) and the fp32 (2, M) mean/rstd of a contiguous x, rows of N = x.shape[-1]."""
     N = x.shape[-1]
@@ -158,19 +163,8 @@ def forward(x, weight, bias, eps, tile=None):
     y = torch.empty(x.shape, dtype=x.dtype, device=dev)
     stats = torch.empty((2, M), dtype=torch.float32, device=dev)
     if M > 0:
-        _ln_fwd_kernel[(cdiv(M, tile["BLOCK_M"]),)](
-            x,
-            weight,
-            bias,
-            y,
-            stats,
-            M,
-            N,
-            eps,
-            BLOCK_M=tile["BLOCK_M"],
-            BLOCK_N=tile["BLOCK_N"],
-            num_warps=tile["num_warps"],
-        )
+        meta = _launch_settings(tile, "BLOCK_M", "BLOCK_N", "num_warps")
+        _ln_fwd_kernel[(cdiv(M, tile["BLOCK_M"]),)](x, weight, bias, y, stats, M, N, eps, **meta)
     return y, stats
 
 
@@ -184,20 +178,8 @@ def backward(dy, x, weight, stats, tile=None):
     G = num_programs(dev, cdiv(M, tile["BLOCK_M"]), tile["programs_per_sm"])
     partials = torch.empty((2, G, N), dtype=torch.float32, device=dev)
     if M > 0:
-        _ln_bwd_kernel[(G,)](
-            x,
-            weight,
-            dy,
-            dx,
-            stats,
-            partials,
-            M,
-            N,
-            BLOCK_M=tile["BLOCK_M"],
-            BLOCK_N=tile["BLOCK_N"],
-            STAGES=tile["STAGES"],
-            num_warps=tile["num_warps"],
-        )
+        meta = _launch_settings(tile, "BLOCK_M", "BLOCK_N", "STAGES", "num_warps")
+        _ln_bwd_kernel[(G,)](x, weight, dy, dx, stats, partials, M, N, **meta)
     else:
         partials.zero_()
     return dx, partials
