@@ -266,6 +266,38 @@ def test_rule_pass_rates_match_quality_stage(built):
     assert "not computed" in page
 
 
+def test_signal_histograms_count_kept_and_rule_dropped_documents_with_threshold(built):
+    from curate.stages.quality.signal_hist import signal_edges
+
+    out, r = built
+    rules = {x["rule"]: x for x in r["quality_rules"]["rules"]}
+    hists = r["signal_histograms"]
+    assert {h["rule"] for h in hists} == {n for n, x in rules.items() if x["computed"]}
+    kept, rejected = _read(out, "shards"), _read(out, "rejected")
+    dropped = rejected.filter(pc.starts_with(rejected.column("drop_reason"), "quality:"))
+    page = (out / "report.html").read_text(encoding="utf-8")
+    for h in hists:
+        assert (h["signal"], h["bound"], h["threshold"]) == tuple(
+            rules[h["rule"]][k] for k in ("signal", "bound", "threshold")
+        )
+        edges = np.array(signal_edges(h["signal"]), dtype=float)
+        assert h["edges"] == list(edges)
+        for side, t in (("kept", kept), ("dropped", dropped)):
+            v = np.array(
+                [
+                    s[h["signal"]]
+                    for s in t.column("quality_signals").to_pylist()
+                    if s and s.get(h["signal"]) is not None
+                ],
+                float,
+            )
+            v = np.clip(v[~np.isnan(v)], edges[0], edges[-1])  # outside the range: the end bins
+            assert h[side] == np.histogram(v, edges)[0].tolist(), (h["rule"], side)
+        assert f'data-rule="{h["rule"]}"' in page
+    n_chars = next(h for h in hists if h["rule"] == "min_n_chars")
+    assert sum(n_chars["dropped"]) > 0 and sum(n_chars["kept"]) == kept.num_rows
+
+
 def test_html_is_self_contained_and_escaped(built):
     out, r = built
     page = (out / "report.html").read_text(encoding="utf-8")
@@ -380,6 +412,7 @@ EXACT_KEYS = (
     "rules",
     "dup_clusters",
     "samples",
+    "signal_hist",
 )
 
 

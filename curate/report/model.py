@@ -146,6 +146,20 @@ def _rule_row(rules: dict, rule: str, reasons: dict) -> dict:
     }
 
 
+def _signal_histograms(every: dict, rules: dict | None) -> list[dict]:
+    """One histogram per thresholded rule: its signal's values, kept vs dropped by a quality
+    rule, with the threshold to draw on it."""
+    hists = every.get("signal_hist") or {}
+    out = []
+    for x in (rules or {}).get("rules") or []:
+        h = hists.get(x.get("signal"))
+        if "bound" in x and x.get("threshold") is not None and h:
+            out.append(
+                {"rule": x["rule"], "signal": x["signal"], "bound": x["bound"], "threshold": x["threshold"], **h}
+            )
+    return out
+
+
 def compute_report(out_dir: str | os.PathLike) -> dict:
     """All the report's numbers (what report.json holds)."""
     out = Path(out_dir)
@@ -200,6 +214,7 @@ def compute_report(out_dir: str | os.PathLike) -> dict:
             "judged": rules["judged"],
             "rules": [dict(_rule_row(rules, r, reasons), **docs.get(r, {})) for r in rules["order"]],
         },
+        "signal_histograms": None,
         "quality_first_failures": {r.split(":", 1)[1]: n for r, n in reasons.items() if r.startswith("quality:")},
         "pii": {"replaced": every["pii"], "docs": every["pii_docs"], "kept": kept["pii"]},
         "duplicates": {
@@ -222,4 +237,5 @@ def compute_report(out_dir: str | os.PathLike) -> dict:
         ],
         "stats_recomputed": re1 + re2,
     }
+    report["signal_histograms"] = _signal_histograms(every, report["quality_rules"])
     return report

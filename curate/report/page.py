@@ -21,6 +21,7 @@ img{max-width:100%;display:block;margin:.5em 0}.doc{white-space:pre-wrap;word-br
 .meta{color:#666;font-size:.85em}code{font-family:monospace,"FAMILY";font-size:.85em;word-break:break-all}nav a{margin-right:1em}
 .cards{display:flex;gap:1em;flex-wrap:wrap}.card{border:1px solid #ccc;border-radius:6px;padding:.6em 1em}
 .card b{font-size:1.4em;display:block}
+.grid{display:flex;flex-wrap:wrap;gap:.5em}.grid figure{margin:0;width:25em}.grid img{margin:0}
 details{margin:.3em 0}summary{cursor:pointer;font-weight:bold}
 """.replace("FAMILY", webfont.FAMILY)
 
@@ -235,6 +236,26 @@ def _rules_explained(rules: dict) -> list[str]:
     ]
 
 
+def _signal_histograms(r: dict, plots: dict) -> list[str]:
+    """Each thresholded rule's signal, kept vs dropped, with its threshold drawn on it."""
+    hists = r.get("signal_histograms") or []
+    if not hists:
+        return []
+    figs = "".join(
+        f'<figure class="signal-hist" data-rule="{_e(h["rule"])}">{_img(plots, "signal:" + h["rule"], h["rule"])}'
+        f'<figcaption class="meta">{_e(h["signal"])}: kept {fmt_number(sum(h["kept"]))}, dropped by a rule '
+        f"{fmt_number(sum(h['dropped']))}; passes when {_e(_threshold(h))} (dashed line)</figcaption></figure>"
+        for h in hists
+    )
+    return [
+        '<h3 id="signal-histograms">Signals against their thresholds</h3><p class="meta">For each rule with a '
+        "threshold, the documents whose signal was computed: kept ones and those a quality rule dropped (not "
+        "necessarily this one: a document is dropped by its first failing rule). Values beyond the range drawn "
+        "are counted in the end bins.</p>",
+        f'<div class="grid">{figs}</div>',
+    ]
+
+
 def _quality_section(r: dict, plots: dict) -> list[str]:
     parts = ['<h2 id="quality">Quality</h2>' + _img(plots, "quality", "quality score")]
     rules = r["quality_rules"]
@@ -242,6 +263,7 @@ def _quality_section(r: dict, plots: dict) -> list[str]:
         parts += _rules_table(rules, plots)
     if rules and any("bound" in x for x in rules["rules"]):
         parts += _rules_explained(rules)
+        parts += _signal_histograms(r, plots)
     elif r["quality_first_failures"]:
         parts.append(
             _table(["rule (first failure)", "drops"], [[k, v] for k, v in r["quality_first_failures"].items()], {1})

@@ -25,7 +25,7 @@ from curate.stages import summaries
 from curate.stages.registry import BATCH_STAGES
 from curate.stages.summaries import sample_key  # noqa: F401  (the report's sampling key, for callers)
 
-STATS_VERSION = 2
+STATS_VERSION = 3
 INF = float("inf")
 # Fixed bin edges: histograms of different shards add bin by bin.
 EDGES = {
