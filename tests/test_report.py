@@ -298,6 +298,49 @@ def test_signal_histograms_count_kept_and_rule_dropped_documents_with_threshold(
     assert sum(n_chars["dropped"]) > 0 and sum(n_chars["kept"]) == kept.num_rows
 
 
+def test_duplicate_pairs_show_kept_and_dropped_member_of_sampled_clusters(built):
+    from curate.dedup.minhash import jaccard
+    from curate.report.dup_pairs import PAIR_CLUSTERS, _signature
+    from curate.stages.summaries import sample_key
+
+    out, r = built
+    every = pa.concat_tables([_read(out, "shards"), _read(out, "rejected")])
+    rows = [x for x in every.to_pylist() if x["dup_cluster"]]
+    by_cluster: dict[str, list[dict]] = {}
+    for x in rows:
+        by_cluster.setdefault(x["dup_cluster"], []).append(x)
+    sampled = sorted(by_cluster, key=lambda c: (sample_key(c), c))[:PAIR_CLUSTERS]
+    with_pair = [c for c in sampled if {m["drop_reason"] is None for m in by_cluster[c]} == {True, False}]
+    pairs = r["duplicates"]["pairs"]
+    assert [p["cluster"] for p in pairs] == with_pair[: model.PAIRS_SHOWN] and pairs
+    page = (out / "report.html").read_text(encoding="utf-8")
+    for p in pairs:
+        members = {m["id"]: m for m in by_cluster[p["cluster"]]}
+        kept, dropped = members[p["kept"]["id"]], members[p["dropped"]["id"]]
+        assert kept["drop_reason"] is None and dropped["drop_reason"] in ("exact_dup", "near_dup")
+        assert p["size"] == len(members)
+        assert dropped["text"].startswith(p["dropped"]["text"].rstrip("…"))
+        sig = [np.frombuffer(bytes.fromhex(_signature(m["text"], m["lang"])), "<u4") for m in (kept, dropped)]
+        assert p["similarity"] == round(float(jaccard(*sig)), 4)
+        assert f"<code>{p['cluster']}</code>" in page
+    assert 'class="dup-pairs"' in page
+
+
+def test_pair_similarity_estimates_the_jaccard_of_shingles():
+    from curate.dedup.shingles import shingle_config, shingle_strings
+    from curate.report.dup_pairs import _member, similarity
+
+    table = pa.concat_tables(read_tables(str(SAMPLE), batch_size=4096))
+    texts = [t for t in table.column("text").to_pylist() if len(t or "") > 400]
+    a = texts[0]
+    for b in (a, a[: len(a) * 3 // 4], a[len(a) // 2 :] + texts[1]):
+        sh = shingle_config(None, "ko")
+        sa, sb = (set(shingle_strings(t, sh["kind"], sh["n"])) for t in (a, b))
+        exact = len(sa & sb) / len(sa | sb)
+        est = similarity(*(_member({"id": "x", "text": t, "lang": "ko", "drop_reason": None}) for t in (a, b)))
+        assert abs(est - exact) < 0.15, (exact, est)
+
+
 def test_html_is_self_contained_and_escaped(built):
     out, r = built
     page = (out / "report.html").read_text(encoding="utf-8")
@@ -413,6 +456,7 @@ EXACT_KEYS = (
     "dup_clusters",
     "samples",
     "signal_hist",
+    "cluster_pairs",
 )
 
 

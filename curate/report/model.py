@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from curate.report.dup_pairs import similarity
 from curate.report.rule_docs import rule_docs
 from curate.report.stats import STATS_VERSION, merge_stats, merge_stats_rules, quality_rules, rule_passes, table_stats
 from curate.stages.base import reason_stage
 
 TOP_CLUSTERS = 15
 TOP_LINES_SHOWN = 30
+PAIRS_SHOWN = 10
 
 
 def _read_json(path: Path) -> dict:
@@ -108,6 +110,24 @@ def _cluster_summary(all_stats: dict) -> dict:
         "size_distribution": {str(k): sizes[k] for k in sorted(sizes)},
         "largest": [{"cluster": c, "size": n, "example": examples.get(c)} for c, n in largest],
     }
+
+
+def _dup_pairs(all_stats: dict) -> list[dict]:
+    """The sampled clusters that have a kept and a dropped member, in sample order: both
+    texts, the cluster's size and their estimated similarity (curate.report.dup_pairs)."""
+    pairs = []
+    for c, e in sorted(all_stats["cluster_pairs"].items(), key=lambda kv: (kv[1]["key"], kv[0])):
+        if e["kept"] and e["dropped"] and len(pairs) < PAIRS_SHOWN:
+            pairs.append(
+                {
+                    "cluster": c,
+                    "size": all_stats["dup_clusters"].get(c, 0),
+                    "similarity": round(similarity(e["kept"], e["dropped"]), 4),
+                    "kept": {k: v for k, v in e["kept"].items() if k not in ("key", "sig")},
+                    "dropped": {k: v for k, v in e["dropped"].items() if k not in ("key", "sig")},
+                }
+            )
+    return pairs
 
 
 def _hist_pair(kept: dict, rejected: dict, name: str) -> dict:
@@ -219,6 +239,7 @@ def compute_report(out_dir: str | os.PathLike) -> dict:
         "pii": {"replaced": every["pii"], "docs": every["pii_docs"], "kept": kept["pii"]},
         "duplicates": {
             **_cluster_summary(every),
+            "pairs": _dup_pairs(every),
             "exact_dup": reasons.get("exact_dup", 0),
             "near_dup": reasons.get("near_dup", 0),
             "boilerplate": manifest.get("dedup") or {},

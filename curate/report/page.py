@@ -304,6 +304,33 @@ def _boilerplate(b: dict) -> list[str]:
     ]
 
 
+def _pairs(d: dict) -> list[str]:
+    """Sampled clusters as pairs: the kept member beside a dropped one, with their similarity."""
+    pairs = d.get("pairs") or []
+    if not pairs:
+        return []
+
+    def side(m: dict) -> _Raw:
+        meta = f"{_e(m['id'])} · {fmt_number(m['chars'])} chars" + (
+            f" · {_e(m['drop_reason'])}" if m["drop_reason"] else ""
+        )
+        return _Raw(f'<div class="meta">{meta}</div><div class="doc">{_e(m["text"])}</div>')
+
+    return [
+        '<h3 id="dup-pairs">Duplicate pairs, side by side</h3><p class="meta">A sample of clusters (the smallest '
+        "hashes of the cluster id), each as its kept member beside one dropped member, first 300 characters. "
+        "Similarity: the Jaccard similarity of the two texts' shingle sets as stored (the language's default "
+        "shingles), estimated from 128-permutation MinHash signatures.</p>",
+        '<table class="dup-pairs"><tr><th>cluster</th><th>size</th><th>similarity</th><th>kept</th><th>dropped</th></tr>'
+        + "".join(
+            f'<tr><td><code>{_e(x["cluster"])}</code></td><td class="n">{fmt_number(x["size"])}</td>'
+            f'<td class="n">{x["similarity"]:.2f}</td><td>{side(x["kept"])}</td><td>{side(x["dropped"])}</td></tr>'
+            for x in pairs
+        )
+        + "</table>",
+    ]
+
+
 def _duplicates_section(r: dict, plots: dict) -> list[str]:
     d = r["duplicates"]
     parts = [
@@ -311,6 +338,7 @@ def _duplicates_section(r: dict, plots: dict) -> list[str]:
         f"documents; dropped {fmt_number(d['exact_dup'])} exact and {fmt_number(d['near_dup'])} near duplicates.</p>"
     ]
     parts += _boilerplate(d.get("boilerplate") or {})
+    parts += _pairs(d)
     parts.append(_img(plots, "dup_sizes", "cluster sizes"))
     parts.append(
         _table(
