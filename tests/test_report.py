@@ -341,6 +341,39 @@ def test_pair_similarity_estimates_the_jaccard_of_shingles():
         assert abs(est - exact) < 0.15, (exact, est)
 
 
+def test_boilerplate_lines_name_the_documents_that_carry_them(tmp_path):
+    from curate.dedup.boilerplate import line_key
+    from curate.stages.summaries import sample_key
+
+    out = _copy(bundled_dir("ko"), tmp_path / "out")
+    docs = [d for k in ("shards", "rejected") for d in _read(out, k).select(["id", "text"]).to_pylist()]
+    edge_keys = {}  # doc id -> line keys of its first and last lines, as the boilerplate pass reads them
+    for d in docs:
+        lines = (d["text"] or "").split("\n")
+        keys = {line_key(x) for x in lines[:32] + lines[-32:]} - {""}
+        edge_keys[d["id"]] = keys if len(lines) > 1 and len(keys) >= 2 else set()
+    common = Counter(x.strip() for d in docs if edge_keys[d["id"]] for x in set((d["text"]).split("\n")) if x.strip())
+    listed = [line for line, n in common.most_common(3) if n > 1]
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["dedup"] = {
+        "boilerplate_lines": 3,
+        "resigned_docs": 0,
+        "top_boilerplate": [{"line": l, "clusters": 2} for l in listed],
+    }
+    atomic_write_json(str(out / "manifest.json"), manifest)
+    r = report.build_report(out)
+    kept_ids = set(_read(out, "shards").column("id").to_pylist())
+    rows = r["duplicates"]["boilerplate"]["top_boilerplate"]
+    assert [x["line"] for x in rows] == listed and listed
+    for x in rows:
+        carriers = sorted((sample_key(i), i) for i, keys in edge_keys.items() if line_key(x["line"]) in keys)
+        assert x["docs"] == len(carriers) > 1
+        assert x["kept_docs"] == sum(i in kept_ids for _, i in carriers)
+        assert x["example_id"] == carriers[0][1]
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="boilerplate"' in page and f"<code>{rows[0]['example_id']}</code>" in page
+
+
 def test_html_is_self_contained_and_escaped(built):
     out, r = built
     page = (out / "report.html").read_text(encoding="utf-8")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from curate.report.boilerplate_docs import boilerplate_docs
 from curate.report.dup_pairs import similarity
 from curate.report.rule_docs import rule_docs
 from curate.report.stats import STATS_VERSION, merge_stats, merge_stats_rules, quality_rules, rule_passes, table_stats
@@ -242,7 +243,7 @@ def compute_report(out_dir: str | os.PathLike) -> dict:
             "pairs": _dup_pairs(every),
             "exact_dup": reasons.get("exact_dup", 0),
             "near_dup": reasons.get("near_dup", 0),
-            "boilerplate": manifest.get("dedup") or {},
+            "boilerplate": dict(manifest.get("dedup") or {}, top_boilerplate=boilerplate_docs(out, manifest)),
         },
         "top_lines": {
             "floor": kept["top_lines"]["floor"],

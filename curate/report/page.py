@@ -289,17 +289,29 @@ def _pii_section(r: dict, plots: dict) -> list[str]:
 
 
 def _boilerplate(b: dict) -> list[str]:
-    """The lines the boilerplate pass set aside as site chrome, when it found any."""
+    """The lines the boilerplate pass set aside as site chrome, when it found any, with the
+    documents that carry each (curate.report.boilerplate_docs)."""
     if not b.get("boilerplate_lines"):
         return []
     return [
-        f"<p>Boilerplate pass: {fmt_number(b['boilerplate_lines'])} lines were found in enough first-pass clusters "
-        f"to count as site chrome; {fmt_number(b.get('resigned_docs', 0))} documents were compared without them. "
-        "The most widespread:</p>",
+        f'<h3 id="boilerplate">Boilerplate lines</h3><p>{fmt_number(b["boilerplate_lines"])} lines were found in '
+        f"enough first-pass clusters to count as site chrome; {fmt_number(b.get('resigned_docs', 0))} documents "
+        "were compared without them. The most widespread, with the documents whose first or last lines carry "
+        "them and one of those documents: a line that names the page's subject (a title many pages share) "
+        "rather than the site is worth a look.</p>",
         _table(
-            ["line", "clusters"],
-            [[_Raw(f'<div class="doc">{_e(x["line"])}</div>'), x["clusters"]] for x in b.get("top_boilerplate") or []],
-            {1},
+            ["line", "clusters", "documents", "of them kept", "example document"],
+            [
+                [
+                    _Raw(f'<div class="doc">{_e(x["line"])}</div>'),
+                    x["clusters"],
+                    x.get("docs"),
+                    x.get("kept_docs"),
+                    _Raw(f"<code>{_e(x.get('example_id'))}</code>"),
+                ]
+                for x in b.get("top_boilerplate") or []
+            ],
+            {1, 2, 3},
         ),
     ]
 
