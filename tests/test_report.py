@@ -341,32 +341,45 @@ def test_pair_similarity_estimates_the_jaccard_of_shingles():
         assert abs(est - exact) < 0.15, (exact, est)
 
 
+def edge_line_keys(out: Path) -> dict[str, set[str]]:
+    """doc id -> keys of its first and last lines, as the boilerplate pass reads them
+    (none for a one-line text or one with fewer than two distinct keys)."""
+    from curate.dedup.boilerplate import line_key
+
+    keys_of = {}
+    for d in (d for k in ("shards", "rejected") for d in _read(out, k).select(["id", "text"]).to_pylist()):
+        lines = (d["text"] or "").split("\n")
+        keys = {line_key(x) for x in lines[:32] + lines[-32:]} - {""}
+        keys_of[d["id"]] = keys if len(lines) > 1 and len(keys) >= 2 else set()
+    return keys_of
+
+
+def with_boilerplate_summary(out: Path) -> list[str]:
+    """Give the curated folder's manifest a dedup summary listing the three lines most
+    often found in its multi-line documents (as the dedup pass lists boilerplate lines)."""
+    multi = {i for i, keys in edge_line_keys(out).items() if keys}
+    texts = [d["text"] for k in ("shards", "rejected") for d in _read(out, k).to_pylist() if d["id"] in multi]
+    common = Counter(x.strip() for t in texts for x in set(t.split("\n")) if x.strip())
+    listed = [line for line, n in common.most_common(3) if n > 1]
+    manifest = json.loads((out / "manifest.json").read_text())
+    top = [{"line": line, "clusters": 2} for line in listed]
+    manifest["dedup"] = {"boilerplate_lines": len(listed), "resigned_docs": 0, "top_boilerplate": top}
+    atomic_write_json(str(out / "manifest.json"), manifest)
+    return listed
+
+
 def test_boilerplate_lines_name_the_documents_that_carry_them(tmp_path):
     from curate.dedup.boilerplate import line_key
     from curate.stages.summaries import sample_key
 
     out = _copy(bundled_dir("ko"), tmp_path / "out")
-    docs = [d for k in ("shards", "rejected") for d in _read(out, k).select(["id", "text"]).to_pylist()]
-    edge_keys = {}  # doc id -> line keys of its first and last lines, as the boilerplate pass reads them
-    for d in docs:
-        lines = (d["text"] or "").split("\n")
-        keys = {line_key(x) for x in lines[:32] + lines[-32:]} - {""}
-        edge_keys[d["id"]] = keys if len(lines) > 1 and len(keys) >= 2 else set()
-    common = Counter(x.strip() for d in docs if edge_keys[d["id"]] for x in set((d["text"]).split("\n")) if x.strip())
-    listed = [line for line, n in common.most_common(3) if n > 1]
-    manifest = json.loads((out / "manifest.json").read_text())
-    manifest["dedup"] = {
-        "boilerplate_lines": 3,
-        "resigned_docs": 0,
-        "top_boilerplate": [{"line": l, "clusters": 2} for l in listed],
-    }
-    atomic_write_json(str(out / "manifest.json"), manifest)
+    listed = with_boilerplate_summary(out)
     r = report.build_report(out)
     kept_ids = set(_read(out, "shards").column("id").to_pylist())
     rows = r["duplicates"]["boilerplate"]["top_boilerplate"]
     assert [x["line"] for x in rows] == listed and listed
     for x in rows:
-        carriers = sorted((sample_key(i), i) for i, keys in edge_keys.items() if line_key(x["line"]) in keys)
+        carriers = sorted((sample_key(i), i) for i, keys in edge_line_keys(out).items() if line_key(x["line"]) in keys)
         assert x["docs"] == len(carriers) > 1
         assert x["kept_docs"] == sum(i in kept_ids for _, i in carriers)
         assert x["example_id"] == carriers[0][1]

@@ -385,3 +385,60 @@ def test_page_renders_hangul_and_kana_without_system_cjk_fonts(cjkless_page):
     assert checked >= 3
     shot = cdp.call("Page.captureScreenshot", session, format="png")["data"]
     (out / "cjkless.png").write_bytes(base64.b64decode(shot))
+
+
+# ---------------------------------------------------------------------------- histograms, pairs, boilerplate
+@pytest.fixture(scope="module")
+def sections_page(browser, tmp_path_factory):
+    """The bundled Korean sample's report, its manifest listing boilerplate lines."""
+    from test_report import bundled_dir, with_boilerplate_summary
+
+    out = tmp_path_factory.mktemp("sections") / "out"
+    shutil.copytree(bundled_dir("ko"), out)
+    with_boilerplate_summary(out)
+    r = report.build_report(out)
+    session = _open(browser, out / "report.html")
+    _eval(browser, session, "document.fonts.ready.then(() => true)")
+    return browser, session, out, r
+
+
+def test_signal_histograms_pairs_and_boilerplate_render(sections_page):
+    cdp, session, out, r = sections_page
+    # one loaded chart per thresholded rule, each captioned with its threshold
+    figs = _eval(
+        cdp,
+        session,
+        "Promise.all(Array.from(document.querySelectorAll('figure.signal-hist')).map(f => { const i = f.querySelector('img');"
+        " return i.decode().then(() => [f.dataset.rule, i.naturalWidth, i.getBoundingClientRect().width,"
+        " f.querySelector('figcaption').innerText]); }))",
+    )
+    hists = r["signal_histograms"]
+    assert [f[0] for f in figs] == [h["rule"] for h in hists] and len(hists) >= 10
+    for (rule, natural, shown, caption), h in zip(figs, hists):
+        assert natural > 200 and shown > 200, rule
+        assert f"{'≥' if h['bound'] == 'min' else '≤'} {h['threshold']:g}" in caption, rule
+    # pairs: the kept and the dropped text side by side in one row
+    rows = _eval(
+        cdp,
+        session,
+        "Array.from(document.querySelectorAll('table.dup-pairs tr')).slice(1).map(tr => { const c = tr.cells;"
+        " const a = c[3].getBoundingClientRect(), b = c[4].getBoundingClientRect();"
+        " return [c[0].innerText, c[2].innerText, a.left < b.left && a.top === b.top && a.width > 150 && b.width > 150,"
+        " c[3].querySelector('.doc').innerText, c[4].querySelector('.doc').innerText]; })",
+    )
+    pairs = r["duplicates"]["pairs"]
+    assert len(rows) == len(pairs) > 0
+    for (cluster, sim, side_by_side, kept, dropped), p in zip(rows, pairs):
+        assert (cluster, sim, side_by_side) == (p["cluster"], f"{p['similarity']:.2f}", True)
+        assert kept.strip() == p["kept"]["text"].strip() and dropped.strip() == p["dropped"]["text"].strip()
+    # boilerplate: each line with its documents and an example id
+    lines = _eval(
+        cdp,
+        session,
+        "Array.from(document.querySelectorAll('#boilerplate + p + table tr')).map("
+        "tr => Array.from(tr.cells).map(c => c.innerText))",
+    )
+    assert lines[0] == ["line", "clusters", "documents", "of them kept", "example document"]
+    got = [(x[0].strip(), int(x[2].replace(",", "")), x[4]) for x in lines[1:]]
+    want = [(b["line"], b["docs"], b["example_id"]) for b in r["duplicates"]["boilerplate"]["top_boilerplate"]]
+    assert got == want and want
