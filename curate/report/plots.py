@@ -197,6 +197,7 @@ def _signal_plots(p: Plots, r: dict, plots: dict) -> None:
         )
         if h["edges"][-1] > 1000:  # counts: bins grow tenfold
             ax.set_xscale("symlog", linthresh=1)
+            ax.set_xlim(left=0)
         if max(h["kept"] + h["dropped"]) > 50:  # a few outliers stay visible beside the bulk
             ax.set_yscale("symlog", linthresh=1)
         ax.set_title(h["rule"], fontsize=9)
