@@ -23,7 +23,7 @@ from PIL import Image
 from curate.report.build import build_report
 from curate.report.chromium import chromium
 
-SECTIONS = ("signal-histograms", "boilerplate", "dup-pairs")
+SECTIONS = ("signal-histograms", "boilerplate")  # the duplicate pairs follow the boilerplate table
 
 
 def _shot(cdp, session, y: float, width: int, height: int) -> Image.Image:
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         "--section", action="append", help=f"a section to show below the top (default: {', '.join(SECTIONS)})"
     )
     ap.add_argument("--width", type=int, default=1280)
-    ap.add_argument("--height", type=int, default=700, help="pixels of the page shown from the top and per section")
+    ap.add_argument("--height", type=int, default=800, help="pixels of the page shown from the top and per section")
     args = ap.parse_args(argv)
     if not (args.out / "report.html").exists():
         build_report(args.out)

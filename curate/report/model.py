@@ -235,7 +235,6 @@ def compute_report(out_dir: str | os.PathLike) -> dict:
             "judged": rules["judged"],
             "rules": [dict(_rule_row(rules, r, reasons), **docs.get(r, {})) for r in rules["order"]],
         },
-        "signal_histograms": None,
         "quality_first_failures": {r.split(":", 1)[1]: n for r, n in reasons.items() if r.startswith("quality:")},
         "pii": {"replaced": every["pii"], "docs": every["pii_docs"], "kept": kept["pii"]},
         "duplicates": {
