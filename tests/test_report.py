@@ -266,6 +266,127 @@ def test_rule_pass_rates_match_quality_stage(built):
     assert "not computed" in page
 
 
+def test_signal_histograms_count_kept_and_rule_dropped_documents_with_threshold(built):
+    from curate.stages.quality.signal_hist import signal_edges
+
+    out, r = built
+    rules = {x["rule"]: x for x in r["quality_rules"]["rules"]}
+    hists = r["signal_histograms"]
+    assert {h["rule"] for h in hists} == {n for n, x in rules.items() if x["computed"]}
+    kept, rejected = _read(out, "shards"), _read(out, "rejected")
+    dropped = rejected.filter(pc.starts_with(rejected.column("drop_reason"), "quality:"))
+    page = (out / "report.html").read_text(encoding="utf-8")
+    for h in hists:
+        assert (h["signal"], h["bound"], h["threshold"]) == tuple(
+            rules[h["rule"]][k] for k in ("signal", "bound", "threshold")
+        )
+        edges = np.array(signal_edges(h["signal"]), dtype=float)
+        assert h["edges"] == list(edges)
+        for side, t in (("kept", kept), ("dropped", dropped)):
+            v = np.array(
+                [
+                    s[h["signal"]]
+                    for s in t.column("quality_signals").to_pylist()
+                    if s and s.get(h["signal"]) is not None
+                ],
+                float,
+            )
+            v = np.clip(v[~np.isnan(v)], edges[0], edges[-1])  # outside the range: the end bins
+            assert h[side] == np.histogram(v, edges)[0].tolist(), (h["rule"], side)
+        assert f'data-rule="{h["rule"]}"' in page
+    n_chars = next(h for h in hists if h["rule"] == "min_n_chars")
+    assert sum(n_chars["dropped"]) > 0 and sum(n_chars["kept"]) == kept.num_rows
+
+
+def test_duplicate_pairs_show_kept_and_dropped_member_of_sampled_clusters(built):
+    from curate.dedup.minhash import jaccard
+    from curate.report.dup_pairs import PAIR_CLUSTERS, _signature
+    from curate.stages.summaries import sample_key
+
+    out, r = built
+    every = pa.concat_tables([_read(out, "shards"), _read(out, "rejected")])
+    rows = [x for x in every.to_pylist() if x["dup_cluster"]]
+    by_cluster: dict[str, list[dict]] = {}
+    for x in rows:
+        by_cluster.setdefault(x["dup_cluster"], []).append(x)
+    sampled = sorted(by_cluster, key=lambda c: (sample_key(c), c))[:PAIR_CLUSTERS]
+    with_pair = [c for c in sampled if {m["drop_reason"] is None for m in by_cluster[c]} == {True, False}]
+    pairs = r["duplicates"]["pairs"]
+    assert [p["cluster"] for p in pairs] == with_pair[: model.PAIRS_SHOWN] and pairs
+    page = (out / "report.html").read_text(encoding="utf-8")
+    for p in pairs:
+        members = {m["id"]: m for m in by_cluster[p["cluster"]]}
+        kept, dropped = members[p["kept"]["id"]], members[p["dropped"]["id"]]
+        assert kept["drop_reason"] is None and dropped["drop_reason"] in ("exact_dup", "near_dup")
+        assert p["size"] == len(members)
+        assert dropped["text"].startswith(p["dropped"]["text"].rstrip("…"))
+        sig = [np.frombuffer(bytes.fromhex(_signature(m["text"], m["lang"])), "<u4") for m in (kept, dropped)]
+        assert p["similarity"] == round(float(jaccard(*sig)), 4)
+        assert f"<code>{p['cluster']}</code>" in page
+    assert 'class="dup-pairs"' in page
+
+
+def test_pair_similarity_estimates_the_jaccard_of_shingles():
+    from curate.dedup.shingles import shingle_config, shingle_strings
+    from curate.report.dup_pairs import _member, similarity
+
+    table = pa.concat_tables(read_tables(str(SAMPLE), batch_size=4096))
+    texts = [t for t in table.column("text").to_pylist() if len(t or "") > 400]
+    a = texts[0]
+    for b in (a, a[: len(a) * 3 // 4], a[len(a) // 2 :] + texts[1]):
+        sh = shingle_config(None, "ko")
+        sa, sb = (set(shingle_strings(t, sh["kind"], sh["n"])) for t in (a, b))
+        exact = len(sa & sb) / len(sa | sb)
+        est = similarity(*(_member({"id": "x", "text": t, "lang": "ko", "drop_reason": None}) for t in (a, b)))
+        assert abs(est - exact) < 0.15, (exact, est)
+
+
+def edge_line_keys(out: Path) -> dict[str, set[str]]:
+    """doc id -> keys of its first and last lines, as the boilerplate pass reads them
+    (none for a one-line text or one with fewer than two distinct keys)."""
+    from curate.dedup.boilerplate import line_key
+
+    keys_of = {}
+    for d in (d for k in ("shards", "rejected") for d in _read(out, k).select(["id", "text"]).to_pylist()):
+        lines = (d["text"] or "").split("\n")
+        keys = {line_key(x) for x in lines[:32] + lines[-32:]} - {""}
+        keys_of[d["id"]] = keys if len(lines) > 1 and len(keys) >= 2 else set()
+    return keys_of
+
+
+def with_boilerplate_summary(out: Path) -> list[str]:
+    """Give the curated folder's manifest a dedup summary listing the three lines most
+    often found in its multi-line documents (as the dedup pass lists boilerplate lines)."""
+    multi = {i for i, keys in edge_line_keys(out).items() if keys}
+    texts = [d["text"] for k in ("shards", "rejected") for d in _read(out, k).to_pylist() if d["id"] in multi]
+    common = Counter(x.strip() for t in texts for x in set(t.split("\n")) if x.strip())
+    listed = [line for line, n in common.most_common(3) if n > 1]
+    manifest = json.loads((out / "manifest.json").read_text())
+    top = [{"line": line, "clusters": 2} for line in listed]
+    manifest["dedup"] = {"boilerplate_lines": len(listed), "resigned_docs": 0, "top_boilerplate": top}
+    atomic_write_json(str(out / "manifest.json"), manifest)
+    return listed
+
+
+def test_boilerplate_lines_name_the_documents_that_carry_them(tmp_path):
+    from curate.dedup.boilerplate import line_key
+    from curate.stages.summaries import sample_key
+
+    out = _copy(bundled_dir("ko"), tmp_path / "out")
+    listed = with_boilerplate_summary(out)
+    r = report.build_report(out)
+    kept_ids = set(_read(out, "shards").column("id").to_pylist())
+    rows = r["duplicates"]["boilerplate"]["top_boilerplate"]
+    assert [x["line"] for x in rows] == listed and listed
+    for x in rows:
+        carriers = sorted((sample_key(i), i) for i, keys in edge_line_keys(out).items() if line_key(x["line"]) in keys)
+        assert x["docs"] == len(carriers) > 1
+        assert x["kept_docs"] == sum(i in kept_ids for _, i in carriers)
+        assert x["example_id"] == carriers[0][1]
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="boilerplate"' in page and f"<code>{rows[0]['example_id']}</code>" in page
+
+
 def test_html_is_self_contained_and_escaped(built):
     out, r = built
     page = (out / "report.html").read_text(encoding="utf-8")
@@ -380,6 +501,8 @@ EXACT_KEYS = (
     "rules",
     "dup_clusters",
     "samples",
+    "signal_hist",
+    "cluster_pairs",
 )
 
 

@@ -9,24 +9,19 @@ is skipped, saying so, only where no Chromium is found.
 from __future__ import annotations
 
 import base64
-import contextlib
 import io
 import json
 import os
 import re
 import shutil
 import subprocess
-import tempfile
-import time
 
 import pytest
 
 from curate.report import build as report
 from curate.report import webfont
+from curate.report.chromium import CHROMIUM, chromium
 
-CHROMIUM = next(
-    (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome", "chrome") if shutil.which(n)), None
-)
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None,
     reason="no Chromium found: install it (Debian/Ubuntu: apt-get install chromium) to run the browser test",
@@ -35,80 +30,9 @@ CJK = re.compile(r"[\uac00-\ud7a3\u3040-\u30ff\u4e00-\u9fff]")
 HANGUL, KANA = re.compile(r"[\uac00-\ud7a3]"), re.compile(r"[\u3040-\u30ff]")
 
 
-class DevTools:
-    """A minimal Chrome DevTools Protocol client over one websocket (flattened sessions)."""
-
-    def __init__(self, ws):
-        self.ws = ws
-        self.next_id = 0
-
-    def call(self, method: str, session: str | None = None, timeout: float = 30, **params):
-        self.next_id += 1
-        msg = {"id": self.next_id, "method": method, "params": params}
-        if session:
-            msg["sessionId"] = session
-        self.ws.send(json.dumps(msg))
-        deadline = time.monotonic() + timeout
-        while True:
-            reply = json.loads(self.ws.recv(timeout=max(0.1, deadline - time.monotonic())))
-            if reply.get("id") == self.next_id:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                return reply["result"]
-
-
-@contextlib.contextmanager
-def _chromium(env: dict | None = None):
-    """A headless Chromium and a DevTools client connected to it."""
-    profile = tempfile.mkdtemp(prefix="chromium-")
-    proc = subprocess.Popen(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--disable-extensions",
-            "--remote-debugging-port=0",
-            f"--user-data-dir={profile}",
-            "about:blank",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        url = None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and url is None:
-            line = proc.stderr.readline()
-            if not line and proc.poll() is not None:
-                break
-            m = re.search(r"DevTools listening on (ws://\S+)", line)
-            url = m.group(1) if m else None
-        if url is None:
-            pytest.fail(f"Chromium did not start its DevTools endpoint (exit {proc.poll()})")
-        from websockets.sync.client import connect
-
-        with connect(url, max_size=64 << 20, open_timeout=30, proxy=None) as ws:
-            yield DevTools(ws)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        shutil.rmtree(profile, ignore_errors=True)
-
-
 @pytest.fixture(scope="module")
 def browser():
-    with _chromium() as cdp:
+    with chromium() as cdp:
         yield cdp
 
 
@@ -134,22 +58,8 @@ def cjkless_browser(tmp_path_factory):
     if shutil.which("fc-list"):
         listed = subprocess.run(["fc-list", ":charset=ac00 3042"], capture_output=True, text=True, env=env).stdout
         assert listed.strip() == "", f"fonts with Hangul and Kana still listed: {listed[:200]}"
-    with _chromium(env) as cdp:
+    with chromium(env) as cdp:
         yield cdp
-
-
-def _open(cdp, path) -> str:
-    """A new tab showing path, loaded; returns its session id."""
-    target = cdp.call("Target.createTarget", url="about:blank")["targetId"]
-    session = cdp.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
-    cdp.call("Page.enable", session)
-    cdp.call("Emulation.setDeviceMetricsOverride", session, width=1280, height=900, deviceScaleFactor=1, mobile=False)
-    cdp.call("Page.navigate", session, url=path.resolve().as_uri())
-    deadline = time.monotonic() + 60
-    while cdp.call("Runtime.evaluate", session, expression="document.readyState")["result"]["value"] != "complete":
-        assert time.monotonic() < deadline, f"{path.name} did not finish loading"
-        time.sleep(0.2)
-    return session
 
 
 @pytest.fixture(scope="module")
@@ -159,19 +69,12 @@ def page(browser, tmp_path_factory):
     out = tmp_path_factory.mktemp("browser") / "out"
     shutil.copytree(curated_dir(), out)
     r = report.build_report(out)
-    return browser, _open(browser, out / "report.html"), out, r
-
-
-def _eval(cdp, session, expr):
-    return cdp.call("Runtime.evaluate", session, expression=expr, returnByValue=True, awaitPromise=True)["result"].get(
-        "value"
-    )
+    return browser, browser.open(out / "report.html"), out, r
 
 
 def test_every_plot_loads(page):
     cdp, session, out, r = page
-    images = _eval(
-        cdp,
+    images = cdp.evaluate(
         session,
         "Promise.all(Array.from(document.images).map(i => i.decode().then("
         "() => [i.alt, i.naturalWidth, i.naturalHeight], () => [i.alt, 0, 0])))",
@@ -184,9 +87,8 @@ def test_every_plot_loads(page):
 
 def test_sources_table_and_folded_samples_render(page):
     cdp, session, out, r = page
-    _eval(cdp, session, "document.querySelectorAll('details').forEach(d => d.open = false)")
-    rows = _eval(
-        cdp,
+    cdp.evaluate(session, "document.querySelectorAll('details').forEach(d => d.open = false)")
+    rows = cdp.evaluate(
         session,
         "Array.from(document.querySelectorAll('#sources + p + table tr')).map("
         "tr => Array.from(tr.cells).map(c => c.innerText))",
@@ -195,20 +97,20 @@ def test_sources_table_and_folded_samples_render(page):
     assert {row[0]: (int(row[1].replace(",", "")), int(row[2].replace(",", ""))) for row in rows[1:]} == {
         s: (v["kept"], v["rejected"]) for s, v in r["sources"].items()
     }
-    assert _eval(cdp, session, "document.querySelector('#sources').getBoundingClientRect().height") > 0
+    assert cdp.evaluate(session, "document.querySelector('#sources').getBoundingClientRect().height") > 0
     groups = len(r["samples"]["quality_decile"]) + len(r["samples"]["drop_reason"])
     folds = "Array.from(document.querySelectorAll('details.samples'))"
-    assert _eval(cdp, session, f"{folds}.length") == groups
+    assert cdp.evaluate(session, f"{folds}.length") == groups
     # folded: the samples take a line each; a click on a group's title shows its documents
-    heights = _eval(cdp, session, f"{folds}.map(d => d.getBoundingClientRect().height)")
+    heights = cdp.evaluate(session, f"{folds}.map(d => d.getBoundingClientRect().height)")
     assert max(heights) < 60
-    assert _eval(cdp, session, f"{folds}[0].querySelector('.doc').checkVisibility()") is False
-    _eval(cdp, session, f"{folds}[0].querySelector('summary').click()")
-    assert _eval(cdp, session, f"{folds}[0].open") is True
-    assert _eval(cdp, session, f"{folds}[0].querySelector('.doc').checkVisibility()") is True
-    assert _eval(cdp, session, f"{folds}[0].getBoundingClientRect().height") > max(heights)
-    _eval(cdp, session, "document.querySelector('#rules summary').click()")
-    why = _eval(cdp, session, "document.querySelector('#rules table').innerText")
+    assert cdp.evaluate(session, f"{folds}[0].querySelector('.doc').checkVisibility()") is False
+    cdp.evaluate(session, f"{folds}[0].querySelector('summary').click()")
+    assert cdp.evaluate(session, f"{folds}[0].open") is True
+    assert cdp.evaluate(session, f"{folds}[0].querySelector('.doc').checkVisibility()") is True
+    assert cdp.evaluate(session, f"{folds}[0].getBoundingClientRect().height") > max(heights)
+    cdp.evaluate(session, "document.querySelector('#rules summary').click()")
+    why = cdp.evaluate(session, "document.querySelector('#rules table').innerText")
     assert "Polyglot-Ko" in why and "≥ 10" in why
 
 
@@ -236,7 +138,7 @@ def test_page_text_renders_with_fonts_that_have_its_glyphs(page):
     from matplotlib.ft2font import FT2Font
 
     cdp, session, out, r = page
-    _eval(cdp, session, "document.querySelectorAll('details').forEach(d => d.open = true)")  # folded samples too
+    cdp.evaluate(session, "document.querySelectorAll('details').forEach(d => d.open = true)")  # folded samples too
     cdp.call("DOM.enable", session)
     cdp.call("CSS.enable", session)
     root = cdp.call("DOM.getDocument", session, depth=-1)["root"]["nodeId"]
@@ -279,8 +181,7 @@ def _glyph_crops(cdp, session, chars: str, family: str = "") -> list[bytes]:
     """Screenshots of each character drawn alone, in the page's own font stack (or in
     the CSS font-family given)."""
     style = f"font-family:{family};" if family else ""
-    rects = _eval(
-        cdp,
+    rects = cdp.evaluate(
         session,
         f"""(async () => {{
         const box = document.createElement('div');
@@ -300,7 +201,7 @@ def _glyph_crops(cdp, session, chars: str, family: str = "") -> list[bytes]:
             "Page.captureScreenshot", session, format="png", clip={"x": x, "y": y, "width": w, "height": h, "scale": 1}
         )["data"]
         crops.append(base64.b64decode(data))
-    _eval(cdp, session, "document.body.lastChild.remove()")
+    cdp.evaluate(session, "document.body.lastChild.remove()")
     return crops
 
 
@@ -329,7 +230,7 @@ def test_screenshot_draws_distinct_hangul_and_kana(page):
 @pytest.fixture(scope="module")
 def cjkless_page(cjkless_browser, page):
     _, _, out, r = page
-    return cjkless_browser, _open(cjkless_browser, out / "report.html"), out, r
+    return cjkless_browser, cjkless_browser.open(out / "report.html"), out, r
 
 
 def _unique(pattern: re.Pattern, text: str, n: int) -> str:
@@ -347,12 +248,12 @@ def test_page_renders_hangul_and_kana_without_system_cjk_fonts(cjkless_page):
     glyphs from the embedded font; the same characters in the browser's own sans-serif
     (the control) all draw one and the same missing-glyph box."""
     cdp, session, out, r = cjkless_page
-    _eval(cdp, session, "document.querySelectorAll('details').forEach(d => d.open = true)")  # folded samples too
-    text = _eval(cdp, session, "document.body.innerText")
+    cdp.evaluate(session, "document.querySelectorAll('details').forEach(d => d.open = true)")  # folded samples too
+    text = cdp.evaluate(session, "document.body.innerText")
     hangul, kana = _unique(HANGUL, text, 6), _unique(KANA, text, 3)
     assert len(hangul) >= 4 and len(kana) >= 2, "the page should hold Korean and Japanese text"
-    faces = _eval(
-        cdp, session, "document.fonts.ready.then(() => Array.from(document.fonts).map(f => [f.family, f.status]))"
+    faces = cdp.evaluate(
+        session, "document.fonts.ready.then(() => Array.from(document.fonts).map(f => [f.family, f.status]))"
     )
     assert [webfont.FAMILY, "loaded"] in [list(f) for f in faces]
 
@@ -385,3 +286,57 @@ def test_page_renders_hangul_and_kana_without_system_cjk_fonts(cjkless_page):
     assert checked >= 3
     shot = cdp.call("Page.captureScreenshot", session, format="png")["data"]
     (out / "cjkless.png").write_bytes(base64.b64decode(shot))
+
+
+# ---------------------------------------------------------------------------- histograms, pairs, boilerplate
+@pytest.fixture(scope="module")
+def sections_page(browser, tmp_path_factory):
+    """The bundled Korean sample's report, its manifest listing boilerplate lines."""
+    from test_report import bundled_dir, with_boilerplate_summary
+
+    out = tmp_path_factory.mktemp("sections") / "out"
+    shutil.copytree(bundled_dir("ko"), out)
+    with_boilerplate_summary(out)
+    r = report.build_report(out)
+    session = browser.open(out / "report.html")
+    browser.evaluate(session, "document.fonts.ready.then(() => true)")
+    return browser, session, out, r
+
+
+def test_signal_histograms_pairs_and_boilerplate_render(sections_page):
+    cdp, session, out, r = sections_page
+    # one loaded chart per thresholded rule, each captioned with its threshold
+    figs = cdp.evaluate(
+        session,
+        "Promise.all(Array.from(document.querySelectorAll('figure.signal-hist')).map(f => { const i = f.querySelector('img');"
+        " return i.decode().then(() => [f.dataset.rule, i.naturalWidth, i.getBoundingClientRect().width,"
+        " f.querySelector('figcaption').innerText]); }))",
+    )
+    hists = r["signal_histograms"]
+    assert [f[0] for f in figs] == [h["rule"] for h in hists] and len(hists) >= 10
+    for (rule, natural, shown, caption), h in zip(figs, hists):
+        assert natural > 200 and shown > 200, rule
+        assert f"{'≥' if h['bound'] == 'min' else '≤'} {h['threshold']:g}" in caption, rule
+    # pairs: the kept and the dropped text side by side in one row
+    rows = cdp.evaluate(
+        session,
+        "Array.from(document.querySelectorAll('table.dup-pairs tr')).slice(1).map(tr => { const c = tr.cells;"
+        " const a = c[3].getBoundingClientRect(), b = c[4].getBoundingClientRect();"
+        " return [c[0].innerText, c[2].innerText, a.left < b.left && a.top === b.top && a.width > 150 && b.width > 150,"
+        " c[3].querySelector('.doc').innerText, c[4].querySelector('.doc').innerText]; })",
+    )
+    pairs = r["duplicates"]["pairs"]
+    assert len(rows) == len(pairs) > 0
+    for (cluster, sim, side_by_side, kept, dropped), p in zip(rows, pairs):
+        assert (cluster, sim, side_by_side) == (p["cluster"], f"{p['similarity']:.2f}", True)
+        assert kept.strip() == p["kept"]["text"].strip() and dropped.strip() == p["dropped"]["text"].strip()
+    # boilerplate: each line with its documents and an example id
+    lines = cdp.evaluate(
+        session,
+        "Array.from(document.querySelectorAll('#boilerplate + p + table tr')).map("
+        "tr => Array.from(tr.cells).map(c => c.innerText))",
+    )
+    assert lines[0] == ["line", "clusters", "documents", "of them kept", "example document"]
+    got = [(x[0].strip(), int(x[2].replace(",", "")), x[4]) for x in lines[1:]]
+    want = [(b["line"], b["docs"], b["example_id"]) for b in r["duplicates"]["boilerplate"]["top_boilerplate"]]
+    assert got == want and want

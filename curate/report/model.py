@@ -12,12 +12,15 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from curate.report.boilerplate_docs import boilerplate_docs
+from curate.report.dup_pairs import similarity
 from curate.report.rule_docs import rule_docs
 from curate.report.stats import STATS_VERSION, merge_stats, merge_stats_rules, quality_rules, rule_passes, table_stats
 from curate.stages.base import reason_stage
 
 TOP_CLUSTERS = 15
 TOP_LINES_SHOWN = 30
+PAIRS_SHOWN = 10
 
 
 def _read_json(path: Path) -> dict:
@@ -110,6 +113,24 @@ def _cluster_summary(all_stats: dict) -> dict:
     }
 
 
+def _dup_pairs(all_stats: dict) -> list[dict]:
+    """The sampled clusters that have a kept and a dropped member, in sample order: both
+    texts, the cluster's size and their estimated similarity (curate.report.dup_pairs)."""
+    pairs = []
+    for c, e in sorted(all_stats["cluster_pairs"].items(), key=lambda kv: (kv[1]["key"], kv[0])):
+        if e["kept"] and e["dropped"] and len(pairs) < PAIRS_SHOWN:
+            pairs.append(
+                {
+                    "cluster": c,
+                    "size": all_stats["dup_clusters"].get(c, 0),
+                    "similarity": round(similarity(e["kept"], e["dropped"]), 4),
+                    "kept": {k: v for k, v in e["kept"].items() if k not in ("key", "sig")},
+                    "dropped": {k: v for k, v in e["dropped"].items() if k not in ("key", "sig")},
+                }
+            )
+    return pairs
+
+
 def _hist_pair(kept: dict, rejected: dict, name: str) -> dict:
     return {
         "edges": kept["hist"][name]["edges"],
@@ -144,6 +165,20 @@ def _rule_row(rules: dict, rule: str, reasons: dict) -> dict:
         "pass_rate": rules["pass"][rule] / computed if computed else None,
         "first_failure_drops": reasons.get(f"quality:{rule}", 0),
     }
+
+
+def _signal_histograms(every: dict, rules: dict | None) -> list[dict]:
+    """One histogram per thresholded rule: its signal's values, kept vs dropped by a quality
+    rule, with the threshold to draw on it."""
+    hists = every.get("signal_hist") or {}
+    out = []
+    for x in (rules or {}).get("rules") or []:
+        h = hists.get(x.get("signal"))
+        if "bound" in x and x.get("threshold") is not None and h:
+            out.append(
+                {"rule": x["rule"], "signal": x["signal"], "bound": x["bound"], "threshold": x["threshold"], **h}
+            )
+    return out
 
 
 def compute_report(out_dir: str | os.PathLike) -> dict:
@@ -204,9 +239,10 @@ def compute_report(out_dir: str | os.PathLike) -> dict:
         "pii": {"replaced": every["pii"], "docs": every["pii_docs"], "kept": kept["pii"]},
         "duplicates": {
             **_cluster_summary(every),
+            "pairs": _dup_pairs(every),
             "exact_dup": reasons.get("exact_dup", 0),
             "near_dup": reasons.get("near_dup", 0),
-            "boilerplate": manifest.get("dedup") or {},
+            "boilerplate": dict(manifest.get("dedup") or {}, top_boilerplate=boilerplate_docs(out, manifest)),
         },
         "top_lines": {
             "floor": kept["top_lines"]["floor"],
@@ -222,4 +258,5 @@ def compute_report(out_dir: str | os.PathLike) -> dict:
         ],
         "stats_recomputed": re1 + re2,
     }
+    report["signal_histograms"] = _signal_histograms(every, report["quality_rules"])
     return report

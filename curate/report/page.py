@@ -21,6 +21,7 @@ img{max-width:100%;display:block;margin:.5em 0}.doc{white-space:pre-wrap;word-br
 .meta{color:#666;font-size:.85em}code{font-family:monospace,"FAMILY";font-size:.85em;word-break:break-all}nav a{margin-right:1em}
 .cards{display:flex;gap:1em;flex-wrap:wrap}.card{border:1px solid #ccc;border-radius:6px;padding:.6em 1em}
 .card b{font-size:1.4em;display:block}
+.grid{display:flex;flex-wrap:wrap;gap:.5em}.grid figure{margin:0;width:25em}.grid img{margin:0}
 details{margin:.3em 0}summary{cursor:pointer;font-weight:bold}
 """.replace("FAMILY", webfont.FAMILY)
 
@@ -235,6 +236,26 @@ def _rules_explained(rules: dict) -> list[str]:
     ]
 
 
+def _signal_histograms(r: dict, plots: dict) -> list[str]:
+    """Each thresholded rule's signal, kept vs dropped, with its threshold drawn on it."""
+    hists = r.get("signal_histograms") or []
+    if not hists:
+        return []
+    figs = "".join(
+        f'<figure class="signal-hist" data-rule="{_e(h["rule"])}">{_img(plots, "signal:" + h["rule"], h["rule"])}'
+        f'<figcaption class="meta">{_e(h["signal"])}: kept {fmt_number(sum(h["kept"]))}, dropped by a rule '
+        f"{fmt_number(sum(h['dropped']))}; passes when {_e(_threshold(h))} (dashed line)</figcaption></figure>"
+        for h in hists
+    )
+    return [
+        '<h3 id="signal-histograms">Signals against their thresholds</h3><p class="meta">For each rule with a '
+        "threshold, the documents whose signal was computed: kept ones and those a quality rule dropped (not "
+        "necessarily this one: a document is dropped by its first failing rule). Values beyond the range drawn "
+        "are counted in the end bins.</p>",
+        f'<div class="grid">{figs}</div>',
+    ]
+
+
 def _quality_section(r: dict, plots: dict) -> list[str]:
     parts = ['<h2 id="quality">Quality</h2>' + _img(plots, "quality", "quality score")]
     rules = r["quality_rules"]
@@ -242,6 +263,7 @@ def _quality_section(r: dict, plots: dict) -> list[str]:
         parts += _rules_table(rules, plots)
     if rules and any("bound" in x for x in rules["rules"]):
         parts += _rules_explained(rules)
+        parts += _signal_histograms(r, plots)
     elif r["quality_first_failures"]:
         parts.append(
             _table(["rule (first failure)", "drops"], [[k, v] for k, v in r["quality_first_failures"].items()], {1})
@@ -267,18 +289,57 @@ def _pii_section(r: dict, plots: dict) -> list[str]:
 
 
 def _boilerplate(b: dict) -> list[str]:
-    """The lines the boilerplate pass set aside as site chrome, when it found any."""
+    """The lines the boilerplate pass set aside as site chrome, when it found any, with the
+    documents that carry each (curate.report.boilerplate_docs)."""
     if not b.get("boilerplate_lines"):
         return []
     return [
-        f"<p>Boilerplate pass: {fmt_number(b['boilerplate_lines'])} lines were found in enough first-pass clusters "
-        f"to count as site chrome; {fmt_number(b.get('resigned_docs', 0))} documents were compared without them. "
-        "The most widespread:</p>",
+        f'<h3 id="boilerplate">Boilerplate lines</h3><p>{fmt_number(b["boilerplate_lines"])} lines were found in '
+        f"enough first-pass clusters to count as site chrome; {fmt_number(b.get('resigned_docs', 0))} documents "
+        "were compared without them. The most widespread, with the documents whose first or last lines carry "
+        "them and one of those documents: a line that names the page's subject (a title many pages share) "
+        "rather than the site is worth a look.</p>",
         _table(
-            ["line", "clusters"],
-            [[_Raw(f'<div class="doc">{_e(x["line"])}</div>'), x["clusters"]] for x in b.get("top_boilerplate") or []],
-            {1},
+            ["line", "clusters", "documents", "of them kept", "example document"],
+            [
+                [
+                    _Raw(f'<div class="doc">{_e(x["line"])}</div>'),
+                    x["clusters"],
+                    x.get("docs"),
+                    x.get("kept_docs"),
+                    _Raw(f"<code>{_e(x.get('example_id'))}</code>"),
+                ]
+                for x in b.get("top_boilerplate") or []
+            ],
+            {1, 2, 3},
         ),
+    ]
+
+
+def _pairs(d: dict) -> list[str]:
+    """Sampled clusters as pairs: the kept member beside a dropped one, with their similarity."""
+    pairs = d.get("pairs") or []
+    if not pairs:
+        return []
+
+    def side(m: dict) -> _Raw:
+        meta = f"{_e(m['id'])} · {fmt_number(m['chars'])} chars" + (
+            f" · {_e(m['drop_reason'])}" if m["drop_reason"] else ""
+        )
+        return _Raw(f'<div class="meta">{meta}</div><div class="doc">{_e(m["text"])}</div>')
+
+    return [
+        '<h3 id="dup-pairs">Duplicate pairs, side by side</h3><p class="meta">A sample of clusters (the smallest '
+        "hashes of the cluster id), each as its kept member beside one dropped member, first 300 characters. "
+        "Similarity: the Jaccard similarity of the two texts' shingle sets as stored (the language's default "
+        "shingles), estimated from 128-permutation MinHash signatures.</p>",
+        '<table class="dup-pairs"><tr><th>cluster</th><th>size</th><th>similarity</th><th>kept</th><th>dropped</th></tr>'
+        + "".join(
+            f'<tr><td><code>{_e(x["cluster"])}</code></td><td class="n">{fmt_number(x["size"])}</td>'
+            f'<td class="n">{x["similarity"]:.2f}</td><td>{side(x["kept"])}</td><td>{side(x["dropped"])}</td></tr>'
+            for x in pairs
+        )
+        + "</table>",
     ]
 
 
@@ -289,6 +350,7 @@ def _duplicates_section(r: dict, plots: dict) -> list[str]:
         f"documents; dropped {fmt_number(d['exact_dup'])} exact and {fmt_number(d['near_dup'])} near duplicates.</p>"
     ]
     parts += _boilerplate(d.get("boilerplate") or {})
+    parts += _pairs(d)
     parts.append(_img(plots, "dup_sizes", "cluster sizes"))
     parts.append(
         _table(

@@ -185,6 +185,29 @@ def _quality_plots(p: Plots, r: dict, plots: dict) -> None:
         plots["rules"] = p.png(fig)
 
 
+def _signal_plots(p: Plots, r: dict, plots: dict) -> None:
+    """One small histogram per thresholded rule: its signal, kept vs dropped by a quality
+    rule, and the threshold as a vertical line (as data-juicer's analyser draws them)."""
+    for h in r.get("signal_histograms") or []:
+        fig, ax = p.figure(4.2, 2.4)
+        ax.stairs(h["kept"], h["edges"], fill=True, alpha=0.55, color=KEPT, label="kept")
+        ax.stairs(h["dropped"], h["edges"], fill=True, alpha=0.55, color=REJECTED, label="dropped by a rule")
+        ax.axvline(
+            h["threshold"], color="black", linestyle="--", linewidth=1.2, label=f"{h['bound']} {h['threshold']:g}"
+        )
+        if h["edges"][-1] > 1000:  # counts: bins grow tenfold
+            ax.set_xscale("symlog", linthresh=1)
+            ax.set_xlim(left=0)
+        if max(h["kept"] + h["dropped"]) > 50:  # a few outliers stay visible beside the bulk
+            ax.set_yscale("symlog", linthresh=1)
+        ax.set_title(h["rule"], fontsize=9)
+        ax.set_xlabel(h["signal"], fontsize=8)
+        ax.set_ylabel("documents", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=6)
+        plots[f"signal:{h['rule']}"] = p.png(fig)
+
+
 def _pii_plot(p: Plots, r: dict, plots: dict) -> None:
     pii = r["pii"]["replaced"]
     if pii:
@@ -234,6 +257,7 @@ CHARTS = (
     _languages_plot,
     _lengths_plot,
     _quality_plots,
+    _signal_plots,
     _pii_plot,
     _dup_sizes_plot,
     _top_lines_plot,

@@ -5,7 +5,7 @@ JSON-able dict; `merge_stats([...])` combines any number of them into the same s
 This module computes what every table has (rows, characters, words, drop reasons,
 sources, repeated lines, sample documents by drop reason); each registered stage adds
 its own part through its ``stats`` / ``merge_stats`` (curate.stages.base), and so do
-the duplicate clusters (curate.report.clusters). Histograms a part puts under "hist"
+the duplicate clusters (curate.report.clusters, curate.report.dup_pairs). Histograms a part puts under "hist"
 merge here, bin by bin (their edges are fixed); a part's "sample_groups" (a group code
 per row and the groups' names) become sample documents under "samples", the bottom-k
 by key of each group (curate.stages.summaries), which merge here too. Everything merges exactly except
@@ -20,12 +20,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from curate.report import clusters
+from curate.report import clusters, dup_pairs
 from curate.stages import summaries
 from curate.stages.registry import BATCH_STAGES
 from curate.stages.summaries import sample_key  # noqa: F401  (the report's sampling key, for callers)
 
-STATS_VERSION = 2
+STATS_VERSION = 3
 INF = float("inf")
 # Fixed bin edges: histograms of different shards add bin by bin.
 EDGES = {
@@ -36,7 +36,7 @@ TOP_LINES = 200  # lines kept per summary
 LINE_KEY_CHARS = 200  # a line is keyed (and shown) by its first 200 characters
 MIN_LINE_CHARS = 4  # shorter lines ("", "-", "ㅋㅋ") say nothing about boilerplate
 # Whatever adds a part of its own: the batch stages, in pipeline order, then the clusters.
-PARTS = (*BATCH_STAGES, clusters)
+PARTS = (*BATCH_STAGES, clusters, dup_pairs)
 
 
 # ---------------------------------------------------------------------------- per shard

@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 from curate.io.schema import QUALITY_SIGNALS_TYPE
 from curate.stages import summaries
 from curate.stages.base import RECIPE_DIR, BatchStage, Section, live_mask, merge_drop_reasons, set_column
+from curate.stages.quality import signal_hist
 from curate.stages.quality.rules import (
     SIGNAL_NAMES,
     WORD_SIGNALS,
@@ -175,7 +176,8 @@ class QualityStage(BatchStage):
 
     @staticmethod
     def stats(table: pa.Table) -> dict:
-        """Documents per score decile, the score histogram and sample documents per decile."""
+        """Documents per score decile, the score histogram, sample documents per decile
+        and each signal's histogram, kept vs dropped (curate.stages.quality.signal_hist)."""
         deciles = _deciles(summaries.floats(table.column("quality_score")))
         counts = np.bincount(deciles + 1, minlength=11)
         labels = [str(i) for i in range(10)]
@@ -185,11 +187,15 @@ class QualityStage(BatchStage):
             },
             "quality_decile": {("none" if i == 0 else str(i - 1)): int(c) for i, c in enumerate(counts) if c},
             "sample_groups": {"quality_decile": (deciles, labels)},
+            "signal_hist": signal_hist.stats(table),
         }
 
     @staticmethod
     def merge_stats(parts: list[dict]) -> dict:
-        return {"quality_decile": summaries.add_counts(p.get("quality_decile") for p in parts)}
+        return {
+            "quality_decile": summaries.add_counts(p.get("quality_decile") for p in parts),
+            "signal_hist": signal_hist.merge([p.get("signal_hist") for p in parts]),
+        }
 
 
 SCORE_EDGES = [i / 20 for i in range(21)]  # fixed: histograms of different shards add bin by bin
