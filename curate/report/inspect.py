@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
 from collections import Counter
@@ -23,6 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
+from curate.report.cli_args import OneLineParser, count
+from curate.report.pipe import to_reader
 from curate.report.show import SIGNALS, print_docs
 from curate.report.where import GRAMMAR, WhereError, parse_where
 
@@ -134,24 +135,8 @@ def quality_rules_of(out_dir: str) -> dict[str, tuple]:
     return {name: (signal, bound, thr) for name, signal, bound, thr in rules or []}
 
 
-def _count(type_name: str, lower: int):
-    def parse(text: str) -> int:
-        n = int(text)
-        if n < lower:
-            raise argparse.ArgumentTypeError(f"must be {'at least 1' if lower else '0 or more'}, got {n}")
-        return n
-
-    parse.__name__ = type_name  # argparse names the type in its message
-    return parse
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line naming the mistake, not a usage block
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def _args(argv: list[str] | None) -> argparse.Namespace:
-    ap = _Parser(
+    ap = OneLineParser(
         prog="curate inspect",
         description="print matching documents of a curated folder",
         epilog="--where grammar:\n" + GRAMMAR,
@@ -162,11 +147,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--reason", help="drop reason or its stage/rule (near_dup, quality, min_n_chars, ...)")
     ap.add_argument("--kind", choices=list(KINDS), default="all", help="which files to search (all: shards+rejected)")
     pick = ap.add_mutually_exclusive_group()
-    pick.add_argument("--limit", type=_count("count", 1), default=5, help="show the first N matches (default 5)")
-    pick.add_argument("--sample", type=_count("count", 1), metavar="N", help="show N matches drawn at random")
+    pick.add_argument("--limit", type=count(1), default=5, help="show the first N matches (default 5)")
+    pick.add_argument("--sample", type=count(1), metavar="N", help="show N matches drawn at random")
     ap.add_argument("--seed", type=int, default=0, help="the draw of --sample (default 0)")
     ap.add_argument("--columns", help=f"comma-separated columns to show (default: {','.join(DEFAULT_COLUMNS)})")
-    ap.add_argument("--chars", type=_count("chars", 0), default=600, help="show at most N characters of text")
+    ap.add_argument("--chars", type=count(0), default=600, help="show at most N characters of text")
     return ap.parse_args(argv)
 
 
@@ -186,13 +171,10 @@ def main(argv: list[str] | None = None) -> int:
         print("no matching documents", file=sys.stderr)
         return 1
     how = f"{len(rows)} drawn with seed {args.seed}" if args.sample else f"the first {len(rows)}"
-    try:
+    with to_reader():
         print(f"{n_match:,} matching documents in {', '.join(kinds)}; showing {how}")
         shown = columns or [c for c in rows[0] if c != SIGNALS]
         print_docs(rows, shown, args.chars, quality_rules_of(args.dir))
-        sys.stdout.flush()
-    except BrokenPipeError:  # the reader (head, less) has had enough
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
     return 0
 
 
