@@ -105,6 +105,7 @@ def test_where_reads_a_map_by_key():
         "lang == 'ko' ;",
         "lang in ['ko', 'ja')",
         "lang['x'] == 1",
+        "pii_counts[5] > 0",
     ],
 )
 def test_where_parser_rejects(bad):
@@ -116,10 +117,13 @@ def test_where_parser_rejects(bad):
     "where, said",
     [
         ("lang == ko", "'ko' is not a column: write text in quotes, e.g. lang == 'ko'"),
-        ("lang in (ko, 'ja')", "write text in quotes"),
+        ("lang in (ko, 'ja')", "write text in quotes, e.g. lang in ('ko', ...)"),
+        ("text contains word", "e.g. text contains 'word'"),
         ("quality_score == 'high'", "quality_score holds numbers and cannot be compared with text"),
         ("lang > 3", "lang holds text and cannot be compared with numbers"),
         ("pii_counts['tel'] == 'x'", "pii_counts['tel'] holds numbers"),
+        ("pii_counts[tel] > 0", "'tel' is not a column: write text in quotes, e.g. pii_counts['tel']"),
+        ("pii_counts[1] > 0", "pii_counts has keys of text, not numbers"),
         ("quality_signals > 0.5", "quality_signals holds fields, not one value"),
         ("len(quality_score) > 3", "len() counts characters of text; quality_score holds numbers"),
     ],

@@ -154,20 +154,22 @@ class _Parser:
             if not pa.types.is_map(typ):
                 raise WhereError(f"{name} holds {kind_of(typ)}, not a map: only a map column takes ['key']")
             self.take()
-            key = self.value(f"{name}[...]")
+            key = self.value(f"{name}[{{}}]")
             self.take("op", "]")
+            if _literal_kind(key) != kind_of(typ.key_type):
+                raise WhereError(f"{name} has keys of {kind_of(typ.key_type)}, not {_literal_kind(key)}")
             expr = pc.map_lookup(expr, query_key=pa.scalar(key, typ.key_type), occurrence="first")
             return expr, kind_of(typ.item_type), f"{name}[{key!r}]"
         return expr, kind_of(typ), name
 
-    def value(self, context: str):
-        """A literal; a bare word here was most likely meant as text."""
+    def value(self, example: str):
+        """A literal; a bare word here was most likely meant as text (example: where it goes, as {})."""
         if self.peek("name") and self.toks[self.i][1] not in self.schema.names:
             word = self.toks[self.i][1]
-            raise WhereError(f"{word!r} is not a column: write text in quotes, e.g. {context} '{word}'")
+            raise WhereError(f"{word!r} is not a column: write text in quotes, e.g. {example.format(repr(word))}")
         return self.take("lit")
 
-    def operand(self, context: str = ""):
+    def operand(self, example: str = ""):
         if self.peek("lit"):
             v = self.take()
             return v, _literal_kind(v), repr(v)
@@ -181,8 +183,8 @@ class _Parser:
             if kind != "text":
                 raise WhereError(f"len() counts characters of text; {label} holds {kind}")
             return pc.utf8_length(expr), "numbers", f"len({label})"
-        if context and self.peek("name") and self.toks[self.i][1].split(".")[0] not in self.schema.names:
-            self.value(context)  # raises: a bare word
+        if example and self.peek("name") and self.toks[self.i][1].split(".")[0] not in self.schema.names:
+            self.value(example)  # raises: a bare word
         return self.column(self.take("name"))
 
     # ------------------------------------------------------------------ comparisons
@@ -200,13 +202,13 @@ class _Parser:
         for kw, fn in MATCHERS.items():
             if self.peek("kw", kw):
                 self.take()
-                pattern = self.value(f"{label} {kw}")
+                pattern = self.value(f"{label} {kw} {{}}")
                 _check(kind, "text", label, kw)
                 return getattr(pc, fn)(left, pattern=str(pattern))
         op = self.take("op")
         if op not in COMPARE:
             raise WhereError(f"expected a comparison operator, got {op!r}")
-        right, right_kind, _ = self.operand(f"{label} {op}")
+        right, right_kind, _ = self.operand(f"{label} {op} {{}}")
         _check(kind, right_kind, label, op)
         return getattr(left, COMPARE[op])(right)
 
@@ -215,10 +217,11 @@ class _Parser:
         if not (self.peek("op", "(") or self.peek("op", "[")):
             raise WhereError(f"in takes a list of values, e.g. {label} in ({_EXAMPLE.get(kind, '1')}, ...)")
         close = CLOSING[self.take("op")]
-        values = [self.value(f"{label} in {'(' if close == ')' else '['}")]
+        example = f"{label} in ({{}}, ...)"
+        values = [self.value(example)]
         while self.peek("op", ","):
             self.take()
-            values.append(self.value(f"{label} in (..., "))
+            values.append(self.value(example))
         self.take("op", close)
         for v in values:
             _check(kind, _literal_kind(v), label, "in")
