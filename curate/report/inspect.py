@@ -174,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     with to_reader():
         print(f"{n_match:,} matching documents in {', '.join(kinds)}; showing {how}")
         shown = columns or [c for c in rows[0] if c != SIGNALS]
-        print_docs(rows, shown, args.chars, quality_rules_of(args.dir))
+        quality_drop = any((r.get("drop_reason") or "").startswith("quality:") for r in rows)
+        print_docs(rows, shown, args.chars, quality_rules_of(args.dir) if quality_drop else {})
     return 0
 
 
