@@ -5,7 +5,7 @@
     curate inspect out/corpus/ko --where "pii_counts['tel'] > 0 and lang in ['ko', 'ja']" --sample 5 --seed 1
 
 The first line says how many documents match; --sample N picks N of them at random
-(the same N for the same --seed) instead of the first N in file order. --where is
+(the same ones for the same --seed) instead of the first N in file order. --where is
 parsed by curate.report.where into a pyarrow expression: nothing typed runs as Python.
 """
 
