@@ -1,4 +1,4 @@
-"""Shard report: its numbers against the shards, stats merging, inspect's filter, compare.
+"""Shard report: its numbers against the shards, stats merging.
 
 The curated folders are built from real text (tests/data/report, see NOTICE) by the real
 reader, stages and writer, without Ray: exact dedup is applied the way the pipeline
@@ -32,7 +32,7 @@ from curate.io.schema import SCHEMA_VERSION, SHARD_SCHEMA
 from curate.io.writer import QUARANTINE_SCHEMA, ShardWriter, atomic_write_json, to_quarantine
 from curate.recipe import load_recipe
 from curate.report import build as report
-from curate.report import compare, fmt, inspect, model, plots
+from curate.report import fmt, model, plots
 from curate.report.page import render_html
 from curate.report.stats import merge_stats, quality_rules, stats_fn_for, table_stats
 from pipelines.pass1 import StageChain
@@ -578,85 +578,6 @@ def test_repeated_lines_summary_bounds():
             assert n <= merged["floor"]
     top3 = [l for l, _ in truth.most_common(3)]
     assert all(l in merged["items"] for l in top3)
-
-
-# ---------------------------------------------------------------------------- inspect
-def test_where_parser_matches_python_filter():
-    table = _real_table()
-    rows = table.to_pylist()
-    cases = {
-        "quality_score < 0.9 and lang == 'ko'": lambda d: (
-            d["quality_score"] is not None and d["quality_score"] < 0.9 and d["lang"] == "ko"
-        ),
-        "not (lang in ('ko', 'en')) or len(text) >= 200": lambda d: (
-            (d["lang"] not in ("ko", "en")) or len(d["text"]) >= 200
-        ),
-        "drop_reason is null and quality_signals.hangul_ratio > 0.8": lambda d: (
-            d["drop_reason"] is None and d["quality_signals"]["hangul_ratio"] > 0.8
-        ),
-        "text contains '영화' and dup_cluster is not null": lambda d: (
-            "영화" in d["text"] and d["dup_cluster"] is not None
-        ),
-        "source startswith 'ja' and lang_score >= 0.5": lambda d: (
-            d["source"].startswith("ja") and d["lang_score"] >= 0.5
-        ),
-    }
-    for where, pred in cases.items():
-        expr = inspect.parse_where(where, table.schema)
-        got = sorted(table.filter(expr).column("id").to_pylist())
-        want = sorted(d["id"] for d in rows if pred(d))
-        assert got == want and want, where
-
-
-@pytest.mark.parametrize(
-    "bad",
-    [
-        "__import__('os').system('true')",
-        "lang == ",
-        "lang ==== 'ko'",
-        "nosuch > 1",
-        "quality_signals.nosuch > 1",
-        "text.__class__ == 1",
-        "1 < quality_score",
-        "lang == 'ko' ;",
-    ],
-)
-def test_where_parser_rejects(bad):
-    with pytest.raises(inspect.WhereError):
-        inspect.parse_where(bad, SHARD_SCHEMA)
-
-
-def test_inspect_cli(capsys):
-    out = curated_dir()
-    assert (
-        inspect.main([str(out), "--reason", "exact_dup", "--columns", "id,dup_of,drop_reason,text", "--limit", "2"])
-        == 0
-    )
-    printed = capsys.readouterr().out
-    assert "exact_dup" in printed and "dup_of" in printed
-    assert inspect.main([str(out), "--where", "lang == 'ja'", "--reason", "other_lang", "--limit", "1"]) == 0
-    assert "ja" in capsys.readouterr().out
-    assert inspect.main([str(out), "--where", "lang == 'xx'"]) == 1
-    assert inspect.main([str(out), "--where", "os.system('x')"]) == 2
-
-
-# ---------------------------------------------------------------------------- compare
-def test_compare_shows_what_a_stage_changes(capsys):
-    a = curated_dir()
-    b = curated_dir(("normalize", "langid", "pii", "dedup"))
-    rows = {
-        (s, n): (x, y)
-        for s, n, x, y in compare.compare_rows(compare.load_numbers(str(a)), compare.load_numbers(str(b)))
-    }
-    kept_a, kept_b = rows[("counts", "kept")]
-    quality_drops = sum(x for (s, n), (x, _) in rows.items() if s == "dropped" and n.startswith("quality:"))
-    assert quality_drops > 0 and all(
-        y == 0 for (s, n), (_, y) in rows.items() if s == "dropped" and n.startswith("quality:")
-    )
-    assert kept_b > kept_a
-    assert compare.main([str(a), str(b), "--changed"]) == 0
-    printed = capsys.readouterr().out
-    assert "quality:min_n_chars" in printed and "counts" in printed
 
 
 # ---------------------------------------------------------------------------- fonts

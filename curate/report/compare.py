@@ -2,18 +2,29 @@
 
 Counts, kept characters, drops per reason (each quality rule is its own reason),
 language mix and per-rule pass rates, from each folder's report numbers (report.json
-when present and current, else computed from manifest + stats, never from the text).
+when present and current, else computed from manifest + stats, never from the text);
+above them the recipe keys that differ, below them the documents whose fate changed
+(curate.report.run_diff). Runs of different languages or inputs are warned about.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
+from curate.report.cli_args import OneLineParser, count
 from curate.report.fmt import fmt_number
 from curate.report.model import compute_report
+from curate.report.pipe import to_reader
+from curate.report.run_diff import (
+    fate_changes,
+    format_fate_changes,
+    format_recipe_diff,
+    read_manifest,
+    recipe_diff,
+    run_warnings,
+)
 
 
 def load_numbers(out_dir: str) -> dict:
@@ -77,24 +88,50 @@ def format_table(rows, name_a: str, name_b: str, changed_only: bool = False) -> 
     return "\n".join(lines)
 
 
+def _json_rows(rows, recipe, changed, args) -> list[dict]:
+    """The number rows, then recipe keys and (with --changed) documents as rows of their own sections."""
+    shown = [r for r in rows if not args.changed or r[2] != r[3]]
+    shown += [("recipe", k, before, after) for k, before, after in recipe]
+    if args.changed:
+        shown += [("document", i, before, after) for i, before, after in changed[: args.limit]]
+    return [dict(zip(("section", "name", "a", "b"), r)) for r in shown]
+
+
+def _print(args, rows, recipe, changed, total) -> None:
+    if args.json:
+        print(json.dumps(_json_rows(rows, recipe, changed, args), ensure_ascii=False, indent=1))
+        return
+    print(format_recipe_diff(recipe) + "\n")
+    print(format_table(rows, "A", "B", args.changed))
+    if args.changed:
+        print("\n" + format_fate_changes(changed, total, args.limit))
+    else:
+        print(f"\n{len(changed):,} of {total:,} documents changed fate (--changed lists them)")
+    print(f"\nA = {args.dir_a}\nB = {args.dir_b}")
+
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="curate compare", description="what changed between two curated folders")
+    ap = OneLineParser(prog="curate compare", description="what changed between two curated folders")
     ap.add_argument("dir_a")
     ap.add_argument("dir_b")
-    ap.add_argument("--changed", action="store_true", help="show only numbers that differ")
+    ap.add_argument(
+        "--changed", action="store_true", help="show only numbers that differ, and the documents whose fate changed"
+    )
+    ap.add_argument("--limit", type=count(1), default=10, help="with --changed: list at most N documents (default 10)")
     ap.add_argument("--json", action="store_true", help="print rows as JSON")
     args = ap.parse_args(argv)
     for d in (args.dir_a, args.dir_b):
         if not (Path(d) / "manifest.json").exists():
             print(f"curate compare: {d}/manifest.json not found", file=sys.stderr)
             return 2
+    manifests = read_manifest(args.dir_a), read_manifest(args.dir_b)
+    for line in run_warnings(*manifests):
+        print(line, file=sys.stderr)
     rows = compare_rows(load_numbers(args.dir_a), load_numbers(args.dir_b))
-    if args.json:
-        shown = [r for r in rows if not args.changed or r[2] != r[3]]
-        print(json.dumps([dict(zip(("section", "name", "a", "b"), r)) for r in shown], ensure_ascii=False, indent=1))
-    else:
-        print(format_table(rows, "A", "B", args.changed))
-        print(f"\nA = {args.dir_a}\nB = {args.dir_b}")
+    recipe = recipe_diff(*manifests)
+    changed, total = fate_changes(args.dir_a, args.dir_b)
+    with to_reader():
+        _print(args, rows, recipe, changed, total)
     return 0
 
 

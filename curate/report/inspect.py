@@ -2,185 +2,38 @@
 
     curate inspect out/corpus/ko --where "drop_reason == 'quality:max_top_4gram_frac' and lang == 'ko'" --limit 5
     curate inspect out/corpus/ko --reason near_dup --columns id,dup_of,text
-    curate inspect out/corpus/ko --where "len(text) > 2000 or quality_signals.hangul_ratio < 0.5"
+    curate inspect out/corpus/ko --where "pii_counts['tel'] > 0 and lang in ['ko', 'ja']" --sample 5 --seed 1
 
---where is parsed by a small grammar (comparisons joined by and/or/not, parentheses,
-`is [not] null`, `in (...)`, `contains`, `startswith`, len(col), struct.field) and
-turned into a pyarrow.compute expression evaluated by pyarrow.dataset: nothing the
-user types is evaluated as Python.
+The first line says how many documents match; --sample N picks N of them at random
+(the same ones for the same --seed) instead of the first N in file order. --where is
+parsed by curate.report.where into a pyarrow expression: nothing typed runs as Python.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
-import shutil
+import json
+import random
 import sys
-import textwrap
+from collections import Counter
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
+from curate.report.cli_args import OneLineParser, count
+from curate.report.pipe import to_reader
+from curate.report.show import SIGNALS, print_docs
+from curate.report.where import GRAMMAR, WhereError, parse_where
+
 DEFAULT_COLUMNS = ["id", "source", "lang", "lang_score", "quality_score", "drop_reason", "dup_cluster", "text"]
+QUARANTINE_COLUMNS = ["id", "origin", "error", "raw"]
+KINDS = {"all": ["shards", "rejected"], "shards": ["shards"], "rejected": ["rejected"], "quarantine": ["quarantine"]}
 
 
-class WhereError(ValueError):
-    pass
-
-
-# ---------------------------------------------------------------------------- --where
-_TOKEN = re.compile(
-    r"""\s*(?:
-    (?P<num>-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)
-  | (?P<str>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
-  | (?P<op>==|!=|<=|>=|=|<|>|\(|\)|,)
-  | (?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)
-)""",
-    re.X,
-)
-KEYWORDS = {"and", "or", "not", "is", "null", "in", "contains", "startswith", "endswith", "true", "false", "len"}
-
-
-def _tokens(text: str) -> list[tuple[str, object]]:
-    out, pos = [], 0
-    text = text.rstrip()
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if not m or m.end() == pos:
-            raise WhereError(f"cannot read --where at: {text[pos : pos + 20]!r}")
-        pos = m.end()
-        kind = m.lastgroup
-        val = m.group(kind)
-        if kind == "num":
-            out.append(("lit", float(val) if any(c in val for c in ".eE") else int(val)))
-        elif kind == "str":
-            out.append(("lit", re.sub(r"\\(.)", r"\1", val[1:-1])))
-        elif kind == "name" and val.lower() in KEYWORDS:
-            out.append(("kw", val.lower()))
-        else:
-            out.append((kind, val))
-    return out
-
-
-class _Parser:
-    """Recursive descent: or > and > not > comparison."""
-
-    def __init__(self, text: str, schema: pa.Schema):
-        self.toks, self.i, self.schema = _tokens(text), 0, schema
-
-    def peek(self, kind=None, val=None) -> bool:
-        if self.i >= len(self.toks):
-            return False
-        k, v = self.toks[self.i]
-        return (kind is None or k == kind) and (val is None or v == val)
-
-    def take(self, kind=None, val=None):
-        if not self.peek(kind, val):
-            got = self.toks[self.i][1] if self.i < len(self.toks) else "end of --where"
-            raise WhereError(f"expected {val or kind}, got {got!r}")
-        self.i += 1
-        return self.toks[self.i - 1][1]
-
-    def parse(self) -> pc.Expression:
-        e = self.or_()
-        if self.i != len(self.toks):
-            raise WhereError(f"unexpected {self.toks[self.i][1]!r} in --where")
-        return e
-
-    def or_(self):
-        e = self.and_()
-        while self.peek("kw", "or"):
-            self.take()
-            e = e | self.and_()
-        return e
-
-    def and_(self):
-        e = self.not_()
-        while self.peek("kw", "and"):
-            self.take()
-            e = e & self.not_()
-        return e
-
-    def not_(self):
-        if self.peek("kw", "not"):
-            self.take()
-            return ~self.not_()
-        if self.peek("op", "("):
-            self.take()
-            e = self.or_()
-            self.take("op", ")")
-            return e
-        return self.comparison()
-
-    def field(self, name: str) -> pc.Expression:
-        path = name.split(".")
-        if path[0] not in self.schema.names:
-            raise WhereError(f"unknown column {path[0]!r} (columns: {', '.join(self.schema.names)})")
-        typ = self.schema.field(path[0]).type
-        for sub in path[1:]:
-            if not pa.types.is_struct(typ) or typ.get_field_index(sub) < 0:
-                raise WhereError(f"{name!r}: no field {sub!r}")
-            typ = typ.field(sub).type
-        return pc.field(*path)
-
-    def operand(self):
-        if self.peek("lit"):
-            return self.take(), True
-        if self.peek("kw", "true") or self.peek("kw", "false"):
-            return self.take() == "true", True
-        if self.peek("kw", "len"):
-            self.take()
-            self.take("op", "(")
-            e = pc.utf8_length(self.field(self.take("name")))
-            self.take("op", ")")
-            return e, False
-        return self.field(self.take("name")), False
-
-    def comparison(self):
-        left, left_lit = self.operand()
-        if left_lit:
-            raise WhereError("a comparison starts with a column, e.g. quality_score < 0.3")
-        if self.peek("kw", "is"):
-            self.take()
-            negate = self.peek("kw", "not") and self.take()
-            self.take("kw", "null")
-            return left.is_valid() if negate else left.is_null()
-        if self.peek("kw", "in") or (self.peek("kw", "not") and self.toks[self.i + 1 : self.i + 2] == [("kw", "in")]):
-            negate = self.take() == "not" and self.take("kw", "in")
-            self.take("op", "(")
-            values = [self.take("lit")]
-            while self.peek("op", ","):
-                self.take()
-                values.append(self.take("lit"))
-            self.take("op", ")")
-            e = left.isin(values)
-            return ~e if negate else e
-        for kw, fn in (("contains", "match_substring"), ("startswith", "starts_with"), ("endswith", "ends_with")):
-            if self.peek("kw", kw):
-                self.take()
-                pattern = self.take("lit")
-                return getattr(pc, fn)(left, pattern=str(pattern))
-        op = self.take("op")
-        right, _ = self.operand()
-        ops = {
-            "==": "__eq__",
-            "=": "__eq__",
-            "!=": "__ne__",
-            "<": "__lt__",
-            "<=": "__le__",
-            ">": "__gt__",
-            ">=": "__ge__",
-        }
-        if op not in ops:
-            raise WhereError(f"expected a comparison operator, got {op!r}")
-        return getattr(left, ops[op])(right)
-
-
-def parse_where(text: str, schema: pa.Schema) -> pc.Expression:
-    """A --where string as a pyarrow.compute expression over `schema`."""
-    return _Parser(text, schema).parse()
+class InspectError(ValueError):
+    """A usage mistake, said in one line."""
 
 
 def reason_filter(reason: str) -> pc.Expression:
@@ -189,90 +42,140 @@ def reason_filter(reason: str) -> pc.Expression:
     return (r == reason) | pc.starts_with(r, pattern=f"{reason}:") | pc.ends_with(r, pattern=f":{reason}")
 
 
-# ---------------------------------------------------------------------------- output
-def _files(out: Path, kinds: list[str]) -> list[str]:
-    return [str(p) for kind in kinds for p in sorted((out / kind).glob("*.parquet"))]
+def open_dataset(out_dir: str, kinds: list[str]) -> ds.Dataset | None:
+    """The parquet files of `kinds` in a curated folder (None: the folder has none of them)."""
+    out = Path(out_dir)
+    if not out.is_dir():
+        raise InspectError(f"{out_dir}: no such folder")
+    if not (out / "manifest.json").exists() and not any((out / k).is_dir() for k in KINDS["all"]):
+        raise InspectError(f"{out_dir} is not a curated output (no manifest.json, shards/ or rejected/)")
+    files = [str(p) for kind in kinds for p in sorted((out / kind).glob("*.parquet"))]
+    return ds.dataset(files, format="parquet") if files else None
 
 
-def _fmt(v) -> str:
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    if isinstance(v, dict):
-        return ", ".join(f"{k}={_fmt(x)}" for k, x in v.items() if x is not None) or "{}"
-    if isinstance(v, list):  # map columns come back as [(k, v), ...]
-        return ", ".join(f"{k}={x}" for k, x in v) if v and isinstance(v[0], tuple) else str(v)
-    return str(v)
+def _check_reason(dataset: ds.Dataset, reason: str) -> None:
+    if "drop_reason" not in dataset.schema.names:
+        raise InspectError("--reason reads drop reasons of shards and rejected; use --where \"error contains '...'\"")
+    present = Counter(r for r in dataset.to_table(columns=["drop_reason"]).column(0).to_pylist() if r)
+    if not any(r == reason or r.startswith(f"{reason}:") or r.endswith(f":{reason}") for r in present):
+        listed = ", ".join(f"{r} ({n})" for r, n in present.most_common()) or "none: every document was kept"
+        raise InspectError(f"no drop reason {reason!r} in this folder; reasons present: {listed}")
 
 
-def print_docs(rows: list[dict], columns: list[str], max_chars: int, file=None) -> None:
-    file = file or sys.stdout
-    width = min(shutil.get_terminal_size((100, 20)).columns, 120)
-    for n, row in enumerate(rows, 1):
-        print(f"── {n} " + "─" * max(0, width - 5 - len(str(n))), file=file)
-        for c in columns:
-            if c == "text":
-                continue
-            print(f"  {c:>14}: {_fmt(row.get(c))}", file=file)
-        if "text" in columns:
-            text = row.get("text") or ""
-            short = text[:max_chars] + (f" … [{len(text) - max_chars:,} more chars]" if len(text) > max_chars else "")
-            for para in short.split("\n"):
-                # wrap by display width: CJK characters take two columns
-                print(
-                    textwrap.indent(textwrap.fill(para, width=width // 2 if _wide(para) else width - 4) or "", "    "),
-                    file=file,
-                )
+def _columns(columns: list[str] | None, schema: pa.Schema, kinds: list[str]) -> list[str]:
+    if not columns:
+        default = QUARANTINE_COLUMNS if kinds == ["quarantine"] else DEFAULT_COLUMNS
+        return [c for c in default if c in schema.names]
+    unknown = [c for c in columns if c not in schema.names]
+    if unknown:
+        raise InspectError(
+            f"unknown column {', '.join(map(repr, unknown))} in --columns (columns: {', '.join(schema.names)})"
+        )
+    return columns
 
 
-def _wide(s: str) -> bool:
-    return sum(1 for ch in s[:200] if ord(ch) >= 0x1100) > len(s[:200]) // 3
-
-
-def find_docs(
-    out_dir: str,
-    where: str | None = None,
-    reason: str | None = None,
-    kinds=("shards", "rejected"),
-    columns: list[str] | None = None,
-    limit: int = 5,
-) -> list[dict]:
-    files = _files(Path(out_dir), list(kinds))
-    if not files:
-        return []
-    dataset = ds.dataset(files, format="parquet")
-    expr = None
-    if where:
-        expr = parse_where(where, dataset.schema)
+def _filter(dataset: ds.Dataset, where: str | None, reason: str | None) -> pc.Expression | None:
+    expr = parse_where(where, dataset.schema) if where else None
     if reason:
+        _check_reason(dataset, reason)
         expr = reason_filter(reason) if expr is None else expr & reason_filter(reason)
-    cols = [c for c in (columns or DEFAULT_COLUMNS) if c in dataset.schema.names]
-    return dataset.scanner(columns=cols, filter=expr).head(limit).to_pylist()
+    return expr
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="curate inspect", description="print matching documents of a curated folder")
+def _pick(n_match: int, limit: int, sample: bool, seed: int) -> list[int]:
+    """Positions among the matches to show: the first `limit`, or `limit` drawn with `seed`."""
+    if not sample or n_match <= limit:
+        return list(range(min(limit, n_match)))
+    return sorted(random.Random(seed).sample(range(n_match), limit))
+
+
+def _rows_at(scanner: ds.Scanner, positions: list[int]) -> list[dict]:
+    """The rows at `positions` (sorted) of a scan, reading it batch by batch."""
+    rows, offset, want = [], 0, iter(positions)
+    nxt = next(want, None)
+    for batch in scanner.to_batches():
+        if nxt is None:
+            break
+        local = []
+        while nxt is not None and nxt < offset + batch.num_rows:
+            local.append(nxt - offset)
+            nxt = next(want, None)
+        if local:
+            rows.extend(batch.take(pa.array(local)).to_pylist())
+        offset += batch.num_rows
+    return rows
+
+
+def find_docs(out_dir, where=None, reason=None, kinds=("shards", "rejected"), columns=None, limit=5, seed=None):
+    """(number of matches, the rows shown): the first `limit`, or a sample when `seed` is given."""
+    dataset = open_dataset(out_dir, list(kinds))
+    if dataset is None:
+        return 0, []
+    expr = _filter(dataset, where, reason)
+    cols = _columns(columns, dataset.schema, list(kinds))
+    if "drop_reason" in cols and SIGNALS in dataset.schema.names and SIGNALS not in cols:
+        cols.append(SIGNALS)  # the failing signal of a quality drop is shown first
+    try:
+        n_match = dataset.count_rows(filter=expr)
+        positions = _pick(n_match, limit, seed is not None, seed or 0)
+        return n_match, _rows_at(dataset.scanner(columns=cols, filter=expr), positions)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+        raise InspectError(f"--where cannot be evaluated on these columns ({str(exc).splitlines()[0]})") from exc
+
+
+def quality_rules_of(out_dir: str) -> dict[str, tuple]:
+    """rule -> (signal, bound, threshold) from the run's own recipe ({} without the quality stage)."""
+    manifest = Path(out_dir) / "manifest.json"
+    if not manifest.exists():
+        return {}
+    m = json.loads(manifest.read_text(encoding="utf-8"))
+    from curate.report.stats import quality_rules
+
+    rules = quality_rules(m.get("recipe") or {}, m.get("lang") or "")
+    return {name: (signal, bound, thr) for name, signal, bound, thr in rules or []}
+
+
+def _args(argv: list[str] | None) -> argparse.Namespace:
+    ap = OneLineParser(
+        prog="curate inspect",
+        description="print matching documents of a curated folder",
+        epilog="--where grammar:\n" + GRAMMAR,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("dir")
     ap.add_argument("--where", help="filter, e.g. \"drop_reason == 'quality:max_top_4gram_frac' and lang == 'ko'\"")
     ap.add_argument("--reason", help="drop reason or its stage/rule (near_dup, quality, min_n_chars, ...)")
-    ap.add_argument("--kind", choices=["shards", "rejected", "all"], default="all", help="which files to search")
-    ap.add_argument("--limit", type=int, default=5)
+    ap.add_argument("--kind", choices=list(KINDS), default="all", help="which files to search (all: shards+rejected)")
+    pick = ap.add_mutually_exclusive_group()
+    pick.add_argument("--limit", type=count(1), default=5, help="show the first N matches (default 5)")
+    pick.add_argument("--sample", type=count(1), metavar="N", help="show N matches drawn at random")
+    ap.add_argument("--seed", type=int, default=0, help="the draw of --sample (default 0)")
     ap.add_argument("--columns", help=f"comma-separated columns to show (default: {','.join(DEFAULT_COLUMNS)})")
-    ap.add_argument("--chars", type=int, default=600, help="show at most this many characters of text")
-    args = ap.parse_args(argv)
-    kinds = ["shards", "rejected"] if args.kind == "all" else [args.kind]
-    columns = [c.strip() for c in args.columns.split(",")] if args.columns else DEFAULT_COLUMNS
-    if not Path(args.dir).is_dir():
-        print(f"curate inspect: {args.dir}: no such folder", file=sys.stderr)
-        return 2
+    ap.add_argument("--chars", type=count(0), default=600, help="show at most N characters of text")
+    return ap.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args(argv)
+    kinds = KINDS[args.kind]
+    columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
+    limit = args.sample or args.limit
     try:
-        rows = find_docs(args.dir, args.where, args.reason, kinds, columns, args.limit)
-    except (WhereError, pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+        n_match, rows = find_docs(
+            args.dir, args.where, args.reason, kinds, columns, limit, args.seed if args.sample else None
+        )
+    except (WhereError, InspectError) as exc:
         print(f"curate inspect: {exc}", file=sys.stderr)
         return 2
     if not rows:
         print("no matching documents", file=sys.stderr)
         return 1
-    print_docs(rows, [c for c in columns if c in rows[0]], args.chars)
+    how = f"{len(rows)} drawn with seed {args.seed}" if args.sample else f"the first {len(rows)}"
+    with to_reader():
+        print(f"{n_match:,} matching documents in {', '.join(kinds)}; showing {how}")
+        shown = columns or [c for c in rows[0] if c != SIGNALS]
+        quality_drop = any((r.get("drop_reason") or "").startswith("quality:") for r in rows)
+        print_docs(rows, shown, args.chars, quality_rules_of(args.dir) if quality_drop else {})
     return 0
 
 
