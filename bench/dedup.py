@@ -136,64 +136,9 @@ def run_ours(in_dir: Path, out_dir: Path) -> set[str]:
 
 
 def run_datatrove(in_dir: Path, work: Path) -> set[str]:
-    from datatrove.executor import LocalPipelineExecutor
-    from datatrove.pipeline.dedup import (
-        MinhashDedupBuckets,
-        MinhashDedupCluster,
-        MinhashDedupFilter,
-        MinhashDedupSignature,
-    )
-    from datatrove.pipeline.dedup.minhash import MinhashConfig
-    from datatrove.pipeline.readers import JsonlReader
-    from datatrove.pipeline.writers.jsonl import JsonlWriter
-    from datatrove.utils.hashing import HashConfig
-    from datatrove.utils.word_tokenizers import KiwiTokenizer
+    from _datatrove import minhash_dedup
 
-    cfg = MinhashConfig(hash_config=HashConfig(hash_fc="sha1", precision=64))
-    tok = KiwiTokenizer(model_type="cong")
-    # logging_dir=None would make datatrove write ./logs/<timestamp> into the working tree
-    common = dict(logging_dir=str(work / "logs"), skip_completed=False)
-    LocalPipelineExecutor(
-        pipeline=[
-            JsonlReader(str(in_dir)),
-            MinhashDedupSignature(output_folder=str(work / "sigs"), config=cfg, language=tok),
-        ],
-        tasks=2,
-        workers=2,
-        **common,
-    ).run()
-    LocalPipelineExecutor(
-        pipeline=[
-            MinhashDedupBuckets(input_folder=str(work / "sigs"), output_folder=str(work / "buckets"), config=cfg)
-        ],
-        tasks=cfg.num_buckets,
-        workers=2,
-        **common,
-    ).run()
-    LocalPipelineExecutor(
-        pipeline=[
-            MinhashDedupCluster(
-                input_folder=str(work / "buckets"), output_folder=str(work / "remove"), config=cfg, save_cluster_id=True
-            )
-        ],
-        tasks=1,
-        workers=1,
-        **common,
-    ).run()
-    LocalPipelineExecutor(
-        pipeline=[
-            JsonlReader(str(in_dir)),
-            MinhashDedupFilter(
-                input_folder=str(work / "remove"),
-                load_cluster_ids=True,
-                exclusion_writer=JsonlWriter(str(work / "removed"), compression=None),
-            ),
-            JsonlWriter(str(work / "kept"), compression=None),
-        ],
-        tasks=2,
-        workers=2,
-        **common,
-    ).run()
+    minhash_dedup(in_dir, work, tasks=2)
     removed, cluster_of = set(), {}
     for folder in ("removed", "kept"):
         for p in (work / folder).glob("*.jsonl"):
