@@ -266,6 +266,25 @@ def test_rule_pass_rates_match_quality_stage(built):
     assert "not computed" in page
 
 
+def test_quality_score_is_explained_as_the_mean_headroom_it_is(built):
+    """The page says what quality_score is; recomputing it from the signals that way agrees."""
+    from curate.stages.quality.rules import headroom
+
+    out, r = built
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="quality-score"' in page and "the score averages, the rules do not" in page
+    manifest = json.loads((out / "manifest.json").read_text())
+    rules = [tuple(x) for x in quality_rules(manifest["recipe"], "ko")]
+    checked = 0
+    for t in (_read(out, "shards"), _read(out, "rejected")):
+        for sig, score in zip(t.column("quality_signals").to_pylist(), t.column("quality_score").to_pylist()):
+            if score is None or not sig or sig.get("model_score") is not None:
+                continue
+            assert headroom(sig, rules) == pytest.approx(score, abs=1e-6)
+            checked += 1
+    assert checked > 100
+
+
 def test_signal_histograms_count_kept_and_rule_dropped_documents_with_threshold(built):
     from curate.stages.quality.signal_hist import signal_edges
 

@@ -256,8 +256,21 @@ def _signal_histograms(r: dict, plots: dict) -> list[str]:
     ]
 
 
+# What quality_score is (curate/stages/quality/rules.py: headroom), and why a drop may score high.
+_SCORE_EXPLAINED = (
+    '<p class="meta" id="quality-score">quality_score (0 to 1) is the mean, over the rules this run '
+    "thresholds, of how far each signal sits inside its threshold: 0 on the threshold, 1 at twice a minimum "
+    "or at zero for a maximum (blended with the quality model's score where the recipe uses one). It ranks "
+    "what is kept and picks the document a duplicate cluster keeps. A document is dropped when any one rule "
+    "fails, so one far inside every threshold but one can score as high as a kept document: the score "
+    "averages, the rules do not.</p>"
+)
+
+
 def _quality_section(r: dict, plots: dict) -> list[str]:
     parts = ['<h2 id="quality">Quality</h2>' + _img(plots, "quality", "quality score")]
+    if r["quality_rules"]:
+        parts.append(_SCORE_EXPLAINED)
     rules = r["quality_rules"]
     if rules:
         parts += _rules_table(rules, plots)
