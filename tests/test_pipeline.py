@@ -255,47 +255,19 @@ def test_failed_run_leaves_previous_output_intact(tmp_path, monkeypatch):
     assert not [p for p in out.iterdir() if p.name.startswith(".staging")]
 
 
-def test_cli_errors_name_the_problem(tmp_path):
+def _curate_corpus(*args: str) -> subprocess.CompletedProcess:
+    """`curate corpus --lang ko ARGS` as a user runs it, from the repo root."""
+    cmd = [sys.executable, "-m", "curate.cli", "corpus", "--lang", "ko", *args]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+
+
+def test_cli_errors_name_the_problem(tmp_path):
     missing = tmp_path / "nope.jsonl"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "curate.cli",
-            "corpus",
-            "--lang",
-            "ko",
-            "--input",
-            str(missing),
-            "--output",
-            str(tmp_path / "o"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
+    proc = _curate_corpus("--input", str(missing), "--output", str(tmp_path / "o"))
     assert proc.returncode == 2 and str(missing) in proc.stderr
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "curate.cli",
-            "corpus",
-            "--lang",
-            "ko",
-            "--input",
-            str(SAMPLE / "ko.jsonl.gz"),
-            "--output",
-            str(tmp_path / "o"),
-            "--stages",
-            "normalize,bogus",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
+    proc = _curate_corpus(
+        "--input", str(SAMPLE / "ko.jsonl.gz"), "--output", str(tmp_path / "o"), "--stages", "normalize,bogus"
     )
     assert proc.returncode == 2 and "bogus" in proc.stderr
 
@@ -385,16 +357,11 @@ def test_output_folder_inside_an_input_folder_is_not_read_back(tmp_path):
 
 
 def test_cli_rejects_bad_counts_and_a_file_as_output(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    base = [sys.executable, "-m", "curate.cli", "corpus", "--lang", "ko", "--input", str(SAMPLE / "ko.jsonl.gz")]
+    sample = str(SAMPLE / "ko.jsonl.gz")
     for flag in ("--workers", "--batch-size", "--shard-rows"):
-        proc = subprocess.run(
-            base + ["--output", str(tmp_path / "o"), flag, "0"], capture_output=True, text=True, env=env, cwd=ROOT
-        )
+        proc = _curate_corpus("--input", sample, "--output", str(tmp_path / "o"), flag, "0")
         assert proc.returncode == 2 and flag in proc.stderr, flag
     taken = tmp_path / "taken"
     taken.write_text("x")
-    proc = subprocess.run(
-        base + ["--output", str(taken), "--stages", "normalize"], capture_output=True, text=True, env=env, cwd=ROOT
-    )
+    proc = _curate_corpus("--input", sample, "--output", str(taken), "--stages", "normalize")
     assert proc.returncode == 2 and "not a folder" in proc.stderr and "Traceback" not in proc.stderr

@@ -147,14 +147,7 @@ def test_page_text_renders_with_fonts_that_have_its_glyphs(page):
     embedded = _embedded_charmap(out / "report.html")
     checked_cjk = 0
     for node in nodes:
-        obj = cdp.call("DOM.resolveNode", session, nodeId=node)["object"]["objectId"]
-        text = cdp.call(
-            "Runtime.callFunctionOn",
-            session,
-            objectId=obj,
-            returnByValue=True,
-            functionDeclaration="function() { return this.innerText; }",
-        )["result"]["value"]
+        text = cdp.node_text(session, node)
         fonts = cdp.call("CSS.getPlatformFontsForNode", session, nodeId=node)["fonts"]
         if not text.strip() or not fonts:
             continue
@@ -272,14 +265,7 @@ def test_page_renders_hangul_and_kana_without_system_cjk_fonts(cjkless_page):
     checked = 0
     for node in nodes[:20]:
         fonts = cdp.call("CSS.getPlatformFontsForNode", session, nodeId=node)["fonts"]
-        obj = cdp.call("DOM.resolveNode", session, nodeId=node)["object"]["objectId"]
-        node_text = cdp.call(
-            "Runtime.callFunctionOn",
-            session,
-            objectId=obj,
-            returnByValue=True,
-            functionDeclaration="function() { return this.innerText; }",
-        )["result"]["value"]
+        node_text = cdp.node_text(session, node)
         if HANGUL.search(node_text) and fonts:
             assert all(f.get("isCustomFont") for f in fonts if f["glyphCount"]), fonts
             checked += 1

@@ -46,6 +46,13 @@ class DevTools:
         result = self.call("Runtime.evaluate", session, expression=expr, returnByValue=True, awaitPromise=True)
         return result["result"].get("value")
 
+    def node_text(self, session: str, node: int) -> str:
+        """The rendered text (innerText) of a DOM node, by its node id."""
+        obj = self.call("DOM.resolveNode", session, nodeId=node)["object"]["objectId"]
+        fn = "function() { return this.innerText; }"
+        reply = self.call("Runtime.callFunctionOn", session, objectId=obj, returnByValue=True, functionDeclaration=fn)
+        return reply["result"]["value"]
+
     def open(self, path: Path, width: int = 1280, height: int = 900) -> str:
         """A new tab showing path, loaded; returns its session id."""
         target = self.call("Target.createTarget", url="about:blank")["targetId"]
