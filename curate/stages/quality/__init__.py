@@ -10,6 +10,9 @@ Thresholds: pipelines/recipes/quality/<lang>.yaml, merged with the recipe's `qua
 section. A key ``min_<signal>`` / ``max_<signal>`` is a rule named by that key (drop
 reason ``quality:min_hangul_ratio``); rules are checked in file order, surface rules
 before rules on word signals (see ordered_rules), and the first failure is the reason.
-A null value switches a rule off. Documents that fail a surface rule are not segmented
-(their word signals stay null) unless the section says ``analyze_dropped: true``.
+A null value switches a rule off. Signals are computed cheapest first: documents that
+fail a surface rule are not segmented (their word signals stay null) unless the section
+says ``analyze_dropped: true``, those that fail a word rule get no word-order gain, and
+a long document's morpheme signals are measured on a sample of its sentences where that
+sample passes the word rules clearly (``morph_sample_chars``, morph_sample.py).
 """

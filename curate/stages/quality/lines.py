@@ -25,29 +25,34 @@ def _ngram_fracs(words: list[str], min_words: int = 0) -> dict[str, float]:
     total = sum(lens)
     if min_words and 0 < len(words) < min_words:
         total = total * min_words / len(words)
+    # An n-gram repeats only where the (n-1)-gram it starts with repeats: once no n-gram
+    # repeats, every longer one scores 0 too, without counting (most prose repeats no
+    # 2- or 5-word phrase).
+    repeats = total > 0
     for n in (2, 3, 4):
         key = f"top_{n}gram_frac"
-        if total == 0 or len(words) < n:
+        if not repeats or len(words) < n:
             out[key] = 0.0
             continue
-        grams = Counter(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
+        grams = Counter(zip(*(words[i:] for i in range(n))))
         gram, count = grams.most_common(1)[0]
-        out[key] = (count * sum(map(len, gram)) / total) if count > 1 else 0.0
+        repeats = count > 1
+        out[key] = (count * sum(map(len, gram)) / total) if repeats else 0.0
     for n in range(5, 11):
         key = f"dup_{n}gram_frac"
-        if total == 0 or len(words) < n:
+        if not repeats or len(words) < n:
             out[key] = 0.0
             continue
         seen: dict[tuple, int] = {}
         covered = bytearray(len(words))
-        for i in range(len(words) - n + 1):
-            g = tuple(words[i : i + n])
+        for i, g in enumerate(zip(*(words[j:] for j in range(n)))):
             if seen.setdefault(g, i) != i:
                 # a repeat: its words count, the first use does not (as datatrove's
                 # GopherRepetitionFilter counts them, the reference FineWeb's thresholds
                 # go with); marking both doubled a name said twice in an encyclopedia
                 # paragraph
                 covered[i : i + n] = b"\x01" * n
+        repeats = len(seen) < len(words) - n + 1
         out[key] = sum(l for l, c in zip(lens, covered) if c) / total
     return out
 

@@ -23,6 +23,7 @@ SETTINGS = {
     "segment",
     "workers",
     "analyze_dropped",
+    "morph_sample_chars",
     "include",
     "repetition_min_words",
     "flagged_min_words",

@@ -19,7 +19,6 @@ from curate.stages.quality.chars import (
     _KANA,
     _KANJI,
     _LATIN,
-    _NON_SPACE,
     _PUNCT_END,
     _SYMBOL_WORD,
     _URL,
@@ -60,8 +59,8 @@ def surface_signals(text: str, lang: str, cfg: dict) -> dict[str, float]:
     """Signals read off the characters, lines and space-separated units of a text."""
     s: dict[str, float] = {}
     n_chars = len(text)
-    nonspace = max(1, len(_NON_SPACE.findall(text)))
     units = eojeols(text)  # space-separated units: eojeol in Korean, words in spaced languages
+    nonspace = max(1, sum(map(len, units)))  # str.split's spaces are exactly regex \s
     n_units = max(1, len(units))
     # Counts are taken over at least count_min_words words (see _short_scale); Japanese
     # words are estimated from characters before segmentation.

@@ -4,7 +4,10 @@ and the stage's part of the report statistics."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +18,7 @@ from curate.io.schema import QUALITY_SIGNALS_TYPE
 from curate.stages import summaries
 from curate.stages.base import RECIPE_DIR, BatchStage, Section, live_mask, merge_drop_reasons, set_column
 from curate.stages.quality import signal_hist
+from curate.stages.quality.morph_sample import clear_pass, extend_to_whole, sample_of
 from curate.stages.quality.rules import (
     SIGNAL_NAMES,
     WORD_SIGNALS,
@@ -37,6 +41,7 @@ SCORERS: list[Scorer] = []
 
 # ---------------------------------------------------------------------------- stage
 WORD_ORDER_WINDOW = 120  # eojeol: enough for a stable per-character score, bounded cost
+WORD_ORDER_MIN_WORDS = 25  # eojeol: a shorter text has too little grammar to lose
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class QualitySettings:
     workers: int = 1
     use_morphs: bool = True  # segment: morph (kiwipiepy / fugashi words) | space
     analyze_dropped: bool = False
+    morph_sample_chars: int = 0  # 0: analyse whole texts (curate.stages.quality.morph_sample)
     model_weight: float = 0.5
     model: str | None = None  # a fastText quality classifier (curate train-quality)
 
@@ -71,6 +77,7 @@ class QualitySettings:
             workers=s.integer("workers", 1, minimum=1),
             use_morphs=s.choice("segment", "morph", ("morph", "space")) == "morph",
             analyze_dropped=s.boolean("analyze_dropped", False),
+            morph_sample_chars=s.integer("morph_sample_chars", 0, minimum=0),
             model_weight=s.number("model_weight", 0.5, 0.0, 1.0),
             model=s.existing_file("model"),
         )
@@ -87,34 +94,97 @@ class QualityStage(BatchStage):
             from curate.stages.quality_model import model_scorer
 
             self.scorers.append(model_scorer(settings.model))
+        late = WORD_SIGNALS.get(settings.lang, set()) | {"model_score"}
+        self._surface_rules = [r for r in settings.rules if r[1] not in late]
+        self._word_rules = [r for r in settings.rules if r[1] in WORD_SIGNALS.get(settings.lang, set())]
+        checked = [r[1] for r in settings.rules]
+        order = checked.index("word_order_gain") if "word_order_gain" in checked else len(checked)
+        self._rules_before_order = list(settings.rules[:order])  # a document failing one needs no word order
+        self._order_gate = float(settings.section.get("word_order_gate", -3.5))
+        self.seconds: Counter = Counter()  # CPU seconds per phase (bench/quality.py prints the shares)
+        self._phase: str | None = None
+
+    @contextmanager
+    def clock(self, phase: str) -> Iterator[None]:
+        """Add the CPU time of the block to ``phase`` (and take it off the enclosing phase)."""
+        t0, outer = time.process_time(), self._phase
+        self._phase = phase
+        try:
+            yield
+        finally:
+            spent = time.process_time() - t0
+            self.seconds[phase] += spent
+            if outer is not None:
+                self.seconds[outer] -= spent
+            self._phase = outer
 
     def signals(self, texts: list[str], complete: bool | None = None) -> list[dict]:
-        """Signals of a list of texts, in batches. Unless ``complete`` (or the recipe's
-        ``analyze_dropped: true``), a text that already fails a surface rule is not
-        segmented nor model-scored: its word signals stay null (the fast path: on web
-        crawls most drops are menus, lists and mojibake, and kiwi is the cost)."""
+        """Signals of a list of texts, in batches, cheapest first. Unless ``complete`` (or
+        the recipe's ``analyze_dropped: true``), a text that already fails a surface rule
+        is not segmented nor model-scored: its word signals stay null (the fast path: on
+        web crawls most drops are menus, lists and mojibake, and kiwi is the cost); one
+        that fails a word rule gets no word-order gain (kiwi again, twice)."""
         complete = self.settings.analyze_dropped if complete is None else complete
-        word_sigs = WORD_SIGNALS.get(self.settings.lang, set()) | {"model_score"}
-        surface_rules = [r for r in self.settings.rules if r[1] not in word_sigs]
         out = []
         for start in range(0, len(texts), self.settings.batch_size):
             batch = texts[start : start + self.settings.batch_size]
-            sigs = [surface_signals(t, self.settings.lang, self.settings.section) for t in batch]
-            todo = [i for i, sig in enumerate(sigs) if complete or failed_rule(sig, surface_rules) is None]
+            with self.clock("surface signals"):
+                sigs = [surface_signals(t, self.settings.lang, self.settings.section) for t in batch]
+                todo = [i for i, sig in enumerate(sigs) if complete or failed_rule(sig, self._surface_rules) is None]
+            if self.settings.use_morphs and todo:
+                self._word_signals([batch[i] for i in todo], [sigs[i] for i in todo], complete)
             sub = [batch[i] for i in todo]
-            if self.settings.use_morphs and sub:
-                for i, m in zip(todo, analyze(sub, self.settings.lang, self.settings.workers)):
-                    sigs[i].update(word_signals(batch[i], m, self.settings.lang, self.settings.section))
-                if self.settings.lang == "ko":
-                    self._word_order_gain([batch[i] for i in todo], [sigs[i] for i in todo])
-            for scorer in self.scorers:
-                if not sub:
-                    break
-                for name, values in scorer(sub, self.settings.lang).items():
-                    for i, v in zip(todo, values):
-                        sigs[i][name] = float(v)
+            for scorer in self.scorers if sub else ():
+                with self.clock("model scores"):
+                    for name, values in scorer(sub, self.settings.lang).items():
+                        for i, v in zip(todo, values):
+                            sigs[i][name] = float(v)
             out.extend(sigs)
         return out
+
+    def _word_signals(self, texts: list[str], sigs: list[dict], complete: bool) -> None:
+        """Word signals of texts that passed the surface rules: long texts on a sample
+        first (curate.stages.quality.morph_sample), then whole where the sample does not
+        pass the word rules clearly, in one analyser call per step."""
+        samples = [sample_of(t, self.settings.morph_sample_chars) for t in texts]
+        with self.clock("morphemes"):
+            settled = self._analyse(texts, samples, sigs, complete)
+        redo = [i for i, ok in enumerate(settled) if not ok]
+        if redo:
+            with self.clock("morphemes again, whole texts"):
+                self._analyse([texts[i] for i in redo], [None] * len(redo), [sigs[i] for i in redo], complete)
+
+    def _analyse(self, texts: list[str], samples: list, sigs: list[dict], complete: bool) -> list[bool]:
+        """Word signals of ``texts`` from the analysis of their samples (of each text
+        whole where its sample is None), and whether each is settled: analysed whole, or
+        a sample that passes the word rules clearly."""
+        lang, section = self.settings.lang, self.settings.section
+        analysed = [t if s is None else s.text for t, s in zip(texts, samples)]
+        settled = []
+        for text, sample, m, sig in zip(texts, samples, analyze(analysed, lang, self.settings.workers), sigs):
+            settled.append(sample is None or extend_to_whole(m, text, sample))
+            sig.update(word_signals(text, m, lang, section))
+        for sig in sigs:
+            sig.pop("word_order_gain", None)  # a sample's, when the whole text is analysed now
+        if lang == "ko":
+            live = [i for i, sig in enumerate(sigs) if complete or failed_rule(sig, self._rules_before_order) is None]
+            with self.clock("word order"):
+                self._word_order_gain([analysed[i] for i in live], [sigs[i] for i in live])
+        for i, (text, sample) in enumerate(zip(texts, samples)):
+            if settled[i] and sample is not None:
+                settled[i] = clear_pass(sigs[i], self._word_rules) and not self._order_unmeasured(text, sigs[i])
+        return settled
+
+    def _order_unmeasured(self, text: str, sig: dict) -> bool:
+        """A text that would get a word-order gain whole but got none from its sample (a
+        sample of fewer than WORD_ORDER_MIN_WORDS eojeol)."""
+        lm = sig.get("lm_score")
+        return (
+            sig.get("word_order_gain") is None
+            and lm is not None
+            and lm < self._order_gate
+            and len(text.split()) >= WORD_ORDER_MIN_WORDS
+        )
 
     def _word_order_gain(self, texts: list[str], sigs: list[dict]) -> None:
         """word_order_gain: kiwi's log-prob per character of a text's first
@@ -122,12 +192,12 @@ class QualityStage(BatchStage):
         lose their grammar when shuffled; word salad made of real words (SEO filler) has
         none to lose. Only for texts of 25+ eojeol whose lm_score is already low
         (``word_order_gate``): prose scores above it, so kiwi runs again on few texts."""
-        gate = float(self.settings.section.get("word_order_gate", -3.5))
+        gate = self._order_gate
         todo, windows, shuffled = [], [], []
         for i, (text, sig) in enumerate(zip(texts, sigs)):
             sig["word_order_gain"] = None
             words = text.split()
-            if sig.get("lm_score") is None or sig["lm_score"] >= gate or len(words) < 25:
+            if sig.get("lm_score") is None or sig["lm_score"] >= gate or len(words) < WORD_ORDER_MIN_WORDS:
                 continue
             window = words[:WORD_ORDER_WINDOW]
             mixed = list(window)
@@ -150,6 +220,10 @@ class QualityStage(BatchStage):
         return h if m is None else (1 - self.settings.model_weight) * h + self.settings.model_weight * m
 
     def __call__(self, table: pa.Table) -> pa.Table:
+        with self.clock("rules and columns"):
+            return self._judge(table)
+
+    def _judge(self, table: pa.Table) -> pa.Table:
         live = live_mask(table)
         idx = np.flatnonzero(live)
         texts = table.column("text").to_pylist()
