@@ -169,35 +169,27 @@ class QualityStage(BatchStage):
         if lang == "ko":
             live = [i for i, sig in enumerate(sigs) if complete or failed_rule(sig, self._rules_before_order) is None]
             with self.clock("word order"):
-                self._word_order_gain([analysed[i] for i in live], [sigs[i] for i in live])
-        for i, (text, sample) in enumerate(zip(texts, samples)):
+                # a sample is the window of a long text, however few its eojeol
+                lengths = [len(texts[i].split()) for i in live]
+                self._word_order_gain([analysed[i] for i in live], [sigs[i] for i in live], lengths)
+        for i, sample in enumerate(samples):
             if settled[i] and sample is not None:
-                settled[i] = clear_pass(sigs[i], self._word_rules) and not self._order_unmeasured(text, sigs[i])
+                settled[i] = clear_pass(sigs[i], self._word_rules)
         return settled
 
-    def _order_unmeasured(self, text: str, sig: dict) -> bool:
-        """A text that would get a word-order gain whole but got none from its sample (a
-        sample of fewer than WORD_ORDER_MIN_WORDS eojeol)."""
-        lm = sig.get("lm_score")
-        return (
-            sig.get("word_order_gain") is None
-            and lm is not None
-            and lm < self._order_gate
-            and len(text.split()) >= WORD_ORDER_MIN_WORDS
-        )
-
-    def _word_order_gain(self, texts: list[str], sigs: list[dict]) -> None:
+    def _word_order_gain(self, texts: list[str], sigs: list[dict], lengths: list[int]) -> None:
         """word_order_gain: kiwi's log-prob per character of a text's first
         WORD_ORDER_WINDOW eojeol minus that of the same eojeol shuffled. Real sentences
         lose their grammar when shuffled; word salad made of real words (SEO filler) has
-        none to lose. Only for texts of 25+ eojeol whose lm_score is already low
-        (``word_order_gate``): prose scores above it, so kiwi runs again on few texts."""
+        none to lose. Only for texts whose document has 25+ eojeol (``lengths``) and whose
+        lm_score is already low (``word_order_gate``): prose scores above it, so kiwi runs
+        again on few texts."""
         gate = self._order_gate
         todo, windows, shuffled = [], [], []
-        for i, (text, sig) in enumerate(zip(texts, sigs)):
+        for i, (text, sig, n) in enumerate(zip(texts, sigs, lengths)):
             sig["word_order_gain"] = None
             words = text.split()
-            if sig.get("lm_score") is None or sig["lm_score"] >= gate or len(words) < WORD_ORDER_MIN_WORDS:
+            if sig.get("lm_score") is None or sig["lm_score"] >= gate or n < WORD_ORDER_MIN_WORDS:
                 continue
             window = words[:WORD_ORDER_WINDOW]
             mixed = list(window)
