@@ -48,11 +48,15 @@ class Corpus:
 
 
 class TokenStream:
-    """Several token arrays (memmaps or in-memory) read as one."""
+    """Token arrays (memmaps or in-memory) read as one stream: each whole, in order, or
+    the spans (part, start, length) given, in their order (a mixture's documents)."""
 
-    def __init__(self, parts: list[np.ndarray]):
-        self.parts = [p for p in parts if len(p)]
-        self.starts = np.cumsum([0] + [len(p) for p in self.parts])
+    def __init__(self, parts: list[np.ndarray], spans: np.ndarray | None = None):
+        self.parts = list(parts)
+        if spans is None:
+            spans = np.array([(i, 0, len(p)) for i, p in enumerate(self.parts) if len(p)], dtype=np.int64)
+        self.spans = spans.reshape(-1, 3)
+        self.starts = np.concatenate([[0], np.cumsum(self.spans[:, 2])])
 
     def __len__(self) -> int:
         return int(self.starts[-1])
@@ -60,9 +64,10 @@ class TokenStream:
     def window(self, a: int, b: int) -> np.ndarray:
         out, i = [], int(np.searchsorted(self.starts, a, side="right")) - 1
         while a < b:
-            part, lo = self.parts[i], int(self.starts[i])
-            take = min(b, lo + len(part)) - a
-            out.append(np.asarray(part[a - lo : a - lo + take], dtype=np.int64))
+            part, first, n = (int(v) for v in self.spans[i])
+            lo = int(self.starts[i])
+            take = min(b, lo + n) - a
+            out.append(np.asarray(self.parts[part][first + a - lo : first + a - lo + take], dtype=np.int64))
             a += take
             i += 1
         return np.concatenate(out)

@@ -26,7 +26,9 @@ from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_
 from train import data as D
 from train.checkpoint import load_checkpoint, load_init_hf, resume_from, save_checkpoint
 from train.config import SIZES, get_config
+from train.evaluate import describe, evaluate, mixture_slices
 from train.fsdp import available_memory, init_distributed, parallelize, plan_memory
+from train.mix_stream import is_mixture, open_tokens
 from train.model import GPTNeoX, config_from_hf, count_params, save_hf
 from train.ops import KernelUnavailable, op_table, resolve_ops
 from train.run_spec import code_sha256, git_commit, parse_allowed
@@ -86,7 +88,11 @@ def parse_args(argv=None):
     ap = argparse.ArgumentParser(description="FSDP2 GPT-NeoX trainer")
     ap.add_argument("--size", default="tiny", choices=list(SIZES))
     ap.add_argument("--data", default="out/corpus/ko", help="curated corpus (shards/*.parquet, manifest.json)")
-    ap.add_argument("--tokens", default=None, help="token shards (train.token_shards); preferred over --data")
+    ap.add_argument(
+        "--tokens",
+        default=None,
+        help="token shards (train.token_shards) or a mixture (train.mix); preferred over --data",
+    )
     ap.add_argument(
         "--tokenizer",
         default=None,
@@ -128,6 +134,13 @@ def parse_args(argv=None):
     ap.add_argument("--cpu", action="store_true", help="train on CPU even where CUDA exists")
     ap.add_argument("--force-cpu", action="store_true", help="try sizes above tiny on CPU when memory allows")
     ap.add_argument("--ckpt-every", type=int, default=100, help="0: no checkpoints at all")
+    ap.add_argument(
+        "--eval-every",
+        type=int,
+        default=None,
+        help="held-out loss and bits per character every N steps and at the end "
+        "(--tokens a mixture; default 100 there, 0: never)",
+    )
     ap.add_argument("--keep-checkpoints", type=int, default=3, help="keep the newest K checkpoints (0: all)")
     ap.add_argument(
         "--allow-change",
@@ -154,7 +167,7 @@ def open_corpus(args, out: str, rank: int) -> D.Corpus:
         raise SystemExit(f"{args.data}/shards: no curated shards (make corpus), and no --tokens given")
     if args.tokens:
         try:
-            corpus = D.open_token_shards(args.tokens, args.tokenizer)
+            corpus = open_tokens(args.tokens, args.tokenizer)
         except D.TokenizerMismatch as e:
             raise SystemExit(f"refusing to train: {e}") from None
     else:
@@ -349,6 +362,7 @@ def train(args, env) -> dict:
     meta = {
         "run": run_spec(args, cfg, corpus, seq_len, global_seqs),
         "curated_manifest_sha256": corpus.curated_manifest_sha256,
+        "tokens": os.path.abspath(args.tokens) if args.tokens else None,
         "git_commit": git_commit(),
         "world": env.world,
         "micro_batch": mb,
@@ -375,7 +389,9 @@ def train(args, env) -> dict:
     def save(at_step: int) -> None:
         save_checkpoint(ckpt_root, at_step, run, meta, env.rank, args.keep_checkpoints)
 
-    history, step = train_steps(args, env, run, step, fpt, save, log, metrics_log(out, env.rank))
+    record = metrics_log(out, env.rank)
+    hooks = (save, held_out_eval(args, env, model, corpus, (seq_len, mb), log, record), log, record)
+    history, step = train_steps(args, env, run, step, fpt, hooks)
 
     if not args.no_export:
         export_hf(model, os.path.join(out, "hf"), corpus, env.rank)
@@ -397,9 +413,31 @@ def metrics_log(out: str, rank: int):
     return write
 
 
-def train_steps(args, env, run, step: int, fpt: float, save, log, record) -> tuple[list[dict], int]:
+def held_out_eval(args, env, model, corpus: D.Corpus, shape: tuple[int, int], log, record):
+    """A function evaluating the mixture's held-out slices at a step (logged and recorded),
+    or None when the run does not evaluate."""
+    every = args.eval_every
+    if every is None:
+        every = 100 if args.tokens and is_mixture(args.tokens) else 0
+    args.eval_every = every
+    if not every:
+        return None
+    slices, _ = mixture_slices(args.tokens)
+    seq_len, micro_batch = shape
+
+    def run_eval(at_step: int) -> None:
+        results = evaluate(model, slices, seq_len, micro_batch, corpus.eos_id, env)
+        log(f"eval {at_step}/{args.steps} | {describe(results)}", flush=True)
+        record({"step": at_step, "eval": results})
+
+    return run_eval
+
+
+def train_steps(args, env, run, step: int, fpt: float, hooks) -> tuple[list[dict], int]:
     """Steps from `step` to args.steps, each logged with the lr it used; save(step) every
-    --ckpt-every and at the end. Returns each step's record, and the step reached."""
+    --ckpt-every, evaluate(step) every --eval-every, both at the end. Returns each step's
+    record, and the step reached."""
+    save, run_eval, log, record = hooks
     model, optimizer, scheduler, loader = run
     peak = peak_flops(env.device)
     tokens_per_step = loader.global_seqs * loader.seq_len
@@ -432,6 +470,8 @@ def train_steps(args, env, run, step: int, fpt: float, save, log, record) -> tup
             f"gnorm {gnorm.item():.3f} | {tps:,.0f} tok/s | mfu {mfu}",
             flush=True,
         )
+        if run_eval and (step % args.eval_every == 0 or step == args.steps):
+            run_eval(step)
         if args.ckpt_every and (step % args.ckpt_every == 0 or step == args.steps):
             save(step)
     return history, step
