@@ -45,7 +45,7 @@ def corpus(tmp_path_factory) -> Path:
         pa.table({"id": [r["id"] for r in rows], "text": [r["text"] for r in rows], "drop_reason": [None] * len(rows)}),
         root / "shards" / "part-00000.parquet",
     )
-    (root / "manifest.json").write_text(json.dumps({"shards": ["part-00000.parquet"], "kept": len(rows)}))
+    (root / "manifest.json").write_text(json.dumps({"shards": ["part-00000.parquet"], "kept": len(rows), "lang": "ko"}))
     return root
 
 
@@ -304,19 +304,22 @@ def _free_port() -> int:
 
 def test_same_global_batch_same_losses_on_one_and_two_processes(tmp_path, tokens):
     """1 process x micro-batch 4 x accumulation 2 and 2 gloo processes (FSDP2) x
-    micro-batch 1 x accumulation 4 read the same 8 sequences a step: the same losses.
-    Both start from the same Hugging Face weights, which only rank 0 reads."""
+    micro-batch 1 x accumulation 4 read the same 8 sequences a step: the same losses,
+    and the same held-out bits per character at the end. Both start from the same
+    Hugging Face weights, which only rank 0 reads."""
     import torch.multiprocessing as mp
 
     from train.config import get_config
+    from train.mix import build_mixture
     from train.model import GPTNeoX, save_hf
 
     model = GPTNeoX(get_config("tiny", vocab_size=512))
     model.init_weights(seed=99)
     save_hf(model, str(tmp_path / "init"), eos_id=0)
+    build_mixture([str(tokens)], str(tmp_path / "mix"), heldout=0.05)
     common = ["--size", "tiny", "--seq-len", "64", "--global-batch-tokens", "512", "--lr", "3e-3", "--warmup", "2"]
-    common += ["--tokens", str(tokens), "--init-hf", str(tmp_path / "init"), "--steps", "5", "--cpu"]
-    common += ["--ckpt-every", "0", "--no-export"]
+    common += ["--tokens", str(tmp_path / "mix"), "--init-hf", str(tmp_path / "init"), "--steps", "5", "--cpu"]
+    common += ["--ckpt-every", "0", "--no-export", "--eval-every", "5"]
     one = T.run(common + ["--micro-batch", "4", "--out", str(tmp_path / "one")])
     mp.spawn(
         _lockstep_worker,
@@ -329,6 +332,16 @@ def test_same_global_batch_same_losses_on_one_and_two_processes(tmp_path, tokens
     assert ranks[0]["lrs"] == one["lrs"]
     np.testing.assert_allclose(ranks[0]["losses"], one["losses"], rtol=2e-5)
     assert one["losses"][-1] < one["losses"][0] - 0.5  # it learns: the curves are not flat
+    evals = [
+        [
+            json.loads(line)["eval"]["ko/tokens"]
+            for line in (tmp_path / run / "metrics.jsonl").read_text().splitlines()
+            if "eval" in line
+        ]
+        for run in ("one", "two")
+    ]
+    assert len(evals[0]) == len(evals[1]) == 1 and evals[0][0]["tokens"] == evals[1][0]["tokens"] > 0
+    assert evals[1][0]["bits_per_char"] == pytest.approx(evals[0][0]["bits_per_char"], rel=2e-5)
 
 
 def test_resume_refuses_a_changed_run_unless_allowed(tmp_path, tokens):
