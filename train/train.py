@@ -1,12 +1,14 @@
 """Train GPT-NeoX on curated shards with FSDP2; resume exactly; export to Hugging Face.
 
     python -m train.train --size tiny --data out/corpus/ko --steps 200 --out out/train/tiny
-    torchrun --nproc_per_node 8 -m train.train --size 1.3b --tokens out/tokens/ko --out out/train/1.3b
-    ... --resume       # continue from OUT/checkpoints/latest
+    torchrun --nproc_per_node 8 -m train.train --size 1.3b --tokens out/mix/ko-ja --out out/train/1.3b
+    ... --resume       # continue from OUT/checkpoints/latest (the same run: see train.run_spec)
     ... --init-hf DIR  # start from a Hugging Face GPT-NeoX checkpoint (e.g. Polyglot-Ko)
 
-Every checkpoint (DCP) holds model, optimizer, scheduler, data position and RNG states,
-and names the curated shards' manifest (sha256) and tokenizer it was trained on.
+The global batch (--global-batch-tokens) is fixed; the world size and the micro-batch
+only decide the accumulation. Every checkpoint (DCP, train.checkpoint) holds model,
+optimizer, scheduler, data position and RNG states, and the run's definition. On a
+mixture (train.mix) the held-out slices are evaluated every --eval-every steps.
 """
 
 from __future__ import annotations
@@ -389,7 +391,7 @@ def train(args, env) -> dict:
     def save(at_step: int) -> None:
         save_checkpoint(ckpt_root, at_step, run, meta, env.rank, args.keep_checkpoints)
 
-    record = metrics_log(out, env.rank)
+    record = metrics_log(out, env.rank, fresh=not resume)
     hooks = (save, held_out_eval(args, env, model, corpus, (seq_len, mb), log, record), log, record)
     history, step = train_steps(args, env, run, step, fpt, hooks)
 
@@ -399,12 +401,15 @@ def train(args, env) -> dict:
     return {"losses": [h["loss"] for h in history], "lrs": [h["lr"] for h in history], "step": step, "out": out}
 
 
-def metrics_log(out: str, rank: int):
-    """A function appending one JSON line to OUT/metrics.jsonl (rank 0; a no-op elsewhere)."""
+def metrics_log(out: str, rank: int, fresh: bool):
+    """A function appending one JSON line to OUT/metrics.jsonl (rank 0; a no-op elsewhere);
+    a fresh run (not a resume) starts the file anew."""
     if rank:
         return lambda record: None
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, "metrics.jsonl")
+    if fresh and os.path.exists(path):
+        os.remove(path)
 
     def write(record: dict) -> None:
         with open(path, "a", encoding="utf-8") as f:
