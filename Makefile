@@ -22,8 +22,20 @@ TOKENS ?= out/tokens/$(L)
 ARGS   ?=
 LANGS  ?=
 WEIGHTS ?=
+ALPHA  ?=
+SOURCES ?=
+comma  := ,
+space  := $(subst ,, )
+MIX_NAME := $(subst $(comma),-,$(LANGS))
+MIX_LANGS := $(subst $(comma),$(space),$(LANGS))
+MIX    ?= out/mix/$(MIX_NAME)
+# without SOURCES, a mixture's sources are out/tokens/MIX_NAME/LANG, all made with one
+# tokenizer trained on every language's corpus (each made first where missing)
+MIX_TOKENIZER ?= out/tokenizer/$(MIX_NAME)
+MIX_SOURCES = $(or $(SOURCES),$(subst $(space),$(comma),$(foreach l,$(MIX_LANGS),out/tokens/$(MIX_NAME)/$(l))))
+CKPT   ?=
 
-.PHONY: venv lock corpus report tokenizer tokens train lint test clean
+.PHONY: venv lock corpus report tokenizer tokens mix train eval lint test clean
 
 venv: $(STAMP)
 
@@ -58,6 +70,19 @@ tokenizer: $(STAMP)  ## morpheme-aware byte-level BPE trained on the curated sha
 tokens: $(STAMP)  ## curated shards in DATA -> token shards in TOKENS (the trainer's input)
 	$(RUN) -m train.token_shards --data $(DATA) --tokenizer $(TOKENIZER) --out $(TOKENS) $(ARGS)
 
+mix: $(STAMP)  ## a training mixture of LANGS (or the token shards SOURCES) by WEIGHTS or ALPHA, with held-out slices, into MIX
+	@test -n "$(LANGS)" || { echo "make mix: name the languages, e.g. LANGS=ko,ja" >&2; exit 2; }
+ifeq ($(SOURCES),)
+	@for l in $(MIX_LANGS); do test -f out/corpus/$$l/manifest.json || \
+	  $(MAKE) --no-print-directory corpus LANG=$$l OUT=out/corpus/$$l ARGS= || exit 1; done
+	@test -f $(MIX_TOKENIZER)/tokenizer.json || $(MAKE) --no-print-directory tokenizer LANGS=$(LANGS) \
+	  DATA=$(subst $(space),$(comma),$(foreach l,$(MIX_LANGS),out/corpus/$(l))) TOKENIZER=$(MIX_TOKENIZER) ARGS=
+	@for l in $(MIX_LANGS); do test -f out/tokens/$(MIX_NAME)/$$l/manifest.json || \
+	  $(MAKE) --no-print-directory tokens LANG=$$l DATA=out/corpus/$$l TOKENIZER=$(MIX_TOKENIZER) \
+	  TOKENS=out/tokens/$(MIX_NAME)/$$l ARGS= || exit 1; done
+endif
+	$(RUN) -m train.mix --langs $(LANGS) --sources $(MIX_SOURCES) $(if $(WEIGHTS),--weights $(WEIGHTS),$(if $(ALPHA),--alpha $(ALPHA))) --out $(MIX) $(ARGS)
+
 # One process per GPU under torchrun, or one plain CPU process when there is none.
 # Trains on token shards when TOKENS holds them (make tokens), else tokenizes DATA on the fly;
 # makes the corpus first when DATA has none.
@@ -68,6 +93,10 @@ train: $(STAMP)  ## train GPT-NeoX SIZE (tiny, 1.3b, 3.8b, 5.8b, 12.8b) on DATA
 	else launch="$(PY) -m"; fi; \
 	env LANG=C.UTF-8 LC_ALL=C.UTF-8 PYTHONUTF8=1 $$launch train.train --size $(SIZE) --data $(DATA) \
 	  --steps $(STEPS) --out $(TRAIN_OUT) $(if $(wildcard $(TOKENS)/manifest.json),--tokens $(TOKENS)) $(TRAIN_ARGS)
+
+eval: $(STAMP)  ## held-out bits per character of checkpoint CKPT on its mixture's slices: CKPT/eval.json, CKPT/eval.png
+	@test -n "$(CKPT)" || { echo "make eval: name a checkpoint, e.g. CKPT=out/train/tiny/checkpoints/step-0000200" >&2; exit 2; }
+	$(RUN) -m train.evaluate --ckpt $(CKPT) $(ARGS)
 
 lint: $(STAMP)  ## ruff: the linter and the formatter's check (pyproject.toml holds their settings)
 	$(RUN) -m ruff check .

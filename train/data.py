@@ -3,9 +3,11 @@
 A corpus is one flat stream of token ids in which every document is followed by EOS.
 Sequence i of an epoch is stream[i*L : i*L + L + 1] (inputs and next-token targets),
 so documents are packed back to back with EOS between them. Each epoch visits the
-sequences in a permutation seeded by (seed, epoch); one global micro-batch is the
-next world*micro_batch indices of it, rank r taking its own slice. The loader's
-whole state is (epoch, cursor): resuming from it neither repeats nor skips data.
+sequences in a permutation seeded by (seed, epoch); one optimizer step takes the next
+global_seqs indices of it, whatever the world size and micro-batch: micro-step k of
+rank r takes its slice [k*world*mb + r*mb, +mb) of them. The loader's whole state is
+(epoch, cursor) at a step boundary: resuming from it neither repeats nor skips data,
+on any number of ranks.
 
 Two sources:
 - token shards (`train.token_shards`): TOK/manifest.json + part-XXXXX.bin (read as memmaps);
@@ -28,6 +30,7 @@ from curate.io.fs import sha256
 from train.token_shards import TokenizerMismatch, tokenizer_hash
 
 EOS = "<|endoftext|>"
+SCRATCH_MARK = "scratch_tokenizer.json"  # marks a tokenizer trained on the fly, for tiny runs only
 
 
 @dataclass
@@ -38,17 +41,22 @@ class Corpus:
     tokenizer_dir: str
     tokenizer_hash: str
     curated_manifest_sha256: str | None  # of the curated shards' manifest.json
+    data_sha256: str | None  # of the manifest the stream is read from (token shards, or curated)
 
 
 # ----------------------------------------------------------------------------- streams
 
 
 class TokenStream:
-    """Several token arrays (memmaps or in-memory) read as one."""
+    """Token arrays (memmaps or in-memory) read as one stream: each whole, in order, or
+    the spans (part, start, length) given, in their order (a mixture's documents)."""
 
-    def __init__(self, parts: list[np.ndarray]):
-        self.parts = [p for p in parts if len(p)]
-        self.starts = np.cumsum([0] + [len(p) for p in self.parts])
+    def __init__(self, parts: list[np.ndarray], spans: np.ndarray | None = None):
+        self.parts = list(parts)
+        if spans is None:
+            spans = np.array([(i, 0, len(p)) for i, p in enumerate(self.parts) if len(p)], dtype=np.int64)
+        self.spans = spans.reshape(-1, 3)
+        self.starts = np.concatenate([[0], np.cumsum(self.spans[:, 2])])
 
     def __len__(self) -> int:
         return int(self.starts[-1])
@@ -56,9 +64,10 @@ class TokenStream:
     def window(self, a: int, b: int) -> np.ndarray:
         out, i = [], int(np.searchsorted(self.starts, a, side="right")) - 1
         while a < b:
-            part, lo = self.parts[i], int(self.starts[i])
-            take = min(b, lo + len(part)) - a
-            out.append(np.asarray(part[a - lo : a - lo + take], dtype=np.int64))
+            part, first, n = (int(v) for v in self.spans[i])
+            lo = int(self.starts[i])
+            take = min(b, lo + n) - a
+            out.append(np.asarray(self.parts[part][first + a - lo : first + a - lo + take], dtype=np.int64))
             a += take
             i += 1
         return np.concatenate(out)
@@ -86,6 +95,7 @@ def open_token_shards(tok_shards: str, tokenizer_dir: str | None = None) -> Corp
         tokenizer_dir,
         have,
         m.get("curated_manifest_sha256"),
+        sha256(os.path.join(tok_shards, "manifest.json")),
     )
 
 
@@ -132,8 +142,15 @@ def train_small_tokenizer(texts: list[str], out_dir: str, vocab_size: int | None
     PreTrainedTokenizerFast(
         tokenizer_object=tok, eos_token=EOS, bos_token=EOS, unk_token=EOS, pad_token=EOS
     ).save_pretrained(tmp)
+    with open(os.path.join(tmp, SCRATCH_MARK), "w", encoding="utf-8") as f:
+        json.dump({"vocab_size": vocab_size, "characters": sum(map(len, texts))}, f)
     os.replace(tmp, out_dir)
     return out_dir
+
+
+def is_scratch_tokenizer(tokenizer_dir: str) -> bool:
+    """Whether train_small_tokenizer made this folder (it travels into token shards with it)."""
+    return os.path.exists(os.path.join(tokenizer_dir, SCRATCH_MARK))
 
 
 def encode_texts(tokenizer_dir: str, texts: list[str]) -> tuple[np.ndarray, int, int]:
@@ -153,34 +170,43 @@ def encode_texts(tokenizer_dir: str, texts: list[str]) -> tuple[np.ndarray, int,
 def open_parquet(data_dir: str, tokenizer_dir: str) -> Corpus:
     ids, eos_id, vocab = encode_texts(tokenizer_dir, read_shard_texts(data_dir))
     manifest = os.path.join(data_dir, "manifest.json")
-    return Corpus(
-        TokenStream([ids]),
-        eos_id,
-        vocab,
-        tokenizer_dir,
-        tokenizer_hash(tokenizer_dir),
-        sha256(manifest) if os.path.exists(manifest) else None,
-    )
+    digest = sha256(manifest) if os.path.exists(manifest) else None
+    return Corpus(TokenStream([ids]), eos_id, vocab, tokenizer_dir, tokenizer_hash(tokenizer_dir), digest, digest)
 
 
 # ----------------------------------------------------------------------------- packing
 
 
 class PackedLoader:
-    """Micro-batches (inputs, targets) of shape (micro_batch, seq_len) for one rank."""
+    """Micro-batches (inputs, targets) of shape (micro_batch, seq_len) for one rank; every
+    global_seqs // (world * micro_batch) of them make one optimizer step's batch."""
 
     def __init__(
-        self, stream: TokenStream, seq_len: int, micro_batch: int, rank: int = 0, world: int = 1, seed: int = 0
+        self,
+        stream: TokenStream,
+        seq_len: int,
+        micro_batch: int,
+        rank: int = 0,
+        world: int = 1,
+        seed: int = 0,
+        global_seqs: int | None = None,
     ):
         self.stream, self.seq_len, self.micro_batch = stream, seq_len, micro_batch
         self.rank, self.world, self.seed = rank, world, seed
+        self.global_seqs = global_seqs or world * micro_batch
+        self.accum, ragged = divmod(self.global_seqs, world * micro_batch)
+        if ragged or not self.accum:
+            raise ValueError(
+                f"a global batch of {self.global_seqs} sequences does not split into micro-batches "
+                f"of {world} ranks x {micro_batch}"
+            )
         self.n_seqs = (len(stream) - 1) // seq_len
-        if self.n_seqs < world * micro_batch:
+        if self.n_seqs < self.global_seqs:
             raise ValueError(
                 f"{len(stream)} tokens make {self.n_seqs} sequences of {seq_len}: fewer than one "
-                f"global micro-batch ({world} ranks x {micro_batch})"
+                f"global batch of {self.global_seqs}"
             )
-        self.epoch, self.cursor = 0, 0
+        self.epoch, self.cursor, self.micro = 0, 0, 0
         self._order_epoch, self._order = None, None
 
     def order(self) -> np.ndarray:
@@ -190,6 +216,8 @@ class PackedLoader:
         return self._order
 
     def state_dict(self) -> dict:
+        if self.micro:
+            raise RuntimeError(f"data position taken mid-step (micro-step {self.micro} of {self.accum})")
         return {
             "epoch": self.epoch,
             "cursor": self.cursor,
@@ -204,14 +232,17 @@ class PackedLoader:
                 f"data position {state} was taken on different data or packing "
                 f"(now seq_len {self.seq_len}, {self.n_seqs} sequences, seed {self.seed})"
             )
-        self.epoch, self.cursor = state["epoch"], state["cursor"]
+        self.epoch, self.cursor, self.micro = state["epoch"], state["cursor"], 0
 
     def next_indices(self) -> np.ndarray:
-        step = self.world * self.micro_batch
-        if self.cursor + step > self.n_seqs:  # drop the ragged tail of an epoch, the same on every rank
+        # a step's batch never straddles epochs: the ragged tail is dropped, the same on every rank
+        if self.micro == 0 and self.cursor + self.global_seqs > self.n_seqs:
             self.epoch, self.cursor = self.epoch + 1, 0
-        mine = self.order()[self.cursor + self.rank * self.micro_batch :][: self.micro_batch]
-        self.cursor += step
+        start = self.cursor + self.micro * self.world * self.micro_batch + self.rank * self.micro_batch
+        mine = self.order()[start : start + self.micro_batch]
+        self.micro += 1
+        if self.micro == self.accum:
+            self.cursor, self.micro = self.cursor + self.global_seqs, 0
         return mine
 
     def next_batch(self) -> tuple[torch.Tensor, torch.Tensor]:

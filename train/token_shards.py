@@ -3,6 +3,8 @@
     TOK/manifest.json          dtype, vocab_size, eos_id, tokenizer_hash, curated_manifest_sha256, parts
     TOK/part-00000.bin         little-endian token ids; every document is followed by eos_id
     TOK/part-00000.idx.npy     int64 offsets of document starts, n_docs + 1 entries (last = n_tokens)
+    TOK/part-00000.docs.parquet each document's id and n_chars, in the same order (mixtures
+                               hold documents out by id; bits per character count n_chars)
     TOK/tokenizer/             the tokenizer the ids came from
 
 uint16 when the vocabulary fits, uint32 otherwise. Every file is written under a
@@ -31,7 +33,7 @@ from curate.io.fs import sha256
 from train.tokenizer import EOS, shard_paths, swap_into_place
 
 MANIFEST = "manifest.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: part-XXXXX.docs.parquet, "lang"
 
 
 class TokenizerMismatch(ValueError):
@@ -127,24 +129,28 @@ def tokenize_part(task: dict, tok_dir: str, out_dir: str, vocab_size: int, eos_i
     tok = load_tokenizer(tok_dir)
     dtype = token_dtype(vocab_size)
     pf = pq.ParquetFile(task["path"])
-    cols = ["text"] + (["drop_reason"] if "drop_reason" in pf.schema_arrow.names else [])
+    cols = ["id", "text"] + (["drop_reason"] if "drop_reason" in pf.schema_arrow.names else [])
     name = f"part-{task['part']:05d}"
     bin_path, idx_path = os.path.join(out_dir, name + ".bin"), os.path.join(out_dir, name + ".idx.npy")
-    lengths, removed = [], 0
+    docs_path = os.path.join(out_dir, name + ".docs.parquet")
+    lengths, removed, doc_ids, doc_chars = [], 0, [], []
     tmp_bin = _atomic_path(bin_path)
     with open(tmp_bin, "wb") as f:
         for batch in pf.iter_batches(batch_size=batch_docs, row_groups=task["row_groups"], columns=cols):
             if "drop_reason" in cols:
                 batch = batch.filter(pc.is_null(batch.column("drop_reason")))
-            texts = [t for t in batch.column("text").to_pylist() if t]
-            if not texts:
+            kept = [(i, t) for i, t in zip(batch.column("id").to_pylist(), batch.column("text").to_pylist()) if t]
+            if not kept:
                 continue
-            ids, lens, n_removed = encode_documents(tok, texts, eos_id, dtype)
+            ids, lens, n_removed = encode_documents(tok, [t for _, t in kept], eos_id, dtype)
             f.write(ids.tobytes())
             lengths.append(lens)
             removed += n_removed
+            doc_ids.extend(i for i, _ in kept)
+            doc_chars.extend(len(t.replace(EOS, "")) for _, t in kept)
         f.flush()
         os.fsync(f.fileno())
+    write_docs(docs_path, doc_ids, doc_chars)
     lens = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
     offsets = np.zeros(len(lens) + 1, dtype=np.int64)
     np.cumsum(lens, out=offsets[1:])
@@ -155,6 +161,8 @@ def tokenize_part(task: dict, tok_dir: str, out_dir: str, vocab_size: int, eos_i
     return {
         "bin": name + ".bin",
         "idx": name + ".idx.npy",
+        "docs": name + ".docs.parquet",
+        "n_chars": int(sum(doc_chars)),
         "n_tokens": int(offsets[-1]),
         "n_docs": int(len(lens)),
         "source": task["path"],
@@ -163,11 +171,25 @@ def tokenize_part(task: dict, tok_dir: str, out_dir: str, vocab_size: int, eos_i
     }
 
 
+def write_docs(path: str, ids: list[str], n_chars: list[int]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tmp = _atomic_path(path)
+    pq.write_table(pa.table({"id": pa.array(ids, pa.string()), "n_chars": pa.array(n_chars, pa.int64())}), tmp)
+    os.replace(tmp, path)
+
+
 def open_part(tok_shards: str, part: dict, dtype: str) -> tuple[np.ndarray, np.ndarray]:
     """A part's tokens (read-only memmap) and document offsets."""
     tokens = np.memmap(os.path.join(tok_shards, part["bin"]), dtype=np.dtype(dtype).newbyteorder("<"), mode="r")
     offsets = np.load(os.path.join(tok_shards, part["idx"]))
     return tokens, offsets
+
+
+def curated_lang(curated_manifest: str) -> str | None:
+    with open(curated_manifest, encoding="utf-8") as f:
+        return json.load(f).get("lang")
 
 
 def write_token_shards(
@@ -207,9 +229,11 @@ def write_token_shards(
             "tokenizer_hash": tokenizer_hash(tok_copy),
             "tokenizer_dir": "tokenizer",
             "curated_manifest_sha256": sha256(curated_manifest),
+            "lang": curated_lang(curated_manifest),
             "curated_dir": os.path.abspath(data_dir),
             "n_tokens": sum(p["n_tokens"] for p in parts),
             "n_docs": sum(p["n_docs"] for p in parts),
+            "n_chars": sum(p["n_chars"] for p in parts),
             "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             "parts": parts,
         }
