@@ -173,7 +173,7 @@ def test_mojibake_and_chatter_signals():
 
 def test_flagged_words_rate_not_presence():
     stage = QualityStage.from_section({}, "ko")
-    news = "정부는 가계 대출 규제를 강화하기로 했다고 밝혔다. 은행들은 다음 달부터 새 기준을 적용한다."
+    news = "경찰은 불법 토토사이트 운영자를 구속했다고 밝혔다. 은행들은 다음 달부터 새 기준을 적용한다."
     spam = "카지노사이트 바카라 추천 안전놀이터 먹튀검증 토토사이트 꽁머니 지급 이벤트 진행중입니다."
     a, b = stage.signals([news, spam])
     assert 0 < a["flagged_word_ratio"] <= stage.settings.section["max_flagged_word_ratio"] < b["flagged_word_ratio"]

@@ -626,9 +626,9 @@ def _plot_titles(r: dict, monkeypatch) -> list[str]:
     titles = []
     png = plots.Plots.png
 
-    def record(self, fig):
+    def record(self, fig, **kw):
         titles.extend(ax.get_title() for ax in fig.axes)
-        return png(self, fig)
+        return png(self, fig, **kw)
 
     monkeypatch.setattr(plots.Plots, "png", record)
     plots.render_plots(r)

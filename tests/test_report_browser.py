@@ -68,8 +68,22 @@ def page(browser, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("browser") / "out"
     shutil.copytree(curated_dir(), out)
+    return _opened(browser, out)
+
+
+def _opened(browser, out):
+    """(browser, session, folder, report) of the report built in `out`, open in the browser."""
     r = report.build_report(out)
     return browser, browser.open(out / "report.html"), out, r
+
+
+def _table_rows(cdp, session, heading: str) -> list[list[str]]:
+    """The cell texts of the table under a section's heading and note."""
+    return cdp.evaluate(
+        session,
+        f"Array.from(document.querySelectorAll('#{heading} + p + table tr')).map("
+        "tr => Array.from(tr.cells).map(c => c.innerText))",
+    )
 
 
 def test_every_plot_loads(page):
@@ -88,11 +102,7 @@ def test_every_plot_loads(page):
 def test_sources_table_and_folded_samples_render(page):
     cdp, session, out, r = page
     cdp.evaluate(session, "document.querySelectorAll('details').forEach(d => d.open = false)")
-    rows = cdp.evaluate(
-        session,
-        "Array.from(document.querySelectorAll('#sources + p + table tr')).map("
-        "tr => Array.from(tr.cells).map(c => c.innerText))",
-    )
+    rows = _table_rows(cdp, session, "sources")
     assert rows[0] == ["source", "kept", "rejected", "kept share"]
     assert {row[0]: (int(row[1].replace(",", "")), int(row[2].replace(",", ""))) for row in rows[1:]} == {
         s: (v["kept"], v["rejected"]) for s, v in r["sources"].items()
@@ -317,12 +327,28 @@ def test_signal_histograms_pairs_and_boilerplate_render(sections_page):
         assert (cluster, sim, side_by_side) == (p["cluster"], f"{p['similarity']:.2f}", True)
         assert kept.strip() == p["kept"]["text"].strip() and dropped.strip() == p["dropped"]["text"].strip()
     # boilerplate: each line with its documents and an example id
-    lines = cdp.evaluate(
-        session,
-        "Array.from(document.querySelectorAll('#boilerplate + p + table tr')).map("
-        "tr => Array.from(tr.cells).map(c => c.innerText))",
-    )
+    lines = _table_rows(cdp, session, "boilerplate")
     assert lines[0] == ["line", "clusters", "documents", "of them kept", "example document"]
     got = [(x[0].strip(), int(x[2].replace(",", "")), x[4]) for x in lines[1:]]
     want = [(b["line"], b["docs"], b["example_id"]) for b in r["duplicates"]["boilerplate"]["top_boilerplate"]]
     assert got == want and want
+
+
+# ---------------------------------------------------------------------------- domains
+@pytest.fixture(scope="module")
+def domains_page(browser, tmp_path_factory):
+    """The report of the shard-report sample with the URLs its sources were published at."""
+    from test_report_domains import curated_with_urls
+
+    return _opened(browser, curated_with_urls(tmp_path_factory.mktemp("domains-page")))
+
+
+def test_domains_table_renders(domains_page):
+    cdp, session, out, r = domains_page
+    rows = _table_rows(cdp, session, "domains")
+    assert rows[0] == ["domain", "read", "kept", "dropped", "kept share", "top drop reason"]
+    want = [[x["domain"], x["docs"], x["kept"], x["dropped"], x["top_reason"]] for x in r["domains"]["rows"]]
+    got = [[c[0], *(int(v.replace(",", "")) for v in c[1:4]), c[5].rsplit(" (", 1)[0]] for c in rows[1:]]
+    assert got == want and {w[0] for w in want} >= {"no domain", "movie.naver.com"}
+    assert cdp.evaluate(session, "document.querySelector('#domains').getBoundingClientRect().height") > 0
+    assert cdp.evaluate(session, "document.querySelector('nav a[href=\"#domains\"]') !== null")

@@ -13,6 +13,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from curate.report.boilerplate_docs import boilerplate_docs
+from curate.report.domains import by_domain
 from curate.report.dup_pairs import similarity
 from curate.report.rule_docs import rule_docs
 from curate.report.stats import STATS_VERSION, merge_stats, merge_stats_rules, quality_rules, rule_passes, table_stats
@@ -21,6 +22,7 @@ from curate.stages.base import reason_stage
 TOP_CLUSTERS = 15
 TOP_LINES_SHOWN = 30
 PAIRS_SHOWN = 10
+DOMAINS_SHOWN = 20
 
 
 def _read_json(path: Path) -> dict:
@@ -224,6 +226,7 @@ def compute_report(out_dir: str | os.PathLike) -> dict:
         "quarantine_errors": _quarantine_errors(out, manifest),
         "languages": {l: {"kept": kept["lang"].get(l, 0), "rejected": rejected["lang"].get(l, 0)} for l in langs},
         "sources": _sources(kept, rejected),
+        "domains": by_domain(every["domains"], every["rows"], every["kept"], DOMAINS_SHOWN),
         "lang_score": _hist_pair(kept, rejected, "lang_score"),
         "length_chars": _hist_pair(kept, rejected, "chars"),
         "length_words": _hist_pair(kept, rejected, "words"),

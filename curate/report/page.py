@@ -4,10 +4,10 @@ embedded in the page (curate.report.webfont), so it needs no font installed."""
 
 from __future__ import annotations
 
-import html
-
 from curate.report import webfont
 from curate.report.fmt import fmt_number, plural
+from curate.report.html_table import Raw, esc, html_table
+from curate.report.page_origins import domains_section, sources_section
 
 # The embedded subset first: the page is set in the plots' font wherever it is opened;
 # characters it lacks (emoji) fall through to the fonts of the system.
@@ -26,28 +26,6 @@ details{margin:.3em 0}summary{cursor:pointer;font-weight:bold}
 """.replace("FAMILY", webfont.FAMILY)
 
 
-def _e(x) -> str:
-    return html.escape("" if x is None else str(x))
-
-
-def _table(header: list[str], rows: list[list], numeric: set[int] = frozenset()) -> str:
-    head = "".join(f"<th>{_e(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f'<td class="n">{fmt_number(c)}</td>' if i in numeric else f"<td>{c if isinstance(c, _Raw) else _e(c)}</td>"
-            for i, c in enumerate(row)
-        )
-        + "</tr>"
-        for row in rows
-    )
-    return f"<table><tr>{head}</tr>{body}</table>"
-
-
-class _Raw(str):
-    """Already-escaped HTML."""
-
-
 def _threshold(rule: dict) -> str:
     return f"{'≥' if rule['bound'] == 'min' else '≤'} {rule['threshold']:g}"
 
@@ -57,7 +35,7 @@ def _failed_html(d: dict, rules: dict) -> str:
     rule = rules.get((d.get("drop_reason") or "").split(":", 1)[-1])
     if d.get("rule_value") is None or not rule or "bound" not in rule:
         return ""
-    return f" · <b>{_e(rule['signal'])} = {d['rule_value']:g}</b> (must be {_e(_threshold(rule))})"
+    return f" · <b>{esc(rule['signal'])} = {d['rule_value']:g}</b> (must be {esc(_threshold(rule))})"
 
 
 def _docs_html(docs: list[dict], rules: dict | None = None) -> str:
@@ -66,47 +44,48 @@ def _docs_html(docs: list[dict], rules: dict | None = None) -> str:
     rows = []
     for d in docs:
         meta = (
-            f"{_e(d['id'])} · {_e(d.get('lang'))} · quality {fmt_number(d.get('quality_score'))} · "
+            f"{esc(d['id'])} · {esc(d.get('lang'))} · quality {fmt_number(d.get('quality_score'))} · "
             f"{fmt_number(d.get('chars'))} chars"
-            + (f" · {_e(d['drop_reason'])}" if d.get("drop_reason") else "")
+            + (f" · {esc(d['drop_reason'])}" if d.get("drop_reason") else "")
             + _failed_html(d, rules or {})
         )
-        rows.append([_Raw(f'<div class="meta">{meta}</div><div class="doc">{_e(d["text"])}</div>')])
-    return _table(["document (truncated)"], rows)
+        rows.append([Raw(f'<div class="meta">{meta}</div><div class="doc">{esc(d["text"])}</div>')])
+    return html_table(["document (truncated)"], rows)
 
 
 def _fold(title: str, docs: list[dict], body: str) -> str:
     """A folded group of sample documents: its title and how many it holds, opened on a click."""
     kept = sum(1 for d in docs if not d.get("drop_reason"))
     return (
-        f'<details class="samples"><summary>{_e(title)} <span class="meta">({plural(len(docs), "document")}, '
+        f'<details class="samples"><summary>{esc(title)} <span class="meta">({plural(len(docs), "document")}, '
         f"{fmt_number(kept)} kept)</span></summary>{body}</details>"
     )
 
 
 def _img(plots: dict, name: str, alt: str) -> str:
     if name not in plots:
-        return f'<p class="meta">no data for {_e(alt)}</p>'
-    return f'<img alt="{_e(alt)}" src="data:image/png;base64,{plots[name]}">'
+        return f'<p class="meta">no data for {esc(alt)}</p>'
+    return f'<img alt="{esc(alt)}" src="data:image/png;base64,{plots[name]}">'
 
 
 def _head(r: dict, font_face: str) -> list[str]:
     """The document head, the title line, the section links and the headline counts."""
     c = r["counts"]
     parts = [
-        f'<!doctype html><html lang="{_e(r["lang"] or "en")}"><head><meta charset="utf-8">'
-        f"<title>Shard report: {_e(r['dir'])}</title><style>{font_face}{CSS}</style></head><body>"
+        f'<!doctype html><html lang="{esc(r["lang"] or "en")}"><head><meta charset="utf-8">'
+        f"<title>Shard report: {esc(r['dir'])}</title><style>{font_face}{CSS}</style></head><body>"
     ]
     parts.append(
-        f'<h1>Shard quality report</h1><p class="meta"><code>{_e(r["dir"])}</code> · language '
-        f"{_e(r['lang'])} · run {_e(r['manifest_created'])} · code {_e(r['code_version'])} · "
-        f"stages {_e(', '.join(r['stages'] or []))}</p>"
+        f'<h1>Shard quality report</h1><p class="meta"><code>{esc(r["dir"])}</code> · language '
+        f"{esc(r['lang'])} · run {esc(r['manifest_created'])} · code {esc(r['code_version'])} · "
+        f"stages {esc(', '.join(r['stages'] or []))}</p>"
     )
     sections = [
         "funnel",
         "drops",
         "languages",
         "sources",
+        "domains",
         "lengths",
         "quality",
         "pii",
@@ -117,6 +96,8 @@ def _head(r: dict, font_face: str) -> list[str]:
     ]
     if not r.get("sources"):
         sections.remove("sources")
+    if not (r.get("domains") or {}).get("rows"):
+        sections.remove("domains")
     parts.append("<nav>" + "".join(f'<a href="#{s}">{s}</a>' for s in sections) + "</nav>")
     cards = [
         ("read", c["read"]),
@@ -127,7 +108,7 @@ def _head(r: dict, font_face: str) -> list[str]:
     ]
     parts.append(
         '<div class="cards">'
-        + "".join(f'<div class="card"><b>{fmt_number(v)}</b>{_e(k)}</div>' for k, v in cards)
+        + "".join(f'<div class="card"><b>{fmt_number(v)}</b>{esc(k)}</div>' for k, v in cards)
         + "</div>"
     )
     return parts
@@ -136,7 +117,7 @@ def _head(r: dict, font_face: str) -> list[str]:
 def _funnel_section(r: dict, plots: dict) -> list[str]:
     return [
         '<h2 id="funnel">Funnel</h2>' + _img(plots, "funnel", "funnel"),
-        _table(
+        html_table(
             ["step", "documents", "characters", "dropped here"],
             [[f["step"], f["docs"], f["chars"], f.get("dropped")] for f in r["funnel"]],
             {1, 2, 3},
@@ -147,7 +128,7 @@ def _funnel_section(r: dict, plots: dict) -> list[str]:
 def _drops_section(r: dict, plots: dict) -> list[str]:
     parts = ['<h2 id="drops">Drop reasons</h2>' + _img(plots, "drop_reasons", "drop reasons")]
     parts.append(
-        _table(
+        html_table(
             ["reason", "documents", "characters"],
             [[k, v, r["drop_reason_chars"].get(k)] for k, v in r["drop_reasons"].items()],
             {1, 2},
@@ -156,12 +137,12 @@ def _drops_section(r: dict, plots: dict) -> list[str]:
     if r["quarantine_errors"]:
         parts.append(
             "<p>Quarantined input records, by error:</p>"
-            + _table(["error", "records"], [[k, v] for k, v in r["quarantine_errors"].items()], {1})
+            + html_table(["error", "records"], [[k, v] for k, v in r["quarantine_errors"].items()], {1})
         )
     if r["decontam"]:
         parts.append(
             "<p>Decontamination (documents overlapping a benchmark):</p>"
-            + _table(["benchmark", "documents"], [[k, v] for k, v in r["decontam"].items()], {1})
+            + html_table(["benchmark", "documents"], [[k, v] for k, v in r["decontam"].items()], {1})
         )
     return parts
 
@@ -169,22 +150,8 @@ def _drops_section(r: dict, plots: dict) -> list[str]:
 def _languages_section(r: dict, plots: dict) -> list[str]:
     return [
         '<h2 id="languages">Languages</h2>' + _img(plots, "languages", "language mix"),
-        _table(
+        html_table(
             ["language", "kept", "rejected"], [[l, v["kept"], v["rejected"]] for l, v in r["languages"].items()], {1, 2}
-        ),
-    ]
-
-
-def _sources_section(r: dict, plots: dict) -> list[str]:
-    if not r.get("sources"):
-        return []
-    return [
-        '<h2 id="sources">Sources</h2><p class="meta">Documents per value of the input\'s '
-        "<code>source</code> field.</p>",
-        _table(
-            ["source", "kept", "rejected", "kept share"],
-            [[s, v["kept"], v["rejected"], f"{100 * v['kept_share']:.1f}%"] for s, v in r["sources"].items()],
-            {1, 2},
         ),
     ]
 
@@ -200,7 +167,7 @@ def _rules_table(rules: dict, plots: dict) -> list[str]:
         '<p class="meta">A rule\'s pass rate is over the documents its signal was computed for; '
         '"not computed" counts the judged documents it does not apply to (a rule for documents of '
         "several lines on a one-line text) or whose signal this run did not measure.</p>",
-        _table(
+        html_table(
             ["rule", "computed", "not computed", "pass", "pass rate", "first failure (drops)"],
             [
                 [x["rule"], x["computed"], x["not_computed"], x["pass"], x["pass_rate"], x["first_failure_drops"]]
@@ -217,15 +184,15 @@ def _rules_explained(rules: dict) -> list[str]:
         '<details id="rules"><summary>What each rule checks</summary><p class="meta">A document passes a '
         'rule when its signal is within the threshold; "why" quotes the comment beside the threshold in '
         "the recipe.</p>",
-        _table(
+        html_table(
             ["rule", "what it measures", "passes when", "why this threshold"],
             [
                 [
                     x["rule"],
                     x["meaning"],
                     _threshold(x),
-                    _Raw(
-                        f'{_e(x["why"] or "(no comment in the recipe)")} <span class="meta">({_e(x["source"])})</span>'
+                    Raw(
+                        f'{esc(x["why"] or "(no comment in the recipe)")} <span class="meta">({esc(x["source"])})</span>'
                     ),
                 ]
                 for x in rules["rules"]
@@ -242,9 +209,9 @@ def _signal_histograms(r: dict, plots: dict) -> list[str]:
     if not hists:
         return []
     figs = "".join(
-        f'<figure class="signal-hist" data-rule="{_e(h["rule"])}">{_img(plots, "signal:" + h["rule"], h["rule"])}'
-        f'<figcaption class="meta">{_e(h["signal"])}: kept {fmt_number(sum(h["kept"]))}, dropped by a rule '
-        f"{fmt_number(sum(h['dropped']))}; passes when {_e(_threshold(h))} (dashed line)</figcaption></figure>"
+        f'<figure class="signal-hist" data-rule="{esc(h["rule"])}">{_img(plots, "signal:" + h["rule"], h["rule"])}'
+        f'<figcaption class="meta">{esc(h["signal"])}: kept {fmt_number(sum(h["kept"]))}, dropped by a rule '
+        f"{fmt_number(sum(h['dropped']))}; passes when {esc(_threshold(h))} (dashed line)</figcaption></figure>"
         for h in hists
     )
     return [
@@ -279,7 +246,7 @@ def _quality_section(r: dict, plots: dict) -> list[str]:
         parts += _signal_histograms(r, plots)
     elif r["quality_first_failures"]:
         parts.append(
-            _table(["rule (first failure)", "drops"], [[k, v] for k, v in r["quality_first_failures"].items()], {1})
+            html_table(["rule (first failure)", "drops"], [[k, v] for k, v in r["quality_first_failures"].items()], {1})
         )
     return parts
 
@@ -292,7 +259,7 @@ def _pii_section(r: dict, plots: dict) -> list[str]:
     else:
         parts.append(_img(plots, "pii", "PII per kind"))
         parts.append(
-            _table(
+            html_table(
                 ["kind", "identifiers replaced", "documents", "in kept shards"],
                 [[k, v, pii["docs"].get(k), pii["kept"].get(k, 0)] for k, v in pii["replaced"].items()],
                 {1, 2, 3},
@@ -312,15 +279,15 @@ def _boilerplate(b: dict) -> list[str]:
         "were compared without them. The most widespread, with the documents whose first or last lines carry "
         "them and one of those documents: a line that names the page's subject (a title many pages share) "
         "rather than the site is worth a look.</p>",
-        _table(
+        html_table(
             ["line", "clusters", "documents", "of them kept", "example document"],
             [
                 [
-                    _Raw(f'<div class="doc">{_e(x["line"])}</div>'),
+                    Raw(f'<div class="doc">{esc(x["line"])}</div>'),
                     x["clusters"],
                     x.get("docs"),
                     x.get("kept_docs"),
-                    _Raw(f"<code>{_e(x.get('example_id'))}</code>"),
+                    Raw(f"<code>{esc(x.get('example_id'))}</code>"),
                 ]
                 for x in b.get("top_boilerplate") or []
             ],
@@ -335,11 +302,11 @@ def _pairs(d: dict) -> list[str]:
     if not pairs:
         return []
 
-    def side(m: dict) -> _Raw:
-        meta = f"{_e(m['id'])} · {fmt_number(m['chars'])} chars" + (
-            f" · {_e(m['drop_reason'])}" if m["drop_reason"] else ""
+    def side(m: dict) -> Raw:
+        meta = f"{esc(m['id'])} · {fmt_number(m['chars'])} chars" + (
+            f" · {esc(m['drop_reason'])}" if m["drop_reason"] else ""
         )
-        return _Raw(f'<div class="meta">{meta}</div><div class="doc">{_e(m["text"])}</div>')
+        return Raw(f'<div class="meta">{meta}</div><div class="doc">{esc(m["text"])}</div>')
 
     return [
         '<h3 id="dup-pairs">Duplicate pairs, side by side</h3><p class="meta">A sample of clusters (the smallest '
@@ -348,7 +315,7 @@ def _pairs(d: dict) -> list[str]:
         "shingles), estimated from 128-permutation MinHash signatures.</p>",
         '<table class="dup-pairs"><tr><th>cluster</th><th>size</th><th>similarity</th><th>kept</th><th>dropped</th></tr>'
         + "".join(
-            f'<tr><td><code>{_e(x["cluster"])}</code></td><td class="n">{fmt_number(x["size"])}</td>'
+            f'<tr><td><code>{esc(x["cluster"])}</code></td><td class="n">{fmt_number(x["size"])}</td>'
             f'<td class="n">{x["similarity"]:.2f}</td><td>{side(x["kept"])}</td><td>{side(x["dropped"])}</td></tr>'
             for x in pairs
         )
@@ -366,14 +333,14 @@ def _duplicates_section(r: dict, plots: dict) -> list[str]:
     parts += _pairs(d)
     parts.append(_img(plots, "dup_sizes", "cluster sizes"))
     parts.append(
-        _table(
+        html_table(
             ["cluster", "size", "example (truncated)"],
             [
                 [
                     x["cluster"],
                     x["size"],
-                    _Raw(
-                        f'<div class="doc">{_e((x["example"] or {}).get("text", "(no example in the summary)"))}</div>'
+                    Raw(
+                        f'<div class="doc">{esc((x["example"] or {}).get("text", "(no example in the summary)"))}</div>'
                     ),
                 ]
                 for x in d["largest"]
@@ -401,9 +368,9 @@ def _lines_section(r: dict, plots: dict) -> list[str]:
         f"can be missing; a line not listed occurs at most {plural(tl['floor'], 'time')}.</p>"
     )
     parts.append(
-        _table(
+        html_table(
             ["line", "occurrences", "± up to"],
-            [[_Raw(f'<div class="doc">{_e(x["line"])}</div>'), x["count"], x["err"]] for x in tl["lines"]],
+            [[Raw(f'<div class="doc">{esc(x["line"])}</div>'), x["count"], x["err"]] for x in tl["lines"]],
             {1, 2},
         )
     )
@@ -428,9 +395,9 @@ def _samples_section(r: dict, plots: dict) -> list[str]:
 def _files_section(r: dict, plots: dict) -> list[str]:
     return [
         '<h2 id="files">Files</h2>',
-        _table(
+        html_table(
             ["file", "rows", "bytes", "sha256"],
-            [[f["path"], f["rows"], f["bytes"], _Raw(f"<code>{_e(f['sha256'])}</code>")] for f in r["files"]],
+            [[f["path"], f["rows"], f["bytes"], Raw(f"<code>{esc(f['sha256'])}</code>")] for f in r["files"]],
             {1, 2},
         ),
     ]
@@ -438,10 +405,10 @@ def _files_section(r: dict, plots: dict) -> list[str]:
 
 def _footer(r: dict) -> str:
     if r.get("font"):
-        return f'<p class="meta">Set in {_e(r["font"])}. Generated {_e(r["created"])}.</p></body></html>'
+        return f'<p class="meta">Set in {esc(r["font"])}. Generated {esc(r["created"])}.</p></body></html>'
     return (
         f'<p class="meta">No font with Hangul and Kana was found: plot labels show them as "?" '
-        f"({_e(r.get('font_error'))}). Generated {_e(r['created'])}.</p></body></html>"
+        f"({esc(r.get('font_error'))}). Generated {esc(r['created'])}.</p></body></html>"
     )
 
 
@@ -450,7 +417,8 @@ SECTIONS = (
     _funnel_section,
     _drops_section,
     _languages_section,
-    _sources_section,
+    sources_section,
+    domains_section,
     _lengths_section,
     _quality_section,
     _pii_section,

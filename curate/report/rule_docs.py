@@ -54,7 +54,7 @@ SIGNAL_MEANING = {
     "ja_script_ratio": "share of non-space characters that are kana or kanji",
     "latin_ratio": "share of non-space characters that are Latin letters",
     "latin_mash_ratio": "share of characters in Latin words that read as keyboard mash",
-    "mojibake_ratio": "share of characters typical of text decoded with the wrong codec",
+    "mojibake_ratio": "share of characters typical of text decoded with the wrong codec (Korean: in runs of two or more)",
     "kana_mash_ratio": "share of characters in lines of kana-keyboard mash",
     "non_jis_kanji_ratio": "share of kanji that no Japanese codec (CP932) has (simplified Chinese forms)",
     "keyword_rows": "unterminated rows built around one repeated keyword (SEO lists)",

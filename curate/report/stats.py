@@ -5,7 +5,8 @@ JSON-able dict; `merge_stats([...])` combines any number of them into the same s
 This module computes what every table has (rows, characters, words, drop reasons,
 sources, repeated lines, sample documents by drop reason); each registered stage adds
 its own part through its ``stats`` / ``merge_stats`` (curate.stages.base), and so do
-the duplicate clusters (curate.report.clusters, curate.report.dup_pairs). Histograms a part puts under "hist"
+the duplicate clusters (curate.report.clusters, curate.report.dup_pairs) and the domains
+(curate.report.domains). Histograms a part puts under "hist"
 merge here, bin by bin (their edges are fixed); a part's "sample_groups" (a group code
 per row and the groups' names) become sample documents under "samples", the bottom-k
 by key of each group (curate.stages.summaries), which merge here too. Everything merges exactly except
@@ -20,12 +21,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from curate.report import clusters, dup_pairs
+from curate.report import clusters, domains, dup_pairs
 from curate.stages import summaries
 from curate.stages.registry import BATCH_STAGES
 from curate.stages.summaries import sample_key  # noqa: F401  (the report's sampling key, for callers)
 
-STATS_VERSION = 3
+STATS_VERSION = 4
 INF = float("inf")
 # Fixed bin edges: histograms of different shards add bin by bin.
 EDGES = {
@@ -35,8 +36,9 @@ EDGES = {
 TOP_LINES = 200  # lines kept per summary
 LINE_KEY_CHARS = 200  # a line is keyed (and shown) by its first 200 characters
 MIN_LINE_CHARS = 4  # shorter lines ("", "-", "ㅋㅋ") say nothing about boilerplate
-# Whatever adds a part of its own: the batch stages, in pipeline order, then the clusters.
-PARTS = (*BATCH_STAGES, clusters, dup_pairs)
+# Whatever adds a part of its own: the batch stages, in pipeline order, then the clusters
+# and the domains.
+PARTS = (*BATCH_STAGES, clusters, dup_pairs, domains)
 
 
 # ---------------------------------------------------------------------------- per shard
@@ -118,7 +120,7 @@ def table_stats(table: pa.Table, rules: list | None = None) -> dict:
     out = {
         "stats_version": STATS_VERSION,
         "rows": n,
-        "kept": int(n - reasons.null_count) if n else 0,
+        "kept": int(reasons.null_count),  # rows without a drop reason
         "chars": int(chars.sum()),
         "words": int(np.nansum(words)),
         "chars_by_reason": _chars_by_reason(reasons, chars) if n else {},

@@ -88,7 +88,7 @@ _SENTENCE_END = re.compile(r"(?<![0-9])[.!?][\"'”’」』）)\]]*(?=\s|$)|[�
 
 # Characters that are almost never in clean text of that language but are what an
 # encoding confusion produces: U+FFFD and C1 controls everywhere; Latin-1/cp1252
-# letters in Korean/Japanese (UTF-8 bytes read as latin-1); Hangul syllables outside
+# letters in Japanese (UTF-8 bytes read as latin-1); Hangul syllables outside
 # KS X 1001 (UTF-8 read as cp949); half-width katakana (UTF-8 read as cp932) and
 # level-2 kanji in Japanese.
 _MOJIBAKE_ALL = "\ufffd\u0080-\u009f"
@@ -99,18 +99,56 @@ _CP1252_LETTERS = (
 
 @functools.cache
 def _mojibake_pattern(lang: str) -> re.Pattern:
-    rare_hangul = _ranges_class(_not_encodable(0xAC00, 0xD7A3, "euc-kr"))[1:-1]
-    if lang == "ko":
-        # + half-width katakana: UTF-8 Korean read as Shift_JIS/cp932 (continuation
-        # bytes 0xA1-0xDF are half-width katakana there); Korean text has none.
-        return re.compile(f"[{_MOJIBAKE_ALL}{_CP1252_LETTERS}\uff61-\uff9f{rare_hangul}]+")
+    """Mojibake characters of a Japanese or Latin-script text (Korean: ko_mojibake_chars)."""
     if lang == "ja":
         # + Hangul outside KS X 1001: UTF-8 Japanese read as cp949 lands in its extension
         # block (걼, 겗, 굥); Korean quoted in Japanese text uses common syllables.
         rare = _ranges_class(_rare_kanji())[1:-1]
+        rare_hangul = _ranges_class(_not_encodable(0xAC00, 0xD7A3, "euc-kr"))[1:-1]
         return re.compile(f"[{_MOJIBAKE_ALL}{_CP1252_LETTERS}\uff61-\uff9f{rare}{rare_hangul}]+")
     # Latin-script languages use é, à...: only the UTF-8-as-latin-1 pairs (Ã©, â€™) count.
     return re.compile(f"[{_MOJIBAKE_ALL}]+|[ÃÂâ][\u0080-\u00bf\u0152-\u0178\u2018-\u203a\u20ac\u2122]")
+
+
+# Korean mojibake is measured as runs, not single characters: an encoding confusion turns
+# every syllable of a stretch into marks side by side (UTF-8 read as cp949: "媛뺣젰븳",
+# "占쏙옙" from U+FFFD; as cp1252: "ì•ˆë…•"; as cp932: half-width kana), while informal
+# writing puts one rare-but-valid syllable between common ones ("돋앋는데", "봣어요").
+# A mark is U+FFFD, a C1 control, a half-width kana, a Hangul syllable outside KS X 1001,
+# or a UTF-8 lead byte read as Latin-1/cp1252 with its continuation bytes.
+_UTF8_CONT = (
+    "\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014"
+    "\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122\ufffd"
+)
+
+
+@functools.cache
+def _ko_mojibake_patterns() -> tuple[re.Pattern, re.Pattern]:
+    """(one mark, a run of marks and hanja): hanja join a run because cp949 mojibake mixes
+    them in ("紐⑦넗濡")."""
+    rare_hangul = _ranges_class(_not_encodable(0xAC00, 0xD7A3, "euc-kr"))[1:-1]
+    mark = f"占쏙옙|[\u00c2-\u00f4][{_UTF8_CONT}]+|[{_MOJIBAKE_ALL}\uff61-\uff9f{rare_hangul}]"
+    run = f"(?:{mark}|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])+"
+    return re.compile(mark), re.compile(run)
+
+
+_SYLLABLES = re.compile("[\uac00-\ud7a3]+")
+
+
+def ko_mojibake_chars(text: str) -> int:
+    """Characters of Korean text in runs of two or more mojibake marks; a run of rare
+    syllables alone needs three different ones: informal writing glues two ("졋넼ㅋㅋ",
+    "쓔봙"), and repeats one as laughter ("핳핳핳")."""
+    mark, run = _ko_mojibake_patterns()
+    if not mark.search(text):
+        return 0
+    n = 0
+    for m in run.finditer(text):
+        s = m.group(0)
+        hangul_only = _SYLLABLES.fullmatch(s) is not None
+        if len(mark.findall(s)) >= 2 and (not hangul_only or len(set(s)) >= 3):
+            n += len(s)
+    return n
 
 
 def _count(pattern: re.Pattern, text: str) -> int:

@@ -17,6 +17,7 @@ SETTINGS = {
     "short_line_chars",
     "stop_words",
     "flagged_words",
+    "flagged_topics",
     "model",
     "model_weight",
     "batch_size",

@@ -27,6 +27,7 @@ from curate.stages.quality.chars import (
     _mojibake_pattern,
     _non_jis_kanji,
     _same_lead_ratio,
+    ko_mojibake_chars,
 )
 from curate.stages.quality.flagged import (
     _flagged_hits,
@@ -122,9 +123,12 @@ def _line_signals(text: str, lines: list[str], lang: str, cfg: dict, few: float,
     s["punct_end_line_ratio"] = sum(1 for l in lines if _PUNCT_END.search(l)) / n_lines
     s.update(_terminated_ratios(lines, ends))
     short = int(cfg.get("short_line_chars", 30))
-    items = _line_items(lines, ends, lang)
     # FineWeb judges pages of lines: a text of one or two short lines (a question, a
-    # comment) is no page of short lines, so the share is taken over at least 3 items.
+    # comment) is no page of short lines, so the share is taken over at least 3 items;
+    # and a line is split into menu items only beside other lines: a one-line comment of
+    # colloquial eojeol ("송지효 병원에 입원해 있을때 미모 터짐 진짜 예쁨") reads like a row
+    # of bare nouns but is no menu (a keyword row under an article still splits).
+    items = _line_items(lines, ends, lang) if len(lines) > 1 else lines
     s["short_line_ratio"] = sum(1 for l in items if len(l) <= short and not _FIELD_ROW.match(l)) / max(
         SHORT_LINE_MIN_ITEMS, len(items)
     )
@@ -147,7 +151,10 @@ def _script_signals(text: str, lines: list[str], lang: str, few: float, nonspace
     s["ja_script_ratio"] = s["kana_ratio"] + s["kanji_ratio"]
     s["latin_ratio"] = _count(_LATIN, text) / nonspace
     s["latin_mash_ratio"] = few * mash_chars(text) / nonspace
-    s["mojibake_ratio"] = few * _count(_mojibake_pattern(lang), text) / nonspace
+    if lang == "ko":  # runs of marks, whatever the length: see ko_mojibake_chars
+        s["mojibake_ratio"] = ko_mojibake_chars(text) / nonspace
+    else:
+        s["mojibake_ratio"] = few * _count(_mojibake_pattern(lang), text) / nonspace
     if lang == "ja":
         s["kana_mash_ratio"] = (
             few * (sum(len(l) for l in lines if _HIRAGANA_LINE.match(l)) + _count(_BAD_SOKUON, text)) / nonspace

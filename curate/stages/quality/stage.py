@@ -68,6 +68,7 @@ class QualitySettings:
         s.number("word_order_gate", -3.5)
         s.strings("stop_words", None)
         s.existing_file("flagged_words", RECIPE_DIR)
+        s.existing_file("flagged_topics", RECIPE_DIR)
         return cls(
             lang=lang,
             section=merged,
