@@ -4,8 +4,9 @@
 2. pass 1 (pipelines/pass1.py): input files through the batch stages and each corpus
    step's keys on Ray workers, spilled per input file to a staged run (pipelines/staging.py);
 3. each corpus step (curate/dedup/steps.py) decides over the whole staged corpus;
-4. pass 2 (pipelines/pass2.py): the staged rows once more, each step's decision
-   applied, written to shards, rejected and quarantine files and counted;
+4. pass 2 (pipelines/pass2.py): the staged rows once more, in Ray tasks of consecutive
+   rows, each step's decision applied, written to shards, rejected and quarantine files
+   and counted; the driver merges the tasks' counts;
 5. publish: everything was built in a staging folder and is moved into place, the
    manifest last, so a crash never leaves partial output; a re-run resumes from the
    finished input files and the kept decisions.
@@ -13,7 +14,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import importlib.metadata
 import os
@@ -30,7 +30,7 @@ from curate.io.schema import SCHEMA_VERSION
 from curate.io.writer import atomic_write_json
 from curate.recipe import apply_cli_options, load_recipe, select_stages
 from pipelines.pass1 import stage_files
-from pipelines.pass2 import RunOutput
+from pipelines.pass2 import UnitSpec, run_pass2
 from pipelines.ray_session import ray_session
 from pipelines.staging import StagedRun, run_key
 
@@ -121,27 +121,20 @@ def run_corpus(
     staged = StagedRun(out / "_work" / run_key(recipe, names, paths), paths, key_columns(steps))
     staging = out / f".staging-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
-    with contextlib.ExitStack() as ray_if_needed:
-        try:
+    try:
+        with ray_session(workers):
             if staged.pending():
-                ray_if_needed.enter_context(ray_session(workers))
                 chain = {"recipe": recipe, "lang": lang, "stages": names, "steps": steps}
                 stage_files(staged, chain, workers, batch_size, max_doc_chars, progress)
             decided = decide_all(steps, staged)
-            output_rows = RunOutput(staging, shard_rows, _stats_fn(recipe, lang), names)
-            offset = 0
-            for table in staged.iter_rows(batch_size=max(batch_size, 4096)):
-                for step in steps:
-                    table = step.apply(table, offset, decided[step.name])
-                offset += table.num_rows
-                output_rows.write(table)
-            entries, counts, lang_mix = output_rows.close(sum(staged.row_counts()))
-            step_fields = manifest_fields(steps, decided)
-            manifest = _manifest(recipe, lang, names, staged, step_fields, counts, lang_mix, entries)
-            _publish(staging, out, manifest)
-            shutil.rmtree(out / "_work", ignore_errors=True)  # finished: nothing left to resume
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            spec = UnitSpec(str(staging), shard_rows, max(batch_size, 4096), recipe, lang, names, steps)
+            written = run_pass2(staged, spec, decided, workers)
+        step_fields = manifest_fields(steps, decided)
+        manifest = _manifest(recipe, lang, names, staged, step_fields, written)
+        _publish(staging, out, manifest)
+        shutil.rmtree(out / "_work", ignore_errors=True)  # finished: nothing left to resume
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     _write_report(out, manifest)
     if fs.is_uri(output):
         fs.publish_remote(
@@ -156,13 +149,6 @@ def run_corpus(
 
 def _max_doc_chars(recipe: dict) -> int:
     return int((recipe.get("normalize") or {}).get("max_doc_chars", DEFAULT_MAX_DOC_CHARS))
-
-
-def _stats_fn(recipe: dict, lang: str):
-    """Per-shard statistics for the report, with this run's quality rules bound in."""
-    from curate.report.stats import stats_fn_for
-
-    return stats_fn_for(recipe, lang)
 
 
 def _output_folder(output: str) -> Path:
@@ -183,9 +169,7 @@ def _manifest(
     names: list[str],
     staged: StagedRun,
     step_fields: dict,
-    counts: dict,
-    lang_mix: dict,
-    entries: dict,
+    written: dict,
 ) -> dict:
     warc_counts = staged.warc_tally()
     return {
@@ -199,12 +183,12 @@ def _manifest(
         "code_version": _code_version(),
         "stages": names,
         **step_fields,
-        "counts": counts,
+        "counts": written["counts"],
         **({"warc": warc_counts} if warc_counts else {}),
-        "lang_mix": lang_mix,
-        "shards": entries["shards"],
-        "rejected": entries["rejected"],
-        "quarantine": entries["quarantine"],
+        "lang_mix": written["lang_mix"],
+        "shards": written["entries"]["shards"],
+        "rejected": written["entries"]["rejected"],
+        "quarantine": written["entries"]["quarantine"],
     }
 
 

@@ -49,8 +49,9 @@ def to_quarantine(table: pa.Table) -> pa.Table:
 class ShardWriter:
     """Buffers rows into shards of at most max_rows rows / max_bytes bytes of text.
 
-    kind names the folder (shards, rejected, quarantine). stats_fn, when given, is
-    called on each shard's table and its result saved beside the shards in stats_dir.
+    kind names the folder (shards, rejected, quarantine); shards are named
+    PREFIX-NNNNN.parquet. stats_fn, when given, is called on each shard's table and its
+    result saved beside the shards in stats_dir.
     """
 
     def __init__(
@@ -62,11 +63,13 @@ class ShardWriter:
         max_bytes: int = 256 << 20,
         stats_fn=None,
         stats_dir: str | None = None,
+        prefix: str = "part",
     ):
         self.root, self.kind, self.schema = root, kind, schema
         self.dir = os.path.join(root, kind)
         self.max_rows, self.max_bytes = max_rows, max_bytes
         self.stats_fn, self.stats_dir = stats_fn, stats_dir
+        self.prefix = prefix
         self.buffer: list[pa.Table] = []
         self.rows = self.bytes = 0
         self.entries: list[dict] = []
@@ -86,7 +89,7 @@ class ShardWriter:
         if not self.buffer:
             return
         table = pa.concat_tables(self.buffer)
-        name = f"part-{len(self.entries):05d}.parquet"
+        name = f"{self.prefix}-{len(self.entries):05d}.parquet"
         path = os.path.join(self.dir, name)
         tmp = path + ".tmp"
         pq.write_table(table, tmp, compression="zstd")
