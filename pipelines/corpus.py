@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -109,6 +110,7 @@ def run_corpus(
     Re-running the same command after a crash resumes: input files whose pass-1
     output is complete are not read again, and the corpus steps' decisions are reused.
     """
+    clock = PhaseClock()
     output = fs.local_path(output) or output  # a file:// output is built in place, like a plain path
     paths = _outside_output(expand_inputs(inputs), output)
     recipe = load_recipe(lang, recipe_file)
@@ -123,19 +125,30 @@ def run_corpus(
     staging.mkdir()
     try:
         with ray_session(workers):
+            clock.done("startup")
             if staged.pending():
                 chain = {"recipe": recipe, "lang": lang, "stages": names, "steps": steps}
                 stage_files(staged, chain, workers, batch_size, max_doc_chars, progress)
+            clock.done("pass1")
             decided = decide_all(steps, staged)
+            clock.done("decide")
             spec = UnitSpec(str(staging), shard_rows, max(batch_size, 4096), recipe, lang, names, steps)
             written = run_pass2(staged, spec, decided, workers)
+            clock.done("pass2")
+        clock.done("shutdown")
         step_fields = manifest_fields(steps, decided)
         manifest = _manifest(recipe, lang, names, staged, step_fields, written)
         _publish(staging, out, manifest)
         shutil.rmtree(out / "_work", ignore_errors=True)  # finished: nothing left to resume
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    clock.done("publish")
     _write_report(out, manifest)
+    clock.done("report")
+    manifest["timings"] = clock.timings
+    atomic_write_json(str(out / "manifest.json"), manifest)  # the same run, now with its report's time too
+    if progress:
+        print(f"curate corpus: {clock.line()}", file=sys.stderr)
     if fs.is_uri(output):
         fs.publish_remote(
             out,
@@ -145,6 +158,23 @@ def run_corpus(
         )
         shutil.rmtree(out, ignore_errors=True)
     return manifest
+
+
+class PhaseClock:
+    """Seconds each phase of the run took, in the order they ran."""
+
+    def __init__(self):
+        self.start = time.perf_counter()
+        self.timings: dict[str, float] = {}
+
+    def done(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.timings[phase] = round(now - self.start, 3)
+        self.start = now
+
+    def line(self) -> str:
+        total = sum(self.timings.values())
+        return "seconds " + "  ".join(f"{k} {v:.1f}" for k, v in self.timings.items()) + f"  total {total:.1f}"
 
 
 def _max_doc_chars(recipe: dict) -> int:
