@@ -149,6 +149,9 @@ def run_corpus(
     atomic_write_json(str(out / "manifest.json"), manifest)  # the same run, now with its report's time too
     if progress:
         print(f"curate corpus: {clock.line()}", file=sys.stderr)
+        print(
+            f"curate corpus: pass 2 ran {written['tasks']} task(s) on {len(written['nodes'])} node(s)", file=sys.stderr
+        )
     if fs.is_uri(output):
         fs.publish_remote(
             out,

@@ -26,7 +26,7 @@ from curate.io.schema import SHARD_SCHEMA
 from curate.io.writer import QUARANTINE_SCHEMA, ShardWriter, to_quarantine
 from curate.stages.base import reason_stage
 
-UNIT_ROWS = 50_000  # rows per pass-2 task: a few seconds of work, a bounded buffer
+UNIT_ROWS = 25_000  # rows per pass-2 task: a few seconds of work, a bounded buffer, units enough to share
 
 
 class InvariantError(RuntimeError):
@@ -244,6 +244,7 @@ def _merged(summaries: list[dict], stages: list[str], n_read: int) -> dict:
         "entries": entries,
         "counts": tally.counts(entries, n_read),
         "lang_mix": dict(tally.lang_mix.most_common()),
+        "tasks": len(summaries),
         "nodes": sorted({s["node"] for s in summaries if s["node"]}),
     }
 
