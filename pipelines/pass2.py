@@ -167,10 +167,26 @@ class UnitSpec:
     steps: list
 
 
-def write_unit(index: int, pieces: list[Piece], spec: UnitSpec, decided: dict) -> dict:
-    """Apply the decisions to one unit's rows and write its files; its summary."""
+_DECIDED: dict = {}  # in a worker process: the run's decisions, deserialized once for all its tasks
+
+
+def _decided(ref) -> dict:
+    """The decisions behind `ref`, fetched once per worker process (a step may build an
+    index over its decision on first use; the next task of the process reuses it)."""
+    import ray
+
+    if ref.hex() not in _DECIDED:
+        _DECIDED.clear()
+        _DECIDED[ref.hex()] = ray.get(ref)
+    return _DECIDED[ref.hex()]
+
+
+def write_unit(index: int, pieces: list[Piece], spec: UnitSpec, decided_ref: list) -> dict:
+    """Apply the decisions (`decided_ref`: [the ObjectRef of decide_all's result]) to one
+    unit's rows and write its files; its summary."""
     from curate.report.stats import stats_fn_for
 
+    decided = _decided(decided_ref[0])
     prefix = f"part-{index:06d}"
     stats = dict(stats_fn=stats_fn_for(spec.recipe, spec.lang), stats_dir=str(Path(spec.out) / "stats"))
     writers = {
@@ -218,7 +234,7 @@ def run_pass2(staged, spec: UnitSpec, decided: dict, workers: int | None) -> dic
     for index, pieces in enumerate(units):
         if len(running) >= limit:
             _collect(running, summaries)
-        running[task.remote(index, pieces, spec_ref, decided_ref)] = index
+        running[task.remote(index, pieces, spec_ref, [decided_ref])] = index  # in a list: not fetched per task
     while running:
         _collect(running, summaries)
     return _merged(summaries, spec.stages, sum(row_counts))

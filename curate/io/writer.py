@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curate.io import fs
@@ -32,14 +34,13 @@ def atomic_write_json(path: str, obj) -> None:
 
 
 def to_quarantine(table: pa.Table) -> pa.Table:
-    reasons = table.column("drop_reason").to_pylist()
-    prefix = f"{QUARANTINE}: "
-    errors = [r[len(prefix) :] if r.startswith(prefix) else r for r in reasons]
+    prefix = re.escape(f"{QUARANTINE}: ")
+    errors = pc.replace_substring_regex(table.column("drop_reason"), f"^{prefix}", "", max_replacements=1)
     return pa.table(
         {
             "id": table.column("id"),
             "origin": table.column("origin"),
-            "error": pa.array(errors, pa.string()),
+            "error": errors.cast(pa.string()),
             "raw": table.column("text"),
         },
         schema=QUARANTINE_SCHEMA,
