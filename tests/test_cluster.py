@@ -3,7 +3,6 @@ each with one CPU) joined with RAY_ADDRESS: the same files as a run on its own, 
 both passes' work spread over both nodes."""
 
 import gzip
-import hashlib
 import os
 import re
 import subprocess
@@ -13,10 +12,10 @@ from pathlib import Path
 import ray
 from ray._private import state
 from ray.cluster_utils import Cluster
+from run_files import output_files
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample" / "ja.jsonl.gz"
-FILE_KINDS = ("shards", "rejected", "quarantine", "stats")
 
 
 def _split_sample(folder: Path) -> int:
@@ -40,14 +39,6 @@ def _curate(inputs: Path, out: Path, workers: int, ray_address: str | None) -> s
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stderr
-
-
-def _files(out: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for kind in FILE_KINDS
-        for p in sorted((out / kind).glob("*"))
-    }
 
 
 def test_corpus_across_two_nodes(tmp_path, monkeypatch):
@@ -74,6 +65,6 @@ def test_corpus_across_two_nodes(tmp_path, monkeypatch):
     assert stage_nodes == nodes
     tasks, on_nodes = map(int, re.search(r"pass 2 ran (\d+) task\(s\) on (\d+) node\(s\)", log).groups())
     assert (tasks, on_nodes) == (-(-n // 300), 2)
-    alone, spread = _files(tmp_path / "alone"), _files(tmp_path / "cluster")
+    alone, spread = output_files(tmp_path / "alone"), output_files(tmp_path / "cluster")
     assert len([f for f in alone if f.startswith("shards/")]) == tasks
     assert spread == alone

@@ -2,7 +2,6 @@
 rows, and that 1 and 2 workers write the same bytes."""
 
 import gzip
-import hashlib
 import json
 from pathlib import Path
 
@@ -10,13 +9,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import ray
+from run_files import output_files
 
 from curate.io.schema import SHARD_SCHEMA
 from pipelines.corpus import run_corpus
 from pipelines.pass2 import Piece, plan_units, read_piece
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "ko.jsonl.gz"
-FILE_KINDS = ("shards", "rejected", "quarantine", "stats")
 
 
 def test_units_are_consecutive_rows_cut_at_unit_rows_and_file_ends():
@@ -61,14 +60,6 @@ def _split_sample(folder: Path, parts: int) -> int:
     return cuts[-1]
 
 
-def _files(out: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for kind in FILE_KINDS
-        for p in sorted((out / kind).glob("*"))
-    }
-
-
 def test_one_and_two_workers_write_the_same_files(tmp_path, ray_two_cpus):
     n = _split_sample(tmp_path / "in", 4)
     runs = {}
@@ -80,7 +71,7 @@ def test_one_and_two_workers_write_the_same_files(tmp_path, ray_two_cpus):
         assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["timings"] == manifest["timings"]
         for key in ("created", "timings"):
             manifest.pop(key)
-        runs[workers] = (_files(out), manifest)
+        runs[workers] = (output_files(out), manifest)
     files, manifest = runs[1]
     # 2,000 rows in the first three files: units of 700 rows span file ends
     assert len([f for f in files if f.startswith("shards/")]) == -(-n // 700)
