@@ -4,8 +4,9 @@
 2. pass 1 (pipelines/pass1.py): input files through the batch stages and each corpus
    step's keys on Ray workers, spilled per input file to a staged run (pipelines/staging.py);
 3. each corpus step (curate/dedup/steps.py) decides over the whole staged corpus;
-4. pass 2 (pipelines/pass2.py): the staged rows once more, each step's decision
-   applied, written to shards, rejected and quarantine files and counted;
+4. pass 2 (pipelines/pass2.py): the staged rows once more, in Ray tasks of consecutive
+   rows, each step's decision applied, written to shards, rejected and quarantine files
+   and counted; the driver merges the tasks' counts;
 5. publish: everything was built in a staging folder and is moved into place, the
    manifest last, so a crash never leaves partial output; a re-run resumes from the
    finished input files and the kept decisions.
@@ -13,13 +14,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import importlib.metadata
 import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from curate.io.schema import SCHEMA_VERSION
 from curate.io.writer import atomic_write_json
 from curate.recipe import apply_cli_options, load_recipe, select_stages
 from pipelines.pass1 import stage_files
-from pipelines.pass2 import RunOutput
+from pipelines.pass2 import UnitSpec, run_pass2
 from pipelines.ray_session import ray_session
 from pipelines.staging import StagedRun, run_key
 
@@ -109,6 +110,7 @@ def run_corpus(
     Re-running the same command after a crash resumes: input files whose pass-1
     output is complete are not read again, and the corpus steps' decisions are reused.
     """
+    clock = PhaseClock()
     output = fs.local_path(output) or output  # a file:// output is built in place, like a plain path
     paths = _outside_output(expand_inputs(inputs), output)
     recipe = load_recipe(lang, recipe_file)
@@ -121,28 +123,35 @@ def run_corpus(
     staged = StagedRun(out / "_work" / run_key(recipe, names, paths), paths, key_columns(steps))
     staging = out / f".staging-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
-    with contextlib.ExitStack() as ray_if_needed:
-        try:
+    try:
+        with ray_session(workers):
+            clock.done("startup")
             if staged.pending():
-                ray_if_needed.enter_context(ray_session(workers))
                 chain = {"recipe": recipe, "lang": lang, "stages": names, "steps": steps}
                 stage_files(staged, chain, workers, batch_size, max_doc_chars, progress)
+            clock.done("pass1")
             decided = decide_all(steps, staged)
-            output_rows = RunOutput(staging, shard_rows, _stats_fn(recipe, lang), names)
-            offset = 0
-            for table in staged.iter_rows(batch_size=max(batch_size, 4096)):
-                for step in steps:
-                    table = step.apply(table, offset, decided[step.name])
-                offset += table.num_rows
-                output_rows.write(table)
-            entries, counts, lang_mix = output_rows.close(sum(staged.row_counts()))
-            step_fields = manifest_fields(steps, decided)
-            manifest = _manifest(recipe, lang, names, staged, step_fields, counts, lang_mix, entries)
-            _publish(staging, out, manifest)
-            shutil.rmtree(out / "_work", ignore_errors=True)  # finished: nothing left to resume
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            clock.done("decide")
+            spec = UnitSpec(str(staging), shard_rows, max(batch_size, 4096), recipe, lang, names, steps)
+            written = run_pass2(staged, spec, decided, workers)
+            clock.done("pass2")
+        clock.done("shutdown")
+        step_fields = manifest_fields(steps, decided)
+        manifest = _manifest(recipe, lang, names, staged, step_fields, written)
+        _publish(staging, out, manifest)
+        shutil.rmtree(out / "_work", ignore_errors=True)  # finished: nothing left to resume
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    clock.done("publish")
     _write_report(out, manifest)
+    clock.done("report")
+    manifest["timings"] = clock.timings
+    atomic_write_json(str(out / "manifest.json"), manifest)  # the same run, now with its report's time too
+    if progress:
+        print(f"curate corpus: {clock.line()}", file=sys.stderr)
+        print(
+            f"curate corpus: pass 2 ran {written['tasks']} task(s) on {len(written['nodes'])} node(s)", file=sys.stderr
+        )
     if fs.is_uri(output):
         fs.publish_remote(
             out,
@@ -154,15 +163,25 @@ def run_corpus(
     return manifest
 
 
+class PhaseClock:
+    """Seconds each phase of the run took, in the order they ran."""
+
+    def __init__(self):
+        self.start = time.perf_counter()
+        self.timings: dict[str, float] = {}
+
+    def done(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.timings[phase] = round(now - self.start, 3)
+        self.start = now
+
+    def line(self) -> str:
+        total = sum(self.timings.values())
+        return "seconds " + "  ".join(f"{k} {v:.1f}" for k, v in self.timings.items()) + f"  total {total:.1f}"
+
+
 def _max_doc_chars(recipe: dict) -> int:
     return int((recipe.get("normalize") or {}).get("max_doc_chars", DEFAULT_MAX_DOC_CHARS))
-
-
-def _stats_fn(recipe: dict, lang: str):
-    """Per-shard statistics for the report, with this run's quality rules bound in."""
-    from curate.report.stats import stats_fn_for
-
-    return stats_fn_for(recipe, lang)
 
 
 def _output_folder(output: str) -> Path:
@@ -183,9 +202,7 @@ def _manifest(
     names: list[str],
     staged: StagedRun,
     step_fields: dict,
-    counts: dict,
-    lang_mix: dict,
-    entries: dict,
+    written: dict,
 ) -> dict:
     warc_counts = staged.warc_tally()
     return {
@@ -199,12 +216,12 @@ def _manifest(
         "code_version": _code_version(),
         "stages": names,
         **step_fields,
-        "counts": counts,
+        "counts": written["counts"],
         **({"warc": warc_counts} if warc_counts else {}),
-        "lang_mix": lang_mix,
-        "shards": entries["shards"],
-        "rejected": entries["rejected"],
-        "quarantine": entries["quarantine"],
+        "lang_mix": written["lang_mix"],
+        "shards": written["entries"]["shards"],
+        "rejected": written["entries"]["rejected"],
+        "quarantine": written["entries"]["quarantine"],
     }
 
 

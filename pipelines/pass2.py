@@ -1,60 +1,106 @@
-"""Pass 2's output: each decided batch split into shards, rejected and quarantine
-files, with the counts the manifest reports (per drop reason, per stage, per language)."""
+"""Pass 2: the staged rows once more, each corpus step's decision applied, written to
+shards, rejected and quarantine files and counted, by Ray tasks.
+
+The staged rows (input order) are cut into units of consecutive rows, ``UNIT_ROWS``
+each (fewer with a smaller ``shard_rows``); a unit may hold the end of one staged file
+and the start of the next, but a batch never spans two files. Each unit is one task,
+which writes its own files, ``part-UUUUUU-PPPPP.parquet`` (unit, then part within the
+unit), and returns a summary of its counts. Names and contents depend only on the
+staged rows, never on the number of workers; the driver merges the summaries in unit
+order, so counters list ties in the order their values first appear in the corpus.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from curate.io.readers import QUARANTINE, is_quarantined
+from curate.io.schema import SHARD_SCHEMA
 from curate.io.writer import QUARANTINE_SCHEMA, ShardWriter, to_quarantine
 from curate.stages.base import reason_stage
+
+UNIT_ROWS = 25_000  # rows per pass-2 task: a few seconds of work, a bounded buffer, units enough to share
 
 
 class InvariantError(RuntimeError):
     pass
 
 
-class RunOutput:
-    """Writes pass 2's rows and tallies them. Counters fill in the order reasons and
+@dataclass(frozen=True)
+class Piece:
+    """Rows start .. stop of one staged file; `offset`: the global row of its first row."""
+
+    path: str
+    start: int
+    stop: int
+    offset: int
+
+
+def plan_units(paths: list[str], row_counts: list[int], unit_rows: int) -> list[list[Piece]]:
+    """The staged rows cut into consecutive units of unit_rows rows (the last one shorter)."""
+    units: list[list[Piece]] = [[]]
+    room, offset = unit_rows, 0
+    for path, n in zip(paths, row_counts):
+        start = 0
+        while start < n:
+            if room == 0:
+                units.append([])
+                room = unit_rows
+            stop = min(n, start + room)
+            units[-1].append(Piece(path, start, stop, offset + start))
+            room -= stop - start
+            start = stop
+        offset += n
+    return [u for u in units if u]
+
+
+def read_piece(piece: Piece, batch_size: int):
+    """The piece's rows in batches of at most batch_size, reading only its row groups."""
+    pf = pq.ParquetFile(piece.path)
+    groups, first, pos = [], None, 0
+    for i in range(pf.metadata.num_row_groups):
+        n = pf.metadata.row_group(i).num_rows
+        if pos < piece.stop and pos + n > piece.start:
+            groups.append(i)
+            first = pos if first is None else first
+        pos += n
+    pos = first or 0
+    for batch in pf.iter_batches(batch_size=batch_size, row_groups=groups):
+        lo, hi = max(piece.start - pos, 0), min(piece.stop - pos, batch.num_rows)
+        pos += batch.num_rows
+        if hi > lo:
+            yield pa.Table.from_batches([batch.slice(lo, hi - lo)], schema=SHARD_SCHEMA)
+
+
+@dataclass
+class Tally:
+    """Counts of pass 2, per unit or merged. Counters fill in the order reasons and
     languages first appear, as the manifest lists ties."""
 
-    def __init__(self, staging: Path, shard_rows: int, stats_fn, stages: list[str]):
-        stats_dir = str(staging / "stats")
-        self.writers = {
-            kind: ShardWriter(str(staging), kind, max_rows=shard_rows, stats_fn=stats_fn, stats_dir=stats_dir)
-            for kind in ("shards", "rejected")
-        }
-        self.writers["quarantine"] = ShardWriter(
-            str(staging), "quarantine", schema=QUARANTINE_SCHEMA, max_rows=shard_rows
-        )
-        self.stages = stages
-        self.reasons: Counter = Counter()
-        self.stage_chars: Counter = Counter()  # characters that survive each stage, on the final text
-        self.lang_mix: Counter = Counter()
+    stages: list[str]
+    read: int = 0
+    reasons: Counter = field(default_factory=Counter)
+    stage_chars: Counter = field(default_factory=Counter)  # characters that survive each stage, on the final text
+    lang_mix: Counter = field(default_factory=Counter)
 
-    def write(self, table: pa.Table) -> None:
+    def add(self, table: pa.Table, quarantined: pa.Array, kept: pa.Array) -> None:
         reason = table.column("drop_reason")
-        quarantined = pc.fill_null(pc.starts_with(reason, pattern=QUARANTINE), False)
-        kept = pc.is_null(reason)
-        self.writers["quarantine"].write(to_quarantine(table.filter(quarantined)))
-        self.writers["rejected"].write(table.filter(pc.and_not(pc.invert(kept), quarantined)))
-        self.writers["shards"].write(table.filter(kept))
-        self._tally_reasons(reason)
-        self._tally_chars(table, quarantined.to_numpy(zero_copy_only=False))
-        for lang, n in _counts(table.filter(kept).column("lang")):
-            self.lang_mix[lang or "und"] += n
-
-    def _tally_reasons(self, reason) -> None:
+        self.read += table.num_rows
         for value, n in _counts(reason):
             if value is not None:
                 self.reasons["quarantine" if is_quarantined(value) else value] += n
+        self._add_chars(table, quarantined.to_numpy(zero_copy_only=False))
+        for lang, n in _counts(table.filter(kept).column("lang")):
+            self.lang_mix[lang or "und"] += n
 
-    def _tally_chars(self, table: pa.Table, quarantined: np.ndarray) -> None:
+    def _add_chars(self, table: pa.Table, quarantined: np.ndarray) -> None:
         """Each row's characters count for every stage before the one that dropped it."""
         lengths = pc.fill_null(pc.utf8_length(table.column("text")), 0).to_numpy(zero_copy_only=False)
         encoded = table.column("drop_reason").combine_chunks().dictionary_encode()
@@ -70,18 +116,21 @@ class RunOutput:
         stage = reason_stage(reason)
         return self.stages.index(stage) if stage in self.stages else len(self.stages)
 
-    def close(self, n_read: int) -> tuple[dict, dict, dict]:
-        """The shard entries per kind, the manifest's counts and its lang_mix."""
-        entries = {kind: w.close() for kind, w in self.writers.items()}
-        return entries, self._counts(entries, n_read), dict(self.lang_mix.most_common())
+    def merge(self, other: Tally) -> None:
+        self.read += other.read
+        for mine, theirs in ((self.reasons, other.reasons), (self.stage_chars, other.stage_chars)):
+            mine.update(theirs)
+        self.lang_mix.update(other.lang_mix)
 
-    def _counts(self, entries: dict, n_read: int) -> dict:
+    def counts(self, entries: dict, n_read: int) -> dict:
+        """The manifest's counts; fails unless every row read was written once."""
         kept = sum(e["rows"] for e in entries["shards"])
         rejected = sum(e["rows"] for e in entries["rejected"])
         quarantined = sum(e["rows"] for e in entries["quarantine"])
-        if n_read != kept + rejected + quarantined:
+        if not n_read == self.read == kept + rejected + quarantined:
             raise InvariantError(
-                f"documents read ({n_read}) != kept ({kept}) + rejected ({rejected}) + quarantined ({quarantined})"
+                f"documents read ({n_read}, pass 2: {self.read}) != kept ({kept}) + rejected ({rejected})"
+                f" + quarantined ({quarantined})"
             )
         per_stage = {}
         docs_in, chars_in = n_read - quarantined, self.stage_chars["_in"]
@@ -103,6 +152,117 @@ class RunOutput:
             "per_stage": per_stage,
             "drop_reasons": dict(self.reasons.most_common()),
         }
+
+
+@dataclass(frozen=True)
+class UnitSpec:
+    """What every pass-2 task shares: where to write, how, and what to apply."""
+
+    out: str
+    shard_rows: int
+    batch_size: int
+    recipe: dict
+    lang: str
+    stages: list[str]
+    steps: list
+
+
+_DECIDED: dict = {}  # in a worker process: the run's decisions, deserialized once for all its tasks
+
+
+def _decided(ref) -> dict:
+    """The decisions behind `ref`, fetched once per worker process (a step may build an
+    index over its decision on first use; the next task of the process reuses it)."""
+    import ray
+
+    if ref.hex() not in _DECIDED:
+        _DECIDED.clear()
+        _DECIDED[ref.hex()] = ray.get(ref)
+    return _DECIDED[ref.hex()]
+
+
+def write_unit(index: int, pieces: list[Piece], spec: UnitSpec, decided_ref: list) -> dict:
+    """Apply the decisions (`decided_ref`: [the ObjectRef of decide_all's result]) to one
+    unit's rows and write its files; its summary."""
+    from curate.report.stats import stats_fn_for
+
+    decided = _decided(decided_ref[0])
+    prefix = f"part-{index:06d}"
+    stats = dict(stats_fn=stats_fn_for(spec.recipe, spec.lang), stats_dir=str(Path(spec.out) / "stats"))
+    writers = {
+        kind: ShardWriter(spec.out, kind, max_rows=spec.shard_rows, prefix=prefix, **stats)
+        for kind in ("shards", "rejected")
+    }
+    writers["quarantine"] = ShardWriter(
+        spec.out, "quarantine", schema=QUARANTINE_SCHEMA, max_rows=spec.shard_rows, prefix=prefix
+    )
+    tally = Tally(spec.stages)
+    for piece in pieces:
+        offset = piece.offset
+        for table in read_piece(piece, spec.batch_size):
+            for step in spec.steps:
+                table = step.apply(table, offset, decided[step.name])
+            offset += table.num_rows
+            reason = table.column("drop_reason")
+            quarantined = pc.fill_null(pc.starts_with(reason, pattern=QUARANTINE), False)
+            kept = pc.is_null(reason)
+            writers["quarantine"].write(to_quarantine(table.filter(quarantined)))
+            writers["rejected"].write(table.filter(pc.and_not(pc.invert(kept), quarantined)))
+            writers["shards"].write(table.filter(kept))
+            tally.add(table, quarantined, kept)
+    return {"entries": {kind: w.close() for kind, w in writers.items()}, "tally": tally, "node": _node_id()}
+
+
+def _node_id() -> str | None:
+    import ray
+
+    return ray.get_runtime_context().get_node_id() if ray.is_initialized() else None
+
+
+def run_pass2(staged, spec: UnitSpec, decided: dict, workers: int | None) -> dict:
+    """Every unit written by a Ray task, at most `workers` at a time (default: the
+    cluster's CPUs); the merged entries, counts, lang_mix and the nodes the tasks ran on."""
+    import ray
+
+    row_counts = staged.row_counts()
+    paths = [str(staged.staged(p)) for p in staged.paths]
+    units = plan_units(paths, row_counts, min(spec.shard_rows, UNIT_ROWS))
+    limit = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+    task = ray.remote(num_cpus=1, max_retries=2)(write_unit)
+    spec_ref, decided_ref = ray.put(spec), ray.put(decided)
+    summaries, running = [None] * len(units), {}
+    for index, pieces in enumerate(units):
+        if len(running) >= limit:
+            _collect(running, summaries)
+        running[task.remote(index, pieces, spec_ref, [decided_ref])] = index  # in a list: not fetched per task
+    while running:
+        _collect(running, summaries)
+    return _merged(summaries, spec.stages, sum(row_counts))
+
+
+def _collect(running: dict, summaries: list) -> None:
+    import ray
+
+    done, _ = ray.wait(list(running), num_returns=1)
+    for ref in done:
+        summaries[running.pop(ref)] = ray.get(ref)
+
+
+def _merged(summaries: list[dict], stages: list[str], n_read: int) -> dict:
+    """The tasks' summaries merged in unit order (which keeps first-appearance order)."""
+    entries: dict = {"shards": [], "rejected": [], "quarantine": []}
+    tally = Tally(stages)
+    for s in summaries:
+        for kind, found in s["entries"].items():
+            entries[kind].extend(found)
+        tally.merge(s["tally"])
+    return {
+        "entries": entries,
+        "counts": tally.counts(entries, n_read),
+        "lang_mix": dict(tally.lang_mix.most_common()),
+        "tasks": len(summaries),
+        "nodes": sorted({s["node"] for s in summaries if s["node"]}),
+    }
 
 
 def _counts(column) -> list[tuple]:

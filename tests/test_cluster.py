@@ -1,41 +1,70 @@
-"""A corpus run across a local two-node Ray cluster (a head and a worker raylet)."""
+"""`curate corpus` through a local two-node Ray cluster (a head and a worker raylet,
+each with one CPU) joined with RAY_ADDRESS: the same files as a run on its own, and
+both passes' work spread over both nodes."""
 
 import gzip
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
-import pyarrow.parquet as pq
-import pytest
 import ray
+from ray._private import state
 from ray.cluster_utils import Cluster
+from run_files import output_files
 
-from pipelines.corpus import run_corpus
-
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "ja.jsonl.gz"
-
-
-@pytest.fixture()
-def two_nodes():
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
-    cluster.add_node(num_cpus=1)
-    ray.init(address=cluster.address, log_to_driver=False)
-    cluster.wait_for_nodes()
-    yield cluster
-    ray.shutdown()
-    cluster.shutdown()
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample" / "ja.jsonl.gz"
 
 
-def test_corpus_across_two_nodes(tmp_path, two_nodes):
-    assert len([n for n in ray.nodes() if n["Alive"]]) == 2
-    inputs = tmp_path / "in"
-    inputs.mkdir()
+def _split_sample(folder: Path) -> int:
+    folder.mkdir()
     with gzip.open(SAMPLE, "rt", encoding="utf-8") as f:
         lines = f.readlines()
     for i in range(4):
-        (inputs / f"p{i}.jsonl").write_text("".join(lines[i::4]), encoding="utf-8")
-    manifest = run_corpus(
-        [str(inputs)], str(tmp_path / "out"), "ja", stages=["normalize", "langid", "dedup"], workers=2, progress=False
-    )
-    c = manifest["counts"]
-    assert c["read"] == len(lines) == c["kept"] + c["rejected"] + c["quarantined"]
-    kept = sum(pq.read_metadata(tmp_path / "out" / e["path"]).num_rows for e in manifest["shards"])
-    assert kept == c["kept"] > 0
+        (folder / f"p{i}.jsonl").write_text("".join(lines[i::4]), encoding="utf-8")
+    return len(lines)
+
+
+def _curate(inputs: Path, out: Path, workers: int, ray_address: str | None) -> str:
+    """Run the command line as its own process (the driver); its stderr."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_AUTH_MODE": "disabled"}
+    env.pop("RAY_ADDRESS", None)
+    if ray_address:
+        env["RAY_ADDRESS"] = ray_address
+    cmd = [sys.executable, "-m", "curate.cli", "corpus", "--lang", "ja", "--input", str(inputs)]
+    cmd += ["--output", str(out), "--stages", "normalize,langid,dedup", "--workers", str(workers)]
+    cmd += ["--shard-rows", "300"]  # ten pass-2 tasks
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stderr
+
+
+def test_corpus_across_two_nodes(tmp_path, monkeypatch):
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
+    n = _split_sample(tmp_path / "in")
+    _curate(tmp_path / "in", tmp_path / "alone", 1, None)
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    try:
+        cluster.add_node(num_cpus=1)
+        cluster.wait_for_nodes()
+        log = _curate(tmp_path / "in", tmp_path / "cluster", 2, cluster.address)
+        ray.init(address=cluster.address, log_to_driver=False)
+        nodes = {node["NodeID"] for node in ray.nodes() if node["Alive"]}
+        # pass 1's stage actors, as the cluster's actor table keeps them after the run
+        stage_nodes = {
+            a["Address"]["NodeID"] for a in state.actors().values() if "StageChain" in a.get("ActorClassName", "")
+        }
+    finally:
+        ray.shutdown()
+        cluster.shutdown()
+
+    assert len(nodes) == 2
+    assert stage_nodes == nodes
+    tasks, on_nodes = map(int, re.search(r"pass 2 ran (\d+) task\(s\) on (\d+) node\(s\)", log).groups())
+    assert (tasks, on_nodes) == (-(-n // 300), 2)
+    alone, spread = output_files(tmp_path / "alone"), output_files(tmp_path / "cluster")
+    assert len([f for f in alone if f.startswith("shards/")]) == tasks
+    assert spread == alone

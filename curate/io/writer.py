@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curate.io import fs
@@ -32,14 +34,13 @@ def atomic_write_json(path: str, obj) -> None:
 
 
 def to_quarantine(table: pa.Table) -> pa.Table:
-    reasons = table.column("drop_reason").to_pylist()
-    prefix = f"{QUARANTINE}: "
-    errors = [r[len(prefix) :] if r.startswith(prefix) else r for r in reasons]
+    prefix = re.escape(f"{QUARANTINE}: ")
+    errors = pc.replace_substring_regex(table.column("drop_reason"), f"^{prefix}", "", max_replacements=1)
     return pa.table(
         {
             "id": table.column("id"),
             "origin": table.column("origin"),
-            "error": pa.array(errors, pa.string()),
+            "error": errors.cast(pa.string()),
             "raw": table.column("text"),
         },
         schema=QUARANTINE_SCHEMA,
@@ -49,8 +50,9 @@ def to_quarantine(table: pa.Table) -> pa.Table:
 class ShardWriter:
     """Buffers rows into shards of at most max_rows rows / max_bytes bytes of text.
 
-    kind names the folder (shards, rejected, quarantine). stats_fn, when given, is
-    called on each shard's table and its result saved beside the shards in stats_dir.
+    kind names the folder (shards, rejected, quarantine); shards are named
+    PREFIX-NNNNN.parquet. stats_fn, when given, is called on each shard's table and its
+    result saved beside the shards in stats_dir.
     """
 
     def __init__(
@@ -62,11 +64,13 @@ class ShardWriter:
         max_bytes: int = 256 << 20,
         stats_fn=None,
         stats_dir: str | None = None,
+        prefix: str = "part",
     ):
         self.root, self.kind, self.schema = root, kind, schema
         self.dir = os.path.join(root, kind)
         self.max_rows, self.max_bytes = max_rows, max_bytes
         self.stats_fn, self.stats_dir = stats_fn, stats_dir
+        self.prefix = prefix
         self.buffer: list[pa.Table] = []
         self.rows = self.bytes = 0
         self.entries: list[dict] = []
@@ -86,7 +90,7 @@ class ShardWriter:
         if not self.buffer:
             return
         table = pa.concat_tables(self.buffer)
-        name = f"part-{len(self.entries):05d}.parquet"
+        name = f"{self.prefix}-{len(self.entries):05d}.parquet"
         path = os.path.join(self.dir, name)
         tmp = path + ".tmp"
         pq.write_table(table, tmp, compression="zstd")

@@ -1,7 +1,7 @@
 """What `curate corpus` writes for the bundled samples with the default recipes, stored
 beside this script as LANG.json and checked by tests/test_golden_output.py: the sha256 of
 every shard, rejected and quarantine file, and the manifest without the fields that name
-the moment or the machine (created, code_version, versions; the repository's path as <repo>).
+the moment or the machine (created, code_version, versions, timings; the repository's path as <repo>).
 
 Regenerate, from the repository root:
 
@@ -29,7 +29,12 @@ SAMPLES = ("ko", "ja")  # data/sample/LANG.jsonl.gz
 # folder, so the files' bytes do not depend on where the repository is checked out.
 INPUTS = Path("/tmp/polyglot-curate-golden")
 FILE_KINDS = ("shards", "rejected", "quarantine")
-VOLATILE = ("created", "code_version", "versions")  # the moment, the commit, the installed versions
+VOLATILE = (
+    "created",
+    "code_version",
+    "versions",
+    "timings",
+)  # the moment, the commit, the installed versions, the speed
 
 
 def fingerprint(out: Path) -> dict:
