@@ -123,8 +123,8 @@ def run_corpus(
     staging.mkdir()
     with contextlib.ExitStack() as ray_if_needed:
         try:
+            ray_if_needed.enter_context(ray_session(workers))  # pass 1 and the corpus steps' decisions
             if staged.pending():
-                ray_if_needed.enter_context(ray_session(workers))
                 chain = {"recipe": recipe, "lang": lang, "stages": names, "steps": steps}
                 stage_files(staged, chain, workers, batch_size, max_doc_chars, progress)
             decided = decide_all(steps, staged)

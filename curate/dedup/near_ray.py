@@ -39,6 +39,7 @@ CORE_COLUMNS = ["core_minhash", "core_chars"]
 # to its document. Names sort as curate.dedup.near orders its nodes (every full signature,
 # then the bodies), so large buckets get the same star-and-chain pairs on both paths.
 BODY = 1 << 40
+MEMBER_SCHEMA = OUTPUT_SCHEMA.append(pa.field("label", pa.int64()))  # label: the cluster's smallest row
 
 
 def _body_node(rows: np.ndarray) -> np.ndarray:
@@ -326,7 +327,7 @@ def _attach(n_labels: int, *pieces: pa.Table) -> pa.Table:
 def _keepers(*pieces: pa.Table) -> pa.Table:
     t = _concat(pieces)
     if t.num_rows == 0:
-        return OUTPUT_SCHEMA.empty_table()
+        return MEMBER_SCHEMA.empty_table()
     rows, quality, n_chars = key_columns(t)
     label, rep = t.column("label").to_numpy(), t.column("rep").to_numpy()
     ids = np.asarray(t.column("id").to_pylist(), dtype=object)
@@ -342,8 +343,9 @@ def _keepers(*pieces: pa.Table) -> pa.Table:
             "dup_cluster": pa.array(ids[keeper], pa.string()),
             "dup_of": pa.array(np.where(kept, None, ids[keeper]), pa.string()),
             "drop_reason": pa.array(reason, pa.string()),
+            "label": pa.array(lab, pa.int64()),
         },
-        schema=OUTPUT_SCHEMA,
+        schema=MEMBER_SCHEMA,
     )
 
 
@@ -366,10 +368,27 @@ def global_dedup(keys, s: DedupSettings) -> pa.Table:
     dup_cluster, dup_of, drop_reason for every member of a cluster of two or more;
     equal to curate.dedup.near.cluster on the same keys.
     """
-    parts = int(s.partitions)
+    n = keys.num_rows if isinstance(keys, pa.Table) else keys.count()
+    parts = partitions_for(n, s)
     names = keys.column_names if isinstance(keys, pa.Table) else keys.schema().names
     bodies = bool(s.core_links) and all(c in names for c in CORE_COLUMNS)
     blocks = _input_blocks(keys, KEY_COLUMNS + (CORE_COLUMNS if bodies else []), parts)
+    tables = [t for t in ray.get(cluster_blocks(blocks, s, parts, bodies)) if t.num_rows]
+    if not tables:
+        return OUTPUT_SCHEMA.empty_table()
+    return pa.concat_tables(tables).select(OUTPUT_SCHEMA.names).sort_by("row")
+
+
+def partitions_for(n_docs: int, s: DedupSettings) -> int:
+    """Hash partitions per shuffle: ``partitions`` when set, else one per
+    ``partition_docs`` documents, so a reducer's share stays the same as the corpus grows."""
+    return int(s.partitions) if s.partitions else max(1, -(-n_docs // s.partition_docs))
+
+
+def cluster_blocks(blocks: list, s: DedupSettings, parts: int, bodies: bool) -> list:
+    """The clustering of key blocks (ObjectRefs; see global_dedup), left on Ray: one
+    ObjectRef per partition, each a table of OUTPUT_SCHEMA plus ``label`` (the
+    cluster's smallest row) for the members of the clusters of that partition."""
     # 1. exact groups
     exact = [_exact_reduce.remote(bool(s.exact), *p) for p in shuffle(blocks, "text_hash", parts)]
     edges = [_exact_edges.remote(t) for t in exact]
@@ -388,11 +407,7 @@ def global_dedup(keys, s: DedupSettings) -> pa.Table:
     labels = shuffle([_labels.remote(e) for e in stars], "row", parts)
     attrs = shuffle([_attributes.remote(t) for t in exact], "row", parts)
     members = [_attach.remote(len(labels[p]), *labels[p], *attrs[p]) for p in range(parts)]
-    out = [_keepers.remote(*p) for p in shuffle(members, "label", parts)]
-    tables = [t for t in ray.get(out) if t.num_rows]
-    if not tables:
-        return OUTPUT_SCHEMA.empty_table()
-    return pa.concat_tables(tables).sort_by("row")
+    return [_keepers.remote(*p) for p in shuffle(members, "label", parts)]
 
 
 # ---------------------------------------------------------------- boilerplate lines
