@@ -337,10 +337,11 @@ def test_ray_connected_components_on_long_chains(local_ray):
         local_ray.put(pa.table({"u": pa.array(a[i::3], pa.int64()), "v": pa.array(b[i::3], pa.int64())}))
         for i in range(3)
     ]
-    stars = pa.concat_tables(local_ray.get(connected_components(blocks, 4)))
-    label = np.arange(n)
-    label[stars.column("v").to_numpy()] = stars.column("u").to_numpy()
-    assert label.tolist() == _bfs_components(n, a.tolist(), b.tolist())
+    for parts in (4, 1):  # 1: a single task, union-find instead of star rounds
+        stars = pa.concat_tables(local_ray.get(connected_components(blocks, parts)))
+        label = np.arange(n)
+        label[stars.column("v").to_numpy()] = stars.column("u").to_numpy()
+        assert label.tolist() == _bfs_components(n, a.tolist(), b.tolist()), parts
 
 
 def test_null_text_hash_is_unique_and_empty_texts_are_not_near_dups():

@@ -28,7 +28,7 @@ from curate.dedup.boilerplate import frequent, line_label_pairs
 from curate.dedup.boilerplate import unique_pairs as unique_line_pairs
 from curate.dedup.keeper import OUTPUT_SCHEMA, best_first, exact_rep_positions, key_columns
 from curate.dedup.minhash import band_keys, mix64
-from curate.dedup.pairs import bucket_pairs, has_shingles, pair_thresholds, unique_pairs, verified
+from curate.dedup.pairs import bucket_pairs, components, has_shingles, pair_thresholds, unique_pairs, verified
 from curate.dedup.settings import DedupSettings
 from curate.dedup.signatures import from_fixed_list, to_fixed_list
 
@@ -282,8 +282,22 @@ def _fingerprint(table: pa.Table) -> tuple[int, int]:
     return len(u), int(h.sum(dtype=np.uint64))
 
 
+@ray.remote
+def _components_in_one(*pieces: pa.Table) -> pa.Table:
+    """Every edge in one task: union-find (curate.dedup.pairs.components) gives the stars directly."""
+    t = _concat(pieces)
+    u, v = t.column("u").to_numpy(), t.column("v").to_numpy()
+    nodes, at = np.unique(np.r_[u, v], return_inverse=True)
+    root = nodes[components(len(nodes), at[: len(u)], at[len(u) :])]
+    star = root != nodes
+    return _edges(root[star], nodes[star])
+
+
 def connected_components(edges: list, parts: int, max_rounds: int = 100) -> list:
-    """Edge blocks (u, v) -> edge blocks (node, component min) forming stars."""
+    """Edge blocks (u, v) -> edge blocks (node, component min) forming stars. With one
+    partition, one task holds every edge anyway and needs no rounds."""
+    if parts == 1:
+        return [_components_in_one.remote(*edges)]
     previous = None
     for _ in range(max_rounds):
         large = [_large_star.remote(*p) for p in shuffle([_both_directions.remote(e) for e in edges], "node", parts)]
