@@ -26,11 +26,20 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import ray
 
-from curate.dedup.boilerplate import frequent, rows_with, top_lines, unique_pairs
+from curate.dedup.boilerplate import rows_with, top_lines, unique_pairs
 from curate.dedup.decision_parts import DecisionParts, write_part
 from curate.dedup.keeper import OUTPUT_SCHEMA
 from curate.dedup.near import with_resigned
-from curate.dedup.near_ray import CORE_COLUMNS, KEY_COLUMNS, cluster_blocks, partitions_for, shuffle
+from curate.dedup.near_ray import (
+    CORE_COLUMNS,
+    KEY_COLUMNS,
+    cluster_blocks,
+    concat_pieces,
+    frequent_lines,
+    merged_lines,
+    partitions_for,
+    shuffle,
+)
 from curate.dedup.settings import DedupSettings
 from curate.dedup.signatures import stripped_keys
 from curate.dedup.step import StagedFile
@@ -82,7 +91,7 @@ def _member_labels(members: pa.Table) -> pa.Table:
 def _line_labels(n_lines: int, *pieces: pa.Table) -> pa.Table:
     """Distinct (line_hash, label) of one row partition: a member's line counts for its
     cluster, any other row's for itself (curate.dedup.boilerplate.cluster_labels)."""
-    lines, labels = _concat(pieces[:n_lines]), _concat(pieces[n_lines:])
+    lines, labels = concat_pieces(pieces[:n_lines]), concat_pieces(pieces[n_lines:])
     rows = lines.column("row").to_numpy()
     label = rows.copy()
     m_rows, m_label = labels.column("row").to_numpy(), labels.column("label").to_numpy()
@@ -95,32 +104,16 @@ def _line_labels(n_lines: int, *pieces: pa.Table) -> pa.Table:
     return pa.table({"line_hash": pa.array(h, pa.uint64()), "label": pa.array(lab, pa.int64())})
 
 
-@ray.remote
-def _frequent_lines(k: int, *pieces: pa.Table) -> tuple[np.ndarray, np.ndarray]:
-    t = _concat(pieces)
-    h, _ = unique_pairs(t.column("line_hash").to_numpy(), t.column("label").to_numpy())
-    return frequent(h, k)
-
-
-def _concat(tables) -> pa.Table:
-    tables = [t for t in tables if t.num_rows] or list(tables[:1])
-    return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
-
-
 def boilerplate_parts(blocks: list, first: list, k: int, parts: int) -> list:
     """ObjectRefs of (sorted hashes, cluster counts) of the boilerplate lines, one per partition."""
     lines = shuffle([_row_lines.remote(b) for b in blocks], "row", parts)
     labels = shuffle([_member_labels.remote(m) for m in first], "row", parts)
     pairs = [_line_labels.remote(len(lines[p]), *lines[p], *labels[p]) for p in range(parts)]
-    return [_frequent_lines.remote(k, *p) for p in shuffle(pairs, "line_hash", parts)]
+    return [frequent_lines.remote(k, *p) for p in shuffle(pairs, "line_hash", parts)]
 
 
 def _boilerplate(boiler_refs: list) -> tuple[np.ndarray, np.ndarray]:
-    found = ray.get(boiler_refs)
-    hashes = np.concatenate([h for h, _ in found]).astype(np.uint64)
-    counts = np.concatenate([c for _, c in found]).astype(np.int64)
-    order = np.argsort(hashes)
-    return hashes[order], counts[order]
+    return merged_lines(ray.get(boiler_refs))
 
 
 @ray.remote(num_returns=3)
@@ -162,7 +155,7 @@ def _with_file(table: pa.Table, starts: np.ndarray) -> pa.Table:
 
 @ray.remote
 def _write_files(folder: str, starts: np.ndarray, columns: list[str], *pieces: pa.Table) -> int:
-    t = _concat(pieces)
+    t = concat_pieces(pieces)
     if not t.num_rows:
         return 0
     file_of = t.column("file").to_numpy()

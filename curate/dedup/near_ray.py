@@ -74,7 +74,7 @@ def shuffle(blocks: list, key: str, parts: int) -> list[list]:
     return [[pieces[i][p] for i in range(len(blocks))] for p in range(parts)]
 
 
-def _concat(tables) -> pa.Table:
+def concat_pieces(tables) -> pa.Table:
     tables = [t for t in tables if t.num_rows] or tables[:1]
     return pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
 
@@ -84,7 +84,7 @@ def _concat(tables) -> pa.Table:
 
 @ray.remote
 def _exact_reduce(do_exact: bool, *pieces: pa.Table) -> pa.Table:
-    t = _concat(pieces)
+    t = concat_pieces(pieces)
     rows, quality, n_chars = key_columns(t)
     if do_exact and t.num_rows:
         rep = rows[exact_rep_positions(t.column("text_hash"), (quality, n_chars, rows))]
@@ -148,7 +148,7 @@ def _signature_rows(table: pa.Table, width: int, bodies: bool) -> pa.Table:
 
 @ray.remote
 def _bucket_reduce(max_all_pairs: int, *pieces: pa.Table) -> pa.Table:
-    t = _concat(pieces)
+    t = concat_pieces(pieces)
     a, b = bucket_pairs(t.column("band_key").to_numpy(), t.column("row").to_numpy(), max_all_pairs)
     # a < b: a body pairs with a full signature only (a < BODY), and not with its own document's
     ok = (a < BODY) & (b - BODY != a)
@@ -171,7 +171,7 @@ def _lookup(sig_table: pa.Table, rows: np.ndarray) -> dict[str, np.ndarray]:
 
 @ray.remote
 def _join_a(n_pairs: int, *pieces: pa.Table) -> pa.Table:
-    pairs, sigs = _concat(pieces[:n_pairs]), _concat(pieces[n_pairs:])
+    pairs, sigs = concat_pieces(pieces[:n_pairs]), concat_pieces(pieces[n_pairs:])
     a, b = unique_pairs(pairs.column("a").to_numpy(), pairs.column("b").to_numpy())  # all copies of a pair meet here
     found = _lookup(sigs, a)
     cols = {
@@ -187,7 +187,7 @@ def _join_a(n_pairs: int, *pieces: pa.Table) -> pa.Table:
 
 @ray.remote
 def _join_b_verify(n_pairs: int, s: DedupSettings, *pieces: pa.Table) -> pa.Table:
-    pairs, sigs = _concat(pieces[:n_pairs]), _concat(pieces[n_pairs:])
+    pairs, sigs = concat_pieces(pieces[:n_pairs]), concat_pieces(pieces[n_pairs:])
     a, b = pairs.column("a").to_numpy(), pairs.column("b").to_numpy()
     if len(a) == 0:
         return pa.table({"u": pa.array([], pa.int64()), "v": pa.array([], pa.int64())})
@@ -249,7 +249,7 @@ def _group_min(node: np.ndarray, nbr: np.ndarray):
 
 def _neighborhoods(pieces) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The edge pieces grouped by node, with each neighborhood's minimum (see _group_min)."""
-    t = _concat(pieces)
+    t = concat_pieces(pieces)
     if t.num_rows == 0:
         empty = np.empty(0, np.int64)
         return empty, empty, empty, empty
@@ -285,7 +285,7 @@ def _fingerprint(table: pa.Table) -> tuple[int, int]:
 @ray.remote
 def _components_in_one(*pieces: pa.Table) -> pa.Table:
     """Every edge in one task: union-find (curate.dedup.pairs.components) gives the stars directly."""
-    t = _concat(pieces)
+    t = concat_pieces(pieces)
     u, v = t.column("u").to_numpy(), t.column("v").to_numpy()
     nodes, at = np.unique(np.r_[u, v], return_inverse=True)
     root = nodes[components(len(nodes), at[: len(u)], at[len(u) :])]
@@ -326,7 +326,7 @@ def _labels(table: pa.Table) -> pa.Table:
 
 @ray.remote
 def _attach(n_labels: int, *pieces: pa.Table) -> pa.Table:
-    labels, attrs = _concat(pieces[:n_labels]), _concat(pieces[n_labels:])
+    labels, attrs = concat_pieces(pieces[:n_labels]), concat_pieces(pieces[n_labels:])
     rows, lab = labels.column("row").to_numpy(), labels.column("label").to_numpy()
     rows, first = np.unique(rows, return_index=True)
     lab = lab[first]
@@ -339,7 +339,7 @@ def _attach(n_labels: int, *pieces: pa.Table) -> pa.Table:
 
 @ray.remote
 def _keepers(*pieces: pa.Table) -> pa.Table:
-    t = _concat(pieces)
+    t = concat_pieces(pieces)
     if t.num_rows == 0:
         return MEMBER_SCHEMA.empty_table()
     rows, quality, n_chars = key_columns(t)
@@ -434,8 +434,9 @@ def _line_pairs(line_lists: pa.ListArray, labels: np.ndarray) -> pa.Table:
 
 
 @ray.remote
-def _frequent_lines(k: int, *pieces: pa.Table) -> tuple[np.ndarray, np.ndarray]:
-    t = _concat(pieces)
+def frequent_lines(k: int, *pieces: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    """The lines of one line-hash partition of (line_hash, label) pairs found under k labels or more."""
+    t = concat_pieces(pieces)
     h, _ = unique_line_pairs(t.column("line_hash").to_numpy(), t.column("label").to_numpy())
     return frequent(h, k)
 
@@ -447,8 +448,12 @@ def boilerplate_lines(line_lists, labels: np.ndarray, k: int, parts: int = 16) -
         line_lists = line_lists.combine_chunks()
     step = max(1, -(-len(labels) // parts))
     blocks = [_line_pairs.remote(line_lists.slice(s, step), labels[s : s + step]) for s in range(0, len(labels), step)]
-    found = ray.get([_frequent_lines.remote(k, *p) for p in shuffle(blocks, "line_hash", parts)])
-    hashes = np.concatenate([h for h, _ in found]) if found else np.empty(0, np.uint64)
-    counts = np.concatenate([c for _, c in found]) if found else np.empty(0, np.int64)
+    return merged_lines(ray.get([frequent_lines.remote(k, *p) for p in shuffle(blocks, "line_hash", parts)]))
+
+
+def merged_lines(found: list) -> tuple[np.ndarray, np.ndarray]:
+    """The partitions' (hashes, counts) as one pair of arrays sorted by hash."""
+    hashes = np.concatenate([h for h, _ in found]).astype(np.uint64) if found else np.empty(0, np.uint64)
+    counts = np.concatenate([c for _, c in found]).astype(np.int64) if found else np.empty(0, np.int64)
     order = np.argsort(hashes)
     return hashes[order], counts[order]
