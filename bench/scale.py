@@ -122,7 +122,9 @@ def run_one(corpus: Path, out: Path, stages: str, shard_rows: int) -> dict:
     cmd += ["--stages", stages] if stages else []
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_AUTH_MODE": "disabled"}
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    log = out.with_suffix(".log")
+    with open(log, "wb") as err:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=err)
     peak = [0, 0]
 
     def sample():
@@ -136,7 +138,8 @@ def run_one(corpus: Path, out: Path, stages: str, shard_rows: int) -> dict:
     stdout = proc.communicate()[0].decode()
     t.join()
     if proc.returncode:
-        raise SystemExit(f"curate corpus failed on {corpus}")
+        tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-30:]
+        raise SystemExit(f"curate corpus failed on {corpus}:\n" + "\n".join(tail))
     return {
         "seconds": time.perf_counter() - start,
         "driver_rss": peak[0],

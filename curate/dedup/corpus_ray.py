@@ -112,36 +112,45 @@ def boilerplate_parts(blocks: list, first: list, k: int, parts: int) -> list:
     return [frequent_lines.remote(k, *p) for p in shuffle(pairs, "line_hash", parts)]
 
 
-def _boilerplate(boiler_refs: list) -> tuple[np.ndarray, np.ndarray]:
-    return merged_lines(ray.get(boiler_refs))
-
-
-@ray.remote(num_returns=3)
-def _resign(block: pa.Table, f: StagedFile, boiler_refs: list, s: DedupSettings, lang: str):
+@ray.remote(num_returns=4)
+def _resign(block: pa.Table, f: StagedFile, s: DedupSettings, lang: str, *boiler_parts):
     """The block with its documents that carry a boilerplate line re-signed without it;
-    how many were; the first SAMPLE_TEXTS texts read (in row order)."""
-    boiler = _boilerplate(boiler_refs)
+    how many were; how many texts were read and the first SAMPLE_TEXTS of them (row order).
+    (Every input is an argument of its own: a task that waits on Ray inside makes Ray
+    start another worker.)"""
+    boiler = merged_lines(boiler_parts)
     at = rows_with(block.column("line_hashes"), boiler[0])
     if not len(at):
-        return block, 0, []
+        return block, 0, 0, []
     rows = block.column("row").to_numpy()[at]
     local = pa.array(rows - f.first_row, pa.int64())
     texts = pq.read_table(f.staged, columns=["text"]).column("text").take(local).to_pylist()
     new = stripped_keys(texts, rows, boiler, s, lang)
-    return (with_resigned(block, new) if new.num_rows else block), new.num_rows, texts[:SAMPLE_TEXTS]
+    return (with_resigned(block, new) if new.num_rows else block), new.num_rows, len(texts), texts[:SAMPLE_TEXTS]
 
 
 @ray.remote
-def _summary(boiler_refs: list, sample_refs: list) -> dict:
+def _summary(n_boiler: int, *pieces) -> dict:
     """The report's top boilerplate lines (examples from the first texts re-signed, in
-    input order) and how many lines were found."""
-    boiler = _boilerplate(boiler_refs)
-    sample: list[str] = []
-    for ref in sample_refs:
-        if len(sample) >= SAMPLE_TEXTS:
-            break
-        sample += ray.get(ref)[: SAMPLE_TEXTS - len(sample)]
+    input order: the samples after the boilerplate parts) and how many lines were found."""
+    boiler = merged_lines(pieces[:n_boiler])
+    sample = [text for texts in pieces[n_boiler:] for text in texts][:SAMPLE_TEXTS]
     return {"top_boilerplate": top_lines(sample, boiler), "boilerplate_lines": int(len(boiler[0]))}
+
+
+def _boilerplate_summary(boiler: list, resigned: list) -> dict:
+    """The summary of the boilerplate pass; only the samples needed reach the summary task."""
+    read = ray.get([r[2] for r in resigned])
+    wanted, total = [], 0
+    for r, n in zip(resigned, read):
+        if total >= SAMPLE_TEXTS:
+            break
+        if n:
+            wanted.append(r[3])
+            total += n
+    summary = ray.get(_summary.remote(len(boiler), *boiler, *wanted))
+    summary["resigned_docs"] = int(sum(ray.get([r[1] for r in resigned])))
+    return summary
 
 
 # ---------------------------------------------------------------- decision per staged file
@@ -192,9 +201,8 @@ def decide_duplicates(files: list[StagedFile], s: DedupSettings, lang: str, out:
     members = cluster_blocks(_without_lines(blocks), s, parts, bodies) if n_live else []
     if boiler_pass:
         boiler = boilerplate_parts(blocks, members, s.boilerplate_clusters, parts)
-        resigned = [_resign.remote(b, f, boiler, s, lang) for b, f in zip(blocks, files)]
-        summary = ray.get(_summary.remote(boiler, [r[2] for r in resigned]))
-        summary["resigned_docs"] = int(sum(ray.get([r[1] for r in resigned])))
+        resigned = [_resign.remote(b, f, s, lang, *boiler) for b, f in zip(blocks, files)]
+        summary = _boilerplate_summary(boiler, resigned)
         if summary["resigned_docs"]:
             members = cluster_blocks(_without_lines([r[0] for r in resigned]), s, parts, bodies)
     write_by_file(members, files, OUTPUT_SCHEMA.names, out, parts)

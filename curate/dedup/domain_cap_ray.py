@@ -148,12 +148,17 @@ def _needed_counts(n_members: int, *pieces: pa.Table) -> pa.Table:
 
 
 @ray.remote
-def _promote(cap: int, capped_keepers: list, affected: list, counts: list) -> pa.Table:
-    """The changed duplicate decisions (global rows, OUTPUT_SCHEMA) of the promotions."""
-    keepers = ray.get(capped_keepers)
+def _promote(cap: int, n_keepers: int, n_affected: int, *pieces: pa.Table) -> pa.Table:
+    """The changed duplicate decisions (global rows, OUTPUT_SCHEMA) of the promotions;
+    pieces: the capped keepers, the affected members, their domains' counts."""
+    keepers, affected, counts = (
+        pieces[:n_keepers],
+        pieces[n_keepers : n_keepers + n_affected],
+        pieces[n_keepers + n_affected :],
+    )
     capped = sorted({r for t in keepers for r in t.column("capped_row").to_pylist()})
     decisions, members, member_info = {}, {}, {}
-    for t in ray.get(affected):
+    for t in affected:
         columns = (t.column(n).to_pylist() for n in ("row", "dup_cluster", "dup_of", "reason", "id", "domain"))
         for r, c, of, reason, i, d in zip(*columns):
             decisions[r] = (c, of, reason)
@@ -161,7 +166,7 @@ def _promote(cap: int, capped_keepers: list, affected: list, counts: list) -> pa
     for r, (c, _, _) in sorted(decisions.items()):
         members.setdefault(c, []).append(r)
     per_domain: Counter = Counter()
-    for t in ray.get(counts):
+    for t in counts:
         per_domain.update(dict(zip(t.column("domain").to_pylist(), t.column("count").to_pylist())))
     before = dict(decisions)
     promote(capped, decisions, members, member_info, per_domain, cap)
@@ -201,7 +206,7 @@ def decide_domain_cap(
             _needed_counts.remote(len(affected_by_domain[p]), *affected_by_domain[p], *counts_by_domain[p])
             for p in range(parts)
         ]
-        changes = _promote.remote(cap, keepers, affected, needed)
+        changes = _promote.remote(cap, len(keepers), len(affected), *keepers, *affected, *needed)
         write_by_file([changes], files, OUTPUT_SCHEMA.names, promoted, parts)
         promoted.finish(starts, {})
     write_by_file(capped, files, ["row"], out, parts)
