@@ -113,18 +113,20 @@ def test_driver_reads_no_keys_and_the_decision_does_not_grow(local_ray, tmp_path
     (tmp_path / "large").mkdir()
     small, _ = _stage(tmp_path / "small", step, docs[:100], n_files=2)
     large, _ = _stage(tmp_path / "large", step, docs * 4, n_files=2)
-    read_table = pq.read_table
+    read_table, read_file = pq.read_table, pq.ParquetFile.read
 
     def driver_read(source, *args, **kwargs):
-        raise AssertionError(f"the driver read {source}")
+        raise AssertionError(f"the driver read {getattr(source, 'metadata', source)}")
 
     monkeypatch.setattr(pq, "read_table", driver_read)
+    monkeypatch.setattr(pq.ParquetFile, "read", driver_read)  # the file counts (metadata) are the driver's to read
     sizes = []
     for staged in (small, large):
         decided = {DUPLICATES: step.decide(staged, {})}
         decided["domain_cap"] = DomainCap(2).decide(staged, decided)
         sizes.append([len(pickle.dumps(decided[name])) for name in (DUPLICATES, "domain_cap")])
     monkeypatch.setattr(pq, "read_table", read_table)
+    monkeypatch.setattr(pq.ParquetFile, "read", read_file)
     assert sizes[0] == sizes[1] and max(sizes[0]) < 1000
     assert _members(decided[DUPLICATES], large).num_rows > 4 * len(docs) * 0.9  # every copy is a member
     assert not hasattr(StagedRun, "all_keys")

@@ -49,7 +49,9 @@ SAMPLE_TEXTS = 5000  # texts of re-signed documents searched for the report's bo
 
 @ray.remote
 def _read_keys(f: StagedFile, columns: list[str]) -> pa.Table:
-    t = pq.read_table(f.keys, columns=columns)
+    t = pq.ParquetFile(f.keys).read(
+        columns=columns
+    )  # read_table imports pyarrow.dataset: slow in a new worker
     return t.set_column(t.schema.get_field_index("row"), "row", pc.add(t.column("row"), f.first_row))
 
 
@@ -124,7 +126,7 @@ def _resign(block: pa.Table, f: StagedFile, s: DedupSettings, lang: str, *boiler
         return block, 0, 0, []
     rows = block.column("row").to_numpy()[at]
     local = pa.array(rows - f.first_row, pa.int64())
-    texts = pq.read_table(f.staged, columns=["text"]).column("text").take(local).to_pylist()
+    texts = pq.ParquetFile(f.staged).read(columns=["text"]).column("text").take(local).to_pylist()
     new = stripped_keys(texts, rows, boiler, s, lang)
     return (with_resigned(block, new) if new.num_rows else block), new.num_rows, len(texts), texts[:SAMPLE_TEXTS]
 

@@ -93,4 +93,4 @@ def _index(folder: str) -> tuple[np.ndarray, dict]:
 @lru_cache(maxsize=4)
 def _read_part(folder: str, file_index: int) -> pa.Table | None:
     path = os.path.join(folder, part_name(file_index))
-    return pq.read_table(path) if os.path.exists(path) else None
+    return pq.ParquetFile(path).read() if os.path.exists(path) else None

@@ -41,7 +41,7 @@ def _hashes(values: list) -> pa.Array:
 @ray.remote(num_returns=2)
 def _file_rows(f: StagedFile, duplicates: Duplicates | None) -> tuple[pa.Table, pa.Table]:
     """(kept: domain_key, domain, row) and the duplicate cluster members (_member_schema)."""
-    t = pq.read_table(f.staged, columns=["id", "url", "drop_reason"])
+    t = pq.ParquetFile(f.staged).read(columns=["id", "url", "drop_reason"])
     domains = [domain_of(u) if u else None for u in t.column("url").to_pylist()]
     staged = t.column("drop_reason").to_pylist()
     reason = list(staged)
