@@ -8,10 +8,11 @@ mutations (a changed word, spacing, an appended counter) so that each copy is a 
 document, some near-duplicates remain, and nothing is a byte-exact repeat. It is
 written as many input files of ``--docs-per-file`` documents, as a crawl comes. Each
 size runs `curate corpus` in its own process (its own local Ray); the table shows
-wall time, documents per second, the peak RSS of the driver (the `curate` process)
-and of the largest Ray worker of that run, then the ratios the design aims at:
-from 4x to 64x the driver's and the largest worker's peaks stay within 15%, and the
-time per document does not grow. Shards are ``--shard-rows`` rows at every size, as
+wall time, documents per second, the peak memory of the driver (the `curate` process)
+and of the largest Ray worker of that run, each as RSS and as private memory (RSS
+also counts the pages of Ray's shared object store a process touched), then the
+ratios the design aims at: from 4x to 64x the driver's and the largest worker's
+peaks stay within 15%, and the time per document does not grow. Shards are ``--shard-rows`` rows at every size, as
 a crawl's shards are sized by bytes, not by the corpus.
 """
 
@@ -97,23 +98,36 @@ def _tree(root: int) -> list[int]:
     return out
 
 
-def rss_of_tree(pid: int) -> tuple[int, int]:
-    """(driver RSS, largest Ray worker's RSS) in bytes, from /proc, for this run's processes only."""
-    driver, largest = 0, 0
-    page = os.sysconf("SC_PAGE_SIZE")
+def _memory(pid: int) -> tuple[int, int]:
+    """(RSS, private) bytes of a process: RSS counts the pages of Ray's shared object store
+    it has touched (objects it read or wrote, which the store holds, spills and frees),
+    private (RssAnon) only what the process holds itself."""
+    fields = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(("VmRSS:", "RssAnon:")):
+                fields[line.split(":")[0]] = int(line.split()[1]) * 1024
+    return fields.get("VmRSS", 0), fields.get("RssAnon", 0)
+
+
+def memory_of_run(pid: int) -> dict:
+    """The driver's RSS and private memory, and the largest Ray worker's of each (with
+    its title: the task or actor it runs), for this run's processes only."""
+    out = {"driver_rss": 0, "driver_private": 0, "worker_rss": (0, ""), "worker_private": (0, "")}
     for proc in _tree(pid):
         try:
-            with open(f"/proc/{proc}/statm") as f:
-                rss = int(f.read().split()[1]) * page
+            rss, private = _memory(proc)
             with open(f"/proc/{proc}/cmdline", "rb") as f:
                 cmd = f.read()
         except OSError:
             continue
         if proc == pid:
-            driver = rss
+            out["driver_rss"], out["driver_private"] = rss, private
         elif b"ray::" in cmd or b"default_worker.py" in cmd:
-            largest = max(largest, rss)
-    return driver, largest
+            title = cmd.split(b"\0")[0].decode(errors="replace")[:30]
+            out["worker_rss"] = max(out["worker_rss"], (rss, title))
+            out["worker_private"] = max(out["worker_private"], (private, title))
+    return out
 
 
 def run_one(corpus: Path, out: Path, stages: str, shard_rows: int) -> dict:
@@ -125,12 +139,12 @@ def run_one(corpus: Path, out: Path, stages: str, shard_rows: int) -> dict:
     log = out.with_suffix(".log")
     with open(log, "wb") as err:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=err)
-    peak = [0, 0]
+    peak = {"driver_rss": 0, "driver_private": 0, "worker_rss": (0, ""), "worker_private": (0, "")}
 
     def sample():
         while proc.poll() is None:
-            d, w = rss_of_tree(proc.pid)
-            peak[0], peak[1] = max(peak[0], d), max(peak[1], w)
+            for key, value in memory_of_run(proc.pid).items():
+                peak[key] = max(peak[key], value)
             time.sleep(0.2)
 
     t = threading.Thread(target=sample)
@@ -140,12 +154,7 @@ def run_one(corpus: Path, out: Path, stages: str, shard_rows: int) -> dict:
     if proc.returncode:
         tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-30:]
         raise SystemExit(f"curate corpus failed on {corpus}:\n" + "\n".join(tail))
-    return {
-        "seconds": time.perf_counter() - start,
-        "driver_rss": peak[0],
-        "worker_rss": peak[1],
-        "summary": stdout.strip(),
-    }
+    return {"seconds": time.perf_counter() - start, **peak, "summary": stdout.strip()}
 
 
 def main() -> None:
@@ -169,8 +178,9 @@ def main() -> None:
         return
     base = base_documents(args.base, random.Random(0))
     rows = {}
+    print("peak memory in MiB: RSS (with the object store pages a process touched) / private")
     print(
-        f"{'size':>4}  {'documents':>9}  {'files':>5}  {'wall s':>8}  {'docs/s':>7}  {'driver MiB':>10}  {'worker MiB':>10}"
+        f"{'size':>4}  {'documents':>9}  {'files':>5}  {'wall s':>7}  {'docs/s':>6}  {'driver':>9}  {'largest worker':>14}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         for factor in (int(x) for x in args.factors.split(",")):
@@ -178,9 +188,11 @@ def main() -> None:
             n = write_corpus(corpus, base, factor, seed=factor, docs_per_file=args.docs_per_file)
             r = run_one(corpus, Path(tmp) / f"out{factor}", args.stages, args.shard_rows)
             rows[factor] = (n, r)
+            (w_rss, w_title), (w_private, p_title) = r["worker_rss"], r["worker_private"]
             print(
-                f"{factor:>3}x  {n:>9,d}  {len(list(corpus.iterdir())):>5}  {r['seconds']:8.1f}  {n / r['seconds']:7.0f}  "
-                f"{r['driver_rss'] / 2**20:10.0f}  {r['worker_rss'] / 2**20:10.0f}",
+                f"{factor:>3}x  {n:>9,d}  {len(list(corpus.iterdir())):>5}  {r['seconds']:7.1f}  {n / r['seconds']:6.0f}  "
+                f"{r['driver_rss'] / 2**20:4.0f}/{r['driver_private'] / 2**20:4.0f}  "
+                f"{w_rss / 2**20:6.0f}/{w_private / 2**20:4.0f}  ({w_title}; {p_title})",
                 flush=True,
             )
     report_ratios(rows)
@@ -194,7 +206,9 @@ def report_ratios(rows: dict) -> None:
     (n0, r0), (n1, r1) = rows[ref], rows[big]
     checks = [
         ("driver peak RSS", r1["driver_rss"] / r0["driver_rss"], "<= 1.15"),
-        ("largest worker peak RSS", r1["worker_rss"] / max(r0["worker_rss"], 1), "<= 1.15"),
+        ("driver peak private", r1["driver_private"] / r0["driver_private"], "<= 1.15"),
+        ("largest worker peak RSS", r1["worker_rss"][0] / max(r0["worker_rss"][0], 1), "<= 1.15"),
+        ("largest worker private", r1["worker_private"][0] / max(r0["worker_private"][0], 1), "<= 1.15"),
         ("wall time per document", (r1["seconds"] / n1) / (r0["seconds"] / n0), "<= 1.00"),
     ]
     print(f"\n{big}x vs {ref}x ({n1 / n0:.0f}x the documents):")

@@ -152,7 +152,8 @@ def _bucket_reduce(max_all_pairs: int, *pieces: pa.Table) -> pa.Table:
     a, b = bucket_pairs(t.column("band_key").to_numpy(), t.column("row").to_numpy(), max_all_pairs)
     # a < b: a body pairs with a full signature only (a < BODY), and not with its own document's
     ok = (a < BODY) & (b - BODY != a)
-    return pa.table({"a": pa.array(a[ok], pa.int64()), "b": pa.array(b[ok], pa.int64())})
+    a, b = unique_pairs(a[ok], b[ok])  # a pair found in several bands of this partition travels once
+    return pa.table({"a": pa.array(a, pa.int64()), "b": pa.array(b, pa.int64())})
 
 
 def _lookup(sig_table: pa.Table, rows: np.ndarray) -> dict[str, np.ndarray]:
