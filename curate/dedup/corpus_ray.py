@@ -49,9 +49,7 @@ SAMPLE_TEXTS = 5000  # texts of re-signed documents searched for the report's bo
 
 @ray.remote
 def _read_keys(f: StagedFile, columns: list[str]) -> pa.Table:
-    t = pq.ParquetFile(f.keys).read(
-        columns=columns
-    )  # read_table imports pyarrow.dataset: slow in a new worker
+    t = pq.ParquetFile(f.keys).read(columns=columns)  # read_table imports pyarrow.dataset: slow in a new worker
     return t.set_column(t.schema.get_field_index("row"), "row", pc.add(t.column("row"), f.first_row))
 
 
