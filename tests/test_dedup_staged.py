@@ -78,7 +78,9 @@ def _chrome_docs(lang="ja"):
     return docs
 
 
-@pytest.mark.parametrize("cfg", [{}, {"partition_docs": 100}, {"near": False}, {"boilerplate_clusters": 0}])
+@pytest.mark.parametrize(
+    "cfg", [{}, {"partition_docs": 100}, {"partition_pairs": 40}, {"near": False}, {"boilerplate_clusters": 0}]
+)
 def test_staged_decision_equals_the_one_process_reference(local_ray, tmp_path, cfg):
     s = settings(cfg)
     step = (NearDedup if s.near else ExactDedup)(s, "ja")

@@ -400,6 +400,20 @@ def partitions_for(n_docs: int, s: DedupSettings) -> int:
     return int(s.partitions) if s.partitions else max(1, -(-n_docs // s.partition_docs))
 
 
+@ray.remote
+def _num_rows(table: pa.Table) -> int:
+    return table.num_rows
+
+
+def _join_partitions(pairs: list, parts: int, s: DedupSettings) -> int:
+    """Partitions for the pair joins: more than ``parts`` where the candidate pairs (each
+    joined with a signature) would give a reducer over ``partition_pairs`` of them, as
+    a corpus dense in near duplicates does."""
+    if s.partitions:
+        return parts
+    return max(parts, -(-sum(ray.get([_num_rows.remote(t) for t in pairs])) // s.partition_pairs))
+
+
 def cluster_blocks(blocks: list, s: DedupSettings, parts: int, bodies: bool) -> list:
     """The clustering of key blocks (ObjectRefs; see global_dedup), left on Ray: one
     ObjectRef per partition, each a table of OUTPUT_SCHEMA plus ``label`` (the
@@ -411,11 +425,12 @@ def cluster_blocks(blocks: list, s: DedupSettings, parts: int, bodies: bool) -> 
     if s.near:
         bands = [_band_rows.remote(t, s.bands, s.rows, bodies) for t in exact]
         pairs = [_bucket_reduce.remote(s.max_bucket_all_pairs, *p) for p in shuffle(bands, "band_key", parts)]
-        sig_by_row = shuffle([_signature_rows.remote(t, s.num_perm, bodies) for t in exact], "row", parts)
-        by_a = shuffle(pairs, "a", parts)
-        with_a = [_join_a.remote(len(by_a[p]), *by_a[p], *sig_by_row[p]) for p in range(parts)]
-        by_b = shuffle(with_a, "b", parts)
-        edges += [_join_b_verify.remote(len(by_b[p]), s, *by_b[p], *sig_by_row[p]) for p in range(parts)]
+        join = _join_partitions(pairs, parts, s)
+        sig_by_row = shuffle([_signature_rows.remote(t, s.num_perm, bodies) for t in exact], "row", join)
+        by_a = shuffle(pairs, "a", join)
+        with_a = [_join_a.remote(len(by_a[p]), *by_a[p], *sig_by_row[p]) for p in range(join)]
+        by_b = shuffle(with_a, "b", join)
+        edges += [_join_b_verify.remote(len(by_b[p]), s, *by_b[p], *sig_by_row[p]) for p in range(join)]
     # 4. connected components over exact + near edges
     stars = connected_components(edges, parts)
     # 5. one keeper per component

@@ -39,6 +39,9 @@ DEFAULTS = {
     # size), or exactly ``partitions`` when that is set.
     "partitions": None,
     "partition_docs": 20_000,
+    # The pair joins take more partitions where the candidate pairs exceed this many per
+    # partition (each travels with a 512-byte signature): a corpus dense in near duplicates.
+    "partition_pairs": 200_000,
     "shingles": None,  # per language, e.g. {ko: {kind: char, n: 4}}; null = curate.dedup.shingles defaults
     # dedup_texts (curate/dedup/near.py, for evaluations and benches) clusters on Ray above
     # this many texts when Ray is up; `curate corpus` always decides on Ray.
@@ -64,7 +67,7 @@ DEFAULTS = {
 }
 
 _UNIT_INTERVAL = ("threshold", "lsh_threshold", "short_threshold", "frame_threshold", "core_ratio")
-_POSITIVE_INTS = ("num_perm", "max_bucket_all_pairs", "partitions", "partition_docs")
+_POSITIVE_INTS = ("num_perm", "max_bucket_all_pairs", "partitions", "partition_docs", "partition_pairs")
 _COUNTS = ("distributed_above_docs", "boilerplate_clusters", "short_chars", "core_max_edge")  # 0 allowed
 
 
@@ -86,6 +89,7 @@ class DedupSettings:
     max_bucket_all_pairs: int
     partitions: int | None
     partition_docs: int
+    partition_pairs: int
     shingles: dict | None
     distributed_above_docs: int
     boilerplate_clusters: int
