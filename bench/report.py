@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 CORPORA = Path(__file__).parents[1] / ".." / "shared" / "corpora"
 
 from curate.dedup.duplicates import Duplicates, ExactDedup  # noqa: E402
+from curate.dedup.near import cluster  # noqa: E402
 from curate.dedup.settings import settings  # noqa: E402
 from curate.dedup.step import live_keys  # noqa: E402
 from curate.io.records import Record, records_to_table  # noqa: E402
@@ -107,7 +108,8 @@ def main() -> None:
     table = pa.concat_tables(light(to_table(reviews[i : i + 50_000])) for i in range(0, len(reviews), 50_000))
     light_s = time.perf_counter() - t0
     keys = live_keys(table, 0, list(EXACT.key_columns))
-    table = EXACT.apply(table, 0, Duplicates.of(EXACT.cluster(keys, None, {}), {})).select(SHARD_SCHEMA.names)
+    table = EXACT.apply(table, 0, Duplicates.written(cluster(keys, EXACT.s), [table.num_rows]))
+    table = table.select(SHARD_SCHEMA.names)
     print(f"nsmc shards: {table.num_rows:,} docs, {mb(table):.1f} MB (normalize+langid+dedup keys took {light_s:.1f}s)")
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-report-"))

@@ -14,12 +14,10 @@ import json
 import os
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from curate.dedup.step import live_keys
+from curate.dedup.step import StagedFile, live_keys
 from curate.io import fs
 from curate.io.schema import SHARD_SCHEMA
 from curate.stages.normalize import NORMALIZE_VERSION
@@ -143,28 +141,16 @@ class StagedRun:
     def row_counts(self) -> list[int]:
         return [pq.ParquetFile(self.staged(p)).metadata.num_rows for p in self.paths]
 
-    def all_keys(self) -> pa.Table | None:
-        """Every file's keys with `row` made global (input order)."""
-        if not self.with_keys:
-            return None
-        parts, offset = [], 0
-        for path, n in zip(self.paths, self.row_counts()):
-            t = pq.read_table(self.keys(path))
-            t = t.set_column(0, "row", pc.add(t.column("row"), offset))
-            parts.append(t)
-            offset += n
-        return pa.concat_tables(parts)
-
-    def texts_of(self, rows: np.ndarray):
-        """(rows, texts) per staged file for the given global rows (ascending)."""
-        offset = 0
-        for path, n in zip(self.paths, self.row_counts()):
-            lo, hi = np.searchsorted(rows, [offset, offset + n])
-            if hi > lo:
-                local = rows[lo:hi] - offset
-                texts = pq.read_table(self.staged(path), columns=["text"]).column("text").take(pa.array(local))
-                yield rows[lo:hi], texts.to_pylist()
-            offset += n
+    def files(self) -> list[StagedFile]:
+        """Every staged file as the corpus steps' tasks read it (counts from Parquet metadata)."""
+        out, first = [], 0
+        for index, path in enumerate(self.paths):
+            n = pq.ParquetFile(self.staged(path)).metadata.num_rows
+            keys = str(self.keys(path)) if self.with_keys else None
+            live = pq.ParquetFile(keys).metadata.num_rows if keys else 0
+            out.append(StagedFile(index, str(self.staged(path)), keys, first, n, live))
+            first += n
+        return out
 
     def iter_rows(self, batch_size: int, columns: list[str] | None = None):
         """Staged rows in input order; `columns` reads only those (a cheap pre-pass)."""

@@ -337,10 +337,11 @@ def test_ray_connected_components_on_long_chains(local_ray):
         local_ray.put(pa.table({"u": pa.array(a[i::3], pa.int64()), "v": pa.array(b[i::3], pa.int64())}))
         for i in range(3)
     ]
-    stars = pa.concat_tables(local_ray.get(connected_components(blocks, 4)))
-    label = np.arange(n)
-    label[stars.column("v").to_numpy()] = stars.column("u").to_numpy()
-    assert label.tolist() == _bfs_components(n, a.tolist(), b.tolist())
+    for parts in (4, 1):  # 1: a single task, union-find instead of star rounds
+        stars = pa.concat_tables(local_ray.get(connected_components(blocks, parts)))
+        label = np.arange(n)
+        label[stars.column("v").to_numpy()] = stars.column("u").to_numpy()
+        assert label.tolist() == _bfs_components(n, a.tolist(), b.tolist()), parts
 
 
 def test_null_text_hash_is_unique_and_empty_texts_are_not_near_dups():
@@ -376,10 +377,12 @@ def test_duplicate_decisions_apply_to_their_rows_and_keep_earlier_reasons():
         {name: pa.array([None] * 4, SHARD_SCHEMA.field(name).type) for name in ("dup_cluster", "dup_of")}
         | {"drop_reason": pa.array([None, None, "quality:short", None], pa.string())}
     )
-    decision = Duplicates(
-        {1: ("x", None, None), 5: ("a", None, None), 6: ("a", "a", "exact_dup"), 7: ("a", "a", "near_dup")}, {}
-    )
-    out = ExactDedup(settings({"near": False}), "ko").apply(batch, 4, decision)  # global rows 4..7
+    members = {1: ("x", None, None), 5: ("a", None, None), 6: ("a", "a", "exact_dup"), 7: ("a", "a", "near_dup")}
+    columns = {
+        name: [v[i] for v in members.values()] for i, name in enumerate(("dup_cluster", "dup_of", "drop_reason"))
+    }
+    decision = Duplicates.written(pa.table({"row": list(members), **columns}), [2, 8])  # two staged files
+    out = ExactDedup(settings({"near": False}), "ko").apply(batch, 4, decision)  # global rows 4..7, the second file
     assert out.to_pylist() == [
         {"dup_cluster": None, "dup_of": None, "drop_reason": None},
         {"dup_cluster": "a", "dup_of": None, "drop_reason": None},

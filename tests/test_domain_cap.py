@@ -8,7 +8,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curate.dedup.domain_cap import CAP_REASON, apply_domain_cap, plan_domain_cap
+from curate.dedup.domain_cap import CAP_REASON, apply_domain_cap
+from curate.dedup.domain_cap_plan import plan_domain_cap
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "ko.jsonl.gz"
 

@@ -127,15 +127,15 @@ def test_worker_count_does_not_change_shards(tmp_path):
     assert shards[0] == shards[1] and shards[0]
 
 
-def test_distributed_dedup_matches_single_process(tmp_path):
+def test_dedup_partitions_do_not_change_the_result(tmp_path):
     recipe = tmp_path / "ja.yaml"
     recipe.write_text(
         (ROOT / "pipelines" / "recipes" / "ja.yaml")
         .read_text()
-        .replace("distributed_above_docs: 2000000", "distributed_above_docs: 0")
+        .replace("distributed_above_docs: 2000000", "partition_docs: 200")
     )
     kept = []
-    for name, rec in (("single", None), ("ray", str(recipe))):
+    for name, rec in (("one-partition", None), ("partitioned", str(recipe))):
         out = tmp_path / name
         run_corpus(
             [str(SAMPLE / "ja.jsonl.gz")],
@@ -154,7 +154,7 @@ def test_distributed_dedup_matches_single_process(tmp_path):
 def test_dedup_sees_through_site_chrome(tmp_path):
     """Short real sentences, bare and inside site chrome, over two input files: the
     boilerplate pass reads the staged texts back, and one page of every pair goes as
-    near_dup, on one process and with Ray clustering; unrelated pages of the site stay."""
+    near_dup, with one shuffle partition and with several; unrelated pages of the site stay."""
     from chrome_pages import pages_in_chrome
 
     texts, family = pages_in_chrome("ja")
@@ -168,10 +168,10 @@ def test_dedup_sees_through_site_chrome(tmp_path):
     recipe.write_text(
         (ROOT / "pipelines" / "recipes" / "ja.yaml")
         .read_text()
-        .replace("distributed_above_docs: 2000000", "distributed_above_docs: 0")
+        .replace("distributed_above_docs: 2000000", "partition_docs: 200")
     )
     pairs = {f for f in family if family.count(f) == 2}
-    for name, rec in (("single", None), ("ray", str(recipe))):
+    for name, rec in (("one-partition", None), ("partitioned", str(recipe))):
         out = tmp_path / name
         manifest = run_corpus(inputs, str(out), "ja", recipe_file=rec, stages=["normalize", "dedup"], progress=False)
         summary = manifest["dedup"]

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from curate.dedup.duplicates import Duplicates, ExactDedup
+from curate.dedup.near import cluster
 from curate.dedup.settings import settings
 from curate.dedup.step import live_keys
 from curate.io.readers import is_quarantined, read_tables
@@ -47,7 +48,7 @@ EXACT = ExactDedup(settings({"near": False}), "ko")
 
 def _dedup(table: pa.Table) -> pa.Table:
     keys = live_keys(table, 0, list(EXACT.key_columns))
-    return EXACT.apply(table, 0, Duplicates.of(EXACT.cluster(keys, None, {}), {}))
+    return EXACT.apply(table, 0, Duplicates.written(cluster(keys, EXACT.s), [table.num_rows]))
 
 
 def _stage_of(reason: str) -> str:

@@ -1,79 +1,26 @@
-"""Per-domain caps applied after dedup, without losing a duplicate family.
+"""Per-domain caps applied after dedup, without losing a duplicate family: the corpus step.
 
-The cap counts the documents that survive every other stage and dedup, first ones
-in input order, so a site's duplicate pages do not use up its quota. When the cap
-drops the kept member of a duplicate cluster, the cluster's other members were
-dropped only because of that member: the first of them whose domain still has
-room is promoted to kept instead, so the content survives while no domain goes
-over its cap. Memory: one counter per domain plus a few fields per cluster member.
+The rule (which rows go, which duplicate is promoted when the cap drops its cluster's
+keeper) is curate/dedup/domain_cap_plan.py's; the decision is made on Ray over the
+staged files (curate/dedup/domain_cap_ray.py) and written per staged file: the
+capped rows, and the duplicate decisions the promotions change, which the duplicate
+decision handed to pass 2 then carries.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from curate.dedup.duplicates import DUPLICATES
+from curate.dedup.decision_parts import DecisionParts
+from curate.dedup.domain_cap_ray import decide_domain_cap
+from curate.dedup.duplicates import DUPLICATES, Duplicates
 from curate.dedup.step import StagedCorpus, batch_positions
-from curate.stages.urlfilter import domain_of
 
-DUP_REASONS = ("near_dup", "exact_dup")
 CAP_REASON = "urlfilter:domain_cap"
-
-
-def plan_domain_cap(tables: Iterable[pa.Table], decisions: dict, cap: int) -> set[int]:
-    """Rows (global input order) the cap drops. `tables` are the staged rows in order
-    (columns id, url, drop_reason); `decisions` (row -> (dup_cluster, dup_of,
-    drop_reason)) is updated in place when a member is promoted to kept."""
-    per_domain: Counter = Counter()
-    capped: set[int] = set()
-    members: dict[str, list[int]] = {}  # cluster -> member rows, input order
-    member_info: dict[int, tuple[str | None, str | None]] = {}  # row -> (id, domain)
-    row = 0
-    for table in tables:
-        ids = table.column("id").to_pylist()
-        urls = table.column("url").to_pylist()
-        staged_reasons = table.column("drop_reason").to_pylist()
-        for i, (doc_id, url, staged) in enumerate(zip(ids, urls, staged_reasons)):
-            r = row + i
-            decision = decisions.get(r)
-            domain = domain_of(url) if url else None
-            if decision is not None and staged is None:
-                members.setdefault(decision[0], []).append(r)
-                member_info[r] = (doc_id, domain)
-            reason = staged if staged is not None else (decision[2] if decision else None)
-            if reason is None and domain is not None:
-                per_domain[domain] += 1
-                if per_domain[domain] > cap:
-                    capped.add(r)
-        row += len(ids)
-
-    for r in sorted(capped):
-        cluster, _, _ = decisions.get(r, (None, None, None))
-        if cluster is None:
-            continue
-        for m in members[cluster]:  # first member, in input order, whose domain has room
-            if m == r or decisions[m][2] not in DUP_REASONS:
-                continue
-            domain = member_info[m][1]
-            if domain is not None and per_domain[domain] >= cap:
-                continue
-            if domain is not None:
-                per_domain[domain] += 1
-            keeper_id = member_info[m][0]
-            for other in members[cluster]:
-                c, _, d = decisions[other]
-                if other == m:
-                    decisions[other] = (c, None, None)
-                elif d in DUP_REASONS:
-                    decisions[other] = (c, keeper_id, d)
-            break
-    return capped
 
 
 def apply_domain_cap(table: pa.Table, offset: int, capped: np.ndarray) -> pa.Table:
@@ -104,15 +51,24 @@ class DomainCap:
     def keys(self, table: pa.Table) -> pa.Table:
         return table  # reads the staged id, url and drop_reason instead
 
-    def decide(self, corpus: StagedCorpus, decided: dict) -> np.ndarray:
-        """The capped rows, ascending; promotes duplicates in the duplicate decision (in place)."""
+    def decide(self, corpus: StagedCorpus, decided: dict) -> DecisionParts:
+        """The capped rows; the duplicate decision in ``decided`` is replaced by one that
+        carries the promotions."""
+        out = DecisionParts(str(corpus.work / self.name))
         duplicates = decided.get(DUPLICATES)
-        by_row = duplicates.by_row if duplicates is not None else {}
-        rows = corpus.iter_rows(65536, columns=["id", "url", "drop_reason"])
-        return np.array(sorted(plan_domain_cap(rows, by_row, self.cap)), dtype=np.int64)
+        promoted = DecisionParts(str(corpus.work / f"{self.name}-promoted")) if duplicates is not None else None
+        if not out.done():
+            decide_domain_cap(corpus.files(), self.cap, duplicates, out, promoted)
+        if duplicates is not None:
+            decided[DUPLICATES] = Duplicates(duplicates.parts, promoted)
+        return out
 
-    def apply(self, table: pa.Table, offset: int, decision: np.ndarray) -> pa.Table:
-        return apply_domain_cap(table, offset, decision)
+    def apply(self, table: pa.Table, offset: int, decision: DecisionParts) -> pa.Table:
+        file_index, first_row = decision.locate(offset)
+        capped = decision.part(file_index)
+        if capped is None:
+            return table
+        return apply_domain_cap(table, offset - first_row, capped.column("row").to_numpy())
 
-    def manifest(self, decision: np.ndarray) -> dict:
+    def manifest(self, decision: DecisionParts) -> dict:
         return {}

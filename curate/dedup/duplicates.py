@@ -4,63 +4,69 @@ Both follow curate/dedup/step.py. Pass 1 gives every live row its ``text_hash`` 
 in the shards) and, for near dedup, its MinHash keys; the decision groups the whole
 corpus and keeps one member per cluster by the one keeper rule (curate/dedup/keeper.py),
 so an exact-only run keeps the same document as a near run for the same exact group.
-Above ``distributed_above_docs`` documents (with Ray up) the clustering runs on Ray
-(curate/dedup/near_ray.py, hash-partitioned shuffles, no process holds every edge),
-below it in one process; both give the same result. The decision is kept in the work
-folder, so a run resumed after a crash does not decide again.
+The clustering runs on Ray over the staged keys files (curate/dedup/corpus_ray.py:
+hash-partitioned shuffles, more partitions for a larger corpus, no process holds
+every key or edge) and gives what curate/dedup/near.py gives in one process. The
+decision is written per staged file in the work folder, so pass 2 reads only its
+file's part and a run resumed after a crash does not decide again.
 """
 
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import dataclass, field
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
+from curate.dedup.corpus_ray import decide_duplicates
+from curate.dedup.decision_parts import DecisionParts, write_global
 from curate.dedup.exact import text_hashes
-from curate.dedup.keeper import OUTPUT_SCHEMA
-from curate.dedup.near import cluster, cluster_without_boilerplate
 from curate.dedup.settings import DedupSettings, settings
-from curate.dedup.signatures import dedup_keys, scatter_signatures, stripped_keys
+from curate.dedup.signatures import dedup_keys, scatter_signatures
 from curate.dedup.step import StagedCorpus, batch_positions
 from curate.io.schema import SHARD_SCHEMA
 from curate.stages.base import live_mask, set_column
 
 DUPLICATES = "dedup"  # the steps' name: the stage that asks for them and the reasons' stage
-DECISIONS_FILE = "dedup.parquet"
-_RESIGN_TASK_ROWS = 8192  # texts per Ray task that re-signs documents without boilerplate
 
 
-@dataclass
+@dataclass(frozen=True)
 class Duplicates:
-    """The decision: row -> (dup_cluster, dup_of, drop_reason) for every member of a
-    duplicate cluster, and a summary of the boilerplate pass for the manifest."""
+    """The decision: every member of a duplicate cluster (row, dup_cluster, dup_of,
+    drop_reason; curate/dedup/keeper.py's OUTPUT_SCHEMA) in parts per staged file, and
+    ``revised``, parts whose rows replace some of them (the domain cap's promotions)."""
 
-    by_row: dict[int, tuple[str, str | None, str | None]]
-    summary: dict
-    _sorted: tuple | None = field(default=None, repr=False)
+    parts: DecisionParts
+    revised: DecisionParts | None = None
 
     @classmethod
-    def of(cls, table: pa.Table, summary: dict) -> Duplicates:
-        """From a table of row, dup_cluster, dup_of, drop_reason (OUTPUT_SCHEMA)."""
-        columns = [table.column(name).to_pylist() for name in OUTPUT_SCHEMA.names]
-        return cls({r: (c, o, d) for r, c, o, d in zip(*columns)}, summary)
+    def written(cls, members: pa.Table, row_counts: list[int], folder: str | None = None) -> Duplicates:
+        """A decision made in one process (global rows; evaluations, benches, tests) written as parts."""
+        folder = folder or tempfile.mkdtemp(prefix="duplicates-")
+        return cls(write_global(DecisionParts(folder), members, row_counts, {}))
 
-    def sorted_columns(self) -> tuple[np.ndarray, pa.Table]:
-        """Rows ascending and their three columns; built once, when pass 2 starts
-        (after every step has decided, the domain cap's promotions included)."""
-        if self._sorted is None:
-            rows = sorted(self.by_row)
-            values = [self.by_row[r] for r in rows]
-            table = pa.table(
-                {name: pa.array([v[i] for v in values], pa.string()) for i, name in enumerate(OUTPUT_SCHEMA.names[1:])}
-            )
-            self._sorted = (np.array(rows, dtype=np.int64), table)
-        return self._sorted
+    def summary(self) -> dict:
+        """The boilerplate pass's summary for the manifest."""
+        return self.parts.summary()
+
+    def members(self, file_index: int) -> tuple[np.ndarray, pa.Table] | None:
+        """One staged file's members: local rows ascending and their table (cached per process)."""
+        return _members(self.parts, self.revised, file_index)
+
+
+@lru_cache(maxsize=4)
+def _members(parts: DecisionParts, revised: DecisionParts | None, file_index: int):
+    table = parts.part(file_index)
+    if table is None:
+        return None
+    changed = revised.part(file_index) if revised is not None else None
+    if changed is not None:
+        kept = pc.invert(pc.is_in(table.column("row"), value_set=changed.column("row")))
+        table = pa.concat_tables([table.filter(kept), changed.cast(table.schema)]).sort_by("row")
+    return table.column("row").to_numpy(), table
 
 
 @dataclass(frozen=True)
@@ -90,38 +96,19 @@ class ExactDedup:
         return table.append_column("n_chars", pc.utf8_length(table.column("text")).cast(pa.int64()))
 
     def decide(self, corpus: StagedCorpus, decided: dict) -> Duplicates:
-        path = corpus.work / DECISIONS_FILE
-        if not path.exists():
-            keys = corpus.all_keys()
-            summary: dict = {}
-            result = self.cluster(keys, corpus, summary) if keys is not None and keys.num_rows else None
-            table = (result if result is not None else OUTPUT_SCHEMA.empty_table()).cast(OUTPUT_SCHEMA)
-            table = table.replace_schema_metadata({"summary": json.dumps(summary, ensure_ascii=False)})
-            pq.write_table(table, f"{path}.tmp")
-            os.replace(f"{path}.tmp", path)
-        t = pq.read_table(path)
-        return Duplicates.of(t, json.loads((t.schema.metadata or {}).get(b"summary", b"{}")))
-
-    def cluster(self, keys: pa.Table, corpus: StagedCorpus | None, summary: dict) -> pa.Table:
-        """row, dup_cluster, dup_of, drop_reason for every member of a cluster (exact
-        dedup reads only the keys; near dedup reads texts back from the corpus)."""
-        return self._engine(keys)[0](keys, self.s)
-
-    def _engine(self, keys: pa.Table):
-        """(cluster, boilerplate_lines) on Ray for a large corpus, else in this process."""
-        import ray
-
-        if ray.is_initialized() and keys.num_rows >= self.s.distributed_above_docs:
-            from curate.dedup.near_ray import boilerplate_lines, global_dedup
-
-            return global_dedup, boilerplate_lines
-        from curate.dedup.boilerplate import boilerplate_lines
-
-        return cluster, boilerplate_lines
+        parts = DecisionParts(str(corpus.work / DUPLICATES))
+        if not parts.done():
+            decide_duplicates(corpus.files(), self.s, self.lang, parts)
+        return Duplicates(parts)
 
     def apply(self, table: pa.Table, offset: int, decision: Duplicates) -> pa.Table:
         """Set dup_cluster and dup_of of this batch's cluster members, and drop_reason where no stage set one."""
-        rows, values = decision.sorted_columns()
+        file_index, first_row = decision.parts.locate(offset)
+        members = decision.members(file_index)
+        if members is None:
+            return table
+        rows, values = members
+        offset -= first_row  # the file's own row numbers
         lo, hi = batch_positions(rows, offset, table.num_rows)
         if lo == hi:
             return table
@@ -140,7 +127,7 @@ class ExactDedup:
         return table
 
     def manifest(self, decision: Duplicates) -> dict:
-        return {"near_dedup": self.s.near, "dedup": decision.summary}
+        return {"near_dedup": self.s.near, "dedup": decision.summary()}
 
 
 @dataclass(frozen=True)
@@ -172,38 +159,3 @@ class NearDedup(ExactDedup):
         for i, hashes in zip(idx, keys.column("line_hashes").to_pylist()):
             per_row[i] = hashes
         return table.append_column("line_hashes", pa.array(per_row, keys.schema.field("line_hashes").type))
-
-    def cluster(self, keys: pa.Table, corpus: StagedCorpus, summary: dict) -> pa.Table:
-        cluster_fn, lines_fn = self._engine(keys)
-        resign = self._resign(corpus, summary)
-        return cluster_without_boilerplate(keys, self.s, resign, cluster_fn, lines_fn, summary)
-
-    def _resign(self, corpus: StagedCorpus, summary: dict):
-        """resign(rows, boilerplate) for cluster_without_boilerplate: reads the staged
-        texts of those rows and signs them without their boilerplate lines, in Ray
-        tasks when Ray is up. The most widespread lines go to summary["top_boilerplate"]."""
-        import ray
-
-        from curate.dedup.boilerplate import top_lines
-
-        s, lang, step = self.s, self.lang, _RESIGN_TASK_ROWS
-
-        def resign(rows: np.ndarray, boilerplate: tuple) -> pa.Table:
-            distributed = ray.is_initialized()
-            if distributed:
-                task, boiler = ray.remote(stripped_keys), ray.put(boilerplate)
-            parts, sample = [], []  # sample: the first texts read, where the report's examples come from
-            for file_rows, texts in corpus.texts_of(np.sort(rows)):  # each staged file read once
-                sample += texts[: 5000 - len(sample)]
-                if distributed:
-                    parts += [
-                        task.remote(texts[i : i + step], file_rows[i : i + step], boiler, s, lang)
-                        for i in range(0, len(texts), step)
-                    ]
-                else:
-                    parts.append(stripped_keys(texts, file_rows, boilerplate, s, lang))
-            summary["top_boilerplate"] = top_lines(sample, boilerplate)
-            parts = ray.get(parts) if distributed else parts
-            return pa.concat_tables(parts) if parts else stripped_keys([], [], boilerplate, s, lang)
-
-        return resign

@@ -138,29 +138,45 @@ def cluster_without_boilerplate(
         info.update(boilerplate_lines=int(len(boiler[0])), resigned_docs=int(new.num_rows))
     if not new.num_rows:
         return first
-    order = np.argsort(rows)
-    at = order[np.searchsorted(rows[order], new.column("row").to_numpy())]
-    sigs = from_fixed_list(keys.column("minhash")).copy()
-    sigs[at] = from_fixed_list(new.column("minhash"))
-    n_chars = pc.fill_null(keys.column("n_chars"), 0).to_numpy().astype(np.int64)
-    n_chars[at] = new.column("n_chars").to_numpy()
-    keys = keys.set_column(keys.schema.get_field_index("minhash"), "minhash", to_fixed_list(sigs))
-    keys = keys.set_column(keys.schema.get_field_index("n_chars"), "n_chars", pa.array(n_chars, pa.int64()))
-    if "core_minhash" in keys.column_names and "core_minhash" in new.column_names:
-        body = from_fixed_list(keys.column("core_minhash")).copy()
-        body[at] = from_fixed_list(new.column("core_minhash"))
-        body_chars = pc.fill_null(keys.column("core_chars"), 0).to_numpy().astype(np.int64)
-        body_chars[at] = new.column("core_chars").to_numpy()
-        keys = keys.set_column(keys.schema.get_field_index("core_minhash"), "core_minhash", to_fixed_list(body))
-        keys = keys.set_column(
-            keys.schema.get_field_index("core_chars"), "core_chars", pa.array(body_chars, pa.int64())
-        )
+    keys = with_resigned(keys, new)
     return _cluster(keys, s, graph)[0] if cluster_fn is cluster else cluster_fn(keys, s)
 
 
+def with_resigned(keys: pa.Table, new: pa.Table) -> pa.Table:
+    """The keys with the signatures and n_chars (and core columns) of the rows in ``new``
+    (a ``stripped_keys`` table) replaced."""
+    rows = keys.column("row").to_numpy().astype(np.int64)
+    order = np.argsort(rows)
+    at = order[np.searchsorted(rows[order], new.column("row").to_numpy())]
+    names = ["minhash", "n_chars"]
+    if "core_minhash" in keys.column_names and "core_minhash" in new.column_names:
+        names += ["core_minhash", "core_chars"]
+    for name in names:
+        column = keys.column(name)
+        if pa.types.is_fixed_size_list(column.type):
+            values = from_fixed_list(column).copy()
+            values[at] = from_fixed_list(new.column(name))
+            column = to_fixed_list(values)
+        else:
+            values = pc.fill_null(column, 0).to_numpy().astype(np.int64)
+            values[at] = new.column(name).to_numpy()
+            column = pa.array(values, pa.int64())
+        keys = keys.set_column(keys.schema.get_field_index(name), name, column)
+    return keys
+
+
 def dedup_texts(texts: list[str], ids: list[str], s: DedupSettings, lang: str, quality: list | None = None) -> pa.Table:
-    """``cluster_without_boilerplate`` over plain texts (evaluations, benches, tests)."""
+    """``cluster_without_boilerplate`` over plain texts (evaluations, benches, tests); on
+    Ray above ``distributed_above_docs`` texts when Ray is up."""
+    import ray
+
     keys = keys_for_texts(texts, ids, s, lang, quality=quality)
+    engines = ()
+    if ray.is_initialized() and len(texts) >= s.distributed_above_docs:
+        from curate.dedup.near_ray import boilerplate_lines as lines_on_ray
+        from curate.dedup.near_ray import global_dedup
+
+        engines = (global_dedup, lines_on_ray)
     return cluster_without_boilerplate(
-        keys, s, lambda rows, boiler: stripped_keys([texts[r] for r in rows], rows, boiler, s, lang)
+        keys, s, lambda rows, boiler: stripped_keys([texts[r] for r in rows], rows, boiler, s, lang), *engines
     )

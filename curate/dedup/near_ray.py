@@ -28,7 +28,7 @@ from curate.dedup.boilerplate import frequent, line_label_pairs
 from curate.dedup.boilerplate import unique_pairs as unique_line_pairs
 from curate.dedup.keeper import OUTPUT_SCHEMA, best_first, exact_rep_positions, key_columns
 from curate.dedup.minhash import band_keys, mix64
-from curate.dedup.pairs import bucket_pairs, has_shingles, pair_thresholds, unique_pairs, verified
+from curate.dedup.pairs import bucket_pairs, components, has_shingles, pair_thresholds, unique_pairs, verified
 from curate.dedup.settings import DedupSettings
 from curate.dedup.signatures import from_fixed_list, to_fixed_list
 
@@ -39,6 +39,7 @@ CORE_COLUMNS = ["core_minhash", "core_chars"]
 # to its document. Names sort as curate.dedup.near orders its nodes (every full signature,
 # then the bodies), so large buckets get the same star-and-chain pairs on both paths.
 BODY = 1 << 40
+MEMBER_SCHEMA = OUTPUT_SCHEMA.append(pa.field("label", pa.int64()))  # label: the cluster's smallest row
 
 
 def _body_node(rows: np.ndarray) -> np.ndarray:
@@ -73,7 +74,7 @@ def shuffle(blocks: list, key: str, parts: int) -> list[list]:
     return [[pieces[i][p] for i in range(len(blocks))] for p in range(parts)]
 
 
-def _concat(tables) -> pa.Table:
+def concat_pieces(tables) -> pa.Table:
     tables = [t for t in tables if t.num_rows] or tables[:1]
     return pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
 
@@ -83,7 +84,7 @@ def _concat(tables) -> pa.Table:
 
 @ray.remote
 def _exact_reduce(do_exact: bool, *pieces: pa.Table) -> pa.Table:
-    t = _concat(pieces)
+    t = concat_pieces(pieces)
     rows, quality, n_chars = key_columns(t)
     if do_exact and t.num_rows:
         rep = rows[exact_rep_positions(t.column("text_hash"), (quality, n_chars, rows))]
@@ -147,11 +148,12 @@ def _signature_rows(table: pa.Table, width: int, bodies: bool) -> pa.Table:
 
 @ray.remote
 def _bucket_reduce(max_all_pairs: int, *pieces: pa.Table) -> pa.Table:
-    t = _concat(pieces)
+    t = concat_pieces(pieces)
     a, b = bucket_pairs(t.column("band_key").to_numpy(), t.column("row").to_numpy(), max_all_pairs)
     # a < b: a body pairs with a full signature only (a < BODY), and not with its own document's
     ok = (a < BODY) & (b - BODY != a)
-    return pa.table({"a": pa.array(a[ok], pa.int64()), "b": pa.array(b[ok], pa.int64())})
+    a, b = unique_pairs(a[ok], b[ok])  # a pair found in several bands of this partition travels once
+    return pa.table({"a": pa.array(a, pa.int64()), "b": pa.array(b, pa.int64())})
 
 
 def _lookup(sig_table: pa.Table, rows: np.ndarray) -> dict[str, np.ndarray]:
@@ -170,7 +172,7 @@ def _lookup(sig_table: pa.Table, rows: np.ndarray) -> dict[str, np.ndarray]:
 
 @ray.remote
 def _join_a(n_pairs: int, *pieces: pa.Table) -> pa.Table:
-    pairs, sigs = _concat(pieces[:n_pairs]), _concat(pieces[n_pairs:])
+    pairs, sigs = concat_pieces(pieces[:n_pairs]), concat_pieces(pieces[n_pairs:])
     a, b = unique_pairs(pairs.column("a").to_numpy(), pairs.column("b").to_numpy())  # all copies of a pair meet here
     found = _lookup(sigs, a)
     cols = {
@@ -186,7 +188,7 @@ def _join_a(n_pairs: int, *pieces: pa.Table) -> pa.Table:
 
 @ray.remote
 def _join_b_verify(n_pairs: int, s: DedupSettings, *pieces: pa.Table) -> pa.Table:
-    pairs, sigs = _concat(pieces[:n_pairs]), _concat(pieces[n_pairs:])
+    pairs, sigs = concat_pieces(pieces[:n_pairs]), concat_pieces(pieces[n_pairs:])
     a, b = pairs.column("a").to_numpy(), pairs.column("b").to_numpy()
     if len(a) == 0:
         return pa.table({"u": pa.array([], pa.int64()), "v": pa.array([], pa.int64())})
@@ -248,7 +250,7 @@ def _group_min(node: np.ndarray, nbr: np.ndarray):
 
 def _neighborhoods(pieces) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The edge pieces grouped by node, with each neighborhood's minimum (see _group_min)."""
-    t = _concat(pieces)
+    t = concat_pieces(pieces)
     if t.num_rows == 0:
         empty = np.empty(0, np.int64)
         return empty, empty, empty, empty
@@ -281,8 +283,22 @@ def _fingerprint(table: pa.Table) -> tuple[int, int]:
     return len(u), int(h.sum(dtype=np.uint64))
 
 
+@ray.remote
+def _components_in_one(*pieces: pa.Table) -> pa.Table:
+    """Every edge in one task: union-find (curate.dedup.pairs.components) gives the stars directly."""
+    t = concat_pieces(pieces)
+    u, v = t.column("u").to_numpy(), t.column("v").to_numpy()
+    nodes, at = np.unique(np.r_[u, v], return_inverse=True)
+    root = nodes[components(len(nodes), at[: len(u)], at[len(u) :])]
+    star = root != nodes
+    return _edges(root[star], nodes[star])
+
+
 def connected_components(edges: list, parts: int, max_rounds: int = 100) -> list:
-    """Edge blocks (u, v) -> edge blocks (node, component min) forming stars."""
+    """Edge blocks (u, v) -> edge blocks (node, component min) forming stars. With one
+    partition, one task holds every edge anyway and needs no rounds."""
+    if parts == 1:
+        return [_components_in_one.remote(*edges)]
     previous = None
     for _ in range(max_rounds):
         large = [_large_star.remote(*p) for p in shuffle([_both_directions.remote(e) for e in edges], "node", parts)]
@@ -311,7 +327,7 @@ def _labels(table: pa.Table) -> pa.Table:
 
 @ray.remote
 def _attach(n_labels: int, *pieces: pa.Table) -> pa.Table:
-    labels, attrs = _concat(pieces[:n_labels]), _concat(pieces[n_labels:])
+    labels, attrs = concat_pieces(pieces[:n_labels]), concat_pieces(pieces[n_labels:])
     rows, lab = labels.column("row").to_numpy(), labels.column("label").to_numpy()
     rows, first = np.unique(rows, return_index=True)
     lab = lab[first]
@@ -324,9 +340,9 @@ def _attach(n_labels: int, *pieces: pa.Table) -> pa.Table:
 
 @ray.remote
 def _keepers(*pieces: pa.Table) -> pa.Table:
-    t = _concat(pieces)
+    t = concat_pieces(pieces)
     if t.num_rows == 0:
-        return OUTPUT_SCHEMA.empty_table()
+        return MEMBER_SCHEMA.empty_table()
     rows, quality, n_chars = key_columns(t)
     label, rep = t.column("label").to_numpy(), t.column("rep").to_numpy()
     ids = np.asarray(t.column("id").to_pylist(), dtype=object)
@@ -342,8 +358,9 @@ def _keepers(*pieces: pa.Table) -> pa.Table:
             "dup_cluster": pa.array(ids[keeper], pa.string()),
             "dup_of": pa.array(np.where(kept, None, ids[keeper]), pa.string()),
             "drop_reason": pa.array(reason, pa.string()),
+            "label": pa.array(lab, pa.int64()),
         },
-        schema=OUTPUT_SCHEMA,
+        schema=MEMBER_SCHEMA,
     )
 
 
@@ -366,10 +383,41 @@ def global_dedup(keys, s: DedupSettings) -> pa.Table:
     dup_cluster, dup_of, drop_reason for every member of a cluster of two or more;
     equal to curate.dedup.near.cluster on the same keys.
     """
-    parts = int(s.partitions)
+    n = keys.num_rows if isinstance(keys, pa.Table) else keys.count()
+    parts = partitions_for(n, s)
     names = keys.column_names if isinstance(keys, pa.Table) else keys.schema().names
     bodies = bool(s.core_links) and all(c in names for c in CORE_COLUMNS)
     blocks = _input_blocks(keys, KEY_COLUMNS + (CORE_COLUMNS if bodies else []), parts)
+    tables = [t for t in ray.get(cluster_blocks(blocks, s, parts, bodies)) if t.num_rows]
+    if not tables:
+        return OUTPUT_SCHEMA.empty_table()
+    return pa.concat_tables(tables).select(OUTPUT_SCHEMA.names).sort_by("row")
+
+
+def partitions_for(n_docs: int, s: DedupSettings) -> int:
+    """Hash partitions per shuffle: ``partitions`` when set, else one per
+    ``partition_docs`` documents, so a reducer's share stays the same as the corpus grows."""
+    return int(s.partitions) if s.partitions else max(1, -(-n_docs // s.partition_docs))
+
+
+@ray.remote
+def _num_rows(table: pa.Table) -> int:
+    return table.num_rows
+
+
+def _join_partitions(pairs: list, parts: int, s: DedupSettings) -> int:
+    """Partitions for the pair joins: more than ``parts`` where the candidate pairs (each
+    joined with a signature) would give a reducer over ``partition_pairs`` of them, as
+    a corpus dense in near duplicates does."""
+    if s.partitions:
+        return parts
+    return max(parts, -(-sum(ray.get([_num_rows.remote(t) for t in pairs])) // s.partition_pairs))
+
+
+def cluster_blocks(blocks: list, s: DedupSettings, parts: int, bodies: bool) -> list:
+    """The clustering of key blocks (ObjectRefs; see global_dedup), left on Ray: one
+    ObjectRef per partition, each a table of OUTPUT_SCHEMA plus ``label`` (the
+    cluster's smallest row) for the members of the clusters of that partition."""
     # 1. exact groups
     exact = [_exact_reduce.remote(bool(s.exact), *p) for p in shuffle(blocks, "text_hash", parts)]
     edges = [_exact_edges.remote(t) for t in exact]
@@ -377,22 +425,19 @@ def global_dedup(keys, s: DedupSettings) -> pa.Table:
     if s.near:
         bands = [_band_rows.remote(t, s.bands, s.rows, bodies) for t in exact]
         pairs = [_bucket_reduce.remote(s.max_bucket_all_pairs, *p) for p in shuffle(bands, "band_key", parts)]
-        sig_by_row = shuffle([_signature_rows.remote(t, s.num_perm, bodies) for t in exact], "row", parts)
-        by_a = shuffle(pairs, "a", parts)
-        with_a = [_join_a.remote(len(by_a[p]), *by_a[p], *sig_by_row[p]) for p in range(parts)]
-        by_b = shuffle(with_a, "b", parts)
-        edges += [_join_b_verify.remote(len(by_b[p]), s, *by_b[p], *sig_by_row[p]) for p in range(parts)]
+        join = _join_partitions(pairs, parts, s)
+        sig_by_row = shuffle([_signature_rows.remote(t, s.num_perm, bodies) for t in exact], "row", join)
+        by_a = shuffle(pairs, "a", join)
+        with_a = [_join_a.remote(len(by_a[p]), *by_a[p], *sig_by_row[p]) for p in range(join)]
+        by_b = shuffle(with_a, "b", join)
+        edges += [_join_b_verify.remote(len(by_b[p]), s, *by_b[p], *sig_by_row[p]) for p in range(join)]
     # 4. connected components over exact + near edges
     stars = connected_components(edges, parts)
     # 5. one keeper per component
     labels = shuffle([_labels.remote(e) for e in stars], "row", parts)
     attrs = shuffle([_attributes.remote(t) for t in exact], "row", parts)
     members = [_attach.remote(len(labels[p]), *labels[p], *attrs[p]) for p in range(parts)]
-    out = [_keepers.remote(*p) for p in shuffle(members, "label", parts)]
-    tables = [t for t in ray.get(out) if t.num_rows]
-    if not tables:
-        return OUTPUT_SCHEMA.empty_table()
-    return pa.concat_tables(tables).sort_by("row")
+    return [_keepers.remote(*p) for p in shuffle(members, "label", parts)]
 
 
 # ---------------------------------------------------------------- boilerplate lines
@@ -405,8 +450,9 @@ def _line_pairs(line_lists: pa.ListArray, labels: np.ndarray) -> pa.Table:
 
 
 @ray.remote
-def _frequent_lines(k: int, *pieces: pa.Table) -> tuple[np.ndarray, np.ndarray]:
-    t = _concat(pieces)
+def frequent_lines(k: int, *pieces: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    """The lines of one line-hash partition of (line_hash, label) pairs found under k labels or more."""
+    t = concat_pieces(pieces)
     h, _ = unique_line_pairs(t.column("line_hash").to_numpy(), t.column("label").to_numpy())
     return frequent(h, k)
 
@@ -418,8 +464,12 @@ def boilerplate_lines(line_lists, labels: np.ndarray, k: int, parts: int = 16) -
         line_lists = line_lists.combine_chunks()
     step = max(1, -(-len(labels) // parts))
     blocks = [_line_pairs.remote(line_lists.slice(s, step), labels[s : s + step]) for s in range(0, len(labels), step)]
-    found = ray.get([_frequent_lines.remote(k, *p) for p in shuffle(blocks, "line_hash", parts)])
-    hashes = np.concatenate([h for h, _ in found]) if found else np.empty(0, np.uint64)
-    counts = np.concatenate([c for _, c in found]) if found else np.empty(0, np.int64)
+    return merged_lines(ray.get([frequent_lines.remote(k, *p) for p in shuffle(blocks, "line_hash", parts)]))
+
+
+def merged_lines(found: list) -> tuple[np.ndarray, np.ndarray]:
+    """The partitions' (hashes, counts) as one pair of arrays sorted by hash."""
+    hashes = np.concatenate([h for h, _ in found]).astype(np.uint64) if found else np.empty(0, np.uint64)
+    counts = np.concatenate([c for _, c in found]).astype(np.int64) if found else np.empty(0, np.int64)
     order = np.argsort(hashes)
     return hashes[order], counts[order]

@@ -34,9 +34,18 @@ DEFAULTS = {
     "bands": 32,
     "rows": 4,
     "max_bucket_all_pairs": 16,  # larger buckets are linked as a star + chain
-    "partitions": 16,  # hash partitions per shuffle in curate/dedup/near_ray.py
+    # Hash partitions per shuffle in curate/dedup/near_ray.py: one per partition_docs
+    # documents (a reducer holds about that many documents' keys, whatever the corpus
+    # size), or exactly ``partitions`` when that is set.
+    "partitions": None,
+    "partition_docs": 20_000,
+    # The pair joins take more partitions where the candidate pairs exceed this many per
+    # partition (each travels with a 512-byte signature): a corpus dense in near duplicates.
+    "partition_pairs": 200_000,
     "shingles": None,  # per language, e.g. {ko: {kind: char, n: 4}}; null = curate.dedup.shingles defaults
-    "distributed_above_docs": 2_000_000,  # cluster on Ray above this many documents (curate/dedup/duplicates.py)
+    # dedup_texts (curate/dedup/near.py, for evaluations and benches) clusters on Ray above
+    # this many texts when Ray is up; `curate corpus` always decides on Ray.
+    "distributed_above_docs": 2_000_000,
     # A line found in this many distinct first-pass clusters is boilerplate: documents
     # carrying it are re-signed without it and clustered again (curate/dedup/boilerplate.py).
     # Site chrome recurs in hundreds; 3 already works on the audit sets, 5 leaves a
@@ -58,7 +67,7 @@ DEFAULTS = {
 }
 
 _UNIT_INTERVAL = ("threshold", "lsh_threshold", "short_threshold", "frame_threshold", "core_ratio")
-_POSITIVE_INTS = ("num_perm", "max_bucket_all_pairs", "partitions")
+_POSITIVE_INTS = ("num_perm", "max_bucket_all_pairs", "partitions", "partition_docs", "partition_pairs")
 _COUNTS = ("distributed_above_docs", "boilerplate_clusters", "short_chars", "core_max_edge")  # 0 allowed
 
 
@@ -78,7 +87,9 @@ class DedupSettings:
     bands: int
     rows: int
     max_bucket_all_pairs: int
-    partitions: int
+    partitions: int | None
+    partition_docs: int
+    partition_pairs: int
     shingles: dict | None
     distributed_above_docs: int
     boilerplate_clusters: int

@@ -9,11 +9,13 @@ run by pipelines/corpus.py:
    never read). The columns named in ``key_columns`` are kept per live row in the
    staged keys files (see ``live_keys``).
 2. ``decide(corpus, decided)`` once, over the whole staged corpus (``StagedCorpus``),
-   after the steps before it; ``decided`` maps each earlier step's name to its
-   decision, which a step may revise (the domain cap promotes a duplicate whose
-   keeper it drops). Where the work runs (Ray or one process) is the step's choice.
+   after the steps before it, in Ray tasks that read the staged files themselves (the
+   driver holds a list of files, never a row's keys); ``decided`` maps each earlier
+   step's name to its decision, which a step may revise (the domain cap promotes a
+   duplicate whose keeper it drops). A decision is a small handle on parts written per
+   staged file (curate/dedup/decision_parts.py), sent as is to every pass-2 task.
 3. ``apply(table, offset, decision) -> table`` in pass 2, on each staged batch (rows
-   offset .. offset + n in input order), before the rows are written.
+   offset .. offset + n in input order, inside one staged file), before the rows are written.
 
 ``manifest(decision)`` gives the step's fields of the run's manifest. A step is
 built by its ``build(recipe, stages, lang)`` classmethod, which returns None when
@@ -22,7 +24,7 @@ the run does not ask for it; its settings are checked and frozen there, once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -31,16 +33,26 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 
+@dataclass(frozen=True)
+class StagedFile:
+    """One staged file as a task reads it: its rows (``staged``), the keys of its live
+    rows (``keys``, rows local; None without corpus-step keys), its index in input
+    order, its first row in the corpus (input order), its row and live-row counts."""
+
+    index: int
+    staged: str
+    keys: str | None
+    first_row: int
+    rows: int
+    live: int
+
+
 class StagedCorpus(Protocol):
     """What a step reads of pass 1's output (pipelines.staging.StagedRun)."""
 
-    work: Path  # where a step may keep its decision for a resumed run
+    work: Path  # where a step keeps its decision (a resumed run reuses it)
 
-    def all_keys(self) -> pa.Table | None: ...
-
-    def texts_of(self, rows: np.ndarray) -> Iterator[tuple[np.ndarray, list[str]]]: ...
-
-    def iter_rows(self, batch_size: int, columns: list[str] | None = None) -> Iterator[pa.Table]: ...
+    def files(self) -> list[StagedFile]: ...
 
 
 class CorpusStep(Protocol):

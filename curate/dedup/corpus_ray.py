@@ -1,0 +1,210 @@
+"""The duplicate decision over the staged files, on Ray, for any corpus size.
+
+Every task reads its own staged file's keys (rows made global by the file's first row);
+the clustering is curate/dedup/near_ray.py's hash-partitioned shuffles, with one
+partition per ``partition_docs`` live documents, so no process, the driver included,
+holds more than a partition's share of the keys, pairs or edges. The boilerplate pass
+of curate/dedup/near.py runs the same way:
+
+1. cluster the keys (first pass);
+2. (line hash, row) pairs meet the first-pass members by row, then (line, cluster)
+   pairs meet by line hash: the lines found in ``boilerplate_clusters`` clusters;
+3. each file's task re-signs its documents that carry such a line (their staged texts
+   without it) and hands on its keys block with those signatures replaced;
+4. cluster again, when anything was re-signed.
+
+The result goes back to the staged files (a shuffle by file) and each file's decided
+rows are written as its part (curate/dedup/decision_parts.py). The driver holds the
+list of staged files, one count per partition and the report's top boilerplate lines.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import ray
+
+from curate.dedup.boilerplate import rows_with, top_lines, unique_pairs
+from curate.dedup.decision_parts import DecisionParts, write_part
+from curate.dedup.keeper import OUTPUT_SCHEMA
+from curate.dedup.near import with_resigned
+from curate.dedup.near_ray import (
+    CORE_COLUMNS,
+    KEY_COLUMNS,
+    cluster_blocks,
+    concat_pieces,
+    frequent_lines,
+    merged_lines,
+    partitions_for,
+    shuffle,
+)
+from curate.dedup.settings import DedupSettings
+from curate.dedup.signatures import stripped_keys
+from curate.dedup.step import StagedFile
+
+SAMPLE_TEXTS = 5000  # texts of re-signed documents searched for the report's boilerplate examples
+
+
+@ray.remote
+def _read_keys(f: StagedFile, columns: list[str]) -> pa.Table:
+    t = pq.ParquetFile(f.keys).read(columns=columns)  # read_table imports pyarrow.dataset: slow in a new worker
+    return t.set_column(t.schema.get_field_index("row"), "row", pc.add(t.column("row"), f.first_row))
+
+
+@ray.remote
+def _drop_lines(block: pa.Table) -> pa.Table:
+    return block.drop_columns(["line_hashes"]) if "line_hashes" in block.column_names else block
+
+
+def _without_lines(blocks: list) -> list:
+    """The blocks as the clustering reads them: line hashes are for the boilerplate pass only."""
+    return [_drop_lines.remote(b) for b in blocks]
+
+
+def key_blocks(files: list[StagedFile], columns: list[str]) -> list:
+    """One ObjectRef per staged file: its live rows' key columns, rows global."""
+    return [_read_keys.remote(f, ["row", *columns]) for f in files]
+
+
+# ---------------------------------------------------------------- boilerplate lines
+
+
+@ray.remote
+def _row_lines(block: pa.Table) -> pa.Table:
+    """(row, line_hash) for every line hash of every document of a block."""
+    lists = block.column("line_hashes").combine_chunks()
+    counts = lists.value_lengths().fill_null(0).to_numpy(zero_copy_only=False)
+    rows = np.repeat(block.column("row").to_numpy(), counts)
+    return pa.table({"row": pa.array(rows, pa.int64()), "line_hash": lists.flatten().cast(pa.uint64())})
+
+
+@ray.remote
+def _member_labels(members: pa.Table) -> pa.Table:
+    """(row, label) of the first-pass members: one negative label per cluster, apart from every row."""
+    label = -1 - members.column("label").to_numpy()
+    return pa.table({"row": members.column("row"), "label": pa.array(label, pa.int64())})
+
+
+@ray.remote
+def _line_labels(n_lines: int, *pieces: pa.Table) -> pa.Table:
+    """Distinct (line_hash, label) of one row partition: a member's line counts for its
+    cluster, any other row's for itself (curate.dedup.boilerplate.cluster_labels)."""
+    lines, labels = concat_pieces(pieces[:n_lines]), concat_pieces(pieces[n_lines:])
+    rows = lines.column("row").to_numpy()
+    label = rows.copy()
+    m_rows, m_label = labels.column("row").to_numpy(), labels.column("label").to_numpy()
+    if len(m_rows) and len(rows):
+        order = np.argsort(m_rows)
+        pos = np.clip(np.searchsorted(m_rows[order], rows), 0, len(m_rows) - 1)
+        hit = m_rows[order][pos] == rows
+        label[hit] = m_label[order][pos[hit]]
+    h, lab = unique_pairs(lines.column("line_hash").to_numpy().astype(np.uint64), label)
+    return pa.table({"line_hash": pa.array(h, pa.uint64()), "label": pa.array(lab, pa.int64())})
+
+
+def boilerplate_parts(blocks: list, first: list, k: int, parts: int) -> list:
+    """ObjectRefs of (sorted hashes, cluster counts) of the boilerplate lines, one per partition."""
+    lines = shuffle([_row_lines.remote(b) for b in blocks], "row", parts)
+    labels = shuffle([_member_labels.remote(m) for m in first], "row", parts)
+    pairs = [_line_labels.remote(len(lines[p]), *lines[p], *labels[p]) for p in range(parts)]
+    return [frequent_lines.remote(k, *p) for p in shuffle(pairs, "line_hash", parts)]
+
+
+@ray.remote(num_returns=4)
+def _resign(block: pa.Table, f: StagedFile, s: DedupSettings, lang: str, *boiler_parts):
+    """The block with its documents that carry a boilerplate line re-signed without it;
+    how many were; how many texts were read and the first SAMPLE_TEXTS of them (row order).
+    (Every input is an argument of its own: a task that waits on Ray inside makes Ray
+    start another worker.)"""
+    boiler = merged_lines(boiler_parts)
+    at = rows_with(block.column("line_hashes"), boiler[0])
+    if not len(at):
+        return block, 0, 0, []
+    rows = block.column("row").to_numpy()[at]
+    local = pa.array(rows - f.first_row, pa.int64())
+    texts = pq.ParquetFile(f.staged).read(columns=["text"]).column("text").take(local).to_pylist()
+    new = stripped_keys(texts, rows, boiler, s, lang)
+    return (with_resigned(block, new) if new.num_rows else block), new.num_rows, len(texts), texts[:SAMPLE_TEXTS]
+
+
+@ray.remote
+def _summary(n_boiler: int, *pieces) -> dict:
+    """The report's top boilerplate lines (examples from the first texts re-signed, in
+    input order: the samples after the boilerplate parts) and how many lines were found."""
+    boiler = merged_lines(pieces[:n_boiler])
+    sample = [text for texts in pieces[n_boiler:] for text in texts][:SAMPLE_TEXTS]
+    return {"top_boilerplate": top_lines(sample, boiler), "boilerplate_lines": int(len(boiler[0]))}
+
+
+def _boilerplate_summary(boiler: list, resigned: list) -> dict:
+    """The summary of the boilerplate pass; only the samples needed reach the summary task."""
+    read = ray.get([r[2] for r in resigned])
+    wanted, total = [], 0
+    for r, n in zip(resigned, read):
+        if total >= SAMPLE_TEXTS:
+            break
+        if n:
+            wanted.append(r[3])
+            total += n
+    summary = ray.get(_summary.remote(len(boiler), *boiler, *wanted))
+    summary["resigned_docs"] = int(sum(ray.get([r[1] for r in resigned])))
+    return summary
+
+
+# ---------------------------------------------------------------- decision per staged file
+
+
+@ray.remote
+def _with_file(table: pa.Table, starts: np.ndarray) -> pa.Table:
+    file_of = np.searchsorted(starts, table.column("row").to_numpy(), side="right") - 1
+    return table.append_column("file", pa.array(file_of, pa.int64()))
+
+
+@ray.remote
+def _write_files(folder: str, starts: np.ndarray, columns: list[str], *pieces: pa.Table) -> int:
+    t = concat_pieces(pieces)
+    if not t.num_rows:
+        return 0
+    file_of = t.column("file").to_numpy()
+    for i in np.unique(file_of):
+        part = t.filter(pa.array(file_of == i)).select(columns)
+        write_part(folder, int(i), part.set_column(0, "row", pc.subtract(part.column("row"), int(starts[i]))))
+    return t.num_rows
+
+
+def write_by_file(tables: list, files: list[StagedFile], columns: list[str], out: DecisionParts, parts: int) -> int:
+    """Write decision tables (ObjectRefs; global ``row`` first among ``columns``) as one
+    part per staged file; returns the number of rows written. Does not finish ``out``."""
+    if not tables:
+        return 0
+    starts = ray.put(np.array([f.first_row for f in files], dtype=np.int64))
+    pieces = shuffle([_with_file.remote(t, starts) for t in tables], "file", parts)
+    return sum(ray.get([_write_files.remote(out.folder, starts, columns, *p) for p in pieces]))
+
+
+# ---------------------------------------------------------------- the duplicate decision
+
+
+def decide_duplicates(files: list[StagedFile], s: DedupSettings, lang: str, out: DecisionParts) -> DecisionParts:
+    """Cluster the staged corpus's keys (with the boilerplate pass for near dedup) and
+    write the members of every cluster (OUTPUT_SCHEMA) as ``out``'s parts."""
+    out.start()
+    n_live = sum(f.live for f in files)
+    parts = partitions_for(n_live, s)
+    bodies = bool(s.near and s.core_links)
+    columns = [c for c in KEY_COLUMNS[1:] if s.near or c != "minhash"] + (CORE_COLUMNS if bodies else [])
+    boiler_pass = bool(s.near and s.boilerplate_clusters and n_live)
+    blocks = key_blocks(files, columns + (["line_hashes"] if boiler_pass else []))
+    summary: dict = {}
+    members = cluster_blocks(_without_lines(blocks), s, parts, bodies) if n_live else []
+    if boiler_pass:
+        boiler = boilerplate_parts(blocks, members, s.boilerplate_clusters, parts)
+        resigned = [_resign.remote(b, f, s, lang, *boiler) for b, f in zip(blocks, files)]
+        summary = _boilerplate_summary(boiler, resigned)
+        if summary["resigned_docs"]:
+            members = cluster_blocks(_without_lines([r[0] for r in resigned]), s, parts, bodies)
+    write_by_file(members, files, OUTPUT_SCHEMA.names, out, parts)
+    out.finish([f.first_row for f in files], summary)
+    return out

@@ -1,0 +1,213 @@
+"""The domain cap's decision over the staged files, on Ray (the rule: curate/dedup/domain_cap_plan.py).
+
+1. each staged file's task reads its rows' url and drop_reason and its part of the
+   duplicate decision: the (domain, row) of every document still kept, and the
+   duplicate cluster members with their id and domain;
+2. (domain, row) pairs meet by domain: beyond the first ``cap`` rows of a domain (input
+   order) a row is capped; each domain's count of kept documents comes with them;
+3. the capped rows meet the members by row (a capped keeper names its cluster), its
+   cluster's members meet it by cluster, the domains of those members meet their
+   counts: one task then promotes, in capped-row order, exactly as ``promote`` does
+   in one process, over the clusters whose keeper was capped and nothing else;
+4. the capped rows and the changed duplicate decisions go back to their staged files.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import ray
+
+from curate.dedup.corpus_ray import write_by_file
+from curate.dedup.decision_parts import DecisionParts
+from curate.dedup.domain_cap_plan import promote
+from curate.dedup.duplicates import Duplicates
+from curate.dedup.exact import key_hash
+from curate.dedup.keeper import OUTPUT_SCHEMA
+from curate.dedup.near_ray import shuffle
+from curate.dedup.step import StagedFile
+from curate.stages.urlfilter import domain_of
+
+ROWS_PER_PARTITION = 500_000  # a (domain, row) pair is a few dozen bytes
+
+
+def _hashes(values: list) -> pa.Array:
+    return pa.array([key_hash(v) if v is not None else 0 for v in values], pa.uint64())
+
+
+@ray.remote(num_returns=2)
+def _file_rows(f: StagedFile, duplicates: Duplicates | None) -> tuple[pa.Table, pa.Table]:
+    """(kept: domain_key, domain, row) and the duplicate cluster members (_member_schema)."""
+    t = pq.ParquetFile(f.staged).read(columns=["id", "url", "drop_reason"])
+    domains = [domain_of(u) if u else None for u in t.column("url").to_pylist()]
+    staged = t.column("drop_reason").to_pylist()
+    reason = list(staged)
+    found = duplicates.members(f.index) if duplicates is not None else None
+    m_at = np.empty(0, np.int64)
+    if found is not None:
+        rows, table = found
+        live = np.array([staged[r] is None for r in rows], dtype=bool)  # as the keys: live rows only
+        m_at, table = rows[live], table.filter(pa.array(live))
+        for r, d in zip(m_at, table.column("drop_reason").to_pylist()):
+            reason[r] = d
+        ids = t.column("id").take(pa.array(m_at, pa.int64())).cast(pa.string())
+        m_domains = [domains[r] for r in m_at]
+        members = pa.table(
+            {
+                "row": pa.array(m_at + f.first_row, pa.int64()),
+                "cluster_key": _hashes(table.column("dup_cluster").to_pylist()),
+                "dup_cluster": table.column("dup_cluster"),
+                "dup_of": table.column("dup_of"),
+                "id": ids,
+                "domain": pa.array(m_domains, pa.string()),
+                "domain_key": _hashes(m_domains),
+                "reason": table.column("drop_reason"),
+            }
+        )
+    else:
+        members = _member_schema().empty_table()
+    kept = np.array([r is None and d is not None for r, d in zip(reason, domains)], dtype=bool)
+    at = np.flatnonzero(kept)
+    kept_domains = [domains[i] for i in at]
+    return pa.table(
+        {
+            "domain_key": _hashes(kept_domains),
+            "domain": pa.array(kept_domains, pa.string()),
+            "row": pa.array(at + f.first_row, pa.int64()),
+        }
+    ), members
+
+
+def _member_schema() -> pa.Schema:
+    return pa.schema(
+        [
+            ("row", pa.int64()),
+            ("cluster_key", pa.uint64()),
+            ("dup_cluster", pa.string()),
+            ("dup_of", pa.string()),
+            ("id", pa.string()),
+            ("domain", pa.string()),
+            ("domain_key", pa.uint64()),
+            ("reason", pa.string()),
+        ]
+    )
+
+
+def _concat(pieces, schema: pa.Schema | None = None) -> pa.Table:
+    tables = [t for t in pieces if t.num_rows]
+    if not tables:
+        return schema.empty_table() if schema is not None else pieces[0]
+    return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+
+
+@ray.remote(num_returns=2)
+def _rank(cap: int, *pieces: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """(capped: row) beyond each domain's first ``cap`` rows, and (domain_key, domain, count)."""
+    t = _concat(pieces).sort_by([("domain", "ascending"), ("row", "ascending")])
+    domains = np.asarray(t.column("domain").to_pylist(), dtype=object)
+    n = len(domains)
+    starts = np.flatnonzero(np.r_[True, domains[1:] != domains[:-1]]) if n else np.empty(0, np.int64)
+    sizes = np.diff(np.r_[starts, n])
+    rank = np.arange(n) - np.repeat(starts, sizes)
+    capped = pa.table({"row": t.column("row").filter(pa.array(rank >= cap))})
+    counts = pa.table(
+        {
+            "domain_key": t.column("domain_key").take(pa.array(starts, pa.int64())),
+            "domain": pa.array(domains[starts].tolist(), pa.string()),
+            "count": pa.array(sizes, pa.int64()),
+        }
+    )
+    return capped, counts
+
+
+@ray.remote
+def _capped_keepers(n_capped: int, *pieces: pa.Table) -> pa.Table:
+    """The members that keep their cluster and are capped, with ``capped_row``."""
+    capped, members = _concat(pieces[:n_capped]), _concat(pieces[n_capped:], _member_schema())
+    hit = np.isin(members.column("row").to_numpy(), capped.column("row").to_numpy())
+    keepers = members.filter(pa.array(hit & np.array([r is None for r in members.column("reason").to_pylist()])))
+    return keepers.append_column("capped_row", keepers.column("row"))
+
+
+@ray.remote
+def _affected(n_keepers: int, *pieces: pa.Table) -> pa.Table:
+    """Every member of a cluster (by name) whose keeper was capped."""
+    keepers, members = _concat(pieces[:n_keepers]), _concat(pieces[n_keepers:], _member_schema())
+    names = set(keepers.column("dup_cluster").to_pylist())
+    return members.filter(pa.array([c in names for c in members.column("dup_cluster").to_pylist()], pa.bool_()))
+
+
+@ray.remote
+def _needed_counts(n_members: int, *pieces: pa.Table) -> pa.Table:
+    members, counts = _concat(pieces[:n_members], _member_schema()), _concat(pieces[n_members:])
+    wanted = set(members.column("domain").to_pylist())
+    return counts.filter(pa.array([d in wanted for d in counts.column("domain").to_pylist()], pa.bool_()))
+
+
+@ray.remote
+def _promote(cap: int, n_keepers: int, n_affected: int, *pieces: pa.Table) -> pa.Table:
+    """The changed duplicate decisions (global rows, OUTPUT_SCHEMA) of the promotions;
+    pieces: the capped keepers, the affected members, their domains' counts."""
+    keepers, affected, counts = (
+        pieces[:n_keepers],
+        pieces[n_keepers : n_keepers + n_affected],
+        pieces[n_keepers + n_affected :],
+    )
+    capped = sorted({r for t in keepers for r in t.column("capped_row").to_pylist()})
+    decisions, members, member_info = {}, {}, {}
+    for t in affected:
+        columns = (t.column(n).to_pylist() for n in ("row", "dup_cluster", "dup_of", "reason", "id", "domain"))
+        for r, c, of, reason, i, d in zip(*columns):
+            decisions[r] = (c, of, reason)
+            member_info[r] = (i, d)
+    for r, (c, _, _) in sorted(decisions.items()):
+        members.setdefault(c, []).append(r)
+    per_domain: Counter = Counter()
+    for t in counts:
+        per_domain.update(dict(zip(t.column("domain").to_pylist(), t.column("count").to_pylist())))
+    before = dict(decisions)
+    promote(capped, decisions, members, member_info, per_domain, cap)
+    changed = sorted(r for r in decisions if decisions[r] != before[r])
+    values = list(zip(*(decisions[r] for r in changed))) or [(), (), ()]
+    columns = {name: pa.array(v, pa.string()) for name, v in zip(OUTPUT_SCHEMA.names[1:], values)}
+    return pa.table({"row": pa.array(changed, pa.int64()), **columns}, schema=OUTPUT_SCHEMA)
+
+
+def decide_domain_cap(
+    files: list[StagedFile], cap: int, duplicates: Duplicates | None, out: DecisionParts, promoted: DecisionParts | None
+) -> None:
+    """Write the capped rows as ``out``'s parts and, with a duplicate decision, the
+    decisions its promotions change as ``promoted``'s (finished first)."""
+    out.start()
+    starts = [f.first_row for f in files]
+    parts = max(1, -(-sum(f.rows for f in files) // ROWS_PER_PARTITION))
+    read = [_file_rows.remote(f, duplicates) for f in files]
+    kept, members = [r[0] for r in read], [r[1] for r in read]
+    ranked = [_rank.remote(cap, *p) for p in shuffle(kept, "domain_key", parts)]
+    capped, counts = [r[0] for r in ranked], [r[1] for r in ranked]
+    if duplicates is not None:
+        promoted.start()
+        capped_by_row, members_by_row = shuffle(capped, "row", parts), shuffle(members, "row", parts)
+        keepers = [
+            _capped_keepers.remote(len(capped_by_row[p]), *capped_by_row[p], *members_by_row[p]) for p in range(parts)
+        ]
+        keepers_by_cluster, by_cluster = shuffle(keepers, "cluster_key", parts), shuffle(members, "cluster_key", parts)
+        affected = [
+            _affected.remote(len(keepers_by_cluster[p]), *keepers_by_cluster[p], *by_cluster[p]) for p in range(parts)
+        ]
+        affected_by_domain, counts_by_domain = (
+            shuffle(affected, "domain_key", parts),
+            shuffle(counts, "domain_key", parts),
+        )
+        needed = [
+            _needed_counts.remote(len(affected_by_domain[p]), *affected_by_domain[p], *counts_by_domain[p])
+            for p in range(parts)
+        ]
+        changes = _promote.remote(cap, len(keepers), len(affected), *keepers, *affected, *needed)
+        write_by_file([changes], files, OUTPUT_SCHEMA.names, promoted, parts)
+        promoted.finish(starts, {})
+    write_by_file(capped, files, ["row"], out, parts)
+    out.finish(starts, {})
