@@ -18,6 +18,7 @@ from collections import Counter
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import ray
 
@@ -128,7 +129,8 @@ def _capped_keepers(n_capped: int, *pieces: pa.Table) -> pa.Table:
     """The members that keep their cluster and are capped, with ``capped_row``."""
     capped, members = _concat(pieces[:n_capped]), _concat(pieces[n_capped:], _member_schema())
     hit = np.isin(members.column("row").to_numpy(), capped.column("row").to_numpy())
-    keepers = members.filter(pa.array(hit & np.array([r is None for r in members.column("reason").to_pylist()])))
+    keeps = pc.is_null(members.column("reason")).to_numpy(zero_copy_only=False).astype(bool)
+    keepers = members.filter(pa.array(hit & keeps))
     return keepers.append_column("capped_row", keepers.column("row"))
 
 
