@@ -11,6 +11,10 @@ mkdir -p "$OUT"
 export PYTHONPATH=$PWD PYTHONUNBUFFERED=1
 # the project virtualenv when there is one: plain python3 lacks the dependencies
 if [ -x .venv/bin/python ]; then PY=${PY:-.venv/bin/python}; else PY=${PY:-python3}; fi
+if ! $PY -c 'import sys, torch; sys.exit(not torch.cuda.is_available())'; then
+  echo "bench/gpu.sh: no CUDA GPU available, nothing measured (TRITON_INTERPRET=1 $PY bench/kernels_check.py --cpu checks the kernels on the CPU)."
+  exit 0
+fi
 nvidia-smi --query-gpu=name,memory.total,clocks.max.sm --format=csv > "$OUT/gpu.txt" 2>&1
 timeout 240 $PY bench/kernels_check.py > "$OUT/kernels_check.txt" 2>&1; echo "kernels_check rc=$?"
 # the sweep before the kernel bench: it records the fastest LayerNorm tiles, which the kernel bench then uses

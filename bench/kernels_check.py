@@ -13,6 +13,7 @@ stated tolerance, in bf16/fp16 no further off than torch eager in the same dtype
 Without a CUDA GPU (and without --cpu) it says so and exits 0.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -63,6 +64,10 @@ class Checker:
 
 def main():
     cpu = "--cpu" in sys.argv[1:]
+    if cpu and os.environ.get("TRITON_INTERPRET") != "1":
+        # without the interpreter triton looks for a GPU driver and fails with a driver count
+        print("bench/kernels_check.py: --cpu needs TRITON_INTERPRET=1 in the environment.")
+        return 2
     if not cpu and not torch.cuda.is_available():
         print("bench/kernels_check.py: no CUDA GPU available, nothing checked.")
         return 0
