@@ -40,5 +40,8 @@ run layer_norm_sweep $PY bench/layer_norm_sweep.py --tokens 64 --hidden 128
 LIMIT=900 run gpu env OUT="$OUT/gpu" PY="$PY" bash bench/gpu.sh
 run corpus $PY -m curate.cli corpus --lang ko --input data/sample/ko.jsonl.gz --output "$OUT/corpus" --no-progress
 run report_screenshot $PY bench/report_screenshot.py "$OUT/corpus" "$OUT/report.png"
+run report_plots $PY bench/report_plots.py "$OUT/corpus" --repeat 1
+run pass2 $PY bench/pass2.py --docs 2000 --repeat 1 --corpora "$CORPORA"
+run scale $PY bench/scale.py --base 500 --factors 1,4 --corpora "$CORPORA"
 echo "$failed failed"
 [ $failed -eq 0 ]
