@@ -146,7 +146,7 @@ def eval_history(run_out: str) -> list[dict]:
 
 
 def main(argv=None) -> int:
-    from train.fsdp import init_distributed
+    from train.fsdp import close_distributed, init_distributed
 
     ap = argparse.ArgumentParser(prog="python -m train.evaluate", description="held-out bits per character")
     ap.add_argument("--ckpt", required=True, help="a checkpoint folder (OUT/checkpoints/step-NNNNNNN)")
@@ -156,6 +156,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     ckpt = os.path.normpath(args.ckpt)
     env = init_distributed(cpu=args.cpu)
+    finished = False
     try:
         model, trainer = load_for_eval(ckpt, env)
         mix = args.mix or trainer.get("tokens")
@@ -163,8 +164,9 @@ def main(argv=None) -> int:
         if load_mix_manifest(mix)["tokenizer_hash"] != trainer["run"]["tokenizer_hash"]:
             raise SystemExit(f"{mix}: tokenized with another tokenizer than the checkpoint's model")
         results = evaluate(model, slices, trainer["run"]["seq_len"], args.batch, eos_id, env)
+        finished = True
     finally:
-        dist.destroy_process_group()
+        close_distributed(finished)
     report = {"checkpoint": os.path.abspath(ckpt), "step": trainer["step"], "mixture": os.path.abspath(mix)}
     report["slices"] = results
     with open(os.path.join(ckpt, "eval.json"), "w", encoding="utf-8") as f:

@@ -58,6 +58,15 @@ def init_distributed(cpu: bool = False) -> Dist:
     return Dist(rank, world, local_rank, local_world, device, mesh)
 
 
+def close_distributed(finished: bool) -> None:
+    """Tear the process group down. After a finished run every rank first waits for the
+    others: a rank that destroys its gloo group while a peer still talks to it can abort
+    both processes at exit."""
+    if finished and dist.is_initialized() and dist.get_world_size() > 1:
+        dist.barrier()
+    dist.destroy_process_group()
+
+
 def parallelize(
     model: torch.nn.Module, mesh, bf16: bool, compile_blocks: bool = False, ac: bool = False, shard: bool = True
 ) -> torch.nn.Module:

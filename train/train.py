@@ -29,7 +29,7 @@ from train import data as D
 from train.checkpoint import load_checkpoint, load_init_hf, resume_from, save_checkpoint
 from train.config import SIZES, get_config
 from train.evaluate import describe, evaluate, mixture_slices
-from train.fsdp import available_memory, init_distributed, parallelize, plan_memory
+from train.fsdp import available_memory, close_distributed, init_distributed, parallelize, plan_memory
 from train.mix_stream import is_mixture, open_tokens
 from train.model import GPTNeoX, config_from_hf, count_params, save_hf
 from train.ops import KernelUnavailable, op_table, resolve_ops
@@ -231,10 +231,13 @@ def run(argv=None) -> dict:
     """Parse, train, tear down; returns the per-step losses (the CLI and tests share it)."""
     args = parse_args(argv)
     env = init_distributed(cpu=args.cpu)
+    finished = False
     try:
-        return train(args, env)
+        result = train(args, env)
+        finished = True
+        return result
     finally:
-        dist.destroy_process_group()
+        close_distributed(finished)
 
 
 def main(argv=None) -> int:
