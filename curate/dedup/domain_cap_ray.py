@@ -28,7 +28,7 @@ from curate.dedup.domain_cap_plan import promote
 from curate.dedup.duplicates import Duplicates
 from curate.dedup.exact import key_hash
 from curate.dedup.keeper import OUTPUT_SCHEMA
-from curate.dedup.near_ray import shuffle
+from curate.dedup.near_ray import concat_pieces, shuffle
 from curate.dedup.step import StagedFile
 from curate.stages.urlfilter import domain_of
 
@@ -97,17 +97,10 @@ def _member_schema() -> pa.Schema:
     )
 
 
-def _concat(pieces, schema: pa.Schema | None = None) -> pa.Table:
-    tables = [t for t in pieces if t.num_rows]
-    if not tables:
-        return schema.empty_table() if schema is not None else pieces[0]
-    return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
-
-
 @ray.remote(num_returns=2)
 def _rank(cap: int, *pieces: pa.Table) -> tuple[pa.Table, pa.Table]:
     """(capped: row) beyond each domain's first ``cap`` rows, and (domain_key, domain, count)."""
-    t = _concat(pieces).sort_by([("domain", "ascending"), ("row", "ascending")])
+    t = concat_pieces(pieces).sort_by([("domain", "ascending"), ("row", "ascending")])
     domains = np.asarray(t.column("domain").to_pylist(), dtype=object)
     n = len(domains)
     starts = np.flatnonzero(np.r_[True, domains[1:] != domains[:-1]]) if n else np.empty(0, np.int64)
@@ -127,7 +120,7 @@ def _rank(cap: int, *pieces: pa.Table) -> tuple[pa.Table, pa.Table]:
 @ray.remote
 def _capped_keepers(n_capped: int, *pieces: pa.Table) -> pa.Table:
     """The members that keep their cluster and are capped, with ``capped_row``."""
-    capped, members = _concat(pieces[:n_capped]), _concat(pieces[n_capped:], _member_schema())
+    capped, members = concat_pieces(pieces[:n_capped]), concat_pieces(pieces[n_capped:], _member_schema())
     hit = np.isin(members.column("row").to_numpy(), capped.column("row").to_numpy())
     keeps = pc.is_null(members.column("reason")).to_numpy(zero_copy_only=False).astype(bool)
     keepers = members.filter(pa.array(hit & keeps))
@@ -137,14 +130,13 @@ def _capped_keepers(n_capped: int, *pieces: pa.Table) -> pa.Table:
 @ray.remote
 def _affected(n_keepers: int, *pieces: pa.Table) -> pa.Table:
     """Every member of a cluster (by name) whose keeper was capped."""
-    keepers, members = _concat(pieces[:n_keepers]), _concat(pieces[n_keepers:], _member_schema())
-    names = set(keepers.column("dup_cluster").to_pylist())
-    return members.filter(pa.array([c in names for c in members.column("dup_cluster").to_pylist()], pa.bool_()))
+    keepers, members = concat_pieces(pieces[:n_keepers]), concat_pieces(pieces[n_keepers:], _member_schema())
+    return members.filter(pc.is_in(members.column("dup_cluster"), value_set=keepers.column("dup_cluster")))
 
 
 @ray.remote
 def _needed_counts(n_members: int, *pieces: pa.Table) -> pa.Table:
-    members, counts = _concat(pieces[:n_members], _member_schema()), _concat(pieces[n_members:])
+    members, counts = concat_pieces(pieces[:n_members], _member_schema()), concat_pieces(pieces[n_members:])
     wanted = set(members.column("domain").to_pylist())
     return counts.filter(pa.array([d in wanted for d in counts.column("domain").to_pylist()], pa.bool_()))
 

@@ -74,9 +74,13 @@ def shuffle(blocks: list, key: str, parts: int) -> list[list]:
     return [[pieces[i][p] for i in range(len(blocks))] for p in range(parts)]
 
 
-def concat_pieces(tables) -> pa.Table:
-    tables = [t for t in tables if t.num_rows] or tables[:1]
-    return pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
+def concat_pieces(tables, schema: pa.Schema | None = None) -> pa.Table:
+    """The non-empty pieces as one table; when all are empty, the first piece (or
+    ``schema``'s empty table, for a partition that may have no pieces at all)."""
+    full = [t for t in tables if t.num_rows]
+    if not full:
+        return schema.empty_table() if schema is not None else tables[0]
+    return pa.concat_tables(full, promote_options="default") if len(full) > 1 else full[0]
 
 
 # ---------------------------------------------------------------- reducers
