@@ -151,10 +151,3 @@ class StagedRun:
             out.append(StagedFile(index, str(self.staged(path)), keys, first, n, live))
             first += n
         return out
-
-    def iter_rows(self, batch_size: int, columns: list[str] | None = None):
-        """Staged rows in input order; `columns` reads only those (a cheap pre-pass)."""
-        for path in self.paths:
-            pf = pq.ParquetFile(self.staged(path))
-            for batch in pf.iter_batches(batch_size=batch_size, columns=columns):
-                yield pa.Table.from_batches([batch]) if columns else pa.Table.from_batches([batch], schema=SHARD_SCHEMA)
