@@ -150,6 +150,24 @@ def test_truncated_zstd_is_quarantined_not_cut_short(tmp_path):
         assert all(r.error is None for r in recs[:-1]) and len(recs) - 1 < len(docs)
 
 
+def test_corrupt_zstd_hands_out_what_came_before_the_damage():
+    """A frame checksum makes zstd raise on damage it would otherwise pass on as other
+    bytes; every whole block before the damaged one still comes out, then the error."""
+    import io
+
+    from curate.io.streams import ZstdReader
+
+    plain = _jsonl_bytes([{"text": f"{DOCS[0]['text']} {i}"} for i in range(6000)])
+    packed = bytearray(zstandard.ZstdCompressor(write_checksum=True).compress(plain))
+    packed[-40:-20] = bytes(b ^ 0x5A for b in packed[-40:-20])  # in the last block
+    out = bytearray()
+    reader = ZstdReader(io.BytesIO(bytes(packed)))  # one read chunk holds the whole file
+    with pytest.raises(zstandard.ZstdError):
+        while chunk := reader.read(8192):
+            out += chunk
+    assert len(out) >= 2 * 128 * 1024 and plain.startswith(bytes(out))
+
+
 def test_unreadable_json_values_are_quarantined(tmp_path):
     path = tmp_path / "odd.jsonl"
     path.write_bytes(

@@ -488,8 +488,11 @@ def test_a_cut_or_corrupt_compressed_stream_keeps_the_pages_before_the_damage(tm
         good = [r for r in recs if r.error is None]
         assert len(good) >= 100, (kind, len(good))
         assert [r.url for r in good] == [p["url"] for p in pages[: len(good)]], kind
-        damaged = bytearray(packed)  # 20 bytes flipped a third of the way in
-        damaged[len(packed) // 3 : len(packed) // 3 + 20] = bytes(b ^ 0x5A for b in damaged[len(packed) // 3 :][:20])
+        # 20 bytes flipped two thirds of the way in: past zstd's first block (128 KB
+        # out, over half the stream), which nothing before its end can be read from
+        at = len(packed) * 2 // 3
+        damaged = bytearray(packed)
+        damaged[at : at + 20] = bytes(b ^ 0x5A for b in damaged[at : at + 20])
         path.write_bytes(bytes(damaged))
         recs = list(read_records(str(path)))
         # the stream ends there, or (a block that inflates into other bytes) a record fails its digests
