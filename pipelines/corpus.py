@@ -7,9 +7,13 @@
 4. pass 2 (pipelines/pass2.py): the staged rows once more, in Ray tasks of consecutive
    rows, each step's decision applied, written to shards, rejected and quarantine files
    and counted; the driver merges the tasks' counts;
-5. publish: everything was built in a staging folder and is moved into place, the
-   manifest last, so a crash never leaves partial output; a re-run resumes from the
-   finished input files and the kept decisions.
+5. publish: the manifest, written last, lists the output and marks the run complete.
+
+Everything is written straight to the output's filesystem (a local folder or any
+pyarrow URI, curate.io.fs), each file under its name only once complete: the staged
+run and the decisions under OUT/_work by the processes that make them, the shards by
+the pass-2 tasks. A crash never leaves output that looks complete (no manifest), and a
+re-run resumes from the finished input files and the kept decisions.
 """
 
 from __future__ import annotations
@@ -17,18 +21,17 @@ from __future__ import annotations
 import datetime as _dt
 import importlib.metadata
 import os
-import shutil
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
+from curate.dedup.decision_parts import INDEX
 from curate.dedup.steps import build_steps, decide_all, key_columns, manifest_fields
 from curate.io import fs
 from curate.io.readers import DEFAULT_MAX_DOC_CHARS, InputError, expand_inputs
 from curate.io.schema import SCHEMA_VERSION
-from curate.io.writer import atomic_write_json
+from curate.io.writer import atomic_write_json, stats_name
 from curate.recipe import apply_cli_options, load_recipe, select_stages
 from pipelines.pass1 import stage_files
 from pipelines.pass2 import UnitSpec, run_pass2
@@ -120,46 +123,34 @@ def run_corpus(
     max_doc_chars = _max_doc_chars(recipe)
 
     out = _output_folder(output)
-    staged = StagedRun(out / "_work" / run_key(recipe, names, paths), paths, key_columns(steps))
-    staging = out / f".staging-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
-    try:
-        with ray_session(workers):
-            clock.done("startup")
-            if staged.pending():
-                chain = {"recipe": recipe, "lang": lang, "stages": names, "steps": steps}
-                stage_files(staged, chain, workers, batch_size, max_doc_chars, progress)
-            clock.done("pass1")
-            decided = decide_all(steps, staged)
-            clock.done("decide")
-            spec = UnitSpec(str(staging), shard_rows, max(batch_size, 4096), recipe, lang, names, steps)
-            written = run_pass2(staged, spec, decided, workers)
-            clock.done("pass2")
-        clock.done("shutdown")
-        step_fields = manifest_fields(steps, decided)
-        manifest = _manifest(recipe, lang, names, staged, step_fields, written)
-        _publish(staging, out, manifest)
-        shutil.rmtree(out / "_work", ignore_errors=True)  # finished: nothing left to resume
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    staged = StagedRun(fs.join(out, "_work", run_key(recipe, names, paths)), paths, key_columns(steps))
+    with ray_session(workers):
+        clock.done("startup")
+        if staged.pending():
+            chain = {"recipe": recipe, "lang": lang, "stages": names, "steps": steps}
+            stage_files(staged, chain, workers, batch_size, max_doc_chars, progress)
+        clock.done("pass1")
+        decided = decide_all(steps, staged)
+        clock.done("decide")
+        _retract(out)
+        spec = UnitSpec(out, shard_rows, max(batch_size, 4096), recipe, lang, names, steps)
+        written = run_pass2(staged, spec, decided, workers)
+        clock.done("pass2")
+    clock.done("shutdown")
+    step_fields = manifest_fields(steps, decided)
+    manifest = _manifest(recipe, lang, names, staged, step_fields, written)
+    _publish(out, manifest)
+    _clear_work(fs.join(out, "_work"))  # finished: nothing left to resume
     clock.done("publish")
     _write_report(out, manifest)
     clock.done("report")
     manifest["timings"] = clock.timings
-    atomic_write_json(str(out / "manifest.json"), manifest)  # the same run, now with its report's time too
+    atomic_write_json(fs.join(out, "manifest.json"), manifest)  # the same run, now with its report's time too
     if progress:
         print(f"curate corpus: {clock.line()}", file=sys.stderr)
         print(
             f"curate corpus: pass 2 ran {written['tasks']} task(s) on {len(written['nodes'])} node(s)", file=sys.stderr
         )
-    if fs.is_uri(output):
-        fs.publish_remote(
-            out,
-            output,
-            ["shards", "rejected", "quarantine", "stats"],
-            last=["report.json", "report.html", "manifest.json"],
-        )
-        shutil.rmtree(out, ignore_errors=True)
     return manifest
 
 
@@ -184,15 +175,12 @@ def _max_doc_chars(recipe: dict) -> int:
     return int((recipe.get("normalize") or {}).get("max_doc_chars", DEFAULT_MAX_DOC_CHARS))
 
 
-def _output_folder(output: str) -> Path:
-    """The local folder the run is built in (a remote run is built locally first),
-    cleared of staging folders left by a run that was killed."""
-    out = fs.local_workdir(output) if fs.is_uri(output) else Path(output)
-    if out.exists() and not out.is_dir():
+def _output_folder(output: str) -> str:
+    """The output folder (a local path made absolute, for the workers), created."""
+    out = output if fs.is_uri(output) else os.path.abspath(output)
+    if fs.is_file(out):
         raise InputError(f"{output}: exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
-    for stale in out.glob(".staging-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+    fs.makedirs(out)
     return out
 
 
@@ -225,26 +213,49 @@ def _manifest(
     }
 
 
-def _publish(staging: Path, out: Path, manifest: dict) -> None:
-    """Swap the finished folders into place; the manifest is written last and marks a complete run."""
-    manifest_path = out / "manifest.json"
-    if manifest_path.exists():
-        manifest_path.unlink()
-    for kind in ("shards", "rejected", "quarantine", "stats"):
-        old = out / kind
-        if old.exists():
-            shutil.rmtree(old)
-        new = staging / kind
-        if new.exists():
-            os.replace(new, old)
-    atomic_write_json(str(manifest_path), manifest)
+OUTPUT_KINDS = ("shards", "rejected", "quarantine", "stats")
+LAST_WRITTEN = ("manifest.json", "report.json", "report.html")
 
 
-def _write_report(out: Path, manifest: dict) -> None:
+def _retract(out: str) -> None:
+    """Before pass 2 overwrites anything: a previous run's manifest and report go, so
+    its folders no longer count as a complete run.
+
+    Pass 2 writes the final names in place rather than in a run-specific folder: its
+    file names depend only on the staged rows, so a resumed run rewrites the same names,
+    the manifest keeps plain ``shards/part-...`` paths, and an object store needs no rename."""
+    for name in LAST_WRITTEN:
+        fs.remove(fs.join(out, name))
+
+
+def _publish(out: str, manifest: dict) -> None:
+    """Remove what the manifest does not list (a previous run's or a killed attempt's
+    files) from the output's folders, then write the manifest, which marks a complete run."""
+    listed = {e["path"] for kind in ("shards", "rejected", "quarantine") for e in manifest[kind]}
+    for kind in ("shards", "rejected"):
+        listed |= {f"stats/{stats_name(kind, e['path'].split('/', 1)[1])}" for e in manifest[kind]}
+    for kind in OUTPUT_KINDS:
+        folder = fs.join(out, kind)
+        for rel in fs.list_relative(folder):
+            if f"{kind}/{rel}" not in listed:
+                fs.remove(fs.join(folder, rel))
+    atomic_write_json(fs.join(out, "manifest.json"), manifest)
+
+
+def _clear_work(work: str) -> None:
+    """Delete the staged run. Decision markers go first: a deletion cut short must never
+    leave a decision that looks complete while some of its parts are gone."""
+    for rel in fs.list_relative(work):
+        if fs.name(rel) == INDEX:
+            fs.remove(fs.join(work, rel))
+    fs.remove_tree(work)
+
+
+def _write_report(out: str, manifest: dict) -> None:
     """The report is a view of the shards. Without a CJK font it is still written, its
     plot labels showing Hangul and Kana as '?', and a warning says how to get one."""
     from curate.report.build import build_report
 
-    r = build_report(str(out))
+    r = build_report(out)
     if r.get("font_error"):
         print(f"curate corpus: warning: {r['font_error']}; plot labels show Hangul and Kana as '?'", file=sys.stderr)

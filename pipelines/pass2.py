@@ -14,13 +14,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
+from curate.io import fs
 from curate.io.readers import QUARANTINE, is_quarantined
 from curate.io.schema import SHARD_SCHEMA
 from curate.io.writer import QUARANTINE_SCHEMA, ShardWriter, to_quarantine
@@ -63,7 +62,7 @@ def plan_units(paths: list[str], row_counts: list[int], unit_rows: int) -> list[
 
 def read_piece(piece: Piece, batch_size: int):
     """The piece's rows in batches of at most batch_size, reading only its row groups."""
-    pf = pq.ParquetFile(piece.path)
+    pf = fs.parquet_file(piece.path)
     groups, first, pos = [], None, 0
     for i in range(pf.metadata.num_row_groups):
         n = pf.metadata.row_group(i).num_rows
@@ -188,7 +187,7 @@ def write_unit(index: int, pieces: list[Piece], spec: UnitSpec, decided_ref: lis
 
     decided = _decided(decided_ref[0])
     prefix = f"part-{index:06d}"
-    stats = dict(stats_fn=stats_fn_for(spec.recipe, spec.lang), stats_dir=str(Path(spec.out) / "stats"))
+    stats = dict(stats_fn=stats_fn_for(spec.recipe, spec.lang), stats_dir=fs.join(spec.out, "stats"))
     writers = {
         kind: ShardWriter(spec.out, kind, max_rows=spec.shard_rows, prefix=prefix, **stats)
         for kind in ("shards", "rejected")

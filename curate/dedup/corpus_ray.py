@@ -23,7 +23,6 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import ray
 
 from curate.dedup.boilerplate import rows_with, top_lines, unique_pairs
@@ -43,13 +42,14 @@ from curate.dedup.near_ray import (
 from curate.dedup.settings import DedupSettings
 from curate.dedup.signatures import stripped_keys
 from curate.dedup.step import StagedFile
+from curate.io import fs
 
 SAMPLE_TEXTS = 5000  # texts of re-signed documents searched for the report's boilerplate examples
 
 
 @ray.remote
 def _read_keys(f: StagedFile, columns: list[str]) -> pa.Table:
-    t = pq.ParquetFile(f.keys).read(columns=columns)  # read_table imports pyarrow.dataset: slow in a new worker
+    t = fs.parquet_file(f.keys).read(columns=columns)  # read_table imports pyarrow.dataset: slow in a new worker
     return t.set_column(t.schema.get_field_index("row"), "row", pc.add(t.column("row"), f.first_row))
 
 
@@ -124,7 +124,7 @@ def _resign(block: pa.Table, f: StagedFile, s: DedupSettings, lang: str, *boiler
         return block, 0, 0, []
     rows = block.column("row").to_numpy()[at]
     local = pa.array(rows - f.first_row, pa.int64())
-    texts = pq.ParquetFile(f.staged).read(columns=["text"]).column("text").take(local).to_pylist()
+    texts = fs.parquet_file(f.staged).read(columns=["text"]).column("text").take(local).to_pylist()
     new = stripped_keys(texts, rows, boiler, s, lang)
     return (with_resigned(block, new) if new.num_rows else block), new.num_rows, len(texts), texts[:SAMPLE_TEXTS]
 

@@ -6,21 +6,21 @@ and each process reads only the part of the staged file it is on, once. A part h
 the file's decided rows with ``row`` local to the file, ascending; a file without any
 has no part. ``index.json``, written last, lists each staged file's first global row
 and the step's summary, and marks the decision complete (a resumed run reuses it).
+The folder may be on any filesystem (curate.io.fs): the workers write their parts to it.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from curate.io import fs
 
 INDEX = "index.json"
 
@@ -34,7 +34,7 @@ class DecisionParts:
     folder: str
 
     def done(self) -> bool:
-        return os.path.exists(os.path.join(self.folder, INDEX))
+        return fs.is_file(fs.join(self.folder, INDEX))
 
     def summary(self) -> dict:
         return _index(self.folder)[1]
@@ -51,23 +51,22 @@ class DecisionParts:
 
     def start(self) -> None:
         """An empty folder for a decision about to be written (clears a crashed attempt)."""
-        shutil.rmtree(self.folder, ignore_errors=True)
-        os.makedirs(self.folder)
+        fs.remove_tree(self.folder)
+        fs.makedirs(self.folder)
         _index.cache_clear()
         _read_part.cache_clear()
 
     def finish(self, starts: list[int], summary: dict) -> None:
         """Mark the decision complete: every part is written."""
-        tmp = os.path.join(self.folder, f"{INDEX}.tmp")
-        Path(tmp).write_text(json.dumps({"starts": starts, "summary": summary}, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, os.path.join(self.folder, INDEX))
+        fs.write_text(
+            fs.join(self.folder, INDEX), json.dumps({"starts": starts, "summary": summary}, ensure_ascii=False)
+        )
 
 
 def write_part(folder: str, file_index: int, table: pa.Table) -> None:
     """One staged file's part (rows local, any order), written atomically."""
-    path = os.path.join(folder, part_name(file_index))
-    pq.write_table(table.sort_by("row"), f"{path}.tmp")
-    os.replace(f"{path}.tmp", path)
+    with fs.open_output(fs.join(folder, part_name(file_index))) as f:
+        pq.write_table(table.sort_by("row"), f)
 
 
 def write_global(parts: DecisionParts, table: pa.Table, row_counts: list[int], summary: dict) -> DecisionParts:
@@ -86,11 +85,11 @@ def write_global(parts: DecisionParts, table: pa.Table, row_counts: list[int], s
 
 @lru_cache(maxsize=8)
 def _index(folder: str) -> tuple[np.ndarray, dict]:
-    index = json.loads(Path(folder, INDEX).read_text(encoding="utf-8"))
+    index = json.loads(fs.read_text(fs.join(folder, INDEX)))
     return np.asarray(index["starts"], dtype=np.int64), index["summary"]
 
 
 @lru_cache(maxsize=4)
 def _read_part(folder: str, file_index: int) -> pa.Table | None:
-    path = os.path.join(folder, part_name(file_index))
-    return pq.ParquetFile(path).read() if os.path.exists(path) else None
+    path = fs.join(folder, part_name(file_index))
+    return fs.parquet_file(path).read() if fs.is_file(path) else None

@@ -19,6 +19,7 @@ from curate.dedup.decision_parts import DecisionParts
 from curate.dedup.domain_cap_ray import decide_domain_cap
 from curate.dedup.duplicates import DUPLICATES, Duplicates
 from curate.dedup.step import StagedCorpus, batch_positions
+from curate.io import fs
 
 CAP_REASON = "urlfilter:domain_cap"
 
@@ -54,9 +55,9 @@ class DomainCap:
     def decide(self, corpus: StagedCorpus, decided: dict) -> DecisionParts:
         """The capped rows; the duplicate decision in ``decided`` is replaced by one that
         carries the promotions."""
-        out = DecisionParts(str(corpus.work / self.name))
+        out = DecisionParts(fs.join(corpus.work, self.name))
         duplicates = decided.get(DUPLICATES)
-        promoted = DecisionParts(str(corpus.work / f"{self.name}-promoted")) if duplicates is not None else None
+        promoted = DecisionParts(fs.join(corpus.work, f"{self.name}-promoted")) if duplicates is not None else None
         if not out.done():
             decide_domain_cap(corpus.files(), self.cap, duplicates, out, promoted)
         if duplicates is not None:

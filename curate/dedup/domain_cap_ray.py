@@ -19,7 +19,6 @@ from collections import Counter
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import ray
 
 from curate.dedup.corpus_ray import write_by_file
@@ -30,6 +29,7 @@ from curate.dedup.exact import key_hash
 from curate.dedup.keeper import OUTPUT_SCHEMA
 from curate.dedup.near_ray import concat_pieces, shuffle
 from curate.dedup.step import StagedFile
+from curate.io import fs
 from curate.stages.urlfilter import domain_of
 
 ROWS_PER_PARTITION = 500_000  # a (domain, row) pair is a few dozen bytes
@@ -42,7 +42,7 @@ def _hashes(values: list) -> pa.Array:
 @ray.remote(num_returns=2)
 def _file_rows(f: StagedFile, duplicates: Duplicates | None) -> tuple[pa.Table, pa.Table]:
     """(kept: domain_key, domain, row) and the duplicate cluster members (_member_schema)."""
-    t = pq.ParquetFile(f.staged).read(columns=["id", "url", "drop_reason"])
+    t = fs.parquet_file(f.staged).read(columns=["id", "url", "drop_reason"])
     domains = [domain_of(u) if u else None for u in t.column("url").to_pylist()]
     staged = t.column("drop_reason").to_pylist()
     reason = list(staged)

@@ -27,6 +27,7 @@ from curate.dedup.exact import text_hashes
 from curate.dedup.settings import DedupSettings, settings
 from curate.dedup.signatures import dedup_keys, scatter_signatures
 from curate.dedup.step import StagedCorpus, batch_positions
+from curate.io import fs
 from curate.io.schema import SHARD_SCHEMA
 from curate.stages.base import live_mask, set_column
 
@@ -96,7 +97,7 @@ class ExactDedup:
         return table.append_column("n_chars", pc.utf8_length(table.column("text")).cast(pa.int64()))
 
     def decide(self, corpus: StagedCorpus, decided: dict) -> Duplicates:
-        parts = DecisionParts(str(corpus.work / DUPLICATES))
+        parts = DecisionParts(fs.join(corpus.work, DUPLICATES))
         if not parts.done():
             decide_duplicates(corpus.files(), self.s, self.lang, parts)
         return Duplicates(parts)

@@ -25,7 +25,6 @@ the run does not ask for it; its settings are checked and frozen there, once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -50,7 +49,7 @@ class StagedFile:
 class StagedCorpus(Protocol):
     """What a step reads of pass 1's output (pipelines.staging.StagedRun)."""
 
-    work: Path  # where a step keeps its decision (a resumed run reuses it)
+    work: str  # where a step keeps its decision (a resumed run reuses it), on any filesystem (curate.io.fs)
 
     def files(self) -> list[StagedFile]: ...
 

@@ -1,8 +1,8 @@
 """Paths on any filesystem pyarrow knows: local paths, file://, s3://, gs://, hdfs://.
 
-Inputs are streamed straight from the filesystem. A remote output is built in a
-local folder and uploaded at the end, manifest last, so readers of the bucket
-never see a half-written run.
+Inputs are streamed straight from the filesystem, and an output (its staged run,
+decisions, shards and report) is written straight to it: every file appears under
+its name only once it is complete (``AtomicOutput``).
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ import fnmatch
 import hashlib
 import io
 import os
-from pathlib import Path
+from contextlib import contextmanager
 
 import pyarrow.fs as pafs
+import pyarrow.parquet as pq
 
 
 def is_uri(path: str) -> bool:
@@ -100,6 +101,13 @@ def list_files(path: str) -> list[str]:
     return sorted(_join(path, i.path, p) for i in infos if i.type == pafs.FileType.File)
 
 
+def list_relative(folder: str) -> list[str]:
+    """Every file under a folder as a path relative to it, sorted; none if it is not there."""
+    fs, p = resolve(folder)
+    selector = pafs.FileSelector(p, recursive=True, allow_not_found=True)
+    return sorted(i.path[len(p.rstrip("/")) + 1 :] for i in fs.get_file_info(selector) if i.type == pafs.FileType.File)
+
+
 def glob(pattern: str) -> list[str]:
     """Files matching a glob (*, ?, [..], ** across folders)."""
     fs, p = resolve(pattern)
@@ -125,30 +133,106 @@ def sha256(path: str, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def local_workdir(uri: str) -> Path:
-    """Where a remote output is built before upload (CURATE_CACHE, default ~/.cache/curate)."""
-    root = Path(os.environ.get("CURATE_CACHE", Path.home() / ".cache" / "curate"))
-    return root / hashlib.sha256(uri.encode()).hexdigest()[:16]
+def join(base: str, *names: str) -> str:
+    """base/name/..., a URI keeping its scheme and query (s3://b/run?region=x -> s3://b/run/shards?region=x)."""
+    base = os.fspath(base)
+    if not is_uri(base):
+        return os.path.join(base, *names)
+    head, sep, query = base.partition("?")
+    return "/".join([head.rstrip("/"), *names]) + sep + query
 
 
-def publish_remote(local: Path, uri: str, folders: list[str], last: list[str]) -> None:
-    """Replace `folders` under uri with the local ones, then upload the `last` files."""
-    fs, base = resolve(uri)
-    fs.create_dir(base, recursive=True)
-    manifest = f"{base}/manifest.json"
-    if fs.get_file_info(manifest).type != pafs.FileType.NotFound:
-        fs.delete_file(manifest)  # the run is incomplete from here until the new manifest lands
-    for folder in folders:
-        remote = f"{base}/{folder}"
-        if fs.get_file_info(remote).type != pafs.FileType.NotFound:
-            fs.delete_dir(remote)
-        if (local / folder).exists():
-            fs.create_dir(remote, recursive=True)  # a store with real folders (hdfs://) needs it
-            pafs.copy_files(
-                str(local / folder), remote, source_filesystem=pafs.LocalFileSystem(), destination_filesystem=fs
-            )
-    for name in last:
-        if (local / name).exists():
-            pafs.copy_files(
-                str(local / name), f"{base}/{name}", source_filesystem=pafs.LocalFileSystem(), destination_filesystem=fs
-            )
+def name(path: str) -> str:
+    """The last part of a path or URI (without the URI's query)."""
+    return path.partition("?")[0].rstrip("/").rsplit("/", 1)[-1] if is_uri(path) else os.path.basename(path)
+
+
+def makedirs(path: str) -> None:
+    """A folder and its parents (a no-op on object stores but for a marker; hdfs:// needs it)."""
+    if not is_uri(path):
+        os.makedirs(path, exist_ok=True)
+        return
+    fs, p = resolve(path)
+    fs.create_dir(p, recursive=True)
+
+
+def remove(path: str) -> None:
+    """Delete a file if it is there."""
+    fs, p = resolve(path)
+    if fs.get_file_info(p).type == pafs.FileType.File:
+        fs.delete_file(p)
+
+
+def remove_tree(path: str) -> None:
+    """Delete a folder and everything under it, if it is there."""
+    fs, p = resolve(path)
+    if fs.get_file_info(p).type == pafs.FileType.Directory:
+        fs.delete_dir(p)
+
+
+def read_text(path: str) -> str:
+    with open_input(path) as f:
+        return f.read().decode("utf-8")
+
+
+def parquet_file(path: str) -> pq.ParquetFile:
+    """A Parquet file on any filesystem, read through pyarrow's own filesystem layer."""
+    if not is_uri(path):
+        return pq.ParquetFile(path)
+    fs, p = resolve(path)
+    return pq.ParquetFile(p, filesystem=fs)
+
+
+def read_table(path: str, columns: list[str] | None = None):
+    """A Parquet file read whole (pq.read_table) on any filesystem."""
+    if not is_uri(path):
+        return pq.read_table(path, columns=columns)
+    fs, p = resolve(path)
+    return pq.read_table(p, columns=columns, filesystem=fs)
+
+
+class AtomicOutput:
+    """A binary stream that becomes ``path`` only once committed.
+
+    Local: written under a temporary name, fsynced and renamed into place (os.replace).
+    Object store: a single PUT (or a multipart upload completed on close) is atomic,
+    so the stream writes the final name and a killed writer leaves no object; a
+    discarded stream is closed and its object deleted (pyarrow cannot abort one)."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.fs, self._target = resolve(path)
+        self._local = not is_uri(path) or isinstance(self.fs, pafs.LocalFileSystem)
+        self._written = f"{self._target}.tmp-{os.getpid()}" if self._local else self._target
+        if self._local:
+            os.makedirs(os.path.dirname(self._target), exist_ok=True)
+        self.stream = self.fs.open_output_stream(self._written, compression=None)
+
+    def commit(self) -> None:
+        self.stream.close()
+        if self._local:
+            with open(self._written, "rb+") as f:
+                os.fsync(f.fileno())
+            os.replace(self._written, self._target)
+
+    def discard(self) -> None:
+        self.stream.close()
+        self.fs.delete_file(self._written)
+
+
+@contextmanager
+def open_output(path: str):
+    """``with open_output(path) as f: f.write(...)``: ``path`` appears, whole, only
+    when the block ends without an error."""
+    out = AtomicOutput(path)
+    try:
+        yield out.stream
+    except BaseException:
+        out.discard()
+        raise
+    out.commit()
+
+
+def write_text(path: str, text: str) -> None:
+    with open_output(path) as f:
+        f.write(text.encode("utf-8"))

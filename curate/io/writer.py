@@ -1,10 +1,11 @@
-"""Atomic Parquet shard writers: each shard is written under a temporary name and
-renamed into place, so a crash never leaves a half-written shard that looks done."""
+"""Atomic Parquet shard writers on any filesystem (curate.io.fs): a shard appears
+under its name only once complete, so a crash never leaves a half-written shard
+that looks done."""
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
 import re
 
 import pyarrow as pa
@@ -20,17 +21,13 @@ QUARANTINE_SCHEMA = pa.schema(
 )
 
 
-def atomic_write_text(path: str, text: str) -> None:
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def atomic_write_json(path: str, obj) -> None:
-    atomic_write_text(path, json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
+    fs.write_text(path, json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
+
+
+def stats_name(kind: str, shard_name: str) -> str:
+    """The file beside the shards that holds one shard's statistics."""
+    return f"{kind}-{shard_name.removesuffix('.parquet')}.json"
 
 
 def to_quarantine(table: pa.Table) -> pa.Table:
@@ -67,14 +64,14 @@ class ShardWriter:
         prefix: str = "part",
     ):
         self.root, self.kind, self.schema = root, kind, schema
-        self.dir = os.path.join(root, kind)
+        self.dir = fs.join(root, kind)
         self.max_rows, self.max_bytes = max_rows, max_bytes
         self.stats_fn, self.stats_dir = stats_fn, stats_dir
         self.prefix = prefix
         self.buffer: list[pa.Table] = []
         self.rows = self.bytes = 0
         self.entries: list[dict] = []
-        os.makedirs(self.dir, exist_ok=True)
+        fs.makedirs(self.dir)
 
     def write(self, table: pa.Table) -> None:
         if table.num_rows == 0:
@@ -91,22 +88,21 @@ class ShardWriter:
             return
         table = pa.concat_tables(self.buffer)
         name = f"{self.prefix}-{len(self.entries):05d}.parquet"
-        path = os.path.join(self.dir, name)
-        tmp = path + ".tmp"
-        pq.write_table(table, tmp, compression="zstd")
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        path = fs.join(self.dir, name)
+        sink = pa.BufferOutputStream()  # the bytes once, for their size and checksum too
+        pq.write_table(table, sink, compression="zstd")
+        data = sink.getvalue()
+        with fs.open_output(path) as f:
+            f.write(data)
         entry = {
             "path": f"{self.kind}/{name}",
             "rows": table.num_rows,
-            "bytes": os.path.getsize(path),
-            "sha256": fs.sha256(path),
+            "bytes": data.size,
+            "sha256": hashlib.sha256(data).hexdigest(),
         }
         if self.stats_fn is not None and self.stats_dir is not None:
-            os.makedirs(self.stats_dir, exist_ok=True)
             stats = self.stats_fn(table)
-            atomic_write_json(os.path.join(self.stats_dir, f"{self.kind}-{name[:-8]}.json"), stats)
+            atomic_write_json(fs.join(self.stats_dir, stats_name(self.kind, name)), stats)
         self.entries.append(entry)
         self.buffer, self.rows, self.bytes = [], 0, 0
 

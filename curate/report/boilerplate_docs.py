@@ -14,16 +14,14 @@ multi-line documents only, one shard at a time), and only when the run listed li
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from curate.dedup.boilerplate import line_hash, line_hashes
+from curate.io import fs
 from curate.stages.summaries import sample_key
 
 
-def boilerplate_docs(out: Path, manifest: dict) -> list[dict]:
+def boilerplate_docs(out: str, manifest: dict) -> list[dict]:
     """The manifest's top_boilerplate lines, each with docs, kept_docs and example_id."""
     listed = (manifest.get("dedup") or {}).get("top_boilerplate") or []
     rows = [dict(x, docs=0, kept_docs=0, example_id=None) for x in listed]
@@ -36,7 +34,7 @@ def boilerplate_docs(out: Path, manifest: dict) -> list[dict]:
     best: dict[int, tuple] = {}  # id(row) -> smallest (key, doc id)
     for kind in ("shards", "rejected"):
         for entry in manifest.get(kind) or []:
-            t = pq.read_table(out / entry["path"], columns=["id", "text"])
+            t = fs.read_table(fs.join(out, entry["path"]), columns=["id", "text"])
             t = t.filter(pc.fill_null(pc.match_substring(t.column("text"), "\n"), False))
             for doc_id, text in zip(t.column("id").to_pylist(), t.column("text").to_pylist()):
                 for h in line_hashes(text):

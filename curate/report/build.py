@@ -13,35 +13,29 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
 
+from curate.io import fs
 from curate.report import webfont
 from curate.report.model import compute_report
 from curate.report.page import render_html
 from curate.report.plots import render_plots
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def build_report(out_dir: str | os.PathLike) -> dict:
     """Write DIR/report.json and DIR/report.html; returns the report's numbers. Without a
     CJK font both are still written; report["font_error"] says why the font is missing."""
-    out = Path(out_dir)
+    out = os.fspath(out_dir)
     report = compute_report(out)
     plots, p = render_plots(report)
     report["font"] = p.font
     report["font_file"] = p.font_file
     report["font_error"] = p.font_error
     report["missing_glyphs"] = p.missing_glyphs
-    _atomic_write(out / "report.json", json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+    fs.write_text(fs.join(out, "report.json"), json.dumps(report, ensure_ascii=False, indent=1) + "\n")
     page = render_html(report, plots)
     # the subset holds the characters of the page as rendered without it (the rule adds only ASCII)
     face = webfont.font_face_css(p.font_file, page) if p.font_file else ""
-    _atomic_write(out / "report.html", render_html(report, plots, face) if face else page)
+    fs.write_text(fs.join(out, "report.html"), render_html(report, plots, face) if face else page)
     return report
 
 
@@ -51,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("dir", help="output folder of `curate corpus` (holds manifest.json)")
     args = ap.parse_args(argv)
-    if not (Path(args.dir) / "manifest.json").exists():
+    if not fs.is_file(fs.join(args.dir, "manifest.json")):
         print(f"curate report: {args.dir}/manifest.json not found (not a curated folder?)", file=sys.stderr)
         return 2
     t0 = time.perf_counter()
@@ -63,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     c = r["counts"]
     print(
         f"kept {c['kept']:,}  rejected {c['rejected']:,}  quarantined {c['quarantined']:,}  "
-        f"-> {Path(args.dir) / 'report.html'} ({time.perf_counter() - t0:.1f}s)"
+        f"-> {fs.join(args.dir, 'report.html')} ({time.perf_counter() - t0:.1f}s)"
     )
     if r["font_error"]:
         print(f"warning: {r['font_error']}: plot labels show Hangul and Kana as '?'", file=sys.stderr)

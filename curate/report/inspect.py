@@ -16,12 +16,12 @@ import json
 import random
 import sys
 from collections import Counter
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
+from curate.io import fs
 from curate.report.cli_args import OneLineParser, count
 from curate.report.pipe import to_reader
 from curate.report.show import SIGNALS, print_docs
@@ -44,13 +44,20 @@ def reason_filter(reason: str) -> pc.Expression:
 
 def open_dataset(out_dir: str, kinds: list[str]) -> ds.Dataset | None:
     """The parquet files of `kinds` in a curated folder (None: the folder has none of them)."""
-    out = Path(out_dir)
-    if not out.is_dir():
+    if not fs.is_dir(out_dir):
         raise InspectError(f"{out_dir}: no such folder")
-    if not (out / "manifest.json").exists() and not any((out / k).is_dir() for k in KINDS["all"]):
+    if not fs.is_file(fs.join(out_dir, "manifest.json")) and not any(
+        fs.is_dir(fs.join(out_dir, k)) for k in KINDS["all"]
+    ):
         raise InspectError(f"{out_dir} is not a curated output (no manifest.json, shards/ or rejected/)")
-    files = [str(p) for kind in kinds for p in sorted((out / kind).glob("*.parquet"))]
-    return ds.dataset(files, format="parquet") if files else None
+    filesystem, root = fs.resolve(out_dir)
+    files = [
+        f"{root}/{kind}/{name}"
+        for kind in kinds
+        for name in fs.list_relative(fs.join(out_dir, kind))
+        if name.endswith(".parquet") and "/" not in name
+    ]
+    return ds.dataset(files, format="parquet", filesystem=filesystem) if files else None
 
 
 def _check_reason(dataset: ds.Dataset, reason: str) -> None:
@@ -125,10 +132,10 @@ def find_docs(out_dir, where=None, reason=None, kinds=("shards", "rejected"), co
 
 def quality_rules_of(out_dir: str) -> dict[str, tuple]:
     """rule -> (signal, bound, threshold) from the run's own recipe ({} without the quality stage)."""
-    manifest = Path(out_dir) / "manifest.json"
-    if not manifest.exists():
+    manifest = fs.join(out_dir, "manifest.json")
+    if not fs.is_file(manifest):
         return {}
-    m = json.loads(manifest.read_text(encoding="utf-8"))
+    m = json.loads(fs.read_text(manifest))
     from curate.report.stats import quality_rules
 
     rules = quality_rules(m.get("recipe") or {}, m.get("lang") or "")

@@ -10,8 +10,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
+from curate.io import fs
+from curate.io.writer import stats_name
 from curate.report.boilerplate_docs import boilerplate_docs
 from curate.report.domains import by_domain
 from curate.report.dup_pairs import similarity
@@ -25,44 +25,44 @@ PAIRS_SHOWN = 10
 DOMAINS_SHOWN = 20
 
 
-def _read_json(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
+def _read_json(path: str) -> dict:
+    return json.loads(fs.read_text(path))
 
 
-def _stats_path(out: Path, entry_path: str) -> Path:
+def _stats_path(out: str, entry_path: str) -> str:
     kind, name = entry_path.split("/", 1)
-    return out / "stats" / f"{kind}-{Path(name).stem}.json"
+    return fs.join(out, "stats", stats_name(kind, name))
 
 
-def load_shard_stats(out: Path, manifest: dict, kind: str) -> tuple[list[dict], list[str]]:
+def load_shard_stats(out: str, manifest: dict, kind: str) -> tuple[list[dict], list[str]]:
     """Stats of every shard of a kind; a stats file that is missing, or was written by an
     older version of curate.report.stats (whose numbers may differ), is computed from the shard."""
     stats, recomputed = [], []
     rules = None
     for entry in manifest.get(kind) or []:
         path = _stats_path(out, entry["path"])
-        if path.exists():
+        if fs.is_file(path):
             saved = _read_json(path)
             if saved.get("stats_version") == STATS_VERSION:
                 stats.append(saved)
                 continue
         if rules is None:
             rules = quality_rules(manifest.get("recipe") or {}, manifest.get("lang", "")) or []
-        stats.append(table_stats(pq.read_table(out / entry["path"]), rules=rules or None))
+        stats.append(table_stats(fs.read_table(fs.join(out, entry["path"])), rules=rules or None))
         recomputed.append(entry["path"])
     return stats, recomputed
 
 
-def _quarantine_errors(out: Path, manifest: dict) -> dict[str, int]:
+def _quarantine_errors(out: str, manifest: dict) -> dict[str, int]:
     """Quarantine files are small (unparseable records): count their errors by kind."""
     errors: Counter = Counter()
     for entry in manifest.get("quarantine") or []:
-        col = pq.read_table(out / entry["path"], columns=["error"]).column("error").to_pylist()
+        col = fs.read_table(fs.join(out, entry["path"]), columns=["error"]).column("error").to_pylist()
         errors.update((e or "unknown").split(":", 1)[0][:80] for e in col)
     return dict(errors.most_common())
 
 
-def _rules_from_signals(out: Path, manifest: dict) -> dict | None:
+def _rules_from_signals(out: str, manifest: dict) -> dict | None:
     """Per-rule pass counts when the stats were written without the run's rules: read
     only the drop_reason and quality_signals columns (never the text)."""
     if "quality" not in (manifest.get("stages") or []):
@@ -73,7 +73,7 @@ def _rules_from_signals(out: Path, manifest: dict) -> dict | None:
     parts = []
     for kind in ("shards", "rejected"):
         for entry in manifest.get(kind) or []:
-            t = pq.read_table(out / entry["path"], columns=["drop_reason", "quality_signals"])
+            t = fs.read_table(fs.join(out, entry["path"]), columns=["drop_reason", "quality_signals"])
             parts.append(rule_passes(t, rules))
     parts = [p for p in parts if p]
     if not parts:
@@ -185,8 +185,8 @@ def _signal_histograms(every: dict, rules: dict | None) -> list[dict]:
 
 def compute_report(out_dir: str | os.PathLike) -> dict:
     """All the report's numbers (what report.json holds)."""
-    out = Path(out_dir)
-    manifest = _read_json(out / "manifest.json")
+    out = os.fspath(out_dir)
+    manifest = _read_json(fs.join(out, "manifest.json"))
     kept_parts, re1 = load_shard_stats(out, manifest, "shards")
     rej_parts, re2 = load_shard_stats(out, manifest, "rejected")
     kept, rejected = merge_stats(kept_parts), merge_stats(rej_parts)
@@ -206,7 +206,7 @@ def compute_report(out_dir: str | os.PathLike) -> dict:
     top_lines = sorted(kept["top_lines"]["items"].items(), key=lambda kv: (-kv[1][0], kv[0]))[:TOP_LINES_SHOWN]
     report = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "dir": str(out.resolve()),
+        "dir": out if fs.is_uri(out) else str(Path(out).resolve()),
         "lang": manifest.get("lang"),
         "manifest_created": manifest.get("created"),
         "code_version": manifest.get("code_version"),
