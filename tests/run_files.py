@@ -1,5 +1,7 @@
-"""The files a `curate corpus` run wrote, by path under its output folder, with their sha256."""
+"""The files of a `curate corpus` run: inputs cut from a bundled sample, and what it
+wrote, by path under its output folder, with their sha256."""
 
+import gzip
 import hashlib
 from pathlib import Path
 
@@ -12,3 +14,13 @@ def output_files(out: Path) -> dict[str, str]:
         for kind in FILE_KINDS
         for p in sorted((out / kind).glob("*"))
     }
+
+
+def split_sample(sample: Path, dst: Path, parts: int) -> None:
+    """The sample's lines cut into `parts` JSON Lines files in dst, in order."""
+    with gzip.open(sample, "rt", encoding="utf-8") as f:
+        lines = f.readlines()
+    dst.mkdir()
+    step = len(lines) // parts + 1
+    for i in range(parts):
+        (dst / f"part{i:02d}.jsonl").write_text("".join(lines[i * step : (i + 1) * step]), encoding="utf-8")

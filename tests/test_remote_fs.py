@@ -6,7 +6,6 @@ import gzip
 import io
 import json
 import lzma
-import socket
 from pathlib import Path
 
 import pyarrow as pa
@@ -15,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 import ray
 import zstandard
+from s3_server import ENV, moto_s3
 from warcio.warcwriter import WARCWriter
 from web_pages import load_paragraphs, page, write_warc
 
@@ -24,38 +24,18 @@ SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "ja.jsonl.gz"
 STAGES = ["normalize"]  # extract runs too, on the WARC pages
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def s3(tmp_path_factory):
+def s3():
     """One moto server and one Ray session for every test here."""
-    server_mod = pytest.importorskip("moto.server", reason="moto[server] is a test dependency")
-    port = _free_port()
-    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in {
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_EC2_METADATA_DISABLED": "true",
-        }.items():
+    with moto_s3() as (port, fs), pytest.MonkeyPatch.context() as mp:
+        for key, value in ENV.items():
             mp.setenv(key, value)
-        mp.setenv("CURATE_CACHE", str(tmp_path_factory.mktemp("cache")))
-        fs = pafs.S3FileSystem(
-            endpoint_override=f"127.0.0.1:{port}", scheme="http", region="us-east-1", allow_bucket_creation=True
-        )
         fs.create_dir("corpus")
         ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
         try:
             yield fs, f"endpoint_override=127.0.0.1:{port}&scheme=http&region=us-east-1"
         finally:
             ray.shutdown()
-            server.stop()
 
 
 def test_corpus_from_and_to_s3(s3):

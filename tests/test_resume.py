@@ -1,6 +1,5 @@
 """kill -9 a real `curate corpus` run mid-way, re-run it, and get the same kept set."""
 
-import gzip
 import os
 import signal
 import subprocess
@@ -9,18 +8,10 @@ import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
+from run_files import split_sample
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample" / "ko.jsonl.gz"
-
-
-def _split_sample(dst: Path, parts: int) -> None:
-    with gzip.open(SAMPLE, "rt", encoding="utf-8") as f:
-        lines = f.readlines()
-    dst.mkdir()
-    step = len(lines) // parts + 1
-    for i in range(parts):
-        (dst / f"part{i:02d}.jsonl").write_text("".join(lines[i * step : (i + 1) * step]), encoding="utf-8")
 
 
 def _cli(out: Path, inputs: Path, **popen):
@@ -56,7 +47,7 @@ def _kept(out: Path) -> list[tuple]:
 
 def test_kill_minus_nine_then_resume(tmp_path):
     inputs = tmp_path / "in"
-    _split_sample(inputs, 8)
+    split_sample(SAMPLE, inputs, 8)
 
     reference = tmp_path / "reference"
     assert _cli(reference, inputs).wait(timeout=300) == 0

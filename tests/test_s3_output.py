@@ -2,12 +2,10 @@
 127.0.0.1): no local copy of the corpus, kill -9 then the same command gives the shards
 of a local run byte for byte, a new run replaces an old one, and the readers take the URI."""
 
-import gzip
 import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,6 +14,8 @@ from pathlib import Path
 
 import pyarrow.fs as pafs
 import pytest
+from run_files import split_sample
+from s3_server import ENV, moto_s3
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample" / "ko.jsonl.gz"
@@ -23,55 +23,25 @@ PARTS = 8
 BUCKET = "curated"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def bucket(tmp_path_factory):
-    """A moto server, its bucket, and the environment that points S3 clients at it."""
-    server_mod = pytest.importorskip("moto.server", reason="moto[server] is a test dependency")
-    port = _free_port()
-    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    env = {
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{port}",
-    }
-    s3 = pafs.S3FileSystem(
-        access_key="test",
-        secret_key="test",
-        endpoint_override=f"127.0.0.1:{port}",
-        scheme="http",
-        region="us-east-1",
-        allow_bucket_creation=True,
-    )
-    s3.create_dir(BUCKET)
-    try:
-        yield s3, env
-    finally:
-        server.stop()
+def bucket():
+    """A moto server with a bucket, and the environment that points S3 clients at it."""
+    with moto_s3() as (port, s3):
+        s3.create_dir(BUCKET)
+        yield s3, {**ENV, "AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{port}"}
 
 
 @pytest.fixture
-def short_tmpdir():
+def run(bucket, tmp_path):
     folder = Path(tempfile.mkdtemp(prefix="s3out-"))
-    yield folder
+    yield Runner(tmp_path, bucket[1], folder)
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def _split_sample(dst: Path, parts: int) -> None:
-    with gzip.open(SAMPLE, "rt", encoding="utf-8") as f:
-        lines = f.readlines()
-    dst.mkdir()
-    step = len(lines) // parts + 1
-    for i in range(parts):
-        (dst / f"part{i:02d}.jsonl").write_text("".join(lines[i * step : (i + 1) * step]), encoding="utf-8")
+@pytest.fixture
+def files(tmp_path):
+    split_sample(SAMPLE, tmp_path / "in", PARTS)
+    return sorted((tmp_path / "in").iterdir())
 
 
 class Runner:
@@ -145,12 +115,8 @@ def _kill_once_staged(proc: subprocess.Popen, s3: pafs.S3FileSystem, prefix: str
     return [p for p in staged if "/files/" in p]
 
 
-def test_killed_s3_run_resumes_to_the_local_runs_bytes(bucket, tmp_path, short_tmpdir):
-    s3, s3_env = bucket
-    run = Runner(tmp_path, s3_env, short_tmpdir)
-    inputs = tmp_path / "in"
-    _split_sample(inputs, PARTS)
-    files = sorted(inputs.iterdir())
+def test_killed_s3_run_resumes_to_the_local_runs_bytes(bucket, run, files, tmp_path):
+    s3 = bucket[0]
 
     reference = tmp_path / "reference"
     run.ok(run.corpus(files, str(reference)))
@@ -178,12 +144,8 @@ def test_killed_s3_run_resumes_to_the_local_runs_bytes(bucket, tmp_path, short_t
     assert _no_corpus_under(run.tmpdir) == []
 
 
-def test_a_new_run_replaces_the_previous_one_and_readers_take_the_uri(bucket, tmp_path, short_tmpdir):
-    s3, s3_env = bucket
-    run = Runner(tmp_path, s3_env, short_tmpdir)
-    inputs = tmp_path / "in"
-    _split_sample(inputs, PARTS)
-    files = sorted(inputs.iterdir())
+def test_a_new_run_replaces_the_previous_one_and_readers_take_the_uri(bucket, run, files):
+    s3 = bucket[0]
     uri = f"s3://{BUCKET}/replaced"
 
     run.ok(run.corpus(files, uri))
@@ -206,3 +168,35 @@ def test_a_new_run_replaces_the_previous_one_and_readers_take_the_uri(bucket, tm
     printed = run.ok(run.popen(["-m", "curate.cli", "inspect", uri, "--kind", "shards", "--limit", "2"]))
     assert f"{manifest['counts']['kept']:,} matching documents in shards" in printed
     assert list(run.cwd.iterdir()) == [] and list(run.cache.iterdir()) == []
+
+
+def test_tokenizer_and_token_shards_read_the_curated_uri(bucket, run, files, tmp_path, monkeypatch):
+    """The trainer's readers take the bucket URI and get what a local copy of the run gives."""
+    from train import token_shards as K
+    from train import tokenizer as T
+
+    s3 = bucket[0]
+    for key, value in run.env.items():
+        if key.startswith("AWS_"):
+            monkeypatch.setenv(key, value)
+    uri = f"s3://{BUCKET}/for-tokens"
+    run.ok(run.corpus(files[:3], uri))
+    copy = tmp_path / "copy"
+    for name, data in _bucket_files(s3, f"{BUCKET}/for-tokens").items():
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        (copy / name).write_bytes(data)
+    (copy / "manifest.json").write_bytes(s3.open_input_stream(f"{BUCKET}/for-tokens/manifest.json").read())
+
+    from_uri = T.train_from_shards(["ko"], [uri], 600, str(tmp_path / "tok-uri"), workers=1)
+    from_copy = T.train_from_shards(["ko"], [str(copy)], 600, str(tmp_path / "tok-copy"), workers=1)
+    assert (Path(from_uri) / "tokenizer.json").read_bytes() == (Path(from_copy) / "tokenizer.json").read_bytes()
+
+    on_uri = K.write_token_shards(uri, from_copy, str(tmp_path / "tokens-uri"), workers=1)
+    on_copy = K.write_token_shards(str(copy), from_copy, str(tmp_path / "tokens-copy"), workers=1)
+    kept = json.loads((copy / "manifest.json").read_text())["counts"]["kept"]
+    assert on_uri["n_docs"] == on_copy["n_docs"] == kept and on_uri["curated_dir"] == uri
+    assert on_uri["curated_manifest_sha256"] == on_copy["curated_manifest_sha256"]
+    for part in on_copy["parts"]:
+        assert (tmp_path / "tokens-uri" / part["bin"]).read_bytes() == (
+            tmp_path / "tokens-copy" / part["bin"]
+        ).read_bytes()

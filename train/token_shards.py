@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from curate.io import fs
 from curate.io.fs import sha256
 from train.tokenizer import EOS, shard_paths, swap_into_place
 
@@ -98,20 +99,20 @@ def encode_documents(tok, texts: list[str], eos_id: int, dtype) -> tuple[np.ndar
 
 def plan_parts(data_dir: str, docs_per_part: int = 200_000) -> list[dict]:
     """Split curated shards into part tasks: whole row groups, about docs_per_part rows each."""
-    import pyarrow.parquet as pq
 
     tasks = []
     for path in shard_paths(data_dir):
-        meta = pq.ParquetFile(path).metadata
+        meta = fs.parquet_file(path).metadata
+        path = path if fs.is_uri(path) else os.path.abspath(path)
         groups, rows = [], 0
         for g in range(meta.num_row_groups):
             groups.append(g)
             rows += meta.row_group(g).num_rows
             if rows >= docs_per_part:
-                tasks.append({"path": os.path.abspath(path), "row_groups": groups})
+                tasks.append({"path": path, "row_groups": groups})
                 groups, rows = [], 0
         if groups:
-            tasks.append({"path": os.path.abspath(path), "row_groups": groups})
+            tasks.append({"path": path, "row_groups": groups})
     for i, task in enumerate(tasks):
         task["part"] = i
     return tasks
@@ -124,11 +125,10 @@ def _atomic_path(path: str) -> str:
 def tokenize_part(task: dict, tok_dir: str, out_dir: str, vocab_size: int, eos_id: int, batch_docs: int = 1024) -> dict:
     """Encode one part task's kept documents into part-XXXXX.bin / .idx.npy in out_dir."""
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
 
     tok = load_tokenizer(tok_dir)
     dtype = token_dtype(vocab_size)
-    pf = pq.ParquetFile(task["path"])
+    pf = fs.parquet_file(task["path"])
     cols = ["id", "text"] + (["drop_reason"] if "drop_reason" in pf.schema_arrow.names else [])
     name = f"part-{task['part']:05d}"
     bin_path, idx_path = os.path.join(out_dir, name + ".bin"), os.path.join(out_dir, name + ".idx.npy")
@@ -188,16 +188,15 @@ def open_part(tok_shards: str, part: dict, dtype: str) -> tuple[np.ndarray, np.n
 
 
 def curated_lang(curated_manifest: str) -> str | None:
-    with open(curated_manifest, encoding="utf-8") as f:
-        return json.load(f).get("lang")
+    return json.loads(fs.read_text(curated_manifest)).get("lang")
 
 
 def write_token_shards(
     data_dir: str, tok_dir: str, out_dir: str, workers: int | None = None, docs_per_part: int = 200_000
 ) -> dict:
     """Tokenize every curated shard of data_dir into out_dir; returns the manifest."""
-    curated_manifest = os.path.join(data_dir, "manifest.json")
-    if not os.path.exists(curated_manifest):
+    curated_manifest = fs.join(data_dir, "manifest.json")
+    if not fs.exists(curated_manifest):
         raise FileNotFoundError(f"{curated_manifest}: token shards must name the curated manifest they came from")
     from tokenizers import Tokenizer
 
@@ -230,7 +229,7 @@ def write_token_shards(
             "tokenizer_dir": "tokenizer",
             "curated_manifest_sha256": sha256(curated_manifest),
             "lang": curated_lang(curated_manifest),
-            "curated_dir": os.path.abspath(data_dir),
+            "curated_dir": data_dir if fs.is_uri(data_dir) else os.path.abspath(data_dir),
             "n_tokens": sum(p["n_tokens"] for p in parts),
             "n_docs": sum(p["n_docs"] for p in parts),
             "n_chars": sum(p["n_chars"] for p in parts),

@@ -33,6 +33,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from curate.io import fs
 from curate.io.fs import sha256
 from curate.io.schema import PII_KINDS
 
@@ -183,9 +184,10 @@ def count_pieces(texts: Iterable[str], lang: str | None, batch: int = 256) -> Co
 
 
 def shard_paths(data_dir: str) -> list[str]:
-    """Curated shards DATA/shards/*.parquet (or *.parquet directly under DATA)."""
-    paths = sorted(glob.glob(os.path.join(data_dir, "shards", "*.parquet")))
-    paths = paths or sorted(glob.glob(os.path.join(data_dir, "*.parquet")))
+    """Curated shards DATA/shards/*.parquet (or *.parquet directly under DATA); DATA may be a URI."""
+    find = fs.glob if fs.is_uri(data_dir) else lambda pattern: sorted(glob.glob(pattern))
+    paths = find(fs.join(data_dir, "shards", "*.parquet"))
+    paths = paths or find(fs.join(data_dir, "*.parquet"))
     if not paths:
         raise FileNotFoundError(f"{data_dir}: no curated shards (expected shards/*.parquet)")
     return paths
@@ -194,10 +196,9 @@ def shard_paths(data_dir: str) -> list[str]:
 def _read_kept(path: str):
     """The text column of one shard's kept rows (rows with a drop_reason are skipped)."""
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
 
-    names = pq.ParquetFile(path).schema_arrow.names
-    table = pq.read_table(path, columns=["text"] + (["drop_reason"] if "drop_reason" in names else []))
+    names = fs.parquet_file(path).schema_arrow.names
+    table = fs.read_table(path, columns=["text"] + (["drop_reason"] if "drop_reason" in names else []))
     if "drop_reason" in names:
         table = table.filter(pc.is_null(table.column("drop_reason")))
     return table.column("text")

@@ -14,7 +14,6 @@ import os
 from contextlib import contextmanager
 
 import pyarrow.fs as pafs
-import pyarrow.parquet as pq
 
 
 def is_uri(path: str) -> bool:
@@ -175,8 +174,10 @@ def read_text(path: str) -> str:
         return f.read().decode("utf-8")
 
 
-def parquet_file(path: str) -> pq.ParquetFile:
-    """A Parquet file on any filesystem, read through pyarrow's own filesystem layer."""
+def parquet_file(path: str):
+    """A pq.ParquetFile on any filesystem, read through pyarrow's own filesystem layer."""
+    import pyarrow.parquet as pq
+
     if not is_uri(path):
         return pq.ParquetFile(path)
     fs, p = resolve(path)
@@ -185,6 +186,8 @@ def parquet_file(path: str) -> pq.ParquetFile:
 
 def read_table(path: str, columns: list[str] | None = None):
     """A Parquet file read whole (pq.read_table) on any filesystem."""
+    import pyarrow.parquet as pq
+
     if not is_uri(path):
         return pq.read_table(path, columns=columns)
     fs, p = resolve(path)
