@@ -73,7 +73,7 @@ class StagedRun:
         return fs.join(self.dir, f"{self._keys[path]}.keys.parquet")
 
     def pending(self) -> list[str]:
-        present = {fs.name(f) for f in fs.list_files(self.dir)}  # one listing, not a request per file
+        present = set(fs.list_relative(self.dir))  # one listing, not a request per file
         return [p for p in self.paths if not self._done(p, present)]
 
     def _done(self, path: str, present: set[str]) -> bool:
@@ -128,7 +128,7 @@ class StagedRun:
         from curate.io.warc import WarcTally
 
         total, seen = WarcTally(), False
-        present = {fs.name(f) for f in fs.list_files(self.dir)}
+        present = set(fs.list_relative(self.dir))
         for path in self.paths:
             if fs.name(self.warc_tally_file(path)) in present:
                 total.merge(json.loads(fs.read_text(self.warc_tally_file(path))))

@@ -17,6 +17,8 @@ import pytest
 from run_files import split_sample
 from s3_server import ENV, moto_s3
 
+from curate.io import fs
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample" / "ko.jsonl.gz"
 PARTS = 8
@@ -100,19 +102,23 @@ def _no_corpus_under(folder: Path) -> list[str]:
     return [str(p) for p in folder.rglob("*") if p.is_file() and (p.suffix == ".parquet" or p.name in names)]
 
 
-def _kill_once_staged(proc: subprocess.Popen, s3: pafs.S3FileSystem, prefix: str) -> list[str]:
-    """Wait until pass 1 has staged at least one input file in the bucket, then kill -9."""
-    deadline, staged = time.time() + 240, []
+def _kill_once_written(proc: subprocess.Popen, s3: pafs.S3FileSystem, folder: str, wanted) -> list[str]:
+    """Wait until the run has written a file under folder whose path is `wanted`, then kill -9."""
+    deadline, found = time.time() + 240, []
     while time.time() < deadline and proc.poll() is None:
-        infos = s3.get_file_info(pafs.FileSelector(f"{prefix}/_work", recursive=True, allow_not_found=True))
-        staged = [i.path for i in infos if i.path.endswith(".parquet") and not i.path.endswith(".keys.parquet")]
-        if any("/files/" in p for p in staged):
+        infos = s3.get_file_info(pafs.FileSelector(folder, recursive=True, allow_not_found=True))
+        found = [i.path for i in infos if wanted(i.path)]
+        if found:
             break
         time.sleep(0.02)
     assert proc.poll() is None, "the run ended before it could be killed"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    return [p for p in staged if "/files/" in p]
+    return found
+
+
+def _staged_rows(path: str) -> bool:
+    return "/files/" in path and path.endswith(".parquet") and not path.endswith(".keys.parquet")
 
 
 def test_killed_s3_run_resumes_to_the_local_runs_bytes(bucket, run, files, tmp_path):
@@ -124,9 +130,13 @@ def test_killed_s3_run_resumes_to_the_local_runs_bytes(bucket, run, files, tmp_p
     assert any(k.startswith("shards/") for k in expected) and any(k.startswith("rejected/") for k in expected)
 
     proc = run.corpus(files, f"s3://{BUCKET}/run", start_new_session=True)
-    staged = _kill_once_staged(proc, s3, f"{BUCKET}/run")
+    staged = _kill_once_written(proc, s3, f"{BUCKET}/run/_work", _staged_rows)  # pass 1 staged an input file
     assert 0 < len(staged) < PARTS
     assert list(run.cache.iterdir()) == [] and _no_corpus_under(run.tmpdir) == []  # the work is in the bucket
+    assert s3.get_file_info(f"{BUCKET}/run/manifest.json").type == pafs.FileType.NotFound
+
+    proc = run.corpus(files, f"s3://{BUCKET}/run", start_new_session=True)
+    assert _kill_once_written(proc, s3, f"{BUCKET}/run/shards", lambda p: p.endswith(".parquet"))  # pass 2 wrote one
     assert s3.get_file_info(f"{BUCKET}/run/manifest.json").type == pafs.FileType.NotFound
 
     run.ok(run.corpus(files, f"s3://{BUCKET}/run"))
@@ -190,6 +200,9 @@ def test_tokenizer_and_token_shards_read_the_curated_uri(bucket, run, files, tmp
     from_uri = T.train_from_shards(["ko"], [uri], 600, str(tmp_path / "tok-uri"), workers=1)
     from_copy = T.train_from_shards(["ko"], [str(copy)], 600, str(tmp_path / "tok-copy"), workers=1)
     assert (Path(from_uri) / "tokenizer.json").read_bytes() == (Path(from_copy) / "tokenizer.json").read_bytes()
+    [data] = json.loads((Path(from_uri) / T.TRAINING_META).read_text())["data"]
+    [data_copy] = json.loads((Path(from_copy) / T.TRAINING_META).read_text())["data"]
+    assert data["dir"] == uri and data["manifest_sha256"] == data_copy["manifest_sha256"] is not None
 
     on_uri = K.write_token_shards(uri, from_copy, str(tmp_path / "tokens-uri"), workers=1)
     on_copy = K.write_token_shards(str(copy), from_copy, str(tmp_path / "tokens-copy"), workers=1)
@@ -200,3 +213,17 @@ def test_tokenizer_and_token_shards_read_the_curated_uri(bucket, run, files, tmp
         assert (tmp_path / "tokens-uri" / part["bin"]).read_bytes() == (
             tmp_path / "tokens-copy" / part["bin"]
         ).read_bytes()
+
+
+def test_a_file_appears_whole_or_not_at_all(bucket, tmp_path, monkeypatch):
+    for key, value in bucket[1].items():
+        monkeypatch.setenv(key, value)
+    for path in (str(tmp_path / "x.json"), f"s3://{BUCKET}/atomic/x.json"):
+        with pytest.raises(ValueError), fs.open_output(path) as f:
+            f.write(b"half")
+            raise ValueError("the writer fails")
+        assert not fs.exists(path), path
+        fs.write_text(path, "whole")
+        assert fs.read_text(path) == "whole"
+    assert os.listdir(tmp_path) == ["x.json"]  # no temporary name left behind
+    assert fs.join("s3://b/run?region=x", "shards", "a.parquet") == "s3://b/run/shards/a.parquet?region=x"

@@ -324,8 +324,8 @@ def swap_into_place(new: Path, out: Path) -> None:
 
 
 def _manifest_hash(data_dir: str) -> str | None:
-    path = os.path.join(data_dir, "manifest.json")
-    return sha256(path) if os.path.exists(path) else None
+    path = fs.join(data_dir, "manifest.json")
+    return sha256(path) if fs.exists(path) else None
 
 
 def train_from_shards(
@@ -377,7 +377,7 @@ def train_from_shards(
         "vocab_size_requested": vocab_size,
         "vocab_size": tok.get_vocab_size(with_added_tokens=True),
         "data": [
-            {"lang": lang, "dir": os.path.abspath(d), "manifest_sha256": _manifest_hash(d)}
+            {"lang": lang, "dir": d if fs.is_uri(d) else os.path.abspath(d), "manifest_sha256": _manifest_hash(d)}
             for lang, d in zip(langs, data_dirs)
         ],
         "pieces": sum(counts.values()),

@@ -147,12 +147,14 @@ def name(path: str) -> str:
 
 
 def makedirs(path: str) -> None:
-    """A folder and its parents (a no-op on object stores but for a marker; hdfs:// needs it)."""
+    """A folder and its parents; nothing on an object store, whose folders are only key
+    prefixes (a marker object would cost requests and show as an empty folder)."""
     if not is_uri(path):
         os.makedirs(path, exist_ok=True)
         return
     fs, p = resolve(path)
-    fs.create_dir(p, recursive=True)
+    if fs.type_name not in OBJECT_STORES:
+        fs.create_dir(p, recursive=True)
 
 
 def remove(path: str) -> None:
@@ -194,29 +196,36 @@ def read_table(path: str, columns: list[str] | None = None):
     return pq.read_table(p, columns=columns, filesystem=fs)
 
 
+OBJECT_STORES = ("s3", "gcs")  # pyarrow filesystem type names: no folders, no rename, atomic uploads
+
+
 class AtomicOutput:
     """A binary stream that becomes ``path`` only once committed.
 
-    Local: written under a temporary name, fsynced and renamed into place (os.replace).
-    Object store: a single PUT (or a multipart upload completed on close) is atomic,
-    so the stream writes the final name and a killed writer leaves no object; a
-    discarded stream is closed and its object deleted (pyarrow cannot abort one)."""
+    Object store: a single PUT (or a multipart upload completed on close) is atomic, so
+    the stream writes the final name and a killed writer leaves no object; a discarded
+    stream is closed and its object deleted (pyarrow cannot abort an upload). Elsewhere:
+    a temporary name moved into place (locally fsynced first, then os.replace)."""
 
     def __init__(self, path: str):
         self.path = path
         self.fs, self._target = resolve(path)
-        self._local = not is_uri(path) or isinstance(self.fs, pafs.LocalFileSystem)
-        self._written = f"{self._target}.tmp-{os.getpid()}" if self._local else self._target
-        if self._local:
+        self._direct = self.fs.type_name in OBJECT_STORES
+        self._written = self._target if self._direct else f"{self._target}.tmp-{os.getpid()}"
+        if self.fs.type_name == "local":
             os.makedirs(os.path.dirname(self._target), exist_ok=True)
         self.stream = self.fs.open_output_stream(self._written, compression=None)
 
     def commit(self) -> None:
         self.stream.close()
-        if self._local:
+        if self._direct:
+            return
+        if self.fs.type_name == "local":
             with open(self._written, "rb+") as f:
                 os.fsync(f.fileno())
             os.replace(self._written, self._target)
+        else:
+            self.fs.move(self._written, self._target)
 
     def discard(self) -> None:
         self.stream.close()
