@@ -3,6 +3,9 @@ wrote, by path under its output folder, with their sha256."""
 
 import gzip
 import hashlib
+import os
+import signal
+import time
 from pathlib import Path
 
 FILE_KINDS = ("shards", "rejected", "quarantine", "stats")
@@ -24,3 +27,18 @@ def split_sample(sample: Path, dst: Path, parts: int) -> None:
     step = len(lines) // parts + 1
     for i in range(parts):
         (dst / f"part{i:02d}.jsonl").write_text("".join(lines[i * step : (i + 1) * step]), encoding="utf-8")
+
+
+def kill_when(proc, found, timeout: float = 240) -> list:
+    """kill -9 the run (started with start_new_session=True) as soon as found() lists
+    something; returns that list. Fails if the run ends first."""
+    deadline, seen = time.time() + timeout, []
+    while time.time() < deadline and proc.poll() is None:
+        seen = found()
+        if seen:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return seen

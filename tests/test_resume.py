@@ -1,14 +1,12 @@
 """kill -9 a real `curate corpus` run mid-way, re-run it, and get the same kept set."""
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from run_files import split_sample
+from run_files import kill_when, split_sample
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample" / "ko.jsonl.gz"
@@ -54,16 +52,9 @@ def test_kill_minus_nine_then_resume(tmp_path):
 
     out = tmp_path / "killed"
     proc = _cli(out, inputs, start_new_session=True)
-    deadline = time.time() + 240
-    finished_files = []
-    while time.time() < deadline and proc.poll() is None:
-        finished_files = [p for p in out.glob("_work/*/files/*.parquet") if not p.name.endswith(".keys.parquet")]
-        if finished_files:
-            break
-        time.sleep(0.02)
-    assert proc.poll() is None, "the run ended before it could be killed"
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    finished_files = kill_when(
+        proc, lambda: [p for p in out.glob("_work/*/files/*.parquet") if not p.name.endswith(".keys.parquet")]
+    )
     assert not (out / "manifest.json").exists()
     assert finished_files and len(finished_files) < 8
 

@@ -5,16 +5,14 @@ of a local run byte for byte, a new run replaces an old one, and the readers tak
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pyarrow.fs as pafs
 import pytest
-from run_files import split_sample
+from run_files import kill_when, split_sample
 from s3_server import ENV, moto_s3
 
 from curate.io import fs
@@ -102,19 +100,13 @@ def _no_corpus_under(folder: Path) -> list[str]:
     return [str(p) for p in folder.rglob("*") if p.is_file() and (p.suffix == ".parquet" or p.name in names)]
 
 
-def _kill_once_written(proc: subprocess.Popen, s3: pafs.S3FileSystem, folder: str, wanted) -> list[str]:
-    """Wait until the run has written a file under folder whose path is `wanted`, then kill -9."""
-    deadline, found = time.time() + 240, []
-    while time.time() < deadline and proc.poll() is None:
-        infos = s3.get_file_info(pafs.FileSelector(folder, recursive=True, allow_not_found=True))
-        found = [i.path for i in infos if wanted(i.path)]
-        if found:
-            break
-        time.sleep(0.02)
-    assert proc.poll() is None, "the run ended before it could be killed"
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    return found
+def _listed(s3: pafs.S3FileSystem, folder: str, wanted):
+    """A function that lists the files under folder whose path is `wanted`."""
+    return lambda: [
+        i.path
+        for i in s3.get_file_info(pafs.FileSelector(folder, recursive=True, allow_not_found=True))
+        if wanted(i.path)
+    ]
 
 
 def _staged_rows(path: str) -> bool:
@@ -130,13 +122,13 @@ def test_killed_s3_run_resumes_to_the_local_runs_bytes(bucket, run, files, tmp_p
     assert any(k.startswith("shards/") for k in expected) and any(k.startswith("rejected/") for k in expected)
 
     proc = run.corpus(files, f"s3://{BUCKET}/run", start_new_session=True)
-    staged = _kill_once_written(proc, s3, f"{BUCKET}/run/_work", _staged_rows)  # pass 1 staged an input file
+    staged = kill_when(proc, _listed(s3, f"{BUCKET}/run/_work", _staged_rows))  # pass 1 staged an input file
     assert 0 < len(staged) < PARTS
     assert list(run.cache.iterdir()) == [] and _no_corpus_under(run.tmpdir) == []  # the work is in the bucket
     assert s3.get_file_info(f"{BUCKET}/run/manifest.json").type == pafs.FileType.NotFound
 
     proc = run.corpus(files, f"s3://{BUCKET}/run", start_new_session=True)
-    assert _kill_once_written(proc, s3, f"{BUCKET}/run/shards", lambda p: p.endswith(".parquet"))  # pass 2 wrote one
+    assert kill_when(proc, _listed(s3, f"{BUCKET}/run/shards", lambda p: p.endswith(".parquet")))  # pass 2 wrote one
     assert s3.get_file_info(f"{BUCKET}/run/manifest.json").type == pafs.FileType.NotFound
 
     run.ok(run.corpus(files, f"s3://{BUCKET}/run"))
