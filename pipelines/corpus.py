@@ -32,7 +32,7 @@ from curate.io.writer import atomic_write_json
 from curate.recipe import apply_cli_options, load_recipe, select_stages
 from pipelines.pass1 import stage_files
 from pipelines.pass2 import UnitSpec, run_pass2
-from pipelines.ray_session import ray_session
+from pipelines.ray_session import RaySession
 from pipelines.staging import StagedRun, run_key
 
 PACKAGES = [
@@ -123,32 +123,42 @@ def run_corpus(
     staged = StagedRun(out / "_work" / run_key(recipe, names, paths), paths, key_columns(steps))
     staging = out / f".staging-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
+    session = RaySession(workers)  # Ray comes up while the driver does its own set-up
     try:
-        with ray_session(workers):
-            clock.done("startup")
-            if staged.pending():
-                chain = {"recipe": recipe, "lang": lang, "stages": names, "steps": steps}
-                stage_files(staged, chain, workers, batch_size, max_doc_chars, progress)
-            clock.done("pass1")
-            decided = decide_all(steps, staged)
-            clock.done("decide")
-            spec = UnitSpec(str(staging), shard_rows, max(batch_size, 4096), recipe, lang, names, steps)
-            written = run_pass2(staged, spec, decided, workers)
-            clock.done("pass2")
+        about = _about_run(staged.paths)
+        session.ready()
+        clock.done("startup")
+        staged_by = {"tasks": 0, "nodes": set()}
+        if staged.pending():
+            chain = {"recipe": recipe, "lang": lang, "stages": names, "steps": steps}
+            staged_by = stage_files(staged, chain, workers, batch_size, max_doc_chars, progress)
+        clock.done("pass1")
+        decided = decide_all(steps, staged)
+        clock.done("decide")
+        spec = UnitSpec(str(staging), shard_rows, max(batch_size, 4096), recipe, lang, names, steps)
+        written = run_pass2(staged, spec, decided, workers)
+        clock.done("pass2")
+        session.stop(wait=False)  # Ray's processes go down while the run is published and reported
         clock.done("shutdown")
         step_fields = manifest_fields(steps, decided)
-        manifest = _manifest(recipe, lang, names, staged, step_fields, written)
+        manifest = _manifest(recipe, lang, names, staged, step_fields, written, about)
         _publish(staging, out, manifest)
         shutil.rmtree(out / "_work", ignore_errors=True)  # finished: nothing left to resume
+        clock.done("publish")
+        _write_report(out, manifest)
+        clock.done("report")
     finally:
+        session.stop()
         shutil.rmtree(staging, ignore_errors=True)
-    clock.done("publish")
-    _write_report(out, manifest)
-    clock.done("report")
+    clock.done("shutdown")  # what was left of Ray's shutdown after the report
     manifest["timings"] = clock.timings
     atomic_write_json(str(out / "manifest.json"), manifest)  # the same run, now with its report's time too
     if progress:
         print(f"curate corpus: {clock.line()}", file=sys.stderr)
+        print(
+            f"curate corpus: pass 1 ran {staged_by['tasks']} task(s) on {len(staged_by['nodes'])} node(s)",
+            file=sys.stderr,
+        )
         print(
             f"curate corpus: pass 2 ran {written['tasks']} task(s) on {len(written['nodes'])} node(s)", file=sys.stderr
         )
@@ -171,13 +181,28 @@ class PhaseClock:
         self.timings: dict[str, float] = {}
 
     def done(self, phase: str) -> None:
+        """The time since the last phase ended, added to `phase` (a phase may end twice)."""
         now = time.perf_counter()
-        self.timings[phase] = round(now - self.start, 3)
+        self.timings[phase] = round(self.timings.get(phase, 0.0) + now - self.start, 3)
         self.start = now
 
     def line(self) -> str:
         total = sum(self.timings.values())
         return "seconds " + "  ".join(f"{k} {v:.1f}" for k, v in self.timings.items()) + f"  total {total:.1f}"
+
+
+def _about_run(paths: list[str]) -> dict:
+    """The manifest's inputs (sizes, checksums), versions and code version, worked out
+    while Ray starts; the report's plotting modules are imported then too."""
+    about = {
+        "inputs": [{"path": p, "bytes": fs.size(p), "sha256": fs.sha256(p)} for p in paths],
+        "versions": _versions(),
+        "code_version": _code_version(),
+    }
+    from curate.report.plots import import_matplotlib
+
+    import_matplotlib()
+    return about
 
 
 def _max_doc_chars(recipe: dict) -> int:
@@ -203,6 +228,7 @@ def _manifest(
     staged: StagedRun,
     step_fields: dict,
     written: dict,
+    about: dict,
 ) -> dict:
     warc_counts = staged.warc_tally()
     return {
@@ -211,9 +237,7 @@ def _manifest(
         "lang": lang,
         "recipe": {k: v for k, v in recipe.items() if not k.startswith("_")},
         "recipe_path": recipe.get("_path"),
-        "inputs": [{"path": p, "bytes": fs.size(p), "sha256": fs.sha256(p)} for p in staged.paths],
-        "versions": _versions(),
-        "code_version": _code_version(),
+        **about,
         "stages": names,
         **step_fields,
         "counts": written["counts"],
