@@ -128,7 +128,7 @@ def run_corpus(
         about = _about_run(staged.paths)
         session.ready()
         clock.done("startup")
-        staged_by = {"tasks": 0, "nodes": set()}
+        staged_by = {"batches": 0, "nodes": set()}
         if staged.pending():
             chain = {"recipe": recipe, "lang": lang, "stages": names, "steps": steps}
             staged_by = stage_files(staged, chain, workers, batch_size, max_doc_chars, progress)
@@ -156,7 +156,7 @@ def run_corpus(
     if progress:
         print(f"curate corpus: {clock.line()}", file=sys.stderr)
         print(
-            f"curate corpus: pass 1 ran {staged_by['tasks']} task(s) on {len(staged_by['nodes'])} node(s)",
+            f"curate corpus: pass 1 staged {staged_by['batches']} batch(es) on {len(staged_by['nodes'])} node(s)",
             file=sys.stderr,
         )
         print(

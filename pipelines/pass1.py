@@ -1,10 +1,13 @@
 """Pass 1: input files through the batch stages and the corpus steps' keys, on Ray workers.
 
-One plain Ray task per input file reads it and runs the stages and keys on each batch
-(``StageChain``, built once per worker process so models load once), streaming the
-staged batches back; at most one task per worker runs at a time. The driver writes
-each input file's rows to the staged run in input order, file by file, and marks a
-file done when its task's last batch is written.
+With at least as many input files as workers, one plain Ray task per input file reads
+it and runs the stages and keys on each batch, streaming the staged batches back; at
+most one such task per worker runs at a time. With fewer files (one big file), a light
+task per file reads it (no CPU reserved: it never waits for a stage worker) and each
+batch is staged by a task of its own, so that every worker has work. Either way the
+stages and keys run in ``StageChain``, built once per worker process (models load
+once), and the driver writes each input file's rows to the staged run in input order,
+file by file, marking a file done when its last batch is written.
 """
 
 from __future__ import annotations
@@ -50,17 +53,26 @@ def _chain(run: str, chain: dict) -> StageChain:
     return _CHAINS[run]
 
 
-def stage_file(path: str, run: str, chain: dict, batch_size: int, max_doc_chars: int):
-    """One input file's staged batches, in order; last, what the driver needs besides the
-    rows: the node the task ran on and the archive's record counts (None: not an archive)."""
+def read_file(path: str, batch_size: int, max_doc_chars: int):
+    """One input file's batches, in order; last, the archive's record counts (None: not an archive)."""
+    with warc.counting(path) as tally:
+        yield from read_tables(path, batch_size=batch_size, max_doc_chars=max_doc_chars)
+    yield {"warc": tally.to_dict() if tally else None}
+
+
+def stage_batch(run: str, chain: dict, item):
+    """A batch through the chain, with the node it ran on; read_file's last item as it is."""
     import ray
 
-    stages = _chain(run, chain)
-    with warc.counting(path) as tally:
-        for table in read_tables(path, batch_size=batch_size, max_doc_chars=max_doc_chars):
-            yield stages(table)
-    node = ray.get_runtime_context().get_node_id()
-    yield {"node": node, "warc": tally.to_dict() if tally else None}
+    if isinstance(item, dict):
+        return item
+    return _chain(run, chain)(item), ray.get_runtime_context().get_node_id()
+
+
+def stage_file(path: str, run: str, chain: dict, batch_size: int, max_doc_chars: int):
+    """One input file's batches through the chain, as stage_batch gives them."""
+    for item in read_file(path, batch_size, max_doc_chars):
+        yield stage_batch(run, chain, item)
 
 
 def stage_files(
@@ -72,47 +84,78 @@ def stage_files(
     progress: bool,
 ) -> dict:
     """Run pass 1 over the staged run's pending files; ``chain``: StageChain's arguments.
-    Returns how many tasks ran and the nodes they ran on."""
+    Returns how many batches were staged and the nodes they were staged on."""
     import uuid
 
     import ray
     from tqdm import tqdm
 
     limit = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
-    task = ray.remote(num_cpus=1, scheduling_strategy="SPREAD", _generator_backpressure_num_objects=QUEUED_BATCHES)(
-        stage_file
-    ).options(num_returns="streaming")
-    args = (uuid.uuid4().hex, ray.put(chain), batch_size, max_doc_chars)
-    paths = deque(staged.pending())
-    running: deque = deque()  # (path, generator), in input order
-    nodes: set = set()
+    chain_args = (uuid.uuid4().hex, ray.put(chain))
+    paths = staged.pending()
+    sources = _whole_files if len(paths) >= limit else _split_files
     bar = tqdm(desc=f"curate {chain['lang']}", unit="doc", disable=not progress, file=sys.stderr)
-    n_tasks = len(paths)
-    while paths or running:
-        while paths and len(running) < limit:
-            path = paths.popleft()
-            running.append((path, task.remote(path, *args)))
-        path, batches = running.popleft()
-        nodes.add(_write_file(staged, path, batches, bar))
+    done = {"batches": 0, "nodes": set()}
+    for path, batches in sources(paths, chain_args, limit, (batch_size, max_doc_chars)):
+        _write_file(staged, path, batches, bar, done)
     bar.close()
     missing = staged.pending()
     if missing:
         raise RuntimeError(f"pass 1 produced no rows for: {', '.join(missing)}")
-    return {"tasks": n_tasks, "nodes": nodes}
+    return done
 
 
-def _write_file(staged: StagedRun, path: str, batches, bar) -> str:
-    """Write one file's staged batches as they arrive and mark the file done; its task's node."""
+def _whole_files(paths: list[str], chain_args: tuple, limit: int, read_args: tuple):
+    """(path, refs of its staged batches) per file, in order; a task per file, `limit` at a time."""
+    import ray
+
+    task = ray.remote(num_cpus=1, scheduling_strategy="SPREAD", _generator_backpressure_num_objects=QUEUED_BATCHES)
+    task = task(stage_file).options(num_returns="streaming")
+    waiting, running = deque(paths), deque()
+    while waiting or running:
+        while waiting and len(running) < limit:
+            path = waiting.popleft()
+            running.append((path, task.remote(path, *chain_args, *read_args)))
+        yield running.popleft()
+
+
+def _split_files(paths: list[str], chain_args: tuple, limit: int, read_args: tuple):
+    """(path, refs of its staged batches) per file, in order; every file read by a light
+    task, each batch staged by a task of its own, at most 2 x `limit` batches ahead."""
+    import ray
+
+    read = ray.remote(num_cpus=0, _generator_backpressure_num_objects=QUEUED_BATCHES)(read_file)
+    stage = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(stage_batch)
+    readers = [(path, read.options(num_returns="streaming").remote(path, *read_args)) for path in paths]
+    for path, batches in readers:
+        yield path, _ahead((stage.remote(*chain_args, ref) for ref in batches), 2 * limit)
+
+
+def _ahead(refs, n: int):
+    """The refs in order, each yielded once `n` more have been asked for (their tasks submitted)."""
+    window: deque = deque()
+    for ref in refs:
+        window.append(ref)
+        if len(window) > n:
+            yield window.popleft()
+    yield from window
+
+
+def _write_file(staged: StagedRun, path: str, batches, bar, done: dict) -> None:
+    """Write one file's staged batches as they arrive and mark the file done."""
     import ray
 
     for ref in batches:
         item = ray.get(ref)
-        if isinstance(item, dict):  # the task's last item
+        if isinstance(item, dict):  # the file's last item
             if item["warc"]:
                 staged.write_warc_tally(path, item["warc"])
             staged.finish()
-            return item["node"]
-        if item.num_rows:
-            staged.write(item)
-            bar.update(item.num_rows)
-    raise RuntimeError(f"pass 1: the task for {path} ended without its summary")
+            return
+        table, node = item
+        done["batches"] += 1
+        done["nodes"].add(node)
+        if table.num_rows:
+            staged.write(table)
+            bar.update(table.num_rows)
+    raise RuntimeError(f"pass 1: the read of {path} ended without its last item")

@@ -57,8 +57,8 @@ def test_corpus_across_two_nodes(tmp_path, monkeypatch):
         cluster.shutdown()
 
     assert len(nodes) == 2
-    # pass 1: one task per input file, spread over both nodes
-    assert re.search(r"pass 1 ran (\d+) task\(s\) on (\d+) node\(s\)", log).groups() == ("4", "2")
+    # pass 1: a task per input file (one batch each), spread over both nodes
+    assert re.search(r"pass 1 staged (\d+) batch\(es\) on (\d+) node\(s\)", log).groups() == ("4", "2")
     tasks, on_nodes = map(int, re.search(r"pass 2 ran (\d+) task\(s\) on (\d+) node\(s\)", log).groups())
     assert (tasks, on_nodes) == (-(-n // 300), 2)
     alone, spread = output_files(tmp_path / "alone"), output_files(tmp_path / "cluster")
