@@ -1,13 +1,13 @@
 """Pass 1: input files through the batch stages and the corpus steps' keys, on Ray workers.
 
 With at least as many input files as workers, one plain Ray task per input file reads
-it and runs the stages and keys on each batch, streaming the staged batches back; at
-most one such task per worker runs at a time. With fewer files (one big file), a light
-task per file reads it (no CPU reserved: it never waits for a stage worker) and each
-batch is staged by a task of its own, so that every worker has work. Either way the
-stages and keys run in ``StageChain``, built once per worker process (models load
-once), and the driver writes each input file's rows to the staged run in input order,
-file by file, marking a file done when its last batch is written.
+it, runs the stages and keys on each batch and writes the file's staged rows itself
+(pipelines/staging.py: renamed into place when complete), at most one such task per
+worker at a time. With fewer files (one big file), a light task reads each file (no
+CPU reserved: it never waits for a stage worker), every batch is staged by a task of
+its own, so that every worker has work, and the driver writes the staged batches in
+input order. Either way the stages and keys run in ``StageChain``, built once per
+worker process (models load once), and a file is marked done when its last row is written.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from curate.io.readers import read_tables
 from curate.stages.registry import build_stages
 from pipelines.staging import StagedRun
 
-QUEUED_BATCHES = 8  # staged batches a file's task may run ahead of the driver's writes
+QUEUED_BATCHES = 8  # batches a file's reader may run ahead of the tasks that stage them
 
 
 class StageChain:
@@ -60,6 +60,13 @@ def read_file(path: str, batch_size: int, max_doc_chars: int):
     yield {"warc": tally.to_dict() if tally else None}
 
 
+def _finish(staged: StagedRun, path: str, last: dict) -> None:
+    """Mark a file done, after its archive's record counts (read_file's last item)."""
+    if last["warc"]:
+        staged.write_warc_tally(path, last["warc"])
+    staged.finish()
+
+
 def stage_batch(run: str, chain: dict, item):
     """A batch through the chain, with the node it ran on; read_file's last item as it is."""
     import ray
@@ -69,10 +76,21 @@ def stage_batch(run: str, chain: dict, item):
     return _chain(run, chain)(item), ray.get_runtime_context().get_node_id()
 
 
-def stage_file(path: str, run: str, chain: dict, batch_size: int, max_doc_chars: int):
-    """One input file's batches through the chain, as stage_batch gives them."""
-    for item in read_file(path, batch_size, max_doc_chars):
-        yield stage_batch(run, chain, item)
+def stage_file(staged: StagedRun, path: str, run: str, chain: dict, read_args: tuple) -> dict:
+    """Stage one input file into the staged run; how many rows and batches, and the node."""
+    import ray
+
+    rows = batches = 0
+    for item in read_file(path, *read_args):
+        if isinstance(item, dict):  # the file's last item
+            _finish(staged, path, item)
+            break
+        table = _chain(run, chain)(item)
+        batches += 1
+        if table.num_rows:
+            staged.write(table)
+            rows += table.num_rows
+    return {"rows": rows, "batches": batches, "node": ray.get_runtime_context().get_node_id()}
 
 
 def stage_files(
@@ -93,11 +111,13 @@ def stage_files(
     limit = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
     chain_args = (uuid.uuid4().hex, ray.put(chain))
     paths = staged.pending()
-    sources = _whole_files if len(paths) >= limit else _split_files
     bar = tqdm(desc=f"curate {chain['lang']}", unit="doc", disable=not progress, file=sys.stderr)
     done = {"batches": 0, "nodes": set()}
-    for path, batches in sources(paths, chain_args, limit, (batch_size, max_doc_chars)):
-        _write_file(staged, path, batches, bar, done)
+    if len(paths) >= limit:
+        _whole_files(staged, paths, chain_args, limit, (batch_size, max_doc_chars), bar, done)
+    else:
+        for path, batches in _split_files(paths, chain_args, limit, (batch_size, max_doc_chars)):
+            _write_file(staged, path, batches, bar, done)
     bar.close()
     missing = staged.pending()
     if missing:
@@ -105,18 +125,20 @@ def stage_files(
     return done
 
 
-def _whole_files(paths: list[str], chain_args: tuple, limit: int, read_args: tuple):
-    """(path, refs of its staged batches) per file, in order; a task per file, `limit` at a time."""
+def _whole_files(staged: StagedRun, paths: list[str], chain_args: tuple, limit: int, read_args, bar, done) -> None:
+    """A task per file, `limit` at a time, each writing its file's staged rows."""
     import ray
 
-    task = ray.remote(num_cpus=1, scheduling_strategy="SPREAD", _generator_backpressure_num_objects=QUEUED_BATCHES)
-    task = task(stage_file).options(num_returns="streaming")
-    waiting, running = deque(paths), deque()
+    task = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(stage_file)
+    waiting, running = deque(paths), []
     while waiting or running:
         while waiting and len(running) < limit:
-            path = waiting.popleft()
-            running.append((path, task.remote(path, *chain_args, *read_args)))
-        yield running.popleft()
+            running.append(task.remote(staged, waiting.popleft(), *chain_args, read_args))
+        finished, running = ray.wait(running, num_returns=1)
+        for summary in ray.get(finished):
+            done["batches"] += summary["batches"]
+            done["nodes"].add(summary["node"])
+            bar.update(summary["rows"])
 
 
 def _split_files(paths: list[str], chain_args: tuple, limit: int, read_args: tuple):
@@ -148,9 +170,7 @@ def _write_file(staged: StagedRun, path: str, batches, bar, done: dict) -> None:
     for ref in batches:
         item = ray.get(ref)
         if isinstance(item, dict):  # the file's last item
-            if item["warc"]:
-                staged.write_warc_tally(path, item["warc"])
-            staged.finish()
+            _finish(staged, path, item)
             return
         table, node = item
         done["batches"] += 1
