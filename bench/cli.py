@@ -14,7 +14,10 @@ left of the wall time is the interpreter's start, the imports and the exit). One
 curate run under cProfile then lists the driver's costliest functions (its main thread
 only: Ray starts and stops in a thread of its own, the workers in their own processes).
 
-    .venv/bin/python bench/cli.py [--docs 5000] [--rounds 3] [--input FILE ...] [--corpora DIR]
+With `--baseline DIR` (another checkout, e.g. the main branch's), that checkout's
+curate runs in each round too, in the alternated order, for a before/after ratio.
+
+    .venv/bin/python bench/cli.py [--docs 5000] [--rounds 3] [--input FILE ...] [--corpora DIR] [--baseline DIR]
 """
 
 from __future__ import annotations
@@ -97,27 +100,30 @@ def curate_cmd(inputs: list[Path], out: Path) -> list[str]:
     ]
 
 
-def timed(args: list[str], log: Path) -> float:
-    """Wall seconds of one whole process; its output goes to `log`."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+def timed(args: list[str], log: Path, root: Path = ROOT) -> float:
+    """Wall seconds of one whole process run from `root` (its code); its output goes to `log`."""
+    env = dict(os.environ, PYTHONPATH=str(root))
     t0 = time.perf_counter()
     with open(log, "w") as f:
-        proc = subprocess.run([PYTHON, *args], cwd=ROOT, env=env, stdout=f, stderr=subprocess.STDOUT)
+        proc = subprocess.run([PYTHON, *args], cwd=root, env=env, stdout=f, stderr=subprocess.STDOUT)
     seconds = time.perf_counter() - t0
     if proc.returncode:
         raise RuntimeError(f"{args[:3]} exited {proc.returncode}; see {log}:\n{log.read_text()[-2000:]}")
     return seconds
 
 
-def run_round(i: int, inputs: list[Path], in_dir: Path, tmp: Path) -> dict:
+def run_round(i: int, inputs: list[Path], in_dir: Path, tmp: Path, baseline: Path | None) -> dict:
     runs = {
         "curate": lambda: timed(curate_cmd(inputs, tmp / f"curate-{i}"), tmp / f"curate-{i}.log"),
         "datatrove": lambda: timed(
             [str(ROOT / "bench" / "_datatrove.py"), str(in_dir), str(tmp / f"dt-{i}")], tmp / f"dt-{i}.log"
         ),
     }
-    order = ["curate", "datatrove"] if i % 2 == 0 else ["datatrove", "curate"]
+    if baseline:
+        runs["baseline"] = lambda: timed(curate_cmd(inputs, tmp / f"base-{i}"), tmp / f"base-{i}.log", baseline)
+    order = list(runs) if i % 2 == 0 else list(runs)[::-1]
     result = {name: runs[name]() for name in order}
+    shutil.rmtree(tmp / f"base-{i}", ignore_errors=True)
     result["phases"] = json.loads((tmp / f"curate-{i}" / "manifest.json").read_text())["timings"]
     shutil.rmtree(tmp / f"curate-{i}", ignore_errors=True)
     shutil.rmtree(tmp / f"dt-{i}", ignore_errors=True)
@@ -147,6 +153,7 @@ def main() -> None:
     ap.add_argument("--input", nargs="+", type=Path, help="JSONL files to use instead of building a corpus")
     ap.add_argument("--corpora", type=Path, default=CORPORA, help="the shared corpora (default ../shared/corpora)")
     ap.add_argument("--no-profile", action="store_true", help="skip the extra profiled curate run")
+    ap.add_argument("--baseline", type=Path, help="another checkout of the project whose curate also runs each round")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -159,13 +166,18 @@ def main() -> None:
         n = sum(1 for p in inputs for _ in open(p, encoding="utf-8"))
         mb = sum(p.stat().st_size for p in inputs) / 1e6
         print(f"corpus: {n} documents, {mb:.1f} MB in {len(inputs)} JSONL files; {os.cpu_count()} CPUs")
-        rounds = [run_round(i, inputs, in_dir, tmp) for i in range(args.rounds)]
-        med = {name: statistics.median(r[name] for r in rounds) for name in ("curate", "datatrove")}
+        rounds = [run_round(i, inputs, in_dir, tmp, args.baseline) for i in range(args.rounds)]
+        tools = ["curate", "datatrove"] + (["baseline"] if args.baseline else [])
+        med = {name: statistics.median(r[name] for r in rounds) for name in tools}
         print("\n| tool | median wall s | docs/s | all rounds (s) |\n|---|---|---|---|")
         for name, seconds in med.items():
             all_s = ", ".join(f"{r[name]:.1f}" for r in rounds)
             print(f"| {name} | {seconds:.1f} | {n / seconds:,.0f} | {all_s} |")
         print(f"\ndatatrove time / curate time: {med['datatrove'] / med['curate']:.2f}x (medians)")
+        if args.baseline:
+            print(f"datatrove time / baseline curate time: {med['datatrove'] / med['baseline']:.2f}x (medians)")
+            ratios = ", ".join(f"{r['baseline'] / r['curate']:.2f}x" for r in rounds)
+            print(f"baseline time / curate time per round: {ratios}")
         print("\ncurate's phases, medians over the rounds (manifest timings):\n")
         print("| phase | s |\n|---|---|")
         for phase, seconds in phase_table(rounds).items():
