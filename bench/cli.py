@@ -8,11 +8,16 @@ alternating order:
   (Ray workers: all CPUs), and
 - datatrove's signatures, buckets, cluster and filter stages (bench/_datatrove.py,
   LocalPipelineExecutor, 2 tasks) on the same files.
-Wall time of each process, interpreter start included; medians over the rounds.
-One extra curate run under cProfile then splits the driver process's time into phases
-(the Ray workers' own time is not in it: the driver waits for them in pass 1).
+Wall time of each process, interpreter start included; medians over the rounds, with
+the median of each phase of the curate runs (the `timings` of their manifests; what is
+left of the wall time is the interpreter's start, the imports and the exit). One extra
+curate run under cProfile then lists the driver's costliest functions (its main thread
+only: Ray starts and stops in a thread of its own, the workers in their own processes).
 
-    .venv/bin/python bench/cli.py [--docs 5000] [--rounds 3] [--input FILE ...] [--corpora DIR]
+With `--baseline DIR` (another checkout, e.g. the main branch's), that checkout's
+curate runs in each round too, in the alternated order, for a before/after ratio.
+
+    .venv/bin/python bench/cli.py [--docs 5000] [--rounds 3] [--input FILE ...] [--corpora DIR] [--baseline DIR]
 """
 
 from __future__ import annotations
@@ -44,14 +49,15 @@ SOURCES = [
 ]
 FILLER = "ko-nsmc-reviews.jsonl.gz"
 
-# driver functions whose cumulative time makes each phase: (file suffix, function name)
-PHASE_FUNCS = {
-    "ray start": ("ray/_private/worker.py", "init"),
-    "pass 1": ("pipelines/pass1.py", "stage_files"),
-    "decide": ("curate/dedup/steps.py", "decide_all"),
-    "report": ("pipelines/corpus.py", "_write_report"),
-    "ray stop": ("ray/_private/worker.py", "shutdown"),
-    "run_corpus": ("pipelines/corpus.py", "run_corpus"),
+# what each phase of the manifest's `timings` (pipelines/corpus.py) covers
+PHASES = {
+    "startup": "Ray start (the driver's set-up meanwhile)",
+    "pass1": "pass 1: read, stages, keys, staged files",
+    "decide": "corpus steps' decide",
+    "pass2": "pass 2: shards written",
+    "shutdown": "Ray stop (what the report did not cover)",
+    "publish": "manifest, publish",
+    "report": "report",
 }
 
 
@@ -94,59 +100,50 @@ def curate_cmd(inputs: list[Path], out: Path) -> list[str]:
     ]
 
 
-def timed(args: list[str], log: Path) -> float:
-    """Wall seconds of one whole process; its output goes to `log`."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+def timed(args: list[str], log: Path, root: Path = ROOT) -> float:
+    """Wall seconds of one whole process run from `root` (its code); its output goes to `log`."""
+    env = dict(os.environ, PYTHONPATH=str(root))
     t0 = time.perf_counter()
     with open(log, "w") as f:
-        proc = subprocess.run([PYTHON, *args], cwd=ROOT, env=env, stdout=f, stderr=subprocess.STDOUT)
+        proc = subprocess.run([PYTHON, *args], cwd=root, env=env, stdout=f, stderr=subprocess.STDOUT)
     seconds = time.perf_counter() - t0
     if proc.returncode:
         raise RuntimeError(f"{args[:3]} exited {proc.returncode}; see {log}:\n{log.read_text()[-2000:]}")
     return seconds
 
 
-def run_round(i: int, inputs: list[Path], in_dir: Path, tmp: Path) -> dict:
+def run_round(i: int, inputs: list[Path], in_dir: Path, tmp: Path, baseline: Path | None) -> dict:
     runs = {
         "curate": lambda: timed(curate_cmd(inputs, tmp / f"curate-{i}"), tmp / f"curate-{i}.log"),
         "datatrove": lambda: timed(
             [str(ROOT / "bench" / "_datatrove.py"), str(in_dir), str(tmp / f"dt-{i}")], tmp / f"dt-{i}.log"
         ),
     }
-    order = ["curate", "datatrove"] if i % 2 == 0 else ["datatrove", "curate"]
+    if baseline:
+        runs["baseline"] = lambda: timed(curate_cmd(inputs, tmp / f"base-{i}"), tmp / f"base-{i}.log", baseline)
+    order = list(runs) if i % 2 == 0 else list(runs)[::-1]
     result = {name: runs[name]() for name in order}
+    shutil.rmtree(tmp / f"base-{i}", ignore_errors=True)
+    result["phases"] = json.loads((tmp / f"curate-{i}" / "manifest.json").read_text())["timings"]
     shutil.rmtree(tmp / f"curate-{i}", ignore_errors=True)
     shutil.rmtree(tmp / f"dt-{i}", ignore_errors=True)
     return result
 
 
-def _cum(stats: pstats.Stats, suffix: str, name: str) -> float:
-    return sum(
-        v[3] for (file, _, func), v in stats.stats.items() if func == name and file.replace("\\", "/").endswith(suffix)
-    )
+def phase_table(rounds: list[dict]) -> dict:
+    """Median seconds of each phase of the curate runs, and the rest of their wall time."""
+    phases = {PHASES.get(k, k): statistics.median(r["phases"][k] for r in rounds) for k in rounds[0]["phases"]}
+    wall = statistics.median(r["curate"] for r in rounds)
+    phases["process start, imports, exit (the rest)"] = wall - sum(phases.values())
+    phases["wall"] = wall
+    return phases
 
 
-def profile_phases(inputs: list[Path], tmp: Path) -> tuple[dict, pstats.Stats]:
-    """One curate run under cProfile; the driver process's seconds per phase."""
+def profile_driver(inputs: list[Path], tmp: Path) -> pstats.Stats:
+    """One curate run under cProfile: the driver's main thread."""
     prof = tmp / "curate.prof"
     timed(["-m", "cProfile", "-o", str(prof), *curate_cmd(inputs, tmp / "curate-prof")], tmp / "curate-prof.log")
-    stats = pstats.Stats(str(prof))
-    cum = {phase: _cum(stats, *where) for phase, where in PHASE_FUNCS.items()}
-    total = stats.total_tt
-    # what run_corpus spends outside the named phases: the pass-2 loop (read staged rows,
-    # apply decisions, write shards and stats), manifest and publish
-    pass2 = cum["run_corpus"] - sum(cum[p] for p in ("ray start", "pass 1", "decide", "report", "ray stop"))
-    phases = {
-        "start-up to first read (imports, ray start)": total - cum["run_corpus"] + cum["ray start"],
-        "  of which ray start (ray.init)": cum["ray start"],
-        "pass 1 (stage_files)": cum["pass 1"],
-        "corpus steps' decide (decide_all)": cum["decide"],
-        "pass 2 (+ manifest, publish)": pass2,
-        "ray stop": cum["ray stop"],
-        "report (_write_report)": cum["report"],
-        "total profiled": total,
-    }
-    return phases, stats
+    return pstats.Stats(str(prof))
 
 
 def main() -> None:
@@ -156,6 +153,7 @@ def main() -> None:
     ap.add_argument("--input", nargs="+", type=Path, help="JSONL files to use instead of building a corpus")
     ap.add_argument("--corpora", type=Path, default=CORPORA, help="the shared corpora (default ../shared/corpora)")
     ap.add_argument("--no-profile", action="store_true", help="skip the extra profiled curate run")
+    ap.add_argument("--baseline", type=Path, help="another checkout of the project whose curate also runs each round")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -168,21 +166,26 @@ def main() -> None:
         n = sum(1 for p in inputs for _ in open(p, encoding="utf-8"))
         mb = sum(p.stat().st_size for p in inputs) / 1e6
         print(f"corpus: {n} documents, {mb:.1f} MB in {len(inputs)} JSONL files; {os.cpu_count()} CPUs")
-        rounds = [run_round(i, inputs, in_dir, tmp) for i in range(args.rounds)]
-        med = {name: statistics.median(r[name] for r in rounds) for name in ("curate", "datatrove")}
+        rounds = [run_round(i, inputs, in_dir, tmp, args.baseline) for i in range(args.rounds)]
+        tools = ["curate", "datatrove"] + (["baseline"] if args.baseline else [])
+        med = {name: statistics.median(r[name] for r in rounds) for name in tools}
         print("\n| tool | median wall s | docs/s | all rounds (s) |\n|---|---|---|---|")
         for name, seconds in med.items():
             all_s = ", ".join(f"{r[name]:.1f}" for r in rounds)
             print(f"| {name} | {seconds:.1f} | {n / seconds:,.0f} | {all_s} |")
         print(f"\ndatatrove time / curate time: {med['datatrove'] / med['curate']:.2f}x (medians)")
+        if args.baseline:
+            print(f"datatrove time / baseline curate time: {med['datatrove'] / med['baseline']:.2f}x (medians)")
+            ratios = ", ".join(f"{r['baseline'] / r['curate']:.2f}x" for r in rounds)
+            print(f"baseline time / curate time per round: {ratios}")
+        print("\ncurate's phases, medians over the rounds (manifest timings):\n")
+        print("| phase | s |\n|---|---|")
+        for phase, seconds in phase_table(rounds).items():
+            print(f"| {phase} | {seconds:.2f} |")
         if args.no_profile:
             return
-        phases, stats = profile_phases(inputs, tmp)
-        print("\ncurate under cProfile, driver process only (Ray workers not included):\n")
-        print("| phase | s |\n|---|---|")
-        for phase, seconds in phases.items():
-            print(f"| {phase} | {seconds:.2f} |")
-        print("\ntop 15 functions by cumulative time (driver process only):")
+        stats = profile_driver(inputs, tmp)
+        print("\ntop 15 functions by cumulative time (driver's main thread under cProfile):")
         stats.sort_stats("cumulative").print_stats(15)
 
 

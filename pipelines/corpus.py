@@ -35,7 +35,7 @@ from curate.io.writer import atomic_write_json, stats_name
 from curate.recipe import apply_cli_options, load_recipe, select_stages
 from pipelines.pass1 import stage_files
 from pipelines.pass2 import UnitSpec, run_pass2
-from pipelines.ray_session import ray_session
+from pipelines.ray_session import RaySession
 from pipelines.staging import StagedRun, run_key
 
 PACKAGES = [
@@ -124,11 +124,15 @@ def run_corpus(
 
     out = _output_folder(output)
     staged = StagedRun(fs.join(out, "_work", run_key(recipe, names, paths)), paths, key_columns(steps))
-    with ray_session(workers):
+    session = RaySession(workers)  # Ray comes up while the driver does its own set-up
+    try:
+        about = _about_run(staged.paths)
+        session.ready()
         clock.done("startup")
+        staged_by = {"batches": 0, "nodes": set()}
         if staged.pending():
             chain = {"recipe": recipe, "lang": lang, "stages": names, "steps": steps}
-            stage_files(staged, chain, workers, batch_size, max_doc_chars, progress)
+            staged_by = stage_files(staged, chain, workers, batch_size, max_doc_chars, progress)
         clock.done("pass1")
         decided = decide_all(steps, staged)
         clock.done("decide")
@@ -136,18 +140,26 @@ def run_corpus(
         spec = UnitSpec(out, shard_rows, max(batch_size, 4096), recipe, lang, names, steps)
         written = run_pass2(staged, spec, decided, workers)
         clock.done("pass2")
-    clock.done("shutdown")
-    step_fields = manifest_fields(steps, decided)
-    manifest = _manifest(recipe, lang, names, staged, step_fields, written)
-    _publish(out, manifest)
-    _clear_work(fs.join(out, "_work"))  # finished: nothing left to resume
-    clock.done("publish")
-    _write_report(out, manifest)
-    clock.done("report")
+        session.stop(wait=False)  # Ray's processes go down while the run is published and reported
+        clock.done("shutdown")
+        step_fields = manifest_fields(steps, decided)
+        manifest = _manifest(recipe, lang, names, staged, step_fields, written, about)
+        _publish(out, manifest)
+        _clear_work(fs.join(out, "_work"))  # finished: nothing left to resume
+        clock.done("publish")
+        _write_report(out, manifest)
+        clock.done("report")
+    finally:
+        session.stop()
+    clock.done("shutdown")  # what was left of Ray's shutdown after the report
     manifest["timings"] = clock.timings
     atomic_write_json(fs.join(out, "manifest.json"), manifest)  # the same run, now with its report's time too
     if progress:
         print(f"curate corpus: {clock.line()}", file=sys.stderr)
+        print(
+            f"curate corpus: pass 1 staged {staged_by['batches']} batch(es) on {len(staged_by['nodes'])} node(s)",
+            file=sys.stderr,
+        )
         print(
             f"curate corpus: pass 2 ran {written['tasks']} task(s) on {len(written['nodes'])} node(s)", file=sys.stderr
         )
@@ -162,13 +174,28 @@ class PhaseClock:
         self.timings: dict[str, float] = {}
 
     def done(self, phase: str) -> None:
+        """The time since the last phase ended, added to `phase` (a phase may end twice)."""
         now = time.perf_counter()
-        self.timings[phase] = round(now - self.start, 3)
+        self.timings[phase] = round(self.timings.get(phase, 0.0) + now - self.start, 3)
         self.start = now
 
     def line(self) -> str:
         total = sum(self.timings.values())
         return "seconds " + "  ".join(f"{k} {v:.1f}" for k, v in self.timings.items()) + f"  total {total:.1f}"
+
+
+def _about_run(paths: list[str]) -> dict:
+    """The manifest's inputs (sizes, checksums), versions and code version, worked out
+    while Ray starts; the report's plotting modules are imported then too."""
+    about = {
+        "inputs": [{"path": p, "bytes": fs.size(p), "sha256": fs.sha256(p)} for p in paths],
+        "versions": _versions(),
+        "code_version": _code_version(),
+    }
+    from curate.report.plots import import_matplotlib
+
+    import_matplotlib()
+    return about
 
 
 def _max_doc_chars(recipe: dict) -> int:
@@ -191,6 +218,7 @@ def _manifest(
     staged: StagedRun,
     step_fields: dict,
     written: dict,
+    about: dict,
 ) -> dict:
     warc_counts = staged.warc_tally()
     return {
@@ -199,9 +227,7 @@ def _manifest(
         "lang": lang,
         "recipe": {k: v for k, v in recipe.items() if not k.startswith("_")},
         "recipe_path": recipe.get("_path"),
-        "inputs": [{"path": p, "bytes": fs.size(p), "sha256": fs.sha256(p)} for p in staged.paths],
-        "versions": _versions(),
-        "code_version": _code_version(),
+        **about,
         "stages": names,
         **step_fields,
         "counts": written["counts"],

@@ -1,15 +1,19 @@
 """Pass 1: input files through the batch stages and the corpus steps' keys, on Ray workers.
 
-Reading runs as its own light tasks; the stages and keys run in a pool of actors
-(``StageChain``, built once per worker so models load once); the driver writes each
-input file's rows to the staged run as they arrive, in input order.
+With at least as many input files as workers, one plain Ray task per input file reads
+it, runs the stages and keys on each batch and writes the file's staged rows itself
+(pipelines/staging.py: renamed into place when complete), at most one such task per
+worker at a time. With fewer files (one big file), a light task reads each file (no
+CPU reserved: it never waits for a stage worker), every batch is staged by a task of
+its own, so that every worker has work, and the driver writes the staged batches in
+input order. Either way the stages and keys run in ``StageChain``, built once per
+worker process (models load once), and a file is marked done when its last row is written.
 """
 
 from __future__ import annotations
 
-import logging
 import sys
-import warnings
+from collections import deque
 
 import pyarrow as pa
 
@@ -18,6 +22,8 @@ from curate.io import warc
 from curate.io.readers import read_tables
 from curate.stages.registry import build_stages
 from pipelines.staging import StagedRun
+
+QUEUED_BATCHES = 8  # batches a file's reader may run ahead of the tasks that stage them
 
 
 class StageChain:
@@ -37,12 +43,54 @@ class StageChain:
         return table
 
 
-def _read_files(batch, batch_size: int, max_doc_chars: int):
-    for path in batch["path"].to_pylist():
-        with warc.counting(path) as tally:
-            yield from read_tables(path, batch_size=batch_size, max_doc_chars=max_doc_chars)
-        if tally:  # after the archive's last row: what became of each of its records
-            yield warc.tally_table(path, tally)
+_CHAINS: dict[str, StageChain] = {}  # in a worker process: this run's chain, built once for all its tasks
+
+
+def _chain(run: str, chain: dict) -> StageChain:
+    if run not in _CHAINS:
+        _CHAINS.clear()
+        _CHAINS[run] = StageChain(**chain)
+    return _CHAINS[run]
+
+
+def read_file(path: str, batch_size: int, max_doc_chars: int):
+    """One input file's batches, in order; last, the archive's record counts (None: not an archive)."""
+    with warc.counting(path) as tally:
+        yield from read_tables(path, batch_size=batch_size, max_doc_chars=max_doc_chars)
+    yield {"warc": tally.to_dict() if tally else None}
+
+
+def _finish(staged: StagedRun, path: str, last: dict) -> None:
+    """Mark a file done, after its archive's record counts (read_file's last item)."""
+    if last["warc"]:
+        staged.write_warc_tally(path, last["warc"])
+    staged.finish()
+
+
+def stage_batch(run: str, chain: dict, item):
+    """A batch through the chain, with the node it ran on; read_file's last item as it is."""
+    import ray
+
+    if isinstance(item, dict):
+        return item
+    return _chain(run, chain)(item), ray.get_runtime_context().get_node_id()
+
+
+def stage_file(staged: StagedRun, path: str, run: str, chain: dict, read_args: tuple) -> dict:
+    """Stage one input file into the staged run; how many rows and batches, and the node."""
+    import ray
+
+    rows = batches = 0
+    for item in read_file(path, *read_args):
+        if isinstance(item, dict):  # the file's last item
+            _finish(staged, path, item)
+            break
+        table = _chain(run, chain)(item)
+        batches += 1
+        if table.num_rows:
+            staged.write(table)
+            rows += table.num_rows
+    return {"rows": rows, "batches": batches, "node": ray.get_runtime_context().get_node_id()}
 
 
 def stage_files(
@@ -52,48 +100,82 @@ def stage_files(
     batch_size: int,
     max_doc_chars: int,
     progress: bool,
-) -> None:
-    """Run pass 1 over the staged run's pending files; ``chain``: StageChain's arguments."""
+) -> dict:
+    """Run pass 1 over the staged run's pending files; ``chain``: StageChain's arguments.
+    Returns how many batches were staged and the nodes they were staged on."""
+    import uuid
+
     import ray
     from tqdm import tqdm
 
-    ctx = ray.data.DataContext.get_current()
-    ctx.execution_options.preserve_order = True  # output order = input order, whatever the workers
-    ctx.enable_progress_bars = False
-    # Small blocks so that even one input file is spread over every stage worker.
-    ctx.target_max_block_size = 4 << 20
-    logging.getLogger("ray.data").setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", message="The minimum number of concurrent actors")
-    n_workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
-
+    limit = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+    chain_args = (uuid.uuid4().hex, ray.put(chain))
     paths = staged.pending()
-    files = ray.data.from_items([{"path": p} for p in paths], override_num_blocks=max(1, len(paths)))
-    # Reading runs as its own light tasks (num_cpus=0: not fused with the stages and
-    # never starved by them), so one big input file still feeds every stage worker.
-    ds = files.map_batches(
-        _read_files,
-        batch_format="pyarrow",
-        batch_size=1,
-        num_cpus=0,
-        fn_kwargs={"batch_size": batch_size, "max_doc_chars": max_doc_chars},
-    )
-    ds = ds.map_batches(
-        StageChain,
-        batch_format="pyarrow",
-        batch_size=batch_size,
-        fn_constructor_kwargs=chain,
-        compute=ray.data.ActorPoolStrategy(size=n_workers),
-    )
     bar = tqdm(desc=f"curate {chain['lang']}", unit="doc", disable=not progress, file=sys.stderr)
-    for table in ds.iter_batches(batch_format="pyarrow", batch_size=None):
-        table, tallies = warc.split_tallies(table)
-        for path, tally in tallies:
-            staged.write_warc_tally(path, tally)
-        if table.num_rows:
-            staged.write(table)
-            bar.update(table.num_rows)
-    staged.finish()
+    done = {"batches": 0, "nodes": set()}
+    if len(paths) >= limit:
+        _whole_files(staged, paths, chain_args, limit, (batch_size, max_doc_chars), bar, done)
+    else:
+        for path, batches in _split_files(paths, chain_args, limit, (batch_size, max_doc_chars)):
+            _write_file(staged, path, batches, bar, done)
     bar.close()
     missing = staged.pending()
     if missing:
         raise RuntimeError(f"pass 1 produced no rows for: {', '.join(missing)}")
+    return done
+
+
+def _whole_files(staged: StagedRun, paths: list[str], chain_args: tuple, limit: int, read_args, bar, done) -> None:
+    """A task per file, `limit` at a time, each writing its file's staged rows."""
+    import ray
+
+    task = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(stage_file)
+    waiting, running = deque(paths), []
+    while waiting or running:
+        while waiting and len(running) < limit:
+            running.append(task.remote(staged, waiting.popleft(), *chain_args, read_args))
+        finished, running = ray.wait(running, num_returns=1)
+        for summary in ray.get(finished):
+            done["batches"] += summary["batches"]
+            done["nodes"].add(summary["node"])
+            bar.update(summary["rows"])
+
+
+def _split_files(paths: list[str], chain_args: tuple, limit: int, read_args: tuple):
+    """(path, refs of its staged batches) per file, in order; every file read by a light
+    task, each batch staged by a task of its own, at most 2 x `limit` batches ahead."""
+    import ray
+
+    read = ray.remote(num_cpus=0, _generator_backpressure_num_objects=QUEUED_BATCHES)(read_file)
+    stage = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(stage_batch)
+    readers = [(path, read.options(num_returns="streaming").remote(path, *read_args)) for path in paths]
+    for path, batches in readers:
+        yield path, _ahead((stage.remote(*chain_args, ref) for ref in batches), 2 * limit)
+
+
+def _ahead(refs, n: int):
+    """The refs in order, each yielded once `n` more have been asked for (their tasks submitted)."""
+    window: deque = deque()
+    for ref in refs:
+        window.append(ref)
+        if len(window) > n:
+            yield window.popleft()
+    yield from window
+
+
+def _write_file(staged: StagedRun, path: str, batches, bar, done: dict) -> None:
+    """Write one file's staged batches as they arrive and mark the file done."""
+    import ray
+
+    for ref in batches:
+        item = ray.get(ref)
+        if isinstance(item, dict):  # the file's last item
+            _finish(staged, path, item)
+            return
+        table, node = item
+        done["batches"] += 1
+        done["nodes"].add(node)
+        if table.num_rows:
+            staged.write(table)
+            bar.update(table.num_rows)
+    raise RuntimeError(f"pass 1: the read of {path} ended without its last item")

@@ -152,3 +152,17 @@ def test_one_process_second_pass_equals_a_full_second_clustering(max_bucket):
     reused = cluster_without_boilerplate(keys, cfg, resign)
     full = cluster_without_boilerplate(keys, cfg, resign, cluster_fn=lambda k, c: cluster(k, c))
     assert reused.num_rows > 100 and reused.to_pylist() == full.to_pylist()
+
+
+def test_edge_line_weight_leaves_out_words_with_links_and_addresses():
+    # letters of the words that hold no "://", "www." or "@"; unspaced Japanese is one word
+    from curate.dedup.boilerplate import _weight
+
+    assert _weight("会社概要はこちら https://example.co.jp/about 연락처 a@b.kr") == len("会社概要はこちら") + len(
+        "연락처"
+    )
+    assert _weight("お問い合わせ:info@example.jp") == 0
+    assert _weight("www.site.kr\u3000오늘의 뉴스") == len("오늘의뉴스")
+    assert _weight("2021年8月12日 05:33") == len("年月日")
+    long = "あ" * 5000 + "http://x" + "い" * 5000  # one word: all of it is the link
+    assert _weight(long + " 次へ") == 2

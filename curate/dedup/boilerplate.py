@@ -84,13 +84,18 @@ def strip_lines(text: str, boilerplate: dict[int, int]) -> str | None:
     return "\n".join(line for line, c in zip(lines, counts) if not c)
 
 
-# A link or an address is never a page's text, however long.
-_LINK = re.compile(r"\S*(?:://|www\.|@)\S*")
+# A link or an address is never a page's text, however long: a word (run of non-space)
+# holding one of these is left out.
+_LINK_MARKS = ("://", "www.", "@")
 
 
 def _weight(line: str) -> int:
-    """Letters outside links and addresses: dates and counters weigh nothing either."""
-    return sum(ch.isalpha() for ch in _LINK.sub("", line))
+    """Letters outside links and addresses: dates and counters weigh nothing either.
+    (Word by word, not by a regex: a pattern around these marks backtracks quadratically
+    in an unspaced Japanese line.)"""
+    if not any(mark in line for mark in _LINK_MARKS):
+        return sum(map(str.isalpha, line))
+    return sum(sum(map(str.isalpha, w)) for w in line.split() if not any(mark in w for mark in _LINK_MARKS))
 
 
 def core_text(text: str, ratio: float = 0.7, max_edge: int = 80) -> str | None:

@@ -13,12 +13,14 @@ import json
 import os
 import sys
 import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from multiprocessing import get_context
 
 from curate.io import fs
 from curate.report import webfont
 from curate.report.model import compute_report
 from curate.report.page import render_html
-from curate.report.plots import render_plots
+from curate.report.plots import Plots, render_plots
 
 
 def build_report(out_dir: str | os.PathLike) -> dict:
@@ -26,17 +28,37 @@ def build_report(out_dir: str | os.PathLike) -> dict:
     CJK font both are still written; report["font_error"] says why the font is missing."""
     out = os.fspath(out_dir)
     report = compute_report(out)
-    plots, p = render_plots(report)
+    p = Plots()
     report["font"] = p.font
     report["font_file"] = p.font_file
     report["font_error"] = p.font_error
-    report["missing_glyphs"] = p.missing_glyphs
-    fs.write_text(fs.join(out, "report.json"), json.dumps(report, ensure_ascii=False, indent=1) + "\n")
-    page = render_html(report, plots)
-    # the subset holds the characters of the page as rendered without it (the rule adds only ASCII)
-    face = webfont.font_face_css(p.font_file, page) if p.font_file else ""
-    fs.write_text(fs.join(out, "report.html"), render_html(report, plots, face) if face else page)
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+        face = _font_face(pool, p.font_file, report)  # subset in another process while the charts are drawn
+        plots, _ = render_plots(report, p)
+        report["missing_glyphs"] = p.missing_glyphs
+        fs.write_text(fs.join(out, "report.json"), json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+        face = face.result() if face else ""
+    fs.write_text(fs.join(out, "report.html"), render_html(report, plots, face))
     return report
+
+
+class _EveryChart(dict):
+    """Charts as the page's text sees them: every one present, its PNG (base64, ASCII) left out."""
+
+    def __contains__(self, name) -> bool:
+        return True
+
+    def __getitem__(self, name) -> str:
+        return ""
+
+
+def _font_face(pool: ProcessPoolExecutor, font_file: str | None, report: dict) -> Future | None:
+    """The @font-face rule of the page, subset in `pool`. The subset holds the characters
+    of the page as rendered without it: the charts' base64 and the rule add only ASCII,
+    which the subset always has, and a chart without data shows its alt text either way."""
+    if not font_file:
+        return None
+    return pool.submit(webfont.font_face_css, font_file, set(render_html(report, _EveryChart())))
 
 
 def main(argv: list[str] | None = None) -> int:

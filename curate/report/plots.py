@@ -282,10 +282,19 @@ CHARTS = (
 )
 
 
-def render_plots(r: dict) -> tuple[dict[str, str], Plots]:
+def import_matplotlib() -> None:
+    """Import what the charts draw with (about a second), ahead of time for a caller with
+    a second to spare while it waits on something else."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+
+
+def render_plots(r: dict, p: Plots | None = None) -> tuple[dict[str, str], Plots]:
     """name -> base64 PNG, and the renderer (its font, font file, font error and the
-    glyph warnings matplotlib raised)."""
-    p = Plots()
+    glyph warnings matplotlib raised); p: a renderer made beforehand."""
+    p = p or Plots()
     plots: dict[str, str] = {}
     for chart in CHARTS:
         chart(p, r, plots)
