@@ -31,6 +31,7 @@ from curate.dedup.minhash import band_keys, mix64
 from curate.dedup.pairs import bucket_pairs, components, has_shingles, pair_thresholds, unique_pairs, verified
 from curate.dedup.settings import DedupSettings
 from curate.dedup.signatures import from_fixed_list, to_fixed_list
+from curate.dedup.spill_ray import OnDisk, disk_task
 
 KEY_COLUMNS = ["row", "id", "text_hash", "minhash", "quality_score", "n_chars"]
 CORE_COLUMNS = ["core_minhash", "core_chars"]
@@ -58,7 +59,7 @@ def _partition_of(values: np.ndarray, parts: int) -> np.ndarray:
         return (mix64(values.astype(np.uint64)) % np.uint64(parts)).astype(np.int64)
 
 
-@ray.remote
+@disk_task
 def _split(table: pa.Table, key: str, parts: int) -> list[pa.Table]:
     part = _partition_of(table.column(key).to_numpy(zero_copy_only=False), parts)
     order = np.argsort(part, kind="stable")
@@ -86,7 +87,7 @@ def concat_pieces(tables, schema: pa.Schema | None = None) -> pa.Table:
 # ---------------------------------------------------------------- reducers
 
 
-@ray.remote
+@disk_task
 def _exact_reduce(do_exact: bool, *pieces: pa.Table) -> pa.Table:
     t = concat_pieces(pieces)
     rows, quality, n_chars = key_columns(t)
@@ -128,7 +129,7 @@ def _nodes(table: pa.Table, width: int, bodies: bool) -> dict[str, np.ndarray]:
     return {k: np.concatenate(v) for k, v in out.items()}
 
 
-@ray.remote
+@disk_task
 def _band_rows(table: pa.Table, bands: int, rows_per_band: int, bodies: bool) -> pa.Table:
     nodes = _nodes(table, bands * rows_per_band, bodies)
     keys = band_keys(nodes["minhash"], bands, rows_per_band)
@@ -137,7 +138,7 @@ def _band_rows(table: pa.Table, bands: int, rows_per_band: int, bodies: bool) ->
     )
 
 
-@ray.remote
+@disk_task
 def _signature_rows(table: pa.Table, width: int, bodies: bool) -> pa.Table:
     nodes = _nodes(table, width, bodies)
     cols = {
@@ -150,7 +151,7 @@ def _signature_rows(table: pa.Table, width: int, bodies: bool) -> pa.Table:
     return pa.table(cols)
 
 
-@ray.remote
+@disk_task
 def _bucket_reduce(max_all_pairs: int, *pieces: pa.Table) -> pa.Table:
     t = concat_pieces(pieces)
     a, b = bucket_pairs(t.column("band_key").to_numpy(), t.column("row").to_numpy(), max_all_pairs)
@@ -174,7 +175,7 @@ def _lookup(sig_table: pa.Table, rows: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-@ray.remote
+@disk_task
 def _join_a(n_pairs: int, *pieces: pa.Table) -> pa.Table:
     pairs, sigs = concat_pieces(pieces[:n_pairs]), concat_pieces(pieces[n_pairs:])
     a, b = unique_pairs(pairs.column("a").to_numpy(), pairs.column("b").to_numpy())  # all copies of a pair meet here
@@ -190,7 +191,7 @@ def _join_a(n_pairs: int, *pieces: pa.Table) -> pa.Table:
     return pa.table(cols)
 
 
-@ray.remote
+@disk_task
 def _join_b_verify(n_pairs: int, s: DedupSettings, *pieces: pa.Table) -> pa.Table:
     pairs, sigs = concat_pieces(pieces[:n_pairs]), concat_pieces(pieces[n_pairs:])
     a, b = pairs.column("a").to_numpy(), pairs.column("b").to_numpy()
@@ -213,7 +214,7 @@ def _join_b_verify(n_pairs: int, s: DedupSettings, *pieces: pa.Table) -> pa.Tabl
     )  # a < b: b may be a body
 
 
-@ray.remote
+@disk_task
 def _exact_edges(table: pa.Table) -> pa.Table:
     rows, rep = table.column("row").to_numpy(), table.column("rep").to_numpy()
     dup = rows != rep
@@ -231,13 +232,13 @@ def _edges(u: np.ndarray, v: np.ndarray) -> pa.Table:
     return pa.table({"u": pa.array(u, pa.int64()), "v": pa.array(v, pa.int64())})
 
 
-@ray.remote
+@disk_task
 def _both_directions(table: pa.Table) -> pa.Table:
     u, v = table.column("u").to_numpy(), table.column("v").to_numpy()
     return pa.table({"node": np.r_[u, v], "nbr": np.r_[v, u]})
 
 
-@ray.remote
+@disk_task
 def _larger_end(table: pa.Table) -> pa.Table:
     u, v = table.column("u").to_numpy(), table.column("v").to_numpy()
     return pa.table({"node": np.maximum(u, v), "nbr": np.minimum(u, v)})
@@ -261,7 +262,7 @@ def _neighborhoods(pieces) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
     return _group_min(t.column("node").to_numpy(), t.column("nbr").to_numpy())
 
 
-@ray.remote
+@disk_task
 def _large_star(*pieces: pa.Table) -> pa.Table:
     """Every neighbor larger than the node is linked to the neighborhood's minimum."""
     node, nbr, m, _ = _neighborhoods(pieces)
@@ -269,7 +270,7 @@ def _large_star(*pieces: pa.Table) -> pa.Table:
     return _edges(nbr[keep], m[keep])
 
 
-@ray.remote
+@disk_task
 def _small_star(*pieces: pa.Table) -> pa.Table:
     """The node and its smaller neighbors are all linked to their minimum."""
     node, nbr, m, starts = _neighborhoods(pieces)
@@ -279,7 +280,7 @@ def _small_star(*pieces: pa.Table) -> pa.Table:
     return _edges(u[keep], mm[keep])
 
 
-@ray.remote
+@disk_task
 def _fingerprint(table: pa.Table) -> tuple[int, int]:
     u, v = table.column("u").to_numpy().astype(np.uint64), table.column("v").to_numpy().astype(np.uint64)
     with np.errstate(over="ignore"):
@@ -287,7 +288,7 @@ def _fingerprint(table: pa.Table) -> tuple[int, int]:
     return len(u), int(h.sum(dtype=np.uint64))
 
 
-@ray.remote
+@disk_task
 def _components_in_one(*pieces: pa.Table) -> pa.Table:
     """Every edge in one task: union-find (curate.dedup.pairs.components) gives the stars directly."""
     t = concat_pieces(pieces)
@@ -318,18 +319,18 @@ def connected_components(edges: list, parts: int, max_rounds: int = 100) -> list
 # ---------------------------------------------------------------- keepers
 
 
-@ray.remote
+@disk_task
 def _attributes(table: pa.Table) -> pa.Table:
     return table.select(["row", "id", "quality_score", "n_chars", "rep"])
 
 
-@ray.remote
+@disk_task
 def _labels(table: pa.Table) -> pa.Table:
     u, v = table.column("u").to_numpy(), table.column("v").to_numpy()  # u: component min < v
     return pa.table({"row": np.r_[v, u], "label": np.r_[u, u]})
 
 
-@ray.remote
+@disk_task
 def _attach(n_labels: int, *pieces: pa.Table) -> pa.Table:
     labels, attrs = concat_pieces(pieces[:n_labels]), concat_pieces(pieces[n_labels:])
     rows, lab = labels.column("row").to_numpy(), labels.column("label").to_numpy()
@@ -342,7 +343,7 @@ def _attach(n_labels: int, *pieces: pa.Table) -> pa.Table:
     return attrs.append_column("label", pa.array(lab[np.searchsorted(rows, a_rows)], pa.int64()))
 
 
-@ray.remote
+@disk_task
 def _keepers(*pieces: pa.Table) -> pa.Table:
     t = concat_pieces(pieces)
     if t.num_rows == 0:
@@ -405,8 +406,8 @@ def partitions_for(n_docs: int, s: DedupSettings) -> int:
 
 
 @ray.remote
-def _num_rows(table: pa.Table) -> int:
-    return table.num_rows
+def _num_rows(table: pa.Table | OnDisk) -> int:
+    return table.rows if isinstance(table, OnDisk) else table.num_rows  # a handle's count, not its table
 
 
 def _join_partitions(pairs: list, parts: int, s: DedupSettings) -> int:
@@ -447,13 +448,13 @@ def cluster_blocks(blocks: list, s: DedupSettings, parts: int, bodies: bool) -> 
 # ---------------------------------------------------------------- boilerplate lines
 
 
-@ray.remote
+@disk_task
 def _line_pairs(line_lists: pa.ListArray, labels: np.ndarray) -> pa.Table:
     h, lab = line_label_pairs(line_lists, labels)
     return pa.table({"line_hash": pa.array(h, pa.uint64()), "label": pa.array(lab, pa.int64())})
 
 
-@ray.remote
+@disk_task
 def frequent_lines(k: int, *pieces: pa.Table) -> tuple[np.ndarray, np.ndarray]:
     """The lines of one line-hash partition of (line_hash, label) pairs found under k labels or more."""
     t = concat_pieces(pieces)

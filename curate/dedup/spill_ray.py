@@ -1,0 +1,116 @@
+"""Ray tasks whose tables travel through files, not through Ray's object store.
+
+A corpus step's shuffles hold the whole corpus's keys, pairs and edges at once. Kept in
+Ray's object store, every worker maps the store's pages it reads or writes, and a
+reused worker keeps them mapped: its resident memory grows with the corpus even though
+each task holds one partition. With a scratch folder set (``scratch``, on the driver),
+a ``disk_task`` writes every table it returns into that folder (Arrow IPC, one file
+per task, one record batch per table) and returns an ``OnDisk`` handle of a few bytes
+instead; a task handed a handle reads only its own batch, with plain reads into
+private memory that it gives back to the system when it returns. Without a scratch
+folder a ``disk_task`` is a plain Ray task (in-process evaluations, benches, tests).
+The folder must be visible to every node, as the staged files are.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import pyarrow as pa
+import ray
+
+_FOLDER: list[str | None] = [None]  # on the driver: where the running decision's tasks write
+
+
+@dataclass(frozen=True)
+class OnDisk:
+    """A table a task wrote: record batch ``batch`` of the IPC file ``path``."""
+
+    path: str
+    batch: int
+    rows: int
+    nbytes: int
+
+    def load(self) -> pa.Table:
+        with pa.OSFile(self.path) as f:  # read, not mapped: the pages are this task's, freed with it
+            return pa.Table.from_batches([pa.ipc.open_file(f).get_batch(self.batch)])
+
+
+@contextmanager
+def scratch(folder: str):
+    """Tasks submitted inside write their tables under ``folder``, removed on exit."""
+    os.makedirs(folder, exist_ok=True)
+    _FOLDER[0] = folder
+    try:
+        yield folder
+    finally:
+        _FOLDER[0] = None
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def loaded(value):
+    """A task's argument as the task function takes it: a handle's table, anything else as is."""
+    return value.load() if isinstance(value, OnDisk) else value
+
+
+def _spilled(folder: str, outputs: list) -> list:
+    """The outputs with every table written to one IPC file per schema and replaced by its handle."""
+    by_schema: dict[pa.Schema, list[int]] = {}
+    for i, o in enumerate(outputs):
+        if isinstance(o, pa.Table):
+            by_schema.setdefault(o.schema.remove_metadata(), []).append(i)
+    out = list(outputs)
+    for schema, positions in by_schema.items():
+        path = os.path.join(folder, f"{uuid.uuid4().hex}.arrow")
+        with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
+            for batch_index, i in enumerate(positions):
+                table = outputs[i].replace_schema_metadata(None).combine_chunks()
+                batches = table.to_batches()
+                writer.write_batch(batches[0] if batches else pa.RecordBatch.from_pylist([], schema=schema))
+                out[i] = OnDisk(path, batch_index, table.num_rows, table.nbytes)
+    return out
+
+
+def _runner(fn):
+    """The Ray task body of ``fn``: handles in, ``fn``, tables out to the scratch folder."""
+
+    def run(num_returns: int, folder: str | None, *args):
+        result = fn(*(loaded(a) for a in args))
+        if folder is None:
+            return result
+        outputs = list(result) if num_returns > 1 else [result]
+        del result
+        out = _spilled(folder, outputs)
+        del outputs
+        pa.default_memory_pool().release_unused()  # a reused worker keeps no pool pages of this task
+        return out if num_returns > 1 else out[0]
+
+    run.__name__ = run.__qualname__ = fn.__name__
+    return run
+
+
+class DiskTask:
+    """``fn`` as a Ray task (``.remote``, ``.options``) whose tables go through the scratch folder."""
+
+    def __init__(self, fn, options: dict | None = None, base=None):
+        self.fn = fn
+        self.opts = {"num_returns": 1, **(options or {})}
+        self._base = base or ray.remote(_runner(fn))  # exported to the workers once
+        self._remote = self._base.options(**self.opts)
+
+    def options(self, **options) -> DiskTask:
+        return DiskTask(self.fn, {**self.opts, **options}, self._base)
+
+    def remote(self, *args):
+        return self._remote.remote(self.opts["num_returns"], _FOLDER[0], *args)
+
+
+def disk_task(fn=None, **options):
+    """Decorator: ``@disk_task`` or ``@disk_task(num_returns=2)``."""
+    if fn is None:
+        return lambda f: DiskTask(f, options)
+    return DiskTask(fn, options)
