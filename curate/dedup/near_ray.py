@@ -40,6 +40,7 @@ CORE_COLUMNS = ["core_minhash", "core_chars"]
 # to its document. Names sort as curate.dedup.near orders its nodes (every full signature,
 # then the bodies), so large buckets get the same star-and-chain pairs on both paths.
 BODY = 1 << 40
+BUCKET_CHUNK_ROWS = 100_000  # band rows whose candidate pairs _bucket_reduce forms at once
 MEMBER_SCHEMA = OUTPUT_SCHEMA.append(pa.field("label", pa.int64()))  # label: the cluster's smallest row
 
 
@@ -151,13 +152,30 @@ def _signature_rows(table: pa.Table, width: int, bodies: bool) -> pa.Table:
     return pa.table(cols)
 
 
+def _bucket_chunks(keys: np.ndarray, rows: int) -> list[tuple[int, int]]:
+    """(start, stop) of runs of about ``rows`` sorted keys, never splitting a bucket."""
+    cuts = np.unique(np.searchsorted(keys, keys[np.arange(rows, len(keys), rows)], side="left"))
+    bounds = np.r_[0, cuts[cuts > 0], len(keys)]
+    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
+
+
 @disk_task
 def _bucket_reduce(max_all_pairs: int, *pieces: pa.Table) -> pa.Table:
     t = concat_pieces(pieces)
-    a, b = bucket_pairs(t.column("band_key").to_numpy(), t.column("row").to_numpy(), max_all_pairs)
-    # a < b: a body pairs with a full signature only (a < BODY), and not with its own document's
-    ok = (a < BODY) & (b - BODY != a)
-    a, b = unique_pairs(a[ok], b[ok])  # a pair found in several bands of this partition travels once
+    keys, rows = t.column("band_key").to_numpy(), t.column("row").to_numpy()
+    order = np.lexsort((rows, keys))
+    keys, rows = keys[order], rows[order]
+    found_a, found_b = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
+    # bucket by bucket in chunks: a bucket of max_all_pairs members gives ~max_all_pairs / 2
+    # pairs per band row, so the pairs before deduplication are held a chunk at a time
+    for lo, hi in _bucket_chunks(keys, BUCKET_CHUNK_ROWS):
+        a, b = bucket_pairs(keys[lo:hi], rows[lo:hi], max_all_pairs, members_ascending=True)
+        # a < b: a body pairs with a full signature only (a < BODY), and not with its own document's
+        ok = (a < BODY) & (b - BODY != a)
+        a, b = unique_pairs(a[ok], b[ok])
+        found_a.append(a)
+        found_b.append(b)
+    a, b = unique_pairs(np.concatenate(found_a), np.concatenate(found_b))  # a pair of several bands travels once
     return pa.table({"a": pa.array(a, pa.int64()), "b": pa.array(b, pa.int64())})
 
 

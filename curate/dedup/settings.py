@@ -40,8 +40,10 @@ DEFAULTS = {
     "partitions": None,
     "partition_docs": 20_000,
     # The pair joins take more partitions where the candidate pairs exceed this many per
-    # partition (each travels with a 512-byte signature): a corpus dense in near duplicates.
-    "partition_pairs": 200_000,
+    # partition: a corpus dense in near duplicates. A joined pair carries up to four
+    # 512-byte signatures (full and body, each side: ~2 KB), a document's keys ~1.1 KB,
+    # so 20,000 pairs hold about what partition_docs documents do (bench/scale.py).
+    "partition_pairs": 20_000,
     "shingles": None,  # per language, e.g. {ko: {kind: char, n: 4}}; null = curate.dedup.shingles defaults
     # dedup_texts (curate/dedup/near.py, for evaluations and benches) clusters on Ray above
     # this many texts when Ray is up; `curate corpus` always decides on Ray.

@@ -14,8 +14,11 @@ The folder must be visible to every node, as the staged files are.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import shutil
+import sys
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,7 +26,10 @@ from dataclasses import dataclass
 import pyarrow as pa
 import ray
 
-_FOLDER: list[str | None] = [None]  # on the driver: where the running decision's tasks write
+_FOLDER: list[str | None] = [None]
+_LIBC = (
+    ctypes.CDLL(ctypes.util.find_library("c")) if sys.platform.startswith("linux") else None
+)  # on the driver: where the running decision's tasks write
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,14 @@ def _spilled(folder: str, outputs: list) -> list:
     return out
 
 
+def _give_back_memory() -> None:
+    """Return the task's freed memory to the system: a reused worker would otherwise keep
+    the peak of the largest task it ever ran (Arrow's pool and glibc's heap both retain)."""
+    pa.default_memory_pool().release_unused()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
 def _runner(fn):
     """The Ray task body of ``fn``: handles in, ``fn``, tables out to the scratch folder."""
 
@@ -86,7 +100,7 @@ def _runner(fn):
         del result
         out = _spilled(folder, outputs)
         del outputs
-        pa.default_memory_pool().release_unused()  # a reused worker keeps no pool pages of this task
+        _give_back_memory()
         return out if num_returns > 1 else out[0]
 
     run.__name__ = run.__qualname__ = fn.__name__
