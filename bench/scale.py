@@ -117,24 +117,39 @@ def _title(cmd: bytes) -> str:
     return cmd.split(b"\0")[0].decode(errors="replace").split(" ")[0][:40]
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
 def memory_of_run(pid: int) -> dict:
     """The driver's memory, and each Ray worker's by the task it runs now (``workers``:
     title -> the largest of each measure over the workers running it), for this run's
-    processes only."""
-    out = {"driver": dict.fromkeys(("rss", "private", "shared"), 0), "workers": {}}
+    processes only; ``cpu``: each process's CPU seconds so far and what it runs now."""
+    out = {"driver": dict.fromkeys(("rss", "private", "shared"), 0), "workers": {}, "cpu": {}}
     for proc in _tree(pid):
         try:
             mem = _memory(proc)
+            cpu = _cpu_seconds(proc)
             with open(f"/proc/{proc}/cmdline", "rb") as f:
                 cmd = f.read()
         except OSError:
             continue
         if proc == pid:
             out["driver"] = mem
+            out["cpu"][proc] = (cpu, "driver")
         elif b"ray::" in cmd or b"default_worker.py" in cmd:
             peak = out["workers"].setdefault(_title(cmd), dict.fromkeys(mem, 0))
             for k, v in mem.items():
                 peak[k] = max(peak[k], v)
+            out["cpu"][proc] = (cpu, _title(cmd))
+        else:
+            out["cpu"][proc] = (cpu, "ray itself")  # raylet, GCS, agents
     return out
 
 
@@ -159,6 +174,8 @@ class Peaks:
         self.driver = dict.fromkeys(("rss", "private", "shared"), 0)
         self.workers: dict[str, dict[str, int]] = {}
         self.work = {"staged": 0, "keys": 0, "other": 0}
+        self.cpu: dict[str, float] = {}  # CPU seconds by what the process ran when it used them
+        self._last: dict[int, float] = {}
 
     def add(self, mem: dict, work: dict | None) -> None:
         for k, v in mem["driver"].items():
@@ -169,6 +186,10 @@ class Peaks:
                 peak[k] = max(peak[k], v)
         for k, v in (work or {}).items():
             self.work[k] = max(self.work[k], v)
+        for pid, (seconds, title) in mem["cpu"].items():
+            task = "pass-1 stages" if "StageChain" in title or "_read_files" in title else title
+            self.cpu[task] = self.cpu.get(task, 0.0) + seconds - self._last.get(pid, 0.0)
+            self._last[pid] = seconds
 
     def largest(self, measure: str) -> tuple[int, str]:
         """The largest worker value of a measure and the task that had it."""
@@ -254,12 +275,32 @@ def main() -> None:
                 report_tasks(peaks)
     report_ratios(rows)
     report_rates(rows)
+    report_cpu(rows)
+    text_bytes = sum(len(t.encode("utf-8")) for t in base) / len(base)
+    print(f"text: {text_bytes:,.0f} UTF-8 bytes per document at 1x (the copies add a few)")
 
 
 def report_tasks(peaks: Peaks) -> None:
     """Each task's (or actor's) peak RSS / private / shared, the largest private first."""
     for title, w in sorted(peaks.workers.items(), key=lambda kv: -kv[1]["private"]):
         print(f"      {title:<40} {_mib(w['rss']):>6} / {_mib(w['private']):>5} / {_mib(w['shared']):>6}")
+
+
+def report_cpu(rows: dict) -> None:
+    """CPU seconds per 1,000 documents by what ran them (sampled every 0.2 s, so a short
+    task's time may go to the title before or after it): the load-proof rates."""
+    print("\nCPU seconds per 1,000 documents (user + system, every process of the run)")
+    for factor, (n, r) in sorted(rows.items()):
+        cpu = r["peaks"].cpu
+        stages = cpu.get("pass-1 stages", 0.0)
+        decide = sum(v for k, v in cpu.items() if k.startswith(("ray::_", "ray::frequent")) and "Actor" not in k)
+        pass2 = cpu.get("ray::write_unit", 0.0)
+        total = sum(cpu.values())
+        print(
+            f"{factor:>3}x  total {1000 * total / n:.2f}  pass-1 reading and stages {1000 * stages / n:.2f}"
+            f"  corpus-step tasks {1000 * decide / n:.2f}  pass-2 tasks {1000 * pass2 / n:.2f}"
+            f"  driver {1000 * cpu.get('driver', 0.0) / n:.2f}"
+        )
 
 
 def report_ratios(rows: dict) -> None:

@@ -108,3 +108,31 @@ def test_partitions_grow_with_the_keys_so_a_partition_holds_the_setting(local_ra
         sizes = [sum(h.rows for h in ray.get(p)) for p in pieces]
         assert len(sizes) == 12 and sum(sizes) == 12_000
         assert max(sizes) < 1.25 * s.partition_docs  # a hash partition holds about its share, not the corpus
+
+
+def test_bucket_pairs_formed_chunk_by_chunk_equal_the_whole(monkeypatch):
+    from curate.dedup import near_ray
+    from curate.dedup.pairs import bucket_pairs, unique_pairs
+
+    rng = np.random.default_rng(1)
+    keys = rng.integers(0, 300, 5000).astype(np.uint64)  # buckets of every size, some over max_all_pairs
+    keys[:40] = 7  # one bucket larger than a chunk
+    rows = rng.permutation(5000).astype(np.int64)
+    rows[rng.random(5000) < 0.3] += near_ray.BODY  # bodies among the full signatures
+    table = pa.table({"band_key": pa.array(keys, pa.uint64()), "row": pa.array(rows, pa.int64())})
+    a, b = bucket_pairs(keys, rows, 16)
+    ok = (a < near_ray.BODY) & (b - near_ray.BODY != a)
+    expected = unique_pairs(a[ok], b[ok])
+    sorted_keys = np.sort(keys)
+    largest_bucket = int(np.unique(keys, return_counts=True)[1].max())
+    for chunk in (7, 100, 10_000):
+        spans = near_ray._bucket_chunks(sorted_keys, chunk)
+        assert spans[0][0] == 0 and spans[-1][1] == len(keys)
+        assert all(hi == lo2 for (_, hi), (lo2, _) in zip(spans, spans[1:]))  # consecutive, nothing left out
+        assert all(lo == 0 or sorted_keys[lo] != sorted_keys[lo - 1] for lo, _ in spans)  # never inside a bucket
+        assert max(hi - lo for lo, hi in spans) < chunk + largest_bucket  # a chunk's rows and one bucket at most
+        monkeypatch.setattr(near_ray, "BUCKET_CHUNK_ROWS", chunk)
+        got = near_ray._bucket_reduce.fn(16, table.slice(0, 2500), table.slice(2500))
+        assert len(got) > 1000
+        assert got.column("a").to_pylist() == expected[0].tolist()
+        assert got.column("b").to_pylist() == expected[1].tolist()

@@ -170,6 +170,11 @@ def _promote(cap: int, n_keepers: int, n_affected: int, *pieces: pa.Table) -> pa
     return pa.table({"row": pa.array(changed, pa.int64()), **columns}, schema=OUTPUT_SCHEMA)
 
 
+def _joined(task, left: list[list], right: list[list]) -> list:
+    """One task per partition, handed how many pieces of ``left`` it gets, then its pieces of both shuffles."""
+    return [task.remote(len(lp), *lp, *rp) for lp, rp in zip(left, right)]
+
+
 def decide_domain_cap(
     files: list[StagedFile], cap: int, duplicates: Duplicates | None, out: DecisionParts, promoted: DecisionParts | None
 ) -> None:
@@ -185,27 +190,11 @@ def decide_domain_cap(
         capped, counts = [r[0] for r in ranked], [r[1] for r in ranked]
         if duplicates is not None:
             promoted.start()
-            capped_by_row, members_by_row = shuffle(capped, "row", parts), shuffle(members, "row", parts)
-            keepers = [
-                _capped_keepers.remote(len(capped_by_row[p]), *capped_by_row[p], *members_by_row[p])
-                for p in range(parts)
-            ]
-            keepers_by_cluster, by_cluster = (
-                shuffle(keepers, "cluster_key", parts),
-                shuffle(members, "cluster_key", parts),
-            )
-            affected = [
-                _affected.remote(len(keepers_by_cluster[p]), *keepers_by_cluster[p], *by_cluster[p])
-                for p in range(parts)
-            ]
-            affected_by_domain, counts_by_domain = (
-                shuffle(affected, "domain_key", parts),
-                shuffle(counts, "domain_key", parts),
-            )
-            needed = [
-                _needed_counts.remote(len(affected_by_domain[p]), *affected_by_domain[p], *counts_by_domain[p])
-                for p in range(parts)
-            ]
+            keepers = _joined(_capped_keepers, shuffle(capped, "row", parts), shuffle(members, "row", parts))
+            by_cluster = shuffle(members, "cluster_key", parts)
+            affected = _joined(_affected, shuffle(keepers, "cluster_key", parts), by_cluster)
+            counts_by_domain = shuffle(counts, "domain_key", parts)
+            needed = _joined(_needed_counts, shuffle(affected, "domain_key", parts), counts_by_domain)
             changes = _promote.remote(cap, len(keepers), len(affected), *keepers, *affected, *needed)
             write_by_file([changes], files, OUTPUT_SCHEMA.names, promoted, parts)
             promoted.finish(starts, {})
