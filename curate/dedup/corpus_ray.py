@@ -1,6 +1,8 @@
 """The duplicate decision over the staged files, on Ray, for any corpus size.
 
-Every task reads its own staged file's keys (rows made global by the file's first row);
+Every task reads a unit of at most ``partition_docs`` rows of one staged file's keys
+(rows made global by the file's first row), and tables pass from task to task as files
+in a scratch folder beside the decision (curate/dedup/spill_ray.py);
 the clustering is curate/dedup/near_ray.py's hash-partitioned shuffles, with one
 partition per ``partition_docs`` live documents, so no process, the driver included,
 holds more than a partition's share of the keys, pairs or edges. The boilerplate pass
@@ -9,8 +11,9 @@ of curate/dedup/near.py runs the same way:
 1. cluster the keys (first pass);
 2. (line hash, row) pairs meet the first-pass members by row, then (line, cluster)
    pairs meet by line hash: the lines found in ``boilerplate_clusters`` clusters;
-3. each file's task re-signs its documents that carry such a line (their staged texts
-   without it) and hands on its keys block with those signatures replaced;
+3. each unit's task re-signs its documents that carry such a line (their staged texts
+   without it, read from the row groups that hold them) and hands on its keys block
+   with those signatures replaced;
 4. cluster again, when anything was re-signed.
 
 The result goes back to the staged files (a shuffle by file) and each file's decided

@@ -13,8 +13,11 @@ with every row of that key, vectorized in numpy):
                                           then every node points at its component's min
 5. keepers   labels + attributes by row, then by label -> one kept member per cluster
 
-A reducer holds 1/P of one step's rows; choose ``partitions`` so that fits memory.
-Partitions are object-store objects, which Ray spills to disk when needed.
+A reducer holds 1/P of one step's rows: P grows with the documents (``partition_docs``)
+and, for the pair joins, with the candidate pairs (``partition_pairs``), so a task's
+memory is set by those settings, not by the corpus. In a corpus run the pieces travel
+as files in the decision's scratch folder (curate/dedup/spill_ray.py); in-process
+evaluations keep them in Ray's object store.
 """
 
 from __future__ import annotations
