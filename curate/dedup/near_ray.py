@@ -14,10 +14,9 @@ with every row of that key, vectorized in numpy):
 5. keepers   labels + attributes by row, then by label -> one kept member per cluster
 
 A reducer holds 1/P of one step's rows: P grows with the documents (``partition_docs``)
-and, for the pair joins, with the candidate pairs (``partition_pairs``), so a task's
-memory is set by those settings, not by the corpus. In a corpus run the pieces travel
-as files in the decision's scratch folder (curate/dedup/spill_ray.py); in-process
-evaluations keep them in Ray's object store.
+and, for the pair joins, the candidate pairs (``partition_pairs``), so the settings
+bound a task's memory, not the corpus. A corpus run's pieces travel as files in a
+scratch folder (curate/dedup/spill_ray.py), an in-process evaluation's in Ray's store.
 """
 
 from __future__ import annotations
