@@ -10,9 +10,10 @@ import pytest
 import ray
 
 from curate.dedup.corpus_ray import _staged_texts, key_units
-from curate.dedup.near_ray import _join_partitions, partitions_for, shuffle
+from curate.dedup.near_ray import _join_partitions, partitions_for
 from curate.dedup.settings import settings
-from curate.dedup.spill_ray import OnDisk, disk_task, scratch
+from curate.dedup.shuffle_ray import shuffle
+from curate.dedup.spill_ray import OnDisk, SplitFile, disk_task, scratch
 from curate.dedup.step import StagedFile
 
 
@@ -94,6 +95,11 @@ def test_disk_task_tables_travel_as_handles_to_files(local_ray, tmp_path):
     assert isinstance(plain[0], pa.Table) and plain[0].num_rows == 2
 
 
+@disk_task
+def _rows_of(*pieces: pa.Table) -> list[int]:
+    return [r for t in pieces for r in t.column("row").to_pylist()]
+
+
 def test_partitions_grow_with_the_keys_so_a_partition_holds_the_setting(local_ray, tmp_path):
     s = settings({"partition_docs": 1000, "partition_pairs": 500})
     for n in (1, 999, 1000, 1001, 64_000, 1_000_000):
@@ -105,9 +111,18 @@ def test_partitions_grow_with_the_keys_so_a_partition_holds_the_setting(local_ra
         blocks = [ray.put(pa.table({"row": np.arange(i * 3000, (i + 1) * 3000)})) for i in range(4)]
         parts = partitions_for(12_000, s)
         pieces = shuffle(blocks, "row", parts)
-        sizes = [sum(h.rows for h in ray.get(p)) for p in pieces]
-        assert len(sizes) == 12 and sum(sizes) == 12_000
+        assert len(pieces) == 12 and all(p == pieces[0] for p in pieces)  # one handle per block, not per piece
+        files = ray.get(pieces[0])
+        assert len(files) == 4 and all(isinstance(f, SplitFile) and len(f.rows) == 12 for f in files)
+        sizes = [sum(f.rows[p] for f in files) for p in range(parts)]
+        assert sum(sizes) == 12_000
         assert max(sizes) < 1.25 * s.partition_docs  # a hash partition holds about its share, not the corpus
+        rows = [_rows_of.at(p).remote(*pieces[p]) for p in range(parts)]  # a reducer reads its own batches
+        got = ray.get(rows)
+        assert sorted(r for g in got for r in g) == list(range(12_000))
+        assert [len(g) for g in got] == sizes
+        with pytest.raises(ray.exceptions.RayTaskError, match="without .at"):
+            ray.get(_rows_of.remote(*pieces[0]))
 
 
 def test_bucket_pairs_formed_chunk_by_chunk_equal_the_whole(monkeypatch):

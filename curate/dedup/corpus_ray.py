@@ -39,13 +39,12 @@ from curate.dedup.near_ray import (
     CORE_COLUMNS,
     KEY_COLUMNS,
     cluster_blocks,
-    concat_pieces,
     frequent_lines,
     merged_lines,
     partitions_for,
-    shuffle,
 )
 from curate.dedup.settings import DedupSettings
+from curate.dedup.shuffle_ray import concat_pieces, shuffle
 from curate.dedup.signatures import stripped_keys
 from curate.dedup.spill_ray import disk_task, scratch
 from curate.dedup.step import StagedFile
@@ -157,8 +156,8 @@ def boilerplate_parts(blocks: list, first: list, k: int, parts: int) -> list:
     """ObjectRefs of (sorted hashes, cluster counts) of the boilerplate lines, one per partition."""
     lines = shuffle([_row_lines.remote(b) for b in blocks], "row", parts)
     labels = shuffle([_member_labels.remote(m) for m in first], "row", parts)
-    pairs = [_line_labels.remote(len(lines[p]), *lines[p], *labels[p]) for p in range(parts)]
-    return [frequent_lines.remote(k, *p) for p in shuffle(pairs, "line_hash", parts)]
+    pairs = [_line_labels.at(p).remote(len(lines[p]), *lines[p], *labels[p]) for p in range(parts)]
+    return [frequent_lines.at(i).remote(k, *p) for i, p in enumerate(shuffle(pairs, "line_hash", parts))]
 
 
 @disk_task(num_returns=4)
@@ -229,7 +228,7 @@ def write_by_file(tables: list, files: list[StagedFile], columns: list[str], out
         return 0
     starts = ray.put(np.array([f.first_row for f in files], dtype=np.int64))
     pieces = shuffle([_with_file.remote(t, starts) for t in tables], "file", parts)
-    return sum(ray.get([_write_files.remote(out.folder, starts, columns, *p) for p in pieces]))
+    return sum(ray.get([_write_files.at(i).remote(out.folder, starts, columns, *p) for i, p in enumerate(pieces)]))
 
 
 # ---------------------------------------------------------------- the duplicate decision

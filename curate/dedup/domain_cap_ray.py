@@ -27,7 +27,7 @@ from curate.dedup.domain_cap_plan import promote
 from curate.dedup.duplicates import Duplicates
 from curate.dedup.exact import key_hash
 from curate.dedup.keeper import OUTPUT_SCHEMA
-from curate.dedup.near_ray import concat_pieces, shuffle
+from curate.dedup.shuffle_ray import concat_pieces, shuffle
 from curate.dedup.spill_ray import disk_task, scratch
 from curate.dedup.step import StagedFile
 from curate.stages.urlfilter import domain_of
@@ -172,7 +172,7 @@ def _promote(cap: int, n_keepers: int, n_affected: int, *pieces: pa.Table) -> pa
 
 def _joined(task, left: list[list], right: list[list]) -> list:
     """One task per partition, handed how many pieces of ``left`` it gets, then its pieces of both shuffles."""
-    return [task.remote(len(lp), *lp, *rp) for lp, rp in zip(left, right)]
+    return [task.at(p).remote(len(lp), *lp, *rp) for p, (lp, rp) in enumerate(zip(left, right))]
 
 
 def decide_domain_cap(
@@ -186,7 +186,7 @@ def decide_domain_cap(
         parts = max(1, -(-sum(f.rows for f in files) // ROWS_PER_PARTITION))
         read = [_file_rows.remote(f, duplicates) for f in files]
         kept, members = [r[0] for r in read], [r[1] for r in read]
-        ranked = [_rank.remote(cap, *p) for p in shuffle(kept, "domain_key", parts)]
+        ranked = [_rank.at(i).remote(cap, *p) for i, p in enumerate(shuffle(kept, "domain_key", parts))]
         capped, counts = [r[0] for r in ranked], [r[1] for r in ranked]
         if duplicates is not None:
             promoted.start()

@@ -32,6 +32,7 @@ from curate.dedup.keeper import OUTPUT_SCHEMA, best_first, exact_rep_positions, 
 from curate.dedup.minhash import band_keys, mix64
 from curate.dedup.pairs import bucket_pairs, components, has_shingles, pair_thresholds, unique_pairs, verified
 from curate.dedup.settings import DedupSettings
+from curate.dedup.shuffle_ray import concat_pieces, shuffle
 from curate.dedup.signatures import from_fixed_list, to_fixed_list
 from curate.dedup.spill_ray import OnDisk, disk_task
 
@@ -42,7 +43,7 @@ CORE_COLUMNS = ["core_minhash", "core_chars"]
 # to its document. Names sort as curate.dedup.near orders its nodes (every full signature,
 # then the bodies), so large buckets get the same star-and-chain pairs on both paths.
 BODY = 1 << 40
-BUCKET_CHUNK_ROWS = 100_000  # band rows whose candidate pairs _bucket_reduce forms at once
+BUCKET_CHUNK_ROWS = 25_000  # band rows whose candidate pairs _bucket_reduce forms at once
 MEMBER_SCHEMA = OUTPUT_SCHEMA.append(pa.field("label", pa.int64()))  # label: the cluster's smallest row
 
 
@@ -52,39 +53,6 @@ def _body_node(rows: np.ndarray) -> np.ndarray:
 
 def _owner(nodes: np.ndarray) -> np.ndarray:
     return np.where(nodes >= BODY, nodes - BODY, nodes)
-
-
-# ---------------------------------------------------------------- shuffle
-
-
-def _partition_of(values: np.ndarray, parts: int) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        return (mix64(values.astype(np.uint64)) % np.uint64(parts)).astype(np.int64)
-
-
-@disk_task
-def _split(table: pa.Table, key: str, parts: int) -> list[pa.Table]:
-    part = _partition_of(table.column(key).to_numpy(zero_copy_only=False), parts)
-    order = np.argsort(part, kind="stable")
-    bounds = np.searchsorted(part[order], np.arange(parts + 1))
-    return [table.take(order[bounds[p] : bounds[p + 1]]) for p in range(parts)]
-
-
-def shuffle(blocks: list, key: str, parts: int) -> list[list]:
-    """For each partition, the list of ObjectRefs of its pieces (one per input block)."""
-    if parts == 1:
-        return [list(blocks)]
-    pieces = [_split.options(num_returns=parts).remote(b, key, parts) for b in blocks]
-    return [[pieces[i][p] for i in range(len(blocks))] for p in range(parts)]
-
-
-def concat_pieces(tables, schema: pa.Schema | None = None) -> pa.Table:
-    """The non-empty pieces as one table; when all are empty, the first piece (or
-    ``schema``'s empty table, for a partition that may have no pieces at all)."""
-    full = [t for t in tables if t.num_rows]
-    if not full:
-        return schema.empty_table() if schema is not None else tables[0]
-    return pa.concat_tables(full, promote_options="default") if len(full) > 1 else full[0]
 
 
 # ---------------------------------------------------------------- reducers
@@ -167,6 +135,7 @@ def _bucket_reduce(max_all_pairs: int, *pieces: pa.Table) -> pa.Table:
     keys, rows = t.column("band_key").to_numpy(), t.column("row").to_numpy()
     order = np.lexsort((rows, keys))
     keys, rows = keys[order], rows[order]
+    del order, t
     found_a, found_b = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
     # bucket by bucket in chunks: a bucket of max_all_pairs members gives ~max_all_pairs / 2
     # pairs per band row, so the pairs before deduplication are held a chunk at a time
@@ -326,8 +295,14 @@ def connected_components(edges: list, parts: int, max_rounds: int = 100) -> list
         return [_components_in_one.remote(*edges)]
     previous = None
     for _ in range(max_rounds):
-        large = [_large_star.remote(*p) for p in shuffle([_both_directions.remote(e) for e in edges], "node", parts)]
-        edges = [_small_star.remote(*p) for p in shuffle([_larger_end.remote(e) for e in large], "node", parts)]
+        large = [
+            _large_star.at(i).remote(*p)
+            for i, p in enumerate(shuffle([_both_directions.remote(e) for e in edges], "node", parts))
+        ]
+        edges = [
+            _small_star.at(i).remote(*p)
+            for i, p in enumerate(shuffle([_larger_end.remote(e) for e in large], "node", parts))
+        ]
         fps = ray.get([_fingerprint.remote(e) for e in edges])
         fp = (sum(c for c, _ in fps), sum(h for _, h in fps) % (1 << 64))
         if fp == previous:
@@ -444,25 +419,28 @@ def cluster_blocks(blocks: list, s: DedupSettings, parts: int, bodies: bool) -> 
     ObjectRef per partition, each a table of OUTPUT_SCHEMA plus ``label`` (the
     cluster's smallest row) for the members of the clusters of that partition."""
     # 1. exact groups
-    exact = [_exact_reduce.remote(bool(s.exact), *p) for p in shuffle(blocks, "text_hash", parts)]
+    exact = [_exact_reduce.at(i).remote(bool(s.exact), *p) for i, p in enumerate(shuffle(blocks, "text_hash", parts))]
     edges = [_exact_edges.remote(t) for t in exact]
     # 2-3. LSH buckets -> candidate pairs -> verified near edges
     if s.near:
         bands = [_band_rows.remote(t, s.bands, s.rows, bodies) for t in exact]
-        pairs = [_bucket_reduce.remote(s.max_bucket_all_pairs, *p) for p in shuffle(bands, "band_key", parts)]
+        pairs = [
+            _bucket_reduce.at(i).remote(s.max_bucket_all_pairs, *p)
+            for i, p in enumerate(shuffle(bands, "band_key", parts))
+        ]
         join = _join_partitions(pairs, parts, s)
         sig_by_row = shuffle([_signature_rows.remote(t, s.num_perm, bodies) for t in exact], "row", join)
         by_a = shuffle(pairs, "a", join)
-        with_a = [_join_a.remote(len(by_a[p]), *by_a[p], *sig_by_row[p]) for p in range(join)]
+        with_a = [_join_a.at(p).remote(len(by_a[p]), *by_a[p], *sig_by_row[p]) for p in range(join)]
         by_b = shuffle(with_a, "b", join)
-        edges += [_join_b_verify.remote(len(by_b[p]), s, *by_b[p], *sig_by_row[p]) for p in range(join)]
+        edges += [_join_b_verify.at(p).remote(len(by_b[p]), s, *by_b[p], *sig_by_row[p]) for p in range(join)]
     # 4. connected components over exact + near edges
     stars = connected_components(edges, parts)
     # 5. one keeper per component
     labels = shuffle([_labels.remote(e) for e in stars], "row", parts)
     attrs = shuffle([_attributes.remote(t) for t in exact], "row", parts)
-    members = [_attach.remote(len(labels[p]), *labels[p], *attrs[p]) for p in range(parts)]
-    return [_keepers.remote(*p) for p in shuffle(members, "label", parts)]
+    members = [_attach.at(p).remote(len(labels[p]), *labels[p], *attrs[p]) for p in range(parts)]
+    return [_keepers.at(i).remote(*p) for i, p in enumerate(shuffle(members, "label", parts))]
 
 
 # ---------------------------------------------------------------- boilerplate lines
@@ -489,7 +467,9 @@ def boilerplate_lines(line_lists, labels: np.ndarray, k: int, parts: int = 16) -
         line_lists = line_lists.combine_chunks()
     step = max(1, -(-len(labels) // parts))
     blocks = [_line_pairs.remote(line_lists.slice(s, step), labels[s : s + step]) for s in range(0, len(labels), step)]
-    return merged_lines(ray.get([frequent_lines.remote(k, *p) for p in shuffle(blocks, "line_hash", parts)]))
+    return merged_lines(
+        ray.get([frequent_lines.at(i).remote(k, *p) for i, p in enumerate(shuffle(blocks, "line_hash", parts))])
+    )
 
 
 def merged_lines(found: list) -> tuple[np.ndarray, np.ndarray]:

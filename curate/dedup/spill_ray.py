@@ -46,6 +46,35 @@ class OnDisk:
             return pa.Table.from_batches([pa.ipc.open_file(f).get_batch(self.batch)])
 
 
+@dataclass(frozen=True)
+class SplitFile:
+    """A shuffle's map output: record batch p of ``path`` is partition p's piece."""
+
+    path: str
+    rows: tuple[int, ...]
+
+    def load(self, partition: int) -> pa.Table:
+        return OnDisk(self.path, partition, self.rows[partition], 0).load()
+
+
+@dataclass(frozen=True)
+class Partition:
+    """The last argument of a reducer submitted with ``.at(p)``: which batch of each SplitFile it reads."""
+
+    index: int
+
+
+def write_split(folder: str, pieces: list[pa.Table]) -> SplitFile:
+    """A map task's pieces (one schema) as the record batches of one file, in partition order."""
+    handles = _spilled(folder, pieces)
+    return SplitFile(handles[0].path, tuple(h.rows for h in handles))
+
+
+def scratch_folder() -> str | None:
+    """Where the running decision's tasks write (None: into Ray's object store)."""
+    return _FOLDER[0]
+
+
 @contextmanager
 def scratch(folder: str):
     """Tasks submitted inside write their tables under ``folder``, removed on exit."""
@@ -58,8 +87,13 @@ def scratch(folder: str):
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def loaded(value):
-    """A task's argument as the task function takes it: a handle's table, anything else as is."""
+def loaded(value, partition: int | None = None):
+    """A task's argument as the task function takes it: a handle's table (a SplitFile's
+    piece of ``partition``), anything else as is."""
+    if isinstance(value, SplitFile):
+        if partition is None:
+            raise ValueError(f"{value.path}: a shuffled piece handed to a task submitted without .at(partition)")
+        return value.load(partition)
     return value.load() if isinstance(value, OnDisk) else value
 
 
@@ -93,7 +127,10 @@ def _runner(fn):
     """The Ray task body of ``fn``: handles in, ``fn``, tables out to the scratch folder."""
 
     def run(num_returns: int, folder: str | None, *args):
-        result = fn(*(loaded(a) for a in args))
+        partition = None
+        if args and isinstance(args[-1], Partition):
+            partition, args = args[-1].index, args[:-1]
+        result = fn(*(loaded(a, partition) for a in args))
         if folder is None:
             return result
         outputs = list(result) if num_returns > 1 else [result]
@@ -121,6 +158,19 @@ class DiskTask:
 
     def remote(self, *args):
         return self._remote.remote(self.opts["num_returns"], _FOLDER[0], *args)
+
+    def at(self, partition: int) -> _AtPartition:
+        """The reducer of ``partition``: ``task.at(p).remote(...)``."""
+        return _AtPartition(self, partition)
+
+
+@dataclass(frozen=True)
+class _AtPartition:
+    task: DiskTask
+    partition: int
+
+    def remote(self, *args):
+        return self.task.remote(*args, Partition(self.partition))
 
 
 def disk_task(fn=None, **options):
