@@ -271,11 +271,11 @@ def main() -> None:
                 flush=True,
             )
             r["input_bytes"] = input_bytes
+            report_cpu(n, peaks.cpu)
             if args.by_task:
                 report_tasks(peaks)
     report_ratios(rows)
     report_rates(rows)
-    report_cpu(rows)
     text_bytes = sum(len(t.encode("utf-8")) for t in base) / len(base)
     print(f"text: {text_bytes:,.0f} UTF-8 bytes per document at 1x (the copies add a few)")
 
@@ -286,21 +286,17 @@ def report_tasks(peaks: Peaks) -> None:
         print(f"      {title:<40} {_mib(w['rss']):>6} / {_mib(w['private']):>5} / {_mib(w['shared']):>6}")
 
 
-def report_cpu(rows: dict) -> None:
+def report_cpu(n: int, cpu: dict[str, float]) -> None:
     """CPU seconds per 1,000 documents by what ran them (sampled every 0.2 s, so a short
-    task's time may go to the title before or after it): the load-proof rates."""
-    print("\nCPU seconds per 1,000 documents (user + system, every process of the run)")
-    for factor, (n, r) in sorted(rows.items()):
-        cpu = r["peaks"].cpu
-        stages = cpu.get("pass-1 stages", 0.0)
-        decide = sum(v for k, v in cpu.items() if k.startswith(("ray::_", "ray::frequent")) and "Actor" not in k)
-        pass2 = cpu.get("ray::write_unit", 0.0)
-        total = sum(cpu.values())
-        print(
-            f"{factor:>3}x  total {1000 * total / n:.2f}  pass-1 reading and stages {1000 * stages / n:.2f}"
-            f"  corpus-step tasks {1000 * decide / n:.2f}  pass-2 tasks {1000 * pass2 / n:.2f}"
-            f"  driver {1000 * cpu.get('driver', 0.0) / n:.2f}"
-        )
+    task's time may go to the title before or after it): the rates that load does not skew."""
+    stages = cpu.get("pass-1 stages", 0.0)
+    decide = sum(v for k, v in cpu.items() if k.startswith(("ray::_", "ray::frequent")) and "Actor" not in k)
+    print(
+        f"      CPU s per 1,000 documents: total {1000 * sum(cpu.values()) / n:.2f}"
+        f"  pass-1 reading and stages {1000 * stages / n:.2f}  corpus-step tasks {1000 * decide / n:.2f}"
+        f"  pass-2 tasks {1000 * cpu.get('ray::write_unit', 0.0) / n:.2f}  driver {1000 * cpu.get('driver', 0.0) / n:.2f}",
+        flush=True,
+    )
 
 
 def report_ratios(rows: dict) -> None:

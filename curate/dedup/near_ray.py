@@ -136,16 +136,19 @@ def _bucket_reduce(max_all_pairs: int, *pieces: pa.Table) -> pa.Table:
     order = np.lexsort((rows, keys))
     keys, rows = keys[order], rows[order]
     del order, t
-    found_a, found_b = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
+    found_a, found_b, pending = [np.empty(0, np.int64)], [np.empty(0, np.int64)], 0
     # bucket by bucket in chunks: a bucket of max_all_pairs members gives ~max_all_pairs / 2
-    # pairs per band row, so the pairs before deduplication are held a chunk at a time
+    # pairs per band row, and one pair recurs in many bands (other chunks): the pairs are
+    # formed a chunk at a time and merged into the distinct ones every BUCKET_CHUNK_ROWS x 8
     for lo, hi in _bucket_chunks(keys, BUCKET_CHUNK_ROWS):
         a, b = bucket_pairs(keys[lo:hi], rows[lo:hi], max_all_pairs, members_ascending=True)
-        # a < b: a body pairs with a full signature only (a < BODY), and not with its own document's
-        ok = (a < BODY) & (b - BODY != a)
-        a, b = unique_pairs(a[ok], b[ok])
-        found_a.append(a)
-        found_b.append(b)
+        ok = (a < BODY) & (b - BODY != a)  # a < b: a body pairs with a full signature only, not its own document's
+        found_a.append(a[ok])
+        found_b.append(b[ok])
+        pending += int(ok.sum())
+        if pending > 8 * BUCKET_CHUNK_ROWS:
+            a, b = unique_pairs(np.concatenate(found_a), np.concatenate(found_b))
+            found_a, found_b, pending = [a], [b], 0
     a, b = unique_pairs(np.concatenate(found_a), np.concatenate(found_b))  # a pair of several bands travels once
     return pa.table({"a": pa.array(a, pa.int64()), "b": pa.array(b, pa.int64())})
 
