@@ -13,7 +13,7 @@ from curate.dedup.corpus_ray import _staged_texts, key_units
 from curate.dedup.near_ray import _join_partitions, partitions_for
 from curate.dedup.settings import settings
 from curate.dedup.shuffle_ray import shuffle
-from curate.dedup.spill_ray import OnDisk, SplitFile, disk_task, scratch
+from curate.dedup.spill_ray import OnDisk, ShuffleDir, disk_task, scratch
 from curate.dedup.step import StagedFile
 
 
@@ -111,16 +111,14 @@ def test_partitions_grow_with_the_keys_so_a_partition_holds_the_setting(local_ra
         blocks = [ray.put(pa.table({"row": np.arange(i * 3000, (i + 1) * 3000)})) for i in range(4)]
         parts = partitions_for(12_000, s)
         pieces = shuffle(blocks, "row", parts)
-        assert len(pieces) == 12 and all(p == pieces[0] for p in pieces)  # one handle per block, not per piece
-        files = ray.get(pieces[0])
-        assert len(files) == 4 and all(isinstance(f, SplitFile) and len(f.rows) == 12 for f in files)
-        sizes = [sum(f.rows[p] for f in files) for p in range(parts)]
-        assert sum(sizes) == 12_000
-        assert max(sizes) < 1.25 * s.partition_docs  # a hash partition holds about its share, not the corpus
-        rows = [_rows_of.at(p).remote(*pieces[p]) for p in range(parts)]  # a reducer reads its own batches
-        got = ray.get(rows)
+        # one handle for every partition's pieces: the driver holds no reference per block and partition
+        assert len(pieces) == 12 and all(p == pieces[0] and len(p) == 1 for p in pieces)
+        handle = ray.get(pieces[0][0])
+        assert isinstance(handle, ShuffleDir) and handle.files == 4
+        got = ray.get([_rows_of.at(p).remote(*pieces[p]) for p in range(parts)])  # each reads its own batches
         assert sorted(r for g in got for r in g) == list(range(12_000))
-        assert [len(g) for g in got] == sizes
+        assert all(g == sorted(g) for g in got)  # pieces in block order
+        assert max(len(g) for g in got) < 1.25 * s.partition_docs  # a hash partition holds about its share
         with pytest.raises(ray.exceptions.RayTaskError, match="without .at"):
             ray.get(_rows_of.remote(*pieces[0]))
 

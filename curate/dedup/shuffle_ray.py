@@ -1,21 +1,26 @@
 """The hash-partitioned shuffle under every corpus step (curate/dedup/near_ray.py).
 
 Map: split a block into P parts by a key. Reduce: one task per part, handed every
-block's piece of it. With a scratch folder (curate/dedup/spill_ray.py) a map task
-writes its P pieces as the record batches of one file and hands back one small
-``SplitFile``, so the driver holds one reference per block, not one per block and
-partition (P x P for a shuffle of reducer outputs); a reducer is submitted with
-``.at(p)`` and reads batch p of each file. Without one, the pieces are P returns of
-the map task, in Ray's object store.
+block's piece of it. With a scratch folder (curate/dedup/spill_ray.py) each map task
+writes its P pieces as the record batches of one file in the shuffle's folder, and
+one ``ShuffleDir`` handle, made when they all have, stands for every reducer's pieces:
+the driver holds a reference per block and a task spec per reducer of a few bytes,
+not one per block and partition (P x P for a shuffle of reducer outputs, which grew
+the driver with the corpus). A reducer is submitted with ``.at(p)`` and reads batch
+p of each file. Without a scratch folder the pieces are P returns of the map task,
+in Ray's object store.
 """
 
 from __future__ import annotations
+
+import os
+import uuid
 
 import numpy as np
 import pyarrow as pa
 
 from curate.dedup.minhash import mix64
-from curate.dedup.spill_ray import disk_task, scratch_folder, write_split
+from curate.dedup.spill_ray import disk_task, gathered, scratch_folder, write_split
 
 
 def _partition_of(values: np.ndarray, parts: int) -> np.ndarray:
@@ -36,8 +41,8 @@ def _split(table: pa.Table, key: str, parts: int) -> list[pa.Table]:
 
 
 @disk_task
-def _split_file(folder: str, table: pa.Table, key: str, parts: int):
-    return write_split(folder, _pieces(table, key, parts))
+def _split_file(folder: str, block: int, table: pa.Table, key: str, parts: int) -> int:
+    return write_split(folder, block, _pieces(table, key, parts))
 
 
 def shuffle(blocks: list, key: str, parts: int) -> list[list]:
@@ -46,9 +51,11 @@ def shuffle(blocks: list, key: str, parts: int) -> list[list]:
     if parts == 1:
         return [list(blocks)]
     folder = scratch_folder()
-    if folder is not None:
-        files = [_split_file.remote(folder, b, key, parts) for b in blocks]
-        return [files for _ in range(parts)]
+    if folder is not None and blocks:
+        folder = os.path.join(folder, f"shuffle-{uuid.uuid4().hex}")
+        os.makedirs(folder)
+        handle = gathered.remote(folder, *[_split_file.remote(folder, i, b, key, parts) for i, b in enumerate(blocks)])
+        return [[handle] for _ in range(parts)]
     pieces = [_split.options(num_returns=parts).remote(b, key, parts) for b in blocks]
     return [[pieces[i][p] for i in range(len(blocks))] for p in range(parts)]
 

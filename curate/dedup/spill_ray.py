@@ -47,27 +47,43 @@ class OnDisk:
 
 
 @dataclass(frozen=True)
-class SplitFile:
-    """A shuffle's map output: record batch p of ``path`` is partition p's piece."""
+class ShuffleDir:
+    """A finished shuffle's map outputs: ``files`` files in ``folder`` (block order), record
+    batch p of each being partition p's piece. One such handle, the same few bytes for
+    every reducer, stands for all the pieces of a partition."""
 
-    path: str
-    rows: tuple[int, ...]
+    folder: str
+    files: int
 
     def load(self, partition: int) -> pa.Table:
-        return OnDisk(self.path, partition, self.rows[partition], 0).load()
+        pieces = [OnDisk(split_path(self.folder, i), partition, 0, 0).load() for i in range(self.files)]
+        return pa.concat_tables(pieces)
 
 
 @dataclass(frozen=True)
 class Partition:
-    """The last argument of a reducer submitted with ``.at(p)``: which batch of each SplitFile it reads."""
+    """The last argument of a reducer submitted with ``.at(p)``: which partition of a ShuffleDir it reads."""
 
     index: int
 
 
-def write_split(folder: str, pieces: list[pa.Table]) -> SplitFile:
-    """A map task's pieces (one schema) as the record batches of one file, in partition order."""
-    handles = _spilled(folder, pieces)
-    return SplitFile(handles[0].path, tuple(h.rows for h in handles))
+def split_path(folder: str, block: int) -> str:
+    return os.path.join(folder, f"{block:06d}.arrow")
+
+
+def write_split(folder: str, block: int, pieces: list[pa.Table]) -> int:
+    """A map task's pieces (one schema) as the record batches of its file, in partition order."""
+    with pa.OSFile(split_path(folder, block), "wb") as sink, pa.ipc.new_file(sink, pieces[0].schema) as writer:
+        for piece in pieces:
+            batches = piece.combine_chunks().to_batches()
+            writer.write_batch(batches[0] if batches else pa.RecordBatch.from_pylist([], schema=piece.schema))
+    return sum(p.num_rows for p in pieces)
+
+
+@ray.remote(num_cpus=0)
+def gathered(folder: str, *written: int) -> ShuffleDir:
+    """The shuffle's handle, once every map task has written its file."""
+    return ShuffleDir(folder, len(written))
 
 
 def scratch_folder() -> str | None:
@@ -88,9 +104,9 @@ def scratch(folder: str):
 
 
 def loaded(value, partition: int | None = None):
-    """A task's argument as the task function takes it: a handle's table (a SplitFile's
-    piece of ``partition``), anything else as is."""
-    if isinstance(value, SplitFile):
+    """A task's argument as the task function takes it: a handle's table (a ShuffleDir's
+    pieces of ``partition``), anything else as is."""
+    if isinstance(value, ShuffleDir):
         if partition is None:
             raise ValueError(f"{value.path}: a shuffled piece handed to a task submitted without .at(partition)")
         return value.load(partition)
