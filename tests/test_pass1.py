@@ -35,7 +35,7 @@ def _stage(paths: list[Path], work: Path, workers: int) -> tuple[dict, dict]:
     chain = {"recipe": recipe, "lang": "ko", "stages": names, "steps": steps}
     done = stage_files(staged, chain, workers, 16, DEFAULT_MAX_DOC_CHARS, progress=False)
     files = {}
-    for f in sorted(staged.dir.iterdir()):
+    for f in sorted(Path(staged.dir).iterdir()):
         files[f.name] = pq.read_table(f) if f.suffix == ".parquet" else json.loads(f.read_text())
     return files, done
 

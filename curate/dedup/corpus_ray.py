@@ -1,6 +1,8 @@
 """The duplicate decision over the staged files, on Ray, for any corpus size.
 
-Every task reads its own staged file's keys (rows made global by the file's first row);
+Every task reads a unit of at most ``partition_docs`` rows of one staged file's keys
+(rows made global by the file's first row), and tables pass from task to task as files
+in a scratch folder beside the decision (curate/dedup/spill_ray.py);
 the clustering is curate/dedup/near_ray.py's hash-partitioned shuffles, with one
 partition per ``partition_docs`` live documents, so no process, the driver included,
 holds more than a partition's share of the keys, pairs or edges. The boilerplate pass
@@ -9,8 +11,9 @@ of curate/dedup/near.py runs the same way:
 1. cluster the keys (first pass);
 2. (line hash, row) pairs meet the first-pass members by row, then (line, cluster)
    pairs meet by line hash: the lines found in ``boilerplate_clusters`` clusters;
-3. each file's task re-signs its documents that carry such a line (their staged texts
-   without it) and hands on its keys block with those signatures replaced;
+3. each unit's task re-signs its documents that carry such a line (their staged texts
+   without it, read from the row groups that hold them) and hands on its keys block
+   with those signatures replaced;
 4. cluster again, when anything was re-signed.
 
 The result goes back to the staged files (a shuffle by file) and each file's decided
@@ -19,6 +22,8 @@ list of staged files, one count per partition and the report's top boilerplate l
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -33,27 +38,71 @@ from curate.dedup.near_ray import (
     CORE_COLUMNS,
     KEY_COLUMNS,
     cluster_blocks,
-    concat_pieces,
     frequent_lines,
     merged_lines,
     partitions_for,
-    shuffle,
 )
 from curate.dedup.settings import DedupSettings
+from curate.dedup.shuffle_ray import concat_pieces, shuffle
 from curate.dedup.signatures import stripped_keys
+from curate.dedup.spill_ray import disk_task, scratch
 from curate.dedup.step import StagedFile
 from curate.io import fs
 
 SAMPLE_TEXTS = 5000  # texts of re-signed documents searched for the report's boilerplate examples
 
 
-@ray.remote
-def _read_keys(f: StagedFile, columns: list[str]) -> pa.Table:
-    t = fs.parquet_file(f.keys).read(columns=columns)  # read_table imports pyarrow.dataset: slow in a new worker
-    return t.set_column(t.schema.get_field_index("row"), "row", pc.add(t.column("row"), f.first_row))
+@dataclass(frozen=True)
+class KeyUnit:
+    """Whole row groups of one staged file's keys: what one task reads."""
+
+    file: StagedFile
+    groups: tuple[int, ...]
+    rows: int
 
 
-@ray.remote
+def key_units(files: list[StagedFile], limit: int) -> list[KeyUnit]:
+    """The staged keys in input order, cut into units of at most ``limit`` rows (a larger
+    row group is a unit alone), so that no task reads a whole large file."""
+    units = []
+    for f in files:
+        if not f.live:
+            continue
+        meta = fs.parquet_file(f.keys).metadata
+        groups, rows = [], 0
+        for g in range(meta.num_row_groups):
+            n = meta.row_group(g).num_rows
+            if groups and rows + n > limit:
+                units.append(KeyUnit(f, tuple(groups), rows))
+                groups, rows = [], 0
+            groups.append(g)
+            rows += n
+        if groups:
+            units.append(KeyUnit(f, tuple(groups), rows))
+    return units
+
+
+@disk_task
+def _read_keys(unit: KeyUnit, columns: list[str]) -> pa.Table:
+    t = fs.parquet_file(unit.file.keys).read_row_groups(list(unit.groups), columns=columns)
+    return t.set_column(t.schema.get_field_index("row"), "row", pc.add(t.column("row"), unit.file.first_row))
+
+
+def _staged_texts(path: str, local: np.ndarray) -> list[str]:
+    """The texts of a staged file's rows ``local`` (ascending), reading only their row groups."""
+    staged = fs.parquet_file(path)
+    meta = staged.metadata
+    sizes = np.array([meta.row_group(g).num_rows for g in range(meta.num_row_groups)], dtype=np.int64)
+    starts = np.r_[0, np.cumsum(sizes)[:-1]]
+    group = np.searchsorted(starts, local, side="right") - 1
+    needed = np.unique(group)
+    base = np.r_[0, np.cumsum(sizes[needed])[:-1]]  # where each needed group starts in what is read
+    pos = local - starts[group] + base[np.searchsorted(needed, group)]
+    texts = staged.read_row_groups(needed.tolist(), columns=["text"]).column("text")
+    return texts.take(pa.array(pos, pa.int64())).to_pylist()
+
+
+@disk_task
 def _drop_lines(block: pa.Table) -> pa.Table:
     return block.drop_columns(["line_hashes"]) if "line_hashes" in block.column_names else block
 
@@ -63,15 +112,15 @@ def _without_lines(blocks: list) -> list:
     return [_drop_lines.remote(b) for b in blocks]
 
 
-def key_blocks(files: list[StagedFile], columns: list[str]) -> list:
-    """One ObjectRef per staged file: its live rows' key columns, rows global."""
-    return [_read_keys.remote(f, ["row", *columns]) for f in files]
+def key_blocks(units: list[KeyUnit], columns: list[str]) -> list:
+    """One ObjectRef per unit: its live rows' key columns, rows global."""
+    return [_read_keys.remote(u, ["row", *columns]) for u in units]
 
 
 # ---------------------------------------------------------------- boilerplate lines
 
 
-@ray.remote
+@disk_task
 def _row_lines(block: pa.Table) -> pa.Table:
     """(row, line_hash) for every line hash of every document of a block."""
     lists = block.column("line_hashes").combine_chunks()
@@ -80,14 +129,14 @@ def _row_lines(block: pa.Table) -> pa.Table:
     return pa.table({"row": pa.array(rows, pa.int64()), "line_hash": lists.flatten().cast(pa.uint64())})
 
 
-@ray.remote
+@disk_task
 def _member_labels(members: pa.Table) -> pa.Table:
     """(row, label) of the first-pass members: one negative label per cluster, apart from every row."""
     label = -1 - members.column("label").to_numpy()
     return pa.table({"row": members.column("row"), "label": pa.array(label, pa.int64())})
 
 
-@ray.remote
+@disk_task
 def _line_labels(n_lines: int, *pieces: pa.Table) -> pa.Table:
     """Distinct (line_hash, label) of one row partition: a member's line counts for its
     cluster, any other row's for itself (curate.dedup.boilerplate.cluster_labels)."""
@@ -108,11 +157,11 @@ def boilerplate_parts(blocks: list, first: list, k: int, parts: int) -> list:
     """ObjectRefs of (sorted hashes, cluster counts) of the boilerplate lines, one per partition."""
     lines = shuffle([_row_lines.remote(b) for b in blocks], "row", parts)
     labels = shuffle([_member_labels.remote(m) for m in first], "row", parts)
-    pairs = [_line_labels.remote(len(lines[p]), *lines[p], *labels[p]) for p in range(parts)]
-    return [frequent_lines.remote(k, *p) for p in shuffle(pairs, "line_hash", parts)]
+    pairs = [_line_labels.at(p).remote(len(lines[p]), *lines[p], *labels[p]) for p in range(parts)]
+    return [frequent_lines.at(i).remote(k, *p) for i, p in enumerate(shuffle(pairs, "line_hash", parts))]
 
 
-@ray.remote(num_returns=4)
+@disk_task(num_returns=4)
 def _resign(block: pa.Table, f: StagedFile, s: DedupSettings, lang: str, *boiler_parts):
     """The block with its documents that carry a boilerplate line re-signed without it;
     how many were; how many texts were read and the first SAMPLE_TEXTS of them (row order).
@@ -123,13 +172,12 @@ def _resign(block: pa.Table, f: StagedFile, s: DedupSettings, lang: str, *boiler
     if not len(at):
         return block, 0, 0, []
     rows = block.column("row").to_numpy()[at]
-    local = pa.array(rows - f.first_row, pa.int64())
-    texts = fs.parquet_file(f.staged).read(columns=["text"]).column("text").take(local).to_pylist()
+    texts = _staged_texts(f.staged, rows - f.first_row)
     new = stripped_keys(texts, rows, boiler, s, lang)
     return (with_resigned(block, new) if new.num_rows else block), new.num_rows, len(texts), texts[:SAMPLE_TEXTS]
 
 
-@ray.remote
+@disk_task
 def _summary(n_boiler: int, *pieces) -> dict:
     """The report's top boilerplate lines (examples from the first texts re-signed, in
     input order: the samples after the boilerplate parts) and how many lines were found."""
@@ -156,13 +204,13 @@ def _boilerplate_summary(boiler: list, resigned: list) -> dict:
 # ---------------------------------------------------------------- decision per staged file
 
 
-@ray.remote
+@disk_task
 def _with_file(table: pa.Table, starts: np.ndarray) -> pa.Table:
     file_of = np.searchsorted(starts, table.column("row").to_numpy(), side="right") - 1
     return table.append_column("file", pa.array(file_of, pa.int64()))
 
 
-@ray.remote
+@disk_task
 def _write_files(folder: str, starts: np.ndarray, columns: list[str], *pieces: pa.Table) -> int:
     t = concat_pieces(pieces)
     if not t.num_rows:
@@ -181,7 +229,7 @@ def write_by_file(tables: list, files: list[StagedFile], columns: list[str], out
         return 0
     starts = ray.put(np.array([f.first_row for f in files], dtype=np.int64))
     pieces = shuffle([_with_file.remote(t, starts) for t in tables], "file", parts)
-    return sum(ray.get([_write_files.remote(out.folder, starts, columns, *p) for p in pieces]))
+    return sum(ray.get([_write_files.at(i).remote(out.folder, starts, columns, *p) for i, p in enumerate(pieces)]))
 
 
 # ---------------------------------------------------------------- the duplicate decision
@@ -189,22 +237,25 @@ def write_by_file(tables: list, files: list[StagedFile], columns: list[str], out
 
 def decide_duplicates(files: list[StagedFile], s: DedupSettings, lang: str, out: DecisionParts) -> DecisionParts:
     """Cluster the staged corpus's keys (with the boilerplate pass for near dedup) and
-    write the members of every cluster (OUTPUT_SCHEMA) as ``out``'s parts."""
+    write the members of every cluster (OUTPUT_SCHEMA) as ``out``'s parts. The tasks'
+    tables go through a scratch folder beside ``out`` (curate/dedup/spill_ray.py)."""
     out.start()
     n_live = sum(f.live for f in files)
     parts = partitions_for(n_live, s)
     bodies = bool(s.near and s.core_links)
     columns = [c for c in KEY_COLUMNS[1:] if s.near or c != "minhash"] + (CORE_COLUMNS if bodies else [])
     boiler_pass = bool(s.near and s.boilerplate_clusters and n_live)
-    blocks = key_blocks(files, columns + (["line_hashes"] if boiler_pass else []))
+    units = key_units(files, s.partition_docs)
     summary: dict = {}
-    members = cluster_blocks(_without_lines(blocks), s, parts, bodies) if n_live else []
-    if boiler_pass:
-        boiler = boilerplate_parts(blocks, members, s.boilerplate_clusters, parts)
-        resigned = [_resign.remote(b, f, s, lang, *boiler) for b, f in zip(blocks, files)]
-        summary = _boilerplate_summary(boiler, resigned)
-        if summary["resigned_docs"]:
-            members = cluster_blocks(_without_lines([r[0] for r in resigned]), s, parts, bodies)
-    write_by_file(members, files, OUTPUT_SCHEMA.names, out, parts)
+    with scratch(fs.suffixed(out.folder, ".scratch")):
+        blocks = key_blocks(units, columns + (["line_hashes"] if boiler_pass else []))
+        members = cluster_blocks(_without_lines(blocks), s, parts, bodies) if n_live else []
+        if boiler_pass:
+            boiler = boilerplate_parts(blocks, members, s.boilerplate_clusters, parts)
+            resigned = [_resign.remote(b, u.file, s, lang, *boiler) for b, u in zip(blocks, units)]
+            summary = _boilerplate_summary(boiler, resigned)
+            if summary["resigned_docs"]:
+                members = cluster_blocks(_without_lines([r[0] for r in resigned]), s, parts, bodies)
+        write_by_file(members, files, OUTPUT_SCHEMA.names, out, parts)
     out.finish([f.first_row for f in files], summary)
     return out

@@ -19,7 +19,6 @@ from collections import Counter
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import ray
 
 from curate.dedup.corpus_ray import write_by_file
 from curate.dedup.decision_parts import DecisionParts
@@ -27,7 +26,8 @@ from curate.dedup.domain_cap_plan import promote
 from curate.dedup.duplicates import Duplicates
 from curate.dedup.exact import key_hash
 from curate.dedup.keeper import OUTPUT_SCHEMA
-from curate.dedup.near_ray import concat_pieces, shuffle
+from curate.dedup.shuffle_ray import concat_pieces, shuffle
+from curate.dedup.spill_ray import disk_task, scratch
 from curate.dedup.step import StagedFile
 from curate.io import fs
 from curate.stages.urlfilter import domain_of
@@ -39,7 +39,7 @@ def _hashes(values: list) -> pa.Array:
     return pa.array([key_hash(v) if v is not None else 0 for v in values], pa.uint64())
 
 
-@ray.remote(num_returns=2)
+@disk_task(num_returns=2)
 def _file_rows(f: StagedFile, duplicates: Duplicates | None) -> tuple[pa.Table, pa.Table]:
     """(kept: domain_key, domain, row) and the duplicate cluster members (_member_schema)."""
     t = fs.parquet_file(f.staged).read(columns=["id", "url", "drop_reason"])
@@ -97,7 +97,7 @@ def _member_schema() -> pa.Schema:
     )
 
 
-@ray.remote(num_returns=2)
+@disk_task(num_returns=2)
 def _rank(cap: int, *pieces: pa.Table) -> tuple[pa.Table, pa.Table]:
     """(capped: row) beyond each domain's first ``cap`` rows, and (domain_key, domain, count)."""
     t = concat_pieces(pieces).sort_by([("domain", "ascending"), ("row", "ascending")])
@@ -117,7 +117,7 @@ def _rank(cap: int, *pieces: pa.Table) -> tuple[pa.Table, pa.Table]:
     return capped, counts
 
 
-@ray.remote
+@disk_task
 def _capped_keepers(n_capped: int, *pieces: pa.Table) -> pa.Table:
     """The members that keep their cluster and are capped, with ``capped_row``."""
     capped, members = concat_pieces(pieces[:n_capped]), concat_pieces(pieces[n_capped:], _member_schema())
@@ -127,21 +127,21 @@ def _capped_keepers(n_capped: int, *pieces: pa.Table) -> pa.Table:
     return keepers.append_column("capped_row", keepers.column("row"))
 
 
-@ray.remote
+@disk_task
 def _affected(n_keepers: int, *pieces: pa.Table) -> pa.Table:
     """Every member of a cluster (by name) whose keeper was capped."""
     keepers, members = concat_pieces(pieces[:n_keepers]), concat_pieces(pieces[n_keepers:], _member_schema())
     return members.filter(pc.is_in(members.column("dup_cluster"), value_set=keepers.column("dup_cluster")))
 
 
-@ray.remote
+@disk_task
 def _needed_counts(n_members: int, *pieces: pa.Table) -> pa.Table:
     members, counts = concat_pieces(pieces[:n_members], _member_schema()), concat_pieces(pieces[n_members:])
     wanted = set(members.column("domain").to_pylist())
     return counts.filter(pa.array([d in wanted for d in counts.column("domain").to_pylist()], pa.bool_()))
 
 
-@ray.remote
+@disk_task
 def _promote(cap: int, n_keepers: int, n_affected: int, *pieces: pa.Table) -> pa.Table:
     """The changed duplicate decisions (global rows, OUTPUT_SCHEMA) of the promotions;
     pieces: the capped keepers, the affected members, their domains' counts."""
@@ -170,6 +170,11 @@ def _promote(cap: int, n_keepers: int, n_affected: int, *pieces: pa.Table) -> pa
     return pa.table({"row": pa.array(changed, pa.int64()), **columns}, schema=OUTPUT_SCHEMA)
 
 
+def _joined(task, left: list[list], right: list[list]) -> list:
+    """One task per partition, handed how many pieces of ``left`` it gets, then its pieces of both shuffles."""
+    return [task.at(p).remote(len(lp), *lp, *rp) for p, (lp, rp) in enumerate(zip(left, right))]
+
+
 def decide_domain_cap(
     files: list[StagedFile], cap: int, duplicates: Duplicates | None, out: DecisionParts, promoted: DecisionParts | None
 ) -> None:
@@ -177,31 +182,21 @@ def decide_domain_cap(
     decisions its promotions change as ``promoted``'s (finished first)."""
     out.start()
     starts = [f.first_row for f in files]
-    parts = max(1, -(-sum(f.rows for f in files) // ROWS_PER_PARTITION))
-    read = [_file_rows.remote(f, duplicates) for f in files]
-    kept, members = [r[0] for r in read], [r[1] for r in read]
-    ranked = [_rank.remote(cap, *p) for p in shuffle(kept, "domain_key", parts)]
-    capped, counts = [r[0] for r in ranked], [r[1] for r in ranked]
-    if duplicates is not None:
-        promoted.start()
-        capped_by_row, members_by_row = shuffle(capped, "row", parts), shuffle(members, "row", parts)
-        keepers = [
-            _capped_keepers.remote(len(capped_by_row[p]), *capped_by_row[p], *members_by_row[p]) for p in range(parts)
-        ]
-        keepers_by_cluster, by_cluster = shuffle(keepers, "cluster_key", parts), shuffle(members, "cluster_key", parts)
-        affected = [
-            _affected.remote(len(keepers_by_cluster[p]), *keepers_by_cluster[p], *by_cluster[p]) for p in range(parts)
-        ]
-        affected_by_domain, counts_by_domain = (
-            shuffle(affected, "domain_key", parts),
-            shuffle(counts, "domain_key", parts),
-        )
-        needed = [
-            _needed_counts.remote(len(affected_by_domain[p]), *affected_by_domain[p], *counts_by_domain[p])
-            for p in range(parts)
-        ]
-        changes = _promote.remote(cap, len(keepers), len(affected), *keepers, *affected, *needed)
-        write_by_file([changes], files, OUTPUT_SCHEMA.names, promoted, parts)
-        promoted.finish(starts, {})
-    write_by_file(capped, files, ["row"], out, parts)
+    with scratch(fs.suffixed(out.folder, ".scratch")):
+        parts = max(1, -(-sum(f.rows for f in files) // ROWS_PER_PARTITION))
+        read = [_file_rows.remote(f, duplicates) for f in files]
+        kept, members = [r[0] for r in read], [r[1] for r in read]
+        ranked = [_rank.at(i).remote(cap, *p) for i, p in enumerate(shuffle(kept, "domain_key", parts))]
+        capped, counts = [r[0] for r in ranked], [r[1] for r in ranked]
+        if duplicates is not None:
+            promoted.start()
+            keepers = _joined(_capped_keepers, shuffle(capped, "row", parts), shuffle(members, "row", parts))
+            by_cluster = shuffle(members, "cluster_key", parts)
+            affected = _joined(_affected, shuffle(keepers, "cluster_key", parts), by_cluster)
+            counts_by_domain = shuffle(counts, "domain_key", parts)
+            needed = _joined(_needed_counts, shuffle(affected, "domain_key", parts), counts_by_domain)
+            changes = _promote.remote(cap, len(keepers), len(affected), *keepers, *affected, *needed)
+            write_by_file([changes], files, OUTPUT_SCHEMA.names, promoted, parts)
+            promoted.finish(starts, {})
+        write_by_file(capped, files, ["row"], out, parts)
     out.finish(starts, {})

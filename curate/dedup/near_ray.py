@@ -13,8 +13,10 @@ with every row of that key, vectorized in numpy):
                                           then every node points at its component's min
 5. keepers   labels + attributes by row, then by label -> one kept member per cluster
 
-A reducer holds 1/P of one step's rows; choose ``partitions`` so that fits memory.
-Partitions are object-store objects, which Ray spills to disk when needed.
+A reducer holds 1/P of one step's rows: P grows with the documents (``partition_docs``)
+and, for the pair joins, the candidate pairs (``partition_pairs``), so the settings
+bound a task's memory, not the corpus. A corpus run's pieces travel as files in a
+scratch folder (curate/dedup/spill_ray.py), an in-process evaluation's in Ray's store.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from curate.dedup.keeper import OUTPUT_SCHEMA, best_first, exact_rep_positions, 
 from curate.dedup.minhash import band_keys, mix64
 from curate.dedup.pairs import bucket_pairs, components, has_shingles, pair_thresholds, unique_pairs, verified
 from curate.dedup.settings import DedupSettings
+from curate.dedup.shuffle_ray import concat_pieces, shuffle
 from curate.dedup.signatures import from_fixed_list, to_fixed_list
+from curate.dedup.spill_ray import OnDisk, disk_task
 
 KEY_COLUMNS = ["row", "id", "text_hash", "minhash", "quality_score", "n_chars"]
 CORE_COLUMNS = ["core_minhash", "core_chars"]
@@ -39,6 +43,7 @@ CORE_COLUMNS = ["core_minhash", "core_chars"]
 # to its document. Names sort as curate.dedup.near orders its nodes (every full signature,
 # then the bodies), so large buckets get the same star-and-chain pairs on both paths.
 BODY = 1 << 40
+BUCKET_CHUNK_ROWS = 25_000  # band rows whose candidate pairs _bucket_reduce forms at once
 MEMBER_SCHEMA = OUTPUT_SCHEMA.append(pa.field("label", pa.int64()))  # label: the cluster's smallest row
 
 
@@ -50,43 +55,10 @@ def _owner(nodes: np.ndarray) -> np.ndarray:
     return np.where(nodes >= BODY, nodes - BODY, nodes)
 
 
-# ---------------------------------------------------------------- shuffle
-
-
-def _partition_of(values: np.ndarray, parts: int) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        return (mix64(values.astype(np.uint64)) % np.uint64(parts)).astype(np.int64)
-
-
-@ray.remote
-def _split(table: pa.Table, key: str, parts: int) -> list[pa.Table]:
-    part = _partition_of(table.column(key).to_numpy(zero_copy_only=False), parts)
-    order = np.argsort(part, kind="stable")
-    bounds = np.searchsorted(part[order], np.arange(parts + 1))
-    return [table.take(order[bounds[p] : bounds[p + 1]]) for p in range(parts)]
-
-
-def shuffle(blocks: list, key: str, parts: int) -> list[list]:
-    """For each partition, the list of ObjectRefs of its pieces (one per input block)."""
-    if parts == 1:
-        return [list(blocks)]
-    pieces = [_split.options(num_returns=parts).remote(b, key, parts) for b in blocks]
-    return [[pieces[i][p] for i in range(len(blocks))] for p in range(parts)]
-
-
-def concat_pieces(tables, schema: pa.Schema | None = None) -> pa.Table:
-    """The non-empty pieces as one table; when all are empty, the first piece (or
-    ``schema``'s empty table, for a partition that may have no pieces at all)."""
-    full = [t for t in tables if t.num_rows]
-    if not full:
-        return schema.empty_table() if schema is not None else tables[0]
-    return pa.concat_tables(full, promote_options="default") if len(full) > 1 else full[0]
-
-
 # ---------------------------------------------------------------- reducers
 
 
-@ray.remote
+@disk_task
 def _exact_reduce(do_exact: bool, *pieces: pa.Table) -> pa.Table:
     t = concat_pieces(pieces)
     rows, quality, n_chars = key_columns(t)
@@ -128,7 +100,7 @@ def _nodes(table: pa.Table, width: int, bodies: bool) -> dict[str, np.ndarray]:
     return {k: np.concatenate(v) for k, v in out.items()}
 
 
-@ray.remote
+@disk_task
 def _band_rows(table: pa.Table, bands: int, rows_per_band: int, bodies: bool) -> pa.Table:
     nodes = _nodes(table, bands * rows_per_band, bodies)
     keys = band_keys(nodes["minhash"], bands, rows_per_band)
@@ -137,7 +109,7 @@ def _band_rows(table: pa.Table, bands: int, rows_per_band: int, bodies: bool) ->
     )
 
 
-@ray.remote
+@disk_task
 def _signature_rows(table: pa.Table, width: int, bodies: bool) -> pa.Table:
     nodes = _nodes(table, width, bodies)
     cols = {
@@ -150,13 +122,34 @@ def _signature_rows(table: pa.Table, width: int, bodies: bool) -> pa.Table:
     return pa.table(cols)
 
 
-@ray.remote
+def _bucket_chunks(keys: np.ndarray, rows: int) -> list[tuple[int, int]]:
+    """(start, stop) of runs of about ``rows`` sorted keys, never splitting a bucket."""
+    cuts = np.unique(np.searchsorted(keys, keys[np.arange(rows, len(keys), rows)], side="left"))
+    bounds = np.r_[0, cuts[cuts > 0], len(keys)]
+    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
+
+
+@disk_task
 def _bucket_reduce(max_all_pairs: int, *pieces: pa.Table) -> pa.Table:
     t = concat_pieces(pieces)
-    a, b = bucket_pairs(t.column("band_key").to_numpy(), t.column("row").to_numpy(), max_all_pairs)
-    # a < b: a body pairs with a full signature only (a < BODY), and not with its own document's
-    ok = (a < BODY) & (b - BODY != a)
-    a, b = unique_pairs(a[ok], b[ok])  # a pair found in several bands of this partition travels once
+    keys, rows = t.column("band_key").to_numpy(), t.column("row").to_numpy()
+    order = np.lexsort((rows, keys))
+    keys, rows = keys[order], rows[order]
+    del order, t
+    found_a, found_b, pending = [np.empty(0, np.int64)], [np.empty(0, np.int64)], 0
+    # bucket by bucket in chunks: a bucket of max_all_pairs members gives ~max_all_pairs / 2
+    # pairs per band row, and one pair recurs in many bands (other chunks): the pairs are
+    # formed a chunk at a time and merged into the distinct ones every BUCKET_CHUNK_ROWS x 8
+    for lo, hi in _bucket_chunks(keys, BUCKET_CHUNK_ROWS):
+        a, b = bucket_pairs(keys[lo:hi], rows[lo:hi], max_all_pairs, members_ascending=True)
+        ok = (a < BODY) & (b - BODY != a)  # a < b: a body pairs with a full signature only, not its own document's
+        found_a.append(a[ok])
+        found_b.append(b[ok])
+        pending += int(ok.sum())
+        if pending > 8 * BUCKET_CHUNK_ROWS:
+            a, b = unique_pairs(np.concatenate(found_a), np.concatenate(found_b))
+            found_a, found_b, pending = [a], [b], 0
+    a, b = unique_pairs(np.concatenate(found_a), np.concatenate(found_b))  # a pair of several bands travels once
     return pa.table({"a": pa.array(a, pa.int64()), "b": pa.array(b, pa.int64())})
 
 
@@ -174,7 +167,7 @@ def _lookup(sig_table: pa.Table, rows: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-@ray.remote
+@disk_task
 def _join_a(n_pairs: int, *pieces: pa.Table) -> pa.Table:
     pairs, sigs = concat_pieces(pieces[:n_pairs]), concat_pieces(pieces[n_pairs:])
     a, b = unique_pairs(pairs.column("a").to_numpy(), pairs.column("b").to_numpy())  # all copies of a pair meet here
@@ -190,7 +183,7 @@ def _join_a(n_pairs: int, *pieces: pa.Table) -> pa.Table:
     return pa.table(cols)
 
 
-@ray.remote
+@disk_task
 def _join_b_verify(n_pairs: int, s: DedupSettings, *pieces: pa.Table) -> pa.Table:
     pairs, sigs = concat_pieces(pieces[:n_pairs]), concat_pieces(pieces[n_pairs:])
     a, b = pairs.column("a").to_numpy(), pairs.column("b").to_numpy()
@@ -213,7 +206,7 @@ def _join_b_verify(n_pairs: int, s: DedupSettings, *pieces: pa.Table) -> pa.Tabl
     )  # a < b: b may be a body
 
 
-@ray.remote
+@disk_task
 def _exact_edges(table: pa.Table) -> pa.Table:
     rows, rep = table.column("row").to_numpy(), table.column("rep").to_numpy()
     dup = rows != rep
@@ -231,13 +224,13 @@ def _edges(u: np.ndarray, v: np.ndarray) -> pa.Table:
     return pa.table({"u": pa.array(u, pa.int64()), "v": pa.array(v, pa.int64())})
 
 
-@ray.remote
+@disk_task
 def _both_directions(table: pa.Table) -> pa.Table:
     u, v = table.column("u").to_numpy(), table.column("v").to_numpy()
     return pa.table({"node": np.r_[u, v], "nbr": np.r_[v, u]})
 
 
-@ray.remote
+@disk_task
 def _larger_end(table: pa.Table) -> pa.Table:
     u, v = table.column("u").to_numpy(), table.column("v").to_numpy()
     return pa.table({"node": np.maximum(u, v), "nbr": np.minimum(u, v)})
@@ -261,7 +254,7 @@ def _neighborhoods(pieces) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
     return _group_min(t.column("node").to_numpy(), t.column("nbr").to_numpy())
 
 
-@ray.remote
+@disk_task
 def _large_star(*pieces: pa.Table) -> pa.Table:
     """Every neighbor larger than the node is linked to the neighborhood's minimum."""
     node, nbr, m, _ = _neighborhoods(pieces)
@@ -269,7 +262,7 @@ def _large_star(*pieces: pa.Table) -> pa.Table:
     return _edges(nbr[keep], m[keep])
 
 
-@ray.remote
+@disk_task
 def _small_star(*pieces: pa.Table) -> pa.Table:
     """The node and its smaller neighbors are all linked to their minimum."""
     node, nbr, m, starts = _neighborhoods(pieces)
@@ -279,7 +272,7 @@ def _small_star(*pieces: pa.Table) -> pa.Table:
     return _edges(u[keep], mm[keep])
 
 
-@ray.remote
+@disk_task
 def _fingerprint(table: pa.Table) -> tuple[int, int]:
     u, v = table.column("u").to_numpy().astype(np.uint64), table.column("v").to_numpy().astype(np.uint64)
     with np.errstate(over="ignore"):
@@ -287,7 +280,7 @@ def _fingerprint(table: pa.Table) -> tuple[int, int]:
     return len(u), int(h.sum(dtype=np.uint64))
 
 
-@ray.remote
+@disk_task
 def _components_in_one(*pieces: pa.Table) -> pa.Table:
     """Every edge in one task: union-find (curate.dedup.pairs.components) gives the stars directly."""
     t = concat_pieces(pieces)
@@ -305,8 +298,14 @@ def connected_components(edges: list, parts: int, max_rounds: int = 100) -> list
         return [_components_in_one.remote(*edges)]
     previous = None
     for _ in range(max_rounds):
-        large = [_large_star.remote(*p) for p in shuffle([_both_directions.remote(e) for e in edges], "node", parts)]
-        edges = [_small_star.remote(*p) for p in shuffle([_larger_end.remote(e) for e in large], "node", parts)]
+        large = [
+            _large_star.at(i).remote(*p)
+            for i, p in enumerate(shuffle([_both_directions.remote(e) for e in edges], "node", parts))
+        ]
+        edges = [
+            _small_star.at(i).remote(*p)
+            for i, p in enumerate(shuffle([_larger_end.remote(e) for e in large], "node", parts))
+        ]
         fps = ray.get([_fingerprint.remote(e) for e in edges])
         fp = (sum(c for c, _ in fps), sum(h for _, h in fps) % (1 << 64))
         if fp == previous:
@@ -318,18 +317,18 @@ def connected_components(edges: list, parts: int, max_rounds: int = 100) -> list
 # ---------------------------------------------------------------- keepers
 
 
-@ray.remote
+@disk_task
 def _attributes(table: pa.Table) -> pa.Table:
     return table.select(["row", "id", "quality_score", "n_chars", "rep"])
 
 
-@ray.remote
+@disk_task
 def _labels(table: pa.Table) -> pa.Table:
     u, v = table.column("u").to_numpy(), table.column("v").to_numpy()  # u: component min < v
     return pa.table({"row": np.r_[v, u], "label": np.r_[u, u]})
 
 
-@ray.remote
+@disk_task
 def _attach(n_labels: int, *pieces: pa.Table) -> pa.Table:
     labels, attrs = concat_pieces(pieces[:n_labels]), concat_pieces(pieces[n_labels:])
     rows, lab = labels.column("row").to_numpy(), labels.column("label").to_numpy()
@@ -342,7 +341,7 @@ def _attach(n_labels: int, *pieces: pa.Table) -> pa.Table:
     return attrs.append_column("label", pa.array(lab[np.searchsorted(rows, a_rows)], pa.int64()))
 
 
-@ray.remote
+@disk_task
 def _keepers(*pieces: pa.Table) -> pa.Table:
     t = concat_pieces(pieces)
     if t.num_rows == 0:
@@ -405,8 +404,8 @@ def partitions_for(n_docs: int, s: DedupSettings) -> int:
 
 
 @ray.remote
-def _num_rows(table: pa.Table) -> int:
-    return table.num_rows
+def _num_rows(table: pa.Table | OnDisk) -> int:
+    return table.rows if isinstance(table, OnDisk) else table.num_rows  # a handle's count, not its table
 
 
 def _join_partitions(pairs: list, parts: int, s: DedupSettings) -> int:
@@ -423,37 +422,40 @@ def cluster_blocks(blocks: list, s: DedupSettings, parts: int, bodies: bool) -> 
     ObjectRef per partition, each a table of OUTPUT_SCHEMA plus ``label`` (the
     cluster's smallest row) for the members of the clusters of that partition."""
     # 1. exact groups
-    exact = [_exact_reduce.remote(bool(s.exact), *p) for p in shuffle(blocks, "text_hash", parts)]
+    exact = [_exact_reduce.at(i).remote(bool(s.exact), *p) for i, p in enumerate(shuffle(blocks, "text_hash", parts))]
     edges = [_exact_edges.remote(t) for t in exact]
     # 2-3. LSH buckets -> candidate pairs -> verified near edges
     if s.near:
         bands = [_band_rows.remote(t, s.bands, s.rows, bodies) for t in exact]
-        pairs = [_bucket_reduce.remote(s.max_bucket_all_pairs, *p) for p in shuffle(bands, "band_key", parts)]
+        pairs = [
+            _bucket_reduce.at(i).remote(s.max_bucket_all_pairs, *p)
+            for i, p in enumerate(shuffle(bands, "band_key", parts))
+        ]
         join = _join_partitions(pairs, parts, s)
         sig_by_row = shuffle([_signature_rows.remote(t, s.num_perm, bodies) for t in exact], "row", join)
         by_a = shuffle(pairs, "a", join)
-        with_a = [_join_a.remote(len(by_a[p]), *by_a[p], *sig_by_row[p]) for p in range(join)]
+        with_a = [_join_a.at(p).remote(len(by_a[p]), *by_a[p], *sig_by_row[p]) for p in range(join)]
         by_b = shuffle(with_a, "b", join)
-        edges += [_join_b_verify.remote(len(by_b[p]), s, *by_b[p], *sig_by_row[p]) for p in range(join)]
+        edges += [_join_b_verify.at(p).remote(len(by_b[p]), s, *by_b[p], *sig_by_row[p]) for p in range(join)]
     # 4. connected components over exact + near edges
     stars = connected_components(edges, parts)
     # 5. one keeper per component
     labels = shuffle([_labels.remote(e) for e in stars], "row", parts)
     attrs = shuffle([_attributes.remote(t) for t in exact], "row", parts)
-    members = [_attach.remote(len(labels[p]), *labels[p], *attrs[p]) for p in range(parts)]
-    return [_keepers.remote(*p) for p in shuffle(members, "label", parts)]
+    members = [_attach.at(p).remote(len(labels[p]), *labels[p], *attrs[p]) for p in range(parts)]
+    return [_keepers.at(i).remote(*p) for i, p in enumerate(shuffle(members, "label", parts))]
 
 
 # ---------------------------------------------------------------- boilerplate lines
 
 
-@ray.remote
+@disk_task
 def _line_pairs(line_lists: pa.ListArray, labels: np.ndarray) -> pa.Table:
     h, lab = line_label_pairs(line_lists, labels)
     return pa.table({"line_hash": pa.array(h, pa.uint64()), "label": pa.array(lab, pa.int64())})
 
 
-@ray.remote
+@disk_task
 def frequent_lines(k: int, *pieces: pa.Table) -> tuple[np.ndarray, np.ndarray]:
     """The lines of one line-hash partition of (line_hash, label) pairs found under k labels or more."""
     t = concat_pieces(pieces)
@@ -468,7 +470,9 @@ def boilerplate_lines(line_lists, labels: np.ndarray, k: int, parts: int = 16) -
         line_lists = line_lists.combine_chunks()
     step = max(1, -(-len(labels) // parts))
     blocks = [_line_pairs.remote(line_lists.slice(s, step), labels[s : s + step]) for s in range(0, len(labels), step)]
-    return merged_lines(ray.get([frequent_lines.remote(k, *p) for p in shuffle(blocks, "line_hash", parts)]))
+    return merged_lines(
+        ray.get([frequent_lines.at(i).remote(k, *p) for i, p in enumerate(shuffle(blocks, "line_hash", parts))])
+    )
 
 
 def merged_lines(found: list) -> tuple[np.ndarray, np.ndarray]:

@@ -36,12 +36,15 @@ DEFAULTS = {
     "max_bucket_all_pairs": 16,  # larger buckets are linked as a star + chain
     # Hash partitions per shuffle in curate/dedup/near_ray.py: one per partition_docs
     # documents (a reducer holds about that many documents' keys, whatever the corpus
-    # size), or exactly ``partitions`` when that is set.
+    # size; ~4.8 KB of working memory each, so 10,000 add ~50 MB to a worker's ~105 MB,
+    # bench/scale.py --by-task), or exactly ``partitions`` when that is set.
     "partitions": None,
-    "partition_docs": 20_000,
+    "partition_docs": 10_000,
     # The pair joins take more partitions where the candidate pairs exceed this many per
-    # partition (each travels with a 512-byte signature): a corpus dense in near duplicates.
-    "partition_pairs": 200_000,
+    # partition: a corpus dense in near duplicates. A joined pair carries up to four
+    # 512-byte signatures (full and body, each side: ~2 KB), so 20,000 pairs keep a
+    # join task under the document partitions' tasks (bench/scale.py --by-task).
+    "partition_pairs": 20_000,
     "shingles": None,  # per language, e.g. {ko: {kind: char, n: 4}}; null = curate.dedup.shingles defaults
     # dedup_texts (curate/dedup/near.py, for evaluations and benches) clusters on Ray above
     # this many texts when Ray is up; `curate corpus` always decides on Ray.

@@ -141,6 +141,12 @@ def join(base: str, *names: str) -> str:
     return "/".join([head.rstrip("/"), *names]) + sep + query
 
 
+def suffixed(path: str, suffix: str) -> str:
+    """path + suffix, before a URI's query (s3://b/d?region=x -> s3://b/d.tmp?region=x)."""
+    head, sep, query = os.fspath(path).partition("?") if is_uri(path) else (os.fspath(path), "", "")
+    return head.rstrip("/") + suffix + sep + query
+
+
 def name(path: str) -> str:
     """The last part of a path or URI (without the URI's query)."""
     return path.partition("?")[0].rstrip("/").rsplit("/", 1)[-1] if is_uri(path) else os.path.basename(path)
