@@ -13,8 +13,10 @@ import json
 import math
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 LN2 = math.log(2)
 
@@ -31,6 +33,8 @@ def bits_per_char(nats: float, chars: int) -> float:
 
 def pick_device(name: str = "auto") -> torch.device:
     """auto: CUDA where there is one, else the CPU."""
+    import torch
+
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
@@ -72,29 +76,42 @@ class LanguageModel:
     path: str
 
 
-def load_lm(path: str, device: torch.device) -> LanguageModel:
-    """The model at `path` (see the module docstring); ModelLoadError names the path."""
+def resolve_model(path: str) -> tuple[str, str]:
+    """(the folder to load, "checkpoint" | "hf") for a model path; a run folder stands for
+    its newest complete checkpoint. Reads no weights (and imports no torch), so a recipe
+    naming a wrong folder fails when it loads."""
     path = os.path.normpath(path)
     if not os.path.isdir(path):
         raise ModelLoadError(f"{path}: no such model folder")
     latest = os.path.join(path, "checkpoints", "latest")
-    if os.path.isfile(latest):  # a run folder: its newest complete checkpoint
+    if os.path.isfile(latest):
         with open(latest, encoding="utf-8") as f:
             path = os.path.join(path, "checkpoints", f.read().strip())
+    if os.path.isfile(os.path.join(path, "trainer.json")):
+        return path, "checkpoint"
+    if os.path.isfile(os.path.join(path, "config.json")):
+        return path, "hf"
+    raise ModelLoadError(
+        f"{path}: not a model: no trainer.json (a checkpoint), config.json (a Hugging Face export) "
+        "or checkpoints/latest (a training run)"
+    )
+
+
+def load_lm(path: str, device: torch.device) -> LanguageModel:
+    """The model at `path` (see the module docstring); ModelLoadError names the path."""
+    path, kind = resolve_model(path)
     try:
-        if os.path.isfile(os.path.join(path, "trainer.json")):
+        if kind == "checkpoint":
             model, trainer = load_checkpoint_model(path, device)
             tok_dir, seq_len = checkpoint_tokenizer(path, trainer), int(trainer["run"]["seq_len"])
-        elif os.path.isfile(os.path.join(path, "config.json")):
+        else:
             model, tok_dir = _load_hf(path, device), path
             seq_len = model.cfg.max_seq_len
-        else:
-            raise ModelLoadError(f"{path}: neither a checkpoint (trainer.json) nor a Hugging Face export (config.json)")
+        tokenizer, eos_id = _tokenizer(tok_dir)
+    except ModelLoadError:
+        raise
     except (OSError, KeyError, RuntimeError, ValueError, TypeError) as exc:
-        if isinstance(exc, ModelLoadError):
-            raise
         raise ModelLoadError(f"{path}: the model does not load: {type(exc).__name__}: {exc}") from exc
-    tokenizer, eos_id = _tokenizer(tok_dir)
     model.eval()
     return LanguageModel(model, tokenizer, eos_id, seq_len, device, path)
 
