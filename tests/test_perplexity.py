@@ -266,3 +266,23 @@ def test_corpus_run_counts_perplexity_drops_in_the_manifest(run_dir, lm, tmp_pat
     assert 5 <= rejected.num_rows <= 25 and kept.num_rows + rejected.num_rows == len(docs)
     assert max(kept_bpc) <= np.float32(limit) <= min(dropped_bpc)  # stored as float32
     assert sum(i.startswith("j") for i in rejected.column("id").to_pylist()) >= 8  # mostly the junk
+
+
+def test_checkpoint_tokenizer_is_the_runs_by_hash(run_dir, tmp_path):
+    """A run trained on token shards or a mixture finds its tokenizer in their folder (as
+    their manifest names it); one whose tokenizer.json has changed is refused."""
+    import shutil
+
+    from train.inference import checkpoint_tokenizer
+    from train.token_shards import tokenizer_hash
+
+    tokens = tmp_path / "tokens"
+    shutil.copytree(run_dir / "tokenizer", tokens / "tok")
+    (tokens / "manifest.json").write_text(json.dumps({"tokenizer_dir": "tok"}))
+    ckpt = tmp_path / "elsewhere" / "checkpoints" / "step-0000001"
+    ckpt.mkdir(parents=True)
+    trainer = {"run": {"tokenizer_hash": tokenizer_hash(str(tokens / "tok"))}, "tokens": str(tokens)}
+    assert checkpoint_tokenizer(str(ckpt), trainer) == str(tokens / "tok")
+    trainer["run"]["tokenizer_hash"] = "0" * 64
+    with pytest.raises(ModelLoadError, match="no tokenizer.json with the run's hash"):
+        checkpoint_tokenizer(str(ckpt), trainer)

@@ -127,14 +127,16 @@ def _load_hf(path: str, device: torch.device):
 
 def checkpoint_tokenizer(ckpt: str, trainer: dict) -> str:
     """The tokenizer folder a checkpoint's run trained with: the run's export, the one it
-    trained on the fly, or its token shards' own; the first whose tokenizer.json has the
-    hash the run recorded."""
+    trained on the fly, or its token shards' (or mixture's) own; the first whose
+    tokenizer.json has the hash the run recorded."""
     from train.token_shards import tokenizer_hash
 
     run_out = os.path.dirname(os.path.dirname(os.path.abspath(ckpt)))
     candidates = [os.path.join(run_out, "hf"), os.path.join(run_out, "tokenizer")]
-    if trainer.get("tokens"):
-        candidates.append(os.path.join(trainer["tokens"], "tokenizer"))
+    tokens = trainer.get("tokens")
+    if tokens and os.path.isfile(os.path.join(tokens, "manifest.json")):  # token shards or a mixture
+        with open(os.path.join(tokens, "manifest.json"), encoding="utf-8") as f:
+            candidates.append(os.path.join(tokens, json.load(f).get("tokenizer_dir", "tokenizer")))
     want = trainer["run"]["tokenizer_hash"]
     for tok_dir in candidates:
         if os.path.isfile(os.path.join(tok_dir, "tokenizer.json")) and tokenizer_hash(tok_dir) == want:
