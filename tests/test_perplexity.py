@@ -286,3 +286,15 @@ def test_checkpoint_tokenizer_is_the_runs_by_hash(run_dir, tmp_path):
     trainer["run"]["tokenizer_hash"] = "0" * 64
     with pytest.raises(ModelLoadError, match="no tokenizer.json with the run's hash"):
         checkpoint_tokenizer(str(ckpt), trainer)
+
+
+def test_hugging_face_export_scores_as_its_checkpoint(run_dir, lm):
+    """The export the trainer writes (OUT/hf) loads with its tokenizer and gives the same
+    scores as the checkpoint on texts within one window of either."""
+    exported = load_lm(str(run_dir / "hf"), pick_device("cpu"))
+    assert exported.seq_len == 2048 and lm.seq_len == 64  # an export records no training length
+    clean, junk = _clean_and_junk()
+    texts = [t for t in clean[:20] + junk[:10] if len(lm.tokenizer.encode(t).ids) < lm.seq_len - 1]
+    assert len(texts) >= 10
+    for a, b in zip(score_texts(lm, texts), score_texts(exported, texts)):
+        assert a.tokens == b.tokens and b.bits_per_char == pytest.approx(a.bits_per_char, rel=1e-4)

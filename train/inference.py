@@ -5,6 +5,8 @@ held-out evaluation (train.evaluate) and document scoring (train.score) share.
 (OUT/checkpoints/step-NNNNNNN: DCP shards + trainer.json; its tokenizer is found beside
 the run and checked against the tokenizer hash the run recorded), a run folder (its
 `checkpoints/latest`), or a Hugging Face export (OUT/hf: config.json, weights, tokenizer).
+A checkpoint's windows are its training sequence length; an export records none, so its
+windows are its max_position_embeddings.
 """
 
 from __future__ import annotations
