@@ -98,6 +98,12 @@ eval: $(STAMP)  ## held-out bits per character of checkpoint CKPT on its mixture
 	@test -n "$(CKPT)" || { echo "make eval: name a checkpoint, e.g. CKPT=out/train/tiny/checkpoints/step-0000200" >&2; exit 2; }
 	$(RUN) -m train.evaluate --ckpt $(CKPT) $(ARGS)
 
+.PHONY: score
+score: $(STAMP)  ## perplexity and bits per character of each document of DATA under CKPT (a checkpoint, run or HF folder): OUT (default out/score/LANG)
+	@test -n "$(CKPT)" || { echo "make score: name a model, e.g. CKPT=out/train/tiny" >&2; exit 2; }
+	$(RUN) -m curate.cli score --model $(CKPT) --input $(DATA) \
+	  --output $(if $(filter command line,$(origin OUT)),$(OUT),out/score/$(L)) $(ARGS)
+
 lint: $(STAMP)  ## ruff: the linter and the formatter's check (pyproject.toml holds their settings)
 	$(RUN) -m ruff check .
 	$(RUN) -m ruff format --check .

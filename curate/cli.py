@@ -14,6 +14,7 @@ DELEGATED = {
     "train-quality": "train a fastText quality classifier",
     "decontam-index": "index benchmark files for decontamination",
     "tokenize": "turn curated shards into token shards",
+    "score": "perplexity and bits per character of each document under a trained model",
 }
 
 
@@ -32,6 +33,8 @@ def _delegate(command: str, argv: list[str]) -> int:
         from curate.stages.decontam import main_index as main
     elif command == "tokenize":
         from train.token_shards import main
+    elif command == "score":
+        from train.score_shards import main
     else:
         raise ValueError(f"no subcommand {command!r} in DELEGATED")
     return int(main(argv) or 0)
@@ -50,7 +53,7 @@ _INPUT_HELP = (
 )
 _STAGES_HELP = (
     "run only these stages, in pipeline order (extract, for HTML rows, and normalize always run): "
-    "extract,normalize,urlfilter,langid,decontam,pii,quality,dedup"
+    "extract,normalize,urlfilter,langid,decontam,pii,quality,perplexity,dedup"
 )
 _BENCHMARKS_HELP = "benchmark files (JSONL/Parquet) to keep out of the corpus: turns on the decontam stage"
 _INDEX_HELP = "an index from `curate decontam-index`: turns on the decontam stage"

@@ -284,7 +284,9 @@ def test_unknown_stage_fails_clearly():
     from curate.stages.registry import BATCH_STAGES
 
     assert STAGE_ORDER == [stage.name for stage in BATCH_STAGES] + ["dedup"]
-    with pytest.raises(RecipeError, match=r"unknown stage\(s\): piii \(known: extract, .*, pii, quality, dedup\)"):
+    with pytest.raises(
+        RecipeError, match=r"unknown stage\(s\): piii \(known: extract, .*, pii, quality, perplexity, dedup\)"
+    ):
         select_stages(load_recipe("ko"), ["normalize", "piii"])
     assert select_stages(load_recipe("ko"), ["pii", "dedup"]) == ["extract", "normalize", "pii", "dedup"]
 

@@ -35,6 +35,8 @@ EXCLUDED = {
     "checks the lock against setup.cfg's ranges",
     "make train SIZE=tiny": "200 training steps on a CPU take minutes; the trainer's own commands "
     "in the Command line section run it for 4 and 6 steps",
+    "make score CKPT=out/train/tiny": "needs the model `make train SIZE=tiny` (above) makes; the Command line "
+    "section runs `curate score` on the short run its trainer commands make",
     "make corpus LANG=ko && make tokenizer LANG=ko && make tokens LANG=ko && make train SIZE=tiny": "ends in `make train SIZE=tiny` (above); its other steps run on their own",
     ".venv/bin/curate corpus --lang ko --input 's3://bucket/crawl/*.warc.gz?endpoint_override=http://127.0.0.1:9000' "
     "--output 's3://bucket/curated/ko?endpoint_override=http://127.0.0.1:9000'": "needs an S3 server on 127.0.0.1:9000; tests/test_remote_fs.py runs remote input and output "

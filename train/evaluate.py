@@ -24,6 +24,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from train.inference import bits_per_char, load_checkpoint_model
 from train.mix_stream import HeldOut, heldout_slices, is_mixture, load_mix_manifest
 
 IGNORE = -100
@@ -62,7 +63,7 @@ def evaluate_slice(model, held: HeldOut, seq_len: int, batch: int, eos_id: int, 
     nats, tokens = float(totals[0]), int(totals[1])
     return {
         "loss": nats / tokens if tokens else float("nan"),
-        "bits_per_char": nats / math.log(2) / held.chars if held.chars else float("nan"),
+        "bits_per_char": bits_per_char(nats, held.chars),
         "tokens": tokens,
         "chars": held.chars,
         "docs": held.docs,
@@ -90,28 +91,6 @@ def mixture_slices(tokens_dir: str | None) -> tuple[dict[str, HeldOut], int]:
 
 
 # ----------------------------------------------------------------------------- make eval
-
-
-def load_for_eval(ckpt: str, env):
-    """The model of a DCP checkpoint, on env.device, unsharded; and its trainer.json."""
-    import torch.distributed.checkpoint as dcp
-    from torch.distributed.checkpoint.state_dict import get_model_state_dict, set_model_state_dict
-
-    from train.config import ModelConfig
-    from train.model import GPTNeoX
-    from train.ops import op_table, resolve_ops
-
-    with open(os.path.join(ckpt, "trainer.json"), encoding="utf-8") as f:
-        trainer = json.load(f)
-    use_kernels = env.device.type == "cuda"
-    resolve_ops(use_kernels, env.device)
-    model = GPTNeoX(ModelConfig(**trainer["run"]["model_config"]), op_table(use_kernels))
-    model.init_weights()
-    model.to(env.device)
-    state = {"model": get_model_state_dict(model)}
-    dcp.load(state, checkpoint_id=ckpt)
-    set_model_state_dict(model, state["model"])
-    return model, trainer
 
 
 def plot(results: dict[str, dict], history: list[dict], path: str, title: str) -> None:
@@ -158,7 +137,7 @@ def main(argv=None) -> int:
     env = init_distributed(cpu=args.cpu)
     finished = False
     try:
-        model, trainer = load_for_eval(ckpt, env)
+        model, trainer = load_checkpoint_model(ckpt, env.device)
         mix = args.mix or trainer.get("tokens")
         slices, eos_id = mixture_slices(mix)
         if load_mix_manifest(mix)["tokenizer_hash"] != trainer["run"]["tokenizer_hash"]:

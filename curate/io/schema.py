@@ -63,7 +63,15 @@ QUALITY_SIGNAL_FIELDS: list[tuple[str, pa.DataType]] = [
     ("flagged_lead_ratio", pa.float32()),
     ("model_score", pa.float32()),
 ]
-QUALITY_SIGNALS_TYPE = pa.struct([pa.field(n, t) for n, t in QUALITY_SIGNAL_FIELDS])
+# Scores of curate.stages.perplexity under the project's own language model, in the same
+# struct after the quality stage's fields (null where that stage did not run). Shards
+# written before they were added lack them; readers take fields by name.
+PERPLEXITY_SIGNAL_FIELDS: list[tuple[str, pa.DataType]] = [
+    ("perplexity", pa.float32()),
+    ("bits_per_char", pa.float32()),
+    ("perplexity_tokens", pa.int64()),
+]
+QUALITY_SIGNALS_TYPE = pa.struct([pa.field(n, t) for n, t in QUALITY_SIGNAL_FIELDS + PERPLEXITY_SIGNAL_FIELDS])
 
 # The identifiers the pii stage masks, each as the token <|kind|>; a shard's pii_counts
 # holds these keys, and a tokenizer reserves one special token for each.

@@ -10,6 +10,7 @@ from curate.stages.decontam.stage import DecontamStage
 from curate.stages.extract import ExtractStage
 from curate.stages.langid import LangIdStage
 from curate.stages.normalize import NormalizeStage
+from curate.stages.perplexity import PerplexityStage
 from curate.stages.pii.stage import PIIStage
 from curate.stages.quality.stage import QualityStage
 from curate.stages.urlfilter import UrlFilterStage
@@ -22,6 +23,7 @@ BATCH_STAGES: tuple[type[BatchStage], ...] = (
     DecontamStage,
     PIIStage,
     QualityStage,
+    PerplexityStage,  # after quality: it adds its fields to the signals quality wrote
 )
 BY_NAME = {stage.name: stage for stage in BATCH_STAGES}
 

@@ -32,9 +32,8 @@ from curate.stages.quality.signals import surface_signals, word_signals
 from curate.stages.segment import analyze
 
 # A scorer adds signals to a batch: f(texts, lang) -> {signal: list of float}. The
-# fastText classifier is one (model_score); a perplexity signal from the project's own
-# language model plugs in the same way (append to SCORERS or pass scorers= to the stage)
-# once its field is added to QUALITY_SIGNAL_FIELDS.
+# fastText classifier is one (model_score); append to SCORERS or pass scorers= to the
+# stage. The project's own language model scores in its own stage (curate.stages.perplexity).
 Scorer = Callable[[list[str], str], dict[str, list[float]]]
 SCORERS: list[Scorer] = []
 
