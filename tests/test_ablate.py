@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-import torch
 
 from curate.recipe import load_recipe
 from train import ablate as AB
@@ -25,16 +24,6 @@ REFERENCE = ROOT / "tests" / "data" / "quality" / "ko-klue-wiki-sentences.jsonl"
 RAW = ROOT / "pipelines" / "recipes" / "ablations" / "ko-raw.yaml"
 KO = ROOT / "pipelines" / "recipes" / "ko.yaml"
 STEPS, BATCH_TOKENS = 4, 256
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Two shared cores: OpenMP threads spinning against each other cost 10x here. One
-    thread for every run of the module: a sum over other threads rounds otherwise."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +40,8 @@ def argv(sample: Path, out: Path, cache: Path, a: Path = RAW, b: Path = KO) -> l
     args = ["--a", str(a), "--b", str(b), "--lang", "ko", "--input", str(sample), "--reference", str(REFERENCE)]
     args += ["--out", str(out), "--cache", str(cache), "--seeds", "2", "--steps", str(STEPS), "--seq-len", "64"]
     args += ["--global-batch-tokens", str(BATCH_TOKENS), "--heldout", "0.1", "--reference-max-chars", "3000"]
-    return args + ["--workers", "1", "--cpu"]
+    # one torch thread: two shared cores, and a sum over other threads would round otherwise
+    return args + ["--workers", "1", "--cpu", "--threads", "1"]
 
 
 @pytest.fixture(scope="module")

@@ -64,13 +64,19 @@ def recipe_key(path: str, lang: str) -> str:
 
 
 def in_place(final: str, make) -> str:
-    """final when it exists (a finished step), else make(tmp) and rename tmp to final."""
+    """final when it exists (a finished step), else make(tmp) and rename tmp to final. Two
+    ablations sharing the cache may make one step at once: the first rename wins, and the
+    other's copy (the same step) is dropped."""
     if os.path.exists(final):
         return final
     tmp = f"{final}.tmp-{uuid.uuid4().hex[:8]}"
     try:
         make(tmp)
-        os.replace(tmp, final)
+        try:
+            os.replace(tmp, final)
+        except OSError:
+            if not os.path.isdir(final):
+                raise
     finally:
         if os.path.exists(tmp):
             shutil.rmtree(tmp, ignore_errors=True)
@@ -254,6 +260,7 @@ def parse_args(argv=None):
     ap.add_argument("--quote", choices=("held-out", "reference"), default=None, help="the slice the summary quotes")
     ap.add_argument("--workers", type=int, default=None, help="curate corpus --workers")
     ap.add_argument("--cpu", action="store_true", help="train on CPU even where CUDA exists")
+    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     args = ap.parse_args(argv)
     if args.seeds < 1 or args.steps < 1:
         ap.error("--seeds and --steps must be at least 1")
@@ -265,7 +272,18 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> int:
+    import torch
+
     args = parse_args(argv)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(args.threads or threads)
+    try:
+        return ablate(args, argv)
+    finally:
+        torch.set_num_threads(threads)  # as it was, for a caller that goes on
+
+
+def ablate(args, argv) -> int:
     os.makedirs(args.cache, exist_ok=True)
     split, split_manifest = make_split(args, args.cache)
     tokenizer = shared_tokenizer(split)
