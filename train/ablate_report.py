@@ -117,19 +117,38 @@ def plot(report: dict, path: str) -> None:
 
         use_cjk_font()
     slices = list(report["bits_per_char"])
-    fig, (bars, curves) = plt.subplots(1, 2, figsize=(12, 4.5))
-    width, colors = 0.38, ("#4c72b0", "#dd8452")
+    fig, (arms, diffs, curves) = plt.subplots(1, 3, figsize=(16, 4.5))
+    colors = ("#4c72b0", "#dd8452")
+    # markers, not bars from zero: the arms differ in the second decimal
     for i, (k, label) in enumerate(zip(ARMS, names)):
-        xs = [j + (i - 0.5) * width for j in range(len(slices))]
+        xs = [j + (i - 0.5) * 0.3 for j in range(len(slices))]
         stats = [report["bits_per_char"][s][k] for s in slices]
-        bars.bar(xs, [s["mean"] for s in stats], width, yerr=[s["std"] for s in stats], color=colors[i], label=label)
+        arms.errorbar(
+            xs,
+            [s["mean"] for s in stats],
+            yerr=[s["std"] for s in stats],
+            fmt="o",
+            capsize=4,
+            color=colors[i],
+            label=label,
+        )
         for x, s in zip(xs, stats):
-            bars.scatter([x] * len(s["values"]), s["values"], color="black", s=10, zorder=3)
+            arms.scatter([x + 0.06] * len(s["values"]), s["values"], color=colors[i], s=10, alpha=0.6)
         for run in report["arms"][k]["runs"]:
             curves.plot(range(1, len(run["losses"]) + 1), run["losses"], color=colors[i], alpha=0.6, lw=1)
-    bars.set_xticks(range(len(slices)), slices)
-    bars.set_ylabel("bits per character (mean ± std, dots: seeds)")
-    bars.legend()
+    diff = [report["bits_per_char"][s]["B_minus_A"] for s in slices]
+    diffs.errorbar(
+        range(len(slices)), [d["mean"] for d in diff], yerr=[d["std"] for d in diff], fmt="o", capsize=4, color="black"
+    )
+    for j, d in enumerate(diff):
+        diffs.scatter([j + 0.08] * len(d["values"]), d["values"], color="grey", s=10)
+    diffs.axhline(0, color="grey", lw=0.8, ls="--")
+    diffs.set_xticks(range(len(slices)), slices)
+    diffs.set_xlim(-0.5, len(slices) - 0.5)
+    diffs.set_ylabel("B − A bits per character (paired by seed)")
+    arms.set_xticks(range(len(slices)), slices)
+    arms.set_ylabel("bits per character (mean ± std, dots: seeds)")
+    arms.legend()
     curves.set_xlabel("step")
     curves.set_ylabel("training loss (nats per token)")
     curves.set_title("training loss, one line per seed")
