@@ -34,8 +34,21 @@ MIX    ?= out/mix/$(MIX_NAME)
 MIX_TOKENIZER ?= out/tokenizer/$(MIX_NAME)
 MIX_SOURCES = $(or $(SOURCES),$(subst $(space),$(comma),$(foreach l,$(MIX_LANGS),out/tokens/$(MIX_NAME)/$(l))))
 CKPT   ?=
+# make ablate: recipes A and B on INPUT (one or more JSON Lines files), SEEDS runs each;
+# REFERENCE: clean text also evaluated (e.g. ../shared/corpora/ko-wiki-korquad.jsonl.gz)
+A      ?=
+B      ?=
+SEEDS  ?= 3
+REFERENCE ?=
+ABLATE_STEPS ?= 200
+ABLATE_OUT ?= out/ablate/$(basename $(notdir $(A)))-vs-$(basename $(notdir $(B)))
+# make e2e: the whole chain on the bundled samples, from scratch, into E2E
+E2E    ?= out/e2e
+E2E_STEPS ?= 40
+E2E_VOCAB ?= 8000
+E2E_THREADS ?= 1
 
-.PHONY: venv lock corpus report tokenizer tokens mix train eval lint test clean
+.PHONY: venv lock corpus report tokenizer tokens mix train eval ablate e2e lint test clean
 
 venv: $(STAMP)
 
@@ -103,6 +116,33 @@ score: $(STAMP)  ## perplexity and bits per character of each document of DATA u
 	@test -n "$(CKPT)" || { echo "make score: name a model, e.g. CKPT=out/train/tiny" >&2; exit 2; }
 	$(RUN) -m curate.cli score --model $(CKPT) --input $(DATA) \
 	  --output $(if $(filter command line,$(origin OUT)),$(OUT),out/score/$(L)) $(ARGS)
+
+ablate: $(STAMP)  ## INPUT curated by recipes A and B, tiny model x SEEDS on each, held-out bits per character: ABLATE_OUT/ablate.json, .md, .png
+	@test -n "$(A)" -a -n "$(B)" || { echo "make ablate: name two recipes, e.g. A=pipelines/recipes/ablations/ko-raw.yaml B=pipelines/recipes/ko.yaml" >&2; exit 2; }
+	$(RUN) -m train.ablate --a $(A) --b $(B) --lang $(L) --input $(INPUT) $(if $(REFERENCE),--reference $(REFERENCE)) \
+	  --seeds $(SEEDS) --steps $(ABLATE_STEPS) --out $(ABLATE_OUT) $(ARGS)
+
+# Each step is its own make target, run in order on the bundled samples; nothing is reused
+# from an earlier e2e run (E2E is emptied first), so the wall time is the whole chain's.
+# The tokenizer counts in-process (a Ray start-up costs more than the sample's counting),
+# and the tiny model trains on E2E_THREADS torch threads: on two busy cores, two OpenMP
+# threads spinning against each other made training several times slower.
+e2e: $(STAMP)  ## corpus (ko, ja samples) -> tokenizer -> tokens -> mix -> train tiny -> eval -> score, from scratch into E2E
+	rm -rf $(E2E)
+	$(MAKE) --no-print-directory corpus LANG=ko OUT=$(E2E)/corpus/ko INPUT=data/sample/ko.jsonl.gz ARGS=--no-progress
+	$(MAKE) --no-print-directory corpus LANG=ja OUT=$(E2E)/corpus/ja INPUT=data/sample/ja.jsonl.gz ARGS=--no-progress
+	$(MAKE) --no-print-directory tokenizer LANGS=ko,ja DATA=$(E2E)/corpus/ko,$(E2E)/corpus/ja VOCAB=$(E2E_VOCAB) \
+	  TOKENIZER=$(E2E)/tokenizer ARGS="--workers 1"
+	for l in ko ja; do $(MAKE) --no-print-directory tokens DATA=$(E2E)/corpus/$$l TOKENIZER=$(E2E)/tokenizer \
+	  TOKENS=$(E2E)/tokens/$$l ARGS= || exit 1; done
+	$(MAKE) --no-print-directory mix LANGS=ko,ja SOURCES=$(E2E)/tokens/ko,$(E2E)/tokens/ja MIX=$(E2E)/mix ARGS=
+	OMP_NUM_THREADS=$(E2E_THREADS) $(MAKE) --no-print-directory train SIZE=tiny DATA=$(E2E)/corpus/ko TOKENS=$(E2E)/mix \
+	  STEPS=$(E2E_STEPS) TRAIN_OUT=$(E2E)/train \
+	  TRAIN_ARGS="--global-batch-tokens 1024 --eval-every 0 --ckpt-every $(E2E_STEPS)"
+	OMP_NUM_THREADS=$(E2E_THREADS) $(MAKE) --no-print-directory eval \
+	  CKPT=$(E2E)/train/checkpoints/step-$(shell printf '%07d' $(E2E_STEPS)) ARGS=
+	for l in ko ja; do $(MAKE) --no-print-directory score CKPT=$(E2E)/train DATA=$(E2E)/corpus/$$l \
+	  OUT=$(E2E)/score/$$l ARGS= || exit 1; done
 
 lint: $(STAMP)  ## ruff: the linter and the formatter's check (pyproject.toml holds their settings)
 	$(RUN) -m ruff check .

@@ -38,6 +38,9 @@ EXCLUDED = {
     "make score CKPT=out/train/tiny": "needs the model `make train SIZE=tiny` (above) makes; the Command line "
     "section runs `curate score` on the short run its trainer commands make",
     "make corpus LANG=ko && make tokenizer LANG=ko && make tokens LANG=ko && make train SIZE=tiny": "ends in `make train SIZE=tiny` (above); its other steps run on their own",
+    "make ablate A=pipelines/recipes/ablations/ko-raw.yaml B=pipelines/recipes/ko.yaml": "two curations and six "
+    "tiny training runs take many minutes on a CPU; tests/test_ablate.py runs train.ablate on 300 documents",
+    "make e2e": "the whole chain, minutes on a CPU; each of its steps runs on its own above",
     ".venv/bin/curate corpus --lang ko --input 's3://bucket/crawl/*.warc.gz?endpoint_override=http://127.0.0.1:9000' "
     "--output 's3://bucket/curated/ko?endpoint_override=http://127.0.0.1:9000'": "needs an S3 server on 127.0.0.1:9000; tests/test_remote_fs.py runs remote input and output "
     "of every format against a moto server",
