@@ -172,13 +172,14 @@ def run_config(args) -> dict:
 
 
 def evaluate_checkpoint(ckpt: str, slices: dict, eos_id: int, cpu: bool) -> tuple[dict, dict]:
-    from train.evaluate import evaluate, load_for_eval
+    from train.evaluate import evaluate
     from train.fsdp import close_distributed, init_distributed
+    from train.inference import load_checkpoint_model
 
     env = init_distributed(cpu=cpu)
     finished = False
     try:
-        model, trainer = load_for_eval(ckpt, env)
+        model, trainer = load_checkpoint_model(ckpt, env.device)
         results = evaluate(model, slices, trainer["run"]["seq_len"], 8, eos_id, env)
         finished = True
     finally:
