@@ -187,13 +187,16 @@ class Peaks:
         for k, v in (work or {}).items():
             self.work[k] = max(self.work[k], v)
         for pid, (seconds, title) in mem["cpu"].items():
-            task = "pass-1 stages" if "StageChain" in title or "_read_files" in title else title
+            task = "pass-1 stages" if any(t in title for t in _PASS1_TASKS) else title
             self.cpu[task] = self.cpu.get(task, 0.0) + seconds - self._last.get(pid, 0.0)
             self._last[pid] = seconds
 
     def largest(self, measure: str) -> tuple[int, str]:
         """The largest worker value of a measure and the task that had it."""
         return max(((w[measure], t) for t, w in self.workers.items()), default=(0, ""))
+
+
+_PASS1_TASKS = ("ray::stage_file", "ray::stage_batch", "ray::read_file")  # pipelines/pass1.py's tasks
 
 
 def run_one(corpus: Path, out: Path, stages: str, shard_rows: int) -> dict:
