@@ -109,14 +109,13 @@ def scratch(folder: str):
 
 
 def _reading(path: str):
-    """A scratch file opened for random access (a local one as a plain OS file)."""
-    return fs.open_random_access(path) if fs.is_uri(path) else pa.OSFile(path)
+    """A scratch file opened for random access, on whatever filesystem holds it."""
+    filesystem, p = fs.resolve(path)
+    return filesystem.open_input_file(p)
 
 
 def _writing(path: str):
     """A new scratch file. No temporary name: its handle exists only once it is written."""
-    if not fs.is_uri(path):
-        return pa.OSFile(path, "wb")
     filesystem, p = fs.resolve(path)
     return filesystem.open_output_stream(p, compression=None)
 
