@@ -227,7 +227,9 @@ def run_pass2(staged, spec: UnitSpec, decided: dict, workers: int | None) -> dic
     paths = [str(staged.staged(p)) for p in staged.paths]
     units = plan_units(paths, row_counts, min(spec.shard_rows, UNIT_ROWS))
     limit = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
-    task = ray.remote(num_cpus=1, max_retries=2)(write_unit)
+    task = ray.remote(num_cpus=1, max_retries=2, scheduling_strategy="SPREAD")(
+        write_unit
+    )  # every node writes, as in pass 1
     spec_ref, decided_ref = ray.put(spec), ray.put(decided)
     summaries, running = [None] * len(units), {}
     for index, pieces in enumerate(units):
