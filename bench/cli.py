@@ -78,6 +78,46 @@ def build_corpus(corpora: Path, n_docs: int) -> list[dict]:
     return docs
 
 
+WHOLE_SOURCES = [  # every Korean and Japanese file of the shared corpora but NSMC, a document a line
+    "ko-news-sentences.jsonl.gz",
+    "ko-klue-sentences.jsonl.gz",
+    "ko-wiki-korquad.jsonl.gz",
+    "ja-wiki-jsquad.jsonl.gz",
+    "ja-jglue-sentences.jsonl.gz",
+]
+
+
+def build_whole(corpora: Path, copy: int = 0) -> list[dict]:
+    """Every Korean and Japanese document of the shared corpora (about 35 K documents,
+    66 MB of JSONL): NSMC's reviews as review pages, one page per movie (its reviews a
+    line each, in file order), the other files a document a line.
+
+    Copy k > 0 (for a corpus k+1 times the size) is the same text cut into other
+    documents, so that it is not a copy of copy 0: reviews dealt at random (seed k)
+    into pages of 48, and every k+1 consecutive lines of the other files joined."""
+    import random
+
+    docs = []
+    reviews = read_lines(corpora, FILLER, 10**9)
+    if copy == 0:
+        pages: dict[str, list[str]] = {}
+        for r in reviews:
+            pages.setdefault(r["movie_id"], []).append(r["text"])
+        groups = list(pages.items())
+    else:
+        texts = [r["text"] for r in reviews]
+        random.Random(copy).shuffle(texts)
+        groups = [(f"{copy}-{i}", texts[i : i + 48]) for i in range(0, len(texts), 48)]
+    docs += [{"id": f"nsmc-page-{key}", "text": "\n".join(lines)} for key, lines in groups]
+    for name in WHOLE_SOURCES:
+        stem = name.split(".")[0]
+        lines = [r["text"] for r in read_lines(corpora, name, 10**9)]
+        step = copy + 1
+        for i in range(0, len(lines), step):
+            docs.append({"id": f"{stem}-{copy}-{i}", "text": "\n".join(lines[i : i + step])})
+    return docs
+
+
 def write_jsonl(docs: list[dict], folder: Path, files: int = 2) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -150,6 +190,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--docs", type=int, default=5000, help="documents to build the corpus from")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument(
+        "--whole",
+        type=int,
+        metavar="K",
+        help="instead of --docs: every ko/ja document of the corpora, K times over (K-1 re-cut copies)",
+    )
     ap.add_argument("--input", nargs="+", type=Path, help="JSONL files to use instead of building a corpus")
     ap.add_argument("--corpora", type=Path, default=CORPORA, help="the shared corpora (default ../shared/corpora)")
     ap.add_argument("--no-profile", action="store_true", help="skip the extra profiled curate run")
@@ -161,6 +207,8 @@ def main() -> None:
         if args.input:
             in_dir.mkdir()
             inputs = [Path(shutil.copy(p, in_dir / p.name)) for p in args.input]
+        elif args.whole:
+            inputs = write_jsonl([d for k in range(args.whole) for d in build_whole(args.corpora, k)], in_dir)
         else:
             inputs = write_jsonl(build_corpus(args.corpora, args.docs), in_dir)
         n = sum(1 for p in inputs for _ in open(p, encoding="utf-8"))

@@ -166,3 +166,68 @@ def test_edge_line_weight_leaves_out_words_with_links_and_addresses():
     assert _weight("2021年8月12日 05:33") == len("年月日")
     long = "あ" * 5000 + "http://x" + "い" * 5000  # one word: all of it is the link
     assert _weight(long + " 次へ") == 2
+
+
+def _real_pages() -> list[str]:
+    """Real multi-line texts: the bundled samples' documents, chrome pages and their lines joined."""
+    texts = []
+    for lang in ("ko", "ja"):
+        with gzip.open(DATA.parents[2] / "data" / "sample" / f"{lang}.jsonl.gz", "rt", encoding="utf-8") as f:
+            texts += [json.loads(line)["text"] for line in f]
+        texts += pages_in_chrome(lang)[0]
+    texts += ["\n".join(texts[i : i + 70]) for i in range(0, 700, 70)]  # pages over 2 x EDGE_LINES lines
+    return texts
+
+
+def test_line_keys_of_a_whole_text_are_each_lines_key():
+    from curate.dedup.boilerplate import line_keys
+
+    texts = _real_pages() + [
+        "Ａ１\n\u0301é\n_x_\n\n한\u1161\nᄀ\nᅡ가\n",  # a mark or a jamo at a line's start, underscores, empty lines
+        "ﬁ\u2028ß\r\nİ\u0085Ⅻ\n①②\n",
+    ]
+    assert sum("\n" in t for t in texts) > 100
+    for text in texts:
+        assert line_keys(text) == [line_key(line) for line in text.split("\n")]
+
+
+def test_line_weights_count_each_lines_letters_outside_links():
+    from curate.dedup.boilerplate import _weight, line_weights
+
+    texts = _real_pages() + [
+        "자세히 보기 https://news.example.co.kr/a?id=12\n문의: desk@example.jp 担当\nwww.사이트.kr 홈 ②Ⅻ\n",
+        "𠮷野家\n\U0001f600 ok\n",
+    ]
+    for text in texts:
+        lines = text.split("\n")
+        assert line_weights(text, lines) == [_weight(line) for line in lines]
+
+
+def test_line_keys_and_weights_hold_for_any_text():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from curate.dedup.boilerplate import _weight, line_keys, line_weights
+
+    # line breaks among marks, jamo, compatibility forms, digits, links and astral letters
+    alphabet = st.sampled_from(list("\n\n a1_@:/.w\u0301\u3099\u1100\u1161\u11a8가ｶﾞＡ①Ⅻﬁßİ\u2028\r한日本") + ["𠮷"])
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(alphabet, max_size=40))
+    def check(text):
+        lines = text.split("\n")
+        assert line_keys(text) == [line_key(line) for line in lines]
+        assert line_weights(text, lines) == [_weight(line) for line in lines]
+
+    check()
+
+
+def test_exact_and_line_hashes_from_one_fold_equal_each_alone():
+    from curate.dedup.boilerplate import exact_and_line_hashes
+    from curate.dedup.exact import fold, text_hashes
+
+    texts = _real_pages() + ["", "\n", "한 줄\n\n둘째 줄 2021\n", "Ａ_b\nＡ-B\n①\nⅫ"]
+    exact, lines = exact_and_line_hashes(texts, [fold(t) for t in texts])
+    assert exact.tolist() == text_hashes(texts).tolist()
+    assert lines.to_pylist() == line_hash_array(texts).to_pylist()
+    assert sum(bool(x) for x in lines.to_pylist()) > 50

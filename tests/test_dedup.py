@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from curate.dedup.exact import text_hashes
 from curate.dedup.near import cluster
 from curate.dedup.pairs import bucket_pairs, components, has_shingles
 from curate.dedup.settings import settings
@@ -43,7 +44,8 @@ OTHER = (
 def test_dedup_keys_schema_and_values():
     t = pa.table({"id": ["a", "b"], "text": [BASE, OTHER]})
     keys = dedup_keys(t, settings({"num_perm": 64}), "ko")
-    assert keys.column_names == ["id", "minhash", "line_hashes", "core_minhash", "core_chars"]
+    assert keys.column_names == ["id", "text_hash", "minhash", "line_hashes", "core_minhash", "core_chars"]
+    assert keys.column("text_hash").to_pylist() == text_hashes([BASE, OTHER]).tolist()
     assert keys.column("line_hashes").to_pylist() == [[], []]  # one-line texts have nothing to strip
     assert not has_shingles(from_fixed_list(keys.column("core_minhash"))).any()  # nor a body to sign apart
     assert keys.column("core_chars").to_pylist() == [0, 0]

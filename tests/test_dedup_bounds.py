@@ -9,8 +9,9 @@ import pyarrow.parquet as pq
 import pytest
 import ray
 
-from curate.dedup.corpus_ray import _staged_texts, key_units
+from curate.dedup.corpus_ray import key_units
 from curate.dedup.near_ray import _join_partitions, partitions_for
+from curate.dedup.one_task import file_texts
 from curate.dedup.settings import settings
 from curate.dedup.shuffle_ray import shuffle
 from curate.dedup.spill_ray import OnDisk, ShuffleDir, disk_task, scratch
@@ -63,7 +64,7 @@ def test_staged_texts_reads_exactly_the_rows_asked(tmp_path):
     rng = np.random.default_rng(0)
     for k in (1, 3, 10, 28):
         local = np.sort(rng.choice(28, size=k, replace=False))
-        assert _staged_texts(str(path), local) == [texts[i] for i in local]
+        assert file_texts(str(path), local) == [texts[i] for i in local]
 
 
 @disk_task(num_returns=3)

@@ -78,10 +78,32 @@ def _chrome_docs(lang="ja"):
     return docs
 
 
+SHUFFLED = {"one_task_docs": 0}  # the hash-partitioned shuffles, whatever the corpus size
+
+
 @pytest.mark.parametrize(
-    "cfg", [{}, {"partition_docs": 100}, {"partition_pairs": 40}, {"near": False}, {"boilerplate_clusters": 0}]
+    "cfg",
+    [
+        SHUFFLED,
+        {**SHUFFLED, "partition_docs": 100},
+        {**SHUFFLED, "partition_pairs": 40},
+        {**SHUFFLED, "near": False},
+        {**SHUFFLED, "boilerplate_clusters": 0},
+        {},  # one task
+        {"resign_rows": 7},  # one task, the re-signing in many slices
+        {"near": False},
+        {"boilerplate_clusters": 0},
+    ],
 )
-def test_staged_decision_equals_the_one_process_reference(local_ray, tmp_path, cfg):
+def test_staged_decision_equals_the_one_process_reference(local_ray, tmp_path, cfg, monkeypatch):
+    from curate.dedup import duplicates, one_task
+
+    cfg = dict(cfg)
+    monkeypatch.setattr(one_task, "RESIGN_ROWS", cfg.pop("resign_rows", one_task.RESIGN_ROWS))
+    if cfg.get("one_task_docs") == 0:
+        monkeypatch.setattr(duplicates, "decide_in_one_task", lambda *a: pytest.fail("decided in one task"))
+    else:
+        monkeypatch.setattr(duplicates, "decide_duplicates", lambda *a: pytest.fail("decided by the shuffles"))
     s = settings(cfg)
     step = (NearDedup if s.near else ExactDedup)(s, "ja")
     staged, table = _stage(tmp_path, step, _chrome_docs(), n_files=3)
@@ -141,6 +163,7 @@ def test_a_written_decision_is_reused(local_ray, tmp_path, monkeypatch):
     import curate.dedup.duplicates as duplicates
 
     monkeypatch.setattr(duplicates, "decide_duplicates", lambda *a: pytest.fail("decided again"))
+    monkeypatch.setattr(duplicates, "decide_in_one_task", lambda *a: pytest.fail("decided again"))
     again = step.decide(staged, {})
     assert again == first and _members(again, staged).num_rows == 120
 

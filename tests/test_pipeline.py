@@ -139,10 +139,10 @@ def test_dedup_partitions_do_not_change_the_result(tmp_path):
     recipe.write_text(
         (ROOT / "pipelines" / "recipes" / "ja.yaml")
         .read_text()
-        .replace("distributed_above_docs: 2000000", "partition_docs: 200")
+        .replace("distributed_above_docs: 2000000", "partition_docs: 200\n  one_task_docs: 0")
     )
     kept = []
-    for name, rec in (("one-partition", None), ("partitioned", str(recipe))):
+    for name, rec in (("one-task", None), ("partitioned", str(recipe))):
         out = tmp_path / name
         run_corpus(
             [str(SAMPLE / "ja.jsonl.gz")],
@@ -175,10 +175,10 @@ def test_dedup_sees_through_site_chrome(tmp_path):
     recipe.write_text(
         (ROOT / "pipelines" / "recipes" / "ja.yaml")
         .read_text()
-        .replace("distributed_above_docs: 2000000", "partition_docs: 200")
+        .replace("distributed_above_docs: 2000000", "partition_docs: 200\n  one_task_docs: 0")
     )
     pairs = {f for f in family if family.count(f) == 2}
-    for name, rec in (("one-partition", None), ("partitioned", str(recipe))):
+    for name, rec in (("one-task", None), ("partitioned", str(recipe))):
         out = tmp_path / name
         manifest = run_corpus(inputs, str(out), "ja", recipe_file=rec, stages=["normalize", "dedup"], progress=False)
         summary = manifest["dedup"]

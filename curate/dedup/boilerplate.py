@@ -18,19 +18,31 @@ boilerplate sits at the edges, and the record stays small.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
 
-from curate.dedup.exact import dedup_key, key_hash
+from curate.dedup.exact import dedup_key, fold, folded_key, key_hash
 
 _DIGIT = re.compile(r"\d+")
 EDGE_LINES = 32
+SAMPLE_TEXTS = 5000  # texts of re-signed documents searched for the report's boilerplate examples
 LINE_HASHES_TYPE = pa.list_(pa.uint64())
 
 
 def line_key(line: str) -> str:
     return _DIGIT.sub("0", dedup_key(line))
+
+
+# dedup_key's pattern with the line breaks kept: NFKC and case folding never join or
+# make a line break, so one pass over a whole text gives every line's key at once.
+_NON_WORD_BUT_BREAKS = re.compile(r"(?:[^\w\n]|_)+")
+
+
+def line_keys(text: str) -> list[str]:
+    """``line_key`` of every line of ``text.split("\n")``, in one pass over the text."""
+    return _DIGIT.sub("0", _NON_WORD_BUT_BREAKS.sub("", fold(text))).split("\n")
 
 
 def line_hash(line: str) -> int | None:
@@ -42,13 +54,34 @@ def line_hash(line: str) -> int | None:
 def line_hashes(text: str) -> list[int]:
     """Distinct hashes of the document's non-empty edge lines; none for a one-line text
     (stripping could only leave nothing)."""
-    if "\n" not in text:
-        return []
-    lines = text.split("\n")
-    if len(lines) > 2 * EDGE_LINES:
-        lines = lines[:EDGE_LINES] + lines[-EDGE_LINES:]
-    keys = {k for k in map(line_key, lines) if k}
-    return sorted(key_hash(k) for k in keys) if len(keys) >= 2 else []
+    return _edge_hashes(line_keys(text)) if "\n" in text else []
+
+
+def _edge_hashes(keys: list[str]) -> list[int]:
+    if len(keys) > 2 * EDGE_LINES:
+        keys = keys[:EDGE_LINES] + keys[-EDGE_LINES:]
+    distinct = {k for k in keys if k}
+    return sorted(key_hash(k) for k in distinct) if len(distinct) >= 2 else []
+
+
+def exact_and_line_hashes(texts: list[str], folded: list[str]) -> tuple[np.ndarray, pa.ListArray]:
+    """``text_hashes`` and ``line_hash_array`` of the texts, from their folds
+    (curate.dedup.exact.fold): a multi-line text's words by line give both its exact
+    key (the lines' words joined) and its line keys, from one pass over its fold."""
+    exact = np.zeros(len(texts), dtype=np.uint64)
+    counts = np.zeros(len(texts) + 1, dtype=np.int32)
+    values: list[int] = []
+    for i, (text, f) in enumerate(zip(texts, folded)):
+        if "\n" not in text:
+            exact[i] = key_hash(folded_key(f))
+            continue
+        words = _NON_WORD_BUT_BREAKS.sub("", f)
+        exact[i] = key_hash(words.replace("\n", ""))
+        hashes = _edge_hashes(_DIGIT.sub("0", words).split("\n"))
+        counts[i + 1] = len(hashes)
+        values += hashes
+    lines = pa.ListArray.from_arrays(pa.array(np.cumsum(counts, dtype=np.int32)), pa.array(values, pa.uint64()))
+    return exact, lines
 
 
 def line_hash_array(texts: list[str]) -> pa.ListArray:
@@ -69,10 +102,7 @@ def strip_lines(text: str, boilerplate: dict[int, int]) -> str | None:
     the rarest of them stay: a short page copied to many sites (so its own line is in
     many first-pass clusters) keeps its text, not the site chrome around it."""
     lines = text.split("\n")
-    counts = []
-    for line in lines:
-        key = line_key(line)
-        counts.append(boilerplate.get(key_hash(key), 0) if key else None)
+    counts = [boilerplate.get(key_hash(key), 0) if key else None for key in line_keys(text)]
     found = [c for c in counts if c]
     if not found:
         return None
@@ -98,6 +128,26 @@ def _weight(line: str) -> int:
     return sum(sum(map(str.isalpha, w)) for w in line.split() if not any(mark in w for mark in _LINK_MARKS))
 
 
+@lru_cache(maxsize=1)
+def _is_letter() -> np.ndarray:
+    """str.isalpha of every code point, as a table (built once per process, ~0.1 s)."""
+    return np.fromiter((chr(i).isalpha() for i in range(0x110000)), dtype=bool, count=0x110000)
+
+
+def line_weights(text: str, lines: list[str]) -> list[int]:
+    """``_weight`` of every line of ``text`` (``lines``: its split on line breaks): the
+    letters of all lines counted in one pass over the code points, then the few lines
+    with a link or an address counted again word by word."""
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    line_of = np.cumsum(points == 10)
+    sizes = np.bincount(line_of[_is_letter()[points]], minlength=len(lines)).tolist()
+    if any(mark in text for mark in _LINK_MARKS):
+        for i, line in enumerate(lines):
+            if any(mark in line for mark in _LINK_MARKS):
+                sizes[i] = _weight(line)
+    return sizes
+
+
 def core_text(text: str, ratio: float = 0.7, max_edge: int = 80) -> str | None:
     """The text without its short edge lines, or None when none would go.
 
@@ -111,7 +161,7 @@ def core_text(text: str, ratio: float = 0.7, max_edge: int = 80) -> str | None:
     if "\n" not in text:
         return None
     lines = text.split("\n")
-    sizes = [_weight(line) for line in lines]
+    sizes = line_weights(text, lines)
     longest = max(sizes)
     if longest == 0:
         return None
@@ -195,8 +245,9 @@ def top_lines(texts, boilerplate: tuple[np.ndarray, np.ndarray], limit: int = 20
     wanted = {int(boilerplate[0][i]): int(boilerplate[1][i]) for i in order}
     seen: dict[int, str] = {}
     for text in texts:
-        for line in (text or "").split("\n"):
-            h = line_hash(line)
+        text = text or ""
+        for line, key in zip(text.split("\n"), line_keys(text)):
+            h = key_hash(key) if key else None
             if h in wanted and h not in seen:
                 seen[h] = line.strip()
         if len(seen) == len(wanted):

@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import ray
 
-from curate.dedup.boilerplate import rows_with, top_lines, unique_pairs
+from curate.dedup.boilerplate import SAMPLE_TEXTS, rows_with, top_lines, unique_pairs
 from curate.dedup.decision_parts import DecisionParts, write_part
 from curate.dedup.keeper import OUTPUT_SCHEMA
 from curate.dedup.near import with_resigned
@@ -42,14 +42,13 @@ from curate.dedup.near_ray import (
     merged_lines,
     partitions_for,
 )
+from curate.dedup.one_task import file_texts
 from curate.dedup.settings import DedupSettings
 from curate.dedup.shuffle_ray import concat_pieces, shuffle
 from curate.dedup.signatures import stripped_keys
 from curate.dedup.spill_ray import disk_task, scratch
 from curate.dedup.step import StagedFile
 from curate.io import fs
-
-SAMPLE_TEXTS = 5000  # texts of re-signed documents searched for the report's boilerplate examples
 
 
 @dataclass(frozen=True)
@@ -86,20 +85,6 @@ def key_units(files: list[StagedFile], limit: int) -> list[KeyUnit]:
 def _read_keys(unit: KeyUnit, columns: list[str]) -> pa.Table:
     t = fs.parquet_file(unit.file.keys).read_row_groups(list(unit.groups), columns=columns)
     return t.set_column(t.schema.get_field_index("row"), "row", pc.add(t.column("row"), unit.file.first_row))
-
-
-def _staged_texts(path: str, local: np.ndarray) -> list[str]:
-    """The texts of a staged file's rows ``local`` (ascending), reading only their row groups."""
-    staged = fs.parquet_file(path)
-    meta = staged.metadata
-    sizes = np.array([meta.row_group(g).num_rows for g in range(meta.num_row_groups)], dtype=np.int64)
-    starts = np.r_[0, np.cumsum(sizes)[:-1]]
-    group = np.searchsorted(starts, local, side="right") - 1
-    needed = np.unique(group)
-    base = np.r_[0, np.cumsum(sizes[needed])[:-1]]  # where each needed group starts in what is read
-    pos = local - starts[group] + base[np.searchsorted(needed, group)]
-    texts = staged.read_row_groups(needed.tolist(), columns=["text"]).column("text")
-    return texts.take(pa.array(pos, pa.int64())).to_pylist()
 
 
 @disk_task
@@ -172,7 +157,7 @@ def _resign(block: pa.Table, f: StagedFile, s: DedupSettings, lang: str, *boiler
     if not len(at):
         return block, 0, 0, []
     rows = block.column("row").to_numpy()[at]
-    texts = _staged_texts(f.staged, rows - f.first_row)
+    texts = file_texts(f.staged, rows - f.first_row)
     new = stripped_keys(texts, rows, boiler, s, lang)
     return (with_resigned(block, new) if new.num_rows else block), new.num_rows, len(texts), texts[:SAMPLE_TEXTS]
 

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 from curate.dedup.corpus_ray import decide_duplicates
 from curate.dedup.decision_parts import DecisionParts, write_global
 from curate.dedup.exact import text_hashes
+from curate.dedup.one_task import decide_in_one_task
 from curate.dedup.settings import DedupSettings, settings
 from curate.dedup.signatures import dedup_keys, scatter_signatures
 from curate.dedup.step import StagedCorpus, batch_positions
@@ -89,17 +90,25 @@ class ExactDedup:
 
     def keys(self, table: pa.Table) -> pa.Table:
         live = live_mask(table)
-        idx = np.flatnonzero(live)
         texts = table.column("text").to_pylist()
+        return self._with_text_hash(table, live, text_hashes([t for t, keep in zip(texts, live) if keep]))
+
+    @staticmethod
+    def _with_text_hash(table: pa.Table, live: np.ndarray, live_hashes: np.ndarray) -> pa.Table:
+        """``text_hash`` (the live rows' hashes, in order; null elsewhere) and ``n_chars``."""
         hashes = np.zeros(table.num_rows, dtype=np.uint64)
-        hashes[idx] = text_hashes([texts[i] for i in idx])
+        hashes[np.flatnonzero(live)] = live_hashes
         table = set_column(table, "text_hash", pa.array(hashes, mask=~live))
         return table.append_column("n_chars", pc.utf8_length(table.column("text")).cast(pa.int64()))
 
     def decide(self, corpus: StagedCorpus, decided: dict) -> Duplicates:
         parts = DecisionParts(fs.join(corpus.work, DUPLICATES))
         if not parts.done():
-            decide_duplicates(corpus.files(), self.s, self.lang, parts)
+            files = corpus.files()
+            if sum(f.live for f in files) <= self.s.one_task_docs:
+                decide_in_one_task(files, self.s, self.lang, parts)
+            else:
+                decide_duplicates(files, self.s, self.lang, parts)
         return Duplicates(parts)
 
     def apply(self, table: pa.Table, offset: int, decision: Duplicates) -> pa.Table:
@@ -144,10 +153,11 @@ class NearDedup(ExactDedup):
         return ExactDedup.key_columns + ("minhash", "line_hashes") + core
 
     def keys(self, table: pa.Table) -> pa.Table:
-        table = super().keys(table)
-        idx = np.flatnonzero(live_mask(table))
+        live = live_mask(table)
+        idx = np.flatnonzero(live)
         n = table.num_rows
         keys = dedup_keys(table.take(pa.array(idx, pa.int64())), self.s, self.lang)
+        table = self._with_text_hash(table, live, keys.column("text_hash").to_numpy())
         table = table.append_column("minhash", scatter_signatures(keys.column("minhash"), idx, n))
         if "core_minhash" in keys.column_names:  # dropped rows get empty bodies (all 0xFFFFFFFF)
             table = table.append_column(

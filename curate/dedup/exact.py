@@ -12,8 +12,18 @@ import numpy as np
 _NON_WORD = re.compile(r"[\W_]+")
 
 
+def fold(text: str) -> str:
+    """NFKC, case-folded: the form every dedup key and shingle is taken from."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def folded_key(folded: str) -> str:
+    """The dedup key of a text already folded: its letters and digits only."""
+    return _NON_WORD.sub("", folded)
+
+
 def dedup_key(text: str) -> str:
-    return _NON_WORD.sub("", unicodedata.normalize("NFKC", text).casefold())
+    return folded_key(fold(text))
 
 
 def key_hash(key: str) -> int:

@@ -122,24 +122,43 @@ def cluster_without_boilerplate(
     (see stripped_keys): it sets the pair thresholds and the keeper order. info, when
     given, receives the counts boilerplate_lines and resigned_docs.
     """
-    graph = None
     if cluster_fn is cluster:  # one process: the second pass reuses the first one's pairs
-        first, graph = _cluster(keys, s)
+        first, graph, boiler, carriers = first_pass(keys, s, lines_fn)
     else:
-        first = cluster_fn(keys, s)
-    k = s.boilerplate_clusters
-    if not k or not s.near or "line_hashes" not in keys.column_names or not keys.num_rows:
+        first, graph = cluster_fn(keys, s), None
+        boiler, carriers = _boilerplate(keys, s, first, lines_fn)
+    if boiler is None:
         return first
-    rows = keys.column("row").to_numpy().astype(np.int64)
-    line_lists = keys.column("line_hashes")
-    boiler = lines_fn(line_lists, cluster_labels(rows, first.select(["row", "dup_cluster"])), k)
-    new = resign(rows[rows_with(line_lists, boiler[0])], boiler)
+    new = resign(carriers, boiler)
     if info is not None:
         info.update(boilerplate_lines=int(len(boiler[0])), resigned_docs=int(new.num_rows))
     if not new.num_rows:
         return first
-    keys = with_resigned(keys, new)
-    return _cluster(keys, s, graph)[0] if cluster_fn is cluster else cluster_fn(keys, s)
+    return second_pass(keys, s, graph, new) if cluster_fn is cluster else cluster_fn(with_resigned(keys, new), s)
+
+
+def first_pass(keys: pa.Table, s: DedupSettings, lines_fn=boilerplate_lines):
+    """The first clustering of ``cluster_without_boilerplate`` in one process: its
+    members, its near graph, the boilerplate lines (hashes, cluster counts) and the rows
+    that carry one (both None when there is no second pass)."""
+    first, graph = _cluster(keys, s)
+    return (first, graph, *_boilerplate(keys, s, first, lines_fn))
+
+
+def _boilerplate(keys: pa.Table, s: DedupSettings, first: pa.Table, lines_fn):
+    k = s.boilerplate_clusters
+    if not k or not s.near or "line_hashes" not in keys.column_names or not keys.num_rows:
+        return None, None
+    rows = keys.column("row").to_numpy().astype(np.int64)
+    line_lists = keys.column("line_hashes")
+    boiler = lines_fn(line_lists, cluster_labels(rows, first.select(["row", "dup_cluster"])), k)
+    return boiler, rows[rows_with(line_lists, boiler[0])]
+
+
+def second_pass(keys: pa.Table, s: DedupSettings, graph: NearGraph | None, new: pa.Table) -> pa.Table:
+    """The second clustering, on the keys with the rows of ``new`` (a ``stripped_keys``
+    table) re-signed, reusing the first pass's pairs."""
+    return _cluster(with_resigned(keys, new), s, graph)[0]
 
 
 def with_resigned(keys: pa.Table, new: pa.Table) -> pa.Table:

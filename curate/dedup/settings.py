@@ -45,6 +45,11 @@ DEFAULTS = {
     # 512-byte signatures (full and body, each side: ~2 KB), so 20,000 pairs keep a
     # join task under the document partitions' tasks (bench/scale.py --by-task).
     "partition_pairs": 20_000,
+    # A corpus with at most this many live documents is decided in one Ray task
+    # (curate/dedup/one_task.py: the same decision without the shuffles' round trips);
+    # its keys and graph take ~2 KB a document, so about 400 MB of one worker at most.
+    # 0: always the shuffles.
+    "one_task_docs": 200_000,
     "shingles": None,  # per language, e.g. {ko: {kind: char, n: 4}}; null = curate.dedup.shingles defaults
     # dedup_texts (curate/dedup/near.py, for evaluations and benches) clusters on Ray above
     # this many texts when Ray is up; `curate corpus` always decides on Ray.
@@ -71,7 +76,13 @@ DEFAULTS = {
 
 _UNIT_INTERVAL = ("threshold", "lsh_threshold", "short_threshold", "frame_threshold", "core_ratio")
 _POSITIVE_INTS = ("num_perm", "max_bucket_all_pairs", "partitions", "partition_docs", "partition_pairs")
-_COUNTS = ("distributed_above_docs", "boilerplate_clusters", "short_chars", "core_max_edge")  # 0 allowed
+_COUNTS = (
+    "one_task_docs",
+    "distributed_above_docs",
+    "boilerplate_clusters",
+    "short_chars",
+    "core_max_edge",
+)  # 0 allowed
 
 
 @dataclass(frozen=True)
@@ -93,6 +104,7 @@ class DedupSettings:
     partitions: int | None
     partition_docs: int
     partition_pairs: int
+    one_task_docs: int
     shingles: dict | None
     distributed_above_docs: int
     boilerplate_clusters: int

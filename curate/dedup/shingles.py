@@ -19,11 +19,11 @@ scalar reference the tests compare with.
 
 from __future__ import annotations
 
-import unicodedata
 from functools import lru_cache
 
 import numpy as np
 
+from curate.dedup.exact import fold
 from curate.dedup.minhash import mix64, sha1_hashes32
 
 _B = 0x100000001B3  # odd multiplier (FNV-64 prime)
@@ -66,7 +66,7 @@ def _kept(cps: np.ndarray) -> np.ndarray:
 
 
 def normalize(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
+    return fold(text)
 
 
 # ------------------------------------------------------------- scalar reference
@@ -176,9 +176,10 @@ def _runs(kept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def shingle_hashes(
-    texts: list[str], kind: str = "char", n: int = 5, hash: str = "poly"
+    texts: list[str], kind: str = "char", n: int = 5, hash: str = "poly", folded: list[str] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """uint32 shingle hashes of every text, concatenated, and offsets (len(texts) + 1).
+    ``folded``: the texts' folds (curate.dedup.exact.fold), when the caller has them.
 
     ``hash="sha1"`` hashes the shingle strings with datasketch's sha1_hash32 instead
     (a Python loop: for compatibility checks, not for speed).
@@ -188,7 +189,7 @@ def shingle_hashes(
         offsets = np.r_[0, np.cumsum([len(s) for s in per_doc])].astype(np.int64)
         flat = [s.encode("utf-8") for doc in per_doc for s in doc]
         return sha1_hashes32(flat), offsets
-    norm = [normalize(t) for t in texts]
+    norm = folded if folded is not None else [normalize(t) for t in texts]
     # a separator after each text so no word runs across two documents
     cps = np.frombuffer("\n".join(norm).encode("utf-32-le") + b"\n\0\0\0", dtype=np.uint32).astype(np.uint64)
     doc_char_offsets = np.r_[0, np.cumsum([len(t) + 1 for t in norm])].astype(np.int64)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from curate.dedup.boilerplate import core_text, line_hash_array, strip_lines
+from curate.dedup.boilerplate import core_text, exact_and_line_hashes, line_hash_array, strip_lines
+from curate.dedup.exact import fold
 from curate.dedup.minhash import signatures
 from curate.dedup.settings import DedupSettings
 from curate.dedup.shingles import shingle_config, shingle_hashes
@@ -33,7 +34,8 @@ def from_fixed_list(col) -> np.ndarray:
     return np.asarray(flat.to_numpy(zero_copy_only=False), dtype=np.uint32).reshape(-1, width)
 
 
-def text_signatures(texts: list[str], s: DedupSettings, lang: str) -> np.ndarray:
+def text_signatures(texts: list[str], s: DedupSettings, lang: str, folded: list[str] | None = None) -> np.ndarray:
+    """MinHash signatures of the texts; ``folded``: their folds, when the caller has them."""
     sh = shingle_config(s.shingles, lang)
     out, start = [], 0
     while start < len(texts) or not out:
@@ -41,7 +43,9 @@ def text_signatures(texts: list[str], s: DedupSettings, lang: str) -> np.ndarray
         while end < len(texts) and (end == start or size + len(texts[end]) <= _MAX_CHARS_PER_PASS):
             size += len(texts[end])
             end += 1
-        hashes, offsets = shingle_hashes(texts[start:end], sh["kind"], sh["n"], sh.get("hash", "poly"))
+        hashes, offsets = shingle_hashes(
+            texts[start:end], sh["kind"], sh["n"], sh.get("hash", "poly"), None if folded is None else folded[start:end]
+        )
         out.append(signatures(hashes, offsets, s.num_perm, s.seed, s.scheme))
         start = end
         if end >= len(texts):
@@ -89,15 +93,18 @@ def keys_for_texts(
 
 
 def dedup_keys(table: pa.Table, s: DedupSettings, lang: str) -> pa.Table:
-    """``id``, ``minhash`` (fixed_size_list<uint32>[num_perm]), ``line_hashes`` and, with
-    core links on, ``core_minhash`` and ``core_chars`` for every row given."""
+    """``id``, ``text_hash``, ``minhash`` (fixed_size_list<uint32>[num_perm]),
+    ``line_hashes`` and, with core links on, ``core_minhash`` and ``core_chars`` for
+    every row given. Each text is folded once for all of them."""
     texts = [t or "" for t in table.column("text").to_pylist()]
-    sigs = text_signatures(texts, s, lang)
+    folded = [fold(t) for t in texts]
+    text_hash, line_hashes = exact_and_line_hashes(texts, folded)
     return pa.table(
         {
             "id": table.column("id").cast(pa.string()),
-            "minhash": to_fixed_list(sigs),
-            "line_hashes": line_hash_array(texts),
+            "text_hash": pa.array(text_hash, pa.uint64()),
+            "minhash": to_fixed_list(text_signatures(texts, s, lang, folded)),
+            "line_hashes": line_hashes,
             **(core_columns(texts, s, lang) if s.core_links else {}),
         }
     )

@@ -1,0 +1,132 @@
+"""The duplicate decision of a corpus small enough for one worker's memory.
+
+Below ``one_task_docs`` live documents, the shuffles of curate/dedup/corpus_ray.py
+cost more than they save: dozens of tasks pass tables through scratch files, each a
+round trip. Here the single-process algorithm (curate/dedup/near.py, which the
+shuffles reproduce) runs in three steps of Ray tasks:
+
+1. one task reads every staged keys file and clusters them: the first pass, its near
+   graph, the boilerplate lines and the rows that carry one;
+2. those rows are re-signed without their boilerplate lines by tasks over consecutive
+   slices of them, on every worker (the texts read from the staged files);
+3. one task clusters again, reusing the first pass's pairs, and writes the parts.
+
+The decision, its parts and the manifest's summary are the same as the shuffles give
+(tests/test_dedup_staged.py); the keys stay in the object store, bounded by
+``one_task_docs``, and the driver reads none of them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from curate.dedup.boilerplate import SAMPLE_TEXTS, top_lines
+from curate.dedup.decision_parts import DecisionParts, write_global
+from curate.dedup.keeper import OUTPUT_SCHEMA
+from curate.dedup.near import cluster, first_pass, second_pass
+from curate.dedup.settings import DedupSettings
+from curate.dedup.signatures import stripped_keys
+from curate.dedup.step import StagedFile
+from curate.io import fs
+
+RESIGN_ROWS = 500  # rows a re-signing task takes at least (fewer tasks when there are few rows)
+
+
+def corpus_keys(files: list[StagedFile]) -> pa.Table:
+    """Every live row's keys, rows global, in input order."""
+    tables = []
+    for f in files:
+        if f.live:
+            t = fs.parquet_file(f.keys).read()
+            tables.append(t.set_column(t.schema.get_field_index("row"), "row", pc.add(t.column("row"), f.first_row)))
+    return pa.concat_tables(tables)
+
+
+def file_texts(path: str, local: np.ndarray) -> list[str]:
+    """The texts of a staged file's rows ``local`` (ascending), reading only their row groups."""
+    staged = fs.parquet_file(path)
+    meta = staged.metadata
+    sizes = np.array([meta.row_group(g).num_rows for g in range(meta.num_row_groups)], dtype=np.int64)
+    starts = np.r_[0, np.cumsum(sizes)[:-1]]
+    group = np.searchsorted(starts, local, side="right") - 1
+    needed = np.unique(group)
+    base = np.r_[0, np.cumsum(sizes[needed])[:-1]]  # where each needed group starts in what is read
+    pos = local - starts[group] + base[np.searchsorted(needed, group)]
+    texts = staged.read_row_groups(needed.tolist(), columns=["text"]).column("text")
+    return texts.take(pa.array(pos, pa.int64())).to_pylist()
+
+
+def staged_texts(files: list[StagedFile], rows: np.ndarray) -> list[str]:
+    """The staged texts of the global ``rows`` (ascending)."""
+    starts = np.array([f.first_row for f in files], dtype=np.int64)
+    file_of = np.searchsorted(starts, rows, side="right") - 1
+    texts: list[str] = []
+    for i in np.unique(file_of):
+        texts += file_texts(files[i].staged, rows[file_of == i] - starts[i])
+    return texts
+
+
+def decide_in_one_task(files: list[StagedFile], s: DedupSettings, lang: str, out: DecisionParts) -> DecisionParts:
+    """``corpus_ray.decide_duplicates`` for a corpus of at most ``one_task_docs`` live
+    documents: the same parts and summary, without the shuffles."""
+    import ray
+
+    counts = [f.rows for f in files]
+    if not s.near or not sum(f.live for f in files):
+        ray.get(ray.remote(num_cpus=1, max_retries=2)(_exact).remote(files, s, counts, out))
+        return out
+    keys, graph, members, boiler, carriers = ray.remote(num_cpus=1, max_retries=2, num_returns=5)(_first).remote(
+        files, s
+    )
+    carriers = ray.get(carriers)  # row numbers only: at most one_task_docs of them
+    if carriers is None:
+        ray.get(ray.remote(num_cpus=1)(write_global).remote(out, members, counts, {}))
+        return out
+    resign = ray.remote(num_cpus=1, max_retries=2, num_returns=2)(_resign)
+    slices = np.array_split(np.arange(len(carriers)), max(1, min(len(carriers) // RESIGN_ROWS, 4 * _cpus())))
+    resigned = [
+        resign.remote(files, carriers[i], boiler, s, lang, max(0, SAMPLE_TEXTS - int(i[0]))) for i in slices if len(i)
+    ]
+    tables, samples = [r[0] for r in resigned], [r[1] for r in resigned]
+    second = ray.remote(num_cpus=1, max_retries=2)(_second)
+    ray.get(second.remote(out, counts, s, keys, graph, members, boiler, len(tables), *tables, *samples))
+    return out
+
+
+def _cpus() -> int:
+    import ray
+
+    return max(1, int(ray.cluster_resources().get("CPU", 1)))
+
+
+def _exact(files: list[StagedFile], s: DedupSettings, counts: list[int], out: DecisionParts) -> None:
+    """Exact dedup alone, or a corpus without a live row: one clustering, no second pass."""
+    members = cluster(corpus_keys(files), s) if sum(f.live for f in files) else OUTPUT_SCHEMA.empty_table()
+    write_global(out, members, counts, {})
+
+
+def _first(files: list[StagedFile], s: DedupSettings):
+    keys = corpus_keys(files)
+    members, graph, boiler, carriers = first_pass(keys, s)
+    return keys, graph, members, boiler, carriers
+
+
+def _resign(files: list[StagedFile], rows: np.ndarray, boiler, s: DedupSettings, lang: str, keep: int):
+    """The rows re-signed without their boilerplate lines, and the first ``keep`` texts read."""
+    texts = staged_texts(files, rows)
+    return stripped_keys(texts, rows, boiler, s, lang), texts[:keep]
+
+
+def _second(out: DecisionParts, counts: list[int], s: DedupSettings, keys, graph, members, boiler, n: int, *parts):
+    new = pa.concat_tables(parts[:n]) if n else None
+    sample = [text for texts in parts[n:] for text in texts][:SAMPLE_TEXTS]
+    if new is not None and new.num_rows:
+        members = second_pass(keys, s, graph, new)
+    summary = {
+        "top_boilerplate": top_lines(sample, boiler),
+        "boilerplate_lines": int(len(boiler[0])),
+        "resigned_docs": int(new.num_rows) if new is not None else 0,
+    }
+    write_global(out, members, counts, summary)
