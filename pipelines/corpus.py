@@ -129,7 +129,7 @@ def run_corpus(
         about = _about_run(staged.paths)
         session.ready()
         clock.done("startup")
-        staged_by = {"batches": 0, "nodes": set()}
+        staged_by = {"batches": 0, "nodes": set(), "seconds": {}}
         if staged.pending():
             chain = {"recipe": recipe, "lang": lang, "stages": names, "steps": steps}
             staged_by = stage_files(staged, chain, workers, batch_size, max_doc_chars, progress)
@@ -153,6 +153,8 @@ def run_corpus(
         session.stop()
     clock.done("shutdown")  # what was left of Ray's shutdown after the report
     manifest["timings"] = clock.timings
+    # CPU seconds of each stage in pass 1, over all workers (none when it was resumed)
+    manifest["stage_seconds"] = {k: round(v, 3) for k, v in staged_by["seconds"].items()}
     atomic_write_json(fs.join(out, "manifest.json"), manifest)  # the same run, now with its report's time too
     if progress:
         print(f"curate corpus: {clock.line()}", file=sys.stderr)
@@ -163,7 +165,14 @@ def run_corpus(
         print(
             f"curate corpus: pass 2 ran {written['tasks']} task(s) on {len(written['nodes'])} node(s)", file=sys.stderr
         )
+        if manifest["stage_seconds"]:
+            print(f"curate corpus: pass 1 CPU seconds by stage: {_shares(manifest['stage_seconds'])}", file=sys.stderr)
     return manifest
+
+
+def _shares(seconds: dict[str, float]) -> str:
+    total = sum(seconds.values()) or 1.0
+    return "  ".join(f"{k} {v:.1f} ({100 * v / total:.0f}%)" for k, v in seconds.items())
 
 
 class PhaseClock:

@@ -13,7 +13,8 @@ worker process (models load once), and a file is marked done when its last row i
 from __future__ import annotations
 
 import sys
-from collections import deque
+import time
+from collections import Counter, deque
 
 import pyarrow as pa
 
@@ -27,20 +28,27 @@ QUEUED_BATCHES = 8  # batches a file's reader may run ahead of the tasks that st
 
 
 class StageChain:
-    """Runs the batch stages in order, then each corpus step's ``keys`` (curate/dedup/step.py)."""
+    """Runs the batch stages in order, then each corpus step's ``keys`` (curate/dedup/step.py),
+    adding the CPU seconds of each to ``seconds`` (a stage's name, or a step's name + " keys")."""
 
     def __init__(self, recipe: dict, lang: str, stages: list[str], steps: list[CorpusStep] = ()):
         self.stages = build_stages(recipe, lang, stages)
         self.steps = list(steps)
+        self.seconds: Counter = Counter()
 
     def __call__(self, table: pa.Table) -> pa.Table:
         if isinstance(table, pa.RecordBatch):
             table = pa.Table.from_batches([table])
-        for stage in self.stages:
-            table = stage(table)
-        for step in self.steps:
-            table = step.keys(table)
+        for name, run in [(s.name, s) for s in self.stages] + [(f"{s.name} keys", s.keys) for s in self.steps]:
+            start = time.process_time()
+            table = run(table)
+            self.seconds[name] += time.process_time() - start
         return table
+
+    def take_seconds(self) -> dict[str, float]:
+        """The seconds counted since the last call, and a fresh count."""
+        seconds, self.seconds = dict(self.seconds), Counter()
+        return seconds
 
 
 _CHAINS: dict[str, StageChain] = {}  # in a worker process: this run's chain, built once for all its tasks
@@ -73,7 +81,8 @@ def stage_batch(run: str, chain: dict, item):
 
     if isinstance(item, dict):
         return item
-    return _chain(run, chain)(item), ray.get_runtime_context().get_node_id()
+    stages = _chain(run, chain)
+    return stages(item), ray.get_runtime_context().get_node_id(), stages.take_seconds()
 
 
 def stage_file(staged: StagedRun, path: str, run: str, chain: dict, read_args: tuple) -> dict:
@@ -81,16 +90,19 @@ def stage_file(staged: StagedRun, path: str, run: str, chain: dict, read_args: t
     import ray
 
     rows = batches = 0
+    stages = _chain(run, chain)
+    stages.take_seconds()
     for item in read_file(path, *read_args):
         if isinstance(item, dict):  # the file's last item
             _finish(staged, path, item)
             break
-        table = _chain(run, chain)(item)
+        table = stages(item)
         batches += 1
         if table.num_rows:
             staged.write(table)
             rows += table.num_rows
-    return {"rows": rows, "batches": batches, "node": ray.get_runtime_context().get_node_id()}
+    node = ray.get_runtime_context().get_node_id()
+    return {"rows": rows, "batches": batches, "node": node, "seconds": stages.take_seconds()}
 
 
 def stage_files(
@@ -102,7 +114,8 @@ def stage_files(
     progress: bool,
 ) -> dict:
     """Run pass 1 over the staged run's pending files; ``chain``: StageChain's arguments.
-    Returns how many batches were staged and the nodes they were staged on."""
+    Returns how many batches were staged, the nodes they were staged on and the CPU
+    seconds of each stage and corpus step's keys, summed over the workers."""
     import uuid
 
     import ray
@@ -112,7 +125,7 @@ def stage_files(
     chain_args = (uuid.uuid4().hex, ray.put(chain))
     paths = staged.pending()
     bar = tqdm(desc=f"curate {chain['lang']}", unit="doc", disable=not progress, file=sys.stderr)
-    done = {"batches": 0, "nodes": set()}
+    done = {"batches": 0, "nodes": set(), "seconds": Counter()}
     if len(paths) >= limit:
         _whole_files(staged, paths, chain_args, limit, (batch_size, max_doc_chars), bar, done)
     else:
@@ -138,6 +151,7 @@ def _whole_files(staged: StagedRun, paths: list[str], chain_args: tuple, limit: 
         for summary in ray.get(finished):
             done["batches"] += summary["batches"]
             done["nodes"].add(summary["node"])
+            done["seconds"].update(summary["seconds"])
             bar.update(summary["rows"])
 
 
@@ -172,9 +186,10 @@ def _write_file(staged: StagedRun, path: str, batches, bar, done: dict) -> None:
         if isinstance(item, dict):  # the file's last item
             _finish(staged, path, item)
             return
-        table, node = item
+        table, node, seconds = item
         done["batches"] += 1
         done["nodes"].add(node)
+        done["seconds"].update(seconds)
         if table.num_rows:
             staged.write(table)
             bar.update(table.num_rows)

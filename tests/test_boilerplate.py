@@ -15,10 +15,10 @@ from curate.dedup.boilerplate import (
     line_hash,
     line_hash_array,
     line_hashes,
-    line_key,
     rows_with,
     strip_lines,
 )
+from curate.dedup.line_keys import line_key
 from curate.dedup.near import cluster, dedup_texts
 from curate.dedup.settings import settings
 from curate.dedup.signatures import keys_for_texts
@@ -156,7 +156,7 @@ def test_one_process_second_pass_equals_a_full_second_clustering(max_bucket):
 
 def test_edge_line_weight_leaves_out_words_with_links_and_addresses():
     # letters of the words that hold no "://", "www." or "@"; unspaced Japanese is one word
-    from curate.dedup.boilerplate import _weight
+    from curate.dedup.line_keys import _weight
 
     assert _weight("会社概要はこちら https://example.co.jp/about 연락처 a@b.kr") == len("会社概要はこちら") + len(
         "연락처"
@@ -180,7 +180,7 @@ def _real_pages() -> list[str]:
 
 
 def test_line_keys_of_a_whole_text_are_each_lines_key():
-    from curate.dedup.boilerplate import line_keys
+    from curate.dedup.line_keys import line_keys
 
     texts = _real_pages() + [
         "Ａ１\n\u0301é\n_x_\n\n한\u1161\nᄀ\nᅡ가\n",  # a mark or a jamo at a line's start, underscores, empty lines
@@ -192,7 +192,7 @@ def test_line_keys_of_a_whole_text_are_each_lines_key():
 
 
 def test_line_weights_count_each_lines_letters_outside_links():
-    from curate.dedup.boilerplate import _weight, line_weights
+    from curate.dedup.line_keys import _weight, line_weights
 
     texts = _real_pages() + [
         "자세히 보기 https://news.example.co.kr/a?id=12\n문의: desk@example.jp 担当\nwww.사이트.kr 홈 ②Ⅻ\n",
@@ -207,7 +207,7 @@ def test_line_keys_and_weights_hold_for_any_text():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from curate.dedup.boilerplate import _weight, line_keys, line_weights
+    from curate.dedup.line_keys import _weight, line_keys, line_weights
 
     # line breaks among marks, jamo, compatibility forms, digits, links and astral letters
     alphabet = st.sampled_from(list("\n\n a1_@:/.w\u0301\u3099\u1100\u1161\u11a8가ｶﾞＡ①Ⅻﬁßİ\u2028\r한日本") + ["𠮷"])

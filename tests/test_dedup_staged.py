@@ -277,3 +277,18 @@ def test_decision_parts_locate_files(tmp_path):
     parts.finish([0, 10, 10, 25], {"x": 1})
     assert [parts.locate(o) for o in (0, 9, 10, 24, 25, 99)] == [(0, 0), (0, 0), (2, 10), (2, 10), (3, 25), (3, 25)]
     assert parts.done() and parts.summary() == {"x": 1} and parts.part(1) is None
+
+
+def test_one_task_and_the_shuffles_give_the_same_summary(local_ray, tmp_path, monkeypatch):
+    """The report's boilerplate lines and examples too: the one-task path finds them
+    in slices of the re-signed texts, the shuffles in one sample."""
+    from curate.dedup import one_task
+
+    monkeypatch.setattr(one_task, "RESIGN_ROWS", 7)
+    summaries = []
+    for cfg in ({}, SHUFFLED):
+        step = NearDedup(settings(cfg), "ja")
+        (tmp_path / str(len(summaries))).mkdir()
+        staged, _ = _stage(tmp_path / str(len(summaries)), step, _chrome_docs(), n_files=3)
+        summaries.append(step.manifest(step.decide(staged, {}))["dedup"])
+    assert summaries[0] == summaries[1] and len(summaries[0]["top_boilerplate"]) >= 6

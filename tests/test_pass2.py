@@ -69,7 +69,10 @@ def test_one_and_two_workers_write_the_same_files(tmp_path, ray_two_cpus):
         assert manifest["counts"]["read"] == n
         assert list(manifest["timings"]) == ["startup", "pass1", "decide", "pass2", "shutdown", "publish", "report"]
         assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["timings"] == manifest["timings"]
-        for key in ("created", "timings"):
+        stages = manifest["stage_seconds"]
+        assert set(stages) >= {"normalize", "quality", "dedup keys"} and all(v >= 0 for v in stages.values())
+        assert sum(stages.values()) > 0
+        for key in ("created", "timings", "stage_seconds"):
             manifest.pop(key)
         runs[workers] = (output_files(out), manifest)
     files, manifest = runs[1]

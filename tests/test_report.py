@@ -364,7 +364,7 @@ def test_pair_similarity_estimates_the_jaccard_of_shingles():
 def edge_line_keys(out: Path) -> dict[str, set[str]]:
     """doc id -> keys of its first and last lines, as the boilerplate pass reads them
     (none for a one-line text or one with fewer than two distinct keys)."""
-    from curate.dedup.boilerplate import line_key
+    from curate.dedup.line_keys import line_key
 
     keys_of = {}
     for d in (d for k in ("shards", "rejected") for d in _read(out, k).select(["id", "text"]).to_pylist()):
@@ -389,7 +389,7 @@ def with_boilerplate_summary(out: Path) -> list[str]:
 
 
 def test_boilerplate_lines_name_the_documents_that_carry_them(tmp_path):
-    from curate.dedup.boilerplate import line_key
+    from curate.dedup.line_keys import line_key
     from curate.stages.summaries import sample_key
 
     out = _copy(bundled_dir("ko"), tmp_path / "out")

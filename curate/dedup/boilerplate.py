@@ -17,32 +17,15 @@ boilerplate sits at the edges, and the record stays small.
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-
 import numpy as np
 import pyarrow as pa
 
-from curate.dedup.exact import dedup_key, fold, folded_key, key_hash
+from curate.dedup.exact import key_hash
+from curate.dedup.line_keys import folded_lines, line_key, line_keys, line_keys_of, line_weights
 
-_DIGIT = re.compile(r"\d+")
 EDGE_LINES = 32
 SAMPLE_TEXTS = 5000  # texts of re-signed documents searched for the report's boilerplate examples
 LINE_HASHES_TYPE = pa.list_(pa.uint64())
-
-
-def line_key(line: str) -> str:
-    return _DIGIT.sub("0", dedup_key(line))
-
-
-# dedup_key's pattern with the line breaks kept: NFKC and case folding never join or
-# make a line break, so one pass over a whole text gives every line's key at once.
-_NON_WORD_BUT_BREAKS = re.compile(r"(?:[^\w\n]|_)+")
-
-
-def line_keys(text: str) -> list[str]:
-    """``line_key`` of every line of ``text.split("\n")``, in one pass over the text."""
-    return _DIGIT.sub("0", _NON_WORD_BUT_BREAKS.sub("", fold(text))).split("\n")
 
 
 def line_hash(line: str) -> int | None:
@@ -66,43 +49,41 @@ def _edge_hashes(keys: list[str]) -> list[int]:
 
 def exact_and_line_hashes(texts: list[str], folded: list[str]) -> tuple[np.ndarray, pa.ListArray]:
     """``text_hashes`` and ``line_hash_array`` of the texts, from their folds
-    (curate.dedup.exact.fold): a multi-line text's words by line give both its exact
-    key (the lines' words joined) and its line keys, from one pass over its fold."""
-    exact = np.zeros(len(texts), dtype=np.uint64)
-    counts = np.zeros(len(texts) + 1, dtype=np.int32)
-    values: list[int] = []
-    for i, (text, f) in enumerate(zip(texts, folded)):
-        if "\n" not in text:
-            exact[i] = key_hash(folded_key(f))
-            continue
-        words = _NON_WORD_BUT_BREAKS.sub("", f)
-        exact[i] = key_hash(words.replace("\n", ""))
-        hashes = _edge_hashes(_DIGIT.sub("0", words).split("\n"))
-        counts[i + 1] = len(hashes)
-        values += hashes
-    lines = pa.ListArray.from_arrays(pa.array(np.cumsum(counts, dtype=np.int32)), pa.array(values, pa.uint64()))
-    return exact, lines
+    (curate.dedup.exact.fold): a text's words by line give both its exact key (the
+    lines' words joined) and its line keys, from one pass over the folds."""
+    words, keys = folded_lines(folded)
+    exact = np.fromiter((key_hash("".join(w)) for w in words), dtype=np.uint64, count=len(texts))
+    return exact, _hash_lists([_edge_hashes(k) if "\n" in t else [] for t, k in zip(texts, keys)])
 
 
 def line_hash_array(texts: list[str]) -> pa.ListArray:
     """line_hashes of every text, as one list<uint64> array (most texts are one line)."""
-    counts = np.zeros(len(texts) + 1, dtype=np.int32)
-    values: list[int] = []
-    for i, text in enumerate(texts):
-        if text and "\n" in text:
-            hashes = line_hashes(text)
-            counts[i + 1] = len(hashes)
-            values += hashes
-    return pa.ListArray.from_arrays(pa.array(np.cumsum(counts, dtype=np.int32)), pa.array(values, pa.uint64()))
+    return _hash_lists(line_hash_lists(texts))
 
 
-def strip_lines(text: str, boilerplate: dict[int, int]) -> str | None:
+def line_hash_lists(texts: list[str]) -> list[list[int]]:
+    """line_hashes of every text, the texts' lines keyed in one pass."""
+    multi = [i for i, t in enumerate(texts) if t and "\n" in t]
+    out: list[list[int]] = [[] for _ in texts]
+    for i, keys in zip(multi, line_keys_of([texts[i] for i in multi])):
+        out[i] = _edge_hashes(keys)
+    return out
+
+
+def _hash_lists(lists: list[list[int]]) -> pa.ListArray:
+    offsets = np.r_[0, np.cumsum([len(x) for x in lists])].astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array([h for x in lists for h in x], pa.uint64()))
+
+
+def strip_lines(text: str, boilerplate: dict[int, int], keys: list[str] | None = None) -> str | None:
     """The text without its boilerplate lines (hash -> number of clusters it was found
     in); None when it has none. When every line with a letter or digit is boilerplate,
     the rarest of them stay: a short page copied to many sites (so its own line is in
-    many first-pass clusters) keeps its text, not the site chrome around it."""
+    many first-pass clusters) keeps its text, not the site chrome around it. ``keys``:
+    its line keys, when the caller has them (``line_keys_of``)."""
     lines = text.split("\n")
-    counts = [boilerplate.get(key_hash(key), 0) if key else None for key in line_keys(text)]
+    keys = line_keys(text) if keys is None else keys
+    counts = [boilerplate.get(key_hash(key), 0) if key else None for key in keys]
     found = [c for c in counts if c]
     if not found:
         return None
@@ -112,40 +93,6 @@ def strip_lines(text: str, boilerplate: dict[int, int]) -> str | None:
             return None
         return "\n".join(line for line, c in zip(lines, counts) if c is None or c == rarest)
     return "\n".join(line for line, c in zip(lines, counts) if not c)
-
-
-# A link or an address is never a page's text, however long: a word (run of non-space)
-# holding one of these is left out.
-_LINK_MARKS = ("://", "www.", "@")
-
-
-def _weight(line: str) -> int:
-    """Letters outside links and addresses: dates and counters weigh nothing either.
-    (Word by word, not by a regex: a pattern around these marks backtracks quadratically
-    in an unspaced Japanese line.)"""
-    if not any(mark in line for mark in _LINK_MARKS):
-        return sum(map(str.isalpha, line))
-    return sum(sum(map(str.isalpha, w)) for w in line.split() if not any(mark in w for mark in _LINK_MARKS))
-
-
-@lru_cache(maxsize=1)
-def _is_letter() -> np.ndarray:
-    """str.isalpha of every code point, as a table (built once per process, ~0.1 s)."""
-    return np.fromiter((chr(i).isalpha() for i in range(0x110000)), dtype=bool, count=0x110000)
-
-
-def line_weights(text: str, lines: list[str]) -> list[int]:
-    """``_weight`` of every line of ``text`` (``lines``: its split on line breaks): the
-    letters of all lines counted in one pass over the code points, then the few lines
-    with a link or an address counted again word by word."""
-    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    line_of = np.cumsum(points == 10)
-    sizes = np.bincount(line_of[_is_letter()[points]], minlength=len(lines)).tolist()
-    if any(mark in text for mark in _LINK_MARKS):
-        for i, line in enumerate(lines):
-            if any(mark in line for mark in _LINK_MARKS):
-                sizes[i] = _weight(line)
-    return sizes
 
 
 def core_text(text: str, ratio: float = 0.7, max_edge: int = 80) -> str | None:
@@ -241,15 +188,34 @@ def rows_with(line_lists, boilerplate: np.ndarray) -> np.ndarray:
 def top_lines(texts, boilerplate: tuple[np.ndarray, np.ndarray], limit: int = 20) -> list[dict]:
     """The ``limit`` boilerplate lines found in the most clusters, each with one of its
     texts (the first met in ``texts``), for the report."""
+    wanted = top_hashes(boilerplate, limit)
+    return named_lines(wanted, [first_lines(texts, wanted)])
+
+
+def top_hashes(boilerplate: tuple[np.ndarray, np.ndarray], limit: int = 20) -> dict[int, int]:
+    """The ``limit`` boilerplate hashes found in the most clusters, with their counts."""
     order = np.lexsort((boilerplate[0], -boilerplate[1]))[:limit]
-    wanted = {int(boilerplate[0][i]): int(boilerplate[1][i]) for i in order}
+    return {int(boilerplate[0][i]): int(boilerplate[1][i]) for i in order}
+
+
+def first_lines(texts, wanted: dict[int, int]) -> dict[int, str]:
+    """For each wanted hash, the first line of ``texts`` that carries it (stripped)."""
     seen: dict[int, str] = {}
-    for text in texts:
-        text = text or ""
-        for line, key in zip(text.split("\n"), line_keys(text)):
+    texts = [text or "" for text in texts]
+    for text, keys in zip(texts, line_keys_of(texts)):
+        for line, key in zip(text.split("\n"), keys):
             h = key_hash(key) if key else None
             if h in wanted and h not in seen:
                 seen[h] = line.strip()
         if len(seen) == len(wanted):
             break
+    return seen
+
+
+def named_lines(wanted: dict[int, int], found: list[dict[int, str]]) -> list[dict]:
+    """top_lines from ``first_lines`` of consecutive slices of the texts, in order."""
+    seen: dict[int, str] = {}
+    for part in found:
+        for h, line in part.items():
+            seen.setdefault(h, line)
     return [{"line": seen[h], "clusters": c} for h, c in wanted.items() if h in seen]

@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from curate.dedup.boilerplate import SAMPLE_TEXTS, top_lines
+from curate.dedup.boilerplate import SAMPLE_TEXTS, first_lines, named_lines, top_hashes
 from curate.dedup.decision_parts import DecisionParts, write_global
 from curate.dedup.keeper import OUTPUT_SCHEMA
 from curate.dedup.near import cluster, first_pass, second_pass
@@ -89,9 +89,9 @@ def decide_in_one_task(files: list[StagedFile], s: DedupSettings, lang: str, out
     resigned = [
         resign.remote(files, carriers[i], boiler, s, lang, max(0, SAMPLE_TEXTS - int(i[0]))) for i in slices if len(i)
     ]
-    tables, samples = [r[0] for r in resigned], [r[1] for r in resigned]
+    tables, lines = [r[0] for r in resigned], [r[1] for r in resigned]
     second = ray.remote(num_cpus=1, max_retries=2)(_second)
-    ray.get(second.remote(out, counts, s, keys, graph, members, boiler, len(tables), *tables, *samples))
+    ray.get(second.remote(out, counts, s, keys, graph, members, boiler, len(tables), *tables, *lines))
     return out
 
 
@@ -114,18 +114,18 @@ def _first(files: list[StagedFile], s: DedupSettings):
 
 
 def _resign(files: list[StagedFile], rows: np.ndarray, boiler, s: DedupSettings, lang: str, keep: int):
-    """The rows re-signed without their boilerplate lines, and the first ``keep`` texts read."""
+    """The rows re-signed without their boilerplate lines, and the report's top lines
+    as the first ``keep`` texts read show them (curate.dedup.boilerplate.first_lines)."""
     texts = staged_texts(files, rows)
-    return stripped_keys(texts, rows, boiler, s, lang), texts[:keep]
+    return stripped_keys(texts, rows, boiler, s, lang), first_lines(texts[:keep], top_hashes(boiler))
 
 
 def _second(out: DecisionParts, counts: list[int], s: DedupSettings, keys, graph, members, boiler, n: int, *parts):
     new = pa.concat_tables(parts[:n]) if n else None
-    sample = [text for texts in parts[n:] for text in texts][:SAMPLE_TEXTS]
     if new is not None and new.num_rows:
         members = second_pass(keys, s, graph, new)
     summary = {
-        "top_boilerplate": top_lines(sample, boiler),
+        "top_boilerplate": named_lines(top_hashes(boiler), list(parts[n:])),
         "boilerplate_lines": int(len(boiler[0])),
         "resigned_docs": int(new.num_rows) if new is not None else 0,
     }

@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from curate.dedup.boilerplate import core_text, exact_and_line_hashes, line_hash_array, strip_lines
 from curate.dedup.exact import fold
+from curate.dedup.line_keys import line_keys_of
 from curate.dedup.minhash import signatures
 from curate.dedup.settings import DedupSettings
 from curate.dedup.shingles import shingle_config, shingle_hashes
@@ -117,9 +118,10 @@ def stripped_keys(
     without their boilerplate lines (hashes and cluster counts), for the rows where a
     line was stripped."""
     boiler = dict(zip(boilerplate[0].tolist(), boilerplate[1].tolist()))
+    texts = [text or "" for text in texts]
     out_rows, out_texts, out_chars = [], [], []
-    for row, text in zip(rows, texts):
-        stripped = strip_lines(text or "", boiler)
+    for row, text, keys in zip(rows, texts, line_keys_of(texts)):
+        stripped = strip_lines(text, boiler, keys)
         if stripped is not None:
             out_rows.append(int(row))
             out_texts.append(stripped)

@@ -16,15 +16,20 @@ from __future__ import annotations
 
 import pyarrow.compute as pc
 
-from curate.dedup.boilerplate import line_hash, line_hashes
+from curate.dedup.boilerplate import line_hash, line_hash_lists
 from curate.io import fs
 from curate.stages.summaries import sample_key
 
 
+def listed_lines(manifest: dict) -> list[dict]:
+    """The manifest's top_boilerplate lines, no document counted yet."""
+    listed = (manifest.get("dedup") or {}).get("top_boilerplate") or []
+    return [dict(x, docs=0, kept_docs=0, example_id=None) for x in listed]
+
+
 def boilerplate_docs(out: str, manifest: dict) -> list[dict]:
     """The manifest's top_boilerplate lines, each with docs, kept_docs and example_id."""
-    listed = (manifest.get("dedup") or {}).get("top_boilerplate") or []
-    rows = [dict(x, docs=0, kept_docs=0, example_id=None) for x in listed]
+    rows = listed_lines(manifest)
     wanted: dict[int, list[dict]] = {}
     for row in rows:
         if (h := line_hash(row["line"])) is not None:
@@ -36,8 +41,8 @@ def boilerplate_docs(out: str, manifest: dict) -> list[dict]:
         for entry in manifest.get(kind) or []:
             t = fs.read_table(fs.join(out, entry["path"]), columns=["id", "text"])
             t = t.filter(pc.fill_null(pc.match_substring(t.column("text"), "\n"), False))
-            for doc_id, text in zip(t.column("id").to_pylist(), t.column("text").to_pylist()):
-                for h in line_hashes(text):
+            for doc_id, hashes in zip(t.column("id").to_pylist(), line_hash_lists(t.column("text").to_pylist())):
+                for h in hashes:
                     for row in wanted.get(h, ()):
                         row["docs"] += 1
                         row["kept_docs"] += kind == "shards"

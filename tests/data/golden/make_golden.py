@@ -34,6 +34,7 @@ VOLATILE = (
     "code_version",
     "versions",
     "timings",
+    "stage_seconds",
 )  # the moment, the commit, the installed versions, the speed
 
 
