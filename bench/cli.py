@@ -2,7 +2,10 @@
 
 A corpus of real Korean and Japanese documents from the shared corpora (NSMC movie
 reviews, Korean news and KLUE sentences, JGLUE JSQuAD Wikipedia paragraphs and JGLUE
-sentences), written as two JSONL files. Each round runs, one after the other and in
+sentences), written as two JSONL files: ``--docs N`` documents a line each, or with
+``--whole K`` every Korean and Japanese document there (NSMC's reviews as one page per
+movie; about 35 K documents, 69 MB), K times over, each further copy the same text cut
+into other documents. Each round runs, one after the other and in
 alternating order:
 - `python -m curate.cli corpus --lang ko --stages dedup --no-progress` on those files
   (Ray workers: all CPUs), and
@@ -16,8 +19,11 @@ only: Ray starts and stops in a thread of its own, the workers in their own proc
 
 With `--baseline DIR` (another checkout, e.g. the main branch's), that checkout's
 curate runs in each round too, in the alternated order, for a before/after ratio.
+With `--recipe`, curate runs every stage of the default Korean recipe (no datatrove),
+and the CPU seconds of each stage in pass 1 are printed with their shares.
 
-    .venv/bin/python bench/cli.py [--docs 5000] [--rounds 3] [--input FILE ...] [--corpora DIR] [--baseline DIR]
+    .venv/bin/python bench/cli.py [--docs 5000 | --whole K] [--rounds 3] [--input FILE ...] [--corpora DIR]
+                                  [--baseline DIR] [--recipe] [--no-profile]
 """
 
 from __future__ import annotations
@@ -130,9 +136,12 @@ def write_jsonl(docs: list[dict], folder: Path, files: int = 2) -> list[Path]:
     return paths
 
 
+STAGES = ["--stages", "dedup"]  # --recipe: [] (every stage of the default Korean recipe)
+
+
 def curate_cmd(inputs: list[Path], out: Path) -> list[str]:
     files = [str(p) for p in inputs]
-    return ["-m", "curate.cli", "corpus", "--lang", "ko", "--stages", "dedup", "--no-progress"] + [
+    return ["-m", "curate.cli", "corpus", "--lang", "ko", *STAGES, "--no-progress"] + [
         "--input",
         *files,
         "--output",
@@ -152,19 +161,19 @@ def timed(args: list[str], log: Path, root: Path = ROOT) -> float:
     return seconds
 
 
-def run_round(i: int, inputs: list[Path], in_dir: Path, tmp: Path, baseline: Path | None) -> dict:
-    runs = {
-        "curate": lambda: timed(curate_cmd(inputs, tmp / f"curate-{i}"), tmp / f"curate-{i}.log"),
-        "datatrove": lambda: timed(
+def run_round(i: int, inputs: list[Path], in_dir: Path, tmp: Path, baseline: Path | None, peer: bool = True) -> dict:
+    runs = {"curate": lambda: timed(curate_cmd(inputs, tmp / f"curate-{i}"), tmp / f"curate-{i}.log")}
+    if peer:
+        runs["datatrove"] = lambda: timed(
             [str(ROOT / "bench" / "_datatrove.py"), str(in_dir), str(tmp / f"dt-{i}")], tmp / f"dt-{i}.log"
-        ),
-    }
+        )
     if baseline:
         runs["baseline"] = lambda: timed(curate_cmd(inputs, tmp / f"base-{i}"), tmp / f"base-{i}.log", baseline)
     order = list(runs) if i % 2 == 0 else list(runs)[::-1]
     result = {name: runs[name]() for name in order}
     shutil.rmtree(tmp / f"base-{i}", ignore_errors=True)
-    result["phases"] = json.loads((tmp / f"curate-{i}" / "manifest.json").read_text())["timings"]
+    manifest = json.loads((tmp / f"curate-{i}" / "manifest.json").read_text())
+    result["phases"], result["stages"] = manifest["timings"], manifest.get("stage_seconds", {})
     shutil.rmtree(tmp / f"curate-{i}", ignore_errors=True)
     shutil.rmtree(tmp / f"dt-{i}", ignore_errors=True)
     return result
@@ -177,6 +186,19 @@ def phase_table(rounds: list[dict]) -> dict:
     phases["process start, imports, exit (the rest)"] = wall - sum(phases.values())
     phases["wall"] = wall
     return phases
+
+
+def stage_table(rounds: list[dict]) -> None:
+    """Median CPU seconds of each stage in pass 1 (the manifests' stage_seconds, summed
+    over the workers) and its share of their sum."""
+    if not rounds[0]["stages"]:
+        return
+    seconds = {k: statistics.median(r["stages"].get(k, 0.0) for r in rounds) for k in rounds[0]["stages"]}
+    total = sum(seconds.values()) or 1.0
+    print("\npass 1 by stage, medians over the rounds (CPU seconds over all workers):\n")
+    print("| stage | CPU s | share |\n|---|---|---|")
+    for stage, cpu in seconds.items():
+        print(f"| {stage} | {cpu:.1f} | {100 * cpu / total:.0f}% |")
 
 
 def profile_driver(inputs: list[Path], tmp: Path) -> pstats.Stats:
@@ -200,6 +222,11 @@ def main() -> None:
     ap.add_argument("--corpora", type=Path, default=CORPORA, help="the shared corpora (default ../shared/corpora)")
     ap.add_argument("--no-profile", action="store_true", help="skip the extra profiled curate run")
     ap.add_argument("--baseline", type=Path, help="another checkout of the project whose curate also runs each round")
+    ap.add_argument(
+        "--recipe",
+        action="store_true",
+        help="every stage of the default Korean recipe instead of --stages dedup (datatrove does not run)",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -214,22 +241,27 @@ def main() -> None:
         n = sum(1 for p in inputs for _ in open(p, encoding="utf-8"))
         mb = sum(p.stat().st_size for p in inputs) / 1e6
         print(f"corpus: {n} documents, {mb:.1f} MB in {len(inputs)} JSONL files; {os.cpu_count()} CPUs")
-        rounds = [run_round(i, inputs, in_dir, tmp, args.baseline) for i in range(args.rounds)]
-        tools = ["curate", "datatrove"] + (["baseline"] if args.baseline else [])
+        if args.recipe:
+            STAGES.clear()
+        rounds = [run_round(i, inputs, in_dir, tmp, args.baseline, not args.recipe) for i in range(args.rounds)]
+        tools = ["curate"] + ([] if args.recipe else ["datatrove"]) + (["baseline"] if args.baseline else [])
         med = {name: statistics.median(r[name] for r in rounds) for name in tools}
         print("\n| tool | median wall s | docs/s | all rounds (s) |\n|---|---|---|---|")
         for name, seconds in med.items():
             all_s = ", ".join(f"{r[name]:.1f}" for r in rounds)
             print(f"| {name} | {seconds:.1f} | {n / seconds:,.0f} | {all_s} |")
-        print(f"\ndatatrove time / curate time: {med['datatrove'] / med['curate']:.2f}x (medians)")
-        if args.baseline:
+        if not args.recipe:
+            print(f"\ndatatrove time / curate time: {med['datatrove'] / med['curate']:.2f}x (medians)")
+        if args.baseline and not args.recipe:
             print(f"datatrove time / baseline curate time: {med['datatrove'] / med['baseline']:.2f}x (medians)")
+        if args.baseline:
             ratios = ", ".join(f"{r['baseline'] / r['curate']:.2f}x" for r in rounds)
             print(f"baseline time / curate time per round: {ratios}")
         print("\ncurate's phases, medians over the rounds (manifest timings):\n")
         print("| phase | s |\n|---|---|")
         for phase, seconds in phase_table(rounds).items():
             print(f"| {phase} | {seconds:.2f} |")
+        stage_table(rounds)
         if args.no_profile:
             return
         stats = profile_driver(inputs, tmp)
