@@ -45,11 +45,11 @@ DEFAULTS = {
     # 512-byte signatures (full and body, each side: ~2 KB), so 20,000 pairs keep a
     # join task under the document partitions' tasks (bench/scale.py --by-task).
     "partition_pairs": 20_000,
-    # A corpus with at most this many live documents is decided in one Ray task
-    # (curate/dedup/one_task.py: the same decision without the shuffles' round trips);
-    # its keys and graph take ~2 KB a document, so about 400 MB of one worker at most.
-    # 0: always the shuffles.
-    "one_task_docs": 200_000,
+    # A corpus with at most this many live documents is decided without the shuffles
+    # (curate/dedup/one_task.py: the same decision, one task holding every key); that
+    # task's peak grew by 9.4 KB a document on 35,152 review pages (keys, graph and
+    # Parquet buffers), so about 470 MB at this size. 0: always the shuffles.
+    "one_task_docs": 50_000,
     "shingles": None,  # per language, e.g. {ko: {kind: char, n: 4}}; null = curate.dedup.shingles defaults
     # dedup_texts (curate/dedup/near.py, for evaluations and benches) clusters on Ray above
     # this many texts when Ray is up; `curate corpus` always decides on Ray.
