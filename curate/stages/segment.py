@@ -56,36 +56,29 @@ class Morphs:
     @property
     def n_words(self) -> int:
         """Words excluding punctuation, extrapolated to the whole document."""
-        return round(sum(1 for c in self.classes if c != PUNCT) * self.scale)
+        return round((len(self.classes) - self.classes.count(PUNCT)) * self.scale)
 
     @property
     def function_ratio(self) -> float:
-        n = sum(1 for c in self.classes if c != PUNCT)
-        return sum(1 for c in self.classes if c == FUNCTION) / n if n else 0.0
+        n = len(self.classes) - self.classes.count(PUNCT)
+        return self.classes.count(FUNCTION) / n if n else 0.0
 
     def content_words(self) -> list[str]:
-        return [w for w, c in zip(self.words, self.classes) if c != PUNCT]
+        return list(compress(self.words, map(PUNCT.__ne__, self.classes)))
 
     def phrases(self) -> list[str]:
         """Content words joined with the function words that follow them: Japanese
         bunsetsu-like units (東京に / 行きました), the size of a Korean eojeol, so
-        n-gram rules written for space-separated words keep their meaning."""
-        out: list[str] = []
-        cur, prev = "", PUNCT
-        for w, c in zip(self.words, self.classes):
-            if c == PUNCT:
-                if cur:
-                    out.append(cur)
-                cur = ""
-            elif c == CONTENT and prev == FUNCTION and cur:
-                out.append(cur)
-                cur = w
-            else:
-                cur += w
-            prev = c
-        if cur:
-            out.append(cur)
-        return out
+        n-gram rules written for space-separated words keep their meaning. Punctuation
+        ends a phrase and belongs to none."""
+        words = self.words
+        runs = (words[m.start() : m.end()] for m in _PHRASE.finditer(bytes(self.classes)))
+        return [p for p in map("".join, runs) if p]
+
+
+# A phrase in the words' classes (one byte a word): content words and the function
+# words after them, or function words with no content word before them.
+_PHRASE = re.compile(b"[%c]+[%c]*|[%c]+" % (CONTENT, FUNCTION, FUNCTION))
 
 
 def _cut_prefix(text: str, max_chars: int) -> tuple[str, float]:

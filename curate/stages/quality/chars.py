@@ -155,6 +155,19 @@ def _count(pattern: re.Pattern, text: str) -> int:
     return sum(map(len, pattern.findall(text)))
 
 
+# Both patterns start with a run of word characters, which the regex engine retries from
+# every character of a long run; a text without the one character every match holds
+# ("." or "://" for a URL, "@" for an address) is not scanned.
+def url_chars(text: str) -> int:
+    """Characters inside URLs."""
+    return _count(_URL, text) if "." in text or "://" in text else 0
+
+
+def email_count(text: str) -> int:
+    """E-mail addresses."""
+    return len(_EMAIL.findall(text)) if "@" in text else 0
+
+
 # Japanese kana-keyboard mash: lines of 10+ hiragana and nothing else, and a small tsu
 # where no word has one (before a vowel, ん, another small tsu, a Latin letter, a line end).
 _HIRAGANA_LINE = re.compile(r"^[\u3041-\u309fー]{10,}$")

@@ -11,16 +11,16 @@ from curate.stages.quality.chars import (
     _BAD_SOKUON,
     _BULLET,
     _CHATTER,
-    _EMAIL,
     _HIRAGANA_LINE,
     _PUNCT_END,
     _SYMBOL_WORD,
-    _URL,
     _WORDISH,
     _count,
     _mojibake_pattern,
     _same_lead_ratio,
+    email_count,
     ko_mojibake_chars,
+    url_chars,
 )
 from curate.stages.quality.flagged import (
     _flagged_hits,
@@ -74,8 +74,8 @@ def _surface(text: str, lang: str, cfg: dict, chars: dict[str, int]) -> dict[str
     lines = [l for l in (l.strip() for l in text.split("\n")) if l]
     s.update(_line_signals(text, lines, lang, cfg, few, rep))
     s.update(_script_signals(text, lines, lang, few, nonspace, chars))
-    s["url_density"] = few * _count(_URL, text) / max(1, n_chars)
-    s["email_density"] = few * len(_EMAIL.findall(text)) / n_units
+    s["url_density"] = few * url_chars(text) / max(1, n_chars)
+    s["email_density"] = few * email_count(text) / n_units
     s.update(_flagged_signals(text, lang, cfg, n_units))
     return s
 
