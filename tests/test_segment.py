@@ -19,6 +19,8 @@ def _ja_texts() -> list[str]:
     texts with the whitespace MeCab skips between words."""
     judged = [json.loads(l)["text"] for l in open(DATA.parent / "quality_labels_ja.jsonl", encoding="utf-8")]
     spaced = [" 東京に  行きました。\n\n走る\t見る", "\u3000雨が降る\u3000\nそうですね ", "ああ\r\nいい", "", " \n"]
+    # MeCab stops at a NUL: the words no longer join up to the text
+    spaced += ["走る。見る\x00そして帰る。", "雨が降る\v\n 晴れた\x00"]
     return _texts("ja-wiki-jsquad.jsonl", 40) + judged + spaced
 
 

@@ -17,8 +17,10 @@ from __future__ import annotations
 import functools
 import re
 import shlex
+from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import compress
+from itertools import accumulate, compress
 from pathlib import Path
 
 SPACED_LANGS = {"en", "fr", "de", "es", "it", "pt", "nl"}
@@ -226,29 +228,50 @@ def _ja_context_classes(right_ids: Path) -> tuple[dict[str, int], dict[str, bool
 
 def _ja_sentence_ends(text: str, words: list[str], finals: list[bool], classes: list[int]) -> list[int]:
     """Offsets where a predicate or final particle is the last word before punctuation,
-    a line break or the end of the text. MeCab skips only spaces, tabs and line breaks
-    between words, so each word is the next occurrence of its surface in the text."""
+    a line break or the end of the text."""
     ends: list[int] = []
     if not any(finals):
         return ends
-    find, at, last = text.find, 0, len(words) - 1
-    spans = []
-    for w in words:
-        start = find(w, at) if w else -1
-        if start >= 0:
-            at = start + len(w)
-        spans.append((start, at))
+    span, last = _ja_word_spans(text, words), len(words) - 1
     for j in compress(range(len(words)), finals):
-        start, end = spans[j]
+        start, end = span(j)
         if start < 0:
             continue
         if j == last or classes[j + 1] == PUNCT:
             ends.append(end)
             continue
-        nxt = spans[j + 1][0]
+        nxt = span(j + 1)[0]
         if nxt >= 0 and "\n" in text[end:nxt]:
             ends.append(end)
     return ends
+
+
+# What MeCab skips between words (the SPACE class of unidic-lite's char.def).
+_MECAB_SPACE = re.compile(r"[ \t\n\v]")
+
+
+def _ja_word_spans(text: str, words: list[str]) -> Callable[[int], tuple[int, int]]:
+    """(start, end) of the j-th word in the text. MeCab skips only its spaces between
+    words, so where the words join up to the text without them, a word's place follows
+    from the lengths before it and the spaces before that; otherwise (MeCab stops at a
+    NUL) each word is the next occurrence of its surface, (-1, ...) where there is none."""
+    if all(words) and "".join(words) == _MECAB_SPACE.sub("", text):
+        offsets = list(accumulate(map(len, words), initial=0))  # in the text without spaces
+        # per space: the characters before it that are no space
+        before = [m.start() - i for i, m in enumerate(_MECAB_SPACE.finditer(text))]
+
+        def placed(j: int) -> tuple[int, int]:
+            start, last = offsets[j], offsets[j + 1] - 1
+            return start + bisect_right(before, start), last + bisect_right(before, last) + 1
+
+        return placed
+    spans, at = [], 0
+    for w in words:
+        start = text.find(w, at) if w else -1
+        if start >= 0:
+            at = start + len(w)
+        spans.append((start, at))
+    return spans.__getitem__
 
 
 _PUNCT_ONLY = re.compile(r"^\W+$")
