@@ -130,5 +130,6 @@ def headroom(signals: dict, rules) -> float:
             continue
         scale = abs(thr) if thr else 1.0
         h = (v - thr) / scale if bound == "min" else (thr - v) / scale
-        hs.append(min(1.0, max(0.0, h)))
-    return float(np.mean(hs)) if hs else 1.0
+        hs.append(1.0 if h >= 1.0 else h if h > 0.0 else 0.0)  # NaN and -0.0 give 0.0, as min/max do
+    # np.mean's own sum and division, without its checks (a third of the stage's rule time)
+    return float(np.add.reduce(np.array(hs)) / len(hs)) if hs else 1.0
