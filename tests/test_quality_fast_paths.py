@@ -1,15 +1,29 @@
 """The quality stage's fast paths give what the straightforward computations give:
-batch character-class counts, the URL and address prechecks, the rule headroom."""
+batch character-class counts, the URL and address prechecks, line ends, sentence
+leads, keyboard mash, the rule headroom."""
 
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
+from curate.stages import gibberish
 from curate.stages.quality.char_counts import CLASSES, class_counts
-from curate.stages.quality.chars import _EMAIL, _URL, _count, email_count, url_chars
+from curate.stages.quality.chars import (
+    _EMAIL,
+    _JA_LEAD,
+    _URL,
+    PUNCT_END_CHARS,
+    _count,
+    _same_lead_ratio,
+    email_count,
+    url_chars,
+)
+from curate.stages.quality.flagged import _sentences
 from curate.stages.quality.rules import headroom
 from curate.stages.quality.stage import QualityStage
 
@@ -33,6 +47,9 @@ def _real_texts() -> list[str]:
             "http://localhost:8080/a",
             "ＵＲＬ：ｗｗｗ．ｘ．ｊｐ",
         ]
+        # doorway leads behind opening marks; keyboard mash beside addresses
+        + ["「東京賃貸、安い部屋です。」■東京賃貸、駅から近い。・東京賃貸、広いです。" * 2]
+        + ["asdfghjkl qwrtzxcv www.qzxv-kdjf.com xkcdqwpz@mail.com jfkdlsajfk", "WWW.ZXQV.JP dkssudgktpdy"]
     )
 
 
@@ -79,3 +96,49 @@ def test_headroom_is_np_mean_of_the_clipped_margins_to_the_bit():
     zero = [("min_x", "x", "min", 0.0)]
     for value in (-0.0, float("nan"), 0.0, 2.5):
         assert repr(headroom({"x": value}, zero)) == repr(_reference_headroom({"x": value}, zero))
+
+
+def test_line_end_characters_equal_the_terminal_punctuation_pattern():
+    pattern = re.compile(r"[.!?。！？．…\"'”’」』）)]\s*$")  # C4 / FineWeb's, with CJK marks
+    lines = [l.strip() for t in _real_texts() for l in t.split("\n") if l.strip()]
+    lines += ["終わり。", "終わり", "「引用」", "Really?!", "数字 1.5", "…", "end. \u3000x"]
+    got = [l[-1] in PUNCT_END_CHARS for l in lines]
+    assert got == [bool(pattern.search(l)) for l in lines]
+    assert 0 < sum(got) < len(got)
+
+
+def _reference_same_lead_ratio(sentences: list[str]) -> float:
+    units = [u for u in sentences if len(u) >= 8]
+    leads = [m.group(0) for m in (_JA_LEAD.match(re.sub(r"^[\W_]+", "", u)) for u in units) if m]
+    leads = [l for l in leads if len(re.sub(r"\W", "", l)) >= 2]
+    if not leads:
+        return 0.0
+    n = Counter(leads).most_common(1)[0][1]
+    return n / len(units) if n >= 3 else 0.0
+
+
+def test_same_lead_ratio_equals_trimming_then_matching():
+    sentences = [_sentences(t) for t in _real_texts()]
+    got = [_same_lead_ratio(s) for s in sentences]
+    assert got == [_reference_same_lead_ratio(s) for s in sentences]
+    assert any(got)
+
+
+def _reference_mash_chars(text: str) -> int:
+    if gibberish._FULLWIDTH_LATIN.search(text):
+        import unicodedata
+
+        text = unicodedata.normalize("NFKC", text)
+    n = 0
+    for word in gibberish._LATIN_WORD.findall(gibberish._ADDRESS.sub(" ", text)):
+        score = gibberish.word_score(word)
+        if score is not None and score < gibberish.MASH_SCORE:
+            n += len(word)
+    return n if n >= gibberish.MIN_MASH_CHARS else 0
+
+
+def test_mash_chars_equal_with_addresses_always_blanked():
+    texts = _real_texts()
+    got = [gibberish.mash_chars(t) for t in texts]
+    assert got == [_reference_mash_chars(t) for t in texts]
+    assert any(got)

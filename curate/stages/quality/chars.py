@@ -79,9 +79,9 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 # Gopher: '#' and '...' per word
 _SYMBOL_WORD = re.compile(r"#|\.\.\.|…")
 _BULLET = re.compile(r"^\s*[-*•‣●○◦■□▪▫▶►▷▸◆◇★☆※✓✔➤☞·・]")
-# Line ends a sentence (C4 / FineWeb terminal punctuation, plus CJK full stops and
-# closing quotes/brackets after them).
-_PUNCT_END = re.compile(r"[.!?。！？．…\"'”’」』）)]\s*$")
+# A line ends a sentence (C4 / FineWeb terminal punctuation, plus CJK full stops and
+# closing quotes/brackets after them) when its last character, stripped, is one of these.
+PUNCT_END_CHARS = frozenset(".!?。！？．…\"'”’」』）)")
 # A sentence end inside a line: . ! ? not after a digit (1. / 6.59) and followed by a
 # space, closing quote or line end (not www.example.com), or a CJK full stop.
 _SENTENCE_END = re.compile(r"(?<![0-9])[.!?][\"'”’」』）)\]]*(?=\s|$)|[。！？…‥][\"'”’」』）)\]]*")
@@ -198,7 +198,7 @@ def _same_lead_ratio(sentences: list[str]) -> float:
     """Share of sentences (8+ characters) that open with the most common lead phrase (up
     to 8 characters and a comma), when 3+ do."""
     units = [u for u in sentences if len(u) >= 8]
-    leads = [m.group(0) for m in (_JA_LEAD.match(_LEAD_TRIM.sub("", u)) for u in units) if m]
+    leads = [m.group(1) for m in map(_TRIMMED_LEAD.match, units) if m]
     leads = [l for l in leads if len(_NON_WORD.sub("", l)) >= 2]
     if not leads:
         return 0.0
@@ -206,5 +206,7 @@ def _same_lead_ratio(sentences: list[str]) -> float:
     return n / len(units) if n >= 3 else 0.0
 
 
-_LEAD_TRIM = re.compile(r"^[\W_]+")
+# the lead after the sentence's opening marks (「, ・, ■): the atomic group takes them
+# all, as trimming them off first would
+_TRIMMED_LEAD = re.compile(r"(?>[\W_]*)(" + _JA_LEAD.pattern + ")")
 _NON_WORD = re.compile(r"\W")

@@ -12,9 +12,9 @@ from curate.stages.quality.chars import (
     _BULLET,
     _CHATTER,
     _HIRAGANA_LINE,
-    _PUNCT_END,
     _SYMBOL_WORD,
     _WORDISH,
+    PUNCT_END_CHARS,
     _count,
     _mojibake_pattern,
     _same_lead_ratio,
@@ -117,7 +117,7 @@ def _line_signals(text: str, lines: list[str], lang: str, cfg: dict, few: float,
     s["ellipsis_line_ratio"] = (
         few * sum(1 for l in lines if _ELLIPSIS_MARK.search(l)) / max(n_lines, SHORT_LINE_MIN_ITEMS)
     )
-    s["punct_end_line_ratio"] = sum(1 for l in lines if _PUNCT_END.search(l)) / n_lines
+    s["punct_end_line_ratio"] = sum(1 for l in lines if l[-1] in PUNCT_END_CHARS) / n_lines
     s.update(_terminated_ratios(lines, ends))
     short = int(cfg.get("short_line_chars", 30))
     # FineWeb judges pages of lines: a text of one or two short lines (a question, a
