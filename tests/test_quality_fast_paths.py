@@ -1,6 +1,6 @@
 """The quality stage's fast paths give what the straightforward computations give:
-batch character-class counts, the URL and address prechecks, line ends, sentence
-leads, keyboard mash, the rule headroom."""
+batch character-class counts, the URL and address prechecks, the patterns written to
+open with a character, line ends, sentence leads, keyboard mash, the rule headroom."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ import numpy as np
 from curate.stages import gibberish
 from curate.stages.quality.char_counts import CLASSES, class_counts
 from curate.stages.quality.chars import (
+    _CHATTER,
     _EMAIL,
     _JA_LEAD,
+    _SENTENCE_END,
     _URL,
     PUNCT_END_CHARS,
     _count,
@@ -50,6 +52,8 @@ def _real_texts() -> list[str]:
         # doorway leads behind opening marks; keyboard mash beside addresses
         + ["「東京賃貸、安い部屋です。」■東京賃貸、駅から近い。・東京賃貸、広いです。" * 2]
         + ["asdfghjkl qwrtzxcv www.qzxv-kdjf.com xkcdqwpz@mail.com jfkdlsajfk", "WWW.ZXQV.JP dkssudgktpdy"]
+        # laughter, kaomoji, orz and sentence ends beside digits, letters and line starts
+        + ["ｗｗｗ草wwwそうだねｗ(笑)（´・ω・`）orz borz orz\nww www.x.jp ^^ ㅋㅋㅋ", "1.5倍だ. 2. x!y? 終わり!\n?!」"]
     )
 
 
@@ -142,3 +146,17 @@ def test_mash_chars_equal_with_addresses_always_blanked():
     got = [gibberish.mash_chars(t) for t in texts]
     assert got == [_reference_mash_chars(t) for t in texts]
     assert any(got)
+
+
+def test_patterns_opening_with_a_character_match_as_written_before():
+    """_CHATTER and _SENTENCE_END as first written, look-behinds in front."""
+    chatter = re.compile(
+        r"[\u1100-\u11ff\u3131-\u318e]+|(?<![A-Za-zＡ-Ｚａ-ｚ])[wｗＷ]{2,}(?![A-Za-zＡ-Ｚａ-ｚ.])"
+        r"|[（(][笑泣汗][）)]|[（(][^\w()（）\s]{0,3}[;_^ω´`・ー゜∀Д][^()（）\s]{0,6}[）)]|\borz\b|\^\^"
+    )
+    sentence_end = re.compile(r"(?<![0-9])[.!?][\"'”’」』）)\]]*(?=\s|$)|[。！？…‥][\"'”’」』）)\]]*")
+    texts = _real_texts()
+    for old, new in ((chatter, _CHATTER), (sentence_end, _SENTENCE_END)):
+        spans = [[m.span() for m in new.finditer(t)] for t in texts]
+        assert spans == [[m.span() for m in old.finditer(t)] for t in texts]
+        assert sum(map(len, spans)) > 50  # the texts hold many matches of each
