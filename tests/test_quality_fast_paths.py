@@ -1,6 +1,7 @@
 """The quality stage's fast paths give what the straightforward computations give:
 batch character-class counts, the URL and address prechecks, the patterns written to
-open with a character, line ends, sentence leads, keyboard mash, the rule headroom."""
+open with a character, line ends and cut-short lines, sentence leads, keyboard mash,
+the rule headroom."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from curate.stages.quality.chars import (
     url_chars,
 )
 from curate.stages.quality.flagged import _sentences
+from curate.stages.quality.lines import _ELLIPSIS_MARK, _terminated, cut_short
 from curate.stages.quality.rules import headroom
 from curate.stages.quality.stage import QualityStage
 
@@ -53,6 +55,7 @@ def _real_texts() -> list[str]:
         + ["「東京賃貸、安い部屋です。」■東京賃貸、駅から近い。・東京賃貸、広いです。" * 2]
         + ["asdfghjkl qwrtzxcv www.qzxv-kdjf.com xkcdqwpz@mail.com jfkdlsajfk", "WWW.ZXQV.JP dkssudgktpdy"]
         # laughter, kaomoji, orz and sentence ends beside digits, letters and line starts
+        + ["始まった…\n衝撃の真相とは…」\n本当に?…。続く‥\n見たよ..終わり.. 次。…", "충격 고백…\n재밌다...\n봤어요.."]
         + ["ｗｗｗ草wwwそうだねｗ(笑)（´・ω・`）orz borz orz\nww www.x.jp ^^ ㅋㅋㅋ", "1.5倍だ. 2. x!y? 終わり!\n?!」"]
     )
 
@@ -160,3 +163,19 @@ def test_patterns_opening_with_a_character_match_as_written_before():
         spans = [[m.span() for m in new.finditer(t)] for t in texts]
         assert spans == [[m.span() for m in old.finditer(t)] for t in texts]
         assert sum(map(len, spans)) > 50  # the texts hold many matches of each
+
+
+def _reference_terminated(line: str) -> int:
+    end = 0
+    for m in _SENTENCE_END.finditer(line):
+        if not _ELLIPSIS_MARK.search(line, max(0, m.start() - 1), m.end()):
+            end = m.end()
+    return end
+
+
+def test_sentence_ends_and_cut_short_lines_equal_the_forward_scan():
+    lines = [l.strip() for t in _real_texts() for l in t.split("\n") if l.strip()]
+    assert [_terminated(l) for l in lines] == [_reference_terminated(l) for l in lines]
+    cut = [cut_short(l) for l in lines]
+    assert cut == [_ELLIPSIS_MARK.search(l) is not None for l in lines]
+    assert 0 < sum(cut) < len(cut)

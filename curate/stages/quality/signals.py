@@ -31,7 +31,6 @@ from curate.stages.quality.flagged import (
     _unevade,
 )
 from curate.stages.quality.lines import (
-    _ELLIPSIS_MARK,
     _FIELD_ROW,
     JA_CHARS_PER_WORD,
     JA_MORPHEMES_PER_PHRASE,
@@ -44,6 +43,7 @@ from curate.stages.quality.lines import (
     _short_scale,
     _terminated,
     _terminated_ratios,
+    cut_short,
 )
 from curate.stages.quality.rules import WORD_SIGNALS
 from curate.stages.segment import eojeols
@@ -114,9 +114,7 @@ def _line_signals(text: str, lines: list[str], lang: str, cfg: dict, few: float,
     # comments write it, and is not counted.
     # Like the short-line share, it is taken over at least 3 lines: a page of snippets is
     # many lines, and a one-line comment trailing off ("기대되는 영화..") is none.
-    s["ellipsis_line_ratio"] = (
-        few * sum(1 for l in lines if _ELLIPSIS_MARK.search(l)) / max(n_lines, SHORT_LINE_MIN_ITEMS)
-    )
+    s["ellipsis_line_ratio"] = few * sum(map(cut_short, lines)) / max(n_lines, SHORT_LINE_MIN_ITEMS)
     s["punct_end_line_ratio"] = sum(1 for l in lines if l[-1] in PUNCT_END_CHARS) / n_lines
     s.update(_terminated_ratios(lines, ends))
     short = int(cfg.get("short_line_chars", 30))
