@@ -1,7 +1,7 @@
 """The quality stage's fast paths give what the straightforward computations give:
 batch character-class counts, the URL and address prechecks, the patterns written to
 open with a character, line ends and cut-short lines, sentence leads, keyboard mash,
-the rule headroom."""
+the failed rule and the rule headroom."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from curate.stages.quality.chars import (
 )
 from curate.stages.quality.flagged import _EVADE_JA, _sentences
 from curate.stages.quality.lines import _ELLIPSIS_MARK, _terminated, cut_short
-from curate.stages.quality.rules import headroom
+from curate.stages.quality.rules import failed_rule, headroom
 from curate.stages.quality.stage import QualityStage
 
 DATA = Path(__file__).parent / "data"
@@ -181,3 +181,27 @@ def test_sentence_ends_and_cut_short_lines_equal_the_forward_scan():
     cut = [cut_short(l) for l in lines]
     assert cut == [_ELLIPSIS_MARK.search(l) is not None for l in lines]
     assert 0 < sum(cut) < len(cut)
+
+
+def _reference_failed_rule(signals: dict, rules) -> str | None:
+    for name, signal, bound, thr in rules:
+        v = signals.get(signal)
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            continue
+        if (bound == "min" and v < thr) or (bound == "max" and v > thr):
+            return name
+    return None
+
+
+def test_failed_rule_skips_missing_and_nan_signals_as_before():
+    rules = QualityStage.from_section({}, "ja").settings.rules
+    sigs = QualityStage.from_section({"analyze_dropped": True}, "ja").signals(
+        [t for t in _real_texts() if "\ud800" not in t]
+    )
+    edge = []
+    for _, signal, _, thr in rules[:6]:
+        for v in (thr, thr - 1, thr + 1, float("nan"), np.float64("nan"), None, int(thr)):
+            edge.append({signal: v})
+    got = [failed_rule(s, rules) for s in sigs + edge]
+    assert got == [_reference_failed_rule(s, rules) for s in sigs + edge]
+    assert 0 < sum(g is None for g in got) < len(got)

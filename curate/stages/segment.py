@@ -66,7 +66,7 @@ class Morphs:
         return self.classes.count(FUNCTION) / n if n else 0.0
 
     def content_words(self) -> list[str]:
-        return list(compress(self.words, map(PUNCT.__ne__, self.classes)))
+        return list(compress(self.words, bytes(self.classes).translate(_NOT_PUNCT)))
 
     def phrases(self) -> list[str]:
         """Content words joined with the function words that follow them: Japanese
@@ -78,6 +78,7 @@ class Morphs:
         return [p for p in map("".join, runs) if p]
 
 
+_NOT_PUNCT = bytes(c != PUNCT for c in range(256))  # class byte -> 1 for words, 0 for punctuation
 # A phrase in the words' classes (one byte a word): content words and the function
 # words after them, or function words with no content word before them.
 _PHRASE = re.compile(b"[%c]+[%c]*|[%c]+" % (CONTENT, FUNCTION, FUNCTION))

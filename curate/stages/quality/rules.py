@@ -3,8 +3,6 @@ order rules are checked in, and how a document fails or passes them."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import yaml
 
@@ -112,9 +110,9 @@ WORD_SIGNALS = {
 def failed_rule(signals: dict, rules) -> str | None:
     for name, signal, bound, thr in rules:
         v = signals.get(signal)
-        if v is None or (isinstance(v, float) and math.isnan(v)):
-            continue  # a signal this run did not compute (e.g. no model) cannot fail
-        if (bound == "min" and v < thr) or (bound == "max" and v > thr):
+        # a signal this run did not compute (None, e.g. no model) or NaN (no comparison
+        # holds) cannot fail
+        if v is not None and (v < thr if bound == "min" else v > thr):
             return name
     return None
 
