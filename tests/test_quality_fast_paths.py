@@ -28,7 +28,7 @@ from curate.stages.quality.chars import (
 )
 from curate.stages.quality.flagged import _EVADE_JA, _sentences
 from curate.stages.quality.lines import _ELLIPSIS_MARK, _terminated, cut_short
-from curate.stages.quality.rules import failed_rule, headroom
+from curate.stages.quality.rules import failed_rule, headroom, margins
 from curate.stages.quality.stage import QualityStage
 
 DATA = Path(__file__).parent / "data"
@@ -79,14 +79,7 @@ def test_url_and_address_counts_equal_the_patterns():
 
 
 def _reference_headroom(signals: dict, rules) -> float:
-    hs = []
-    for _, signal, bound, thr in rules:
-        v = signals.get(signal)
-        if v is None or signal == "model_score":
-            continue
-        scale = abs(thr) if thr else 1.0
-        h = (v - thr) / scale if bound == "min" else (thr - v) / scale
-        hs.append(min(1.0, max(0.0, h)))
+    hs = [min(1.0, max(0.0, h)) for h in margins(signals, rules)]
     return float(np.mean(hs)) if hs else 1.0
 
 
