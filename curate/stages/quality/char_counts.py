@@ -4,7 +4,7 @@ A table holds one bit per class for every code point, set from the classes' own
 regular expressions; the batch's code points are looked up at once and summed per
 text. The count is the number of characters the pattern matches, as
 ``sum(map(len, pattern.findall(text)))`` gives it, without a regex run per text and
-class (on short documents those runs were a sixth of the quality stage).
+class (four times the table's time on bench/quality.py's Japanese documents).
 """
 
 from __future__ import annotations
