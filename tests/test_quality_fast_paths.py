@@ -71,6 +71,17 @@ def test_class_counts_equal_regex_counts_on_real_text():
     assert all(sum(c[name] for c in got) > 0 for name in CLASSES)
 
 
+def test_class_counts_in_chunks_equal_counts_at_once(monkeypatch):
+    """Texts are looked up CHUNK_CHARS characters at a time, a longer text alone."""
+    from curate.stages.quality import char_counts
+
+    texts = _real_texts()
+    at_once = class_counts(texts)
+    monkeypatch.setattr(char_counts, "CHUNK_CHARS", 150)
+    assert class_counts(texts) == at_once
+    assert class_counts(["", ""]) == [dict.fromkeys(CLASSES, 0)] * 2
+
+
 def test_url_and_address_counts_equal_the_patterns():
     texts = _real_texts()
     assert [url_chars(t) for t in texts] == [_count(_URL, t) for t in texts]

@@ -56,12 +56,31 @@ def _table() -> np.ndarray:
 
 def class_counts(texts: list[str]) -> list[dict[str, int]]:
     """Per text, the characters of each class of CLASSES."""
+    out: list[dict[str, int]] = []
+    start = 0
+    while start < len(texts):  # texts of up to CHUNK_CHARS together, a longer one alone
+        end, size = start + 1, len(texts[start])
+        while end < len(texts) and size + len(texts[end]) <= CHUNK_CHARS:
+            size += len(texts[end])
+            end += 1
+        out.extend(_chunk_counts(texts[start:end]))
+        start = end
+    return out
+
+
+# Characters looked up at once: the arrays stay a few bytes a character of this many,
+# however long the batch's texts.
+CHUNK_CHARS = 1 << 20
+
+
+def _chunk_counts(texts: list[str]) -> list[dict[str, int]]:
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     # surrogatepass: a lone surrogate is one code point, as the regexes see it
     codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    bits = (_table()[codes][:, None] >> np.arange(len(CLASSES), dtype=np.uint16)) & 1
-    running = np.zeros((len(codes) + 1, len(CLASSES)), dtype=np.int64)
-    np.cumsum(bits, axis=0, out=running[1:])
-    ends = np.cumsum(lengths)
-    counts = (running[ends] - running[ends - lengths]).tolist()
-    return [dict(zip(CLASSES, row)) for row in counts]
+    flags = _table()[codes]
+    nonempty = np.flatnonzero(lengths)  # reduceat needs each text's first character
+    starts = (np.cumsum(lengths) - lengths)[nonempty]
+    counts = np.zeros((len(CLASSES), len(texts)), dtype=np.int64)
+    for bit in range(len(CLASSES) if len(nonempty) else 0):
+        counts[bit, nonempty] = np.add.reduceat((flags >> bit) & 1, starts, dtype=np.int64)
+    return [dict(zip(CLASSES, row)) for row in counts.T.tolist()]
