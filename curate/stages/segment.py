@@ -167,7 +167,7 @@ class JapaneseSegmenter:
     context id only: the id stands for the word's part of speech and conjugated form
     (the dictionary's right-id.def), so one table lookup per id gives its class and
     whether it can end a sentence. Formatting the words' full features, and splitting
-    them in Python, cost as much as the analysis itself."""
+    them in Python word by word, cost more than the analysis itself."""
 
     def __init__(self, max_chars: int = 100000):
         import fugashi
@@ -188,6 +188,8 @@ class JapaneseSegmenter:
             scale = 1.0
             if self.max_chars > 0 and len(text) > self.max_chars:
                 scale, text = len(text) / self.max_chars, text[: self.max_chars]
+            # surface and id lines by turns (fugashi drops the last line break); an empty
+            # output, for a text of spaces only, is no word
             rows = self.tagger.parse(text).split("\n")
             words, ids = (rows[0::2], rows[1::2]) if len(rows) > 1 else ([], [])
             classes = list(map(self.class_of.__getitem__, ids))
