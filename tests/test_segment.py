@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from curate.stages.segment import FUNCTION, PUNCT, KoreanSegmenter, analyze, get_segmenter, segmented
+from curate.stages.segment import CONTENT, FUNCTION, PUNCT, KoreanSegmenter, analyze, get_segmenter, segmented
 
 DATA = Path(__file__).parent / "data" / "quality"
 
@@ -14,17 +14,65 @@ def _texts(name: str, n: int) -> list[str]:
     return [json.loads(l)["text"] for l in open(DATA / name, encoding="utf-8")][:n]
 
 
+def _ja_texts() -> list[str]:
+    """JSQuAD paragraphs, the judged documents (captions without 。, lists, mash) and
+    texts with the whitespace MeCab skips between words."""
+    judged = [json.loads(l)["text"] for l in open(DATA.parent / "quality_labels_ja.jsonl", encoding="utf-8")]
+    spaced = [" 東京に  行きました。\n\n走る\t見る", "\u3000雨が降る\u3000\nそうですね ", "ああ\r\nいい", "", " \n"]
+    # MeCab stops at a NUL: the words no longer join up to the text
+    spaced += ["走る。見る\x00そして帰る。", "雨が降る\v\n 晴れた\x00"]
+    return _texts("ja-wiki-jsquad.jsonl", 40) + judged + spaced
+
+
+def _reference_morphs(nodes) -> tuple[list[int], list[int]]:
+    """Classes and sentence ends straight from fugashi's UniDic nodes and features."""
+    classes, spans, pos = [], [], 0
+    for n in nodes:
+        pos1 = n.feature.pos1
+        classes.append(PUNCT if pos1 in ("補助記号", "空白") else FUNCTION if pos1 in ("助詞", "助動詞") else CONTENT)
+        start = pos + len(n.white_space)
+        pos = start + len(n.surface)
+        spans.append((start, pos))
+    ends = []
+    for j, n in enumerate(nodes):
+        f = n.feature
+        final = (f.pos1, f.pos2) == ("助詞", "終助詞") or (
+            f.pos1 in ("動詞", "形容詞", "助動詞") and (f.cForm or "").startswith(("終止形", "連体形"))
+        )
+        last = j + 1 == len(nodes)
+        if final and (last or classes[j + 1] == PUNCT or "\n" in nodes[j + 1].white_space):
+            ends.append(spans[j][1])
+    return classes, ends
+
+
 def test_japanese_fast_path_equals_fugashi_nodes():
-    seg = get_segmenter("ja")
-    for text in _texts("ja-wiki-jsquad.jsonl", 20):
-        nodes = seg.tagger(text)
-        m = seg.analyze([text])[0]
-        assert m.words == [n.surface for n in nodes]
-        pos1 = [n.feature.pos1 for n in nodes]
-        assert [c == FUNCTION for c in m.classes] == [p in ("助詞", "助動詞") for p in pos1]
-        assert [c == PUNCT for c in m.classes] == [p in ("補助記号", "空白") for p in pos1]
-        # phrases regroup the words without losing or adding characters
-        assert "".join(m.phrases()) == "".join(w for w, c in zip(m.words, m.classes) if c != PUNCT)
+    """Surfaces and right context ids (the fast path) give the words, classes and
+    grammar sentence ends that fugashi's full UniDic features give."""
+    import fugashi
+
+    seg, reference = get_segmenter("ja"), fugashi.Tagger()
+    texts = _ja_texts()
+    got = seg.analyze(texts)
+    assert sum(len(m.sentence_ends) for m in got) > 200  # the comparison covers grammar ends
+    for text, m in zip(texts, got):
+        nodes = reference(text)
+        assert m.words == [n.surface for n in nodes], text
+        assert (m.classes, m.sentence_ends) == _reference_morphs(nodes), text
+        assert m.phrases() == _reference_phrases(m.words, m.classes), text
+
+
+def _reference_phrases(words: list[str], classes: list[int]) -> list[str]:
+    """Phrases word by word: a content word after a function word starts one,
+    punctuation ends one."""
+    out, cur, prev = [], "", PUNCT
+    for w, c in zip(words, classes):
+        if c == PUNCT or (c == CONTENT and prev == FUNCTION):
+            out.append(cur)
+            cur = ""
+        if c != PUNCT:
+            cur += w
+        prev = c
+    return [p for p in out + [cur] if p]
 
 
 def test_korean_words_are_kiwi_morphemes_and_batch_equals_single():

@@ -38,6 +38,7 @@ _LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
 _FULLWIDTH_LATIN = re.compile(r"[Ａ-Ｚａ-ｚ]")
 # URLs and e-mail addresses carry random-looking strings; url_density judges them.
 _ADDRESS = re.compile(r"(?:https?://|www\.)[!-~]+|[\w.+-]+@[\w-]+\.[\w.-]+", re.I)
+_WWW = re.compile(r"www\.", re.I)
 
 
 @functools.lru_cache(maxsize=1)
@@ -80,8 +81,10 @@ def mash_chars(text: str) -> int:
         text = unicodedata.normalize("NFKC", text)
     if not _LATIN_WORD.search(text):
         return 0
+    if "@" in text or "://" in text or _WWW.search(text):  # every address holds one
+        text = _ADDRESS.sub(" ", text)
     n = 0
-    for word in _LATIN_WORD.findall(_ADDRESS.sub(" ", text)):
+    for word in _LATIN_WORD.findall(text):
         score = word_score(word)
         if score is not None and score < MASH_SCORE:
             n += len(word)

@@ -16,7 +16,12 @@ from __future__ import annotations
 
 import functools
 import re
+import shlex
+from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import accumulate, compress
+from pathlib import Path
 
 SPACED_LANGS = {"en", "fr", "de", "es", "it", "pt", "nl"}
 CONTENT, FUNCTION, PUNCT = 0, 1, 2
@@ -32,11 +37,6 @@ def _ko_class(tag: str) -> int:
     if tag[0] in "JE" or tag == "VCP":
         return FUNCTION
     return CONTENT
-
-
-# UniDic's first POS level: particles and auxiliary verbs are the function words.
-_JA_FUNCTION_POS = ("助詞", "助動詞")
-_JA_PUNCT_POS = ("補助記号", "空白")
 
 
 @dataclass
@@ -58,36 +58,30 @@ class Morphs:
     @property
     def n_words(self) -> int:
         """Words excluding punctuation, extrapolated to the whole document."""
-        return round(sum(1 for c in self.classes if c != PUNCT) * self.scale)
+        return round((len(self.classes) - self.classes.count(PUNCT)) * self.scale)
 
     @property
     def function_ratio(self) -> float:
-        n = sum(1 for c in self.classes if c != PUNCT)
-        return sum(1 for c in self.classes if c == FUNCTION) / n if n else 0.0
+        n = len(self.classes) - self.classes.count(PUNCT)
+        return self.classes.count(FUNCTION) / n if n else 0.0
 
     def content_words(self) -> list[str]:
-        return [w for w, c in zip(self.words, self.classes) if c != PUNCT]
+        return list(compress(self.words, bytes(self.classes).translate(_NOT_PUNCT)))
 
     def phrases(self) -> list[str]:
         """Content words joined with the function words that follow them: Japanese
         bunsetsu-like units (東京に / 行きました), the size of a Korean eojeol, so
-        n-gram rules written for space-separated words keep their meaning."""
-        out: list[str] = []
-        cur, prev = "", PUNCT
-        for w, c in zip(self.words, self.classes):
-            if c == PUNCT:
-                if cur:
-                    out.append(cur)
-                cur = ""
-            elif c == CONTENT and prev == FUNCTION and cur:
-                out.append(cur)
-                cur = w
-            else:
-                cur += w
-            prev = c
-        if cur:
-            out.append(cur)
-        return out
+        n-gram rules written for space-separated words keep their meaning. Punctuation
+        ends a phrase and belongs to none."""
+        words = self.words
+        runs = (words[m.start() : m.end()] for m in _PHRASE.finditer(bytes(self.classes)))
+        return [p for p in map("".join, runs) if p]
+
+
+_NOT_PUNCT = bytes(c != PUNCT for c in range(256))  # class byte -> 1 for words, 0 for punctuation
+# A phrase in the words' classes (one byte a word): content words and the function
+# words after them, or function words with no content word before them.
+_PHRASE = re.compile(b"[%c]+[%c]*|[%c]+" % (CONTENT, FUNCTION, FUNCTION))
 
 
 def _cut_prefix(text: str, max_chars: int) -> tuple[str, float]:
@@ -169,14 +163,24 @@ class KoreanSegmenter:
 
 
 class JapaneseSegmenter:
-    """fugashi (MeCab) with unidic-lite; parses MeCab's text output, which is several
-    times faster than building a Python node object per token."""
+    """fugashi (MeCab) with unidic-lite. MeCab prints each word's surface and right
+    context id only: the id stands for the word's part of speech and conjugated form
+    (the dictionary's right-id.def), so one table lookup per id gives its class and
+    whether it can end a sentence. Formatting the words' full features, and splitting
+    them in Python word by word, cost more than the analysis itself."""
 
     def __init__(self, max_chars: int = 100000):
         import fugashi
+        import unidic_lite
 
         self.max_chars = max_chars
-        self.tagger = fugashi.Tagger()
+        dicdir = Path(unidic_lite.DICDIR)
+        word = r"%m\\n%phr\\n"  # surface, right context id; shlex reads the escapes once
+        self.tagger = fugashi.GenericTagger(
+            f"-r {shlex.quote(str(dicdir / 'mecabrc'))} -d {shlex.quote(str(dicdir))} -O '' "
+            f"--node-format={word} --unk-format={word} --bos-format= --eos-format="
+        )
+        self.class_of, self.final_of = _ja_context_classes(dicdir / "right-id.def")
 
     def analyze(self, texts: list[str]) -> list[Morphs]:
         out = []
@@ -184,55 +188,93 @@ class JapaneseSegmenter:
             scale = 1.0
             if self.max_chars > 0 and len(text) > self.max_chars:
                 scale, text = len(text) / self.max_chars, text[: self.max_chars]
-            words, classes, finals, spans = [], [], [], []
-            at = 0
-            for line in self.tagger.parse(text).split("\n"):
-                fields = line.split("\t", 5)
-                if len(fields) < 5:  # EOS
-                    continue
-                pos = fields[4]
-                words.append(fields[0])
-                found = text.find(fields[0], at) if fields[0] else -1
-                if found >= 0:
-                    at = found + len(fields[0])
-                spans.append((found, at))
-                finals.append(
-                    pos.startswith(_JA_FINAL_POS)
-                    and (
-                        pos[0] == "助"
-                        and pos[1] == "詞"  # 終助詞
-                        or _JA_FINAL_FORM.search(fields[5]) is not None
-                    )
-                )
-                if pos.startswith(_JA_PUNCT_POS):
-                    classes.append(PUNCT)
-                elif pos.startswith(_JA_FUNCTION_POS):
-                    classes.append(FUNCTION)
-                else:
-                    classes.append(CONTENT)
-            ends = _ja_sentence_ends(text, spans, finals, classes)
-            out.append(Morphs(words, classes, scale, None, text, ends))
+            # surface and id lines by turns (fugashi drops the last line break); an empty
+            # output, for a text of spaces only, is no word
+            rows = self.tagger.parse(text).split("\n")
+            words, ids = (rows[0::2], rows[1::2]) if len(rows) > 1 else ([], [])
+            classes = list(map(self.class_of.__getitem__, ids))
+            finals = list(map(self.final_of.__getitem__, ids))
+            out.append(Morphs(words, classes, scale, None, text, _ja_sentence_ends(text, words, finals, classes)))
         return out
 
 
+# UniDic's first POS level: particles and auxiliary verbs are the function words.
+_JA_FUNCTION_POS = ("助詞", "助動詞")
+_JA_PUNCT_POS = ("補助記号", "空白")
 # A Japanese sentence ends in a predicate's final or attributive form (並んでいる,
 # 見ています, 美しい) or a sentence-final particle (ね, よ, か) however it is punctuated:
 # captions often have no 。 ("商品棚にパンやケーキが並んでいる").
 _JA_FINAL_POS = ("動詞", "形容詞", "助動詞", "助詞-終助詞")
-_JA_FINAL_FORM = re.compile(r"\t(?:終止形|連体形)")
+_JA_FINAL_FORM = ("終止形", "連体形")
 
 
-def _ja_sentence_ends(text: str, spans, finals, classes) -> list[int]:
+def _ja_context_classes(right_ids: Path) -> tuple[dict[str, int], dict[str, bool]]:
+    """Per right context id (as MeCab prints it): the word class, and whether a word of
+    that part of speech and form can end a sentence. A line of right-id.def is
+    ``id pos1,pos2,pos3,pos4,cType,cForm,...``; the part of speech is read as MeCab's
+    ``%F-[0,1,2,3]`` writes it (levels joined by "-", "*" left out)."""
+    class_of, final_of = {}, {}
+    for line in right_ids.read_text(encoding="utf-8").splitlines():
+        num, _, feature = line.partition(" ")
+        fields = feature.split(",")
+        pos = "-".join(f for f in fields[:4] if f != "*")
+        form = fields[5] if len(fields) > 5 else "*"
+        if pos.startswith(_JA_PUNCT_POS):
+            class_of[num] = PUNCT
+        elif pos.startswith(_JA_FUNCTION_POS):
+            class_of[num] = FUNCTION
+        else:
+            class_of[num] = CONTENT
+        final_of[num] = pos.startswith(_JA_FINAL_POS) and (pos.startswith("助詞") or form.startswith(_JA_FINAL_FORM))
+    return class_of, final_of
+
+
+def _ja_sentence_ends(text: str, words: list[str], finals: list[bool], classes: list[int]) -> list[int]:
     """Offsets where a predicate or final particle is the last word before punctuation,
     a line break or the end of the text."""
-    ends = []
-    for j, ((start, end), final) in enumerate(zip(spans, finals)):
-        if not final or start < 0:
+    ends: list[int] = []
+    if not any(finals):
+        return ends
+    span, last = _ja_word_spans(text, words), len(words) - 1
+    for j in compress(range(len(words)), finals):
+        start, end = span(j)
+        if start < 0:
             continue
-        nxt = spans[j + 1] if j + 1 < len(spans) else None
-        if nxt is None or classes[j + 1] == PUNCT or (nxt[0] >= 0 and "\n" in text[end : nxt[0]]):
+        if j == last or classes[j + 1] == PUNCT:
+            ends.append(end)
+            continue
+        nxt = span(j + 1)[0]
+        if nxt >= 0 and "\n" in text[end:nxt]:
             ends.append(end)
     return ends
+
+
+# What MeCab skips between words (the SPACE class of unidic-lite's char.def).
+_MECAB_SPACE = re.compile(r"[ \t\n\v]")
+
+
+def _ja_word_spans(text: str, words: list[str]) -> Callable[[int], tuple[int, int]]:
+    """(start, end) of the j-th word in the text. MeCab skips only its spaces between
+    words, so where the words join up to the text without them, a word's place follows
+    from the lengths before it and the spaces before that; otherwise (MeCab stops at a
+    NUL) each word is the next occurrence of its surface, (-1, ...) where there is none."""
+    if all(words) and "".join(words) == _MECAB_SPACE.sub("", text):
+        offsets = list(accumulate(map(len, words), initial=0))  # in the text without spaces
+        # per space: the characters before it that are no space
+        before = [m.start() - i for i, m in enumerate(_MECAB_SPACE.finditer(text))]
+
+        def placed(j: int) -> tuple[int, int]:
+            start, last = offsets[j], offsets[j + 1] - 1
+            return start + bisect_right(before, start), last + bisect_right(before, last) + 1
+
+        return placed
+    spans, at = [], 0
+    for w in words:
+        start = text.find(w, at) if w else -1
+        if start >= 0:
+            at = start + len(w)
+        spans.append((start, at))
+    return spans.__getitem__
 
 
 _PUNCT_ONLY = re.compile(r"^\W+$")

@@ -60,9 +60,13 @@ _NON_SPACE = re.compile(r"\S")
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3131-\u318e]+")
 _JAMO_RUN = re.compile(r"[\u1100-\u11ff\u3131-\u318e]+")  # ㅋㅋㅋ, ㅠㅠ, ㅁㄴㅇㄹ
 # Chat noise beside jamo runs: w/ｗ laughter (not www.), (笑), kaomoji, orz.
+# Every alternative here and in _SENTENCE_END opens with a character (a look-behind
+# follows it: "w(?<!x.)" is "(?<!x)w"), which lets the regex engine skip to the
+# characters that can start a match instead of trying every position.
 _CHATTER = re.compile(
-    r"[\u1100-\u11ff\u3131-\u318e]+|(?<![A-Za-zＡ-Ｚａ-ｚ])[wｗＷ]{2,}(?![A-Za-zＡ-Ｚａ-ｚ.])"
-    r"|[（(][笑泣汗][）)]|[（(][^\w()（）\s]{0,3}[;_^ω´`・ー゜∀Д][^()（）\s]{0,6}[）)]|\borz\b|\^\^"
+    r"[\u1100-\u11ff\u3131-\u318e][\u1100-\u11ff\u3131-\u318e]*"
+    r"|[wｗＷ](?<![A-Za-zＡ-Ｚａ-ｚ].)[wｗＷ]+(?![A-Za-zＡ-Ｚａ-ｚ.])"
+    r"|[（(][笑泣汗][）)]|[（(][^\w()（）\s]{0,3}[;_^ω´`・ー゜∀Д][^()（）\s]{0,6}[）)]|o(?<!\w.)rz\b|\^\^"
 )
 _KANA = re.compile(r"[\u3041-\u309f\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f]+")
 _HIRAGANA = re.compile(r"[\u3041-\u309f]+")
@@ -79,12 +83,12 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 # Gopher: '#' and '...' per word
 _SYMBOL_WORD = re.compile(r"#|\.\.\.|…")
 _BULLET = re.compile(r"^\s*[-*•‣●○◦■□▪▫▶►▷▸◆◇★☆※✓✔➤☞·・]")
-# Line ends a sentence (C4 / FineWeb terminal punctuation, plus CJK full stops and
-# closing quotes/brackets after them).
-_PUNCT_END = re.compile(r"[.!?。！？．…\"'”’」』）)]\s*$")
+# A line ends a sentence (C4 / FineWeb terminal punctuation, plus CJK full stops and
+# closing quotes/brackets after them) when its last character, stripped, is one of these.
+PUNCT_END_CHARS = frozenset(".!?。！？．…\"'”’」』）)")
 # A sentence end inside a line: . ! ? not after a digit (1. / 6.59) and followed by a
 # space, closing quote or line end (not www.example.com), or a CJK full stop.
-_SENTENCE_END = re.compile(r"(?<![0-9])[.!?][\"'”’」』）)\]]*(?=\s|$)|[。！？…‥][\"'”’」』）)\]]*")
+_SENTENCE_END = re.compile(r"[.!?](?<![0-9].)[\"'”’」』）)\]]*(?=\s|$)|[。！？…‥][\"'”’」』）)\]]*")
 
 # Characters that are almost never in clean text of that language but are what an
 # encoding confusion produces: U+FFFD and C1 controls everywhere; Latin-1/cp1252
@@ -155,6 +159,19 @@ def _count(pattern: re.Pattern, text: str) -> int:
     return sum(map(len, pattern.findall(text)))
 
 
+# Both patterns start with a run of word characters, which the regex engine retries from
+# every character of a long run; a text without the one character every match holds
+# ("." or "://" for a URL, "@" for an address) is not scanned.
+def url_chars(text: str) -> int:
+    """Characters inside URLs."""
+    return _count(_URL, text) if "." in text or "://" in text else 0
+
+
+def email_count(text: str) -> int:
+    """E-mail addresses."""
+    return len(_EMAIL.findall(text)) if "@" in text else 0
+
+
 # Japanese kana-keyboard mash: lines of 10+ hiragana and nothing else, and a small tsu
 # where no word has one (before a vowel, ん, another small tsu, a Latin letter, a line end).
 _HIRAGANA_LINE = re.compile(r"^[\u3041-\u309fー]{10,}$")
@@ -185,7 +202,7 @@ def _same_lead_ratio(sentences: list[str]) -> float:
     """Share of sentences (8+ characters) that open with the most common lead phrase (up
     to 8 characters and a comma), when 3+ do."""
     units = [u for u in sentences if len(u) >= 8]
-    leads = [m.group(0) for m in (_JA_LEAD.match(_LEAD_TRIM.sub("", u)) for u in units) if m]
+    leads = [m.group(1) for m in map(_TRIMMED_LEAD.match, units) if m]
     leads = [l for l in leads if len(_NON_WORD.sub("", l)) >= 2]
     if not leads:
         return 0.0
@@ -193,5 +210,7 @@ def _same_lead_ratio(sentences: list[str]) -> float:
     return n / len(units) if n >= 3 else 0.0
 
 
-_LEAD_TRIM = re.compile(r"^[\W_]+")
+# the lead after the sentence's opening marks (「, ・, ■): the atomic group takes them
+# all, as trimming them off first would
+_TRIMMED_LEAD = re.compile(r"(?>[\W_]*)(" + _JA_LEAD.pattern + ")")
 _NON_WORD = re.compile(r"\W")

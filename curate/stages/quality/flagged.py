@@ -47,7 +47,11 @@ def _topics(path: str) -> tuple[frozenset[str], re.Pattern]:
 # "출 장 안 마", セ・フ・レ.
 _EVADE_KO = re.compile(r"(?<=[가-힣])[._*·~](?=[가-힣])")
 _SPACED_SYLLABLES = re.compile(r"(?:(?<=\s)|^)((?:[가-힣] ){2,}[가-힣])(?=\s|$)", re.M)
-_EVADE_JA = re.compile(r"(?<=[\u3041-\u30ff\u4e00-\u9fff])[・★☆\s._*](?=[\u3041-\u30ff\u4e00-\u9fff](?:[・★☆\s._*]|$))")
+# (the separator first, the kana or kanji before it looked behind: the regex engine then
+# skips to separators instead of trying every character)
+_EVADE_JA = re.compile(
+    r"[・★☆\s._*](?<=[\u3041-\u30ff\u4e00-\u9fff][\s\S])(?=[\u3041-\u30ff\u4e00-\u9fff](?:[・★☆\s._*]|$))"
+)
 
 
 def _unevade(text: str, lang: str) -> str:

@@ -62,15 +62,19 @@ def _ngram_fracs(words: list[str], min_words: int = 0) -> dict[str, float]:
 _ELLIPSIS_MARK = re.compile(r"(?<![다요죠까네지데군나たすねよだ])(?:\.\.|…|‥)[\"'”’」』）)\]]*$")
 
 
+def cut_short(line: str) -> bool:
+    """Whether the line ends in an ellipsis that cuts a phrase short (_ELLIPSIS_MARK)."""
+    return ("…" in line or "‥" in line or ".." in line) and _ELLIPSIS_MARK.search(line) is not None
+
+
 def _terminated(line: str) -> int:
     """Characters of the line up to its last sentence end; an ellipsis that cuts a
     phrase short is no sentence end ("시작했다…" is one, "충격 고백…" is not)."""
-    end = 0
-    for m in _SENTENCE_END.finditer(line):
+    for m in reversed(list(_SENTENCE_END.finditer(line))):
         # the ellipsis can only start one character before the sentence end's own mark
         if not _ELLIPSIS_MARK.search(line, max(0, m.start() - 1), m.end()):
-            end = m.end()
-    return end
+            return m.end()
+    return 0
 
 
 # Navigation rows ("홈 > 뉴스 > 연예", "会社概要 | 採用情報 | お問い合わせ") are lists of short items.

@@ -3,7 +3,7 @@ order rules are checked in, and how a document fails or passes them."""
 
 from __future__ import annotations
 
-import math
+from collections.abc import Iterator
 
 import numpy as np
 import yaml
@@ -112,9 +112,9 @@ WORD_SIGNALS = {
 def failed_rule(signals: dict, rules) -> str | None:
     for name, signal, bound, thr in rules:
         v = signals.get(signal)
-        if v is None or (isinstance(v, float) and math.isnan(v)):
-            continue  # a signal this run did not compute (e.g. no model) cannot fail
-        if (bound == "min" and v < thr) or (bound == "max" and v > thr):
+        # a signal this run did not compute (None, e.g. no model) or NaN (no comparison
+        # holds) cannot fail
+        if v is not None and (v < thr if bound == "min" else v > thr):
             return name
     return None
 
@@ -123,12 +123,18 @@ def headroom(signals: dict, rules) -> float:
     """Mean over rules of how far the signal sits inside its threshold, in units of the
     threshold itself, clipped to [0, 1]: 0 on (or past) the threshold, 1 at twice the
     minimum or at zero for a maximum."""
-    hs = []
+    # clipped by comparisons: NaN and -0.0 give 0.0, as min(1.0, max(0.0, h)) does
+    hs = [1.0 if h >= 1.0 else h if h > 0.0 else 0.0 for h in margins(signals, rules)]
+    # np.mean's own sum and division, without its checks (a third of the stage's rule time)
+    return float(np.add.reduce(np.array(hs)) / len(hs)) if hs else 1.0
+
+
+def margins(signals: dict, rules) -> Iterator[float]:
+    """How far each computed signal sits inside its rule's threshold, in units of the
+    threshold (model scores left out: the score weighs them apart)."""
     for _, signal, bound, thr in rules:
         v = signals.get(signal)
         if v is None or signal == "model_score":
             continue
         scale = abs(thr) if thr else 1.0
-        h = (v - thr) / scale if bound == "min" else (thr - v) / scale
-        hs.append(min(1.0, max(0.0, h)))
-    return float(np.mean(hs)) if hs else 1.0
+        yield (v - thr) / scale if bound == "min" else (thr - v) / scale

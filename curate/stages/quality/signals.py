@@ -6,28 +6,21 @@ from __future__ import annotations
 import re
 
 from curate.stages.gibberish import mash_chars
+from curate.stages.quality.char_counts import class_counts
 from curate.stages.quality.chars import (
     _BAD_SOKUON,
     _BULLET,
     _CHATTER,
-    _DIGIT,
-    _EMAIL,
-    _HANGUL,
-    _HIRAGANA,
     _HIRAGANA_LINE,
-    _JAMO_RUN,
-    _KANA,
-    _KANJI,
-    _LATIN,
-    _PUNCT_END,
     _SYMBOL_WORD,
-    _URL,
     _WORDISH,
+    PUNCT_END_CHARS,
     _count,
     _mojibake_pattern,
-    _non_jis_kanji,
     _same_lead_ratio,
+    email_count,
     ko_mojibake_chars,
+    url_chars,
 )
 from curate.stages.quality.flagged import (
     _flagged_hits,
@@ -38,7 +31,6 @@ from curate.stages.quality.flagged import (
     _unevade,
 )
 from curate.stages.quality.lines import (
-    _ELLIPSIS_MARK,
     _FIELD_ROW,
     JA_CHARS_PER_WORD,
     JA_MORPHEMES_PER_PHRASE,
@@ -51,13 +43,19 @@ from curate.stages.quality.lines import (
     _short_scale,
     _terminated,
     _terminated_ratios,
+    cut_short,
 )
 from curate.stages.quality.rules import WORD_SIGNALS
 from curate.stages.segment import eojeols
 
 
-def surface_signals(text: str, lang: str, cfg: dict) -> dict[str, float]:
-    """Signals read off the characters, lines and space-separated units of a text."""
+def surface_signals(texts: list[str], lang: str, cfg: dict) -> list[dict[str, float]]:
+    """Signals read off the characters, lines and space-separated units of each text."""
+    return [_surface(text, lang, cfg, chars) for text, chars in zip(texts, class_counts(texts))]
+
+
+def _surface(text: str, lang: str, cfg: dict, chars: dict[str, int]) -> dict[str, float]:
+    """The surface signals of one text; ``chars``: its characters per class (class_counts)."""
     s: dict[str, float] = {}
     n_chars = len(text)
     units = eojeols(text)  # space-separated units: eojeol in Korean, words in spaced languages
@@ -71,14 +69,13 @@ def surface_signals(text: str, lang: str, cfg: dict) -> dict[str, float]:
     rep = _short_scale(rep_words, int(cfg.get("repetition_min_words") or 0))
     s["n_chars"] = n_chars
     s.update(_unit_signals(text, units, lang, cfg, few))
-    n_alnum = _count(_WORDISH, text)
-    s["symbol_ratio"] = few * max(0, nonspace - n_alnum) / nonspace
-    s["digit_ratio"] = few * _count(_DIGIT, text) / nonspace
+    s["symbol_ratio"] = few * max(0, nonspace - chars["wordish"]) / nonspace
+    s["digit_ratio"] = few * chars["digit"] / nonspace
     lines = [l for l in (l.strip() for l in text.split("\n")) if l]
     s.update(_line_signals(text, lines, lang, cfg, few, rep))
-    s.update(_script_signals(text, lines, lang, few, nonspace))
-    s["url_density"] = few * _count(_URL, text) / max(1, n_chars)
-    s["email_density"] = few * len(_EMAIL.findall(text)) / n_units
+    s.update(_script_signals(text, lines, lang, few, nonspace, chars))
+    s["url_density"] = few * url_chars(text) / max(1, n_chars)
+    s["email_density"] = few * email_count(text) / n_units
     s.update(_flagged_signals(text, lang, cfg, n_units))
     return s
 
@@ -117,10 +114,8 @@ def _line_signals(text: str, lines: list[str], lang: str, cfg: dict, few: float,
     # comments write it, and is not counted.
     # Like the short-line share, it is taken over at least 3 lines: a page of snippets is
     # many lines, and a one-line comment trailing off ("기대되는 영화..") is none.
-    s["ellipsis_line_ratio"] = (
-        few * sum(1 for l in lines if _ELLIPSIS_MARK.search(l)) / max(n_lines, SHORT_LINE_MIN_ITEMS)
-    )
-    s["punct_end_line_ratio"] = sum(1 for l in lines if _PUNCT_END.search(l)) / n_lines
+    s["ellipsis_line_ratio"] = few * sum(map(cut_short, lines)) / max(n_lines, SHORT_LINE_MIN_ITEMS)
+    s["punct_end_line_ratio"] = sum(1 for l in lines if l[-1] in PUNCT_END_CHARS) / n_lines
     s.update(_terminated_ratios(lines, ends))
     short = int(cfg.get("short_line_chars", 30))
     # FineWeb judges pages of lines: a text of one or two short lines (a question, a
@@ -139,27 +134,30 @@ def _line_signals(text: str, lines: list[str], lang: str, cfg: dict, few: float,
     return s
 
 
-def _script_signals(text: str, lines: list[str], lang: str, few: float, nonspace: int) -> dict[str, float]:
+def _script_signals(
+    text: str, lines: list[str], lang: str, few: float, nonspace: int, chars: dict[str, int]
+) -> dict[str, float]:
     """Shares of each script, of chat noise, keyboard mash and mojibake."""
     s: dict[str, float] = {}
-    s["hangul_ratio"] = _count(_HANGUL, text) / nonspace
-    s["jamo_ratio"] = few * _count(_JAMO_RUN, text) / nonspace
+    s["hangul_ratio"] = chars["hangul"] / nonspace
+    s["jamo_ratio"] = few * chars["jamo"] / nonspace
     s["chatter_ratio"] = few * _count(_CHATTER, text) / nonspace
-    s["kana_ratio"] = _count(_KANA, text) / nonspace
-    s["hiragana_ratio"] = _count(_HIRAGANA, text) / nonspace
-    s["kanji_ratio"] = _count(_KANJI, text) / nonspace
+    s["kana_ratio"] = chars["kana"] / nonspace
+    s["hiragana_ratio"] = chars["hiragana"] / nonspace
+    s["kanji_ratio"] = chars["kanji"] / nonspace
     s["ja_script_ratio"] = s["kana_ratio"] + s["kanji_ratio"]
-    s["latin_ratio"] = _count(_LATIN, text) / nonspace
+    s["latin_ratio"] = chars["latin"] / nonspace
     s["latin_mash_ratio"] = few * mash_chars(text) / nonspace
     if lang == "ko":  # runs of marks, whatever the length: see ko_mojibake_chars
         s["mojibake_ratio"] = ko_mojibake_chars(text) / nonspace
     else:
-        s["mojibake_ratio"] = few * _count(_mojibake_pattern(lang), text) / nonspace
+        mojibake = chars["ja_mojibake"] if lang == "ja" else _count(_mojibake_pattern(lang), text)
+        s["mojibake_ratio"] = few * mojibake / nonspace
     if lang == "ja":
         s["kana_mash_ratio"] = (
             few * (sum(len(l) for l in lines if _HIRAGANA_LINE.match(l)) + _count(_BAD_SOKUON, text)) / nonspace
         )
-        s["non_jis_kanji_ratio"] = few * _count(_non_jis_kanji(), text) / nonspace
+        s["non_jis_kanji_ratio"] = few * chars["non_jis_kanji"] / nonspace
         s["same_lead_ratio"] = _same_lead_ratio(_sentences(text))
     return s
 
@@ -200,6 +198,6 @@ def word_signals(text: str, morphs, lang: str, cfg: dict) -> dict[str, float]:
 def document_signals(text: str, morphs, lang: str, cfg: dict) -> dict[str, float]:
     """Every signal of one document except model scores. ``morphs`` is its
     curate.stages.segment.Morphs (None: word signals are left out)."""
-    s = surface_signals(text, lang, cfg)
+    s = surface_signals([text], lang, cfg)[0]
     s.update(word_signals(text, morphs, lang, cfg))
     return s

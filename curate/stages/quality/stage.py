@@ -129,7 +129,7 @@ class QualityStage(BatchStage):
         for start in range(0, len(texts), self.settings.batch_size):
             batch = texts[start : start + self.settings.batch_size]
             with self.clock("surface signals"):
-                sigs = [surface_signals(t, self.settings.lang, self.settings.section) for t in batch]
+                sigs = surface_signals(batch, self.settings.lang, self.settings.section)
                 todo = [i for i, sig in enumerate(sigs) if complete or failed_rule(sig, self._surface_rules) is None]
             if self.settings.use_morphs and todo:
                 self._word_signals([batch[i] for i in todo], [sigs[i] for i in todo], complete)
