@@ -11,7 +11,9 @@ after Japanese text (草wwwwww), each cut to max_repeat.
 
 from __future__ import annotations
 
+import bisect
 import html
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -91,7 +93,8 @@ def squeeze_runs(text: str, max_repeat: int) -> str:
 
     lines = text.split("\n")
     in_fence = False
-    for i, line in enumerate(lines):
+    for i in _noisy_lines(text, lines, noise):
+        line = lines[i]
         if _FENCE.match(line):
             in_fence = not in_fence
             continue
@@ -104,6 +107,16 @@ def squeeze_runs(text: str, max_repeat: int) -> str:
         parts.append(noise.sub(cut, line[start:]))
         lines[i] = "".join(parts)
     return "\n".join(lines)
+
+
+def _noisy_lines(text: str, lines: list[str], noise: re.Pattern):
+    """The indices of the lines to look at, in order: every line when the text has a
+    code fence, else only the lines holding a noise run (no run crosses a line break, so
+    one search over the whole text finds them all)."""
+    if "```" in text or "~~~" in text:
+        return range(len(lines))
+    starts = list(itertools.accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
+    return sorted({bisect.bisect_right(starts, m.start()) - 1 for m in noise.finditer(text)})
 
 
 def _decode_entity(m: re.Match) -> str:
