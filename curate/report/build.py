@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from multiprocessing import get_context
 
 from curate.io import fs
@@ -28,13 +28,15 @@ def build_report(out_dir: str | os.PathLike) -> dict:
     """Write DIR/report.json and DIR/report.html; returns the report's numbers. Without a
     CJK font both are still written; report["font_error"] says why the font is missing.
 
-    Two other processes work while the charts are drawn: one counts the documents
-    behind the boilerplate lines (the one part that reads the shards' text), the other
-    subsets the font for the page."""
+    Other processes work while the charts are drawn: they count the documents behind
+    the boilerplate lines (the one part that reads the shards' text, split over every
+    CPU) and subset the font for the page."""
     out = os.fspath(out_dir)
     manifest = json.loads(fs.read_text(fs.join(out, "manifest.json")))
-    with ProcessPoolExecutor(2, mp_context=get_context("spawn")) as pool:
-        carriers = pool.submit(boilerplate_docs, out, manifest) if listed_lines(manifest) else None
+    workers = max(1, os.cpu_count() or 1)
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool, ThreadPoolExecutor(1) as waiting:
+        # a thread hands out the shards and waits on them while this one draws
+        carriers = waiting.submit(boilerplate_docs, out, manifest, pool) if listed_lines(manifest) else None
         report = compute_report(out, carriers=False)
         p = Plots()
         report["font"] = p.font
