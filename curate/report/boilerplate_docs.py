@@ -14,8 +14,6 @@ multi-line documents only, one shard at a time), and only when the run listed li
 
 from __future__ import annotations
 
-import os
-
 import pyarrow.compute as pc
 
 from curate.dedup.boilerplate import line_hash, line_hash_lists
@@ -23,47 +21,29 @@ from curate.io import fs
 from curate.stages.summaries import sample_key
 
 
-def listed_lines(manifest: dict) -> list[dict]:
-    """The manifest's top_boilerplate lines, no document counted yet."""
+def boilerplate_docs(out: str, manifest: dict) -> list[dict]:
+    """The manifest's top_boilerplate lines, each with docs, kept_docs and example_id."""
     listed = (manifest.get("dedup") or {}).get("top_boilerplate") or []
-    return [dict(x, docs=0, kept_docs=0, example_id=None) for x in listed]
-
-
-def boilerplate_docs(out: str, manifest: dict, pool=None) -> list[dict]:
-    """The manifest's top_boilerplate lines, each with docs, kept_docs and example_id.
-    With ``pool`` (a concurrent.futures executor), the shards are read by its workers."""
-    rows = listed_lines(manifest)
-    hashes = {h for row in rows if (h := line_hash(row["line"])) is not None}
-    shards = [(kind, e["path"]) for kind in ("shards", "rejected") for e in manifest.get(kind) or []]
-    if not hashes or not shards:
-        return rows
-    if pool is None:
-        found = [carriers(out, shards, hashes)]
-    else:
-        n = min(len(shards), 4 * (os.cpu_count() or 1))
-        found = list(pool.map(carriers, [out] * n, [shards[i::n] for i in range(n)], [hashes] * n))
+    rows = [dict(x, docs=0, kept_docs=0, example_id=None) for x in listed]
+    wanted: dict[int, list[dict]] = {}
     for row in rows:
-        h = line_hash(row["line"])
-        parts = [f[h] for f in found if h in f]
-        if parts:
-            row["docs"] = sum(p[0] for p in parts)
-            row["kept_docs"] = sum(p[1] for p in parts)
-            row["example_id"] = min(p[2] for p in parts)[1]
+        if (h := line_hash(row["line"])) is not None:
+            wanted.setdefault(h, []).append(row)
+    if not wanted:
+        return rows
+    best: dict[int, tuple] = {}  # id(row) -> smallest (key, doc id)
+    for kind in ("shards", "rejected"):
+        for entry in manifest.get(kind) or []:
+            t = fs.read_table(fs.join(out, entry["path"]), columns=["id", "text"])
+            t = t.filter(pc.fill_null(pc.match_substring(t.column("text"), "\n"), False))
+            for doc_id, hashes in zip(t.column("id").to_pylist(), line_hash_lists(t.column("text").to_pylist())):
+                for h in hashes:
+                    for row in wanted.get(h, ()):
+                        row["docs"] += 1
+                        row["kept_docs"] += kind == "shards"
+                        cand = (sample_key(doc_id), doc_id)
+                        if id(row) not in best or cand < best[id(row)]:
+                            best[id(row)] = cand
+    for row in rows:
+        row["example_id"] = best[id(row)][1] if id(row) in best else None
     return rows
-
-
-def carriers(out: str, shards: list[tuple[str, str]], hashes: set[int]) -> dict[int, list]:
-    """For each wanted line hash carried by a document of ``shards`` ((kind, path)): how
-    many documents, how many of them kept, and the smallest (sampling key, id)."""
-    found: dict[int, list] = {}
-    for kind, path in shards:
-        t = fs.read_table(fs.join(out, path), columns=["id", "text"])
-        t = t.filter(pc.fill_null(pc.match_substring(t.column("text"), "\n"), False))
-        for doc_id, line_hashes in zip(t.column("id").to_pylist(), line_hash_lists(t.column("text").to_pylist())):
-            for h in hashes.intersection(line_hashes):
-                cand = (sample_key(doc_id), doc_id)
-                f = found.setdefault(h, [0, 0, cand])
-                f[0] += 1
-                f[1] += kind == "shards"
-                f[2] = min(f[2], cand)
-    return found

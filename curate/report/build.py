@@ -13,12 +13,11 @@ import json
 import os
 import sys
 import time
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing import get_context
 
 from curate.io import fs
 from curate.report import webfont
-from curate.report.boilerplate_docs import boilerplate_docs, listed_lines
 from curate.report.model import compute_report
 from curate.report.page import render_html
 from curate.report.plots import Plots, render_plots
@@ -26,31 +25,17 @@ from curate.report.plots import Plots, render_plots
 
 def build_report(out_dir: str | os.PathLike) -> dict:
     """Write DIR/report.json and DIR/report.html; returns the report's numbers. Without a
-    CJK font both are still written; report["font_error"] says why the font is missing.
-
-    Other processes work while the charts are drawn: they count the documents behind
-    the boilerplate lines (the one part that reads the shards' text, split over every
-    CPU) and subset the font for the page."""
+    CJK font both are still written; report["font_error"] says why the font is missing."""
     out = os.fspath(out_dir)
-    manifest = json.loads(fs.read_text(fs.join(out, "manifest.json")))
-    workers = max(1, os.cpu_count() or 1)
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool, ThreadPoolExecutor(1) as waiting:
-        # a thread hands out the shards and waits on them while this one draws
-        carriers = waiting.submit(boilerplate_docs, out, manifest, pool) if listed_lines(manifest) else None
-        report = compute_report(out, carriers=False)
-        p = Plots()
-        report["font"] = p.font
-        report["font_file"] = p.font_file
-        report["font_error"] = p.font_error
-        chars = set(render_html(report, _EveryChart()))
-        face = _font_face(pool, p.font_file, chars)
+    report = compute_report(out)
+    p = Plots()
+    report["font"] = p.font
+    report["font_file"] = p.font_file
+    report["font_error"] = p.font_error
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+        face = _font_face(pool, p.font_file, report)  # subset in another process while the charts are drawn
         plots, _ = render_plots(report, p)
         report["missing_glyphs"] = p.missing_glyphs
-        if carriers is not None:
-            report["duplicates"]["boilerplate"]["top_boilerplate"] = carriers.result()
-            more = set(render_html(report, _EveryChart()))
-            if face is not None and not more <= chars:  # an example's id brings characters of its own
-                face = _font_face(pool, p.font_file, more)
         fs.write_text(fs.join(out, "report.json"), json.dumps(report, ensure_ascii=False, indent=1) + "\n")
         face = face.result() if face else ""
     fs.write_text(fs.join(out, "report.html"), render_html(report, plots, face))
@@ -67,14 +52,13 @@ class _EveryChart(dict):
         return ""
 
 
-def _font_face(pool: ProcessPoolExecutor, font_file: str | None, chars: set[str]) -> Future | None:
-    """The @font-face rule of the page, subset in `pool`. The subset holds ``chars``, the
-    characters of the page as rendered without it: the charts' base64 and the rule add
-    only ASCII, which the subset always has, and a chart without data shows its alt text
-    either way."""
+def _font_face(pool: ProcessPoolExecutor, font_file: str | None, report: dict) -> Future | None:
+    """The @font-face rule of the page, subset in `pool`. The subset holds the characters
+    of the page as rendered without it: the charts' base64 and the rule add only ASCII,
+    which the subset always has, and a chart without data shows its alt text either way."""
     if not font_file:
         return None
-    return pool.submit(webfont.font_face_css, font_file, chars)
+    return pool.submit(webfont.font_face_css, font_file, set(render_html(report, _EveryChart())))
 
 
 def main(argv: list[str] | None = None) -> int:

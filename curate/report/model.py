@@ -12,7 +12,7 @@ from pathlib import Path
 
 from curate.io import fs
 from curate.io.writer import stats_name
-from curate.report.boilerplate_docs import boilerplate_docs, listed_lines
+from curate.report.boilerplate_docs import boilerplate_docs
 from curate.report.domains import by_domain
 from curate.report.dup_pairs import similarity
 from curate.report.rule_docs import rule_docs
@@ -183,22 +183,8 @@ def _signal_histograms(every: dict, rules: dict | None) -> list[dict]:
     return out
 
 
-def _duplicates(every: dict, reasons: dict, manifest: dict, lines: list[dict] | None) -> dict:
-    """Clusters, pairs, drops and the boilerplate lines (``lines``: with their documents; None: as listed)."""
-    return {
-        **_cluster_summary(every),
-        "pairs": _dup_pairs(every),
-        "exact_dup": reasons.get("exact_dup", 0),
-        "near_dup": reasons.get("near_dup", 0),
-        "boilerplate": dict(
-            manifest.get("dedup") or {}, top_boilerplate=listed_lines(manifest) if lines is None else lines
-        ),
-    }
-
-
-def compute_report(out_dir: str | os.PathLike, carriers: bool = True) -> dict:
-    """All the report's numbers (what report.json holds); ``carriers=False``: without the
-    documents behind each boilerplate line, the one count that reads the shards' text."""
+def compute_report(out_dir: str | os.PathLike) -> dict:
+    """All the report's numbers (what report.json holds)."""
     out = os.fspath(out_dir)
     manifest = _read_json(fs.join(out, "manifest.json"))
     kept_parts, re1 = load_shard_stats(out, manifest, "shards")
@@ -254,7 +240,13 @@ def compute_report(out_dir: str | os.PathLike, carriers: bool = True) -> dict:
         },
         "quality_first_failures": {r.split(":", 1)[1]: n for r, n in reasons.items() if r.startswith("quality:")},
         "pii": {"replaced": every["pii"], "docs": every["pii_docs"], "kept": kept["pii"]},
-        "duplicates": _duplicates(every, reasons, manifest, boilerplate_docs(out, manifest) if carriers else None),
+        "duplicates": {
+            **_cluster_summary(every),
+            "pairs": _dup_pairs(every),
+            "exact_dup": reasons.get("exact_dup", 0),
+            "near_dup": reasons.get("near_dup", 0),
+            "boilerplate": dict(manifest.get("dedup") or {}, top_boilerplate=boilerplate_docs(out, manifest)),
+        },
         "top_lines": {
             "floor": kept["top_lines"]["floor"],
             "lines": [{"line": l, "count": c, "err": e} for l, (c, e) in top_lines],
