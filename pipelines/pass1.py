@@ -34,12 +34,13 @@ class StageChain:
     def __init__(self, recipe: dict, lang: str, stages: list[str], steps: list[CorpusStep] = ()):
         self.stages = build_stages(recipe, lang, stages)
         self.steps = list(steps)
+        self.runs = [(s.name, s) for s in self.stages] + [(f"{s.name} keys", s.keys) for s in self.steps]
         self.seconds: Counter = Counter()
 
     def __call__(self, table: pa.Table) -> pa.Table:
         if isinstance(table, pa.RecordBatch):
             table = pa.Table.from_batches([table])
-        for name, run in [(s.name, s) for s in self.stages] + [(f"{s.name} keys", s.keys) for s in self.steps]:
+        for name, run in self.runs:
             start = time.process_time()
             table = run(table)
             self.seconds[name] += time.process_time() - start
@@ -91,7 +92,7 @@ def stage_file(staged: StagedRun, path: str, run: str, chain: dict, read_args: t
 
     rows = batches = 0
     stages = _chain(run, chain)
-    stages.take_seconds()
+    stages.take_seconds()  # what a task of this worker that failed part-way left counted
     for item in read_file(path, *read_args):
         if isinstance(item, dict):  # the file's last item
             _finish(staged, path, item)

@@ -65,10 +65,6 @@ def _kept(cps: np.ndarray) -> np.ndarray:
     return kept
 
 
-def normalize(text: str) -> str:
-    return fold(text)
-
-
 # ------------------------------------------------------------- scalar reference
 
 
@@ -79,7 +75,7 @@ def _is_kept(ch: str) -> bool:
 
 def _words(text: str) -> list[str]:
     words, cur = [], []
-    for ch in normalize(text):
+    for ch in fold(text):
         if _is_kept(ch):
             cur.append(ch)
         elif cur:
@@ -189,7 +185,7 @@ def shingle_hashes(
         offsets = np.r_[0, np.cumsum([len(s) for s in per_doc])].astype(np.int64)
         flat = [s.encode("utf-8") for doc in per_doc for s in doc]
         return sha1_hashes32(flat), offsets
-    norm = folded if folded is not None else [normalize(t) for t in texts]
+    norm = folded if folded is not None else [fold(t) for t in texts]
     # a separator after each text so no word runs across two documents
     cps = np.frombuffer("\n".join(norm).encode("utf-32-le") + b"\n\0\0\0", dtype=np.uint32).astype(np.uint64)
     doc_char_offsets = np.r_[0, np.cumsum([len(t) + 1 for t in norm])].astype(np.int64)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from curate.dedup.boilerplate import core_text, exact_and_line_hashes, line_hash_array, strip_lines
+from curate.dedup.boilerplate import core_text, exact_and_line_hashes, strip_lines
 from curate.dedup.exact import fold
 from curate.dedup.line_keys import line_keys_of
 from curate.dedup.minhash import signatures
@@ -76,19 +76,18 @@ def keys_for_texts(
     quality: list | None = None,
 ) -> pa.Table:
     """The global-dedup keys (see ``cluster``) of plain texts: for evaluations and benches."""
-    from curate.dedup.exact import text_hashes
-
     n = len(texts)
+    keys = dedup_keys(pa.table({"id": pa.array(ids, pa.string()), "text": pa.array(texts, pa.string())}), s, lang)
     return pa.table(
         {
             "row": pa.array(np.arange(n) if rows is None else rows, pa.int64()),
-            "id": pa.array(ids, pa.string()),
-            "text_hash": pa.array(text_hashes(texts), pa.uint64()),
-            "minhash": to_fixed_list(text_signatures(texts, s, lang)),
+            "id": keys.column("id"),
+            "text_hash": keys.column("text_hash"),
+            "minhash": keys.column("minhash"),
             "quality_score": pa.array(quality if quality is not None else [None] * n, pa.float32()),
             "n_chars": pa.array([len(t) for t in texts], pa.int64()),
-            "line_hashes": line_hash_array(texts),
-            **(core_columns(texts, s, lang) if s.core_links else {}),
+            "line_hashes": keys.column("line_hashes"),
+            **{name: keys.column(name) for name in ("core_minhash", "core_chars") if s.core_links},
         }
     )
 
