@@ -121,3 +121,20 @@ def test_word_order_gain_only_for_texts_standing():
     assert full["lm_score"] < stage.settings.section["word_order_gate"]
     assert full["word_order_gain"] is not None and fast.get("word_order_gain") is None
     assert stage(table_of([salad])).column("drop_reason").to_pylist() == ["quality:min_function_word_ratio"]
+
+
+def test_a_sample_that_cannot_clear_would_not_have():
+    """can_clear is an upper bound: every sample it turns away (the text then goes whole
+    at once) fails clear_pass once analysed, so the skip changes no signal."""
+    from curate.stages.quality.morph_sample import can_clear, clear_pass, extend_to_whole
+    from curate.stages.quality.signals import word_signals
+    from curate.stages.segment import analyze
+
+    stage = QualityStage.from_section({}, "ko")
+    rules, n, section = stage._word_rules, stage.settings.morph_sample_chars, stage.settings.section
+    sampled = [(t, s) for t in korean_documents() if (s := sample_of(t, n)) is not None]
+    turned_away = [(t, s) for t, s in sampled if not can_clear(t, s, rules)]
+    assert len(turned_away) >= 10 and len(turned_away) < len(sampled)
+    for (text, sample), morphs in zip(turned_away, analyze([s.text for _, s in turned_away], "ko", 1)):
+        if extend_to_whole(morphs, text, sample):
+            assert not clear_pass(word_signals(text, morphs, "ko", section), rules)

@@ -8,7 +8,10 @@ a page whose opening reads well and whose rest is word salad shows both); its mo
 ratios (function words, kiwi's score per character, the word-order gain) are the
 sample's. A sampled document whose word rules all pass with a margin (SAMPLE_MARGINS)
 keeps them; any other is analysed whole, exactly as without sampling, so a drop is
-always decided on the whole document.
+always decided on the whole document. A text whose sample could not pass the
+sentence-end rules (can_clear: lines the sample does not reach end no sentence by
+punctuation) is analysed whole at once, and a sample that fails another word rule's
+margin gets no word-order gain: neither would be used.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from curate.stages.quality.chars import _SENTENCE_END
+from curate.stages.quality.lines import _terminated
 
 # A sentence of the sample ends at a sentence end or a line break.
 _BOUNDARY = re.compile(_SENTENCE_END.pattern + r"|\n")
@@ -110,3 +114,36 @@ def clear_pass(signals: dict, rules) -> bool:
         if (bound == "min" and v < thr + margin) or (bound == "max" and v > thr - margin):
             return False
     return True
+
+
+def can_clear(text: str, sample: Sample, rules) -> bool:
+    """Whether the sample could pass the minimum of each lower-bound signal (LOWER_BOUNDS)
+    among ``rules`` at all: a line counts its punctuated sentence end, or the furthest
+    point the sample reaches in it (the analyser finds sentence ends only there). A
+    sample that cannot would be analysed for nothing (clear_pass fails, the text goes
+    whole), so the text is analysed whole at once: most pages of comments without
+    full stops are."""
+    bounds = [(signal, thr) for _, signal, bound, thr in rules if signal in LOWER_BOUNDS and bound == "min"]
+    if not bounds:
+        return True
+    spans, k, pos = sample.spans, 0, 0
+    n_lines = total = most = 0
+    for raw in text.split("\n"):
+        start = pos + len(raw) - len(raw.lstrip())
+        pos += len(raw) + 1
+        line = raw.strip()
+        if not line:
+            continue
+        while k < len(spans) and spans[k][1] <= start:
+            k += 1
+        reach = 0
+        while k < len(spans) and spans[k][0] <= start + len(line):
+            reach = min(spans[k][1], start + len(line)) - start
+            if spans[k][1] > start + len(line):
+                break  # the span goes on into the next line
+            k += 1
+        n_lines += 1
+        total += len(line)
+        most += max(_terminated(line), reach)
+    ratio = most / max(1, total)
+    return all(ratio >= thr for signal, thr in bounds if signal != "long_terminated_char_ratio" or n_lines >= 8)

@@ -18,7 +18,7 @@ from curate.io.schema import QUALITY_SIGNALS_TYPE
 from curate.stages import summaries
 from curate.stages.base import RECIPE_DIR, BatchStage, Section, live_mask, merge_drop_reasons, set_column
 from curate.stages.quality import signal_hist
-from curate.stages.quality.morph_sample import clear_pass, extend_to_whole, sample_of
+from curate.stages.quality.morph_sample import can_clear, clear_pass, extend_to_whole, sample_of
 from curate.stages.quality.rules import (
     SIGNAL_NAMES,
     WORD_SIGNALS,
@@ -97,6 +97,7 @@ class QualityStage(BatchStage):
         late = WORD_SIGNALS.get(settings.lang, set()) | {"model_score"}
         self._surface_rules = [r for r in settings.rules if r[1] not in late]
         self._word_rules = [r for r in settings.rules if r[1] in WORD_SIGNALS.get(settings.lang, set())]
+        self._word_rules_before_order = [r for r in self._word_rules if r[1] != "word_order_gain"]
         checked = [r[1] for r in settings.rules]
         order = checked.index("word_order_gain") if "word_order_gain" in checked else len(checked)
         self._rules_before_order = list(settings.rules[:order])  # a document failing one needs no word order
@@ -147,6 +148,7 @@ class QualityStage(BatchStage):
         first (curate.stages.quality.morph_sample), then whole where the sample does not
         pass the word rules clearly, in one analyser call per step."""
         samples = [sample_of(t, self.settings.morph_sample_chars) for t in texts]
+        samples = [s if s is None or can_clear(t, s, self._word_rules) else None for t, s in zip(texts, samples)]
         with self.clock("morphemes"):
             settled = self._analyse(texts, samples, sigs, complete)
         redo = [i for i, ok in enumerate(settled) if not ok]
@@ -167,7 +169,13 @@ class QualityStage(BatchStage):
         for sig in sigs:
             sig.pop("word_order_gain", None)  # a sample's, when the whole text is analysed now
         if lang == "ko":
-            live = [i for i, sig in enumerate(sigs) if complete or failed_rule(sig, self._rules_before_order) is None]
+            live = [
+                i
+                for i, sig in enumerate(sigs)
+                if (complete or failed_rule(sig, self._rules_before_order) is None)
+                # a sample that fails another word rule's margin goes whole: its order then
+                and (samples[i] is None or (settled[i] and clear_pass(sig, self._word_rules_before_order)))
+            ]
             with self.clock("word order"):
                 # a sample is the window of a long text, however few its eojeol
                 lengths = [len(texts[i].split()) for i in live]
