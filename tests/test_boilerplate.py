@@ -191,6 +191,16 @@ def test_line_keys_of_a_whole_text_are_each_lines_key():
         assert line_keys(text) == [line_key(line) for line in text.split("\n")]
 
 
+def test_code_point_tables_are_the_scalar_predicates_over_all_of_unicode():
+    from curate.dedup.line_keys import _tables
+
+    kept, decimal, letter = _tables()
+    chars = [chr(i) for i in range(0x110000)]
+    assert kept.tolist() == [c.isalnum() or c == "\n" for c in chars]
+    assert decimal.tolist() == [c.isdecimal() for c in chars]
+    assert letter.tolist() == [c.isalpha() for c in chars]
+
+
 def test_line_weights_count_each_lines_letters_outside_links():
     from curate.dedup.line_keys import _weight, line_weights
 

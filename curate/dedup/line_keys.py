@@ -38,13 +38,29 @@ def line_key(line: str) -> str:
 @lru_cache(maxsize=1)
 def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Over every code point: kept in a key (a letter or digit, or a line break), a
-    decimal digit, a letter. (~0.2 s, once per process.)"""
-    chars = [chr(i) for i in range(0x110000)]
-    kept = np.fromiter((c.isalnum() for c in chars), dtype=bool, count=len(chars))
+    decimal digit, a letter. ``re``'s ``[^\\W_]`` is ``str.isalnum`` and ``\\d`` is
+    ``str.isdecimal`` (both test CPython's own predicates), found in one scan of all of
+    Unicode; ``str.isalpha`` is asked only of the alphanumerics, its superset (~0.05 s
+    once per process, a sixth of asking every code point)."""
+    everything = _text(np.arange(0x110000, dtype=np.uint32))
+    kept = _matched(_ALNUM, everything)
+    decimal = _matched(_DECIMAL, everything)
+    letter = np.zeros_like(kept)
+    alnum = np.flatnonzero(kept)
+    letter[alnum] = np.fromiter((chr(i).isalpha() for i in alnum.tolist()), dtype=bool, count=len(alnum))
     kept[_BREAK] = True
-    decimal = np.fromiter((c.isdecimal() for c in chars), dtype=bool, count=len(chars))
-    letter = np.fromiter((c.isalpha() for c in chars), dtype=bool, count=len(chars))
     return kept, decimal, letter
+
+
+_ALNUM = re.compile(r"[^\W_]+")
+_DECIMAL = re.compile(r"\d+")
+
+
+def _matched(pattern: re.Pattern, everything: str) -> np.ndarray:
+    out = np.zeros(len(everything), dtype=bool)
+    for m in pattern.finditer(everything):
+        out[m.start() : m.end()] = True
+    return out
 
 
 def _points(text: str) -> np.ndarray:
