@@ -137,12 +137,15 @@ def run_corpus(
         decided = decide_all(steps, staged)
         clock.done("decide")
         _retract(out)
-        spec = UnitSpec(out, shard_rows, max(batch_size, 4096), recipe, lang, names, steps)
+        step_fields = manifest_fields(steps, decided)
+        listed = tuple((step_fields.get("dedup") or {}).get("top_boilerplate") or ())
+        spec = UnitSpec(out, shard_rows, max(batch_size, 4096), recipe, lang, names, steps, listed)
         written = run_pass2(staged, spec, decided, workers)
         clock.done("pass2")
         session.stop(wait=False)  # Ray's processes go down while the run is published and reported
         clock.done("shutdown")
-        step_fields = manifest_fields(steps, decided)
+        if written["top_boilerplate"] is not None:  # the lines with the documents pass 2 found behind them
+            step_fields["dedup"] = dict(step_fields["dedup"], top_boilerplate=written["top_boilerplate"])
         manifest = _manifest(recipe, lang, names, staged, step_fields, written, about)
         _publish(out, manifest)
         _clear_work(fs.join(out, "_work"))  # finished: nothing left to resume

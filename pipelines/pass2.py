@@ -23,6 +23,7 @@ from curate.io import fs
 from curate.io.readers import QUARANTINE, is_quarantined
 from curate.io.schema import SHARD_SCHEMA
 from curate.io.writer import QUARANTINE_SCHEMA, ShardWriter, to_quarantine
+from curate.report.boilerplate_docs import LineDocs
 from curate.stages.base import reason_stage
 
 UNIT_ROWS = 25_000  # rows per pass-2 task: a few seconds of work, a bounded buffer, units enough to share
@@ -88,6 +89,7 @@ class Tally:
     reasons: Counter = field(default_factory=Counter)
     stage_chars: Counter = field(default_factory=Counter)  # characters that survive each stage, on the final text
     lang_mix: Counter = field(default_factory=Counter)
+    lines: LineDocs | None = None  # the documents behind the dedup pass's top boilerplate lines
 
     def add(self, table: pa.Table, quarantined: pa.Array, kept: pa.Array) -> None:
         reason = table.column("drop_reason")
@@ -95,9 +97,13 @@ class Tally:
         for value, n in _counts(reason):
             if value is not None:
                 self.reasons["quarantine" if is_quarantined(value) else value] += n
-        self._add_chars(table, quarantined.to_numpy(zero_copy_only=False))
+        held = quarantined.to_numpy(zero_copy_only=False)
+        self._add_chars(table, held)
         for lang, n in _counts(table.filter(kept).column("lang")):
             self.lang_mix[lang or "und"] += n
+        if self.lines is not None:  # shards and rejected files, as the report reads them
+            written = pa.array(~held)
+            self.lines.add(table.filter(written), kept.to_numpy(zero_copy_only=False)[~held])
 
     def _add_chars(self, table: pa.Table, quarantined: np.ndarray) -> None:
         """Each row's characters count for every stage before the one that dropped it."""
@@ -120,6 +126,10 @@ class Tally:
         for mine, theirs in ((self.reasons, other.reasons), (self.stage_chars, other.stage_chars)):
             mine.update(theirs)
         self.lang_mix.update(other.lang_mix)
+        if other.lines is not None:
+            if self.lines is None:
+                self.lines = LineDocs(other.lines.listed)
+            self.lines.merge(other.lines)
 
     def counts(self, entries: dict, n_read: int) -> dict:
         """The manifest's counts; fails unless every row read was written once."""
@@ -164,6 +174,7 @@ class UnitSpec:
     lang: str
     stages: list[str]
     steps: list
+    boilerplate: tuple = ()  # the dedup decision's top boilerplate lines, whose documents pass 2 counts
 
 
 _DECIDED: dict = {}  # in a worker process: the run's decisions, deserialized once for all its tasks
@@ -195,7 +206,7 @@ def write_unit(index: int, pieces: list[Piece], spec: UnitSpec, decided_ref: lis
     writers["quarantine"] = ShardWriter(
         spec.out, "quarantine", schema=QUARANTINE_SCHEMA, max_rows=spec.shard_rows, prefix=prefix
     )
-    tally = Tally(spec.stages)
+    tally = Tally(spec.stages, lines=LineDocs(list(spec.boilerplate)) if spec.boilerplate else None)
     for piece in pieces:
         offset = piece.offset
         for table in read_piece(piece, spec.batch_size):
@@ -261,6 +272,7 @@ def _merged(summaries: list[dict], stages: list[str], n_read: int) -> dict:
         "entries": entries,
         "counts": tally.counts(entries, n_read),
         "lang_mix": dict(tally.lang_mix.most_common()),
+        "top_boilerplate": tally.lines.rows() if tally.lines is not None else None,
         "tasks": len(summaries),
         "nodes": sorted({s["node"] for s in summaries if s["node"]}),
     }

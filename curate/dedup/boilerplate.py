@@ -62,12 +62,21 @@ def line_hash_array(texts: list[str]) -> pa.ListArray:
 
 
 def line_hash_lists(texts: list[str]) -> list[list[int]]:
-    """line_hashes of every text, the texts' lines keyed in one pass."""
+    """line_hashes of every text, the texts' lines keyed in one pass: only the edge lines
+    of a longer text (its fold's lines are its lines' folds), the same hashes."""
     multi = [i for i, t in enumerate(texts) if t and "\n" in t]
     out: list[list[int]] = [[] for _ in texts]
-    for i, keys in zip(multi, line_keys_of([texts[i] for i in multi])):
+    for i, keys in zip(multi, line_keys_of([_edges(texts[i]) for i in multi])):
         out[i] = _edge_hashes(keys)
     return out
+
+
+def _edges(text: str) -> str:
+    """The text's first and last EDGE_LINES lines (all of a text with no more)."""
+    if text.count("\n") < 2 * EDGE_LINES:
+        return text
+    lines = text.split("\n")
+    return "\n".join(lines[:EDGE_LINES] + lines[-EDGE_LINES:])
 
 
 def _hash_lists(lists: list[list[int]]) -> pa.ListArray:
