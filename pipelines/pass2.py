@@ -26,7 +26,11 @@ from curate.io.writer import QUARANTINE_SCHEMA, ShardWriter, to_quarantine
 from curate.report.boilerplate_docs import LineDocs
 from curate.stages.base import reason_stage
 
-UNIT_ROWS = 25_000  # rows per pass-2 task: a few seconds of work, a bounded buffer, units enough to share
+UNIT_ROWS = 25_000  # rows per pass-2 task at most: a few seconds of work, a bounded buffer
+# A smaller corpus is still cut in up to MIN_UNITS equal units of at least MIN_UNIT_ROWS
+# rows: two units of 25,000 and 10,000 rows keep one worker of two idle half the time.
+MIN_UNITS = 8
+MIN_UNIT_ROWS = 2_000
 
 
 class InvariantError(RuntimeError):
@@ -41,6 +45,13 @@ class Piece:
     start: int
     stop: int
     offset: int
+
+
+def unit_rows(total: int, most: int) -> int:
+    """Rows per unit for ``total`` staged rows, at most ``most``: equal units, as many as
+    ``most`` asks and, for a small corpus, up to MIN_UNITS (the rows alone decide)."""
+    n = max(-(-total // most), min(MIN_UNITS, -(-total // MIN_UNIT_ROWS)), 1)
+    return max(1, -(-total // n))
 
 
 def plan_units(paths: list[str], row_counts: list[int], unit_rows: int) -> list[list[Piece]]:
@@ -236,7 +247,7 @@ def run_pass2(staged, spec: UnitSpec, decided: dict, workers: int | None) -> dic
 
     row_counts = staged.row_counts()
     paths = [str(staged.staged(p)) for p in staged.paths]
-    units = plan_units(paths, row_counts, min(spec.shard_rows, UNIT_ROWS))
+    units = plan_units(paths, row_counts, unit_rows(sum(row_counts), min(spec.shard_rows, UNIT_ROWS)))
     limit = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
     task = ray.remote(num_cpus=1, max_retries=2, scheduling_strategy="SPREAD")(
         write_unit

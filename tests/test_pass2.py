@@ -13,7 +13,7 @@ from run_files import output_files
 
 from curate.io.schema import SHARD_SCHEMA
 from pipelines.corpus import run_corpus
-from pipelines.pass2 import Piece, plan_units, read_piece
+from pipelines.pass2 import MIN_UNIT_ROWS, MIN_UNITS, Piece, plan_units, read_piece, unit_rows
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "ko.jsonl.gz"
 
@@ -80,3 +80,15 @@ def test_one_and_two_workers_write_the_same_files(tmp_path, ray_two_cpus):
     assert len([f for f in files if f.startswith("shards/")]) == -(-n // 700)
     assert all(e["rows"] <= 700 for kind in ("shards", "rejected") for e in manifest[kind])
     assert runs[2] == runs[1]
+
+
+def test_units_are_equal_and_a_small_corpus_still_shares():
+    assert unit_rows(35_152, 25_000) == 4_394  # 8 units, not 25,000 + 10,152
+    assert unit_rows(208_136, 25_000) == 23_127  # 9 units of at most 25,000
+    assert unit_rows(3_000, 25_000) == 1_500 and unit_rows(500, 25_000) == 500
+    assert unit_rows(0, 25_000) == 1 and unit_rows(10_000, 1_000) == 1_000  # shard_rows caps
+    for total in (1, 1_999, 2_001, 16_000, 16_001, 199_999, 200_001, 1_000_003):
+        rows = unit_rows(total, 25_000)
+        n = -(-total // rows)
+        assert rows <= 25_000 and n >= min(MIN_UNITS, -(-total // MIN_UNIT_ROWS))
+        assert total - (n - 1) * rows > 0  # no empty unit
