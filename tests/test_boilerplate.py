@@ -241,3 +241,47 @@ def test_exact_and_line_hashes_from_one_fold_equal_each_alone():
     assert exact.tolist() == text_hashes(texts).tolist()
     assert lines.to_pylist() == line_hash_array(texts).to_pylist()
     assert sum(bool(x) for x in lines.to_pylist()) > 50
+
+
+def test_stripped_keys_sign_the_stripped_texts_from_the_folds():
+    """The re-signed keys take each stripped text's fold from the kept lines' folds: the
+    same signatures, body signatures and lengths as signing strip_lines' texts anew."""
+    from collections import Counter
+
+    from curate.dedup.boilerplate import line_hash_lists
+    from curate.dedup.signatures import core_columns, folds_and_keys, from_fixed_list, stripped_keys, text_signatures
+
+    s = settings({"core_links": True})
+    texts = _real_pages() + ["Ａ１ 무단전재\n\u0301é 본문 ﬁ\nⓒ 뉴스 ß\n"]
+    common = Counter(h for hashes in line_hash_lists(texts) for h in hashes).most_common(40)
+    boiler = (np.array([h for h, _ in common], np.uint64), np.array([n for _, n in common], np.int64))
+    rows = np.arange(len(texts))
+    got = stripped_keys(texts, rows, boiler, s, "ko")
+    assert got.equals(stripped_keys(texts, rows, boiler, s, "ko", folds_and_keys(texts)))
+    lookup = dict(zip(boiler[0].tolist(), boiler[1].tolist()))
+    stripped = [(r, t) for r, t in enumerate(texts) if strip_lines(t, lookup) is not None]
+    assert got.column("row").to_pylist() == [r for r, _ in stripped] and len(stripped) >= 50
+    plain = [strip_lines(t, lookup) for _, t in stripped]
+    assert (from_fixed_list(got.column("minhash")) == text_signatures(plain, s, "ko")).all()
+    core = core_columns(plain, s, "ko")
+    assert got.column("core_minhash").combine_chunks().equals(core["core_minhash"])
+    assert got.column("core_chars").combine_chunks().equals(core["core_chars"])
+
+
+
+def test_body_signatures_from_the_folds_equal_folding_each_body():
+    """A body's fold is its lines' folds joined, but where stripping its ends took
+    something (here a leading space, and '¨', whose fold starts with a space)."""
+    from curate.dedup.exact import fold
+    from curate.dedup.signatures import core_columns
+
+    s = settings({"core_links": True})
+    edge = "메뉴\n홈\n"
+    texts = _real_pages() + [
+        edge + " 본문은 여기 길게 이어지는 문장입니다. 앞에 빈칸이 있습니다.\n끝",
+        edge + "¨본문은 여기 길게 이어지는 문장입니다. 앞에 분음 부호가 있습니다.\n끝",
+        edge + "본문은 여기 길게 이어지는 문장입니다.\u3000\n끝",
+    ]
+    plain = core_columns(texts, s, "ko")
+    assert sum(plain["core_chars"].to_pylist()[-3:]) > 0
+    assert core_columns(texts, s, "ko", [fold(t) for t in texts]) == plain

@@ -91,8 +91,17 @@ def strip_lines(text: str, boilerplate: dict[int, int], keys: list[str] | None =
     many first-pass clusters) keeps its text, not the site chrome around it. ``keys``:
     its line keys, when the caller has them (``line_keys_of``)."""
     lines = text.split("\n")
-    keys = line_keys(text) if keys is None else keys
-    counts = [boilerplate.get(key_hash(key), 0) if key else None for key in keys]
+    kept = kept_lines(line_counts(line_keys(text) if keys is None else keys, boilerplate))
+    return None if kept is None else "\n".join(lines[i] for i in kept)
+
+
+def line_counts(keys: list[str], boilerplate: dict[int, int]) -> list[int | None]:
+    """Per line, the clusters its key was found in (0: not boilerplate; None: no key)."""
+    return [boilerplate.get(key_hash(key), 0) if key else None for key in keys]
+
+
+def kept_lines(counts: list[int | None]) -> list[int] | None:
+    """The lines strip_lines keeps, by their ``line_counts``; None when it strips none."""
     found = [c for c in counts if c]
     if not found:
         return None
@@ -100,8 +109,8 @@ def strip_lines(text: str, boilerplate: dict[int, int], keys: list[str] | None =
         rarest = min(found)
         if rarest == max(found):
             return None
-        return "\n".join(line for line, c in zip(lines, counts) if c is None or c == rarest)
-    return "\n".join(line for line, c in zip(lines, counts) if not c)
+        return [i for i, c in enumerate(counts) if c is None or c == rarest]
+    return [i for i, c in enumerate(counts) if not c]
 
 
 def core_text(text: str, ratio: float = 0.7, max_edge: int = 80) -> str | None:
@@ -114,6 +123,13 @@ def core_text(text: str, ratio: float = 0.7, max_edge: int = 80) -> str | None:
     at most ``max_edge``; links and addresses not counted) are trimmed; the body is
     what is left.
     """
+    span = core_lines(text, ratio, max_edge)
+    return None if span is None else "\n".join(span[0][span[1] : span[2]]).strip() or None
+
+
+def core_lines(text: str, ratio: float = 0.7, max_edge: int = 80) -> tuple[list[str], int, int] | None:
+    """The text's lines and the body's first and end line (core_text: the body is those
+    lines joined and stripped), or None when no edge line would go."""
     if "\n" not in text:
         return None
     lines = text.split("\n")
@@ -129,7 +145,7 @@ def core_text(text: str, ratio: float = 0.7, max_edge: int = 80) -> str | None:
         j -= 1
     if i == 0 and j == len(lines):
         return None
-    return "\n".join(lines[i:j]).strip() or None
+    return lines, i, j
 
 
 def cluster_labels(rows: np.ndarray, members: pa.Table) -> np.ndarray:
@@ -207,12 +223,13 @@ def top_hashes(boilerplate: tuple[np.ndarray, np.ndarray], limit: int = 20) -> d
     return {int(boilerplate[0][i]): int(boilerplate[1][i]) for i in order}
 
 
-def first_lines(texts, wanted: dict[int, int]) -> dict[int, str]:
-    """For each wanted hash, the first line of ``texts`` that carries it (stripped)."""
+def first_lines(texts, wanted: dict[int, int], keys: list[list[str]] | None = None) -> dict[int, str]:
+    """For each wanted hash, the first line of ``texts`` that carries it (stripped);
+    ``keys``: the texts' line keys, when the caller has them."""
     seen: dict[int, str] = {}
     texts = [text or "" for text in texts]
-    for text, keys in zip(texts, line_keys_of(texts)):
-        for line, key in zip(text.split("\n"), keys):
+    for text, text_keys in zip(texts, line_keys_of(texts) if keys is None else keys):
+        for line, key in zip(text.split("\n"), text_keys):
             h = key_hash(key) if key else None
             if h in wanted and h not in seen:
                 seen[h] = line.strip()

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from curate.dedup.boilerplate import core_text, exact_and_line_hashes, strip_lines
+from curate.dedup.boilerplate import core_lines, exact_and_line_hashes, kept_lines, line_counts
 from curate.dedup.exact import fold
-from curate.dedup.line_keys import line_keys_of
+from curate.dedup.line_keys import folded_lines
 from curate.dedup.minhash import signatures
 from curate.dedup.settings import DedupSettings
 from curate.dedup.shingles import shingle_config, shingle_hashes
@@ -54,16 +54,30 @@ def text_signatures(texts: list[str], s: DedupSettings, lang: str, folded: list[
     return np.concatenate(out) if out else np.empty((0, s.num_perm), np.uint32)
 
 
-def core_columns(texts: list[str], s: DedupSettings, lang: str) -> dict[str, pa.Array]:
+def core_columns(texts: list[str], s: DedupSettings, lang: str, folds: list[str] | None = None) -> dict[str, pa.Array]:
     """``core_minhash`` and ``core_chars`` of each text's body (see core_text); a text
-    with no short edge line gets an empty signature (all 0xFFFFFFFF) and 0 characters."""
-    bodies = [core_text(t or "", s.core_ratio, s.core_max_edge) if t and "\n" in t else None for t in texts]
-    have = [i for i, b in enumerate(bodies) if b is not None]
+    with no short edge line gets an empty signature (all 0xFFFFFFFF) and 0 characters.
+    ``folds``: the texts' folds, when the caller has them (a body is whole lines, so its
+    fold is their folds joined, unless stripping its ends took something)."""
+    have, bodies, body_folds = [], [], []
+    for k, text in enumerate(texts):
+        span = core_lines(text, s.core_ratio, s.core_max_edge) if text and "\n" in text else None
+        if span is None:
+            continue
+        lines, i, j = span
+        joined = "\n".join(lines[i:j])
+        body = joined.strip()
+        if not body:
+            continue
+        have.append(k)
+        bodies.append(body)
+        same = folds is not None and len(body) == len(joined)
+        body_folds.append("\n".join(folds[k].split("\n")[i:j]) if same else fold(body))
     sigs = np.full((len(texts), s.num_perm), 0xFFFFFFFF, dtype=np.uint32)
     chars = np.zeros(len(texts), dtype=np.int64)
     if have:
-        sigs[have] = text_signatures([bodies[i] for i in have], s, lang)
-        chars[have] = [len(bodies[i]) for i in have]
+        sigs[have] = text_signatures(bodies, s, lang, body_folds)
+        chars[have] = [len(b) for b in bodies]
     return {"core_minhash": to_fixed_list(sigs), "core_chars": pa.array(chars, pa.int64())}
 
 
@@ -105,39 +119,58 @@ def dedup_keys(table: pa.Table, s: DedupSettings, lang: str) -> pa.Table:
             "text_hash": pa.array(text_hash, pa.uint64()),
             "minhash": to_fixed_list(text_signatures(texts, s, lang, folded)),
             "line_hashes": line_hashes,
-            **(core_columns(texts, s, lang) if s.core_links else {}),
+            **(core_columns(texts, s, lang, folded) if s.core_links else {}),
         }
     )
 
 
 def stripped_keys(
-    texts: list[str], rows, boilerplate: tuple[np.ndarray, np.ndarray], s: DedupSettings, lang: str
+    texts: list[str],
+    rows,
+    boilerplate: tuple[np.ndarray, np.ndarray],
+    s: DedupSettings,
+    lang: str,
+    folded: tuple[list[str], list[list[str]]] | None = None,
 ) -> pa.Table:
     """row, minhash and n_chars (and the core columns, with core links on) of the texts
     without their boilerplate lines (hashes and cluster counts), for the rows where a
-    line was stripped."""
+    line was stripped. ``folded``: the texts' folds and line keys (``folds_and_keys``),
+    when the caller has them. A text is folded once: its fold's lines are its lines'
+    folds, so the stripped text's fold is the kept lines' folds joined."""
     boiler = dict(zip(boilerplate[0].tolist(), boilerplate[1].tolist()))
     texts = [text or "" for text in texts]
-    out_rows, out_texts, out_chars = [], [], []
-    for row, text, keys in zip(rows, texts, line_keys_of(texts)):
-        stripped = strip_lines(text, boiler, keys)
-        if stripped is not None:
-            out_rows.append(int(row))
-            out_texts.append(stripped)
-            # A page that was mostly chrome is judged by its content's length (a caption
-            # in a site frame takes the short-text threshold); a title line less does
-            # not move a paragraph across that boundary.
-            out_chars.append(len(stripped) if 2 * len(stripped) <= len(text) else len(text))
+    folds, keys = folded or folds_and_keys(texts)
+    out_rows, out_texts, out_folds, out_chars = [], [], [], []
+    for row, text, text_fold, text_keys in zip(rows, texts, folds, keys):
+        kept = kept_lines(line_counts(text_keys, boiler))
+        if kept is None:
+            continue
+        lines = text.split("\n")
+        stripped = "\n".join(lines[i] for i in kept)
+        out_rows.append(int(row))
+        out_texts.append(stripped)
+        parts = text_fold.split("\n")
+        out_folds.append("\n".join(parts[i] for i in kept))
+        # A page that was mostly chrome is judged by its content's length (a caption
+        # in a site frame takes the short-text threshold); a title line less does
+        # not move a paragraph across that boundary.
+        out_chars.append(len(stripped) if 2 * len(stripped) <= len(text) else len(text))
     return pa.table(
         {
             "row": pa.array(out_rows, pa.int64()),
-            "minhash": to_fixed_list(text_signatures(out_texts, s, lang))
+            "minhash": to_fixed_list(text_signatures(out_texts, s, lang, out_folds))
             if out_texts
             else pa.array([], minhash_type(s.num_perm)),
             "n_chars": pa.array(out_chars, pa.int64()),
-            **(core_columns(out_texts, s, lang) if s.core_links else {}),
+            **(core_columns(out_texts, s, lang, out_folds) if s.core_links else {}),
         }
     )
+
+
+def folds_and_keys(texts: list[str]) -> tuple[list[str], list[list[str]]]:
+    """Each text's fold (curate.dedup.exact.fold) and its lines' keys (``line_keys_of``)."""
+    folds = [fold(t or "") for t in texts]
+    return folds, folded_lines(folds)[1]
 
 
 def scatter_signatures(sigs, idx: np.ndarray, n_rows: int, fill: int = 0) -> pa.FixedSizeListArray:
