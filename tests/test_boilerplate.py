@@ -268,7 +268,6 @@ def test_stripped_keys_sign_the_stripped_texts_from_the_folds():
     assert got.column("core_chars").combine_chunks().equals(core["core_chars"])
 
 
-
 def test_body_signatures_from_the_folds_equal_folding_each_body():
     """A body's fold is its lines' folds joined, but where stripping its ends took
     something (here a leading space, and '¨', whose fold starts with a space)."""
