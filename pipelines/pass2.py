@@ -13,7 +13,7 @@ order, so counters list ties in the order their values first appear in the corpu
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyarrow as pa
@@ -23,7 +23,7 @@ from curate.io import fs
 from curate.io.readers import QUARANTINE, is_quarantined
 from curate.io.schema import SHARD_SCHEMA
 from curate.io.writer import QUARANTINE_SCHEMA, ShardWriter, to_quarantine
-from curate.report.boilerplate_docs import LineDocs
+from curate.report.boilerplate_docs import Known, LineDocs
 from curate.stages.base import reason_stage
 
 UNIT_ROWS = 25_000  # rows per pass-2 task at most: a few seconds of work, a bounded buffer
@@ -102,7 +102,7 @@ class Tally:
     lang_mix: Counter = field(default_factory=Counter)
     lines: LineDocs | None = None  # the documents behind the dedup pass's top boilerplate lines
 
-    def add(self, table: pa.Table, quarantined: pa.Array, kept: pa.Array) -> None:
+    def add(self, table: pa.Table, quarantined: pa.Array, kept: pa.Array, known: Known | None = None) -> None:
         reason = table.column("drop_reason")
         self.read += table.num_rows
         for value, n in _counts(reason):
@@ -113,8 +113,7 @@ class Tally:
         for lang, n in _counts(table.filter(kept).column("lang")):
             self.lang_mix[lang or "und"] += n
         if self.lines is not None:  # shards and rejected files, as the report reads them
-            written = pa.array(~held)
-            self.lines.add(table.filter(written), kept.to_numpy(zero_copy_only=False)[~held])
+            self.lines.add(table, kept.to_numpy(zero_copy_only=False), known, written=~held)
 
     def _add_chars(self, table: pa.Table, quarantined: np.ndarray) -> None:
         """Each row's characters count for every stage before the one that dropped it."""
@@ -186,6 +185,7 @@ class UnitSpec:
     stages: list[str]
     steps: list
     boilerplate: tuple = ()  # the dedup decision's top boilerplate lines, whose documents pass 2 counts
+    key_files: tuple = ()  # (staged file, its keys file) pairs: the line hashes pass 1 staged
 
 
 _DECIDED: dict = {}  # in a worker process: the run's decisions, deserialized once for all its tasks
@@ -218,11 +218,14 @@ def write_unit(index: int, pieces: list[Piece], spec: UnitSpec, decided_ref: lis
         spec.out, "quarantine", schema=QUARANTINE_SCHEMA, max_rows=spec.shard_rows, prefix=prefix
     )
     tally = Tally(spec.stages, lines=LineDocs(list(spec.boilerplate)) if spec.boilerplate else None)
+    key_files = dict(spec.key_files)
     for piece in pieces:
         offset = piece.offset
+        staged = _staged_lines(key_files.get(piece.path), piece) if tally.lines is not None else None
         for table in read_piece(piece, spec.batch_size):
             for step in spec.steps:
                 table = step.apply(table, offset, decided[step.name])
+            known = None if staged is None else _known(tally.lines, staged, offset - piece.offset + piece.start, table)
             offset += table.num_rows
             reason = table.column("drop_reason")
             quarantined = pc.fill_null(pc.starts_with(reason, pattern=QUARANTINE), False)
@@ -230,8 +233,32 @@ def write_unit(index: int, pieces: list[Piece], spec: UnitSpec, decided_ref: lis
             writers["quarantine"].write(to_quarantine(table.filter(quarantined)))
             writers["rejected"].write(table.filter(pc.and_not(pc.invert(kept), quarantined)))
             writers["shards"].write(table.filter(kept))
-            tally.add(table, quarantined, kept)
+            tally.add(table, quarantined, kept, known)
     return {"entries": {kind: w.close() for kind, w in writers.items()}, "tally": tally, "node": _node_id()}
+
+
+def _staged_lines(keys: str | None, piece: Piece) -> pa.Table | None:
+    """``row`` (local, ascending) and ``line_hashes`` of the piece's live rows, as pass 1
+    staged them for the boilerplate pass; None without them."""
+    if keys is None or not fs.exists(keys):
+        return None
+    t = fs.parquet_file(keys)
+    if "line_hashes" not in t.schema_arrow.names:
+        return None
+    t = t.read(columns=["row", "line_hashes"])
+    rows = t.column("row").to_numpy()
+    return t.slice(
+        int(np.searchsorted(rows, piece.start)),
+        int(np.searchsorted(rows, piece.stop) - np.searchsorted(rows, piece.start)),
+    )
+
+
+def _known(lines: LineDocs, staged: pa.Table, first: int, table: pa.Table) -> Known:
+    """The staged line hashes of the batch's rows (local rows first .. first + its rows)."""
+    rows = staged.column("row").to_numpy()
+    lo, hi = np.searchsorted(rows, first), np.searchsorted(rows, first + table.num_rows)
+    hashes = staged.column("line_hashes").slice(lo, hi - lo).combine_chunks()
+    return lines.known(hashes, rows[lo:hi] - first)
 
 
 def _node_id() -> str | None:
@@ -248,6 +275,8 @@ def run_pass2(staged, spec: UnitSpec, decided: dict, workers: int | None) -> dic
     row_counts = staged.row_counts()
     paths = [str(staged.staged(p)) for p in staged.paths]
     units = plan_units(paths, row_counts, unit_rows(sum(row_counts), min(spec.shard_rows, UNIT_ROWS)))
+    if spec.boilerplate and staged.with_keys:
+        spec = replace(spec, key_files=tuple((str(staged.staged(p)), str(staged.keys(p))) for p in staged.paths))
     limit = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
     task = ray.remote(num_cpus=1, max_retries=2, scheduling_strategy="SPREAD")(
         write_unit

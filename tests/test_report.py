@@ -736,3 +736,28 @@ def test_failing_examples_show_value_and_threshold(built):
             )
             seen += 1
     assert seen >= 3
+
+
+def test_boilerplate_counts_from_staged_line_hashes_equal_counts_from_text(tmp_path):
+    """Pass 2 takes the live rows' lines from the hashes pass 1 staged (LineDocs.known)
+    and keys the others' text: the same counts as keying every text."""
+    import numpy as np
+    import pyarrow as pa
+
+    from curate.dedup.boilerplate import line_hash_array
+    from curate.report.boilerplate_docs import LineDocs
+
+    out = _copy(bundled_dir("ko"), tmp_path / "out")
+    listed = [{"line": line, "clusters": 2} for line in with_boilerplate_summary(out)]
+    table = pa.concat_tables([_read(out, k).select(["id", "text"]) for k in ("shards", "rejected")])
+    kept = np.arange(table.num_rows) % 3 != 0
+    written = np.arange(table.num_rows) % 7 != 0
+    from_text = LineDocs(listed)
+    from_text.add(table.filter(pa.array(written)), kept[written])
+    staged = np.flatnonzero(np.arange(table.num_rows) % 2 == 0)  # half the rows "live" in pass 1
+    from_hashes = LineDocs(listed)
+    hashes = line_hash_array(table.column("text").take(staged).to_pylist())
+    known = from_hashes.known(hashes, staged)
+    assert known.hits and from_hashes.wanted
+    from_hashes.add(table, kept, known, written=written)
+    assert from_hashes.rows() == from_text.rows() and all(x["docs"] >= 1 for x in from_text.rows())

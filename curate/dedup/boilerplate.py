@@ -62,12 +62,18 @@ def line_hash_array(texts: list[str]) -> pa.ListArray:
 
 
 def line_hash_lists(texts: list[str]) -> list[list[int]]:
-    """line_hashes of every text, the texts' lines keyed in one pass: only the edge lines
-    of a longer text (its fold's lines are its lines' folds), the same hashes."""
+    """line_hashes of every text, the texts' lines keyed in one pass."""
+    return [sorted(map(key_hash, keys)) for keys in edge_key_sets(texts)]
+
+
+def edge_key_sets(texts: list[str]) -> list[set[str]]:
+    """The distinct keys behind each text's line_hashes (none where it has none): only
+    the edge lines of a longer text are keyed (its fold's lines are its lines' folds)."""
     multi = [i for i, t in enumerate(texts) if t and "\n" in t]
-    out: list[list[int]] = [[] for _ in texts]
+    out: list[set[str]] = [set() for _ in texts]
     for i, keys in zip(multi, line_keys_of([_edges(texts[i]) for i in multi])):
-        out[i] = _edge_hashes(keys)
+        distinct = {k for k in keys if k}
+        out[i] = distinct if len(distinct) >= 2 else set()
     return out
 
 
