@@ -48,8 +48,9 @@ DEFAULTS = {
     # A corpus with at most this many live documents is decided without the shuffles
     # (curate/dedup/one_task.py: the same decision, one task holding every key); that
     # task's peak grew by 9.4 KB a document on 35,152 review pages (keys, graph and
-    # Parquet buffers), so about 470 MB at this size. 0: always the shuffles.
-    "one_task_docs": 50_000,
+    # Parquet buffers), and was 2.1 GiB at 208,136 documents, where it decided in 55 s
+    # against 80 s for the shuffles (bench/cli.py --whole 10). 0: always the shuffles.
+    "one_task_docs": 250_000,
     "shingles": None,  # per language, e.g. {ko: {kind: char, n: 4}}; null = curate.dedup.shingles defaults
     # dedup_texts (curate/dedup/near.py, for evaluations and benches) clusters on Ray above
     # this many texts when Ray is up; `curate corpus` always decides on Ray.
