@@ -47,9 +47,10 @@ DEFAULTS = {
     "partition_pairs": 20_000,
     # A corpus with at most this many live documents is decided without the shuffles
     # (curate/dedup/one_task.py: the same decision, one task holding every key); that
-    # task's peak grew by 9.4 KB a document on 35,152 review pages (keys, graph and
-    # Parquet buffers), and was 2.1 GiB at 208,136 documents, where it decided in 55 s
-    # against 80 s for the shuffles (bench/cli.py --whole 10). 0: always the shuffles.
+    # task's peak grew by 9.4 KB a document on review pages and 15 KB on short, much-copied
+    # ones (keys, candidate graph, Parquet buffers): 2.1 GiB at 208,136 review pages, where
+    # it decided in 55 s against 80 s for the shuffles (bench/cli.py --whole 10), up to
+    # about 3.7 GB at this bound (bench/scale.py). 0: always the shuffles.
     "one_task_docs": 250_000,
     "shingles": None,  # per language, e.g. {ko: {kind: char, n: 4}}; null = curate.dedup.shingles defaults
     # dedup_texts (curate/dedup/near.py, for evaluations and benches) clusters on Ray above
