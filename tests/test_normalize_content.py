@@ -199,3 +199,37 @@ def test_a_card_number_survives_to_be_masked():
 
     text, counts = scrub(normalize_text("카드번호 4012888888881881 로 결제했어요"), "ko")
     assert counts == {"card": 1} and "4012" not in text
+
+
+def _every_step(text: str, max_repeat: int = 4) -> str:
+    """normalize_text with every substitution applied, none skipped by its guard."""
+    from curate.stages import normalize as n
+
+    text = unicodedata.normalize("NFC", n.decode_entities(text))
+    text = n._CONTROLS.sub("", n._ZERO_WIDTH.sub("", n._LINE_ENDS.sub("\n", text)))
+    text = n._INDENT_AND_REST.sub(lambda m: m.group(1) + n._UNICODE_SPACE.sub(" ", m.group(2)), text)
+    text = n._MANY_BLANK_LINES.sub("\n\n\n", n._TRAILING_SPACE.sub("", text))
+    return n.squeeze_runs(text, max_repeat).lstrip("\n").rstrip()
+
+
+@pytest.mark.parametrize("path", CORPORA, ids=lambda p: str(p.relative_to(ROOT)))
+def test_guards_skip_only_substitutions_with_nothing_to_do(path):
+    """One search for the characters the substitutions act on stands for four passes."""
+    texts = list(_texts(path))
+    assert [normalize_text(t) for t in texts] == [_every_step(t) for t in texts]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(
+        st.sampled_from(list(" \t\n\n\r\x0b\x0c\x1c\x85\xa0\u2028\u3000\u200b\ufeff\x00\x7fa가ㅋ!.&;#3")), max_size=40
+    )
+)
+def test_guards_hold_for_any_whitespace_and_controls(text):
+    assert normalize_text(text) == _every_step(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from(list(" \t\n\na가ㅋ!.~")), max_size=30))
+def test_guards_hold_for_plain_spacing(text):
+    assert normalize_text(text) == _every_step(text)

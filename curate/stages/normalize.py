@@ -41,6 +41,10 @@ _UNICODE_SPACE = re.compile(f"[{_SPACE_CHARS}]")
 _INDENT_AND_REST = re.compile(r"^([^\S\n]*)(.*)$", re.M)
 _TRAILING_SPACE = re.compile(r"[^\S\n]+$", re.M)
 _MANY_BLANK_LINES = re.compile(r"\n{4,}")  # more than two blank lines in a row
+# Whatever the four substitutions above act on, but for plain spaces, tabs and line
+# breaks (every other character of \s is here): most texts have none, and one search
+# over them replaces four passes.
+_SPECIAL = re.compile(rf"[\r\x85\u2028\u2029\u200b\u200c\u200d\u2060\ufeff\x00-\x08\x0e-\x1f\x7f-\x9f{_SPACE_CHARS}]")
 # Named entities need their semicolon: html.unescape would also read "&copy" and
 # "&not" without one, which turns the query string "?a=1&copy=2&notify=1" into "?a=1©=2¬ify=1".
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
@@ -134,13 +138,17 @@ def decode_entities(text: str) -> str:
 def normalize_text(text: str, max_repeat: int = 4) -> str:
     text = decode_entities(text)
     text = unicodedata.normalize("NFC", text)
-    text = _LINE_ENDS.sub("\n", text)
-    text = _ZERO_WIDTH.sub("", text)
-    text = _CONTROLS.sub("", text)
-    if _UNICODE_SPACE.search(text):
-        text = _INDENT_AND_REST.sub(lambda m: m.group(1) + _UNICODE_SPACE.sub(" ", m.group(2)), text)
-    text = _TRAILING_SPACE.sub("", text)
-    text = _MANY_BLANK_LINES.sub("\n\n\n", text)
+    if _SPECIAL.search(text):
+        text = _LINE_ENDS.sub("\n", text)
+        text = _ZERO_WIDTH.sub("", text)
+        text = _CONTROLS.sub("", text)
+        if _UNICODE_SPACE.search(text):
+            text = _INDENT_AND_REST.sub(lambda m: m.group(1) + _UNICODE_SPACE.sub(" ", m.group(2)), text)
+        text = _TRAILING_SPACE.sub("", text)
+    elif " \n" in text or "\t\n" in text or text.endswith((" ", "\t")):
+        text = _TRAILING_SPACE.sub("", text)  # its only whitespace: spaces, tabs, line breaks
+    if "\n\n\n\n" in text:
+        text = _MANY_BLANK_LINES.sub("\n\n\n", text)
     text = squeeze_runs(text, max_repeat)
     return text.lstrip("\n").rstrip()
 
