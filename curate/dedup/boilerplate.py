@@ -41,10 +41,15 @@ def line_hashes(text: str) -> list[int]:
 
 
 def _edge_hashes(keys: list[str]) -> list[int]:
+    return sorted(map(key_hash, _edge_keys(keys)))
+
+
+def _edge_keys(keys: list[str]) -> set[str]:
+    """The distinct non-empty keys of a text's edge lines; none for fewer than two."""
     if len(keys) > 2 * EDGE_LINES:
         keys = keys[:EDGE_LINES] + keys[-EDGE_LINES:]
     distinct = {k for k in keys if k}
-    return sorted(key_hash(k) for k in distinct) if len(distinct) >= 2 else []
+    return distinct if len(distinct) >= 2 else set()
 
 
 def exact_and_line_hashes(texts: list[str], folded: list[str]) -> tuple[np.ndarray, pa.ListArray]:
@@ -72,8 +77,7 @@ def edge_key_sets(texts: list[str]) -> list[set[str]]:
     multi = [i for i, t in enumerate(texts) if t and "\n" in t]
     out: list[set[str]] = [set() for _ in texts]
     for i, keys in zip(multi, line_keys_of([_edges(texts[i]) for i in multi])):
-        distinct = {k for k in keys if k}
-        out[i] = distinct if len(distinct) >= 2 else set()
+        out[i] = _edge_keys(keys)
     return out
 
 

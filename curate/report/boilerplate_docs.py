@@ -52,6 +52,7 @@ class LineDocs:
         for k, row in enumerate(self.listed):
             if key := line_key(row["line"]):
                 self.wanted.setdefault(key, []).append(k)
+        self.by_hash = {key_hash(key): ks for key, ks in self.wanted.items()}  # as pass 1 staged them
         self.docs = [0] * len(self.listed)
         self.kept = [0] * len(self.listed)
         self.best: list[tuple | None] = [None] * len(self.listed)
@@ -91,13 +92,12 @@ class LineDocs:
     def known(self, line_hashes: pa.Array, at: np.ndarray) -> Known:
         """Known from the line hashes pass 1 staged (``line_hashes``, list<uint64>) of
         the rows at positions ``at`` of a table: the boilerplate pass saw these."""
-        by_hash = {key_hash(key): ks for key, ks in self.wanted.items()}
         flat = pc.list_flatten(line_hashes)
-        hit = pc.is_in(flat, value_set=pa.array(list(by_hash), pa.uint64())).to_numpy(zero_copy_only=False)
+        hit = pc.is_in(flat, value_set=pa.array(list(self.by_hash), pa.uint64())).to_numpy(zero_copy_only=False)
         parents = pc.list_parent_indices(line_hashes).to_numpy(zero_copy_only=False)[hit]
         hits: dict[int, list[int]] = {}
         for parent, h in zip(parents.tolist(), flat.filter(pa.array(hit)).to_pylist()):
-            hits.setdefault(int(at[parent]), []).extend(by_hash[h])
+            hits.setdefault(int(at[parent]), []).extend(self.by_hash[h])
         return Known(at, hits)
 
     def merge(self, other: LineDocs) -> None:
