@@ -85,6 +85,23 @@ def test_signatures_span_many_chunks():
         assert sigs[i].tolist() == m.hashvalues.tolist()
 
 
+@pytest.mark.parametrize("scheme", ["affine32", "legacy"])
+def test_documents_cut_across_chunks_equal_datasketch(monkeypatch, scheme):
+    """Chunks are cut at any shingle: a document spread over several chunks (and the
+    empty documents between them) get the signature datasketch gives the whole."""
+    import curate.dedup.minhash as minhash
+
+    monkeypatch.setattr(minhash, "_CHUNK_CELLS", 16 * 37)  # 37 shingles a chunk
+    lens = np.array([0, 5, 100, 0, 0, 36, 37, 38, 1, 0, 74, 3])
+    offsets = np.r_[0, np.cumsum(lens)]
+    hashes = np.random.default_rng(2).integers(0, 2**32, offsets[-1], dtype=np.uint64).astype(np.uint32)
+    sigs = signatures(hashes, offsets, 16, 5, scheme)
+    for i in range(len(lens)):
+        m = MinHash(num_perm=16, seed=5, scheme=scheme, hashfunc=int)
+        m.update_batch(hashes[offsets[i] : offsets[i + 1]].tolist())
+        assert sigs[i].tolist() == m.hashvalues.astype(np.uint64).tolist(), i
+
+
 @pytest.mark.parametrize("threshold,num_perm", [(0.5, 128), (0.8, 64)])
 def test_bands_equal_datasketch_lsh(threshold, num_perm):
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
