@@ -249,7 +249,7 @@ def test_stripped_keys_sign_the_stripped_texts_from_the_folds():
     from collections import Counter
 
     from curate.dedup.boilerplate import line_hash_lists
-    from curate.dedup.signatures import core_columns, folds_and_keys, from_fixed_list, stripped_keys, text_signatures
+    from curate.dedup.signatures import core_columns, folds_and_lines, from_fixed_list, stripped_keys, text_signatures
 
     s = settings({"core_links": True})
     texts = _real_pages() + ["Ａ１ 무단전재\n\u0301é 본문 ﬁ\nⓒ 뉴스 ß\n"]
@@ -257,7 +257,7 @@ def test_stripped_keys_sign_the_stripped_texts_from_the_folds():
     boiler = (np.array([h for h, _ in common], np.uint64), np.array([n for _, n in common], np.int64))
     rows = np.arange(len(texts))
     got = stripped_keys(texts, rows, boiler, s, "ko")
-    assert got.equals(stripped_keys(texts, rows, boiler, s, "ko", folds_and_keys(texts)))
+    assert got.equals(stripped_keys(texts, rows, boiler, s, "ko", folds_and_lines(texts)))
     lookup = dict(zip(boiler[0].tolist(), boiler[1].tolist()))
     stripped = [(r, t) for r, t in enumerate(texts) if strip_lines(t, lookup) is not None]
     assert got.column("row").to_pylist() == [r for r, _ in stripped] and len(stripped) >= 50
@@ -284,3 +284,65 @@ def test_body_signatures_from_the_folds_equal_folding_each_body():
     plain = core_columns(texts, s, "ko")
     assert sum(plain["core_chars"].to_pylist()[-3:]) > 0
     assert core_columns(texts, s, "ko", [fold(t) for t in texts]) == plain
+
+
+def test_hashed_lines_equal_each_lines_key_hashed_alone():
+    """hashed_lines' hash of every line (in slices of a bounded size) is key_hashes of
+    that line's line_key; distinct keys of real pages get distinct hashes."""
+    import curate.dedup.line_keys as lk
+    from curate.dedup.exact import fold
+
+    texts = _real_pages() + ["", "\n", "Ａ１\n\u0301é\n_x_\n\n한\u1161\nᄀ\nᅡ가\n", "ﬁ\u2028ß\r\nİ\u0085Ⅻ\n①②\n"]
+    for most in (lk._PASS_CHARS, 500):  # one pass, and many small ones
+        lk._PASS_CHARS, saved = most, lk._PASS_CHARS
+        try:
+            lines, exact = lk.hashed_lines([fold(t) for t in texts], exact=True)
+        finally:
+            lk._PASS_CHARS = saved
+        assert exact == [lk.dedup_key(t) for t in texts]
+        for i, text in enumerate(texts):
+            keys = [line_key(line) for line in text.split("\n")]
+            hashes, keyed = lines.of(i)
+            assert keyed.tolist() == [bool(k) for k in keys]
+            assert hashes[keyed].tolist() == lk.key_hashes([k for k in keys if k]).tolist()
+    keys = {line_key(line) for t in texts for line in t.split("\n")} - {""}
+    assert len(keys) > 1000 and len(set(lk.key_hashes(sorted(keys)).tolist())) == len(keys)
+
+
+def test_kept_line_masks_are_kept_lines_of_every_text():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from curate.dedup.boilerplate import kept_line_masks, kept_lines
+    from curate.dedup.line_keys import LineHashes
+
+    count = st.sampled_from([None, 0, 0, 3, 5, 9])
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.lists(count, min_size=1, max_size=7), min_size=1, max_size=6))
+    def check(texts):
+        # line hash = its count + 1 (0 stands for a line with no key); counts as boilerplate
+        flat = [c for t in texts for c in t]
+        lines = LineHashes(
+            np.r_[0, np.cumsum([len(t) for t in texts])],
+            np.array([0 if c is None else c + 1 for c in flat], np.uint64),
+            np.array([c is not None for c in flat]),
+        )
+        boiler = (np.array([4, 6, 10], np.uint64), np.array([3, 5, 9], np.int64))
+        for counts, mask in zip(texts, kept_line_masks(lines, boiler)):
+            kept = kept_lines(counts)
+            assert (mask is None) == (kept is None)
+            if kept is not None:
+                assert np.flatnonzero(mask).tolist() == kept
+
+    check()
+
+
+def test_top_lines_in_a_tie_go_by_the_line_not_its_hash():
+    from curate.dedup.boilerplate import top_lines
+
+    lines = ["관련기사 더보기", "무단전재 및 재배포 금지", "ⓒ 뉴스", "구독하기"]
+    pages = [f"{line}\n본문 {i}입니다." for i, line in enumerate(lines)]
+    hashes = np.array(sorted(line_hash(line) for line in lines), np.uint64)
+    got = top_lines(pages, (hashes, np.array([7, 7, 7, 7], np.int64)))
+    assert [x["line"] for x in got] == sorted(lines)

@@ -20,8 +20,16 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from curate.dedup.exact import key_hash
-from curate.dedup.line_keys import folded_lines, line_key, line_keys, line_keys_of, line_weights
+from curate.dedup.exact import fold, key_hash
+from curate.dedup.line_keys import (
+    LineHashes,
+    hashed_lines,
+    key_hashes,
+    line_key,
+    line_keys,
+    line_keys_of,
+    line_weights,
+)
 
 EDGE_LINES = 32
 SAMPLE_TEXTS = 5000  # texts of re-signed documents searched for the report's boilerplate examples
@@ -31,17 +39,13 @@ LINE_HASHES_TYPE = pa.list_(pa.uint64())
 def line_hash(line: str) -> int | None:
     """The hash a line is counted under; None for a line with no letter or digit."""
     key = line_key(line)
-    return key_hash(key) if key else None
+    return int(key_hashes([key])[0]) if key else None
 
 
 def line_hashes(text: str) -> list[int]:
     """Distinct hashes of the document's non-empty edge lines; none for a one-line text
     (stripping could only leave nothing)."""
-    return _edge_hashes(line_keys(text)) if "\n" in text else []
-
-
-def _edge_hashes(keys: list[str]) -> list[int]:
-    return sorted(map(key_hash, _edge_keys(keys)))
+    return line_hash_lists([text])[0]
 
 
 def _edge_keys(keys: list[str]) -> set[str]:
@@ -52,13 +56,24 @@ def _edge_keys(keys: list[str]) -> set[str]:
     return distinct if len(distinct) >= 2 else set()
 
 
+def _edge_hashes(hashes: np.ndarray, keyed: np.ndarray) -> np.ndarray:
+    """``_edge_keys`` by hash: the sorted distinct hashes of a text's keyed edge lines,
+    none for fewer than two."""
+    if len(hashes) > 2 * EDGE_LINES:
+        hashes = np.r_[hashes[:EDGE_LINES], hashes[-EDGE_LINES:]]
+        keyed = np.r_[keyed[:EDGE_LINES], keyed[-EDGE_LINES:]]
+    distinct = np.unique(hashes[keyed])
+    return distinct if len(distinct) >= 2 else distinct[:0]
+
+
 def exact_and_line_hashes(texts: list[str], folded: list[str]) -> tuple[np.ndarray, pa.ListArray]:
     """``text_hashes`` and ``line_hash_array`` of the texts, from their folds
-    (curate.dedup.exact.fold): a text's words by line give both its exact key (the
-    lines' words joined) and its line keys, from one pass over the folds."""
-    words, keys = folded_lines(folded)
-    exact = np.fromiter((key_hash("".join(w)) for w in words), dtype=np.uint64, count=len(texts))
-    return exact, _hash_lists([_edge_hashes(k) if "\n" in t else [] for t, k in zip(texts, keys)])
+    (curate.dedup.exact.fold): one pass over the folds' code points gives both the
+    exact keys (a text's letters and digits) and every line's key hash."""
+    lines, exact_keys = hashed_lines(folded, exact=True)
+    exact = np.fromiter((key_hash(k) for k in exact_keys), dtype=np.uint64, count=len(texts))
+    empty = np.empty(0, np.uint64)
+    return exact, _hash_lists([_edge_hashes(*lines.of(i)) if "\n" in t else empty for i, t in enumerate(texts)])
 
 
 def line_hash_array(texts: list[str]) -> pa.ListArray:
@@ -67,8 +82,14 @@ def line_hash_array(texts: list[str]) -> pa.ListArray:
 
 
 def line_hash_lists(texts: list[str]) -> list[list[int]]:
-    """line_hashes of every text, the texts' lines keyed in one pass."""
-    return [sorted(map(key_hash, keys)) for keys in edge_key_sets(texts)]
+    """line_hashes of every text, the texts' edge lines keyed in one pass."""
+    sets = [sorted(keys) for keys in edge_key_sets(texts)]
+    flat = key_hashes([k for keys in sets for k in keys]).tolist()
+    out, at = [], 0
+    for keys in sets:
+        out.append(sorted(flat[at : at + len(keys)]))
+        at += len(keys)
+    return out
 
 
 def edge_key_sets(texts: list[str]) -> list[set[str]]:
@@ -89,9 +110,10 @@ def _edges(text: str) -> str:
     return "\n".join(lines[:EDGE_LINES] + lines[-EDGE_LINES:])
 
 
-def _hash_lists(lists: list[list[int]]) -> pa.ListArray:
+def _hash_lists(lists: list) -> pa.ListArray:
     offsets = np.r_[0, np.cumsum([len(x) for x in lists])].astype(np.int32)
-    return pa.ListArray.from_arrays(pa.array(offsets), pa.array([h for x in lists for h in x], pa.uint64()))
+    values = np.concatenate([np.asarray(x, np.uint64) for x in lists]) if lists else np.empty(0, np.uint64)
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(values, pa.uint64()))
 
 
 def strip_lines(text: str, boilerplate: dict[int, int], keys: list[str] | None = None) -> str | None:
@@ -107,7 +129,8 @@ def strip_lines(text: str, boilerplate: dict[int, int], keys: list[str] | None =
 
 def line_counts(keys: list[str], boilerplate: dict[int, int]) -> list[int | None]:
     """Per line, the clusters its key was found in (0: not boilerplate; None: no key)."""
-    return [boilerplate.get(key_hash(key), 0) if key else None for key in keys]
+    hashes = key_hashes([k for k in keys if k]).tolist()[::-1]
+    return [boilerplate.get(hashes.pop(), 0) if key else None for key in keys]
 
 
 def kept_lines(counts: list[int | None]) -> list[int] | None:
@@ -121,6 +144,38 @@ def kept_lines(counts: list[int | None]) -> list[int] | None:
             return None
         return [i for i, c in enumerate(counts) if c is None or c == rarest]
     return [i for i, c in enumerate(counts) if not c]
+
+
+def kept_line_masks(lines: LineHashes, boilerplate: tuple[np.ndarray, np.ndarray]) -> list[np.ndarray | None]:
+    """``kept_lines`` of every text at once, as a mask over its lines (None: it strips
+    none), from the lines' hashes and the boilerplate (sorted hashes, cluster counts)."""
+    counts = _cluster_counts(lines, boilerplate)  # -1: no key, 0: not boilerplate
+    starts = lines.offsets[:-1]
+    if not len(starts):
+        return []
+    found = np.add.reduceat(counts > 0, starts) > 0
+    plain = np.add.reduceat(counts == 0, starts) > 0
+    rarest = np.minimum.reduceat(np.where(counts > 0, counts, np.iinfo(np.int64).max), starts)
+    top = np.maximum.reduceat(counts, starts)
+    strips = found & (plain | (rarest != top))
+    text_of = np.repeat(np.arange(len(starts)), np.diff(lines.offsets))
+    keep = np.where(plain[text_of], counts <= 0, (counts == -1) | (counts == rarest[text_of]))
+    return [keep[lo:hi] if s else None for s, lo, hi in zip(strips.tolist(), starts, lines.offsets[1:])]
+
+
+def _cluster_counts(lines: LineHashes, boilerplate: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Per line, the clusters its hash was found in (0: not boilerplate; -1: no key)."""
+    hashes, clusters = np.asarray(boilerplate[0], np.uint64), np.asarray(boilerplate[1], np.int64)
+    if len(hashes) > 1 and not (hashes[1:] >= hashes[:-1]).all():
+        order = np.argsort(hashes)
+        hashes, clusters = hashes[order], clusters[order]
+    counts = np.zeros(len(lines.hashes), dtype=np.int64)
+    if len(hashes):
+        at = np.minimum(np.searchsorted(hashes, lines.hashes), len(hashes) - 1)
+        hit = hashes[at] == lines.hashes
+        counts[hit] = clusters[at[hit]]
+    counts[~lines.keyed] = -1
+    return counts
 
 
 def core_text(text: str, ratio: float = 0.7, max_edge: int = 80) -> str | None:
@@ -233,15 +288,17 @@ def top_hashes(boilerplate: tuple[np.ndarray, np.ndarray], limit: int = 20) -> d
     return {int(boilerplate[0][i]): int(boilerplate[1][i]) for i in order}
 
 
-def first_lines(texts, wanted: dict[int, int], keys: list[list[str]] | None = None) -> dict[int, str]:
+def first_lines(texts, wanted: dict[int, int], lines: LineHashes | None = None) -> dict[int, str]:
     """For each wanted hash, the first line of ``texts`` that carries it (stripped);
-    ``keys``: the texts' line keys, when the caller has them."""
+    ``lines``: the texts' LineHashes (or of more texts, these first), when the caller has them."""
     seen: dict[int, str] = {}
     texts = [text or "" for text in texts]
-    for text, text_keys in zip(texts, line_keys_of(texts) if keys is None else keys):
-        for line, key in zip(text.split("\n"), text_keys):
-            h = key_hash(key) if key else None
-            if h in wanted and h not in seen:
+    if lines is None:
+        lines = hashed_lines([fold(t) for t in texts])[0]
+    for i, text in enumerate(texts):
+        hashes, keyed = lines.of(i)
+        for line, h, has_key in zip(text.split("\n"), hashes.tolist(), keyed.tolist()):
+            if has_key and h in wanted and h not in seen:
                 seen[h] = line.strip()
         if len(seen) == len(wanted):
             break
@@ -249,9 +306,11 @@ def first_lines(texts, wanted: dict[int, int], keys: list[list[str]] | None = No
 
 
 def named_lines(wanted: dict[int, int], found: list[dict[int, str]]) -> list[dict]:
-    """top_lines from ``first_lines`` of consecutive slices of the texts, in order."""
+    """top_lines from ``first_lines`` of consecutive slices of the texts, in order: most
+    clusters first, then by the line (not by its hash, which says nothing to a reader)."""
     seen: dict[int, str] = {}
     for part in found:
         for h, line in part.items():
             seen.setdefault(h, line)
-    return [{"line": seen[h], "clusters": c} for h, c in wanted.items() if h in seen]
+    rows = [{"line": seen[h], "clusters": c} for h, c in wanted.items() if h in seen]
+    return sorted(rows, key=lambda row: (-row["clusters"], row["line"]))

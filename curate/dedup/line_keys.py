@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
 from curate.dedup.exact import dedup_key, fold
+from curate.dedup.shingles import segment_hashes
 
 _DIGIT = re.compile(r"\d+")
 _BREAK = 10  # "\n"
 _ZERO = 48  # "0"
+_PASS_CHARS = 4_000_000  # bounds the scratch arrays of one hashing pass
 
 # A link or an address is never a page's text, however long: a word (run of non-space)
 # holding one of these is left out of a line's letters.
@@ -71,19 +74,100 @@ def _text(points: np.ndarray) -> str:
     return points.tobytes().decode("utf-32-le", "surrogatepass")
 
 
-def folded_lines(folded: list[str]) -> tuple[list[list[str]], list[list[str]]]:
-    """For each fold (curate.dedup.exact.fold) its lines' letters and digits, and its
-    lines' keys (the same with each run of digits as "0"): a text's exact-dedup key is
-    the join of the first, its line keys are the second."""
-    if not folded:
-        return [], []
+class LineHashes(NamedTuple):
+    """Every line of many texts, flat: text i's lines are ``offsets[i]:offsets[i + 1]``,
+    each with the hash of its key (``key_hashes``) and whether it has one (a line with
+    no letter or digit has none; its hash is 0)."""
+
+    offsets: np.ndarray
+    hashes: np.ndarray
+    keyed: np.ndarray
+
+    def of(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Text i's line hashes and which of its lines have a key."""
+        lo, hi = self.offsets[i], self.offsets[i + 1]
+        return self.hashes[lo:hi], self.keyed[lo:hi]
+
+
+def _key_points(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The letters, digits and line breaks of ``points``, and the same with each run of
+    digits as "0": the exact-dedup keys' and the line keys' code points, by line."""
     kept, decimal, _ = _tables()
-    points = _points("\n".join(folded))
     words = points[kept[points]]
     digit = decimal[words]
     masked = words[~(digit & np.r_[False, digit[:-1]])].copy()  # a run of digits leaves its first
     masked[decimal[masked]] = _ZERO
-    return _per_text(folded, _text(words).split("\n")), _per_text(folded, _text(masked).split("\n"))
+    return words, masked
+
+
+def _line_hashes(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hash of each line of keys' code points (lines split at breaks), and which are non-empty."""
+    breaks = np.flatnonzero(points == _BREAK)
+    starts, ends = np.r_[0, breaks + 1], np.r_[breaks, len(points)]
+    keyed = ends > starts
+    hashes = segment_hashes(points.astype(np.uint64), starts, ends)
+    hashes[~keyed] = 0
+    return hashes, keyed
+
+
+def key_hashes(keys: list[str]) -> np.ndarray:
+    """The uint64 hash of each line key: splitmix64 of its code points' polynomial hash
+    (curate.dedup.shingles.segment_hashes), the hash pass 1 stages and the boilerplate
+    pass looks up. Vectorized, unlike a cryptographic hash per line, which was most of
+    the time of re-signing a corpus of review pages (a line is only ever compared with
+    the lines of the same run)."""
+    if not keys:
+        return np.empty(0, dtype=np.uint64)
+    return _line_hashes(_points("\n".join(keys)))[0]
+
+
+def _chunks(texts: list[str], most_chars: int):
+    """Consecutive slices of ``texts`` of at most ``most_chars`` characters (or one text)."""
+    start = 0
+    while start < len(texts):
+        end, size = start + 1, len(texts[start])
+        while end < len(texts) and size + len(texts[end]) <= most_chars:
+            size += len(texts[end])
+            end += 1
+        yield texts[start:end]
+        start = end
+
+
+def hashed_lines(folded: list[str], exact: bool = False) -> tuple[LineHashes, list[str] | None]:
+    """LineHashes of the folds (curate.dedup.exact.fold), and with ``exact`` each fold's
+    exact-dedup key (its letters and digits), from one pass over their code points (in
+    slices of a bounded size)."""
+    hashes, keyed, exact_keys = [], [], [] if exact else None
+    counts = [f.count("\n") + 1 for f in folded]
+    for chunk in _chunks(folded, _PASS_CHARS):
+        words, masked = _key_points(_points("\n".join(chunk)))
+        h, k = _line_hashes(masked)
+        hashes.append(h)
+        keyed.append(k)
+        if exact:
+            exact_keys += _text_keys(words, [f.count("\n") + 1 for f in chunk])
+    offsets = np.r_[0, np.cumsum(counts)].astype(np.int64)
+    if not folded:
+        return LineHashes(offsets, np.empty(0, np.uint64), np.empty(0, bool)), exact_keys
+    return LineHashes(offsets, np.concatenate(hashes), np.concatenate(keyed)), exact_keys
+
+
+def _text_keys(words: np.ndarray, line_counts: list[int]) -> list[str]:
+    """Each text's letters and digits, from ``words`` (those of texts joined by line breaks)."""
+    joined = _text(words)
+    breaks = np.flatnonzero(words == _BREAK)
+    ends = np.cumsum(line_counts) - 1  # the break after each text's last line
+    stops = np.r_[breaks[ends[:-1]], len(joined)].tolist()
+    starts = [0] + [stop + 1 for stop in stops[:-1]]
+    return [joined[a:b].replace("\n", "") for a, b in zip(starts, stops)]
+
+
+def folded_keys(folded: list[str]) -> list[list[str]]:
+    """For each fold (curate.dedup.exact.fold) its lines' keys (``line_key``)."""
+    if not folded:
+        return []
+    _, masked = _key_points(_points("\n".join(folded)))
+    return _per_text(folded, _text(masked).split("\n"))
 
 
 def _per_text(folded: list[str], lines: list[str]) -> list[list[str]]:
@@ -97,7 +181,7 @@ def _per_text(folded: list[str], lines: list[str]) -> list[list[str]]:
 
 def line_keys_of(texts: list[str]) -> list[list[str]]:
     """``line_key`` of every line of every text (``text.split("\\n")``), in one pass."""
-    return folded_lines([fold(t) for t in texts])[1] if texts else []
+    return folded_keys([fold(t) for t in texts])
 
 
 def line_keys(text: str) -> list[str]:

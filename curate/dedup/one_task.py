@@ -27,7 +27,7 @@ from curate.dedup.decision_parts import DecisionParts, write_global
 from curate.dedup.keeper import OUTPUT_SCHEMA
 from curate.dedup.near import cluster, first_pass, second_pass
 from curate.dedup.settings import DedupSettings
-from curate.dedup.signatures import folds_and_keys, stripped_keys
+from curate.dedup.signatures import folds_and_lines, stripped_keys
 from curate.dedup.step import StagedFile
 from curate.io import fs
 
@@ -117,7 +117,7 @@ def _resign(files: list[StagedFile], rows: np.ndarray, boiler, s: DedupSettings,
     """The rows re-signed without their boilerplate lines, and the report's top lines
     as the first ``keep`` texts read show them (curate.dedup.boilerplate.first_lines)."""
     texts = staged_texts(files, rows)
-    folded = folds_and_keys(texts)  # for both
+    folded = folds_and_lines(texts)  # for both
     return stripped_keys(texts, rows, boiler, s, lang, folded), first_lines(texts[:keep], top_hashes(boiler), folded[1])
 
 

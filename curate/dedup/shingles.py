@@ -198,7 +198,7 @@ def shingle_hashes(
         hashes, offsets = _segment_ngrams(values, seg_offsets, n)
     elif kind == "word":
         starts, ends = _runs(kept)
-        word_hashes = _word_hashes(cps, starts, ends)
+        word_hashes = segment_hashes(cps, starts, ends)
         doc_word_offsets = np.searchsorted(starts, doc_char_offsets).astype(np.int64)
         hashes, offsets = _segment_ngrams(word_hashes, doc_word_offsets, n)
     else:
@@ -206,8 +206,9 @@ def shingle_hashes(
     return (mix64(hashes) >> np.uint64(32)).astype(np.uint32), offsets
 
 
-def _word_hashes(cps: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """splitmix64 of the polynomial hash of each word cps[start:end]."""
+def segment_hashes(cps: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """splitmix64 of the polynomial hash of each segment cps[start:end] (uint64 code
+    points): the hash of a word, and of a line's key (curate/dedup/line_keys.py)."""
     if len(starts) == 0:
         return np.empty(0, dtype=np.uint64)
     pos, neg = _POWERS.get(len(cps) + 1)

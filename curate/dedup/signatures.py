@@ -6,12 +6,14 @@ Pure functions of a batch of texts and the settings; pass 1 runs them on the wor
 
 from __future__ import annotations
 
+from itertools import compress
+
 import numpy as np
 import pyarrow as pa
 
-from curate.dedup.boilerplate import core_lines, exact_and_line_hashes, kept_lines, line_counts
+from curate.dedup.boilerplate import core_lines, exact_and_line_hashes, kept_line_masks
 from curate.dedup.exact import fold
-from curate.dedup.line_keys import folded_lines
+from curate.dedup.line_keys import LineHashes, hashed_lines
 from curate.dedup.minhash import signatures
 from curate.dedup.settings import DedupSettings
 from curate.dedup.shingles import shingle_config, shingle_hashes
@@ -130,27 +132,24 @@ def stripped_keys(
     boilerplate: tuple[np.ndarray, np.ndarray],
     s: DedupSettings,
     lang: str,
-    folded: tuple[list[str], list[list[str]]] | None = None,
+    folded: tuple[list[str], LineHashes] | None = None,
 ) -> pa.Table:
     """row, minhash and n_chars (and the core columns, with core links on) of the texts
-    without their boilerplate lines (hashes and cluster counts), for the rows where a
-    line was stripped. ``folded``: the texts' folds and line keys (``folds_and_keys``),
-    when the caller has them. A text is folded once: its fold's lines are its lines'
-    folds, so the stripped text's fold is the kept lines' folds joined."""
-    boiler = dict(zip(boilerplate[0].tolist(), boilerplate[1].tolist()))
+    without their boilerplate lines (sorted hashes and cluster counts), for the rows
+    where a line was stripped. ``folded``: the texts' folds and line hashes
+    (``folds_and_lines``), when the caller has them. A text is folded once: its fold's
+    lines are its lines' folds, so the stripped text's fold is the kept lines' folds joined."""
     texts = [text or "" for text in texts]
-    folds, keys = folded or folds_and_keys(texts)
+    folds, lines = folded or folds_and_lines(texts)
     out_rows, out_texts, out_folds, out_chars = [], [], [], []
-    for row, text, text_fold, text_keys in zip(rows, texts, folds, keys):
-        kept = kept_lines(line_counts(text_keys, boiler))
-        if kept is None:
+    for row, text, text_fold, keep in zip(rows, texts, folds, kept_line_masks(lines, boilerplate)):
+        if keep is None:
             continue
-        lines = text.split("\n")
-        stripped = "\n".join(lines[i] for i in kept)
+        keep = keep.tolist()
+        stripped = "\n".join(compress(text.split("\n"), keep))
         out_rows.append(int(row))
         out_texts.append(stripped)
-        parts = text_fold.split("\n")
-        out_folds.append("\n".join(parts[i] for i in kept))
+        out_folds.append("\n".join(compress(text_fold.split("\n"), keep)))
         # A page that was mostly chrome is judged by its content's length (a caption
         # in a site frame takes the short-text threshold); a title line less does
         # not move a paragraph across that boundary.
@@ -167,10 +166,10 @@ def stripped_keys(
     )
 
 
-def folds_and_keys(texts: list[str]) -> tuple[list[str], list[list[str]]]:
-    """Each text's fold (curate.dedup.exact.fold) and its lines' keys (``line_keys_of``)."""
+def folds_and_lines(texts: list[str]) -> tuple[list[str], LineHashes]:
+    """Each text's fold (curate.dedup.exact.fold) and its lines' hashes (``hashed_lines``)."""
     folds = [fold(t or "") for t in texts]
-    return folds, folded_lines(folds)[1]
+    return folds, hashed_lines(folds)[0]
 
 
 def scatter_signatures(sigs, idx: np.ndarray, n_rows: int, fill: int = 0) -> pa.FixedSizeListArray:

@@ -23,8 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from curate.dedup.boilerplate import edge_key_sets
-from curate.dedup.exact import key_hash
-from curate.dedup.line_keys import line_key
+from curate.dedup.line_keys import key_hashes, line_key
 from curate.io import fs
 from curate.stages.summaries import sample_key
 
@@ -52,7 +51,8 @@ class LineDocs:
         for k, row in enumerate(self.listed):
             if key := line_key(row["line"]):
                 self.wanted.setdefault(key, []).append(k)
-        self.by_hash = {key_hash(key): ks for key, ks in self.wanted.items()}  # as pass 1 staged them
+        # as pass 1 staged them
+        self.by_hash = dict(zip(key_hashes(list(self.wanted)).tolist(), self.wanted.values()))
         self.docs = [0] * len(self.listed)
         self.kept = [0] * len(self.listed)
         self.best: list[tuple | None] = [None] * len(self.listed)
