@@ -286,6 +286,41 @@ def test_body_signatures_from_the_folds_equal_folding_each_body():
     assert core_columns(texts, s, "ko", [fold(t) for t in texts]) == plain
 
 
+@pytest.mark.parametrize("shingles", [None, {"ko": {"kind": "word", "n": 2}}, {"ko": {"kind": "char", "n": 9}}])
+def test_body_signatures_from_the_texts_shingles_equal_signing_each_body(monkeypatch, shingles):
+    """signed_columns takes a body's signature from the range of its text's permuted
+    shingles (in passes cut anywhere among the texts, bodies in the same pass as their
+    text or not): the same columns as signing each text and each body alone, with the
+    bodies too short for the range (fewer than n units) and those whose ends were
+    stripped signed apart."""
+    import curate.dedup.minhash as minhash
+    import curate.dedup.signatures as signatures
+    from curate.dedup.exact import fold
+
+    s = settings({"core_links": True, **({"shingles": shingles} if shingles else {})})
+    edge = "메뉴\n홈\n"
+    texts = _real_pages() + [
+        edge + " 본문은 여기 길게 이어지는 문장입니다. 앞에 빈칸이 있습니다.\n끝",
+        edge + "본문 짧음\n끝",
+        "메뉴\n\n가나다라마바사아자차카타파하 가나다\n홈",
+        "",
+    ]
+    folds = [fold(t) for t in texts]
+    want = {
+        "minhash": signatures.to_fixed_list(signatures.text_signatures(texts, s, "ko")),
+        **signatures.core_columns(texts, s, "ko"),
+    }
+    for chars, cells in [(signatures._MAX_CHARS_PER_PASS, minhash._CHUNK_CELLS), (3000, 128 * 50)]:
+        monkeypatch.setattr(signatures, "_MAX_CHARS_PER_PASS", chars)
+        monkeypatch.setattr(minhash, "_CHUNK_CELLS", cells)
+        got = signatures.signed_columns(texts, s, "ko", folds)
+        assert list(got) == list(want)
+        for name in want:
+            assert got[name].equals(want[name]), (name, chars)
+    bodies = signatures._bodies(texts, s, folds)
+    assert sum(b[3] is not None for b in bodies) > 50 and sum(b[3] is None for b in bodies) >= 1
+
+
 def test_hashed_lines_equal_each_lines_key_hashed_alone():
     """hashed_lines' hash of every line (in slices of a bounded size) is key_hashes of
     that line's line_key; distinct keys of real pages get distinct hashes."""

@@ -97,14 +97,21 @@ def _permute(hv: np.ndarray, a: np.ndarray, b: np.ndarray, scheme: str, out: np.
 
 
 def signatures(
-    hashes: np.ndarray, offsets: np.ndarray, num_perm: int = 128, seed: int = 1, scheme: str = "affine32"
-) -> np.ndarray:
+    hashes: np.ndarray,
+    offsets: np.ndarray,
+    num_perm: int = 128,
+    seed: int = 1,
+    scheme: str = "affine32",
+    ranges: tuple[np.ndarray, np.ndarray] | None = None,
+):
     """MinHash signatures of many documents.
 
     ``hashes``: uint32 shingle hashes of all documents, concatenated.
     ``offsets``: int64 array of len(docs) + 1; document i owns hashes[offsets[i]:offsets[i+1]].
     Returns (docs, num_perm) uint32; a document without shingles gets all 2^32 - 1,
-    as an empty datasketch.MinHash does.
+    as an empty datasketch.MinHash does. With ``ranges`` (first and end indices into
+    ``hashes`` of non-empty ranges, ascending and disjoint), also the signature of the
+    shingles of each range, from the same permuted hashes: (docs' signatures, ranges').
 
     The shingles go through in chunks of equal size, cut anywhere: a document split
     over two chunks takes the smaller of its two partial minima. One scratch buffer
@@ -117,20 +124,38 @@ def signatures(
         hashes = fmix32(hashes)
     offsets = np.asarray(offsets, dtype=np.int64)
     out = np.full((len(offsets) - 1, num_perm), MAX_HASH32, dtype=np.uint32)
+    docs = np.flatnonzero(offsets[1:] > offsets[:-1])
+    segments = [(out, docs, offsets[:-1][docs], offsets[1:][docs])]
+    if ranges is not None:
+        first, end = (np.asarray(x, np.int64) for x in ranges)
+        segments.append(
+            (np.full((len(first), num_perm), MAX_HASH32, dtype=np.uint32), np.arange(len(first)), first, end)
+        )
     total = int(offsets[-1]) if len(offsets) else 0
     rows = min(total, max(1, _CHUNK_CELLS // num_perm))
     scratch = np.empty(num_perm * rows, dtype=np.uint32)
     for lo in range(0, total, max(rows, 1)):
         hi = min(lo + rows, total)
-        # the non-empty documents with shingles in [lo, hi), and where each starts there
-        first = int(np.searchsorted(offsets, lo, side="right")) - 1
-        last = int(np.searchsorted(offsets, hi, side="left"))
-        docs = np.arange(first, last)
-        docs = docs[offsets[docs + 1] > offsets[docs]]
-        starts = np.maximum(offsets[docs], lo) - lo
         phv = _permute(hashes[lo:hi], a, b, scheme, scratch)
-        out[docs] = np.minimum(out[docs], np.minimum.reduceat(phv, starts, axis=1).T)
-    return out
+        for target, at, starts, ends in segments:
+            _take_minima(phv, lo, hi, target, at, starts, ends)
+    return out if ranges is None else (out, segments[1][0])
+
+
+def _take_minima(phv, lo: int, hi: int, target, at, starts, ends) -> None:
+    """target[at[k]] = min(itself, the minimum of phv over segment k of [starts, ends)
+    within the chunk [lo, hi)), for the segments (non-empty, ascending, disjoint) that
+    meet the chunk. One reduceat over [start, end, start, end, ...]: every other
+    result is a segment's minimum, the others are the gaps between them."""
+    first = int(np.searchsorted(ends, lo, side="right"))
+    last = int(np.searchsorted(starts, hi, side="left"))
+    if first >= last:
+        return
+    k = at[first:last]
+    bounds = np.stack([np.maximum(starts[first:last], lo), np.minimum(ends[first:last], hi)], axis=1).ravel() - lo
+    if bounds[-1] == hi - lo:
+        bounds = bounds[:-1]  # the last segment runs to the chunk's end
+    target[k] = np.minimum(target[k], np.minimum.reduceat(phv, bounds, axis=1)[:, ::2].T)
 
 
 def jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> np.ndarray:

@@ -185,25 +185,47 @@ def shingle_hashes(
         offsets = np.r_[0, np.cumsum([len(s) for s in per_doc])].astype(np.int64)
         flat = [s.encode("utf-8") for doc in per_doc for s in doc]
         return sha1_hashes32(flat), offsets
-    norm = folded if folded is not None else [fold(t) for t in texts]
+    hashes, offsets, _ = span_shingles([fold(t) for t in texts] if folded is None else folded, kind, n)
+    return hashes, offsets
+
+
+def span_shingles(
+    folded: list[str], kind: str, n: int, spans: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+    """``shingle_hashes`` of folds, and where the shingles of some spans of them lie.
+
+    ``spans``: (fold index, first character, end character) of spans that start at a
+    line's start and end at a line's end, ascending by fold. Such a span's shingles are
+    a range of its fold's (a line break is a separator): returned as global indices
+    [first, end), or -1 and -1 where the span has fewer than n units (its one shingle
+    is all of it, which its fold does not have).
+    """
     # a separator after each text so no word runs across two documents
-    cps = np.frombuffer("\n".join(norm).encode("utf-32-le") + b"\n\0\0\0", dtype=np.uint32).astype(np.uint64)
-    doc_char_offsets = np.r_[0, np.cumsum([len(t) + 1 for t in norm])].astype(np.int64)
+    cps = np.frombuffer("\n".join(folded).encode("utf-32-le") + b"\n\0\0\0", dtype=np.uint32).astype(np.uint64)
+    doc_char_offsets = np.r_[0, np.cumsum([len(t) + 1 for t in folded])].astype(np.int64)
     kept = _kept(cps)
     if kind == "char":
         # drop separators; segments are the documents
         kept_before = np.r_[0, np.cumsum(kept)].astype(np.int64)
-        values = cps[kept]
         seg_offsets = kept_before[doc_char_offsets]
-        hashes, offsets = _segment_ngrams(values, seg_offsets, n)
+        hashes, offsets = _segment_ngrams(cps[kept], seg_offsets, n)
+        unit_at = kept_before.__getitem__
     elif kind == "word":
         starts, ends = _runs(kept)
-        word_hashes = segment_hashes(cps, starts, ends)
-        doc_word_offsets = np.searchsorted(starts, doc_char_offsets).astype(np.int64)
-        hashes, offsets = _segment_ngrams(word_hashes, doc_word_offsets, n)
+        seg_offsets = np.searchsorted(starts, doc_char_offsets).astype(np.int64)
+        hashes, offsets = _segment_ngrams(segment_hashes(cps, starts, ends), seg_offsets, n)
+        unit_at = starts.searchsorted
     else:
         raise ValueError(f"shingle kind must be 'char' or 'word', got {kind!r}")
-    return (mix64(hashes) >> np.uint64(32)).astype(np.uint32), offsets
+    out = (mix64(hashes) >> np.uint64(32)).astype(np.uint32)
+    if spans is None:
+        return out, offsets, None
+    doc, first, end = (np.asarray(x, np.int64) for x in spans)
+    u0, u1 = unit_at(doc_char_offsets[doc] + first), unit_at(doc_char_offsets[doc] + end)
+    ok = u1 - u0 >= n
+    lo = np.where(ok, offsets[doc] + u0 - seg_offsets[doc], -1)
+    hi = np.where(ok, offsets[doc] + u1 - n + 1 - seg_offsets[doc], -1)
+    return out, offsets, (lo, hi)
 
 
 def segment_hashes(cps: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:

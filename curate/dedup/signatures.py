@@ -16,7 +16,7 @@ from curate.dedup.exact import fold
 from curate.dedup.line_keys import LineHashes, hashed_lines
 from curate.dedup.minhash import signatures
 from curate.dedup.settings import DedupSettings
-from curate.dedup.shingles import shingle_config, shingle_hashes
+from curate.dedup.shingles import shingle_config, shingle_hashes, span_shingles
 
 _MAX_CHARS_PER_PASS = 4_000_000  # bounds the scratch arrays of one shingling pass
 
@@ -40,28 +40,54 @@ def from_fixed_list(col) -> np.ndarray:
 def text_signatures(texts: list[str], s: DedupSettings, lang: str, folded: list[str] | None = None) -> np.ndarray:
     """MinHash signatures of the texts; ``folded``: their folds, when the caller has them."""
     sh = shingle_config(s.shingles, lang)
-    out, start = [], 0
-    while start < len(texts) or not out:
+    if sh.get("hash", "poly") != "poly":  # the compatibility hash of the scalar reference
+        return _signed_chunks(texts, sh, s, lambda chunk, start: (shingle_hashes(chunk, sh["kind"], sh["n"], "sha1"),))
+    folded = folded if folded is not None else [fold(t) for t in texts]
+    return _signed_chunks(folded, sh, s, lambda chunk, start: (span_shingles(chunk, sh["kind"], sh["n"])[:2],))
+
+
+def _signed_chunks(texts: list[str], sh: dict, s: DedupSettings, shingle, spans=None):
+    """Signatures of the texts in passes of at most _MAX_CHARS_PER_PASS characters;
+    ``shingle(chunk, start)`` gives ((hashes, offsets), and with ``spans`` the spans'
+    shingle ranges). With spans (fold index, first, end character; ascending), also the
+    spans' signatures and which spans have them (see span_shingles)."""
+    sigs, span_sigs, span_ok, start = [], [], [], 0
+    while start < len(texts) or not sigs:
         end, size = start, 0
         while end < len(texts) and (end == start or size + len(texts[end]) <= _MAX_CHARS_PER_PASS):
             size += len(texts[end])
             end += 1
-        hashes, offsets = shingle_hashes(
-            texts[start:end], sh["kind"], sh["n"], sh.get("hash", "poly"), None if folded is None else folded[start:end]
-        )
-        out.append(signatures(hashes, offsets, s.num_perm, s.seed, s.scheme))
+        (hashes, offsets), *found = shingle(texts[start:end], start)
+        if spans is None:
+            sigs.append(signatures(hashes, offsets, s.num_perm, s.seed, s.scheme))
+        else:
+            lo, hi = found[0]
+            ok = lo >= 0
+            doc_sigs, range_sigs = signatures(hashes, offsets, s.num_perm, s.seed, s.scheme, (lo[ok], hi[ok]))
+            sigs.append(doc_sigs)
+            full = np.full((len(lo), s.num_perm), 0xFFFFFFFF, np.uint32)
+            full[ok] = range_sigs
+            span_sigs.append(full)
+            span_ok.append(ok)
         start = end
         if end >= len(texts):
             break
-    return np.concatenate(out) if out else np.empty((0, s.num_perm), np.uint32)
+    empty = np.empty((0, s.num_perm), np.uint32)
+    out = np.concatenate(sigs) if sigs else empty
+    if spans is None:
+        return out
+    return (
+        out,
+        np.concatenate(span_sigs) if span_sigs else empty,
+        np.concatenate(span_ok) if span_ok else np.empty(0, bool),
+    )
 
 
-def core_columns(texts: list[str], s: DedupSettings, lang: str, folds: list[str] | None = None) -> dict[str, pa.Array]:
-    """``core_minhash`` and ``core_chars`` of each text's body (see core_text); a text
-    with no short edge line gets an empty signature (all 0xFFFFFFFF) and 0 characters.
-    ``folds``: the texts' folds, when the caller has them (a body is whole lines, so its
-    fold is their folds joined, unless stripping its ends took something)."""
-    have, bodies, body_folds = [], [], []
+def _bodies(texts: list[str], s: DedupSettings, folds: list[str] | None):
+    """Each text's body (core_text), where it has one: (text index, body, first and end
+    line, the body's fold or None where ``folds`` were not given, and the character span
+    of the body in the text's fold, or None where stripping its ends took something)."""
+    out = []
     for k, text in enumerate(texts):
         span = core_lines(text, s.core_ratio, s.core_max_edge) if text and "\n" in text else None
         if span is None:
@@ -71,16 +97,67 @@ def core_columns(texts: list[str], s: DedupSettings, lang: str, folds: list[str]
         body = joined.strip()
         if not body:
             continue
-        have.append(k)
-        bodies.append(body)
-        same = folds is not None and len(body) == len(joined)
-        body_folds.append("\n".join(folds[k].split("\n")[i:j]) if same else fold(body))
-    sigs = np.full((len(texts), s.num_perm), 0xFFFFFFFF, dtype=np.uint32)
-    chars = np.zeros(len(texts), dtype=np.int64)
-    if have:
-        sigs[have] = text_signatures(bodies, s, lang, body_folds)
-        chars[have] = [len(b) for b in bodies]
-    return {"core_minhash": to_fixed_list(sigs), "core_chars": pa.array(chars, pa.int64())}
+        if folds is None or len(body) != len(joined):
+            out.append((k, body, None if folds is None else fold(body), None))
+            continue
+        parts = folds[k].split("\n")
+        first = sum(map(len, parts[:i])) + i
+        body_fold = "\n".join(parts[i:j])
+        out.append((k, body, body_fold, (first, first + len(body_fold))))
+    return out
+
+
+def core_columns(texts: list[str], s: DedupSettings, lang: str, folds: list[str] | None = None) -> dict[str, pa.Array]:
+    """``core_minhash`` and ``core_chars`` of each text's body (see core_text); a text
+    with no short edge line gets an empty signature (all 0xFFFFFFFF) and 0 characters.
+    ``folds``: the texts' folds, when the caller has them (a body is whole lines, so its
+    fold is their folds joined, unless stripping its ends took something)."""
+    bodies = _bodies(texts, s, folds)
+    sigs = text_signatures([b[1] for b in bodies], s, lang, None if folds is None else [b[2] for b in bodies])
+    return _core_table(len(texts), s, bodies, sigs)
+
+
+def _core_table(n: int, s: DedupSettings, bodies: list, sigs: np.ndarray) -> dict[str, pa.Array]:
+    out = np.full((n, s.num_perm), 0xFFFFFFFF, dtype=np.uint32)
+    chars = np.zeros(n, dtype=np.int64)
+    if bodies:
+        have = [b[0] for b in bodies]
+        out[have] = sigs
+        chars[have] = [len(b[1]) for b in bodies]
+    return {"core_minhash": to_fixed_list(out), "core_chars": pa.array(chars, pa.int64())}
+
+
+def signed_columns(texts: list[str], s: DedupSettings, lang: str, folds: list[str]) -> dict[str, pa.Array]:
+    """``minhash`` of the texts and, with core links on, ``core_minhash`` and
+    ``core_chars`` (as text_signatures and core_columns give them), from their folds.
+    A body that is whole lines of its fold takes its signature from the text's permuted
+    shingles (its shingles are a range of them); the others are shingled on their own."""
+    sh = shingle_config(s.shingles, lang)
+    if not s.core_links or sh.get("hash", "poly") != "poly":
+        core = core_columns(texts, s, lang, folds) if s.core_links else {}
+        return {"minhash": to_fixed_list(text_signatures(texts, s, lang, folds)), **core}
+    bodies = _bodies(texts, s, folds)
+    spanned = [b for b in bodies if b[3] is not None]
+    spans = tuple(
+        np.array([b[0] for b in spanned] if k == 0 else [b[3][k - 1] for b in spanned], np.int64) for k in range(3)
+    )
+
+    def shingle(chunk, start):
+        at = slice(*np.searchsorted(spans[0], [start, start + len(chunk)]))
+        hashes, offsets, ranges = span_shingles(
+            chunk, sh["kind"], sh["n"], (spans[0][at] - start, spans[1][at], spans[2][at])
+        )
+        return (hashes, offsets), ranges
+
+    sigs, span_sigs, ok = _signed_chunks(folds, sh, s, shingle, spans)
+    body_sigs = np.empty((len(bodies), s.num_perm), np.uint32)
+    from_span = np.array([b[3] is not None for b in bodies], bool)
+    from_span[from_span] = ok
+    body_sigs[from_span] = span_sigs[ok]
+    rest = np.flatnonzero(~from_span)
+    if len(rest):
+        body_sigs[rest] = text_signatures([bodies[i][1] for i in rest], s, lang, [bodies[i][2] for i in rest])
+    return {"minhash": to_fixed_list(sigs), **_core_table(len(texts), s, bodies, body_sigs)}
 
 
 def keys_for_texts(
@@ -115,13 +192,14 @@ def dedup_keys(table: pa.Table, s: DedupSettings, lang: str) -> pa.Table:
     texts = [t or "" for t in table.column("text").to_pylist()]
     folded = [fold(t) for t in texts]
     text_hash, line_hashes = exact_and_line_hashes(texts, folded)
+    signed = signed_columns(texts, s, lang, folded)
     return pa.table(
         {
             "id": table.column("id").cast(pa.string()),
             "text_hash": pa.array(text_hash, pa.uint64()),
-            "minhash": to_fixed_list(text_signatures(texts, s, lang, folded)),
+            "minhash": signed.pop("minhash"),
             "line_hashes": line_hashes,
-            **(core_columns(texts, s, lang, folded) if s.core_links else {}),
+            **signed,
         }
     )
 
@@ -154,14 +232,19 @@ def stripped_keys(
         # in a site frame takes the short-text threshold); a title line less does
         # not move a paragraph across that boundary.
         out_chars.append(len(stripped) if 2 * len(stripped) <= len(text) else len(text))
+    if out_texts:
+        signed = signed_columns(out_texts, s, lang, out_folds)
+    else:
+        signed = {
+            "minhash": pa.array([], minhash_type(s.num_perm)),
+            **(core_columns([], s, lang) if s.core_links else {}),
+        }
     return pa.table(
         {
             "row": pa.array(out_rows, pa.int64()),
-            "minhash": to_fixed_list(text_signatures(out_texts, s, lang, out_folds))
-            if out_texts
-            else pa.array([], minhash_type(s.num_perm)),
+            "minhash": signed.pop("minhash"),
             "n_chars": pa.array(out_chars, pa.int64()),
-            **(core_columns(out_texts, s, lang, out_folds) if s.core_links else {}),
+            **signed,
         }
     )
 
