@@ -381,3 +381,32 @@ def test_top_lines_in_a_tie_go_by_the_line_not_its_hash():
     hashes = np.array(sorted(line_hash(line) for line in lines), np.uint64)
     got = top_lines(pages, (hashes, np.array([7, 7, 7, 7], np.int64)))
     assert [x["line"] for x in got] == sorted(lines)
+
+
+def test_fold_line_by_line_is_nfkc_and_casefold_of_the_whole_text():
+    """fold normalizes only the lines that need it; the result is NFKC then casefold
+    of the whole text, on real pages and on any text of marks, jamo and line breaks."""
+    import unicodedata
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from curate.dedup.exact import fold
+
+    def whole(text):
+        return unicodedata.normalize("NFKC", text).casefold()
+
+    texts = _real_pages()
+    assert sum(not unicodedata.is_normalized("NFKC", t) for t in texts if "\n" in t) > 50
+    assert [fold(t) for t in texts] == [whole(t) for t in texts]
+
+    alphabet = st.sampled_from(
+        list("\n\n\r a1AßİΣς\u0301\u0308\u3099\u309a\u1100\u1161\u11a8\u3131\u314b가かｶﾞＡ①ﬁ¨\u2028")
+    )
+
+    @settings(max_examples=500, deadline=None)
+    @given(st.text(alphabet, max_size=30))
+    def check(text):
+        assert fold(text) == whole(text)
+
+    check()

@@ -13,8 +13,21 @@ _NON_WORD = re.compile(r"[\W_]+")
 
 
 def fold(text: str) -> str:
-    """NFKC, case-folded: the form every dedup key and shingle is taken from."""
-    return unicodedata.normalize("NFKC", text).casefold()
+    """NFKC, case-folded: the form every dedup key and shingle is taken from.
+
+    A text that is not NFKC already (ㅋㅋ and ㅠㅠ are compatibility jamo) is normalized
+    line by line, only the lines that need it: normalizing a whole text decomposes and
+    recomposes every Hangul syllable in it. A line break is never part of a
+    decomposition or a composition, so the lines' forms joined are the text's."""
+    if text.isascii():
+        return text.lower()  # NFKC leaves ASCII as it is; casefold is lower there
+    if unicodedata.is_normalized("NFKC", text):
+        return text.casefold()
+    lines = text.split("\n")
+    return "\n".join([line if _is_nfkc("NFKC", line) else _nfkc("NFKC", line) for line in lines]).casefold()
+
+
+_is_nfkc, _nfkc = unicodedata.is_normalized, unicodedata.normalize
 
 
 def folded_key(folded: str) -> str:
