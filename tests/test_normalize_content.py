@@ -233,3 +233,16 @@ def test_guards_hold_for_any_whitespace_and_controls(text):
 @given(st.text(st.sampled_from(list(" \t\n\na가ㅋ!.~")), max_size=30))
 def test_guards_hold_for_plain_spacing(text):
     assert normalize_text(text) == _every_step(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(st.sampled_from(list("wwwwWｗｗ草あ。a1 ㅋㅋ!!\n")), max_size=30), st.sampled_from([1, 2, 4]))
+def test_noise_pattern_equals_its_look_behind_first_form(text, max_repeat):
+    """The noise pattern matches "w" before looking back at the character before it;
+    the same matches as the look-behind written first."""
+    from curate.stages import normalize as n
+
+    first = re.compile(
+        rf"([{n._JAMO}{n._PUNCT}\uff57])\1{{{max_repeat},}}|(?<=[{n._JAPANESE}])(w)\2{{{max_repeat},}}(?![A-Za-z0-9])"
+    )
+    assert [m.span() for m in n._noise(max_repeat).finditer(text)] == [m.span() for m in first.finditer(text)]
