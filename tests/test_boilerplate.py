@@ -410,3 +410,28 @@ def test_fold_line_by_line_is_nfkc_and_casefold_of_the_whole_text():
         assert fold(text) == whole(text)
 
     check()
+
+
+def test_pairs_after_a_change_equal_pairing_anew():
+    """near_pairs_after_change keeps the pairs of unchanged documents and pairs again
+    only the buckets a changed one leaves or joins: the same pairs as near_pairs over
+    the new signatures, for a few changed documents and for most of them."""
+    from curate.dedup.pairs import near_pairs, near_pairs_after_change
+    from curate.dedup.signatures import from_fixed_list, text_signatures
+
+    s = settings()
+    texts = sorted({t for t in _real_pages() if len(t) > 80})[:1500]
+    texts += [t.replace("다.", "다!") for t in texts[:300]]  # near copies, so buckets have pairs
+    sigs = text_signatures(texts, s, "ko")
+    chars = np.array([len(t) for t in texts])
+    a, b, keys = near_pairs(sigs, chars, s)
+    assert len(a) > 50
+    for changed in (np.arange(0, len(texts), 9), np.arange(0, len(texts), 2)[:1000]):
+        new = sigs.copy()
+        new[changed] = text_signatures([texts[i][: len(texts[i]) // 2] for i in changed], s, "ko")
+        want = near_pairs(new, chars, s)
+        got = near_pairs_after_change(new, chars, s, keys, a, b, changed)
+        if 2 * len(changed) > len(texts):  # most changed: near_pairs does less
+            assert got is None
+            continue
+        assert sorted(zip(*got[:2])) == sorted(zip(*want[:2])) and np.array_equal(got[2], want[2])

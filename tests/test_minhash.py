@@ -129,3 +129,12 @@ def test_band_keys_equal_exactly_when_band_equal():
     same = np.tile(sigs[2, :4], 3)[None, :]
     k = band_keys(same, 3, 4)[0]
     assert len(set(k.tolist())) == 3
+
+
+def test_distinct_is_np_unique():
+    from curate.dedup.arrays import distinct
+
+    rng = np.random.default_rng(3)
+    for values in [rng.integers(0, 50, 1000), rng.integers(0, 2**63, 500, dtype=np.uint64), np.empty(0, np.int64)]:
+        assert np.array_equal(distinct(values), np.unique(values))
+        assert np.array_equal(distinct(np.sort(values), presorted=True), np.unique(values))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from curate.dedup.arrays import distinct
 from curate.dedup.exact import fold, key_hash
 from curate.dedup.line_keys import (
     LineHashes,
@@ -52,8 +53,8 @@ def _edge_keys(keys: list[str]) -> set[str]:
     """The distinct non-empty keys of a text's edge lines; none for fewer than two."""
     if len(keys) > 2 * EDGE_LINES:
         keys = keys[:EDGE_LINES] + keys[-EDGE_LINES:]
-    distinct = {k for k in keys if k}
-    return distinct if len(distinct) >= 2 else set()
+    found = {k for k in keys if k}
+    return found if len(found) >= 2 else set()
 
 
 def _edge_hashes(hashes: np.ndarray, keyed: np.ndarray) -> np.ndarray:
@@ -62,8 +63,8 @@ def _edge_hashes(hashes: np.ndarray, keyed: np.ndarray) -> np.ndarray:
     if len(hashes) > 2 * EDGE_LINES:
         hashes = np.r_[hashes[:EDGE_LINES], hashes[-EDGE_LINES:]]
         keyed = np.r_[keyed[:EDGE_LINES], keyed[-EDGE_LINES:]]
-    distinct = np.unique(hashes[keyed])
-    return distinct if len(distinct) >= 2 else distinct[:0]
+    found = np.unique(hashes[keyed])
+    return found if len(found) >= 2 else found[:0]
 
 
 def exact_and_line_hashes(texts: list[str], folded: list[str]) -> tuple[np.ndarray, pa.ListArray]:
@@ -271,7 +272,7 @@ def rows_with(line_lists, boilerplate: np.ndarray) -> np.ndarray:
         return np.empty(0, np.int64)
     hashes, counts = _flat(line_lists)
     owner = np.repeat(np.arange(len(counts)), counts)
-    return np.unique(owner[_positions(np.sort(np.asarray(boilerplate, np.uint64)), hashes)[1]])
+    return distinct(owner[_positions(np.sort(np.asarray(boilerplate, np.uint64)), hashes)[1]], presorted=True)
 
 
 def _positions(sorted_hashes: np.ndarray, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from curate.dedup.arrays import distinct
 from curate.dedup.minhash import band_keys, jaccard
 from curate.dedup.settings import DedupSettings
 
@@ -66,7 +67,7 @@ def unique_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return a, b
     a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
     if a.min() >= 0 and b.min() >= 0 and max(a.max(), b.max()) < (1 << 31):
-        code = np.unique((a << 32) | b)  # one sort of 64-bit codes beats a row-wise unique
+        code = distinct((a << 32) | b)  # one sort of 64-bit codes beats a row-wise unique
         a, b = code >> 32, code & 0xFFFFFFFF
     else:
         pairs = np.unique(np.stack([a, b], axis=1), axis=0)
@@ -127,8 +128,11 @@ def near_pairs_after_change(
     their keys, buckets and verification are the same; only the buckets a changed
     document leaves or joins are paired again. None where such a bucket is larger than
     max_bucket_all_pairs before or after (its star-and-chain pairs depend on every
-    member): run near_pairs then."""
+    member), or where most documents changed (most buckets are touched: near_pairs
+    does less): run near_pairs then."""
     n, B, R = len(sigs), s.bands, s.rows
+    if 2 * len(changed) > n:
+        return None
     max_all = s.max_bucket_all_pairs
     keys = old_keys.copy()
     keys[:, changed] = band_keys(sigs[changed], B, R).T
@@ -142,7 +146,7 @@ def near_pairs_after_change(
     table = np.zeros(1 << 22, dtype=bool)  # direct-address filter on the keys' low bits
     low = np.uint64((1 << 22) - 1)
     for band in range(B):
-        touched = np.unique(np.r_[before[band], keys[band, changed]])
+        touched = distinct(np.r_[before[band], keys[band, changed]])
         slots = (touched & low).astype(np.intp)
         table[slots] = True
         maybe = np.flatnonzero(table[(keys[band] & low).astype(np.intp)])
