@@ -417,7 +417,7 @@ def test_pairs_after_a_change_equal_pairing_anew():
     only the buckets a changed one leaves or joins: the same pairs as near_pairs over
     the new signatures, for a few changed documents and for most of them."""
     from curate.dedup.pairs import near_pairs, near_pairs_after_change
-    from curate.dedup.signatures import from_fixed_list, text_signatures
+    from curate.dedup.signatures import text_signatures
 
     s = settings()
     texts = sorted({t for t in _real_pages() if len(t) > 80})[:1500]
