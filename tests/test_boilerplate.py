@@ -211,6 +211,15 @@ def test_line_weights_count_each_lines_letters_outside_links():
     for text in texts:
         lines = text.split("\n")
         assert line_weights(text, lines) == [_weight(line) for line in lines]
+    import curate.dedup.line_keys as lk
+
+    want = [[_weight(line) for line in text.split("\n")] for text in texts]
+    assert lk.weights_of(texts) == want
+    lk._PASS_CHARS, saved = 700, lk._PASS_CHARS  # many passes, a long text alone in one
+    try:
+        assert lk.weights_of(texts) == want
+    finally:
+        lk._PASS_CHARS = saved
 
 
 def test_line_keys_and_weights_hold_for_any_text():

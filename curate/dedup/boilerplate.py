@@ -192,13 +192,17 @@ def core_text(text: str, ratio: float = 0.7, max_edge: int = 80) -> str | None:
     return None if span is None else "\n".join(span[0][span[1] : span[2]]).strip() or None
 
 
-def core_lines(text: str, ratio: float = 0.7, max_edge: int = 80) -> tuple[list[str], int, int] | None:
+def core_lines(
+    text: str, ratio: float = 0.7, max_edge: int = 80, sizes: list[int] | None = None
+) -> tuple[list[str], int, int] | None:
     """The text's lines and the body's first and end line (core_text: the body is those
-    lines joined and stripped), or None when no edge line would go."""
+    lines joined and stripped), or None when no edge line would go. ``sizes``: the
+    lines' weights (curate.dedup.line_keys.weights_of), when the caller has them."""
     if "\n" not in text:
         return None
     lines = text.split("\n")
-    sizes = line_weights(text, lines)
+    if sizes is None:
+        sizes = line_weights(text, lines)
     longest = max(sizes)
     if longest == 0:
         return None

@@ -199,14 +199,28 @@ def _weight(line: str) -> int:
 
 
 def line_weights(text: str, lines: list[str]) -> list[int]:
-    """``_weight`` of every line of ``text`` (``lines``: its split on line breaks): the
-    letters of all lines counted in one pass over the code points, then the few lines
-    with a link or an address counted again word by word."""
-    points = _points(text)
-    line_of = np.cumsum(points == _BREAK)
-    sizes = np.bincount(line_of[_tables()[2][points]], minlength=len(lines)).tolist()
-    if any(mark in text for mark in LINK_MARKS):
-        for i, line in enumerate(lines):
-            if any(mark in line for mark in LINK_MARKS):
-                sizes[i] = _weight(line)
-    return sizes
+    """``_weight`` of every line of ``text`` (``lines``: its split on line breaks)."""
+    return weights_of([text])[0]
+
+
+def weights_of(texts: list[str]) -> list[list[int]]:
+    """``line_weights`` of every text: the letters of all their lines counted in one pass
+    over the code points (in slices of a bounded size), then the few lines with a link
+    or an address counted again word by word."""
+    out: list[list[int]] = []
+    letter = _tables()[2]
+    for chunk in _chunks(texts, _PASS_CHARS):
+        points = _points("\n".join(chunk))
+        counts = [t.count("\n") + 1 for t in chunk]
+        line_of = np.cumsum(points == _BREAK)
+        sizes = np.bincount(line_of[letter[points]], minlength=sum(counts)).tolist()
+        at = 0
+        for n in counts:
+            out.append(sizes[at : at + n])
+            at += n
+    for text, sizes in zip(texts, out):
+        if any(mark in text for mark in LINK_MARKS):
+            for i, line in enumerate(text.split("\n")):
+                if any(mark in line for mark in LINK_MARKS):
+                    sizes[i] = _weight(line)
+    return out

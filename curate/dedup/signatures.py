@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from curate.dedup.boilerplate import core_lines, exact_and_line_hashes, kept_line_masks
 from curate.dedup.exact import fold
-from curate.dedup.line_keys import LineHashes, hashed_lines
+from curate.dedup.line_keys import LineHashes, hashed_lines, weights_of
 from curate.dedup.minhash import signatures
 from curate.dedup.settings import DedupSettings
 from curate.dedup.shingles import shingle_config, shingle_hashes, span_shingles
@@ -88,8 +88,10 @@ def _bodies(texts: list[str], s: DedupSettings, folds: list[str] | None):
     line, the body's fold or None where ``folds`` were not given, and the character span
     of the body in the text's fold, or None where stripping its ends took something)."""
     out = []
-    for k, text in enumerate(texts):
-        span = core_lines(text, s.core_ratio, s.core_max_edge) if text and "\n" in text else None
+    multi = [k for k, text in enumerate(texts) if text and "\n" in text]
+    for k, sizes in zip(multi, weights_of([texts[k] for k in multi])):
+        text = texts[k]
+        span = core_lines(text, s.core_ratio, s.core_max_edge, sizes)
         if span is None:
             continue
         lines, i, j = span
