@@ -246,3 +246,40 @@ def test_noise_pattern_equals_its_look_behind_first_form(text, max_repeat):
         rf"([{n._JAMO}{n._PUNCT}\uff57])\1{{{max_repeat},}}|(?<=[{n._JAPANESE}])(w)\2{{{max_repeat},}}(?![A-Za-z0-9])"
     )
     assert [m.span() for m in n._noise(max_repeat).finditer(text)] == [m.span() for m in first.finditer(text)]
+
+
+def _squeeze_every_line(text: str, max_repeat: int = 4) -> str:
+    """squeeze_runs looking at every line: fences tracked, each line searched for a run."""
+    from curate.stages import normalize as n
+
+    noise = n._noise(max_repeat)
+    lines, in_fence = text.split("\n"), False
+    for i, line in enumerate(lines):
+        if n._FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        if in_fence or not noise.search(line) or n._CODE_LINE.search(line):
+            continue
+        parts, start = [], 0
+        for m in n._PROTECTED.finditer(line):
+            parts += [noise.sub(lambda r: (r.group(1) or r.group(2)) * max_repeat, line[start : m.start()]), m.group()]
+            start = m.end()
+        parts.append(noise.sub(lambda r: (r.group(1) or r.group(2)) * max_repeat, line[start:]))
+        lines[i] = "".join(parts)
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("path", CORPORA, ids=lambda p: str(p.relative_to(ROOT)))
+def test_squeezing_only_the_lines_with_a_run_equals_looking_at_every_line(path):
+    from curate.stages.normalize import squeeze_runs
+
+    texts = list(_texts(path))
+    assert [squeeze_runs(t, 4) for t in texts] == [_squeeze_every_line(t) for t in texts]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(st.sampled_from(list("ㅋㅋㅋ!!!ww草\n\n``~~ x=1;{}http://a.b/c!!!!! ")), max_size=60))
+def test_squeezing_equals_looking_at_every_line_on_any_text(text):
+    from curate.stages.normalize import squeeze_runs
+
+    assert squeeze_runs(text, 2) == _squeeze_every_line(text, 2)
