@@ -21,9 +21,8 @@ from curate.io import fs
 from curate.io.schema import SHARD_SCHEMA
 from curate.stages.normalize import NORMALIZE_VERSION
 
-KEYS_VERSION = (
-    4  # 2: line_hashes for the boilerplate pass; 3: body signatures (core links); 4: line hashes by key_hashes
-)
+# 2: line_hashes for the boilerplate pass; 3: body signatures (core links); 4: line hashes by key_hashes
+KEYS_VERSION = 4
 
 
 def file_key(path: str) -> str:

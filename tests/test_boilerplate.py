@@ -209,8 +209,7 @@ def test_line_weights_count_each_lines_letters_outside_links():
         "𠮷野家\n\U0001f600 ok\n",
     ]
     for text in texts:
-        lines = text.split("\n")
-        assert line_weights(text, lines) == [_weight(line) for line in lines]
+        assert line_weights(text) == [_weight(line) for line in text.split("\n")]
     import curate.dedup.line_keys as lk
 
     want = [[_weight(line) for line in text.split("\n")] for text in texts]
@@ -236,7 +235,7 @@ def test_line_keys_and_weights_hold_for_any_text():
     def check(text):
         lines = text.split("\n")
         assert line_keys(text) == [line_key(line) for line in lines]
-        assert line_weights(text, lines) == [_weight(line) for line in lines]
+        assert line_weights(text) == [_weight(line) for line in lines]
 
     check()
 
@@ -327,7 +326,7 @@ def test_body_signatures_from_the_texts_shingles_equal_signing_each_body(monkeyp
         for name in want:
             assert got[name].equals(want[name]), (name, chars)
     bodies = signatures._bodies(texts, s, folds)
-    assert sum(b[3] is not None for b in bodies) > 50 and sum(b[3] is None for b in bodies) >= 1
+    assert sum(b.span is not None for b in bodies) > 50 and sum(b.span is None for b in bodies) >= 1
 
 
 def test_hashed_lines_equal_each_lines_key_hashed_alone():

@@ -202,7 +202,7 @@ def core_lines(
         return None
     lines = text.split("\n")
     if sizes is None:
-        sizes = line_weights(text, lines)
+        sizes = line_weights(text)
     longest = max(sizes)
     if longest == 0:
         return None

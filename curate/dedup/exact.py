@@ -23,11 +23,11 @@ def fold(text: str) -> str:
         return text.lower()  # NFKC leaves ASCII as it is; casefold is lower there
     if unicodedata.is_normalized("NFKC", text):
         return text.casefold()
-    lines = text.split("\n")
-    return "\n".join([line if _is_nfkc("NFKC", line) else _nfkc("NFKC", line) for line in lines]).casefold()
-
-
-_is_nfkc, _nfkc = unicodedata.is_normalized, unicodedata.normalize
+    lines = [
+        line if unicodedata.is_normalized("NFKC", line) else unicodedata.normalize("NFKC", line)
+        for line in text.split("\n")
+    ]
+    return "\n".join(lines).casefold()
 
 
 def folded_key(folded: str) -> str:

@@ -121,8 +121,9 @@ def key_hashes(keys: list[str]) -> np.ndarray:
     return _line_hashes(_points("\n".join(keys)))[0]
 
 
-def _chunks(texts: list[str], most_chars: int):
-    """Consecutive slices of ``texts`` of at most ``most_chars`` characters (or one text)."""
+def text_slices(texts: list[str], most_chars: int):
+    """Consecutive slices of ``texts`` of at most ``most_chars`` characters (or one text):
+    the passes of the batch functions that work on all their code points at once."""
     start = 0
     while start < len(texts):
         end, size = start + 1, len(texts[start])
@@ -138,14 +139,15 @@ def hashed_lines(folded: list[str], exact: bool = False) -> tuple[LineHashes, li
     exact-dedup key (its letters and digits), from one pass over their code points (in
     slices of a bounded size)."""
     hashes, keyed, exact_keys = [], [], [] if exact else None
-    counts = [f.count("\n") + 1 for f in folded]
-    for chunk in _chunks(folded, _PASS_CHARS):
+    counts, at = [f.count("\n") + 1 for f in folded], 0
+    for chunk in text_slices(folded, _PASS_CHARS):
         words, masked = _key_points(_points("\n".join(chunk)))
         h, k = _line_hashes(masked)
         hashes.append(h)
         keyed.append(k)
         if exact:
-            exact_keys += _text_keys(words, [f.count("\n") + 1 for f in chunk])
+            exact_keys += _text_keys(words, counts[at : at + len(chunk)])
+        at += len(chunk)
     offsets = np.r_[0, np.cumsum(counts)].astype(np.int64)
     if not folded:
         return LineHashes(offsets, np.empty(0, np.uint64), np.empty(0, bool)), exact_keys
@@ -198,8 +200,8 @@ def _weight(line: str) -> int:
     return sum(sum(map(str.isalpha, w)) for w in line.split() if not any(mark in w for mark in LINK_MARKS))
 
 
-def line_weights(text: str, lines: list[str]) -> list[int]:
-    """``_weight`` of every line of ``text`` (``lines``: its split on line breaks)."""
+def line_weights(text: str) -> list[int]:
+    """``_weight`` of every line of ``text`` (its split on line breaks)."""
     return weights_of([text])[0]
 
 
@@ -209,7 +211,7 @@ def weights_of(texts: list[str]) -> list[list[int]]:
     or an address counted again word by word."""
     out: list[list[int]] = []
     letter = _tables()[2]
-    for chunk in _chunks(texts, _PASS_CHARS):
+    for chunk in text_slices(texts, _PASS_CHARS):
         points = _points("\n".join(chunk))
         counts = [t.count("\n") + 1 for t in chunk]
         line_of = np.cumsum(points == _BREAK)

@@ -7,13 +7,14 @@ Pure functions of a batch of texts and the settings; pass 1 runs them on the wor
 from __future__ import annotations
 
 from itertools import compress
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
 
 from curate.dedup.boilerplate import core_lines, exact_and_line_hashes, kept_line_masks
 from curate.dedup.exact import fold
-from curate.dedup.line_keys import LineHashes, hashed_lines, weights_of
+from curate.dedup.line_keys import LineHashes, hashed_lines, text_slices, weights_of
 from curate.dedup.minhash import signatures
 from curate.dedup.settings import DedupSettings
 from curate.dedup.shingles import shingle_config, shingle_hashes, span_shingles
@@ -52,12 +53,9 @@ def _signed_chunks(texts: list[str], sh: dict, s: DedupSettings, shingle, spans=
     shingle ranges). With spans (fold index, first, end character; ascending), also the
     spans' signatures and which spans have them (see span_shingles)."""
     sigs, span_sigs, span_ok, start = [], [], [], 0
-    while start < len(texts) or not sigs:
-        end, size = start, 0
-        while end < len(texts) and (end == start or size + len(texts[end]) <= _MAX_CHARS_PER_PASS):
-            size += len(texts[end])
-            end += 1
-        (hashes, offsets), *found = shingle(texts[start:end], start)
+    for chunk in text_slices(texts, _MAX_CHARS_PER_PASS):
+        (hashes, offsets), *found = shingle(chunk, start)
+        start += len(chunk)
         if spans is None:
             sigs.append(signatures(hashes, offsets, s.num_perm, s.seed, s.scheme))
         else:
@@ -69,9 +67,6 @@ def _signed_chunks(texts: list[str], sh: dict, s: DedupSettings, shingle, spans=
             full[ok] = range_sigs
             span_sigs.append(full)
             span_ok.append(ok)
-        start = end
-        if end >= len(texts):
-            break
     empty = np.empty((0, s.num_perm), np.uint32)
     out = np.concatenate(sigs) if sigs else empty
     if spans is None:
@@ -83,10 +78,19 @@ def _signed_chunks(texts: list[str], sh: dict, s: DedupSettings, shingle, spans=
     )
 
 
-def _bodies(texts: list[str], s: DedupSettings, folds: list[str] | None):
-    """Each text's body (core_text), where it has one: (text index, body, first and end
-    line, the body's fold or None where ``folds`` were not given, and the character span
-    of the body in the text's fold, or None where stripping its ends took something)."""
+class Body(NamedTuple):
+    """A text's body (core_text): the text's index, the body, its fold (None where the
+    texts' folds were not given) and its character span in the text's fold (None where
+    stripping its ends took something, or without folds)."""
+
+    index: int
+    text: str
+    fold: str | None
+    span: tuple[int, int] | None
+
+
+def _bodies(texts: list[str], s: DedupSettings, folds: list[str] | None) -> list[Body]:
+    """The body of each text that has one."""
     out = []
     multi = [k for k, text in enumerate(texts) if text and "\n" in text]
     for k, sizes in zip(multi, weights_of([texts[k] for k in multi])):
@@ -100,12 +104,12 @@ def _bodies(texts: list[str], s: DedupSettings, folds: list[str] | None):
         if not body:
             continue
         if folds is None or len(body) != len(joined):
-            out.append((k, body, None if folds is None else fold(body), None))
+            out.append(Body(k, body, None if folds is None else fold(body), None))
             continue
         parts = folds[k].split("\n")
         first = sum(map(len, parts[:i])) + i
         body_fold = "\n".join(parts[i:j])
-        out.append((k, body, body_fold, (first, first + len(body_fold))))
+        out.append(Body(k, body, body_fold, (first, first + len(body_fold))))
     return out
 
 
@@ -115,17 +119,17 @@ def core_columns(texts: list[str], s: DedupSettings, lang: str, folds: list[str]
     ``folds``: the texts' folds, when the caller has them (a body is whole lines, so its
     fold is their folds joined, unless stripping its ends took something)."""
     bodies = _bodies(texts, s, folds)
-    sigs = text_signatures([b[1] for b in bodies], s, lang, None if folds is None else [b[2] for b in bodies])
+    sigs = text_signatures([b.text for b in bodies], s, lang, None if folds is None else [b.fold for b in bodies])
     return _core_table(len(texts), s, bodies, sigs)
 
 
-def _core_table(n: int, s: DedupSettings, bodies: list, sigs: np.ndarray) -> dict[str, pa.Array]:
+def _core_table(n: int, s: DedupSettings, bodies: list[Body], sigs: np.ndarray) -> dict[str, pa.Array]:
     out = np.full((n, s.num_perm), 0xFFFFFFFF, dtype=np.uint32)
     chars = np.zeros(n, dtype=np.int64)
     if bodies:
-        have = [b[0] for b in bodies]
+        have = [b.index for b in bodies]
         out[have] = sigs
-        chars[have] = [len(b[1]) for b in bodies]
+        chars[have] = [len(b.text) for b in bodies]
     return {"core_minhash": to_fixed_list(out), "core_chars": pa.array(chars, pa.int64())}
 
 
@@ -139,9 +143,11 @@ def signed_columns(texts: list[str], s: DedupSettings, lang: str, folds: list[st
         core = core_columns(texts, s, lang, folds) if s.core_links else {}
         return {"minhash": to_fixed_list(text_signatures(texts, s, lang, folds)), **core}
     bodies = _bodies(texts, s, folds)
-    spanned = [b for b in bodies if b[3] is not None]
-    spans = tuple(
-        np.array([b[0] for b in spanned] if k == 0 else [b[3][k - 1] for b in spanned], np.int64) for k in range(3)
+    spanned = [b for b in bodies if b.span is not None]
+    spans = (
+        np.array([b.index for b in spanned], np.int64),
+        np.array([b.span[0] for b in spanned], np.int64),
+        np.array([b.span[1] for b in spanned], np.int64),
     )
 
     def shingle(chunk, start):
@@ -153,12 +159,12 @@ def signed_columns(texts: list[str], s: DedupSettings, lang: str, folds: list[st
 
     sigs, span_sigs, ok = _signed_chunks(folds, sh, s, shingle, spans)
     body_sigs = np.empty((len(bodies), s.num_perm), np.uint32)
-    from_span = np.array([b[3] is not None for b in bodies], bool)
+    from_span = np.array([b.span is not None for b in bodies], bool)
     from_span[from_span] = ok
     body_sigs[from_span] = span_sigs[ok]
     rest = np.flatnonzero(~from_span)
     if len(rest):
-        body_sigs[rest] = text_signatures([bodies[i][1] for i in rest], s, lang, [bodies[i][2] for i in rest])
+        body_sigs[rest] = text_signatures([bodies[i].text for i in rest], s, lang, [bodies[i].fold for i in rest])
     return {"minhash": to_fixed_list(sigs), **_core_table(len(texts), s, bodies, body_sigs)}
 
 
