@@ -49,21 +49,26 @@ def line_hashes(text: str) -> list[int]:
     return line_hash_lists([text])[0]
 
 
+def _at_edges(items):
+    """Of a text's lines (or what is known of each: a list or an array), the first and
+    last EDGE_LINES; all of them when it has no more."""
+    if len(items) <= 2 * EDGE_LINES:
+        return items
+    if isinstance(items, np.ndarray):
+        return np.r_[items[:EDGE_LINES], items[-EDGE_LINES:]]
+    return items[:EDGE_LINES] + items[-EDGE_LINES:]
+
+
 def _edge_keys(keys: list[str]) -> set[str]:
     """The distinct non-empty keys of a text's edge lines; none for fewer than two."""
-    if len(keys) > 2 * EDGE_LINES:
-        keys = keys[:EDGE_LINES] + keys[-EDGE_LINES:]
-    found = {k for k in keys if k}
+    found = {k for k in _at_edges(keys) if k}
     return found if len(found) >= 2 else set()
 
 
 def _edge_hashes(hashes: np.ndarray, keyed: np.ndarray) -> np.ndarray:
     """``_edge_keys`` by hash: the sorted distinct hashes of a text's keyed edge lines,
     none for fewer than two."""
-    if len(hashes) > 2 * EDGE_LINES:
-        hashes = np.r_[hashes[:EDGE_LINES], hashes[-EDGE_LINES:]]
-        keyed = np.r_[keyed[:EDGE_LINES], keyed[-EDGE_LINES:]]
-    found = np.unique(hashes[keyed])
+    found = np.unique(_at_edges(hashes)[_at_edges(keyed)])
     return found if len(found) >= 2 else found[:0]
 
 
@@ -107,8 +112,7 @@ def _edges(text: str) -> str:
     """The text's first and last EDGE_LINES lines (all of a text with no more)."""
     if text.count("\n") < 2 * EDGE_LINES:
         return text
-    lines = text.split("\n")
-    return "\n".join(lines[:EDGE_LINES] + lines[-EDGE_LINES:])
+    return "\n".join(_at_edges(text.split("\n")))
 
 
 def _hash_lists(lists: list) -> pa.ListArray:
