@@ -76,13 +76,25 @@ _FENCE = re.compile(r"^[ \t]*(?:`{3,}|~{3,})[ \t]*[A-Za-z0-9_+.#-]*[ \t]*$")
 
 
 def _noise(max_repeat: int) -> re.Pattern:
-    n = max_repeat
-    # "w" first, then the look back at the character before it: a look-behind first
-    # would be tried at every position of every text (a quarter of the scan's time)
-    return re.compile(rf"([{_JAMO}{_PUNCT}\uff57])\1{{{n},}}|(w)(?<=[{_JAPANESE}]w)\2{{{n},}}(?![A-Za-z0-9])")
+    # One class of every noise character, "w" with them: re scans for a member of a
+    # leading class with a table lookup per character, where an alternation was tried
+    # at every position (most of normalize's time). A run of "w" is noise only after
+    # Japanese text and before no letter or digit (_is_noise).
+    return re.compile(rf"([{_JAMO}{_PUNCT}\uff57w])\1{{{max_repeat},}}")
 
 
 _NOISE = {}
+_JAPANESE_CHAR = re.compile(f"[{_JAPANESE}]")
+_ALNUM_ASCII = re.compile("[A-Za-z0-9]")
+
+
+def _is_noise(m: re.Match) -> bool:
+    """A run the noise pattern found is noise: any but "w", and "w" laughter (草wwwwww)
+    right after a Japanese character, in the same string, and before no letter or digit."""
+    if m.group(1) != "w":
+        return True
+    start, end, text = m.start(), m.end(), m.string
+    return start > 0 and _JAPANESE_CHAR.match(text, start - 1) is not None and not _ALNUM_ASCII.match(text, end)
 
 
 def squeeze_runs(text: str, max_repeat: int) -> str:
@@ -91,20 +103,24 @@ def squeeze_runs(text: str, max_repeat: int) -> str:
     if max_repeat <= 0:
         return text
     noise = _NOISE.get(max_repeat) or _NOISE.setdefault(max_repeat, _noise(max_repeat))
-    if not noise.search(text):
+    # No run crosses a line break, and "\n" is neither Japanese nor a letter: a run is
+    # noise in the text exactly when it is in its line.
+    runs = [m.start() for m in noise.finditer(text) if _is_noise(m)]
+    if not runs:
         return text
 
     def cut(m: re.Match) -> str:
-        return (m.group(1) or m.group(2)) * max_repeat
+        return m.group(1) * max_repeat if _is_noise(m) else m.group()
 
     lines = text.split("\n")
+    fenced = "```" in text or "~~~" in text  # then every line, to follow the fences
     in_fence = False
-    for i in _noisy_lines(text, lines, noise):
+    for i in range(len(lines)) if fenced else _lines_of(lines, runs):
         line = lines[i]
         if _FENCE.match(line):
             in_fence = not in_fence
             continue
-        if in_fence or not noise.search(line) or _CODE_LINE.search(line):
+        if in_fence or (fenced and not any(map(_is_noise, noise.finditer(line)))) or _CODE_LINE.search(line):
             continue
         parts, start = [], 0
         for m in _PROTECTED.finditer(line):
@@ -115,14 +131,10 @@ def squeeze_runs(text: str, max_repeat: int) -> str:
     return "\n".join(lines)
 
 
-def _noisy_lines(text: str, lines: list[str], noise: re.Pattern):
-    """The indices of the lines to look at, in order: every line when the text has a
-    code fence, else only the lines holding a noise run (no run crosses a line break, so
-    one search over the whole text finds them all)."""
-    if "```" in text or "~~~" in text:
-        return range(len(lines))
+def _lines_of(lines: list[str], offsets: list[int]) -> list[int]:
+    """The distinct lines (indices, ascending) that hold the text offsets given in order."""
     starts = list(itertools.accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
-    return sorted({bisect.bisect_right(starts, m.start()) - 1 for m in noise.finditer(text)})
+    return sorted({bisect.bisect_right(starts, at) - 1 for at in offsets})
 
 
 def _decode_entity(m: re.Match) -> str:
