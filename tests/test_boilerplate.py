@@ -443,3 +443,37 @@ def test_pairs_after_a_change_equal_pairing_anew():
             assert got is None
             continue
         assert sorted(zip(*got[:2])) == sorted(zip(*want[:2])) and np.array_equal(got[2], want[2])
+
+
+def test_threads_give_the_same_pairs_lines_and_rows():
+    """near_pairs, boilerplate_lines and rows_with on threads (slices of the band keys
+    and the bands, the halves of the hash range, slices of the lines) equal them on one."""
+    from curate.dedup.pairs import near_pairs
+    from curate.dedup.signatures import text_signatures
+
+    s = settings()
+    texts = sorted({t for t in _real_pages() if len(t) > 80})[:1500]
+    texts += [t.replace("다.", "다!") for t in texts[:300]]  # near copies, so buckets have pairs
+    sigs = text_signatures(texts, s, "ko")
+    chars = np.array([len(t) for t in texts])
+    # and with bodies (the second half of each text) as nodes, some taking no part
+    bodies = text_signatures([t[len(t) // 2 :] for t in texts], s, "ko")
+    present = np.r_[np.ones(len(texts), bool), np.arange(len(texts)) % 7 != 0]
+    cases = [(sigs, chars, None, None), (np.r_[sigs, bodies], np.r_[chars, chars // 2], present, len(texts))]
+    for nodes, lengths, p, n_full in cases:
+        one = near_pairs(nodes, lengths, s, p, n_full)
+        assert len(one[0]) > 50
+        for threads in (2, 3):
+            many = near_pairs(nodes, lengths, s, p, n_full, threads=threads)
+            assert all(np.array_equal(x, y) for x, y in zip(one, many))
+
+    chrome = pages_in_chrome("ko")[0]
+    lists = line_hash_array(chrome + texts)
+    hashes = lists.flatten().to_numpy()
+    assert (hashes >= np.uint64(1 << 63)).any() and (hashes < np.uint64(1 << 63)).any()
+    labels = np.arange(len(chrome + texts)) // 3
+    lines = boilerplate_lines(lists, labels, 3)
+    assert len(lines[0]) > 5
+    for threads in (2, 5):
+        assert all(np.array_equal(x, y) for x, y in zip(lines, boilerplate_lines(lists, labels, 3, threads)))
+        assert np.array_equal(rows_with(lists, lines[0]), rows_with(lists, lines[0], threads))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from curate.dedup.arrays import distinct
+from curate.dedup.arrays import distinct, thread_map
 from curate.dedup.exact import fold, key_hash
 from curate.dedup.line_keys import (
     LineHashes,
@@ -244,10 +244,18 @@ def _flat(line_lists: pa.ListArray | pa.ChunkedArray) -> tuple[np.ndarray, np.nd
     return line_lists.flatten().to_numpy(zero_copy_only=False).astype(np.uint64), counts
 
 
-def line_label_pairs(line_lists: pa.ListArray | pa.ChunkedArray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct (line hash, cluster label) pairs."""
+def line_label_pairs(
+    line_lists: pa.ListArray | pa.ChunkedArray, labels: np.ndarray, threads: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (line hash, cluster label) pairs, sorted; threads > 1: the hashes below
+    2**63 and those above on a thread each (their pairs are apart, and in order)."""
     hashes, counts = _flat(line_lists)
-    return unique_pairs(hashes, np.repeat(labels, counts))
+    labels = np.repeat(labels, counts)
+    if threads <= 1:
+        return unique_pairs(hashes, labels)
+    high = hashes >= np.uint64(1 << 63)
+    halves = thread_map(lambda half: unique_pairs(hashes[half], labels[half]), [~high, high], threads)
+    return np.concatenate([h for h, _ in halves]), np.concatenate([lab for _, lab in halves])
 
 
 def unique_pairs(hashes: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -267,20 +275,26 @@ def frequent(hashes: np.ndarray, min_clusters: int) -> tuple[np.ndarray, np.ndar
     return values[hit], counts[hit]
 
 
-def boilerplate_lines(line_lists, labels: np.ndarray, min_clusters: int) -> tuple[np.ndarray, np.ndarray]:
+def boilerplate_lines(
+    line_lists, labels: np.ndarray, min_clusters: int, threads: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
     """Sorted hashes of the lines found in at least ``min_clusters`` distinct clusters,
     and their cluster counts."""
-    hashes, _ = line_label_pairs(line_lists, labels)
+    hashes, _ = line_label_pairs(line_lists, labels, threads)
     return frequent(hashes, min_clusters)
 
 
-def rows_with(line_lists, boilerplate: np.ndarray) -> np.ndarray:
-    """Positions of the documents that carry at least one boilerplate line."""
+def rows_with(line_lists, boilerplate: np.ndarray, threads: int = 1) -> np.ndarray:
+    """Positions of the documents that carry at least one boilerplate line (threads: the
+    line hashes looked up in slices on that many threads)."""
     if len(boilerplate) == 0:
         return np.empty(0, np.int64)
     hashes, counts = _flat(line_lists)
     owner = np.repeat(np.arange(len(counts)), counts)
-    return distinct(owner[_positions(np.sort(np.asarray(boilerplate, np.uint64)), hashes)[1]], presorted=True)
+    boilerplate = np.sort(np.asarray(boilerplate, np.uint64))
+    slices = np.array_split(hashes, max(1, threads))
+    found = np.concatenate(thread_map(lambda part: _positions(boilerplate, part)[1], slices, threads))
+    return distinct(owner[found], presorted=True)
 
 
 def _positions(sorted_hashes: np.ndarray, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -20,6 +20,7 @@ curate/dedup/near_ray.py runs the same steps on Ray.
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -68,9 +69,12 @@ def _nodes(keys: pa.Table, s: DedupSettings, reps: np.ndarray, n_chars: np.ndarr
     return np.concatenate([sigs, body]), np.r_[n_chars[reps], body_chars], present
 
 
-def _cluster(keys: pa.Table, s: DedupSettings, previous: NearGraph | None = None) -> tuple[pa.Table, NearGraph | None]:
+def _cluster(
+    keys: pa.Table, s: DedupSettings, previous: NearGraph | None = None, threads: int = 1
+) -> tuple[pa.Table, NearGraph | None]:
     """``cluster``, and the near graph it built. previous: the graph of a run on the
-    same keys except the signatures and n_chars of some rows; its pairs are reused."""
+    same keys except the signatures and n_chars of some rows; its pairs are reused.
+    threads: near_pairs's."""
     rows, quality, n_chars = key_columns(keys)
     order_key = (quality, n_chars, rows)
     n = len(rows)
@@ -98,7 +102,7 @@ def _cluster(keys: pa.Table, s: DedupSettings, previous: NearGraph | None = None
             pairs = near_pairs_after_change(
                 sigs, chars, s, previous.band_keys, previous.a, previous.b, np.flatnonzero(moved), present, n_full
             )
-        na, nb, node_keys = pairs if pairs is not None else near_pairs(sigs, chars, s, present, n_full)
+        na, nb, node_keys = pairs if pairs is not None else near_pairs(sigs, chars, s, present, n_full, threads)
         graph = NearGraph(reps, sigs, chars, present, node_keys, na, nb)
         owner = reps if n_full is None else np.r_[reps, reps]  # a body's node stands for its document
         a.append(owner[na])
@@ -137,28 +141,30 @@ def cluster_without_boilerplate(
     return second_pass(keys, s, graph, new) if cluster_fn is cluster else cluster_fn(with_resigned(keys, new), s)
 
 
-def first_pass(keys: pa.Table, s: DedupSettings, lines_fn=boilerplate_lines):
+def first_pass(keys: pa.Table, s: DedupSettings, lines_fn=None, threads: int = 1):
     """The first clustering of ``cluster_without_boilerplate`` in one process: its
     members, its near graph, the boilerplate lines (hashes, cluster counts) and the rows
-    that carry one (both None when there is no second pass)."""
-    first, graph = _cluster(keys, s)
-    return (first, graph, *_boilerplate(keys, s, first, lines_fn))
+    that carry one (both None when there is no second pass). lines_fn: what finds the
+    boilerplate lines (default ``boilerplate_lines``); threads: for the numpy work."""
+    lines_fn = lines_fn or functools.partial(boilerplate_lines, threads=threads)
+    first, graph = _cluster(keys, s, threads=threads)
+    return (first, graph, *_boilerplate(keys, s, first, lines_fn, threads))
 
 
-def _boilerplate(keys: pa.Table, s: DedupSettings, first: pa.Table, lines_fn):
+def _boilerplate(keys: pa.Table, s: DedupSettings, first: pa.Table, lines_fn, threads: int = 1):
     k = s.boilerplate_clusters
     if not k or not s.near or "line_hashes" not in keys.column_names or not keys.num_rows:
         return None, None
     rows = keys.column("row").to_numpy().astype(np.int64)
     line_lists = keys.column("line_hashes")
     boiler = lines_fn(line_lists, cluster_labels(rows, first.select(["row", "dup_cluster"])), k)
-    return boiler, rows[rows_with(line_lists, boiler[0])]
+    return boiler, rows[rows_with(line_lists, boiler[0], threads)]
 
 
-def second_pass(keys: pa.Table, s: DedupSettings, graph: NearGraph | None, new: pa.Table) -> pa.Table:
+def second_pass(keys: pa.Table, s: DedupSettings, graph: NearGraph | None, new: pa.Table, threads: int = 1) -> pa.Table:
     """The second clustering, on the keys with the rows of ``new`` (a ``stripped_keys``
     table) re-signed, reusing the first pass's pairs."""
-    return _cluster(with_resigned(keys, new), s, graph)[0]
+    return _cluster(with_resigned(keys, new), s, graph, threads)[0]
 
 
 def with_resigned(keys: pa.Table, new: pa.Table) -> pa.Table:

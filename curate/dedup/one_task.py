@@ -32,6 +32,9 @@ from curate.dedup.step import StagedFile
 from curate.io import fs
 
 RESIGN_ROWS = 500  # rows a re-signing task takes at least (fewer tasks when there are few rows)
+# The clustering tasks run alone (nothing else is scheduled meanwhile): each takes the
+# CPUs of a node, up to this many, for its numpy work's threads.
+MAX_CLUSTER_THREADS = 8
 
 
 def corpus_keys(files: list[StagedFile]) -> pa.Table:
@@ -77,8 +80,9 @@ def decide_in_one_task(files: list[StagedFile], s: DedupSettings, lang: str, out
     if not s.near or not sum(f.live for f in files):
         ray.get(ray.remote(num_cpus=1, max_retries=2)(_exact).remote(files, s, counts, out))
         return out
-    keys, graph, members, boiler, carriers = ray.remote(num_cpus=1, max_retries=2, num_returns=5)(_first).remote(
-        files, s
+    threads = min(MAX_CLUSTER_THREADS, _node_cpus())
+    keys, graph, members, boiler, carriers = ray.remote(num_cpus=threads, max_retries=2, num_returns=5)(_first).remote(
+        files, s, threads
     )
     carriers = ray.get(carriers)  # row numbers only: at most one_task_docs of them
     if carriers is None:
@@ -90,8 +94,8 @@ def decide_in_one_task(files: list[StagedFile], s: DedupSettings, lang: str, out
         resign.remote(files, carriers[i], boiler, s, lang, max(0, SAMPLE_TEXTS - int(i[0]))) for i in slices if len(i)
     ]
     tables, lines = [r[0] for r in resigned], [r[1] for r in resigned]
-    second = ray.remote(num_cpus=1, max_retries=2)(_second)
-    ray.get(second.remote(out, counts, s, keys, graph, members, boiler, len(tables), *tables, *lines))
+    second = ray.remote(num_cpus=threads, max_retries=2)(_second)
+    ray.get(second.remote(out, counts, s, threads, keys, graph, members, boiler, len(tables), *tables, *lines))
     return out
 
 
@@ -101,15 +105,22 @@ def _cpus() -> int:
     return max(1, int(ray.cluster_resources().get("CPU", 1)))
 
 
+def _node_cpus() -> int:
+    """The CPUs of the largest live node: no task may ask for more than one node has."""
+    import ray
+
+    return max([int(n["Resources"].get("CPU", 0)) for n in ray.nodes() if n.get("Alive")] + [1])
+
+
 def _exact(files: list[StagedFile], s: DedupSettings, counts: list[int], out: DecisionParts) -> None:
     """Exact dedup alone, or a corpus without a live row: one clustering, no second pass."""
     members = cluster(corpus_keys(files), s) if sum(f.live for f in files) else OUTPUT_SCHEMA.empty_table()
     write_global(out, members, counts, {})
 
 
-def _first(files: list[StagedFile], s: DedupSettings):
+def _first(files: list[StagedFile], s: DedupSettings, threads: int):
     keys = corpus_keys(files)
-    members, graph, boiler, carriers = first_pass(keys, s)
+    members, graph, boiler, carriers = first_pass(keys, s, threads=threads)
     return keys, graph, members, boiler, carriers
 
 
@@ -121,10 +132,12 @@ def _resign(files: list[StagedFile], rows: np.ndarray, boiler, s: DedupSettings,
     return stripped_keys(texts, rows, boiler, s, lang, folded), first_lines(texts[:keep], top_hashes(boiler), folded[1])
 
 
-def _second(out: DecisionParts, counts: list[int], s: DedupSettings, keys, graph, members, boiler, n: int, *parts):
+def _second(
+    out: DecisionParts, counts: list[int], s: DedupSettings, threads: int, keys, graph, members, boiler, n: int, *parts
+):
     new = pa.concat_tables(parts[:n]) if n else None
     if new is not None and new.num_rows:
-        members = second_pass(keys, s, graph, new)
+        members = second_pass(keys, s, graph, new, threads)
     summary = {
         "top_boilerplate": named_lines(top_hashes(boiler), list(parts[n:])),
         "boilerplate_lines": int(len(boiler[0])),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from curate.dedup.arrays import distinct
+from curate.dedup.arrays import distinct, thread_map
 from curate.dedup.minhash import band_keys, jaccard
 from curate.dedup.settings import DedupSettings
 
@@ -216,27 +216,32 @@ def near_pairs(
     s: DedupSettings,
     present: np.ndarray | None = None,
     n_full: int | None = None,
+    threads: int = 1,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Verified near-duplicate pairs (positions into sigs and n_chars), and the
     (bands, nodes) band keys they came from. present: the nodes that take part (the
-    others get keys of their own); n_full: see _linkable."""
+    others get keys of their own); n_full: see _linkable; threads: the band keys of
+    slices of the nodes, and the bands' buckets, on that many threads."""
     members = np.arange(len(sigs), dtype=np.int64) if present is None else np.flatnonzero(present)
     keys = np.empty((s.bands, len(sigs)), dtype=np.uint64)
-    keys[:, members] = band_keys(sigs[members], s.bands, s.rows).T
+    slices = np.array_split(members, max(1, threads))
+    for part, part_keys in zip(slices, thread_map(lambda m: band_keys(sigs[m], s.bands, s.rows), slices, threads)):
+        keys[:, part] = part_keys.T
     if present is not None:
         absent = np.flatnonzero(~present)
         keys[:, absent] = _absent_keys(absent, s.bands)
     # Band keys never collide across bands (the band index is mixed in), so each band
     # is bucketed on its own: many small sorts beat one over docs x bands entries.
-    per_band = [
-        bucket_pairs(
+    per_band = thread_map(
+        lambda band: bucket_pairs(
             keys[band] if present is None else keys[band, members],
             members,
             s.max_bucket_all_pairs,
             members_ascending=True,
-        )
-        for band in range(s.bands)
-    ]
+        ),
+        range(s.bands),
+        threads,
+    )
     a, b = unique_pairs(np.concatenate([p[0] for p in per_band]), np.concatenate([p[1] for p in per_band]))
     a, b = _linkable(a, b, n_full)
     ok = verified(sigs[a], sigs[b], pair_thresholds(n_chars[a], n_chars[b], s))
