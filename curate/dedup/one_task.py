@@ -54,11 +54,13 @@ def file_texts(path: str, local: np.ndarray) -> list[str]:
     sizes = np.array([meta.row_group(g).num_rows for g in range(meta.num_row_groups)], dtype=np.int64)
     starts = np.r_[0, np.cumsum(sizes)[:-1]]
     group = np.searchsorted(starts, local, side="right") - 1
-    needed = np.unique(group)
-    base = np.r_[0, np.cumsum(sizes[needed])[:-1]]  # where each needed group starts in what is read
-    pos = local - starts[group] + base[np.searchsorted(needed, group)]
-    texts = staged.read_row_groups(needed.tolist(), columns=["text"]).column("text")
-    return texts.take(pa.array(pos, pa.int64())).to_pylist()
+    texts: list[str] = []
+    # a row group at a time: a take over the column of several would first join them
+    for part in np.split(np.arange(len(local)), np.flatnonzero(np.diff(group)) + 1) if len(local) else ():
+        g = int(group[part[0]])
+        column = staged.read_row_group(g, columns=["text"]).column("text")
+        texts += column.take(pa.array(local[part] - starts[g])).to_pylist()
+    return texts
 
 
 def staged_texts(files: list[StagedFile], rows: np.ndarray) -> list[str]:
