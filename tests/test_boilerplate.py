@@ -245,10 +245,15 @@ def test_exact_and_line_hashes_from_one_fold_equal_each_alone():
     from curate.dedup.exact import fold, text_hashes
 
     texts = _real_pages() + ["", "\n", "한 줄\n\n둘째 줄 2021\n", "Ａ_b\nＡ-B\n①\nⅫ"]
+    words = [a + b for a in "가나다라마바사아" for b in "자차카타파하"]
+    for n in (2 * EDGE_LINES - 1, 2 * EDGE_LINES, 2 * EDGE_LINES + 1, 3 * EDGE_LINES):  # edges meet, or not
+        texts += ["\n".join(words[:n]), "\n".join(["머리말", *words[:n], "머리말"]), "\n".join(["-"] * n + ["끝"])]
     exact, lines = exact_and_line_hashes(texts, [fold(t) for t in texts])
     assert exact.tolist() == text_hashes(texts).tolist()
     assert lines.to_pylist() == line_hash_array(texts).to_pylist()
     assert sum(bool(x) for x in lines.to_pylist()) > 50
+    one_line = ["한 줄", "", "Ａ_b"]  # no line to share, in a batch of their own
+    assert exact_and_line_hashes(one_line, [fold(t) for t in one_line])[1].to_pylist() == [[], [], []]
 
 
 def test_stripped_keys_sign_the_stripped_texts_from_the_folds():

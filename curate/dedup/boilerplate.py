@@ -65,21 +65,34 @@ def _edge_keys(keys: list[str]) -> set[str]:
     return found if len(found) >= 2 else set()
 
 
-def _edge_hashes(hashes: np.ndarray, keyed: np.ndarray) -> np.ndarray:
-    """``_edge_keys`` by hash: the sorted distinct hashes of a text's keyed edge lines,
-    none for fewer than two."""
-    found = np.unique(_at_edges(hashes)[_at_edges(keyed)])
-    return found if len(found) >= 2 else found[:0]
-
-
 def exact_and_line_hashes(texts: list[str], folded: list[str]) -> tuple[np.ndarray, pa.ListArray]:
     """``text_hashes`` and ``line_hash_array`` of the texts, from their folds
     (curate.dedup.exact.fold): one pass over the folds' code points gives both the
     exact keys (a text's letters and digits) and every line's key hash."""
     lines, exact_keys = hashed_lines(folded, exact=True)
     exact = np.fromiter((key_hash(k) for k in exact_keys), dtype=np.uint64, count=len(texts))
-    empty = np.empty(0, np.uint64)
-    return exact, _hash_lists([_edge_hashes(*lines.of(i)) if "\n" in t else empty for i, t in enumerate(texts)])
+    return exact, edge_hash_array(lines, np.fromiter(("\n" in t for t in texts), bool, count=len(texts)))
+
+
+def edge_hash_array(lines: LineHashes, multi: np.ndarray) -> pa.ListArray:
+    """``_edge_hashes`` of every text at once, as one list<uint64> array: one sort of
+    the (text, hash) pairs of all keyed edge lines (an empty list where ``multi`` is
+    False: a one-line text has no lines to share)."""
+    counts = np.diff(lines.offsets)
+    text = np.repeat(np.arange(len(counts)), counts)
+    pos = np.arange(len(text)) - lines.offsets[:-1][text]
+    size = counts[text]
+    edge = (size <= 2 * EDGE_LINES) | (pos < EDGE_LINES) | (pos >= size - EDGE_LINES)
+    pick = edge & lines.keyed & multi[text]
+    text, hashes = text[pick], lines.hashes[pick]
+    order = np.lexsort((hashes, text))
+    text, hashes = text[order], hashes[order]
+    first = np.ones(len(text), bool)
+    first[1:] = (text[1:] != text[:-1]) | (hashes[1:] != hashes[:-1])
+    text, hashes = text[first], hashes[first]
+    shared = np.bincount(text, minlength=len(counts))[text] >= 2  # none for fewer than two
+    offsets = np.r_[0, np.cumsum(np.bincount(text[shared], minlength=len(counts)))].astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(hashes[shared], pa.uint64()))
 
 
 def line_hash_array(texts: list[str]) -> pa.ListArray:
