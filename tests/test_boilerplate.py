@@ -482,3 +482,15 @@ def test_threads_give_the_same_pairs_lines_and_rows():
     for threads in (2, 5):
         assert all(np.array_equal(x, y) for x, y in zip(lines, boilerplate_lines(lists, labels, 3, threads)))
         assert np.array_equal(rows_with(lists, lines[0]), rows_with(lists, lines[0], threads))
+
+
+def test_scatter_lists_places_each_rows_list_and_leaves_the_others_empty():
+    from curate.dedup.signatures import scatter_lists
+
+    lists = pa.chunked_array([[[1, 2], [], [3]], [[4, 5, 6]]], pa.list_(pa.uint64()))
+    idx = np.array([1, 2, 5, 6])
+    got = scatter_lists(lists, idx, 8)
+    want = [[], [1, 2], [], [], [], [3], [4, 5, 6], []]
+    assert got.type == lists.type and got.to_pylist() == want
+    sliced = pa.array([[9], [1, 2], [], [3]], pa.list_(pa.uint64())).slice(1)  # a list array with an offset
+    assert scatter_lists(sliced, np.array([0, 2, 3]), 4).to_pylist() == [[1, 2], [], [], [3]]

@@ -26,7 +26,7 @@ from curate.dedup.decision_parts import DecisionParts, write_global
 from curate.dedup.exact import text_hashes
 from curate.dedup.one_task import decide_in_one_task
 from curate.dedup.settings import DedupSettings, settings
-from curate.dedup.signatures import dedup_keys, scatter_signatures
+from curate.dedup.signatures import dedup_keys, scatter_lists, scatter_signatures
 from curate.dedup.step import StagedCorpus, batch_positions
 from curate.io import fs
 from curate.io.schema import SHARD_SCHEMA
@@ -166,7 +166,4 @@ class NearDedup(ExactDedup):
             chars = np.zeros(n, dtype=np.int64)
             chars[idx] = keys.column("core_chars").to_numpy()
             table = table.append_column("core_chars", pa.array(chars, pa.int64()))
-        per_row = [[] for _ in range(n)]
-        for i, hashes in zip(idx, keys.column("line_hashes").to_pylist()):
-            per_row[i] = hashes
-        return table.append_column("line_hashes", pa.array(per_row, keys.schema.field("line_hashes").type))
+        return table.append_column("line_hashes", scatter_lists(keys.column("line_hashes"), idx, n))

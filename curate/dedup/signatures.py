@@ -271,3 +271,12 @@ def scatter_signatures(sigs, idx: np.ndarray, n_rows: int, fill: int = 0) -> pa.
     if len(idx):
         flat[idx] = sigs.flatten().to_numpy().reshape(len(idx), width)
     return pa.FixedSizeListArray.from_arrays(pa.array(flat.ravel(), pa.uint32()), width)
+
+
+def scatter_lists(lists, idx: np.ndarray, n_rows: int) -> pa.ListArray:
+    """The lists of the rows at idx placed in a column of n_rows (the others empty)."""
+    lists = lists.combine_chunks() if isinstance(lists, pa.ChunkedArray) else lists
+    lengths = np.zeros(n_rows, dtype=np.int64)
+    lengths[idx] = lists.value_lengths().fill_null(0).to_numpy(zero_copy_only=False)
+    offsets = pa.array(np.r_[0, np.cumsum(lengths)].astype(np.int32))
+    return pa.ListArray.from_arrays(offsets, lists.flatten(), type=lists.type)
