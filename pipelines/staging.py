@@ -21,8 +21,9 @@ from curate.io import fs
 from curate.io.schema import SHARD_SCHEMA
 from curate.stages.normalize import NORMALIZE_VERSION
 
-# 2: line_hashes for the boilerplate pass; 3: body signatures (core links); 4: line hashes by key_hashes
-KEYS_VERSION = 4
+# 2: line_hashes for the boilerplate pass; 3: body signatures (core links); 4: line hashes by key_hashes;
+# 5: every line's hash (all_line_hashes, keyed_lines) for the re-signing
+KEYS_VERSION = 5
 
 
 def file_key(path: str) -> str:

@@ -18,7 +18,7 @@ from curate.dedup.boilerplate import (
     rows_with,
     strip_lines,
 )
-from curate.dedup.line_keys import line_key
+from curate.dedup.line_keys import LineHashes, line_key
 from curate.dedup.near import cluster, dedup_texts
 from curate.dedup.settings import settings
 from curate.dedup.signatures import keys_for_texts
@@ -248,7 +248,9 @@ def test_exact_and_line_hashes_from_one_fold_equal_each_alone():
     words = [a + b for a in "가나다라마바사아" for b in "자차카타파하"]
     for n in (2 * EDGE_LINES - 1, 2 * EDGE_LINES, 2 * EDGE_LINES + 1, 3 * EDGE_LINES):  # edges meet, or not
         texts += ["\n".join(words[:n]), "\n".join(["머리말", *words[:n], "머리말"]), "\n".join(["-"] * n + ["끝"])]
-    exact, lines = exact_and_line_hashes(texts, [fold(t) for t in texts])
+    exact, lines, every_line = exact_and_line_hashes(texts, [fold(t) for t in texts])
+    back = LineHashes.from_columns(*every_line.columns().values())  # as pass 1 stages them
+    assert all(np.array_equal(a, b) for a, b in zip(back, every_line)) and back.keyed.sum() > 1000
     assert exact.tolist() == text_hashes(texts).tolist()
     assert lines.to_pylist() == line_hash_array(texts).to_pylist()
     assert sum(bool(x) for x in lines.to_pylist()) > 50

@@ -365,7 +365,12 @@ def test_the_recipe_picks_the_corpus_steps():
     exact = build_steps({"dedup": {"near": False}}, ["normalize", "dedup"], "ko")
     assert [type(s) for s in exact] == [ExactDedup]
     assert key_columns(exact) == ["id", "text_hash", "quality_score", "n_chars"]
-    assert key_columns(both)[-4:] == ["minhash", "line_hashes", "core_minhash", "core_chars"]
+    assert key_columns(both)[-6:] == [
+        *("minhash", "line_hashes", "core_minhash", "core_chars"),
+        *("all_line_hashes", "keyed_lines"),  # every line's hash, for the re-signing
+    ]
+    plain = build_steps({"dedup": {"boilerplate_clusters": 0}}, ["normalize", "dedup"], "ko")
+    assert key_columns(plain)[-4:] == ["minhash", "line_hashes", "core_minhash", "core_chars"]
     assert build_steps({"urlfilter": {"max_per_domain": 3}}, ["normalize"], "ko") == []  # urlfilter not run
     with pytest.raises(ValueError, match="threshold must be a number from 0 to 1"):
         build_steps({"dedup": {"threshold": 5}}, ["dedup"], "ko")

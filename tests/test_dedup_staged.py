@@ -9,6 +9,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -292,3 +293,24 @@ def test_one_task_and_the_shuffles_give_the_same_summary(local_ray, tmp_path, mo
         staged, _ = _stage(tmp_path / str(len(summaries)), step, _chrome_docs(), n_files=3)
         summaries.append(step.manifest(step.decide(staged, {}))["dedup"])
     assert summaries[0] == summaries[1] and len(summaries[0]["top_boilerplate"]) >= 6
+
+
+def test_staged_lines_are_the_lines_of_the_rows_folds(tmp_path):
+    """The re-signing reads every line's hash that pass 1 staged for its rows: the same
+    as hashing the lines of their folds again."""
+    from curate.dedup.exact import fold
+    from curate.dedup.line_keys import hashed_lines
+    from curate.dedup.one_task import staged_lines, staged_texts
+
+    staged, table = _stage(tmp_path, NearDedup(settings(), "ja"), _chrome_docs(), n_files=3)
+    files = staged.files()
+    live = np.flatnonzero(pc.is_null(table.column("drop_reason")).to_numpy(zero_copy_only=False))
+    rows = np.sort(np.random.default_rng(0).choice(live, 60, replace=False))
+    assert len({int(np.searchsorted([f.first_row for f in files], r, side="right")) for r in rows}) == 3
+    got = staged_lines(files, rows)
+    want = hashed_lines([fold(t) for t in staged_texts(files, rows)])[0]
+    assert all(np.array_equal(a, b) for a, b in zip(got, want)) and got.keyed.sum() > 100
+    no_lines = NearDedup(settings({"boilerplate_clusters": 0}), "ja")
+    (tmp_path / "plain").mkdir()
+    staged, _ = _stage(tmp_path / "plain", no_lines, _chrome_docs(), n_files=3)
+    assert "all_line_hashes" not in no_lines.key_columns and staged_lines(staged.files(), rows) is None

@@ -65,13 +65,14 @@ def _edge_keys(keys: list[str]) -> set[str]:
     return found if len(found) >= 2 else set()
 
 
-def exact_and_line_hashes(texts: list[str], folded: list[str]) -> tuple[np.ndarray, pa.ListArray]:
+def exact_and_line_hashes(texts: list[str], folded: list[str]) -> tuple[np.ndarray, pa.ListArray, LineHashes]:
     """``text_hashes`` and ``line_hash_array`` of the texts, from their folds
-    (curate.dedup.exact.fold): one pass over the folds' code points gives both the
-    exact keys (a text's letters and digits) and every line's key hash."""
+    (curate.dedup.exact.fold), and every line's hash (``hashed_lines``): one pass over
+    the folds' code points gives the exact keys (a text's letters and digits) and the
+    lines' key hashes."""
     lines, exact_keys = hashed_lines(folded, exact=True)
     exact = np.fromiter((key_hash(k) for k in exact_keys), dtype=np.uint64, count=len(texts))
-    return exact, edge_hash_array(lines, np.fromiter(("\n" in t for t in texts), bool, count=len(texts)))
+    return exact, edge_hash_array(lines, np.fromiter(("\n" in t for t in texts), bool, count=len(texts))), lines
 
 
 def edge_hash_array(lines: LineHashes, multi: np.ndarray) -> pa.ListArray:

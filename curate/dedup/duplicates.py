@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 from curate.dedup.corpus_ray import decide_duplicates
 from curate.dedup.decision_parts import DecisionParts, write_global
 from curate.dedup.exact import text_hashes
+from curate.dedup.line_keys import ALL_LINE_COLUMNS
 from curate.dedup.one_task import decide_in_one_task
 from curate.dedup.settings import DedupSettings, settings
 from curate.dedup.signatures import dedup_keys, scatter_lists, scatter_signatures
@@ -150,13 +151,18 @@ class NearDedup(ExactDedup):
     @property
     def key_columns(self) -> tuple[str, ...]:
         core = ("core_minhash", "core_chars") if self.s.core_links else ()
-        return ExactDedup.key_columns + ("minhash", "line_hashes") + core
+        return ExactDedup.key_columns + ("minhash", "line_hashes") + core + self._all_lines
+
+    @property
+    def _all_lines(self) -> tuple[str, ...]:
+        """Every line's hash, staged for the boilerplate pass's re-signing (one_task)."""
+        return ALL_LINE_COLUMNS if self.s.boilerplate_clusters else ()
 
     def keys(self, table: pa.Table) -> pa.Table:
         live = live_mask(table)
         idx = np.flatnonzero(live)
         n = table.num_rows
-        keys = dedup_keys(table.take(pa.array(idx, pa.int64())), self.s, self.lang)
+        keys = dedup_keys(table.take(pa.array(idx, pa.int64())), self.s, self.lang, bool(self._all_lines))
         table = self._with_text_hash(table, live, keys.column("text_hash").to_numpy())
         table = table.append_column("minhash", scatter_signatures(keys.column("minhash"), idx, n))
         if "core_minhash" in keys.column_names:  # dropped rows get empty bodies (all 0xFFFFFFFF)
@@ -166,4 +172,6 @@ class NearDedup(ExactDedup):
             chars = np.zeros(n, dtype=np.int64)
             chars[idx] = keys.column("core_chars").to_numpy()
             table = table.append_column("core_chars", pa.array(chars, pa.int64()))
-        return table.append_column("line_hashes", scatter_lists(keys.column("line_hashes"), idx, n))
+        for name in ("line_hashes", *self._all_lines):
+            table = table.append_column(name, scatter_lists(keys.column(name), idx, n))
+        return table

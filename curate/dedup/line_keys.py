@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
+import pyarrow as pa
 
 from curate.dedup.exact import dedup_key, fold
 from curate.dedup.shingles import segment_hashes
@@ -87,6 +88,29 @@ class LineHashes(NamedTuple):
         """Text i's line hashes and which of its lines have a key."""
         lo, hi = self.offsets[i], self.offsets[i + 1]
         return self.hashes[lo:hi], self.keyed[lo:hi]
+
+    def columns(self) -> dict[str, pa.ListArray]:
+        """The lines as two list columns of one row per text (``ALL_LINE_COLUMNS``)."""
+        offsets = pa.array(self.offsets.astype(np.int32))
+        return {
+            "all_line_hashes": pa.ListArray.from_arrays(offsets, pa.array(self.hashes, pa.uint64())),
+            "keyed_lines": pa.ListArray.from_arrays(offsets, pa.array(self.keyed, pa.bool_())),
+        }
+
+    @classmethod
+    def from_columns(cls, hashes: pa.ListArray, keyed: pa.ListArray) -> LineHashes:
+        """The lines that ``columns`` gave, back (lists of the same lengths)."""
+        lengths = hashes.value_lengths().to_numpy(zero_copy_only=False).astype(np.int64)
+        return cls(
+            np.r_[0, np.cumsum(lengths)].astype(np.int64),
+            hashes.flatten().to_numpy(zero_copy_only=False).astype(np.uint64),
+            keyed.flatten().to_numpy(zero_copy_only=False).astype(bool),
+        )
+
+
+# Every line's key hash (0 without a key) and whether it has a key, per document: pass 1
+# stages them for the documents the boilerplate pass re-signs, so it need not hash again.
+ALL_LINE_COLUMNS = ("all_line_hashes", "keyed_lines")
 
 
 def _key_points(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -24,7 +24,9 @@ import pyarrow.compute as pc
 
 from curate.dedup.boilerplate import SAMPLE_TEXTS, first_lines, named_lines, top_hashes
 from curate.dedup.decision_parts import DecisionParts, write_global
+from curate.dedup.exact import fold
 from curate.dedup.keeper import OUTPUT_SCHEMA
+from curate.dedup.line_keys import ALL_LINE_COLUMNS, LineHashes
 from curate.dedup.near import cluster, first_pass, second_pass
 from curate.dedup.settings import DedupSettings
 from curate.dedup.signatures import folds_and_lines, stripped_keys
@@ -38,29 +40,54 @@ MAX_CLUSTER_THREADS = 8
 
 
 def corpus_keys(files: list[StagedFile]) -> pa.Table:
-    """Every live row's keys, rows global, in input order."""
+    """Every live row's keys, rows global, in input order (every line's hash stays in
+    the files: only the re-signing reads it, for its rows)."""
     tables = []
     for f in files:
         if f.live:
-            t = fs.parquet_file(f.keys).read()
+            staged = fs.parquet_file(f.keys)
+            t = staged.read(columns=[c for c in staged.schema_arrow.names if c not in ALL_LINE_COLUMNS])
             tables.append(t.set_column(t.schema.get_field_index("row"), "row", pc.add(t.column("row"), f.first_row)))
     return pa.concat_tables(tables)
 
 
 def file_texts(path: str, local: np.ndarray) -> list[str]:
     """The texts of a staged file's rows ``local`` (ascending), reading only their row groups."""
+    return file_rows(path, local, ["text"]).column("text").to_pylist()
+
+
+def file_rows(path: str, positions: np.ndarray, columns: list[str]) -> pa.Table:
+    """The ``columns`` of a Parquet file's rows at ``positions`` (ascending), reading
+    only their row groups, a row group at a time (a take over a column of several row
+    groups would first join them)."""
     staged = fs.parquet_file(path)
     meta = staged.metadata
     sizes = np.array([meta.row_group(g).num_rows for g in range(meta.num_row_groups)], dtype=np.int64)
     starts = np.r_[0, np.cumsum(sizes)[:-1]]
-    group = np.searchsorted(starts, local, side="right") - 1
-    texts: list[str] = []
-    # a row group at a time: a take over the column of several would first join them
-    for part in np.split(np.arange(len(local)), np.flatnonzero(np.diff(group)) + 1) if len(local) else ():
+    group = np.searchsorted(starts, positions, side="right") - 1
+    parts = [staged.schema_arrow.empty_table().select(columns)]
+    for part in np.split(np.arange(len(positions)), np.flatnonzero(np.diff(group)) + 1) if len(positions) else ():
         g = int(group[part[0]])
-        column = staged.read_row_group(g, columns=["text"]).column("text")
-        texts += column.take(pa.array(local[part] - starts[g])).to_pylist()
-    return texts
+        parts.append(staged.read_row_group(g, columns=columns).take(pa.array(positions[part] - starts[g])))
+    return pa.concat_tables(parts)
+
+
+def staged_lines(files: list[StagedFile], rows: np.ndarray) -> LineHashes | None:
+    """Every line's hash of the live global ``rows`` (ascending), as pass 1 staged them
+    (what ``hashed_lines`` gives for their folds); None where the keys hold none."""
+    starts = np.array([f.first_row for f in files], dtype=np.int64)
+    file_of = np.searchsorted(starts, rows, side="right") - 1
+    parts = []
+    for i in np.unique(file_of):
+        keys = fs.parquet_file(files[i].keys)
+        if not set(ALL_LINE_COLUMNS) <= set(keys.schema_arrow.names):
+            return None
+        live = keys.read(columns=["row"]).column("row").to_numpy()  # the live rows, ascending
+        parts.append(
+            file_rows(files[i].keys, np.searchsorted(live, rows[file_of == i] - starts[i]), [*ALL_LINE_COLUMNS])
+        )
+    t = pa.concat_tables(parts)
+    return LineHashes.from_columns(*(t.column(c).combine_chunks() for c in ALL_LINE_COLUMNS))
 
 
 def staged_texts(files: list[StagedFile], rows: np.ndarray) -> list[str]:
@@ -130,7 +157,8 @@ def _resign(files: list[StagedFile], rows: np.ndarray, boiler, s: DedupSettings,
     """The rows re-signed without their boilerplate lines, and the report's top lines
     as the first ``keep`` texts read show them (curate.dedup.boilerplate.first_lines)."""
     texts = staged_texts(files, rows)
-    folded = folds_and_lines(texts)  # for both
+    lines = staged_lines(files, rows)
+    folded = folds_and_lines(texts) if lines is None else ([fold(t) for t in texts], lines)  # for both
     return stripped_keys(texts, rows, boiler, s, lang, folded), first_lines(texts[:keep], top_hashes(boiler), folded[1])
 
 

@@ -193,13 +193,14 @@ def keys_for_texts(
     )
 
 
-def dedup_keys(table: pa.Table, s: DedupSettings, lang: str) -> pa.Table:
+def dedup_keys(table: pa.Table, s: DedupSettings, lang: str, all_lines: bool = False) -> pa.Table:
     """``id``, ``text_hash``, ``minhash`` (fixed_size_list<uint32>[num_perm]),
     ``line_hashes`` and, with core links on, ``core_minhash`` and ``core_chars`` for
-    every row given. Each text is folded once for all of them."""
+    every row given; with ``all_lines`` every line's hash too (``ALL_LINE_COLUMNS``).
+    Each text is folded once for all of them."""
     texts = [t or "" for t in table.column("text").to_pylist()]
     folded = [fold(t) for t in texts]
-    text_hash, line_hashes = exact_and_line_hashes(texts, folded)
+    text_hash, line_hashes, lines = exact_and_line_hashes(texts, folded)
     signed = signed_columns(texts, s, lang, folded)
     return pa.table(
         {
@@ -208,6 +209,7 @@ def dedup_keys(table: pa.Table, s: DedupSettings, lang: str) -> pa.Table:
             "minhash": signed.pop("minhash"),
             "line_hashes": line_hashes,
             **signed,
+            **(lines.columns() if all_lines else {}),
         }
     )
 
