@@ -290,3 +290,26 @@ def test_squeezing_equals_looking_at_every_line_on_any_text(text):
     from curate.stages.normalize import squeeze_runs
 
     assert squeeze_runs(text, 2) == _squeeze_every_line(text, 2)
+
+
+@settings(max_examples=800, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [*" \t\u3000a_1가ㅋ!.;{}`(:=&|#/<>?^*-+%'\"[]", "import ", "from x import", "def ", "class ", "return"]
+        ),
+        max_size=12,
+    ).map("".join)
+)
+def test_the_code_line_prefilter_rules_out_only_lines_the_pattern_misses(line):
+    from curate.stages import normalize as n
+
+    assert n._looks_like_code(line) == bool(n._CODE_LINE.search(line))
+
+
+@pytest.mark.parametrize("path", CORPORA, ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_code_line_prefilter_on_real_lines(path):
+    from curate.stages import normalize as n
+
+    lines = [line for text in _texts(path) for line in text.split("\n")]
+    assert [n._looks_like_code(x) for x in lines] == [bool(n._CODE_LINE.search(x)) for x in lines]

@@ -70,6 +70,19 @@ _CODE_LINE = re.compile(
     r"|^\s*(?:#include|#!|import\s|from\s+\S+\s+import|def\s|class\s|return\b|//|/\*|<\?|</?[A-Za-z])"
     r"|^\s*\^{3,}\s*$"  # a ^^^ heading underline
 )
+# Every line _CODE_LINE matches holds one of these characters, or starts with indentation
+# or (after spaces) one of these words: a class search rules most lines out at once, where
+# the alternation is tried at every position.
+_CODE_CHARS = re.compile(r"[{}`;(:=&|#/<^]")
+_CODE_WORDS = ("import", "from", "def", "class", "return")
+
+
+def _looks_like_code(line: str) -> bool:
+    if not (_CODE_CHARS.search(line) or line.startswith(("\t", "  ")) or line.lstrip().startswith(_CODE_WORDS)):
+        return False
+    return _CODE_LINE.search(line) is not None
+
+
 # A Markdown code fence (``` or ~~~, then at most a language name) opens or closes a block
 # of code; "~~~~~ 재밌어요" is not one.
 _FENCE = re.compile(r"^[ \t]*(?:`{3,}|~{3,})[ \t]*[A-Za-z0-9_+.#-]*[ \t]*$")
@@ -120,7 +133,7 @@ def squeeze_runs(text: str, max_repeat: int) -> str:
         if _FENCE.match(line):
             in_fence = not in_fence
             continue
-        if in_fence or (fenced and not any(map(_is_noise, noise.finditer(line)))) or _CODE_LINE.search(line):
+        if in_fence or (fenced and not any(map(_is_noise, noise.finditer(line)))) or _looks_like_code(line):
             continue
         parts, start = [], 0
         for m in _PROTECTED.finditer(line):
