@@ -49,13 +49,11 @@ def line_hashes(text: str) -> list[int]:
     return line_hash_lists([text])[0]
 
 
-def _at_edges(items):
-    """Of a text's lines (or what is known of each: a list or an array), the first and
-    last EDGE_LINES; all of them when it has no more."""
+def _at_edges(items: list) -> list:
+    """Of a text's lines (or what is known of each), the first and last EDGE_LINES; all
+    of them when it has no more (``edge_hash_array`` applies the same rule to arrays)."""
     if len(items) <= 2 * EDGE_LINES:
         return items
-    if isinstance(items, np.ndarray):
-        return np.r_[items[:EDGE_LINES], items[-EDGE_LINES:]]
     return items[:EDGE_LINES] + items[-EDGE_LINES:]
 
 
@@ -83,7 +81,7 @@ def edge_hash_array(lines: LineHashes, multi: np.ndarray) -> pa.ListArray:
     text = np.repeat(np.arange(len(counts)), counts)
     pos = np.arange(len(text)) - lines.offsets[:-1][text]
     size = counts[text]
-    edge = (size <= 2 * EDGE_LINES) | (pos < EDGE_LINES) | (pos >= size - EDGE_LINES)
+    edge = (size <= 2 * EDGE_LINES) | (pos < EDGE_LINES) | (pos >= size - EDGE_LINES)  # _at_edges
     pick = edge & lines.keyed & multi[text]
     text, hashes = text[pick], lines.hashes[pick]
     order = np.lexsort((hashes, text))

@@ -75,6 +75,11 @@ def _text(points: np.ndarray) -> str:
     return points.tobytes().decode("utf-32-le", "surrogatepass")
 
 
+# Every line's key hash (0 without a key) and whether it has a key, per document: pass 1
+# stages them for the documents the boilerplate pass re-signs, so it need not hash again.
+ALL_LINE_COLUMNS = ("all_line_hashes", "keyed_lines")
+
+
 class LineHashes(NamedTuple):
     """Every line of many texts, flat: text i's lines are ``offsets[i]:offsets[i + 1]``,
     each with the hash of its key (``key_hashes``) and whether it has one (a line with
@@ -92,10 +97,8 @@ class LineHashes(NamedTuple):
     def columns(self) -> dict[str, pa.ListArray]:
         """The lines as two list columns of one row per text (``ALL_LINE_COLUMNS``)."""
         offsets = pa.array(self.offsets.astype(np.int32))
-        return {
-            "all_line_hashes": pa.ListArray.from_arrays(offsets, pa.array(self.hashes, pa.uint64())),
-            "keyed_lines": pa.ListArray.from_arrays(offsets, pa.array(self.keyed, pa.bool_())),
-        }
+        hashes, keyed = pa.array(self.hashes, pa.uint64()), pa.array(self.keyed, pa.bool_())
+        return dict(zip(ALL_LINE_COLUMNS, (pa.ListArray.from_arrays(offsets, v) for v in (hashes, keyed))))
 
     @classmethod
     def from_columns(cls, hashes: pa.ListArray, keyed: pa.ListArray) -> LineHashes:
@@ -106,11 +109,6 @@ class LineHashes(NamedTuple):
             hashes.flatten().to_numpy(zero_copy_only=False).astype(np.uint64),
             keyed.flatten().to_numpy(zero_copy_only=False).astype(bool),
         )
-
-
-# Every line's key hash (0 without a key) and whether it has a key, per document: pass 1
-# stages them for the documents the boilerplate pass re-signs, so it need not hash again.
-ALL_LINE_COLUMNS = ("all_line_hashes", "keyed_lines")
 
 
 def _key_points(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

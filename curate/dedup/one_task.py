@@ -24,7 +24,6 @@ import pyarrow.compute as pc
 
 from curate.dedup.boilerplate import SAMPLE_TEXTS, first_lines, named_lines, top_hashes
 from curate.dedup.decision_parts import DecisionParts, write_global
-from curate.dedup.exact import fold
 from curate.dedup.keeper import OUTPUT_SCHEMA
 from curate.dedup.line_keys import ALL_LINE_COLUMNS, LineHashes
 from curate.dedup.near import cluster, first_pass, second_pass
@@ -72,32 +71,32 @@ def file_rows(path: str, positions: np.ndarray, columns: list[str]) -> pa.Table:
     return pa.concat_tables(parts)
 
 
+def _per_file(files: list[StagedFile], rows: np.ndarray):
+    """(file, its local rows) for the files that hold some of the global ``rows``
+    (ascending), in order."""
+    starts = np.array([f.first_row for f in files], dtype=np.int64)
+    file_of = np.searchsorted(starts, rows, side="right") - 1
+    for i in np.unique(file_of):
+        yield files[i], rows[file_of == i] - starts[i]
+
+
 def staged_lines(files: list[StagedFile], rows: np.ndarray) -> LineHashes | None:
     """Every line's hash of the live global ``rows`` (ascending), as pass 1 staged them
     (what ``hashed_lines`` gives for their folds); None where the keys hold none."""
-    starts = np.array([f.first_row for f in files], dtype=np.int64)
-    file_of = np.searchsorted(starts, rows, side="right") - 1
     parts = []
-    for i in np.unique(file_of):
-        keys = fs.parquet_file(files[i].keys)
+    for f, local in _per_file(files, rows):
+        keys = fs.parquet_file(f.keys)
         if not set(ALL_LINE_COLUMNS) <= set(keys.schema_arrow.names):
             return None
         live = keys.read(columns=["row"]).column("row").to_numpy()  # the live rows, ascending
-        parts.append(
-            file_rows(files[i].keys, np.searchsorted(live, rows[file_of == i] - starts[i]), [*ALL_LINE_COLUMNS])
-        )
+        parts.append(file_rows(f.keys, np.searchsorted(live, local), [*ALL_LINE_COLUMNS]))
     t = pa.concat_tables(parts)
     return LineHashes.from_columns(*(t.column(c).combine_chunks() for c in ALL_LINE_COLUMNS))
 
 
 def staged_texts(files: list[StagedFile], rows: np.ndarray) -> list[str]:
     """The staged texts of the global ``rows`` (ascending)."""
-    starts = np.array([f.first_row for f in files], dtype=np.int64)
-    file_of = np.searchsorted(starts, rows, side="right") - 1
-    texts: list[str] = []
-    for i in np.unique(file_of):
-        texts += file_texts(files[i].staged, rows[file_of == i] - starts[i])
-    return texts
+    return [text for f, local in _per_file(files, rows) for text in file_texts(f.staged, local)]
 
 
 def decide_in_one_task(files: list[StagedFile], s: DedupSettings, lang: str, out: DecisionParts) -> DecisionParts:
@@ -157,8 +156,7 @@ def _resign(files: list[StagedFile], rows: np.ndarray, boiler, s: DedupSettings,
     """The rows re-signed without their boilerplate lines, and the report's top lines
     as the first ``keep`` texts read show them (curate.dedup.boilerplate.first_lines)."""
     texts = staged_texts(files, rows)
-    lines = staged_lines(files, rows)
-    folded = folds_and_lines(texts) if lines is None else ([fold(t) for t in texts], lines)  # for both
+    folded = folds_and_lines(texts, staged_lines(files, rows))  # for both
     return stripped_keys(texts, rows, boiler, s, lang, folded), first_lines(texts[:keep], top_hashes(boiler), folded[1])
 
 

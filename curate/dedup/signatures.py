@@ -259,10 +259,11 @@ def stripped_keys(
     )
 
 
-def folds_and_lines(texts: list[str]) -> tuple[list[str], LineHashes]:
-    """Each text's fold (curate.dedup.exact.fold) and its lines' hashes (``hashed_lines``)."""
+def folds_and_lines(texts: list[str], lines: LineHashes | None = None) -> tuple[list[str], LineHashes]:
+    """Each text's fold (curate.dedup.exact.fold) and its lines' hashes (``hashed_lines``
+    of the folds, unless ``lines`` has them)."""
     folds = [fold(t or "") for t in texts]
-    return folds, hashed_lines(folds)[0]
+    return folds, hashed_lines(folds)[0] if lines is None else lines
 
 
 def scatter_signatures(sigs, idx: np.ndarray, n_rows: int, fill: int = 0) -> pa.FixedSizeListArray:
