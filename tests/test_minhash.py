@@ -102,6 +102,27 @@ def test_documents_cut_across_chunks_equal_datasketch(monkeypatch, scheme):
         assert sigs[i].tolist() == m.hashvalues.astype(np.uint64).tolist(), i
 
 
+@pytest.mark.parametrize("scheme", ["affine32", "legacy"])
+def test_range_signatures_equal_datasketch(monkeypatch, scheme):
+    """The signatures of ranges of the shingles (a page's body: inside one document,
+    up to its ends, beside empty documents) equal datasketch's of those shingles, and the
+    documents' signatures are those without ranges."""
+    import curate.dedup.minhash as minhash
+
+    monkeypatch.setattr(minhash, "_CHUNK_CELLS", 16 * 37)  # legacy: ranges cut across chunks too
+    lens = np.array([0, 5, 100, 0, 36, 37, 1, 74, 3])
+    offsets = np.r_[0, np.cumsum(lens)]
+    first = np.array([offsets[1], offsets[2] + 10, offsets[4], offsets[5] + 36, offsets[7] + 1])
+    end = np.array([offsets[2], offsets[2] + 90, offsets[4] + 2, offsets[6], offsets[8] - 1])
+    hashes = np.random.default_rng(4).integers(0, 2**32, offsets[-1], dtype=np.uint64).astype(np.uint32)
+    sigs, range_sigs = signatures(hashes, offsets, 16, 5, scheme, (first, end))
+    assert np.array_equal(sigs, signatures(hashes, offsets, 16, 5, scheme))
+    for k, (lo, hi) in enumerate(zip(first, end)):
+        m = MinHash(num_perm=16, seed=5, scheme=scheme, hashfunc=int)
+        m.update_batch(hashes[lo:hi].tolist())
+        assert range_sigs[k].tolist() == m.hashvalues.astype(np.uint64).tolist(), k
+
+
 @pytest.mark.parametrize("threshold,num_perm", [(0.5, 128), (0.8, 64)])
 def test_bands_equal_datasketch_lsh(threshold, num_perm):
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)

@@ -8,8 +8,9 @@ same shingle hashes; tests/test_minhash.py proves it. Two schemes:
 - ``affine32`` (datasketch >= 2.0 default): h = fmix32(hash); a * h + b mod 2^32.
 - ``legacy`` (datasketch < 2.0): (a * hash + b) mod (2^61 - 1), truncated to 32 bits.
 
-Instead of one Python call per shingle, all shingles of a batch are permuted in a
-few numpy passes and reduced per document with ``np.minimum.reduceat``.
+Instead of one Python call per shingle, all shingles of a batch go through one
+compiled loop (affine32), or are permuted in a few numpy passes and reduced per
+document with ``np.minimum.reduceat`` (legacy).
 """
 
 from __future__ import annotations
@@ -75,18 +76,14 @@ def fmix32(h: np.ndarray) -> np.ndarray:
     return _xorshift_multiply(h, *_FMIX32)
 
 
-def _permute(hv: np.ndarray, a: np.ndarray, b: np.ndarray, scheme: str, out: np.ndarray) -> np.ndarray:
-    """(shingles,) uint32 -> (num_perm, shingles) uint32 permuted hashes, written into
-    ``out`` (scratch of at least num_perm * shingles). ``hv`` is pre-mixed for affine32.
+def _permute(hv: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """(shingles,) uint32 -> (num_perm, shingles) uint32 hashes permuted by the legacy
+    scheme, written into ``out`` (scratch of at least num_perm * shingles).
 
     Permutations on the outer axis: the per-document min is then a reduction over
     contiguous memory, about 4x faster than the shingle-major layout.
     """
     phv = out[: len(a) * len(hv)].reshape(len(a), len(hv))
-    if scheme == "affine32":
-        np.multiply.outer(a, hv, out=phv)
-        phv += b[:, None]
-        return phv
     x = np.multiply.outer(a, hv.astype(np.uint64))  # wraps mod 2^64, like datasketch
     x += b[:, None]
     # x mod (2^61 - 1) with shifts: x = hi * 2^61 + lo and 2^61 = 1 (mod p)
@@ -113,17 +110,18 @@ def signatures(
     ``hashes`` of non-empty ranges, ascending and disjoint), also the signature of the
     shingles of each range, from the same permuted hashes: (docs' signatures, ranges').
 
-    The shingles go through in chunks of equal size, cut anywhere: a document split
+    affine32 runs as one compiled loop (curate/dedup/compiled.py). The legacy scheme's
+    shingles go through numpy in chunks of equal size, cut anywhere: a document split
     over two chunks takes the smaller of its two partial minima. One scratch buffer
     serves every chunk (a fresh 8 MB array per chunk costs its page faults each time,
     about as much as the arithmetic).
     """
     a, b = permutations(num_perm, seed, scheme)
     hashes = np.ascontiguousarray(hashes, dtype=np.uint32)
-    if scheme == "affine32":
-        hashes = fmix32(hashes)
     offsets = np.asarray(offsets, dtype=np.int64)
     out = np.full((len(offsets) - 1, num_perm), MAX_HASH32, dtype=np.uint32)
+    if scheme == "affine32":
+        return _compiled(fmix32(hashes), offsets, a, b, ranges, out)
     docs = np.flatnonzero(offsets[1:] > offsets[:-1])
     segments = [(out, docs, offsets[:-1][docs], offsets[1:][docs])]
     if ranges is not None:
@@ -136,10 +134,20 @@ def signatures(
     scratch = np.empty(num_perm * rows, dtype=np.uint32)
     for lo in range(0, total, max(rows, 1)):
         hi = min(lo + rows, total)
-        phv = _permute(hashes[lo:hi], a, b, scheme, scratch)
+        phv = _permute(hashes[lo:hi], a, b, scratch)
         for target, at, starts, ends in segments:
             _take_minima(phv, lo, hi, target, at, starts, ends)
     return out if ranges is None else (out, segments[1][0])
+
+
+def _compiled(hv: np.ndarray, offsets: np.ndarray, a, b, ranges, out: np.ndarray):
+    """``signatures`` for affine32, by the compiled loop (curate/dedup/compiled.py)."""
+    from curate.dedup.compiled import affine_minima
+
+    first, end = (np.asarray(x, np.int64) for x in ranges) if ranges is not None else (np.zeros(0, np.int64),) * 2
+    range_out = np.full((len(first), len(a)), MAX_HASH32, dtype=np.uint32)
+    affine_minima(hv, offsets, a, b, first, end, out, range_out)
+    return out if ranges is None else (out, range_out)
 
 
 def _take_minima(phv, lo: int, hi: int, target, at, starts, ends) -> None:

@@ -12,9 +12,10 @@ and digits) and separators (spaces, punctuation, symbols).
 A document shorter than n gives one shingle (all of it); an empty one gives none.
 
 Hash of a sequence c_0..c_{k-1}: h = sum c_j * B^(k-1-j) mod 2^64, then the top 32
-bits of splitmix64(h). Every n-gram of a batch is hashed at once from prefix sums
-(B is odd, so it has an inverse mod 2^64). ``shingle_strings`` + ``hash32`` are the
-scalar reference the tests compare with.
+bits of splitmix64(h). The n-grams of a whole batch are hashed by one compiled loop
+(curate/dedup/compiled.py); a word's or a line's hash (``segment_hashes``, any length)
+from prefix sums (B is odd, so it has an inverse mod 2^64). ``shingle_strings`` +
+``hash32`` are the scalar reference the tests compare with.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from functools import lru_cache
 import numpy as np
 
 from curate.dedup.exact import fold
-from curate.dedup.minhash import mix64, sha1_hashes32
+from curate.dedup.minhash import _SPLITMIX64, mix64, sha1_hashes32
 
 _B = 0x100000001B3  # odd multiplier (FNV-64 prime)
 _B_INV = pow(_B, -1, 1 << 64)
 _M64 = (1 << 64) - 1
+_MIX64 = tuple(_SPLITMIX64[0]) + tuple(_SPLITMIX64[1])  # splitmix64's shifts, then multipliers
 
 # Shingle settings per language: measured in bench/dedup_shingles.py.
 DEFAULT_SHINGLES = {
@@ -121,7 +123,7 @@ def hash32(shingle: str, kind: str = "char") -> int:
     return _mix_int(h) >> 32
 
 
-# ------------------------------------------------------------- batch (numpy)
+# ------------------------------------------------------------- batch
 
 
 class _Powers:
@@ -143,26 +145,19 @@ class _Powers:
 _POWERS = _Powers()
 
 
-def _segment_ngrams(values: np.ndarray, seg_offsets: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """64-bit polynomial hashes of every n-gram inside each segment of ``values``.
+def _ngram_hashes32(values: np.ndarray, seg_offsets: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """32-bit hashes (the top bits of splitmix64 of the polynomial hash) of every n-gram
+    inside each segment of ``values`` (uint64), by the compiled loop of
+    curate/dedup/compiled.py. Segments shorter than n give one hash of the whole
+    segment; empty ones none. Returns (hashes, per-segment offsets into hashes)."""
+    from curate.dedup.compiled import ngram_hashes32
 
-    Segments shorter than n give one hash of the whole segment; empty ones none.
-    Returns (hashes, per-segment offsets into hashes).
-    """
     lens = np.diff(seg_offsets)
     counts = np.where(lens >= n, lens - n + 1, (lens > 0).astype(np.int64))
     out_offsets = np.r_[0, np.cumsum(counts)].astype(np.int64)
-    total = int(out_offsets[-1])
-    if total == 0:
-        return np.empty(0, dtype=np.uint64), out_offsets
-    seg_of = np.repeat(np.arange(len(counts)), counts)
-    starts = seg_offsets[:-1][seg_of] + (np.arange(total) - out_offsets[:-1][seg_of])
-    ends = starts + np.minimum(lens[seg_of], n)
-    pos, neg = _POWERS.get(len(values) + 1)
-    with np.errstate(over="ignore"):
-        prefix = np.r_[np.uint64(0), np.cumsum(values * neg[: len(values)], dtype=np.uint64)]
-        hashes = pos[ends - 1] * (prefix[ends] - prefix[starts])
-    return hashes, out_offsets
+    values = np.ascontiguousarray(values, dtype=np.uint64)
+    seg_offsets = np.ascontiguousarray(seg_offsets, dtype=np.int64)
+    return ngram_hashes32(values, seg_offsets, n, out_offsets, np.uint64(_B), _MIX64), out_offsets
 
 
 def _runs(kept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -208,16 +203,15 @@ def span_shingles(
         # drop separators; segments are the documents
         kept_before = np.r_[0, np.cumsum(kept)].astype(np.int64)
         seg_offsets = kept_before[doc_char_offsets]
-        hashes, offsets = _segment_ngrams(cps[kept], seg_offsets, n)
+        out, offsets = _ngram_hashes32(cps[kept], seg_offsets, n)
         unit_at = kept_before.__getitem__
     elif kind == "word":
         starts, ends = _runs(kept)
         seg_offsets = np.searchsorted(starts, doc_char_offsets).astype(np.int64)
-        hashes, offsets = _segment_ngrams(segment_hashes(cps, starts, ends), seg_offsets, n)
+        out, offsets = _ngram_hashes32(segment_hashes(cps, starts, ends), seg_offsets, n)
         unit_at = starts.searchsorted
     else:
         raise ValueError(f"shingle kind must be 'char' or 'word', got {kind!r}")
-    out = (mix64(hashes) >> np.uint64(32)).astype(np.uint32)
     if spans is None:
         return out, offsets, None
     doc, first, end = (np.asarray(x, np.int64) for x in spans)
