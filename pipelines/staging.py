@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from curate.dedup.step import StagedFile, live_keys
 from curate.io import fs
-from curate.io.schema import SHARD_SCHEMA
+from curate.io.schema import DICTIONARY_COLUMNS, SHARD_SCHEMA
 from curate.stages.normalize import NORMALIZE_VERSION
 
 # 2: line_hashes for the boilerplate pass; 3: body signatures (core links); 4: line hashes by key_hashes;
@@ -95,14 +95,16 @@ class StagedRun:
             self.finish()
             self._open_path, self._n = path, 0
             out = fs.AtomicOutput(self.staged(path))
-            self._writers = [(out, pq.ParquetWriter(out.stream, SHARD_SCHEMA, compression="zstd")), None]
+            writer = pq.ParquetWriter(out.stream, SHARD_SCHEMA, compression="zstd", use_dictionary=DICTIONARY_COLUMNS)
+            self._writers = [(out, writer), None]
         staged, key_writer = self._writers
         staged[1].write_table(rows.select(SHARD_SCHEMA.names).cast(SHARD_SCHEMA))
         if self.with_keys:
             keys = live_keys(rows, self._n, self.key_columns)
             if key_writer is None:
                 out = fs.AtomicOutput(self.keys(path))
-                key_writer = (out, pq.ParquetWriter(out.stream, keys.schema, compression="zstd"))
+                # ids, hashes and signatures: no value repeats enough for a dictionary
+                key_writer = (out, pq.ParquetWriter(out.stream, keys.schema, compression="zstd", use_dictionary=False))
                 self._writers[1] = key_writer
             key_writer[1].write_table(keys.cast(key_writer[1].schema))
         self._n += rows.num_rows

@@ -1,8 +1,8 @@
 """The dedup keys' innermost loops, compiled (numba): shingle hashes and MinHash minima.
 
-Shingles: the polynomial hash of each n-gram of a segment, by Horner's rule on the
-n units in place (numpy needed prefix sums, powers of B and index arrays as long as
-the text). MinHash (affine32 scheme): numpy permutes a chunk of shingles into a (permutations x shingles) array, then
+Shingles, words and line keys: the polynomial hash of each n-gram or segment, by
+Horner's rule on its units in place (numpy needed prefix sums, powers of B and index
+arrays as long as the text). MinHash (affine32 scheme): numpy permutes a chunk of shingles into a (permutations x shingles) array, then
 reduces it per document: two passes over memory for every shingle and permutation,
 most of the dedup keys' time. Here each shingle is permuted and folded into its
 document's minima in registers, the permutations vectorised by the compiler: about
@@ -19,26 +19,41 @@ import numba
 import numpy as np
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _poly_mix(values, lo, hi, base, mix):  # pragma: no cover (compiled)
+    """splitmix64 of h = sum v_j * base^(hi-1-j) mod 2^64 over values[lo:hi]."""
+    s1, s2, s3, m1, m2 = mix
+    h = np.uint64(0)
+    for j in range(lo, hi):
+        h = h * base + values[j]
+    h = (h ^ (h >> s1)) * m1
+    h = (h ^ (h >> s2)) * m2
+    return h ^ (h >> s3)
+
+
 @numba.njit(cache=True, nogil=True)
 def ngram_hashes32(values, seg_offsets, n, out_offsets, base, mix):  # pragma: no cover (compiled)
-    """The top 32 bits of splitmix64(h) for each n-gram of each segment of ``values``
-    (uint64), h = sum v_j * base^(k-1-j) mod 2^64 over its k units; a segment shorter
-    than n gives one hash of all of it, an empty one none (``out_offsets`` says where
-    each segment's hashes go). ``mix``: splitmix64's shifts and multipliers."""
+    """The top 32 bits of _poly_mix of each n-gram of each segment of ``values``
+    (uint64); a segment shorter than n gives one hash of all of it, an empty one none
+    (``out_offsets`` says where each segment's hashes go). ``mix``: splitmix64's shifts
+    and multipliers."""
     out = np.empty(out_offsets[-1], np.uint32)
-    s1, s2, s3, m1, m2 = mix
     o = 0
     for s in range(seg_offsets.shape[0] - 1):
         lo, hi = seg_offsets[s], seg_offsets[s + 1]
         width = min(n, hi - lo)
         for i in range(lo, hi - width + 1 if hi > lo else lo):
-            h = np.uint64(0)
-            for j in range(i, i + width):
-                h = h * base + values[j]
-            h = (h ^ (h >> s1)) * m1
-            h = (h ^ (h >> s2)) * m2
-            out[o] = np.uint32((h ^ (h >> s3)) >> np.uint64(32))
+            out[o] = np.uint32(_poly_mix(values, i, i + width, base, mix) >> np.uint64(32))
             o += 1
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def segment_hashes64(values, starts, ends, base, mix):  # pragma: no cover (compiled)
+    """_poly_mix of each segment values[starts[k]:ends[k]] (uint64)."""
+    out = np.empty(starts.shape[0], np.uint64)
+    for k in range(starts.shape[0]):
+        out[k] = _poly_mix(values, starts[k], ends[k], base, mix)
     return out
 
 

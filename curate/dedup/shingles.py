@@ -12,10 +12,9 @@ and digits) and separators (spaces, punctuation, symbols).
 A document shorter than n gives one shingle (all of it); an empty one gives none.
 
 Hash of a sequence c_0..c_{k-1}: h = sum c_j * B^(k-1-j) mod 2^64, then the top 32
-bits of splitmix64(h). The n-grams of a whole batch are hashed by one compiled loop
-(curate/dedup/compiled.py); a word's or a line's hash (``segment_hashes``, any length)
-from prefix sums (B is odd, so it has an inverse mod 2^64). ``shingle_strings`` +
-``hash32`` are the scalar reference the tests compare with.
+bits of splitmix64(h). The n-grams of a whole batch, and words and line keys
+(``segment_hashes``), are hashed by compiled loops (curate/dedup/compiled.py).
+``shingle_strings`` + ``hash32`` are the scalar reference the tests compare with.
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ from curate.dedup.exact import fold
 from curate.dedup.minhash import _SPLITMIX64, mix64, sha1_hashes32
 
 _B = 0x100000001B3  # odd multiplier (FNV-64 prime)
-_B_INV = pow(_B, -1, 1 << 64)
 _M64 = (1 << 64) - 1
 _MIX64 = tuple(_SPLITMIX64[0]) + tuple(_SPLITMIX64[1])  # splitmix64's shifts, then multipliers
 
@@ -126,25 +124,6 @@ def hash32(shingle: str, kind: str = "char") -> int:
 # ------------------------------------------------------------- batch
 
 
-class _Powers:
-    """B^k and B^-k mod 2^64 for k < size, grown on demand."""
-
-    def __init__(self):
-        self.pos = np.ones(1, dtype=np.uint64)
-        self.neg = np.ones(1, dtype=np.uint64)
-
-    def get(self, size: int) -> tuple[np.ndarray, np.ndarray]:
-        if len(self.pos) < size:
-            size = max(size, 2 * len(self.pos))
-            with np.errstate(over="ignore"):
-                self.pos = np.cumprod(np.r_[np.uint64(1), np.full(size - 1, _B, dtype=np.uint64)], dtype=np.uint64)
-                self.neg = np.cumprod(np.r_[np.uint64(1), np.full(size - 1, _B_INV, dtype=np.uint64)], dtype=np.uint64)
-        return self.pos, self.neg
-
-
-_POWERS = _Powers()
-
-
 def _ngram_hashes32(values: np.ndarray, seg_offsets: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """32-bit hashes (the top bits of splitmix64 of the polynomial hash) of every n-gram
     inside each segment of ``values`` (uint64), by the compiled loop of
@@ -224,11 +203,10 @@ def span_shingles(
 
 def segment_hashes(cps: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """splitmix64 of the polynomial hash of each segment cps[start:end] (uint64 code
-    points): the hash of a word, and of a line's key (curate/dedup/line_keys.py)."""
-    if len(starts) == 0:
-        return np.empty(0, dtype=np.uint64)
-    pos, neg = _POWERS.get(len(cps) + 1)
-    with np.errstate(over="ignore"):
-        prefix = np.r_[np.uint64(0), np.cumsum(cps * neg[: len(cps)], dtype=np.uint64)]
-        h = pos[ends - 1] * (prefix[ends] - prefix[starts])
-    return mix64(h)
+    points): the hash of a word, and of a line's key (curate/dedup/line_keys.py), by the
+    compiled loop of curate/dedup/compiled.py."""
+    from curate.dedup.compiled import segment_hashes64
+
+    values = np.ascontiguousarray(cps, dtype=np.uint64)
+    starts, ends = (np.ascontiguousarray(x, dtype=np.int64) for x in (starts, ends))
+    return segment_hashes64(values, starts, ends, np.uint64(_B), _MIX64)

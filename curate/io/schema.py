@@ -109,3 +109,7 @@ SHARD_SCHEMA = pa.schema(
 )
 
 COLUMNS = SHARD_SCHEMA.names
+# The columns Parquet dictionary-encodes: those of few distinct values. On text, ids and
+# hashes the writer builds a dictionary page by page until it outgrows its limit, then
+# falls back: time spent for a larger file (staged keys written 3x faster without it).
+DICTIONARY_COLUMNS = ["source", "lang", "drop_reason", "content_type", "http_charset", "charset"]

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 
 from curate.io import fs
 from curate.io.records import QUARANTINE
-from curate.io.schema import SHARD_SCHEMA
+from curate.io.schema import DICTIONARY_COLUMNS, SHARD_SCHEMA
 
 QUARANTINE_SCHEMA = pa.schema(
     [("id", pa.string()), ("origin", pa.string()), ("error", pa.string()), ("raw", pa.string())]
@@ -90,7 +90,7 @@ class ShardWriter:
         name = f"{self.prefix}-{len(self.entries):05d}.parquet"
         path = fs.join(self.dir, name)
         sink = pa.BufferOutputStream()  # the bytes once, for their size and checksum too
-        pq.write_table(table, sink, compression="zstd")
+        pq.write_table(table, sink, compression="zstd", use_dictionary=DICTIONARY_COLUMNS)
         data = sink.getvalue()
         with fs.open_output(path) as f:
             f.write(data)
