@@ -137,9 +137,10 @@ class Tally:
             mine.update(theirs)
         self.lang_mix.update(other.lang_mix)
         if other.lines is not None:
-            if self.lines is None:
-                self.lines = LineDocs(other.lines.listed)
-            self.lines.merge(other.lines)
+            if self.lines is None:  # the first unit's counts, merged into from here (a summary merges once):
+                self.lines = other.lines  # a LineDocs of its own would hash its lines again
+            else:
+                self.lines.merge(other.lines)
 
     def counts(self, entries: dict, n_read: int) -> dict:
         """The manifest's counts; fails unless every row read was written once."""
