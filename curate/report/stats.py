@@ -84,7 +84,9 @@ def rule_passes(table: pa.Table, rules) -> dict | None:
 
 def _words(table: pa.Table) -> np.ndarray:
     """Words per document: whitespace words, or the words a stage counted (Japanese has no spaces)."""
-    words = pc.fill_null(pc.list_value_length(pc.utf8_split_whitespace(table.column("text"))), 0).cast(pa.int64())
+    from curate.report.words import word_counts  # numba: imported where shards are summarised only
+
+    words = pa.array(word_counts(table.column("text")), pa.int64())
     for stage in BATCH_STAGES:
         if (counted := stage.word_counts(table)) is not None:
             words = pc.coalesce(counted, words)
