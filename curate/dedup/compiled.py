@@ -2,12 +2,13 @@
 
 Shingles, words and line keys: the polynomial hash of each n-gram or segment, by
 Horner's rule on its units in place (numpy needed prefix sums, powers of B and index
-arrays as long as the text). MinHash (affine32 scheme): numpy permutes a chunk of shingles into a (permutations x shingles) array, then
-reduces it per document: two passes over memory for every shingle and permutation,
-most of the dedup keys' time. Here each shingle is permuted and folded into its
-document's minima in registers, the permutations vectorised by the compiler: about
-5x the numpy form's speed. tests/test_minhash.py compares the shingles with the
-scalar reference (curate/dedup/shingles.py) and the signatures with datasketch.MinHash.
+arrays as long as the text). MinHash (affine32 scheme): numpy permuted a chunk of
+shingles into a (permutations x shingles) array, then reduced it per document: two
+passes over memory for every shingle and permutation, most of the dedup keys' time.
+Here each shingle is permuted and folded into its document's minima in registers, the
+permutations vectorised by the compiler: about 5x the numpy form's speed.
+tests/test_minhash.py compares the shingles with the scalar reference
+(curate/dedup/shingles.py) and the signatures with datasketch.MinHash.
 
 Compiled once per machine: ``cache=True`` keeps the machine code beside this file
 (or in numba's user cache where that is read-only), so a Ray worker loads it.

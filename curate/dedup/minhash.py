@@ -69,6 +69,7 @@ _SPLITMIX64 = (
     (np.uint64(30), np.uint64(27), np.uint64(31)),
     (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)),
 )
+SPLITMIX64_CONSTANTS = (*_SPLITMIX64[0], *_SPLITMIX64[1])  # shifts, then multipliers: the compiled loops' mix
 
 
 def fmix32(h: np.ndarray) -> np.ndarray:

@@ -24,11 +24,10 @@ from functools import lru_cache
 import numpy as np
 
 from curate.dedup.exact import fold
-from curate.dedup.minhash import _SPLITMIX64, mix64, sha1_hashes32
+from curate.dedup.minhash import SPLITMIX64_CONSTANTS, mix64, sha1_hashes32
 
 _B = 0x100000001B3  # odd multiplier (FNV-64 prime)
 _M64 = (1 << 64) - 1
-_MIX64 = tuple(_SPLITMIX64[0]) + tuple(_SPLITMIX64[1])  # splitmix64's shifts, then multipliers
 
 # Shingle settings per language: measured in bench/dedup_shingles.py.
 DEFAULT_SHINGLES = {
@@ -136,7 +135,7 @@ def _ngram_hashes32(values: np.ndarray, seg_offsets: np.ndarray, n: int) -> tupl
     out_offsets = np.r_[0, np.cumsum(counts)].astype(np.int64)
     values = np.ascontiguousarray(values, dtype=np.uint64)
     seg_offsets = np.ascontiguousarray(seg_offsets, dtype=np.int64)
-    return ngram_hashes32(values, seg_offsets, n, out_offsets, np.uint64(_B), _MIX64), out_offsets
+    return ngram_hashes32(values, seg_offsets, n, out_offsets, np.uint64(_B), SPLITMIX64_CONSTANTS), out_offsets
 
 
 def _runs(kept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -209,4 +208,4 @@ def segment_hashes(cps: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.
 
     values = np.ascontiguousarray(cps, dtype=np.uint64)
     starts, ends = (np.ascontiguousarray(x, dtype=np.int64) for x in (starts, ends))
-    return segment_hashes64(values, starts, ends, np.uint64(_B), _MIX64)
+    return segment_hashes64(values, starts, ends, np.uint64(_B), SPLITMIX64_CONSTANTS)
