@@ -72,6 +72,8 @@ def affine_minima(hv, offsets, a, b, first, end, out, range_out):  # pragma: no 
             h = hv[k]
             while r < ranges and end[r] <= k:
                 r += 1
+            # two copies of the loop, not a test per permutation: each stays a plain
+            # vectorisable min
             if r < ranges and first[r] <= k:
                 also = range_out[r]
                 for p in range(perms):

@@ -4,13 +4,14 @@ The shard statistics count every document's words, as ``len(text.split())`` does
 ``pc.utf8_split_whitespace`` built a list of every word to take its length (most of the
 statistics' time after the repeated lines), and counted an empty word for whitespace at
 either end of a text ('a b ' gave 3). Here one compiled loop counts the starts of words
-in the bytes. A separator is a character ``str.isspace`` takes (ASCII tab to carriage
-return, the information separators, U+0085, and the Unicode space, line and paragraph
-separators; Arrow's split takes the same); tests/test_report_words.py compares the
-counts with ``str.split`` on every code point and on real text.
+in the bytes. A separator is a character ``str.isspace`` takes, looked up in a table of
+it (Arrow's split takes the same); tests/test_report_words.py compares the counts with
+``str.split`` on every code point and on real text.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 import numba
 import numpy as np
@@ -18,26 +19,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
-def _is_space(cp):  # pragma: no cover (compiled)
-    if cp < 0x80:
-        return cp == 0x20 or 0x09 <= cp <= 0x0D or 0x1C <= cp <= 0x1F
-    return (
-        cp == 0x85
-        or cp == 0xA0
-        or cp == 0x1680
-        or 0x2000 <= cp <= 0x200A
-        or cp == 0x2028
-        or cp == 0x2029
-        or cp == 0x202F
-        or cp == 0x205F
-        or cp == 0x3000
-    )
+@lru_cache(maxsize=1)
+def _space_table() -> np.ndarray:
+    """Over the BMP: True where ``str.isspace`` (no space character lies outside it)."""
+    return np.array([chr(c).isspace() for c in range(0x10000)], dtype=bool)
 
 
 @numba.njit(cache=True, nogil=True)
-def _count_words(data, offsets, out):  # pragma: no cover (compiled)
-    """out[i] = the words of string i (data[offsets[i]:offsets[i + 1]], valid UTF-8)."""
+def _count_words(data, offsets, space, out):  # pragma: no cover (compiled)
+    """out[i] = the words of string i (data[offsets[i]:offsets[i + 1]], valid UTF-8);
+    ``space``: _space_table."""
     for i in range(offsets.shape[0] - 1):
         words = 0
         in_word = False
@@ -52,8 +43,8 @@ def _count_words(data, offsets, out):  # pragma: no cover (compiled)
                 cp = ((np.int64(b) & 0x0F) << 12) | ((np.int64(data[j + 1]) & 0x3F) << 6)
                 cp, width = cp | (np.int64(data[j + 2]) & 0x3F), 3
             else:
-                cp, width = 0x10000, 4  # no space character lies outside the BMP
-            if _is_space(cp):
+                cp, width = 0, 4  # outside the BMP, where no space lies: NUL stands for it
+            if space[cp]:
                 in_word = False
             elif not in_word:
                 in_word = True
@@ -72,7 +63,7 @@ def word_counts(text: pa.ChunkedArray | pa.Array) -> np.ndarray:
         offsets = np.frombuffer(offsets, width)[chunk.offset : chunk.offset + len(chunk) + 1]
         data = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
         out = np.zeros(len(chunk), np.int64)
-        _count_words(data, offsets, out)
+        _count_words(data, offsets, _space_table(), out)
         if chunk.null_count:
             out[pc.is_null(chunk).to_numpy(zero_copy_only=False)] = 0
         parts.append(out)
